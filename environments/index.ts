@@ -1,0 +1,5 @@
+export * from "./spec";
+export * from "./profiles";
+export * from "./validate";
+export * from "./load";
+export { parseImageRef, formatImageRef, type ImageRef } from "./image-ref";

@@ -1,0 +1,54 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { EnvironmentSpec } from "./spec";
+import { NAMESPACE, buildEnvironmentSpec, formatProblems, type EvaluationMode } from "./validate";
+
+/**
+ * Set by the offline plan (`npm run plan`), which evaluates this same program under mocks without
+ * the stack's secrets: missing secrets are then warnings rather than errors.
+ */
+export const OFFLINE_PLAN_ENV = "LIFTOFF_OFFLINE_PLAN";
+
+/** The stack's validated spec plus its secrets as Pulumi secret outputs. */
+export interface Environment {
+  readonly spec: EnvironmentSpec;
+  /** Secret config by key (without namespace); absent when not set (only possible in the offline plan). */
+  readonly secret: (key: string) => pulumi.Output<string> | undefined;
+}
+
+/**
+ * The edge between Pulumi config and the pure validation: reads every `liftoff:*` setting, validates
+ * them all at once, logs warnings, and stops the program with every error before any resource is
+ * declared.
+ */
+export function loadEnvironment(): Environment {
+  const prefix = `${NAMESPACE}:`;
+  const values: Record<string, string> = {};
+  const secretKeys = new Set<string>();
+  const runtime = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret?: (key: string) => boolean };
+  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!fullKey.startsWith(prefix)) continue;
+    const key = fullKey.slice(prefix.length);
+    values[key] = value;
+    // isConfigSecret is the SDK's own test; when an SDK lacks it, trust the operator.
+    if (runtime.isConfigSecret ? runtime.isConfigSecret(fullKey) : true) secretKeys.add(key);
+  }
+  const mode: EvaluationMode = process.env[OFFLINE_PLAN_ENV] === "1" ? "plan" : "up";
+  const { spec, problems } = buildEnvironmentSpec({
+    project: pulumi.getProject(),
+    stack: pulumi.getStack(),
+    values,
+    secretKeys,
+    mode,
+  });
+  for (const warning of problems.filter((p) => p.severity === "warning")) {
+    pulumi.log.warn(formatProblems([warning]));
+  }
+  if (!spec) {
+    const errors = problems.filter((p) => p.severity === "error");
+    throw new pulumi.RunError(
+      `stack ${pulumi.getStack()} has ${errors.length} configuration error${errors.length === 1 ? "" : "s"}; nothing was declared.\n${formatProblems(errors)}`,
+    );
+  }
+  const config = new pulumi.Config(NAMESPACE);
+  return { spec, secret: (key) => config.getSecret(key) };
+}

@@ -1,0 +1,72 @@
+/**
+ * Profiles: what a kind of environment is by default. A stack names its profile in
+ * `liftoff:profile`, so a new stack (say `prod-dr`) reuses `prod` and overrides only what differs.
+ */
+
+export const PROFILE_NAMES = ["dev", "prod"] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+/** Azure managed disk SKUs liftoff offers for the OS disk. */
+export const OS_DISK_TYPES = ["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "PremiumV2_LRS"] as const;
+export type OsDiskType = (typeof OS_DISK_TYPES)[number];
+
+export interface Profile {
+  readonly name: ProfileName;
+  /** Azure VM size of the single host. */
+  readonly vmSize: string;
+  readonly osDisk: { readonly sizeGb: number; readonly type: OsDiskType };
+  /**
+   * Daily shutdown of the VM (Azure DevTest Labs schedule) to save money; `undefined` means the
+   * host runs around the clock. Time is `HHmm`, time zone a Windows time zone id, as Azure wants.
+   */
+  readonly autoShutdown?: { readonly time: string; readonly timeZone: string };
+  /**
+   * Mark stateful and hard-to-recreate resources `protect` (and `retainOnDelete` for data), so a
+   * mistaken `pulumi destroy` or a replacing change stops instead of deleting them.
+   */
+  readonly protect: boolean;
+  /** Defaults for the data layer: plans, tiers, how far back data can be restored. */
+  readonly data: {
+    readonly neon: { readonly plan: "free" | "launch" | "scale"; readonly historyRetentionSeconds: number };
+    readonly atlas: {
+      readonly instanceSize: string;
+      readonly backup: boolean;
+      readonly pointInTimeRestore: boolean;
+      readonly snapshotRetentionDays: number;
+    };
+  };
+}
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
+  dev: {
+    name: "dev",
+    // Burstable, 2 vCPU / 4 GiB: enough for the compose stack, cheap while idle.
+    vmSize: "Standard_B2s",
+    osDisk: { sizeGb: 64, type: "StandardSSD_LRS" },
+    autoShutdown: { time: "1900", timeZone: "UTC" },
+    protect: false,
+    data: {
+      // Neon's Free plan refuses more than 6 h of history.
+      neon: { plan: "free", historyRetentionSeconds: 6 * HOUR },
+      atlas: { instanceSize: "M0", backup: false, pointInTimeRestore: false, snapshotRetentionDays: 0 },
+    },
+  },
+  prod: {
+    // General purpose, 2 vCPU / 8 GiB, no CPU credits to run out of under sustained load.
+    name: "prod",
+    vmSize: "Standard_D2s_v5",
+    osDisk: { sizeGb: 128, type: "Premium_LRS" },
+    protect: true,
+    data: {
+      neon: { plan: "scale", historyRetentionSeconds: 7 * DAY },
+      atlas: { instanceSize: "M10", backup: true, pointInTimeRestore: true, snapshotRetentionDays: 7 },
+    },
+  },
+};
+
+export function isProfileName(value: unknown): value is ProfileName {
+  return typeof value === "string" && (PROFILE_NAMES as readonly string[]).includes(value);
+}
