@@ -41,7 +41,7 @@ export function loadEnvironment(): Environment {
     mode,
   });
   for (const warning of problems.filter((p) => p.severity === "warning")) {
-    pulumi.log.warn(formatProblems([warning]));
+    pulumi.log.warn(formatProblems([warning], { withSeverity: false }));
   }
   if (!spec) {
     const errors = problems.filter((p) => p.severity === "error");

@@ -371,13 +371,16 @@ export function buildEnvironmentSpec(input: ConfigInput): ValidationResult {
   }
 }
 
-/** Renders problems for a terminal: errors first, each with its key, value, what is allowed and a fix. */
-export function formatProblems(problems: readonly Problem[]): string {
+/**
+ * Renders problems for a terminal: errors first, each with its key, value, what is allowed and a fix.
+ * `withSeverity: false` leaves out the `error:`/`warning:` prefix, for loggers that add their own.
+ */
+export function formatProblems(problems: readonly Problem[], options: { withSeverity?: boolean } = {}): string {
   const sorted = [...problems].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1));
   return sorted
     .map((p) =>
       [
-        `${p.severity === "error" ? "error" : "warning"}: ${p.key}${p.value !== undefined ? ` = ${JSON.stringify(p.value)}` : ""} ${p.message}`,
+        `${options.withSeverity === false ? "" : `${p.severity}: `}${p.key}${p.value !== undefined ? ` = ${JSON.stringify(p.value)}` : ""} ${p.message}`,
         `  allowed: ${p.allowed}`,
         `  fix:     ${p.fix}`,
       ].join("\n"),

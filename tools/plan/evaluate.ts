@@ -1,0 +1,204 @@
+import * as pulumi from "@pulumi/pulumi";
+import { OFFLINE_PLAN_ENV } from "../../environments/load";
+import { computedState, isWireSecret } from "./mocks";
+import { SECRET_PLACEHOLDER } from "./project";
+
+export interface ResourceOptionsSeen {
+  readonly protect: boolean;
+  readonly retainOnDelete: boolean;
+  readonly deleteBeforeReplace: boolean;
+  readonly replaceOnChanges: readonly string[];
+  readonly ignoreChanges: readonly string[];
+  readonly additionalSecretOutputs: readonly string[];
+}
+
+/** One resource the program declared, as the engine would receive it. */
+export interface PlannedResource {
+  readonly urn: string;
+  /** The id the provider would assign (a placeholder); lets the plan name what an id input refers to. */
+  readonly id?: string;
+  readonly type: string;
+  readonly name: string;
+  /** URN of the parent resource; undefined for top-level resources. */
+  readonly parent?: string;
+  /** False for component resources, which group others and create nothing themselves. */
+  readonly custom: boolean;
+  /** Inputs with every secret replaced by `[secret]`. */
+  readonly inputs: Readonly<Record<string, unknown>>;
+  /** Dotted paths of the inputs that are secret, e.g. `osProfile.customData`. */
+  readonly secretPaths: readonly string[];
+  readonly options: ResourceOptionsSeen;
+}
+
+export interface PlannedOutput {
+  /** The value, or `[secret]` when the output is secret. */
+  readonly value: unknown;
+  readonly secret: boolean;
+}
+
+export interface Evaluation {
+  readonly project: string;
+  readonly stack: string;
+  readonly resources: readonly PlannedResource[];
+  readonly outputs: Readonly<Record<string, PlannedOutput>>;
+  /** What the program logged while it ran (warnings from validation among them). */
+  readonly log: readonly string[];
+  /** Set when the program failed; nothing it declared should be trusted then. */
+  readonly error?: string;
+}
+
+export interface EvaluateOptions {
+  readonly project: string;
+  readonly stack: string;
+  readonly config: Readonly<Record<string, string>>;
+  readonly secretKeys: readonly string[];
+  /** `plan` (default) tolerates missing secrets with a warning; `up` treats them as `pulumi up` does. */
+  readonly mode?: "plan" | "up";
+  /** Imports the program module and returns its exports (the stack outputs). */
+  readonly load: () => Promise<Record<string, unknown>>;
+}
+
+type RegisterRequest = {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getDeletebeforereplace(): boolean;
+  getReplaceonchangesList(): string[];
+  getIgnorechangesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+};
+type Callback = (err: unknown, response?: { getUrn(): string }) => void;
+
+/**
+ * Runs a Pulumi program under the SDK's mock monitor and records everything it declares, with the
+ * options the engine would see. No engine, provider plugin, credential or network is involved.
+ */
+export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluation> {
+  const records: { request: RegisterRequest; inputs: Record<string, unknown>; id?: string; urn?: string }[] = [];
+  const log: string[] = [];
+  const failures: string[] = [];
+
+  const previousMode = process.env[OFFLINE_PLAN_ENV];
+  if ((options.mode ?? "plan") === "plan") process.env[OFFLINE_PLAN_ENV] = "1";
+  else delete process.env[OFFLINE_PLAN_ENV];
+
+  const seen: { inputs: Record<string, unknown>; id: string }[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        const result = computedState(args);
+        seen.push({ inputs: args.inputs as Record<string, unknown>, id: result.id });
+        return result;
+      },
+      call: (args) => args.inputs,
+    },
+    options.project,
+    options.stack,
+    false,
+  );
+  pulumi.runtime.setAllConfig({ ...options.config }, [...options.secretKeys]);
+
+  // Wrap the mock monitor so the resource options (protect, replaceOnChanges, ...) are recorded too:
+  // the mocks interface only sees inputs.
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, cb: Callback): void;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => {
+    const index = records.length;
+    records.push({ request: req, inputs: {} });
+    const before = seen.length;
+    register(req, (err, response) => {
+      const record = records[index]!;
+      record.inputs = seen[before]?.inputs ?? {};
+      if (req.getCustom()) record.id = seen[before]?.id;
+      if (response) record.urn = response.getUrn();
+      cb(err, response);
+    });
+  };
+
+  const originalWarn = console.warn;
+  const originalError = console.error;
+  console.warn = (...args: unknown[]) => log.push(args.map(String).join(" ").replace(/^warning: \[runtime\] /, "warning: "));
+  console.error = (...args: unknown[]) => log.push(args.map(String).join(" "));
+  const onRejection = (reason: unknown) => failures.push(describe(reason));
+  process.on("unhandledRejection", onRejection);
+
+  const outputs: Record<string, PlannedOutput> = {};
+  try {
+    const exports = await options.load();
+    for (const [key, value] of Object.entries(exports)) {
+      if (key === "__esModule" || typeof value === "function") continue;
+      const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
+      const [resolved, secret] = await Promise.all([
+        new Promise<unknown>((resolve) => output.apply((v) => resolve(v))),
+        pulumi.isSecret(output),
+      ]);
+      if (resolved === undefined) continue;
+      outputs[key] = { value: secret ? SECRET_PLACEHOLDER : resolved, secret };
+    }
+    await pulumi.runtime.disconnect();
+  } catch (err) {
+    failures.push(describe(err));
+  } finally {
+    console.warn = originalWarn;
+    console.error = originalError;
+    process.off("unhandledRejection", onRejection);
+    if (previousMode === undefined) delete process.env[OFFLINE_PLAN_ENV];
+    else process.env[OFFLINE_PLAN_ENV] = previousMode;
+  }
+
+  const resources = records.map(({ request, inputs, id, urn }): PlannedResource => {
+    const secretPaths: string[] = [];
+    const parent = request.getParent();
+    return {
+      urn: urn ?? "",
+      ...(id ? { id } : {}),
+      type: request.getType(),
+      name: request.getName(),
+      ...(parent ? { parent } : {}),
+      custom: request.getCustom(),
+      inputs: mask(inputs, "", secretPaths) as Record<string, unknown>,
+      secretPaths,
+      options: {
+        protect: request.getProtect() ?? false,
+        retainOnDelete: request.getRetainondelete() ?? false,
+        deleteBeforeReplace: request.getDeletebeforereplace(),
+        replaceOnChanges: request.getReplaceonchangesList(),
+        ignoreChanges: request.getIgnorechangesList(),
+        additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
+      },
+    };
+  });
+  return {
+    project: options.project,
+    stack: options.stack,
+    resources,
+    outputs,
+    log,
+    ...(failures.length > 0 ? { error: failures.join("\n") } : {}),
+  };
+}
+
+/** Replaces secrets by the placeholder, collecting where they were. */
+function mask(value: unknown, path: string, secretPaths: string[]): unknown {
+  if (isWireSecret(value)) {
+    secretPaths.push(path);
+    return SECRET_PLACEHOLDER;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => mask(v, `${path}[${i}]`, secretPaths));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, mask(v, path ? `${path}.${k}` : k, secretPaths)]),
+    );
+  }
+  return value;
+}
+
+function describe(err: unknown): string {
+  if (pulumi.RunError.isInstance(err as Error)) return (err as Error).message;
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
