@@ -42,7 +42,7 @@ install_docker() {
     exit 1
   fi
   local codename arch
-  codename=$(. /etc/os-release && echo "${VERSION_CODENAME}")
+  codename=$(awk -F= '$1 == "VERSION_CODENAME" { print $2 }' /etc/os-release)
   arch=$(dpkg --print-architecture)
   echo "deb [arch=${arch} signed-by=${DOCKER_KEY}] https://download.docker.com/linux/ubuntu ${codename} stable" \
     > /etc/apt/sources.list.d/docker.list

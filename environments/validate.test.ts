@@ -1,0 +1,213 @@
+import { describe, expect, it } from "vitest";
+import { buildEnvironmentSpec, formatProblems, type ConfigInput, type Problem } from "./validate";
+
+const IMAGES = {
+  "api-gateway": "ghcr.io/acme/api-gateway:1.4.2",
+  "identity-service": "ghcr.io/acme/identity-service:1.4.2",
+  orders: "ghcr.io/acme/orders@sha256:" + "a".repeat(64),
+};
+
+/** A valid dev stack's settings, as Pulumi hands them over: strings, structured values as JSON. */
+function input(overrides: Record<string, unknown> = {}, extra: Partial<ConfigInput> = {}): ConfigInput {
+  const values: Record<string, unknown> = {
+    profile: "dev",
+    region: "westeurope",
+    owner: "platform-team",
+    dnsLabel: "acme-dev",
+    sshAllowedCidrs: JSON.stringify(["203.0.113.7/32"]),
+    images: JSON.stringify(IMAGES),
+    ghcrToken: "ghp_example",
+    ...overrides,
+  };
+  for (const [k, v] of Object.entries(values)) if (v === undefined) delete values[k];
+  return { project: "liftoff", stack: "dev", values, secretKeys: new Set(["ghcrToken"]), mode: "up", ...extra };
+}
+
+function errors(result: { problems: readonly Problem[] }) {
+  return result.problems.filter((p) => p.severity === "error");
+}
+
+/** The one error for `key`, checked to carry everything an operator needs to fix it. */
+function onlyError(overrides: Record<string, unknown>, key: string): Problem {
+  const result = buildEnvironmentSpec(input(overrides));
+  expect(result.spec).toBeUndefined();
+  const found = errors(result);
+  expect(found.map((p) => p.key)).toEqual([key]);
+  const problem = found[0]!;
+  expect(problem.message.length).toBeGreaterThan(5);
+  expect(problem.allowed.length).toBeGreaterThan(3);
+  expect(problem.fix).toMatch(/pulumi config|Pulumi\.dev\.yaml|rename|remove|create/);
+  return problem;
+}
+
+describe("environment spec", () => {
+  it("merges the dev profile with the stack config into one spec", () => {
+    const { spec, problems } = buildEnvironmentSpec(input());
+    expect(problems).toEqual([]);
+    expect(spec).toBeDefined();
+    expect(spec!.host.vmSize).toBe("Standard_B2s");
+    expect(spec!.host.fqdn).toBe("acme-dev.westeurope.cloudapp.azure.com");
+    expect(spec!.host.autoShutdown).toEqual({ time: "1900", timeZone: "UTC" });
+    expect(spec!.protect).toBe(false);
+    expect(spec!.network.sshAllowedCidrs).toEqual(["203.0.113.7/32"]);
+    expect(spec!.publicEndpoints.map((e) => [e.service, e.port, e.url])).toEqual([
+      ["api-gateway", 443, "https://acme-dev.westeurope.cloudapp.azure.com"],
+      ["identity-service", 8443, "https://acme-dev.westeurope.cloudapp.azure.com:8443"],
+    ]);
+    expect(spec!.services.find((s) => s.name === "orders")!.image.digest).toBe("sha256:" + "a".repeat(64));
+    expect(spec!.tags).toMatchObject({ environment: "dev", owner: "platform-team", "managed-by": "liftoff" });
+  });
+
+  it("lets a new stack reuse the prod profile and override only what differs", () => {
+    const { spec } = buildEnvironmentSpec({ ...input({ profile: "prod", vmSize: "Standard_D4s_v5", dnsLabel: "acme-prod-dr" }), stack: "prod-dr" });
+    expect(spec!.profileName).toBe("prod");
+    expect(spec!.protect).toBe(true);
+    expect(spec!.host.autoShutdown).toBeUndefined();
+    expect(spec!.host.vmSize).toBe("Standard_D4s_v5");
+    expect(spec!.host.osDisk).toEqual({ sizeGb: 128, type: "Premium_LRS" });
+    expect(spec!.namePrefix).toBe("liftoff-prod-dr");
+  });
+
+  it("reports every problem at once, not only the first", () => {
+    const result = buildEnvironmentSpec(input({ region: "mars", vmSize: "huge", dnsLabel: "Bad_Label", sshAllowedCidrs: '["0.0.0.0/0"]' }));
+    expect(errors(result).map((p) => p.key).sort()).toEqual(
+      ["liftoff:dnsLabel", "liftoff:region", "liftoff:sshAllowedCidrs[0]", "liftoff:vmSize"].sort(),
+    );
+    const text = formatProblems(result.problems);
+    expect(text).toContain('liftoff:region = "mars" is not an Azure region');
+    expect(text).toContain("allowed:");
+    expect(text).toContain("fix:");
+  });
+});
+
+describe("validation rules (one test each)", () => {
+  it.each(["0.0.0.0/0", "*", "Internet", "any", "::/0"])("refuses SSH open to the internet: %s", (source) => {
+    const p = onlyError({ sshAllowedCidrs: JSON.stringify([source]) }, "liftoff:sshAllowedCidrs[0]");
+    expect(p.value).toBe(source);
+    expect(p.message).toContain("whole internet");
+    expect(p.fix).toContain("pulumi config set --path 'liftoff:sshAllowedCidrs[0]'");
+  });
+
+  it("refuses an SSH range so broad it is the internet in effect", () => {
+    expect(onlyError({ sshAllowedCidrs: '["10.0.0.0/4"]' }, "liftoff:sshAllowedCidrs[0]").message).toContain("2^28 addresses");
+  });
+
+  it.each(["203.0.113.300/32", "203.0.113/24", "2001:db8::/64", "AzureCloud", "10.0.0.0/33"])("refuses a malformed SSH CIDR: %s", (source) => {
+    expect(onlyError({ sshAllowedCidrs: JSON.stringify(["203.0.113.7/32", source]) }, "liftoff:sshAllowedCidrs[1]").message).toContain("not an IPv4 address or CIDR");
+  });
+
+  it("refuses a CIDR with host bits set and offers the network address", () => {
+    const p = onlyError({ sshAllowedCidrs: '["203.0.113.7/24"]' }, "liftoff:sshAllowedCidrs[0]");
+    expect(p.fix).toContain("203.0.113.0/24");
+  });
+
+  it("accepts a bare address as a single host", () => {
+    const { spec } = buildEnvironmentSpec(input({ sshAllowedCidrs: '["198.51.100.4"]' }));
+    expect(spec!.network.sshAllowedCidrs).toEqual(["198.51.100.4/32"]);
+  });
+
+  it("warns, without failing, when SSH is closed to everyone", () => {
+    const result = buildEnvironmentSpec(input({ sshAllowedCidrs: "[]" }));
+    expect(result.spec).toBeDefined();
+    expect(result.problems).toEqual([expect.objectContaining({ severity: "warning", key: "liftoff:sshAllowedCidrs" })]);
+  });
+
+  it("refuses an unknown Azure region and suggests the nearest", () => {
+    const p = onlyError({ region: "westeurop" }, "liftoff:region");
+    expect(p.fix).toContain("liftoff:region westeurope");
+  });
+
+  it.each(["Standard B2s", "standard_b2s", "B2s", "Standard_"])("refuses a malformed VM size: %s", (size) => {
+    expect(onlyError({ vmSize: size }, "liftoff:vmSize").value).toBe(size);
+  });
+
+  it.each(["Standard_B2s", "Standard_D4ds_v5", "Standard_E8-4ds_v5", "Standard_NC24ads_A100_v4", "Standard_B2ats_v2"])("accepts the VM size %s", (size) => {
+    expect(buildEnvironmentSpec(input({ vmSize: size })).spec?.host.vmSize).toBe(size);
+  });
+
+  it.each(["ab", "Acme-dev", "acme_dev", "-acme", "acme-", "1acme", "a".repeat(64)])("refuses a DNS label Azure would refuse: %s", (label) => {
+    onlyError({ dnsLabel: label }, "liftoff:dnsLabel");
+  });
+
+  it("refuses two public endpoints on the same port", () => {
+    const endpoints = [{ service: "api-gateway", port: 443 }, { service: "identity-service", port: 443 }];
+    const p = onlyError({ publicEndpoints: JSON.stringify(endpoints) }, "liftoff:publicEndpoints[1].port");
+    expect(p.message).toContain("already used by publicEndpoints[0]");
+  });
+
+  it("refuses a public endpoint on the SSH port", () => {
+    const endpoints = [{ service: "api-gateway", port: 2222 }];
+    const p = onlyError({ publicEndpoints: JSON.stringify(endpoints), sshPort: "2222" }, "liftoff:publicEndpoints[0].port");
+    expect(p.message).toContain("SSH port");
+  });
+
+  it("refuses a public endpoint on the certificate-issuance port 80", () => {
+    const p = onlyError({ publicEndpoints: JSON.stringify([{ service: "api-gateway", port: 80 }]) }, "liftoff:publicEndpoints[0].port");
+    expect(p.message).toContain("certificate issuance");
+  });
+
+  it("refuses a public endpoint for a service the environment does not run", () => {
+    const p = onlyError({ publicEndpoints: JSON.stringify([{ service: "api-gatway", port: 443 }]) }, "liftoff:publicEndpoints[0].service");
+    expect(p.allowed).toContain("api-gateway");
+  });
+
+  it.each(["ghcr.io/acme/orders", "ghcr.io/acme/orders@sha256:abc", "ghcr.io/Acme/Orders:1.0"])("refuses an image reference without a usable tag or digest: %s", (ref) => {
+    const p = onlyError({ images: JSON.stringify({ ...IMAGES, orders: ref }) }, "liftoff:images.orders");
+    expect(p.value).toBe(ref);
+    expect(p.allowed).toContain("@sha256:");
+  });
+
+  it("refuses a missing required secret under `pulumi up`", () => {
+    const p = onlyError({ ghcrToken: undefined }, "liftoff:ghcrToken");
+    expect(p.message).toContain("`pulumi up` will need it");
+    expect(p.fix).toContain("pulumi config set --secret liftoff:ghcrToken");
+  });
+
+  it("only warns about a missing secret in the offline plan", () => {
+    const result = buildEnvironmentSpec(input({ ghcrToken: undefined }, { mode: "plan" }));
+    expect(result.spec).toBeDefined();
+    expect(result.problems).toEqual([expect.objectContaining({ severity: "warning", key: "liftoff:ghcrToken" })]);
+    expect(result.spec!.secrets).toEqual([expect.objectContaining({ key: "ghcrToken", isSet: false })]);
+  });
+
+  it("refuses a secret stored in plain text", () => {
+    const result = buildEnvironmentSpec(input({}, { secretKeys: new Set() }));
+    expect(errors(result)).toEqual([expect.objectContaining({ key: "liftoff:ghcrToken", message: expect.stringContaining("plain text") })]);
+    expect(formatProblems(result.problems)).not.toContain("ghp_example");
+  });
+
+  it("refuses an unknown profile", () => {
+    const p = onlyError({ profile: "staging" }, "liftoff:profile");
+    expect(p.allowed).toBe("dev, prod");
+  });
+
+  it("refuses a missing profile", () => {
+    onlyError({ profile: undefined }, "liftoff:profile");
+  });
+
+  it("refuses a mistyped setting and names the one meant", () => {
+    const p = onlyError({ vmsize: "Standard_B2s" }, "liftoff:vmsize");
+    expect(p.fix).toBe("rename it to liftoff:vmSize");
+  });
+
+  it("refuses a reserved admin user name", () => {
+    onlyError({ adminUser: "admin" }, "liftoff:adminUser");
+  });
+
+  it("refuses a public key that is not an OpenSSH key", () => {
+    onlyError({ sshPublicKey: "-----BEGIN PUBLIC KEY-----" }, "liftoff:sshPublicKey");
+  });
+
+  it("refuses an auto-shutdown time that is not a time", () => {
+    onlyError({ autoShutdown: "7pm" }, "liftoff:autoShutdown");
+  });
+
+  it("turns auto-shutdown off on request", () => {
+    expect(buildEnvironmentSpec(input({ autoShutdown: "off" })).spec!.host.autoShutdown).toBeUndefined();
+  });
+
+  it("refuses a structured setting with the wrong shape, naming the field", () => {
+    const p = onlyError({ publicEndpoints: JSON.stringify([{ service: "api-gateway", port: "443" }]) }, "liftoff:publicEndpoints[0].port");
+    expect(p.value).toBe('"443"');
+  });
+});

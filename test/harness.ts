@@ -1,0 +1,69 @@
+import * as path from "node:path";
+import { vi } from "vitest";
+import { evaluateProgram, type Evaluation, type PlannedResource } from "../tools/plan/evaluate";
+import { readStackFiles } from "../tools/plan/project";
+
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+
+export interface StackRun {
+  /** `liftoff:*` settings to add or replace (structured values as objects); `undefined` removes one. */
+  readonly config?: Record<string, unknown>;
+  /** `liftoff:*` keys to set as secrets, with their values. */
+  readonly secrets?: Record<string, string>;
+  readonly mode?: "plan" | "up";
+}
+
+/**
+ * Evaluates the real program (stacks/index.ts, what `pulumi up` runs) for a stack under the mock
+ * monitor, with the stack's config from Pulumi.<stack>.yaml plus the run's changes.
+ */
+export async function runStack(stack: string, run: StackRun = {}): Promise<Evaluation> {
+  const files = readStackFiles(PROJECT_DIR, stack);
+  const config: Record<string, string> = { ...files.config };
+  const secretKeys = new Set(files.secretKeys);
+  for (const [key, value] of Object.entries(run.config ?? {})) {
+    if (value === undefined) delete config[`liftoff:${key}`];
+    else config[`liftoff:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  for (const [key, value] of Object.entries(run.secrets ?? {})) {
+    config[`liftoff:${key}`] = value;
+    secretKeys.add(`liftoff:${key}`);
+  }
+  return evaluateProgram({
+    project: files.project,
+    stack,
+    config,
+    secretKeys: [...secretKeys],
+    mode: run.mode ?? "plan",
+    load: async () => {
+      vi.resetModules();
+      return (await import("../stacks/index")) as Record<string, unknown>;
+    },
+  });
+}
+
+/** Evaluates a component alone: `declare` constructs it and returns what to treat as outputs. */
+export async function runComponent(declare: () => Record<string, unknown>, stack = "test"): Promise<Evaluation> {
+  return evaluateProgram({ project: "liftoff", stack, config: {}, secretKeys: [], load: async () => declare() });
+}
+
+export function byType(evaluation: Evaluation, type: string): PlannedResource[] {
+  return evaluation.resources.filter((r) => r.type === type);
+}
+
+export function one(evaluation: Evaluation, type: string): PlannedResource {
+  const found = byType(evaluation, type);
+  if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
+  return found[0]!;
+}
+
+/** Reads a nested input by dotted path with [i] indexes. */
+export function input(resource: PlannedResource, dotted: string): unknown {
+  return dotted
+    .split(/\.|(?=\[)/)
+    .reduce<unknown>((value, part) => {
+      if (value === undefined || value === null) return undefined;
+      const index = /^\[(\d+)\]$/.exec(part);
+      return index ? (value as unknown[])[Number(index[1])] : (value as Record<string, unknown>)[part];
+    }, resource.inputs);
+}
