@@ -25,7 +25,9 @@ async function main(argv: string[]): Promise<number> {
     stack: files.stack,
     config: files.config,
     secretKeys: files.secretKeys,
-    load: async () => (await import(files.main)) as Record<string, unknown>,
+    // require, not import(): the program is CommonJS TypeScript, loaded through tools/ts-register.js.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    load: async () => require(files.main) as Record<string, unknown>,
   });
   if (json) {
     process.stdout.write(`${JSON.stringify(planJson(evaluation), null, 2)}\n`);

@@ -6,12 +6,11 @@ import { parse, stringify } from "yaml";
 import { PROJECT_DIR } from "../../test/harness";
 import { stackConfig } from "./project";
 
-const TSX = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
 const created: string[] = [];
 
-/** Runs the plan exactly as `npm run plan -- ...` does. */
+/** Runs the plan exactly as `npm run plan -- ...` does (see package.json). */
 function plan(...args: string[]) {
-  const result = spawnSync(TSX, ["tools/plan/cli.ts", ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
+  const result = spawnSync(process.execPath, ["-r", "./tools/ts-register.js", "tools/plan/cli.ts", ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
