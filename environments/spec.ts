@@ -27,11 +27,8 @@ export interface SecretRequirement {
   readonly isSet: boolean;
 }
 
-/**
- * The one validated description of an environment that every layer reads. Built only by
- * `buildEnvironmentSpec`, so a layer never sees an unvalidated value.
- */
-export interface EnvironmentSpec {
+/** The environment's core: profile, region, host, network edge, services and public endpoints. */
+export interface CoreSpec {
   readonly project: string;
   readonly stack: string;
   readonly profile: Profile;
@@ -68,3 +65,10 @@ export interface EnvironmentSpec {
   readonly publicEndpoints: readonly PublicEndpoint[];
   readonly secrets: readonly SecretRequirement[];
 }
+
+/**
+ * The one validated description of an environment that every layer reads. Built only by
+ * `buildEnvironmentSpec`, so a layer never sees an unvalidated value. Each layer's section adds
+ * its part here.
+ */
+export type EnvironmentSpec = CoreSpec;

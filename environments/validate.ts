@@ -1,35 +1,9 @@
-import { z } from "zod";
-import { AZURE_REGIONS, DNS_LABEL_PATTERN, RESERVED_ADMIN_USERS, VM_SIZE_PATTERN, azureFqdn } from "./azure";
-import { parseImageRef } from "./image-ref";
-import { MIN_SSH_PREFIX, checkSshSource } from "./network-address";
-import { OS_DISK_TYPES, PROFILES, PROFILE_NAMES, isProfileName, type OsDiskType, type Profile } from "./profiles";
-import type { EnvironmentSpec, PublicEndpoint, SecretRequirement, ServiceSpec } from "./spec";
+import { CORE_KEYS, readCore } from "./core";
+import { ConfigReader, closest, type ConfigInput, type Problem } from "./reader";
+import type { EnvironmentSpec } from "./spec";
 
-export const NAMESPACE = "liftoff";
-
-/** How the program is being evaluated: a missing secret stops `up`, and only warns in the offline plan. */
-export type EvaluationMode = "up" | "plan";
-
-export interface ConfigInput {
-  readonly project: string;
-  readonly stack: string;
-  /** `liftoff:*` settings without the namespace, as Pulumi hands them over (structured values as JSON text). */
-  readonly values: Readonly<Record<string, unknown>>;
-  /** Keys among `values` that Pulumi holds as secrets. */
-  readonly secretKeys: ReadonlySet<string>;
-  readonly mode: EvaluationMode;
-}
-
-export interface Problem {
-  readonly severity: "error" | "warning";
-  /** Full config key, e.g. `liftoff:sshAllowedCidrs[0]`. */
-  readonly key: string;
-  /** The offending value as given, absent when the key is not set. */
-  readonly value?: string;
-  readonly message: string;
-  readonly allowed: string;
-  readonly fix: string;
-}
+export { NAMESPACE, type ConfigInput, type EvaluationMode, type Problem, type SecretDefinition } from "./reader";
+export { DEFAULT_PUBLIC_ENDPOINTS, REQUIRED_SECRETS } from "./core";
 
 export interface ValidationResult {
   /** Present only when there is no error. */
@@ -37,338 +11,34 @@ export interface ValidationResult {
   readonly problems: readonly Problem[];
 }
 
-/** Defaults that are the application's rather than a profile's: the seed's two public services. */
-export const DEFAULT_PUBLIC_ENDPOINTS = [
-  { service: "api-gateway", port: 443, healthPath: "/healthz" },
-  { service: "identity-service", port: 8443, healthPath: "/healthz" },
-] as const;
-
-const ADDRESS_SPACE = "10.42.0.0/16";
-const SUBNET_PREFIX = "10.42.1.0/24";
-const ACME_PORT = 80;
-const DEPLOY_USER = "deploy";
-
-interface SecretDefinition {
-  readonly key: string;
-  readonly purpose: string;
-  readonly howToSet: string;
-}
-
-/** Secrets no default can stand in for: `pulumi up` refuses to run without them. */
-export const REQUIRED_SECRETS: readonly SecretDefinition[] = [
-  {
-    key: "ghcrToken",
-    purpose: "pulls the service images from GitHub Container Registry on the host",
-    howToSet:
-      "create a classic personal access token with only read:packages (GitHub has no API to mint one), then: pulumi config set --secret liftoff:ghcrToken",
-  },
-];
-
-/** Every setting liftoff reads, so a mistyped key is caught instead of silently ignored. */
-const KNOWN_KEYS = [
-  "profile", "region", "owner", "dnsLabel", "vmSize", "osDiskSizeGb", "osDiskType", "adminUser",
-  "sshPublicKey", "sshAllowedCidrs", "sshPort", "autoShutdown", "autoShutdownTimeZone", "images",
-  "publicEndpoints", ...REQUIRED_SECRETS.map((s) => s.key),
-];
-
-const SERVICE_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
-const ADMIN_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,3}( .*)?$/;
-const SHUTDOWN_TIME = /^([01][0-9]|2[0-3]):?([0-5][0-9])$/;
-
-const endpointsSchema = z.array(
-  z.strictObject({
-    service: z.string(),
-    port: z.number().int(),
-    healthPath: z.string().optional(),
-  }),
-);
-const stringListSchema = z.array(z.string());
-const stringMapSchema = z.record(z.string(), z.string());
+/**
+ * Every setting liftoff reads, by section, so a mistyped key is caught instead of silently ignored.
+ * A layer's section adds its keys here.
+ */
+const KNOWN_KEYS: readonly string[] = [...CORE_KEYS];
 
 /**
- * Merges the stack's profile with its config into one spec, checking every rule and reporting
- * every problem at once. Pure: the same input gives the same result, nothing is declared.
+ * The one validation step: merges the stack's profile with its config into one spec, checking
+ * every rule of every section and reporting every problem at once. Pure: the same input gives the
+ * same result, and nothing is declared.
  */
 export function buildEnvironmentSpec(input: ConfigInput): ValidationResult {
-  const problems: Problem[] = [];
-  const k = (key: string) => `${NAMESPACE}:${key}`;
-  const setCommand = (key: string, example: string, secret = false) =>
-    `pulumi config set ${secret ? "--secret " : ""}${k(key)} ${example} --stack ${input.stack}`;
-  const pathCommand = (path: string, example: string) =>
-    `pulumi config set --path '${k(path)}' ${example} --stack ${input.stack}`;
-  const error = (p: Omit<Problem, "severity">) => problems.push({ severity: "error", ...p });
-  const warn = (p: Omit<Problem, "severity">) => problems.push({ severity: "warning", ...p });
-
-  const raw = input.values;
-  const text = (key: string): string | undefined => {
-    const v = raw[key];
-    if (v === undefined || v === null) return undefined;
-    return typeof v === "string" ? v : JSON.stringify(v);
-  };
-  const structured = <T>(key: string, schema: z.ZodType<T>, allowed: string, example: string): T | undefined => {
-    const v = raw[key];
-    if (v === undefined) return undefined;
-    let parsed: unknown = v;
-    if (typeof v === "string") {
-      try {
-        parsed = JSON.parse(v);
-      } catch {
-        error({ key: k(key), value: v, message: "is not a list or map", allowed, fix: `set it as YAML in Pulumi.${input.stack}.yaml, e.g. ${example}` });
-        return undefined;
-      }
-    }
-    const result = schema.safeParse(parsed);
-    if (!result.success) {
-      for (const issue of result.error.issues) {
-        const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
-        error({ key: k(key) + path, value: JSON.stringify(valueAt(parsed, issue.path)), message: issue.message, allowed, fix: `in Pulumi.${input.stack}.yaml, e.g. ${example}` });
-      }
-      return undefined;
-    }
-    return result.data;
-  };
-
-  for (const key of Object.keys(raw)) {
-    if (!KNOWN_KEYS.includes(key)) {
-      const near = closest(key, KNOWN_KEYS);
-      error({
-        key: k(key),
-        value: text(key),
-        message: "is not a setting liftoff knows, so it would be ignored",
-        allowed: KNOWN_KEYS.map(k).join(", "),
-        fix: near ? `rename it to ${k(near)}` : `remove it: pulumi config rm ${k(key)} --stack ${input.stack}`,
-      });
-    }
+  const reader = new ConfigReader(input);
+  for (const key of Object.keys(input.values)) {
+    if (KNOWN_KEYS.includes(key)) continue;
+    const near = closest(key, KNOWN_KEYS);
+    reader.error({
+      key: reader.key(key),
+      value: reader.text(key),
+      message: "is not a setting liftoff knows, so it would be ignored",
+      allowed: KNOWN_KEYS.map((k) => reader.key(k)).join(", "),
+      fix: near ? `rename it to ${reader.key(near)}` : `remove it: pulumi config rm ${reader.key(key)} --stack ${input.stack}`,
+    });
   }
-
-  // Profile first: every default below comes from it.
-  const profileText = text("profile");
-  let profile: Profile | undefined;
-  if (profileText === undefined) {
-    error({ key: k("profile"), message: "is not set; a stack must name the kind of environment it is", allowed: PROFILE_NAMES.join(", "), fix: setCommand("profile", input.stack === "prod" ? "prod" : "dev") });
-  } else if (!isProfileName(profileText)) {
-    error({ key: k("profile"), value: profileText, message: "is not a known profile", allowed: PROFILE_NAMES.join(", "), fix: setCommand("profile", "prod") });
-  } else {
-    profile = PROFILES[profileText];
-  }
-
-  const region = text("region");
-  if (region === undefined) {
-    error({ key: k("region"), message: "is not set", allowed: "an Azure region name such as westeurope, eastus2, swedencentral", fix: setCommand("region", "westeurope") });
-  } else if (!AZURE_REGIONS.includes(region)) {
-    const near = closest(region.toLowerCase().replace(/\s+/g, ""), AZURE_REGIONS);
-    error({ key: k("region"), value: region, message: "is not an Azure region", allowed: "an Azure region name as `az account list-locations` spells it (lowercase, no spaces)", fix: setCommand("region", near ?? "westeurope") });
-  }
-
-  const owner = text("owner");
-  if (owner === undefined || owner.trim() === "") {
-    error({ key: k("owner"), value: owner, message: "is not set; every resource is tagged with who answers for it", allowed: "a team or person, e.g. platform-team", fix: setCommand("owner", "platform-team") });
-  } else if (owner.length > 256 || /[<>%&\\?/]/.test(owner)) {
-    error({ key: k("owner"), value: owner, message: "cannot be an Azure tag value", allowed: "up to 256 characters without < > % & \\ ? /", fix: setCommand("owner", "platform-team") });
-  }
-
-  const dnsLabel = text("dnsLabel");
-  if (dnsLabel === undefined) {
-    error({ key: k("dnsLabel"), message: "is not set; it names the host <label>.<region>.cloudapp.azure.com and must be unique in the region", allowed: "3-63 lowercase letters, digits and hyphens, starting with a letter", fix: setCommand("dnsLabel", `acme-${input.stack}`) });
-  } else if (!DNS_LABEL_PATTERN.test(dnsLabel)) {
-    error({ key: k("dnsLabel"), value: dnsLabel, message: "is a DNS label Azure refuses", allowed: "3-63 lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit", fix: setCommand("dnsLabel", suggestLabel(dnsLabel, input.stack)) });
-  }
-
-  const vmSize = text("vmSize") ?? profile?.vmSize;
-  if (vmSize !== undefined && !VM_SIZE_PATTERN.test(vmSize)) {
-    error({ key: k("vmSize"), value: vmSize, message: "is not an Azure VM size name", allowed: "a size as Azure spells it, e.g. Standard_B2s, Standard_D2s_v5, Standard_E4ds_v5", fix: setCommand("vmSize", "Standard_D2s_v5") });
-  }
-
-  const osDiskSizeGb = integer("osDiskSizeGb", profile?.osDisk.sizeGb, 30, 4095, "128");
-  const osDiskTypeText = text("osDiskType") ?? profile?.osDisk.type;
-  if (osDiskTypeText !== undefined && !(OS_DISK_TYPES as readonly string[]).includes(osDiskTypeText)) {
-    error({ key: k("osDiskType"), value: osDiskTypeText, message: "is not a managed disk type liftoff offers", allowed: OS_DISK_TYPES.join(", "), fix: setCommand("osDiskType", "Premium_LRS") });
-  }
-
-  const adminUser = text("adminUser") ?? "liftoff";
-  if (!ADMIN_USER.test(adminUser) || RESERVED_ADMIN_USERS.includes(adminUser) || adminUser === DEPLOY_USER) {
-    error({ key: k("adminUser"), value: adminUser, message: "is a Linux admin user name Azure (or liftoff, which reserves `deploy`) refuses", allowed: "1-32 lowercase letters, digits, _ or -, not a reserved name such as admin, root, user", fix: setCommand("adminUser", "ops") });
-  }
-
-  const sshPublicKey = text("sshPublicKey");
-  if (sshPublicKey !== undefined && !SSH_PUBLIC_KEY.test(sshPublicKey.trim())) {
-    error({ key: k("sshPublicKey"), value: truncate(sshPublicKey), message: "is not an OpenSSH public key", allowed: "one line as in ~/.ssh/id_ed25519.pub (ssh-ed25519, ssh-rsa or ecdsa-sha2-*); leave unset to have liftoff generate a key pair", fix: `pulumi config set ${k("sshPublicKey")} "$(cat ~/.ssh/id_ed25519.pub)" --stack ${input.stack}` });
-  }
-
-  const sshPort = integer("sshPort", 22, 1, 65535, "22") ?? 22;
-
-  const cidrsExample = "[203.0.113.7/32]";
-  const cidrInput = structured("sshAllowedCidrs", stringListSchema, "a list of IPv4 addresses or CIDR ranges", `liftoff:sshAllowedCidrs: ${cidrsExample}`) ?? [];
-  const sshAllowedCidrs: string[] = [];
-  cidrInput.forEach((source, i) => {
-    const key = `${k("sshAllowedCidrs")}[${i}]`;
-    const fix = pathCommand(`sshAllowedCidrs[${i}]`, "203.0.113.7/32");
-    const allowed = `IPv4 addresses or CIDR ranges you administer from, /${MIN_SSH_PREFIX} or narrower`;
-    const check = checkSshSource(source);
-    switch (check.kind) {
-      case "ok":
-        sshAllowedCidrs.push(check.cidr);
-        break;
-      case "internet":
-        error({ key, value: source, message: "opens SSH to the whole internet", allowed, fix });
-        break;
-      case "too-broad":
-        error({ key, value: source, message: `opens SSH to 2^${32 - check.prefix} addresses, in effect the internet`, allowed, fix });
-        break;
-      case "host-bits":
-        error({ key, value: source, message: `has host bits set; Azure would refuse it`, allowed, fix: pathCommand(`sshAllowedCidrs[${i}]`, check.network) });
-        break;
-      case "malformed":
-        error({ key, value: source, message: "is not an IPv4 address or CIDR (service tags and IPv6 are not accepted: the host has one IPv4 address)", allowed, fix });
-        break;
-    }
-  });
-  if (raw["sshAllowedCidrs"] !== undefined && cidrInput.length > 0 && sshAllowedCidrs.length === cidrInput.length) {
-    const duplicates = sshAllowedCidrs.filter((c, i) => sshAllowedCidrs.indexOf(c) !== i);
-    for (const d of new Set(duplicates)) {
-      warn({ key: k("sshAllowedCidrs"), value: d, message: "is listed twice", allowed: "each range once", fix: `remove the duplicate from Pulumi.${input.stack}.yaml` });
-    }
-  }
-  if (cidrInput.length === 0) {
-    warn({ key: k("sshAllowedCidrs"), message: "is empty: SSH is closed to everyone, so neither you nor the deploy layer can reach the host", allowed: "the IPv4 addresses or ranges you administer from", fix: `set liftoff:sshAllowedCidrs: ${cidrsExample} in Pulumi.${input.stack}.yaml` });
-  }
-
-  let autoShutdown: { time: string; timeZone: string } | undefined = profile?.autoShutdown;
-  const shutdownText = text("autoShutdown");
-  if (shutdownText !== undefined) {
-    const m = SHUTDOWN_TIME.exec(shutdownText);
-    if (shutdownText === "off") autoShutdown = undefined;
-    else if (m) autoShutdown = { time: `${m[1]}${m[2]}`, timeZone: autoShutdown?.timeZone ?? "UTC" };
-    else error({ key: k("autoShutdown"), value: shutdownText, message: "is not a time of day or `off`", allowed: "HH:MM (24 h) or off", fix: setCommand("autoShutdown", "19:00") });
-  }
-  const timeZone = text("autoShutdownTimeZone");
-  if (timeZone !== undefined) {
-    if (!/^[A-Za-z][A-Za-z0-9 .+()-]{1,60}$/.test(timeZone)) {
-      error({ key: k("autoShutdownTimeZone"), value: timeZone, message: "is not a Windows time zone id", allowed: "a Windows time zone id such as UTC, W. Europe Standard Time, Pacific Standard Time", fix: setCommand("autoShutdownTimeZone", '"W. Europe Standard Time"') });
-    } else if (autoShutdown) {
-      autoShutdown = { ...autoShutdown, timeZone };
-    }
-  }
-
-  // Services and their images.
-  const imagesExample = "liftoff:images: {api-gateway: ghcr.io/acme/api-gateway:1.4.2}";
-  const images = structured("images", stringMapSchema, "a map of service name to image reference", imagesExample);
-  const services: ServiceSpec[] = [];
-  if (raw["images"] === undefined) {
-    error({ key: k("images"), message: "is not set; liftoff needs to know which image each service runs", allowed: "a map of service name to image reference with a tag or digest", fix: `set ${imagesExample} in Pulumi.${input.stack}.yaml` });
-  }
-  for (const [name, ref] of Object.entries(images ?? {})) {
-    const key = `${k("images")}.${name}`;
-    if (!SERVICE_NAME.test(name)) {
-      error({ key, value: name, message: "is not a usable service name", allowed: "2-32 lowercase letters, digits and hyphens, starting with a letter", fix: `rename the service in Pulumi.${input.stack}.yaml, e.g. api-gateway` });
-      continue;
-    }
-    const parsed = parseImageRef(ref);
-    if (!parsed.ok) {
-      const pinned = parsed.reason === "no-tag-or-digest" ? `${ref}:1.4.2` : `ghcr.io/acme/${name}:1.4.2`;
-      error({ key, value: ref, message: `is not a usable image reference: ${parsed.detail}`, allowed: "registry/owner/name:tag or registry/owner/name@sha256:<digest>", fix: pathCommand(`images.${name}`, pinned) });
-      continue;
-    }
-    services.push({ name, image: parsed.ref, imageText: ref.trim() });
-  }
-
-  // Public endpoints: the one list the firewall and the proxy both derive from.
-  const endpointsExample = "liftoff:publicEndpoints: [{service: api-gateway, port: 443}]";
-  const endpointInput =
-    structured("publicEndpoints", endpointsSchema, "a list of {service, port, healthPath}", endpointsExample) ??
-    (raw["publicEndpoints"] === undefined ? DEFAULT_PUBLIC_ENDPOINTS : []);
-  const serviceNames = new Set(Object.keys(images ?? {}));
-  const seenPorts = new Map<number, number>();
-  const publicEndpoints: Omit<PublicEndpoint, "url">[] = [];
-  endpointInput.forEach((endpoint, i) => {
-    const key = (field: string) => `${k("publicEndpoints")}[${i}].${field}`;
-    let ok = true;
-    if (images && !serviceNames.has(endpoint.service)) {
-      ok = false;
-      error({ key: key("service"), value: endpoint.service, message: "is not a service of this environment", allowed: [...serviceNames].join(", ") || "a key of liftoff:images", fix: pathCommand(`publicEndpoints[${i}].service`, [...serviceNames][0] ?? "api-gateway") });
-    }
-    const portFix = pathCommand(`publicEndpoints[${i}].port`, "8443");
-    if (endpoint.port < 1 || endpoint.port > 65535) {
-      ok = false;
-      error({ key: key("port"), value: String(endpoint.port), message: "is not a TCP port", allowed: "1-65535", fix: portFix });
-    } else if (endpoint.port === sshPort) {
-      ok = false;
-      error({ key: key("port"), value: String(endpoint.port), message: `is the SSH port (liftoff:sshPort); SSH would be opened to the internet`, allowed: `any port except ${sshPort} and ${ACME_PORT}`, fix: portFix });
-    } else if (endpoint.port === ACME_PORT) {
-      ok = false;
-      error({ key: key("port"), value: String(endpoint.port), message: "is kept for certificate issuance and the HTTPS redirect", allowed: `any port except ${sshPort} and ${ACME_PORT}`, fix: portFix });
-    } else if (seenPorts.has(endpoint.port)) {
-      ok = false;
-      error({ key: key("port"), value: String(endpoint.port), message: `is already used by publicEndpoints[${seenPorts.get(endpoint.port)}]`, allowed: "a different port per public endpoint", fix: portFix });
-    } else {
-      seenPorts.set(endpoint.port, i);
-    }
-    const healthPath = endpoint.healthPath ?? "/healthz";
-    if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$/.test(healthPath)) {
-      ok = false;
-      error({ key: key("healthPath"), value: healthPath, message: "is not an absolute URL path", allowed: "a path starting with /, e.g. /healthz", fix: pathCommand(`publicEndpoints[${i}].healthPath`, "/healthz") });
-    }
-    if (ok) publicEndpoints.push({ service: endpoint.service, port: endpoint.port, healthPath });
-  });
-  if (endpointInput.length === 0 && raw["publicEndpoints"] !== undefined && !problems.some((p) => p.key.startsWith(k("publicEndpoints")))) {
-    warn({ key: k("publicEndpoints"), value: "[]", message: "is empty: nothing is reachable from the internet", allowed: "the services the internet may call", fix: `set ${endpointsExample} in Pulumi.${input.stack}.yaml` });
-  }
-
-  const secrets: SecretRequirement[] = REQUIRED_SECRETS.map((s) => {
-    const isSet = raw[s.key] !== undefined;
-    if (!isSet) {
-      const p = { key: k(s.key), message: `is not set; \`pulumi up\` will need it: it ${s.purpose}`, allowed: "a secret value", fix: s.howToSet };
-      if (input.mode === "up") error(p);
-      else warn(p);
-    } else if (!input.secretKeys.has(s.key)) {
-      error({ key: k(s.key), value: "(hidden)", message: "is stored in plain text in the stack config", allowed: "a value set with --secret", fix: s.howToSet });
-    }
-    return { ...s, isSet };
-  });
-
-  if (problems.some((p) => p.severity === "error") || !profile || !region || !owner || !dnsLabel || !vmSize || !osDiskTypeText) {
-    return { problems };
-  }
-
-  const fqdn = azureFqdn(dnsLabel, region);
-  const spec: EnvironmentSpec = {
-    project: input.project,
-    stack: input.stack,
-    profile,
-    profileName: profile.name,
-    region,
-    owner,
-    tags: { environment: input.stack, profile: profile.name, owner, "managed-by": "liftoff", project: input.project },
-    protect: profile.protect,
-    namePrefix: `${input.project}-${input.stack}`,
-    network: { addressSpace: ADDRESS_SPACE, subnetPrefix: SUBNET_PREFIX, sshPort, sshAllowedCidrs, acmePort: ACME_PORT },
-    host: {
-      vmSize,
-      osDisk: { sizeGb: osDiskSizeGb ?? profile.osDisk.sizeGb, type: osDiskTypeText as OsDiskType },
-      adminUser,
-      deployUser: DEPLOY_USER,
-      ...(sshPublicKey ? { sshPublicKey: sshPublicKey.trim() } : {}),
-      ...(autoShutdown ? { autoShutdown } : {}),
-      dnsLabel,
-      fqdn,
-    },
-    services,
-    publicEndpoints: publicEndpoints.map((e) => ({ ...e, url: e.port === 443 ? `https://${fqdn}` : `https://${fqdn}:${e.port}` })),
-    secrets,
-  };
-  return { spec, problems };
-
-  function integer(key: string, fallback: number | undefined, min: number, max: number, example: string): number | undefined {
-    const v = text(key);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      error({ key: k(key), value: v, message: "is out of range", allowed: `a whole number from ${min} to ${max}`, fix: setCommand(key, example) });
-      return undefined;
-    }
-    return n;
-  }
+  const core = readCore(reader);
+  // Layer sections read here, each given the core spec: data (#3), observability and delivery (#4).
+  if (!core || reader.hasErrors) return { problems: reader.problems };
+  return { spec: { ...core }, problems: reader.problems };
 }
 
 /**
@@ -388,48 +58,3 @@ export function formatProblems(problems: readonly Problem[], options: { withSeve
     .join("\n");
 }
 
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = value;
-  for (const p of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
-}
-
-function truncate(s: string): string {
-  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
-}
-
-function suggestLabel(label: string, stack: string): string {
-  const cleaned = label.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^[^a-z]+/, "").replace(/-+$/, "").slice(0, 63);
-  return DNS_LABEL_PATTERN.test(cleaned) ? cleaned : `acme-${stack}`;
-}
-
-/** The known name nearest to a typo, when it is near enough to be a likely meaning. */
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 4)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
-}
