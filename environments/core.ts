@@ -1,16 +1,14 @@
 import { z } from "zod";
 import { AZURE_REGIONS, DNS_LABEL_PATTERN, RESERVED_ADMIN_USERS, VM_SIZE_PATTERN, azureFqdn } from "./azure";
-import { parseImageRef } from "./image-ref";
+import { parseAppDefinition, type AppDefinition } from "./app-definition";
+import { parseImageRef, type ImageRef } from "./image-ref";
 import { MIN_SSH_PREFIX, checkSshSource } from "./network-address";
 import { OS_DISK_TYPES, PROFILES, PROFILE_NAMES, isProfileName, type OsDiskType, type Profile } from "./profiles";
 import { closest, type ConfigReader, type ProblemInput, type SecretDefinition } from "./reader";
 import type { CoreSpec, PublicEndpoint, SecretRequirement, ServiceSpec } from "./spec";
 
-/** Defaults that are the application's rather than a profile's: the seed's two public services. */
-export const DEFAULT_PUBLIC_ENDPOINTS = [
-  { service: "api-gateway", port: 443, healthPath: "/healthz" },
-  { service: "identity-service", port: 8443, healthPath: "/healthz" },
-] as const;
+/** Where the application's compose file is, relative to the project, unless `liftoff:composeFile` says. */
+export const DEFAULT_COMPOSE_FILE = "app/compose.yaml";
 
 const ADDRESS_SPACE = "10.42.0.0/16";
 const SUBNET_PREFIX = "10.42.1.0/24";
@@ -30,22 +28,14 @@ export const REQUIRED_SECRETS: readonly SecretDefinition[] = [
 /** The settings the core section reads. */
 export const CORE_KEYS: readonly string[] = [
   "profile", "region", "owner", "dnsLabel", "vmSize", "osDiskSizeGb", "osDiskType", "adminUser",
-  "sshPublicKey", "sshAllowedCidrs", "sshPort", "autoShutdown", "autoShutdownTimeZone", "images",
-  "publicEndpoints", ...REQUIRED_SECRETS.map((s) => s.key),
+  "sshPublicKey", "sshAllowedCidrs", "sshPort", "autoShutdown", "autoShutdownTimeZone", "composeFile",
+  "images", ...REQUIRED_SECRETS.map((s) => s.key),
 ];
 
-const SERVICE_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
 const ADMIN_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,3}( .*)?$/;
 const SHUTDOWN_TIME = /^([01][0-9]|2[0-3]):?([0-5][0-9])$/;
 
-const endpointsSchema = z.array(
-  z.strictObject({
-    service: z.string(),
-    port: z.number().int(),
-    healthPath: z.string().optional(),
-  }),
-);
 const stringListSchema = z.array(z.string());
 const stringMapSchema = z.record(z.string(), z.string());
 
@@ -177,16 +167,26 @@ export function readCore(reader: ConfigReader): CoreSpec | undefined {
   }
 
   // Services and their images.
-  const imagesExample = "liftoff:images: {api-gateway: ghcr.io/acme/api-gateway:1.4.2}";
-  const images = structured("images", stringMapSchema, "a map of service name to image reference", imagesExample);
-  const services: ServiceSpec[] = [];
-  if (raw["images"] === undefined) {
-    error({ key: k("images"), message: "is not set; liftoff needs to know which image each service runs", allowed: "a map of service name to image reference with a tag or digest", fix: `set ${imagesExample} in Pulumi.${input.stack}.yaml` });
+  // The application: the operator's compose file, read with its x-liftoff settings.
+  const composeFile = text("composeFile") ?? DEFAULT_COMPOSE_FILE;
+  let app: AppDefinition | undefined;
+  if (!input.app) {
+    error({ key: k("composeFile"), value: composeFile, message: "cannot be read; liftoff needs the application's compose file", allowed: "a path relative to the project, or absolute", fix: `create ${composeFile} (see app/compose.yaml) or ${setCommand("composeFile", "app/compose.yaml")}` });
+  } else {
+    const parsed = parseAppDefinition(input.app.text, input.app.file);
+    parsed.problems.forEach(error);
+    app = parsed.app;
   }
-  for (const [name, ref] of Object.entries(images ?? {})) {
+
+  // Per-stack image overrides, e.g. dev runs :main while prod runs what the compose file pins.
+  const imagesExample = "liftoff:images: {api-gateway: ghcr.io/acme/api-gateway:main}";
+  const overrides = structured("images", stringMapSchema, "a map of service name to image reference", imagesExample) ?? {};
+  const appServices = new Set(app?.services.map((s) => s.name) ?? []);
+  const images = new Map<string, { text: string; ref: ImageRef }>();
+  for (const [name, ref] of Object.entries(overrides)) {
     const key = `${k("images")}.${name}`;
-    if (!SERVICE_NAME.test(name)) {
-      error({ key, value: name, message: "is not a usable service name", allowed: "2-32 lowercase letters, digits and hyphens, starting with a letter", fix: `rename the service in Pulumi.${input.stack}.yaml, e.g. api-gateway` });
+    if (app && !appServices.has(name)) {
+      error({ key, value: ref, message: `names a service that ${app.file} does not define`, allowed: [...appServices].join(", "), fix: `remove it from liftoff:images in Pulumi.${input.stack}.yaml, or fix the service name` });
       continue;
     }
     const parsed = parseImageRef(ref);
@@ -195,54 +195,42 @@ export function readCore(reader: ConfigReader): CoreSpec | undefined {
       error({ key, value: ref, message: `is not a usable image reference: ${parsed.detail}`, allowed: "registry/owner/name:tag or registry/owner/name@sha256:<digest>", fix: pathCommand(`images.${name}`, pinned) });
       continue;
     }
-    services.push({ name, image: parsed.ref, imageText: ref.trim() });
+    images.set(name, { text: ref.trim(), ref: parsed.ref });
   }
-
-  // Public endpoints: the one list the firewall and the proxy both derive from.
-  const endpointsExample = "liftoff:publicEndpoints: [{service: api-gateway, port: 443}]";
-  const endpointInput =
-    structured("publicEndpoints", endpointsSchema, "a list of {service, port, healthPath}", endpointsExample) ??
-    (raw["publicEndpoints"] === undefined ? DEFAULT_PUBLIC_ENDPOINTS : []);
-  const serviceNames = new Set(Object.keys(images ?? {}));
-  const seenPorts = new Map<number, number>();
-  const publicEndpoints: Omit<PublicEndpoint, "url">[] = [];
-  endpointInput.forEach((endpoint, i) => {
-    const key = (field: string) => `${k("publicEndpoints")}[${i}].${field}`;
-    let ok = true;
-    if (images && !serviceNames.has(endpoint.service)) {
-      ok = false;
-      error({ key: key("service"), value: endpoint.service, message: "is not a service of this environment", allowed: [...serviceNames].join(", ") || "a key of liftoff:images", fix: pathCommand(`publicEndpoints[${i}].service`, [...serviceNames][0] ?? "api-gateway") });
-    }
-    const portFix = pathCommand(`publicEndpoints[${i}].port`, "8443");
-    if (endpoint.port < 1 || endpoint.port > 65535) {
-      ok = false;
-      error({ key: key("port"), value: String(endpoint.port), message: "is not a TCP port", allowed: "1-65535", fix: portFix });
-    } else if (endpoint.port === sshPort) {
-      ok = false;
-      error({ key: key("port"), value: String(endpoint.port), message: `is the SSH port (liftoff:sshPort); SSH would be opened to the internet`, allowed: `any port except ${sshPort} and ${ACME_PORT}`, fix: portFix });
-    } else if (endpoint.port === ACME_PORT) {
-      ok = false;
-      error({ key: key("port"), value: String(endpoint.port), message: "is kept for certificate issuance and the HTTPS redirect", allowed: `any port except ${sshPort} and ${ACME_PORT}`, fix: portFix });
-    } else if (seenPorts.has(endpoint.port)) {
-      ok = false;
-      error({ key: key("port"), value: String(endpoint.port), message: `is already used by publicEndpoints[${seenPorts.get(endpoint.port)}]`, allowed: "a different port per public endpoint", fix: portFix });
-    } else {
-      seenPorts.set(endpoint.port, i);
-    }
-    const healthPath = endpoint.healthPath ?? "/healthz";
-    if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$/.test(healthPath)) {
-      ok = false;
-      error({ key: key("healthPath"), value: healthPath, message: "is not an absolute URL path", allowed: "a path starting with /, e.g. /healthz", fix: pathCommand(`publicEndpoints[${i}].healthPath`, "/healthz") });
-    }
-    if (ok) publicEndpoints.push({ service: endpoint.service, port: endpoint.port, healthPath });
+  const services: ServiceSpec[] = (app?.services ?? []).map((s) => {
+    const override = images.get(s.name);
+    return override ? { ...s, image: override.ref, imageText: override.text } : s;
   });
-  if (endpointInput.length === 0 && raw["publicEndpoints"] !== undefined && !reader.problems.some((p) => p.key.startsWith(k("publicEndpoints")))) {
-    warn({ key: k("publicEndpoints"), value: "[]", message: "is empty: nothing is reachable from the internet", allowed: "the services the internet may call", fix: `set ${endpointsExample} in Pulumi.${input.stack}.yaml` });
+
+  // Public endpoints come from the application, and the firewall and proxy both derive from them.
+  const seenPorts = new Map<number, string>();
+  const publicEndpoints: Omit<PublicEndpoint, "url">[] = [];
+  for (const endpoint of app?.endpoints ?? []) {
+    const key = `${app!.file}: x-liftoff.endpoints.${endpoint.name}.port`;
+    const fix = `edit ${app!.file}: give endpoint ${endpoint.name} another port, e.g. 9443`;
+    const allowed = `1-65535 except ${sshPort} (SSH) and ${ACME_PORT} (certificates), one endpoint per port`;
+    const value = String(endpoint.port);
+    if (endpoint.port < 1 || endpoint.port > 65535) {
+      error({ key, value, message: "is not a TCP port", allowed, fix });
+    } else if (endpoint.port === sshPort) {
+      error({ key, value, message: "is the SSH port (liftoff:sshPort); SSH would be opened to the internet", allowed, fix });
+    } else if (endpoint.port === ACME_PORT) {
+      error({ key, value, message: "is kept for certificate issuance and the HTTPS redirect", allowed, fix });
+    } else if (seenPorts.has(endpoint.port)) {
+      error({ key, value, message: `is already the port of endpoint ${seenPorts.get(endpoint.port)}`, allowed, fix });
+    } else {
+      seenPorts.set(endpoint.port, endpoint.name);
+      const service = services.find((s) => s.public?.endpoint === endpoint.name)!;
+      publicEndpoints.push({ name: endpoint.name, service: service.name, port: endpoint.port, containerPort: service.public!.containerPort, healthPath: service.healthPath! });
+    }
+  }
+  if (app && publicEndpoints.length === 0 && app.endpoints.length === 0) {
+    warn({ key: `${app.file}: x-liftoff.endpoints`, message: "declares no public endpoint: nothing is reachable from the internet", allowed: "the endpoints the internet may call", fix: `edit ${app.file}: x-liftoff: { endpoints: { api: { port: 443 } } }` });
   }
 
   const secrets: SecretRequirement[] = REQUIRED_SECRETS.map((s) => reader.requireSecret(s));
 
-  if (reader.hasErrors || !profile || !region || !owner || !dnsLabel || !vmSize || !osDiskTypeText) {
+  if (reader.hasErrors || !profile || !region || !owner || !dnsLabel || !vmSize || !osDiskTypeText || !app) {
     return undefined;
   }
 
@@ -268,6 +256,7 @@ export function readCore(reader: ConfigReader): CoreSpec | undefined {
       dnsLabel,
       fqdn,
     },
+    app: app!,
     services,
     publicEndpoints: publicEndpoints.map((e) => ({ ...e, url: e.port === 443 ? `https://${fqdn}` : `https://${fqdn}:${e.port}` })),
     secrets,

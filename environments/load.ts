@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { EnvironmentSpec } from "./spec";
-import { NAMESPACE, buildEnvironmentSpec, formatProblems, type EvaluationMode } from "./validate";
+import { DEFAULT_COMPOSE_FILE, NAMESPACE, buildEnvironmentSpec, formatProblems, type EvaluationMode } from "./validate";
 
 /**
  * Set by the offline plan (`npm run plan`), which evaluates this same program under mocks without
@@ -39,6 +41,7 @@ export function loadEnvironment(): Environment {
     values,
     secretKeys,
     mode,
+    ...readApp(values["composeFile"] ?? DEFAULT_COMPOSE_FILE),
   });
   for (const warning of problems.filter((p) => p.severity === "warning")) {
     pulumi.log.warn(formatProblems([warning], { withSeverity: false }));
@@ -51,4 +54,13 @@ export function loadEnvironment(): Environment {
   }
   const config = new pulumi.Config(NAMESPACE);
   return { spec, secret: (key) => config.getSecret(key) };
+}
+
+/** The compose file's text; Pulumi runs the program in the project directory, so paths are relative to it. */
+function readApp(file: string): { app?: { file: string; text: string } } {
+  try {
+    return { app: { file, text: readFileSync(path.resolve(process.cwd(), file), "utf8") } };
+  } catch {
+    return {};
+  }
 }

@@ -14,6 +14,8 @@ export interface ConfigInput {
   /** Keys among `values` that Pulumi holds as secrets. */
   readonly secretKeys: ReadonlySet<string>;
   readonly mode: EvaluationMode;
+  /** The application's compose file, read by the caller; undefined when it could not be read. */
+  readonly app?: { readonly file: string; readonly text: string };
 }
 
 export interface Problem {

@@ -1,18 +1,20 @@
-import type { ImageRef } from "./image-ref";
+import type { AppDefinition, AppService } from "./app-definition";
 import type { OsDiskType, Profile, ProfileName } from "./profiles";
 
-/** A service the environment runs, with the image it runs. */
-export interface ServiceSpec {
-  readonly name: string;
-  readonly image: ImageRef;
-  /** The reference as the operator wrote it. */
-  readonly imageText: string;
-}
+/**
+ * A service the environment runs: its definition from the compose file, with the image this stack
+ * runs (the compose file's, or the stack's override in `liftoff:images`).
+ */
+export type ServiceSpec = AppService;
 
 /** A service reachable from the internet: the firewall opens `port` and the proxy listens on it. */
 export interface PublicEndpoint {
+  /** The endpoint's name in the compose file's x-liftoff.endpoints. */
+  readonly name: string;
   readonly service: string;
   readonly port: number;
+  /** The port the service listens on inside its container. */
+  readonly containerPort: number;
   /** Path the proxy, the deploy gate and the synthetic check probe. */
   readonly healthPath: string;
   /** `https://<fqdn>[:port]`. */
@@ -61,6 +63,8 @@ export interface CoreSpec {
     readonly dnsLabel: string;
     readonly fqdn: string;
   };
+  /** The operator's application definition, validated. */
+  readonly app: AppDefinition;
   readonly services: readonly ServiceSpec[];
   readonly publicEndpoints: readonly PublicEndpoint[];
   readonly secrets: readonly SecretRequirement[];

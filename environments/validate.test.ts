@@ -1,11 +1,21 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
 import { buildEnvironmentSpec, formatProblems, type ConfigInput, type Problem } from "./validate";
 
 const IMAGES = {
-  "api-gateway": "ghcr.io/acme/api-gateway:1.4.2",
-  "identity-service": "ghcr.io/acme/identity-service:1.4.2",
+  "api-gateway": "ghcr.io/acme/api-gateway:main",
   orders: "ghcr.io/acme/orders@sha256:" + "a".repeat(64),
 };
+const COMPOSE = readFileSync(path.join(__dirname, "..", "app", "compose.yaml"), "utf8");
+
+/** The example compose file with its endpoints' ports changed. */
+function withEndpointPorts(ports: Record<string, number>): string {
+  const doc = parse(COMPOSE) as { "x-liftoff": { endpoints: Record<string, { port: number }> } };
+  for (const [name, port] of Object.entries(ports)) doc["x-liftoff"].endpoints[name] = { port };
+  return stringify(doc);
+}
 
 /** A valid dev stack's settings, as Pulumi hands them over: strings, structured values as JSON. */
 function input(overrides: Record<string, unknown> = {}, extra: Partial<ConfigInput> = {}): ConfigInput {
@@ -20,7 +30,7 @@ function input(overrides: Record<string, unknown> = {}, extra: Partial<ConfigInp
     ...overrides,
   };
   for (const [k, v] of Object.entries(values)) if (v === undefined) delete values[k];
-  return { project: "liftoff", stack: "dev", values, secretKeys: new Set(["ghcrToken"]), mode: "up", ...extra };
+  return { project: "liftoff", stack: "dev", values, secretKeys: new Set(["ghcrToken"]), mode: "up", app: { file: "app/compose.yaml", text: COMPOSE }, ...extra };
 }
 
 function errors(result: { problems: readonly Problem[] }) {
@@ -28,15 +38,15 @@ function errors(result: { problems: readonly Problem[] }) {
 }
 
 /** The one error for `key`, checked to carry everything an operator needs to fix it. */
-function onlyError(overrides: Record<string, unknown>, key: string): Problem {
-  const result = buildEnvironmentSpec(input(overrides));
+function onlyError(overrides: Record<string, unknown>, key: string, extra: Partial<ConfigInput> = {}): Problem {
+  const result = buildEnvironmentSpec(input(overrides, extra));
   expect(result.spec).toBeUndefined();
   const found = errors(result);
   expect(found.map((p) => p.key)).toEqual([key]);
   const problem = found[0]!;
   expect(problem.message.length).toBeGreaterThan(5);
   expect(problem.allowed.length).toBeGreaterThan(3);
-  expect(problem.fix).toMatch(/pulumi config|Pulumi\.dev\.yaml|rename|remove|create/);
+  expect(problem.fix).toMatch(/pulumi config|Pulumi\.dev\.yaml|rename|remove|create|edit app\/compose\.yaml/);
   return problem;
 }
 
@@ -50,11 +60,15 @@ describe("environment spec", () => {
     expect(spec!.host.autoShutdown).toEqual({ time: "1900", timeZone: "UTC" });
     expect(spec!.protect).toBe(false);
     expect(spec!.network.sshAllowedCidrs).toEqual(["203.0.113.7/32"]);
-    expect(spec!.publicEndpoints.map((e) => [e.service, e.port, e.url])).toEqual([
-      ["api-gateway", 443, "https://acme-dev.westeurope.cloudapp.azure.com"],
-      ["identity-service", 8443, "https://acme-dev.westeurope.cloudapp.azure.com:8443"],
+    expect(spec!.publicEndpoints.map((e) => [e.name, e.service, e.port, e.containerPort, e.healthPath, e.url])).toEqual([
+      ["api", "api-gateway", 443, 8080, "/healthz", "https://acme-dev.westeurope.cloudapp.azure.com"],
+      ["identity", "identity-service", 8443, 8080, "/healthz", "https://acme-dev.westeurope.cloudapp.azure.com:8443"],
     ]);
-    expect(spec!.services.find((s) => s.name === "orders")!.image.digest).toBe("sha256:" + "a".repeat(64));
+    const image = (name: string) => spec!.services.find((s) => s.name === name)!.imageText;
+    expect(image("orders")).toBe("ghcr.io/acme/orders@sha256:" + "a".repeat(64));
+    expect(image("api-gateway")).toBe("ghcr.io/acme/api-gateway:main");
+    expect(image("catalog")).toBe("ghcr.io/acme/catalog:1.4.2");
+    expect(spec!.services.map((s) => s.name)).toEqual(["api-gateway", "identity-service", "orders", "catalog", "broker"]);
     expect(spec!.tags).toMatchObject({ environment: "dev", owner: "platform-team", "managed-by": "liftoff" });
   });
 
@@ -130,24 +144,22 @@ describe("validation rules (one test each)", () => {
   });
 
   it("refuses two public endpoints on the same port", () => {
-    const endpoints = [{ service: "api-gateway", port: 443 }, { service: "identity-service", port: 443 }];
-    const p = onlyError({ publicEndpoints: JSON.stringify(endpoints) }, "liftoff:publicEndpoints[1].port");
-    expect(p.message).toContain("already used by publicEndpoints[0]");
+    const p = onlyError({}, "app/compose.yaml: x-liftoff.endpoints.identity.port", { app: { file: "app/compose.yaml", text: withEndpointPorts({ identity: 443 }) } });
+    expect(p.message).toContain("already the port of endpoint api");
   });
 
   it("refuses a public endpoint on the SSH port", () => {
-    const endpoints = [{ service: "api-gateway", port: 2222 }];
-    const p = onlyError({ publicEndpoints: JSON.stringify(endpoints), sshPort: "2222" }, "liftoff:publicEndpoints[0].port");
+    const p = onlyError({ sshPort: "2222" }, "app/compose.yaml: x-liftoff.endpoints.identity.port", { app: { file: "app/compose.yaml", text: withEndpointPorts({ identity: 2222 }) } });
     expect(p.message).toContain("SSH port");
   });
 
   it("refuses a public endpoint on the certificate-issuance port 80", () => {
-    const p = onlyError({ publicEndpoints: JSON.stringify([{ service: "api-gateway", port: 80 }]) }, "liftoff:publicEndpoints[0].port");
+    const p = onlyError({}, "app/compose.yaml: x-liftoff.endpoints.api.port", { app: { file: "app/compose.yaml", text: withEndpointPorts({ api: 80 }) } });
     expect(p.message).toContain("certificate issuance");
   });
 
-  it("refuses a public endpoint for a service the environment does not run", () => {
-    const p = onlyError({ publicEndpoints: JSON.stringify([{ service: "api-gatway", port: 443 }]) }, "liftoff:publicEndpoints[0].service");
+  it("refuses an image override for a service the application does not define", () => {
+    const p = onlyError({ images: JSON.stringify({ "api-gatway": "ghcr.io/acme/api-gateway:main" }) }, "liftoff:images.api-gatway");
     expect(p.allowed).toContain("api-gateway");
   });
 
@@ -155,6 +167,16 @@ describe("validation rules (one test each)", () => {
     const p = onlyError({ images: JSON.stringify({ ...IMAGES, orders: ref }) }, "liftoff:images.orders");
     expect(p.value).toBe(ref);
     expect(p.allowed).toContain("@sha256:");
+  });
+
+  it("reports the application's own problems in the same step, naming file, service and field", () => {
+    const broken = COMPOSE.replace("image: ghcr.io/acme/catalog:1.4.2", "image: ghcr.io/acme/catalog");
+    onlyError({}, "app/compose.yaml: services.catalog.image", { app: { file: "app/compose.yaml", text: broken } });
+  });
+
+  it("refuses to go on without the application's compose file", () => {
+    const result = buildEnvironmentSpec({ ...input(), app: undefined });
+    expect(errors(result)).toEqual([expect.objectContaining({ key: "liftoff:composeFile", value: "app/compose.yaml" })]);
   });
 
   it("refuses a missing required secret under `pulumi up`", () => {
@@ -207,7 +229,7 @@ describe("validation rules (one test each)", () => {
   });
 
   it("refuses a structured setting with the wrong shape, naming the field", () => {
-    const p = onlyError({ publicEndpoints: JSON.stringify([{ service: "api-gateway", port: "443" }]) }, "liftoff:publicEndpoints[0].port");
-    expect(p.value).toBe('"443"');
+    const p = onlyError({ sshAllowedCidrs: JSON.stringify(["203.0.113.7/32", 42]) }, "liftoff:sshAllowedCidrs[1]");
+    expect(p.value).toBe("42");
   });
 });

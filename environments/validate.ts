@@ -3,7 +3,7 @@ import { ConfigReader, closest, type ConfigInput, type Problem } from "./reader"
 import type { EnvironmentSpec } from "./spec";
 
 export { NAMESPACE, type ConfigInput, type EvaluationMode, type Problem, type SecretDefinition } from "./reader";
-export { DEFAULT_PUBLIC_ENDPOINTS, REQUIRED_SECRETS } from "./core";
+export { DEFAULT_COMPOSE_FILE, REQUIRED_SECRETS } from "./core";
 
 export interface ValidationResult {
   /** Present only when there is no error. */

@@ -1,5 +1,8 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { byType, input, one, runStack } from "../test/harness";
+import { PROJECT_DIR, byType, input, one, runStack } from "../test/harness";
+import { tempFile } from "../test/tools";
 
 type Rule = { name: string; access: string; destinationPortRange: string; sourceAddressPrefix?: string; sourceAddressPrefixes?: string[] };
 
@@ -93,10 +96,12 @@ describe("the program's inputs", () => {
     expect(input(one(plan, "azure-native:compute:VirtualMachine"), "osProfile.linuxConfiguration.ssh.publicKeys[0].keyData")).toBe(key);
   });
 
-  it("derives the firewall from the public endpoints: a new endpoint opens exactly its port", async () => {
-    const plan = await runStack("dev", {
-      config: { publicEndpoints: [{ service: "api-gateway", port: 443 }, { service: "identity-service", port: 8443 }, { service: "orders", port: 9443 }] },
-    });
+  it("derives the firewall from the application's public endpoints: a new endpoint opens exactly its port", async () => {
+    const compose = readFileSync(path.join(PROJECT_DIR, "app", "compose.yaml"), "utf8")
+      .replace("    identity:\n      port: 8443\n", "    identity:\n      port: 8443\n    orders:\n      port: 9443\n")
+      .replace("      databases: [postgres]\n", "      databases: [postgres]\n      public: { endpoint: orders, containerPort: 8080 }\n      health: /healthz\n");
+    const plan = await runStack("dev", { config: { composeFile: tempFile("compose.yaml", compose) } });
+    expect(plan.error).toBeUndefined();
     expect(rules(plan).filter((r) => r.access === "Allow" && sources(r).includes("Internet")).map((r) => r.destinationPortRange).sort()).toEqual(["443", "80", "8443", "9443"]);
     expect(plan.outputs["endpoints"]!.value).toMatchObject({ orders: "https://liftoff-acme-dev.westeurope.cloudapp.azure.com:9443" });
   });
