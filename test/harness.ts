@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { vi } from "vitest";
-import { evaluateProgram, type Evaluation, type PlannedResource } from "../tools/plan/evaluate";
+import { evaluateProgram, revealInputs, type Evaluation, type PlannedResource } from "../tools/plan/evaluate";
 import { readStackFiles } from "../tools/plan/project";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -66,4 +66,9 @@ export function input(resource: PlannedResource, dotted: string): unknown {
       const index = /^\[(\d+)\]$/.exec(part);
       return index ? (value as unknown[])[Number(index[1])] : (value as Record<string, unknown>)[part];
     }, resource.inputs);
+}
+
+/** A resource's inputs with secrets unwrapped, for assertions about what a secret holds. */
+export function reveal(resource: PlannedResource): Record<string, unknown> {
+  return revealInputs(resource);
 }

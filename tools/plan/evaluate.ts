@@ -154,7 +154,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   const resources = records.map(({ request, inputs, id, urn }): PlannedResource => {
     const secretPaths: string[] = [];
     const parent = request.getParent();
-    return {
+    const resource: PlannedResource = {
       urn: urn ?? "",
       ...(id ? { id } : {}),
       type: request.getType(),
@@ -172,6 +172,10 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
         additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
       },
     };
+    // Unmasked inputs for tests that must look inside a secret; not enumerable, so no JSON
+    // rendering of the plan can ever include them.
+    Object.defineProperty(resource, REVEALED, { value: unwrapAll(inputs), enumerable: false });
+    return resource;
   });
   return {
     project: options.project,
@@ -181,6 +185,20 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     log,
     ...(failures.length > 0 ? { error: failures.join("\n") } : {}),
   };
+}
+
+const REVEALED = Symbol("revealed inputs");
+
+/** A resource's inputs with secrets unwrapped. For tests only; never rendered. */
+export function revealInputs(resource: PlannedResource): Record<string, unknown> {
+  return (resource as unknown as Record<symbol, Record<string, unknown>>)[REVEALED] ?? {};
+}
+
+function unwrapAll(value: unknown): unknown {
+  if (isWireSecret(value)) return unwrapAll(value.value);
+  if (Array.isArray(value)) return value.map(unwrapAll);
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapAll(v)]));
+  return value;
 }
 
 /** Replaces secrets by the placeholder, collecting where they were. */
