@@ -113,9 +113,12 @@ describe("the program's inputs", () => {
     const missing = await runStack("prod", { mode: "up" });
     expect(missing.resources).toEqual([]);
     expect(missing.error).toContain("liftoff:ghcrToken is not set");
-    const set = await runStack("prod", { mode: "up", secrets: { ghcrToken: "ghp_never_printed" } });
+    const secrets = { ghcrToken: "ghp_never_printed", grafanaCloudToken: "glc_never_printed", githubToken: "github_pat_never_printed" };
+    const set = await runStack("prod", { mode: "up", secrets });
     expect(set.error).toBeUndefined();
-    expect(set.log.join("\n")).not.toContain("ghcrToken");
-    expect(JSON.stringify(set)).not.toContain("ghp_never_printed");
+    for (const [key, value] of Object.entries(secrets)) {
+      expect(set.log.join("\n")).not.toContain(key);
+      expect(JSON.stringify(set)).not.toContain(value);
+    }
   });
 });
