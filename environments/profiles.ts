@@ -11,19 +11,19 @@ export const OS_DISK_TYPES = ["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", 
 export type OsDiskType = (typeof OS_DISK_TYPES)[number];
 
 /**
- * When an alert fires. Each is checked over a short window (see components/observability/alerts.ts),
- * so a single bad request or a blip does not page anyone.
+ * When an alert fires. Each is checked over a window of minutes and must hold for a while (see
+ * components/observability/alerts.ts), so a single bad request or a blip does not page anyone.
  */
 export interface AlertThresholds {
-  /** Share of the gateway's requests answered with a 5xx status, in percent. */
+  /** Alerts above this share of the gateway's requests answered 5xx, in percent (5 min). */
   readonly gateway5xxPercent: number;
-  /** 95th percentile of server-side request duration of any service, in milliseconds. */
+  /** Alerts above this 95th-percentile request duration of any service, in milliseconds (5 min). */
   readonly p95LatencyMs: number;
-  /** The public health checks must succeed at least this often, in percent of probe runs. */
+  /** Alerts when fewer public health probes than this succeed, in percent (5 min). */
   readonly healthCheckSuccessPercent: number;
-  /** Used space of the host's root filesystem, in percent. */
+  /** Alerts above this used share of the host's root filesystem, in percent. */
   readonly diskUsedPercent: number;
-  /** Restarts of one container within 15 minutes. */
+  /** Alerts when one container restarts more often than this within 15 minutes. */
   readonly containerRestarts: number;
 }
 

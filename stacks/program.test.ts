@@ -72,7 +72,7 @@ describe("dev and prod differ where they should", () => {
     expect(plan.resources.filter((r) => r.options.protect)).toEqual([]);
   });
 
-  it("prod: general-purpose host around the clock; resource group, public IP and VM protected", async () => {
+  it("prod: general-purpose host around the clock; resource group, public IP, VM and Grafana stack protected", async () => {
     const plan = await runStack("prod");
     expect(input(one(plan, "azure-native:compute:VirtualMachine"), "hardwareProfile.vmSize")).toBe("Standard_D2s_v5");
     expect(byType(plan, "azure-native:devtestlab:GlobalSchedule")).toEqual([]);
@@ -80,6 +80,7 @@ describe("dev and prod differ where they should", () => {
       "azure-native:compute:VirtualMachine",
       "azure-native:network:PublicIPAddress",
       "azure-native:resources:ResourceGroup",
+      "grafana:cloud/stack:Stack",
     ]);
   });
 });
