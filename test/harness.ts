@@ -1,5 +1,8 @@
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
+import type { Environment } from "../environments/load";
+import { buildEnvironmentSpec, formatProblems } from "../environments/validate";
 import { evaluateProgram, type Evaluation, type PlannedResource } from "../tools/plan/evaluate";
 import { readStackFiles } from "../tools/plan/project";
 
@@ -42,6 +45,19 @@ export async function runStack(stack: string, run: StackRun = {}): Promise<Evalu
   });
 }
 
+/**
+ * A stack's validated environment as the program gets it, from Pulumi.<stack>.yaml, with every
+ * secret set to `test-<key>` (a secret Output), for running layers on their own.
+ */
+export function stackEnvironment(stack: string): Environment {
+  const files = readStackFiles(PROJECT_DIR, stack);
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(files.config)) if (key.startsWith("liftoff:")) values[key.slice("liftoff:".length)] = value;
+  const { spec, problems } = buildEnvironmentSpec({ project: files.project, stack, values, secretKeys: new Set(), mode: "plan" });
+  if (!spec) throw new Error(formatProblems(problems));
+  return { spec, secret: (key) => pulumi.secret(`test-${key}`) };
+}
+
 /** Evaluates a component alone: `declare` constructs it and returns what to treat as outputs. */
 export async function runComponent(declare: () => Record<string, unknown>, stack = "test"): Promise<Evaluation> {
   return evaluateProgram({ project: "liftoff", stack, config: {}, secretKeys: [], load: async () => declare() });
@@ -66,4 +82,9 @@ export function input(resource: PlannedResource, dotted: string): unknown {
       const index = /^\[(\d+)\]$/.exec(part);
       return index ? (value as unknown[])[Number(index[1])] : (value as Record<string, unknown>)[part];
     }, resource.inputs);
+}
+
+/** True when the input at `dotted` is secret, itself or as part of a secret parent. */
+export function isSecretAt(resource: PlannedResource, dotted: string): boolean {
+  return resource.secretPaths.some((p) => p === dotted || dotted.startsWith(`${p}.`) || dotted.startsWith(`${p}[`));
 }
