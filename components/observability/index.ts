@@ -224,7 +224,7 @@ export class Observability extends pulumi.ComponentResource {
         probes,
         frequency: args.syntheticCheck.frequencySeconds * 1000,
         timeout: checkTimeoutMs(args.syntheticCheck.frequencySeconds),
-        labels: { environment: args.environment, service: check.service.replace(/-/g, "_") },
+        labels: { environment: args.environment, service: check.service },
         settings: {
           http: {
             method: "GET",
