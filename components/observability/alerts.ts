@@ -31,7 +31,7 @@ export interface Rule {
 }
 
 export interface RuleGroup {
-  readonly name: string;
+  readonly name: (typeof RULE_GROUPS)[number];
   readonly intervalSeconds: number;
   readonly rules: readonly Rule[];
 }
@@ -51,7 +51,10 @@ export interface AlertInput {
 
 const HTTP = "http_server_request_duration_seconds";
 
-/** The environment's alert rules: one group for what users feel, one for the host under them. */
+/** The rule groups, in Grafana's folder: what users feel, and the host under them. */
+export const RULE_GROUPS = ["services", "host"] as const;
+
+/** The environment's alert rules, by group (see `RULE_GROUPS`). */
 export function alertRuleGroups(input: AlertInput): RuleGroup[] {
   const t = input.thresholds;
   const rule = (kind: string, name: string, spec: Omit<Rule, "uid" | "name" | "condition" | "datas" | "labels"> & { expr: string; evaluator: "gt" | "lt"; threshold: number; severity: "critical" | "warning" }): Rule => ({

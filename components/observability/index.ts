@@ -5,13 +5,13 @@ import * as oss from "@pulumiverse/grafana/oss";
 import { Provider as GrafanaProvider } from "@pulumiverse/grafana/provider";
 import * as syntheticMonitoring from "@pulumiverse/grafana/syntheticmonitoring";
 import type { AlertThresholds } from "../../environments/profiles";
-import { alertRuleGroups } from "./alerts";
+import { RULE_GROUPS, alertRuleGroups } from "./alerts";
 import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE, renderAlloyConfig } from "./alloy";
 import { checkJob, checkJobPattern, checkTimeoutMs, probeIds, type HealthCheck } from "./checks";
 import { dashboardUrl, grafanaUid, hostDashboard, servicesDashboard, type Dashboard, type DatasourceRef } from "./dashboards";
 import { otelEnvironment, otlpEndpoint, otlpHeaders, type OtelService, type OtelVariable } from "./otel";
 
-export { alertRuleGroups, EXPRESSION_DATASOURCE, type Rule, type RuleGroup } from "./alerts";
+export { alertRuleGroups, EXPRESSION_DATASOURCE, RULE_GROUPS, type Rule, type RuleGroup } from "./alerts";
 export { ALLOY_CONTAINER, ALLOY_IMAGE, ALLOY_TOKEN_VARIABLE, renderAlloyConfig, type AlloyConfigInput } from "./alloy";
 export { checkJob, checkJobPattern, healthUrl, probeIds, type HealthCheck } from "./checks";
 export { dashboardUrl, grafanaUid, hostDashboard, servicesDashboard } from "./dashboards";
@@ -182,12 +182,13 @@ export class Observability extends pulumi.ComponentResource {
         host: args.host,
       }),
     );
-    for (const groupName of ["services", "host"]) {
+    for (const groupName of RULE_GROUPS) {
       const group = groups.apply((all) => all.find((g) => g.name === groupName)!);
       new alerting.RuleGroup(`${name}-${groupName}-rules`, {
         name: groupName,
         folderUid: folder.uid,
         intervalSeconds: group.intervalSeconds,
+        // Copies: the provider's input types are mutable, the pure rules readonly.
         rules: group.rules.apply((rules) => rules.map((r) => ({ ...r, labels: { ...r.labels }, annotations: { ...r.annotations }, datas: r.datas.map((d) => ({ ...d })) }))),
       }, onStack);
     }
