@@ -41,7 +41,7 @@ export function loadEnvironment(): Environment {
     values,
     secretKeys,
     mode,
-    ...readApp(values["composeFile"] ?? DEFAULT_COMPOSE_FILE),
+    ...readAppFile(values["composeFile"] ?? DEFAULT_COMPOSE_FILE, process.cwd()),
   });
   for (const warning of problems.filter((p) => p.severity === "warning")) {
     pulumi.log.warn(formatProblems([warning], { withSeverity: false }));
@@ -56,10 +56,14 @@ export function loadEnvironment(): Environment {
   return { spec, secret: (key) => config.getSecret(key) };
 }
 
-/** The compose file's text; Pulumi runs the program in the project directory, so paths are relative to it. */
-function readApp(file: string): { app?: { file: string; text: string } } {
+/**
+ * The compose file's text, for the validation step. Pulumi runs the program in the project
+ * directory, so a relative path is relative to it. Empty when the file cannot be read (the
+ * validation then names `liftoff:composeFile`).
+ */
+export function readAppFile(file: string, projectDir: string): { app?: { file: string; text: string } } {
   try {
-    return { app: { file, text: readFileSync(path.resolve(process.cwd(), file), "utf8") } };
+    return { app: { file, text: readFileSync(path.resolve(projectDir, file), "utf8") } };
   } catch {
     return {};
   }

@@ -10,6 +10,23 @@ export type ProfileName = (typeof PROFILE_NAMES)[number];
 export const OS_DISK_TYPES = ["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "PremiumV2_LRS"] as const;
 export type OsDiskType = (typeof OS_DISK_TYPES)[number];
 
+/**
+ * When an alert fires. Each is checked over a window of minutes and must hold for a while (see
+ * components/observability/alerts.ts), so a single bad request or a blip does not page anyone.
+ */
+export interface AlertThresholds {
+  /** Alerts above this share of the gateway's requests answered 5xx, in percent (5 min). */
+  readonly gateway5xxPercent: number;
+  /** Alerts above this 95th-percentile request duration of any service, in milliseconds (5 min). */
+  readonly p95LatencyMs: number;
+  /** Alerts when fewer public health probes than this succeed, in percent (5 min). */
+  readonly healthCheckSuccessPercent: number;
+  /** Alerts above this used share of the host's root filesystem, in percent. */
+  readonly diskUsedPercent: number;
+  /** Alerts when one container restarts more often than this within 15 minutes. */
+  readonly containerRestarts: number;
+}
+
 export interface Profile {
   readonly name: ProfileName;
   /** Azure VM size of the single host. */
@@ -35,6 +52,20 @@ export interface Profile {
       readonly snapshotRetentionDays: number;
     };
   };
+  /** Defaults for the observability layer (Grafana Cloud). */
+  readonly observability: {
+    readonly alertThresholds: AlertThresholds;
+    /** Synthetic monitoring of the public health endpoints: public probe locations and how often. */
+    readonly syntheticCheck: { readonly probes: readonly string[]; readonly frequencySeconds: number };
+  };
+  /** Defaults for the delivery layer (GitHub repository environment). */
+  readonly delivery: {
+    /**
+     * Deployments wait for a reviewer's approval: reviewers are then required, self-review is
+     * prevented, admins cannot bypass, and only the default branch may deploy.
+     */
+    readonly requireReviewers: boolean;
+  };
 }
 
 const HOUR = 3600;
@@ -53,6 +84,13 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
       neon: { plan: "free", historyRetentionSeconds: 6 * HOUR },
       atlas: { instanceSize: "M0", backup: false, pointInTimeRestore: false, snapshotRetentionDays: 0 },
     },
+    observability: {
+      // Loose: dev runs on a burstable VM that sleeps at night and is redeployed often.
+      alertThresholds: { gateway5xxPercent: 10, p95LatencyMs: 2000, healthCheckSuccessPercent: 50, diskUsedPercent: 90, containerRestarts: 5 },
+      // One probe every 5 minutes keeps dev inside the free tier's check executions.
+      syntheticCheck: { probes: ["Amsterdam"], frequencySeconds: 300 },
+    },
+    delivery: { requireReviewers: false },
   },
   prod: {
     // General purpose, 2 vCPU / 8 GiB, no CPU credits to run out of under sustained load.
@@ -64,6 +102,12 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
       neon: { plan: "scale", historyRetentionSeconds: 7 * DAY },
       atlas: { instanceSize: "M10", backup: true, pointInTimeRestore: true, snapshotRetentionDays: 7 },
     },
+    observability: {
+      alertThresholds: { gateway5xxPercent: 2, p95LatencyMs: 800, healthCheckSuccessPercent: 90, diskUsedPercent: 85, containerRestarts: 3 },
+      // Three locations, so one probe's own network trouble cannot fail the check alone.
+      syntheticCheck: { probes: ["Amsterdam", "Frankfurt", "London"], frequencySeconds: 60 },
+    },
+    delivery: { requireReviewers: true },
   },
 };
 

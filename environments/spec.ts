@@ -1,5 +1,5 @@
 import type { AppDefinition, AppService } from "./app-definition";
-import type { OsDiskType, Profile, ProfileName } from "./profiles";
+import type { AlertThresholds, OsDiskType, Profile, ProfileName } from "./profiles";
 
 /**
  * A service the environment runs: its definition from the compose file, with the image this stack
@@ -70,9 +70,59 @@ export interface CoreSpec {
   readonly secrets: readonly SecretRequirement[];
 }
 
+/** The observability layer's part: the environment's Grafana Cloud stack and what it watches. */
+export interface ObservabilitySpec {
+  readonly grafana: {
+    /** Grafana Cloud region slug, e.g. `prod-eu-west-3`; the stack and its access policies live there. */
+    readonly region: string;
+    /** Stack slug: the stack is `https://<slug>.grafana.net`. */
+    readonly stackSlug: string;
+    readonly stackUrl: string;
+    /** Grafana refuses to delete the stack while on (prod); off in dev so it can be torn down. */
+    readonly deleteProtection: boolean;
+  };
+  /** Who the alerts mail. */
+  readonly alertEmails: readonly string[];
+  readonly alertThresholds: AlertThresholds;
+  /** The service whose 5xx ratio is alerted on: the one behind port 443, else the first public endpoint. */
+  readonly gatewayService?: string;
+  /** Public probe locations (Grafana's probe names) and how often each checks every health URL. */
+  readonly syntheticCheck: { readonly probes: readonly string[]; readonly frequencySeconds: number };
+  readonly secrets: readonly SecretRequirement[];
+}
+
+/** The delivery layer's part: where images come from and the GitHub environment deployments run in. */
+export interface DeliverySpec {
+  readonly registry: {
+    /** Always `ghcr.io`: the pull credentials are a GitHub token. */
+    readonly server: string;
+    /** The GitHub user or organisation every service image must belong to. */
+    readonly owner: string;
+    /** The user `docker login ghcr.io` authenticates as (the PAT's owner). */
+    readonly username: string;
+    /** Image repositories (`registry/path`, no tag) allowed from outside the owner. */
+    readonly externalImages: readonly string[];
+  };
+  /** Absent when the stack configures no GitHub repository: the layer then declares nothing of GitHub. */
+  readonly github?: {
+    readonly owner: string;
+    readonly repository: string;
+    /** The repository environment's name: the stack's name. */
+    readonly environment: string;
+    /** GitHub logins, and team slugs of the owner organisation, who must approve a deployment. */
+    readonly reviewers: { readonly users: readonly string[]; readonly teams: readonly string[] };
+    /** Reviewers required, self-review prevented, admins cannot bypass, default branch only. */
+    readonly protected: boolean;
+  };
+  readonly secrets: readonly SecretRequirement[];
+}
+
 /**
  * The one validated description of an environment that every layer reads. Built only by
  * `buildEnvironmentSpec`, so a layer never sees an unvalidated value. Each layer's section adds
- * its part here.
+ * its part here; `secrets` lists every section's secrets.
  */
-export type EnvironmentSpec = CoreSpec;
+export type EnvironmentSpec = CoreSpec & {
+  readonly observability: ObservabilitySpec;
+  readonly delivery: DeliverySpec;
+};

@@ -1,9 +1,13 @@
 import { CORE_KEYS, readCore } from "./core";
+import { deliverySection } from "./delivery";
+import { observabilitySection } from "./observability";
 import { ConfigReader, closest, type ConfigInput, type Problem } from "./reader";
 import type { EnvironmentSpec } from "./spec";
 
 export { NAMESPACE, type ConfigInput, type EvaluationMode, type Problem, type SecretDefinition } from "./reader";
 export { DEFAULT_COMPOSE_FILE, REQUIRED_SECRETS } from "./core";
+export { GRAFANA_CLOUD_TOKEN, THRESHOLD_RANGES } from "./observability";
+export { GHCR, GITHUB_TOKEN, MAX_REVIEWERS } from "./delivery";
 
 export interface ValidationResult {
   /** Present only when there is no error. */
@@ -15,7 +19,7 @@ export interface ValidationResult {
  * Every setting liftoff reads, by section, so a mistyped key is caught instead of silently ignored.
  * A layer's section adds its keys here.
  */
-const KNOWN_KEYS: readonly string[] = [...CORE_KEYS];
+const KNOWN_KEYS: readonly string[] = [...CORE_KEYS, ...observabilitySection.keys, ...deliverySection.keys];
 
 /**
  * The one validation step: merges the stack's profile with its config into one spec, checking
@@ -37,8 +41,15 @@ export function buildEnvironmentSpec(input: ConfigInput): ValidationResult {
   }
   const core = readCore(reader);
   // Layer sections read here, each given the core spec: data (#3), observability and delivery (#4).
-  if (!core || reader.hasErrors) return { problems: reader.problems };
-  return { spec: { ...core }, problems: reader.problems };
+  // Their defaults come from the core's profile, so a section is read only once the core is valid.
+  if (!core) return { problems: reader.problems };
+  const observability = observabilitySection.read(reader, core);
+  const delivery = deliverySection.read(reader, core);
+  if (!observability || !delivery || reader.hasErrors) return { problems: reader.problems };
+  return {
+    spec: { ...core, observability, delivery, secrets: [...core.secrets, ...observability.secrets, ...delivery.secrets] },
+    problems: reader.problems,
+  };
 }
 
 /**

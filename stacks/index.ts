@@ -4,17 +4,23 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadEnvironment } from "../environments/load";
+import { deliveryLayer } from "./delivery";
 import { foundationLayer } from "./foundation";
 import { hostLayer } from "./host";
+import { observabilityLayer } from "./observability";
 
 // Validation first: a bad setting stops here, before any resource is declared.
-const { spec } = loadEnvironment();
+const environment = loadEnvironment();
+const { spec } = environment;
 
 const foundation = foundationLayer(spec);
 const host = hostLayer(spec, foundation);
 // Next layers plug in here, each taking the spec and the outputs above:
-// data (Neon, Atlas; allow-listed to foundation.network.publicIpAddress), observability (Grafana
-// Cloud), delivery (GHCR, image digests, GitHub environments), then deploy (the release on `host`).
+// data (Neon, Atlas; allow-listed to foundation.network.publicIpAddress).
+const observability = observabilityLayer(spec, environment);
+const delivery = deliveryLayer(spec, environment, foundation, observability);
+// Then deploy (the release on `host`): it takes observability.otelEnvironment and .collector,
+// delivery.images, .collectorImage and .registry.
 
 export const fqdn = foundation.network.fqdn;
 export const publicIp = foundation.network.publicIpAddress;
@@ -25,3 +31,12 @@ export const sshCommand = pulumi.interpolate`ssh -p ${spec.network.sshPort} ${sp
 export const sshPrivateKey = foundation.sshPrivateKey;
 export const endpoints = Object.fromEntries(spec.publicEndpoints.map((e) => [e.service, e.url]));
 export const vmName = host.vmName;
+/** The environment's Grafana: dashboards, alerts, logs, traces. */
+export const grafanaUrl = observability.grafanaUrl;
+export const dashboards = observability.dashboardUrls;
+/** For pointing a service on a laptop at this environment's stack; the headers are secret. */
+export const otlpEndpoint = observability.otlp.endpoint;
+export const otlpHeaders = observability.otlp.headers;
+/** What each service runs, pinned by digest at this `pulumi up`. */
+export const images = delivery.images;
+export const githubEnvironment = delivery.github ? pulumi.interpolate`${delivery.github.repository} (${delivery.github.environment})` : undefined;

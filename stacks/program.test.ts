@@ -75,7 +75,7 @@ describe("dev and prod differ where they should", () => {
     expect(plan.resources.filter((r) => r.options.protect)).toEqual([]);
   });
 
-  it("prod: general-purpose host around the clock; resource group, public IP and VM protected", async () => {
+  it("prod: general-purpose host around the clock; resource group, public IP, VM and Grafana stack protected", async () => {
     const plan = await runStack("prod");
     expect(input(one(plan, "azure-native:compute:VirtualMachine"), "hardwareProfile.vmSize")).toBe("Standard_D2s_v5");
     expect(byType(plan, "azure-native:devtestlab:GlobalSchedule")).toEqual([]);
@@ -83,6 +83,7 @@ describe("dev and prod differ where they should", () => {
       "azure-native:compute:VirtualMachine",
       "azure-native:network:PublicIPAddress",
       "azure-native:resources:ResourceGroup",
+      "grafana:cloud/stack:Stack",
     ]);
   });
 });
@@ -118,9 +119,12 @@ describe("the program's inputs", () => {
     const missing = await runStack("prod", { mode: "up" });
     expect(missing.resources).toEqual([]);
     expect(missing.error).toContain("liftoff:ghcrToken is not set");
-    const set = await runStack("prod", { mode: "up", secrets: { ghcrToken: "ghp_never_printed" } });
+    const secrets = { ghcrToken: "ghp_never_printed", grafanaCloudToken: "glc_never_printed", githubToken: "github_pat_never_printed" };
+    const set = await runStack("prod", { mode: "up", secrets });
     expect(set.error).toBeUndefined();
-    expect(set.log.join("\n")).not.toContain("ghcrToken");
-    expect(JSON.stringify(set)).not.toContain("ghp_never_printed");
+    for (const [key, value] of Object.entries(secrets)) {
+      expect(set.log.join("\n")).not.toContain(key);
+      expect(JSON.stringify(set)).not.toContain(value);
+    }
   });
 });

@@ -1,6 +1,9 @@
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
 import { evaluateProgram, revealInputs, type Evaluation, type PlannedResource } from "../tools/plan/evaluate";
+import { readAppFile, type Environment } from "../environments/load";
+import { DEFAULT_COMPOSE_FILE, buildEnvironmentSpec, formatProblems } from "../environments/validate";
 import { readStackFiles } from "../tools/plan/project";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -42,6 +45,26 @@ export async function runStack(stack: string, run: StackRun = {}): Promise<Evalu
   });
 }
 
+/**
+ * A stack's validated environment as the program gets it, from Pulumi.<stack>.yaml, with every
+ * secret set to `test-<key>` (a secret Output), for running layers on their own.
+ */
+export function stackEnvironment(stack: string): Environment {
+  const files = readStackFiles(PROJECT_DIR, stack);
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(files.config)) if (key.startsWith("liftoff:")) values[key.slice("liftoff:".length)] = value;
+  const { spec, problems } = buildEnvironmentSpec({
+    project: files.project,
+    stack,
+    values,
+    secretKeys: new Set(),
+    mode: "plan",
+    ...readAppFile(values["composeFile"] ?? DEFAULT_COMPOSE_FILE, PROJECT_DIR),
+  });
+  if (!spec) throw new Error(formatProblems(problems));
+  return { spec, secret: (key) => pulumi.secret(`test-${key}`) };
+}
+
 /** Evaluates a component alone: `declare` constructs it and returns what to treat as outputs. */
 export async function runComponent(declare: () => Record<string, unknown>, stack = "test"): Promise<Evaluation> {
   return evaluateProgram({ project: "liftoff", stack, config: {}, secretKeys: [], load: async () => declare() });
@@ -71,4 +94,9 @@ export function input(resource: PlannedResource, dotted: string): unknown {
 /** A resource's inputs with secrets unwrapped, for assertions about what a secret holds. */
 export function reveal(resource: PlannedResource): Record<string, unknown> {
   return revealInputs(resource);
+}
+
+/** True when the input at `dotted` is secret, itself or as part of a secret parent. */
+export function isSecretAt(resource: PlannedResource, dotted: string): boolean {
+  return resource.secretPaths.some((p) => p === dotted || dotted.startsWith(`${p}.`) || dotted.startsWith(`${p}[`));
 }

@@ -39,8 +39,12 @@ async function main(argv: string[]): Promise<number> {
   return evaluation.error ? 1 : 0;
 }
 
+// Exit only once stdout has drained: a pipe takes 64 KiB at a time, and exiting earlier would cut
+// a large JSON plan short.
+const exitAfterOutput = (code: number) => process.stdout.write("", () => process.exit(code));
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterOutput(code),
   (err: unknown) => {
     process.stderr.write(`${err instanceof PlanUsageError ? err.message : err instanceof Error ? err.stack : String(err)}\n${USAGE}\n`);
     process.exit(2);

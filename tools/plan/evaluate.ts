@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { OFFLINE_PLAN_ENV } from "../../environments/load";
-import { computedState, isWireSecret } from "./mocks";
+import { computedInvoke, computedState, isWireSecret } from "./mocks";
 import { SECRET_PLACEHOLDER } from "./project";
 
 export interface ResourceOptionsSeen {
@@ -93,7 +93,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
         seen.push({ inputs: args.inputs as Record<string, unknown>, id: result.id });
         return result;
       },
-      call: (args) => args.inputs,
+      call: (args) => computedInvoke(args),
     },
     options.project,
     options.stack,
@@ -122,8 +122,15 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
 
   const originalWarn = console.warn;
   const originalError = console.error;
+  const originalLog = console.log;
   console.warn = (...args: unknown[]) => log.push(args.map(String).join(" ").replace(/^warning: \[runtime\] /, "warning: "));
   console.error = (...args: unknown[]) => log.push(args.map(String).join(" "));
+  // The program's info lines (pulumi.log.info) are part of the plan; anything else printed passes through.
+  console.log = (...args: unknown[]) => {
+    const line = args.map(String).join(" ");
+    if (line.startsWith("info: [runtime] ")) log.push(line.replace(/^info: \[runtime\] /, "info: "));
+    else originalLog(...args);
+  };
   const onRejection = (reason: unknown) => failures.push(describe(reason));
   process.on("unhandledRejection", onRejection);
 
@@ -146,6 +153,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   } finally {
     console.warn = originalWarn;
     console.error = originalError;
+    console.log = originalLog;
     process.off("unhandledRejection", onRejection);
     if (previousMode === undefined) delete process.env[OFFLINE_PLAN_ENV];
     else process.env[OFFLINE_PLAN_ENV] = previousMode;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 
 /**
@@ -25,6 +26,8 @@ type State = Record<string, unknown>;
 
 /** Provider-computed outputs for one resource, merged over its inputs. */
 export function computedState(args: pulumi.runtime.MockResourceArgs): { id: string; state: State } {
+  const delivered = observabilityAndDeliveryState(args);
+  if (delivered) return delivered;
   const inputs = args.inputs as State;
   const plain = (key: string) => unwrapSecret(inputs[key]);
   if (args.type.startsWith("azure-native:")) {
@@ -59,6 +62,111 @@ export function computedState(args: pulumi.runtime.MockResourceArgs): { id: stri
     };
   }
   return { id: `${args.name}-id`, state: { ...inputs } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Observability (Grafana Cloud) and delivery (container registry, GitHub): resources and invokes.
+// Tokens look like tokens but say `plan`, so a leak in a plan or a test is unmistakable.
+// ---------------------------------------------------------------------------------------------
+
+/** A deterministic number from a name, for ids the cloud would assign. */
+function planNumber(name: string, base: number, span: number): number {
+  return base + (parseInt(createHash("sha256").update(name).digest("hex").slice(0, 8), 16) % span);
+}
+
+/** Provider-computed outputs of Grafana Cloud and GitHub resources; undefined for other types. */
+function observabilityAndDeliveryState(args: pulumi.runtime.MockResourceArgs): { id: string; state: State } | undefined {
+  const inputs = args.inputs as State;
+  const plain = (key: string) => unwrapSecret(inputs[key]);
+  switch (args.type) {
+    case "grafana:cloud/stack:Stack": {
+      const slug = String(plain("slug"));
+      const region = String(plain("regionSlug") ?? "prod-us-central-0");
+      const id = String(planNumber(slug, 900_000, 99_999));
+      return {
+        id,
+        state: {
+          ...inputs,
+          url: `https://${slug}.grafana.net`,
+          status: "active",
+          clusterSlug: region,
+          otlpUrl: `https://otlp-gateway-${region}.grafana.net/otlp`,
+          prometheusUserId: planNumber(`${slug}-prom`, 1_000_000, 999_999),
+          prometheusUrl: `https://prometheus-prod-00-${region}.grafana.net`,
+          prometheusRemoteWriteEndpoint: `https://prometheus-prod-00-${region}.grafana.net/api/prom/push`,
+          logsUserId: planNumber(`${slug}-logs`, 1_000_000, 999_999),
+          logsUrl: `https://logs-prod-000-${region}.grafana.net`,
+          tracesUserId: planNumber(`${slug}-traces`, 1_000_000, 999_999),
+          tracesUrl: `https://tempo-prod-00-${region}.grafana.net`,
+        },
+      };
+    }
+    case "grafana:cloud/accessPolicy:AccessPolicy":
+      return { id: `${String(plain("region"))}:${args.name}`, state: { ...inputs, policyId: `plan-policy-${args.name}` } };
+    case "grafana:cloud/accessPolicyToken:AccessPolicyToken":
+      return { id: `${String(plain("region"))}:${args.name}`, state: { ...inputs, token: `glc_plan_${args.name}_never_real` } };
+    case "grafana:cloud/stackServiceAccount:StackServiceAccount":
+      return { id: `${String(plain("stackSlug"))}:${planNumber(args.name, 1, 999)}`, state: { ...inputs } };
+    case "grafana:cloud/stackServiceAccountToken:StackServiceAccountToken":
+      return { id: `${String(plain("stackSlug"))}:token-${planNumber(args.name, 1, 999)}`, state: { ...inputs, key: `glsa_plan_${args.name}_never_real` } };
+    case "grafana:syntheticMonitoring/installation:Installation":
+      return {
+        id: `sm-${String(plain("stackId"))}`,
+        state: { ...inputs, smAccessToken: `sm_plan_${args.name}_never_real`, stackSmApiUrl: "https://synthetic-monitoring-api-plan.grafana.net" },
+      };
+    case "grafana:oss/folder:Folder":
+      return { id: `1:${String(plain("uid"))}`, state: { ...inputs, url: `https://plan.grafana.net/dashboards/f/${String(plain("uid"))}` } };
+    case "grafana:oss/dashboard:Dashboard": {
+      const uid = String((JSON.parse(String(plain("configJson"))) as { uid?: string }).uid);
+      return { id: `1:${uid}`, state: { ...inputs, uid, dashboardId: planNumber(uid, 1, 9999), version: 1, url: `https://plan.grafana.net/d/${uid}` } };
+    }
+    case "grafana:syntheticMonitoring/check:Check":
+      return { id: String(planNumber(args.name, 1, 99_999)), state: { ...inputs, tenantId: 1 } };
+    case "github:index/repositoryEnvironment:RepositoryEnvironment":
+      return { id: `${String(plain("repository"))}:${String(plain("environment"))}`, state: { ...inputs } };
+    default:
+      return undefined;
+  }
+}
+
+/** Public probe locations the synthetic monitoring API lists (a subset of Grafana's). */
+export const PLAN_PROBES: Readonly<Record<string, number>> = {
+  Amsterdam: 7, Atlanta: 1, Frankfurt: 8, London: 5, NewYork: 2, Paris: 9, SaoPaulo: 12, Singapore: 14, Sydney: 15, Tokyo: 16,
+};
+
+/** What the providers' lookups (invokes) would return. */
+export function computedInvoke(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+  const inputs = (args.inputs ?? {}) as State;
+  const plain = (key: string) => unwrapSecret(inputs[key]);
+  switch (args.token) {
+    case "grafana:oss/getDataSource:getDataSource": {
+      const name = String(plain("name"));
+      const kind = /-logs$/.test(name) ? "loki" : /-traces$/.test(name) ? "tempo" : "prometheus";
+      // Newer stacks name their datasources' uids like this; older ones have random uids.
+      const uid = { loki: "grafanacloud-logs", tempo: "grafanacloud-traces", prometheus: "grafanacloud-prom" }[kind];
+      return { id: `1:${uid}`, name, uid, type: kind, url: "https://plan.grafana.net", isDefault: kind === "prometheus" };
+    }
+    case "grafana:syntheticMonitoring/getProbes:getProbes":
+      return { id: "probes", probes: { ...PLAN_PROBES } };
+    case "docker:index/getRegistryImage:getRegistryImage": {
+      const name = String(plain("name"));
+      return { id: name, name, sha256Digest: `sha256:${createHash("sha256").update(`plan:${name}`).digest("hex")}` };
+    }
+    case "github:index/getUser:getUser": {
+      const username = String(plain("username"));
+      return { id: String(planNumber(username, 1_000_000, 8_999_999)), login: username, username, nodeId: `U_plan_${username}` };
+    }
+    case "github:index/getTeam:getTeam": {
+      const slug = String(plain("slug"));
+      return { id: String(planNumber(slug, 1_000, 8_999_999)), slug, name: slug, nodeId: `T_plan_${slug}` };
+    }
+    case "github:index/getRepository:getRepository": {
+      const fullName = String(plain("fullName") ?? plain("name"));
+      return { id: fullName.split("/").at(-1), fullName, name: fullName.split("/").at(-1), defaultBranch: "main", repoId: planNumber(fullName, 1, 99_999_999) };
+    }
+    default:
+      return inputs;
+  }
 }
 
 const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";

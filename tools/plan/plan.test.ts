@@ -86,6 +86,34 @@ describe("npm run plan", () => {
     expect(doc.errors[0]).toContain("nothing was declared");
   });
 
+  it.each(["dev", "prod"])("shows the observability and delivery layers of %s with no credential and no network", (stack) => {
+    const text = plan(stack);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/^liftoff:observability:Observability {2}observability$/m);
+    expect(text.stdout).toMatch(/^liftoff:delivery:ContainerImages {2}images$/m);
+    expect(text.stdout).toMatch(/^liftoff:delivery:DeploymentEnvironment {2}github$/m);
+    expect(text.stdout).toContain("scopes: metrics:write, logs:write, traces:write");
+    expect(text.stdout).toMatch(new RegExp(`grafanaUrl: https://liftoffacme${stack}\\.grafana\\.net`));
+    expect(text.stdout).toContain("otlpHeaders: [secret]");
+    expect(text.stdout).toMatch(/images: \{"api-gateway":"ghcr\.io\/acme\/api-gateway@sha256:[a-f0-9]{64}"/);
+    expect(text.stdout).toContain("warning: liftoff:grafanaCloudToken is not set");
+    expect(text.stdout).not.toMatch(/glc_plan|glsa_plan|sm_plan|PRIVATE KEY/);
+  });
+
+  it("prints a plan larger than a pipe's buffer whole, and says when GitHub is not configured", () => {
+    const stack = stackFile("plantest-nogithub", (c) => {
+      delete c["liftoff:githubOwner"];
+      delete c["liftoff:githubRepository"];
+    });
+    const { status, stdout } = plan(stack, "--json");
+    expect(status).toBe(0);
+    expect(stdout.length).toBeGreaterThan(65_536);
+    const doc = JSON.parse(stdout) as { notes: string[]; resources: { type: string }[] };
+    expect(doc.notes).toEqual([expect.stringContaining("GitHub is not configured for stack plantest-nogithub")]);
+    expect(doc.resources.filter((r) => r.type.startsWith("github:"))).toEqual([]);
+    expect(plan(stack).stdout).toMatch(/^Notes \(1\):\n {2}info: GitHub is not configured/m);
+  });
+
   it("says which stacks exist when the stack has no config file", () => {
     const { status, stderr } = plan("nosuchstack");
     expect(status).toBe(2);

@@ -20,6 +20,7 @@ export function planJson(evaluation: Evaluation): object {
     })),
     outputs: evaluation.outputs,
     warnings: evaluation.log.filter((l) => l.startsWith("warning:")),
+    notes: evaluation.log.filter((l) => l.startsWith("info:")),
     errors: evaluation.error ? [evaluation.error] : [],
   };
 }
@@ -73,6 +74,12 @@ export function planText(evaluation: Evaluation): string {
     lines.push("");
     lines.push("Outputs:");
     for (const [key, output] of outputs) lines.push(`  ${key}: ${display(output.value, key)}`);
+  }
+  const notes = evaluation.log.filter((l) => l.startsWith("info:"));
+  if (notes.length > 0) {
+    lines.push("");
+    lines.push(`Notes (${notes.length}):`);
+    for (const n of notes) lines.push(...n.split("\n").map((l) => `  ${l}`));
   }
   const warnings = evaluation.log.filter((l) => l.startsWith("warning:"));
   if (warnings.length > 0) {

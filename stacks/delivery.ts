@@ -1,0 +1,67 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ContainerImages, DeploymentEnvironment, GITHUB_SECRETS, GITHUB_VARIABLES, type RegistryCredentials } from "../components/delivery";
+import { parseImageRef, type ImageRef } from "../environments/image-ref";
+import type { Environment } from "../environments/load";
+import type { EnvironmentSpec } from "../environments/spec";
+import type { Foundation } from "./foundation";
+import type { ObservabilityLayer } from "./observability";
+import { stackSecret } from "./secrets";
+
+/** What the delivery layer hands the deploy layer. */
+export interface DeliveryLayer {
+  /** Service → `registry/repository@sha256:...`, exactly what the host pulls. */
+  readonly images: Readonly<Record<string, pulumi.Output<string>>>;
+  /** The host collector's image, pinned the same way. */
+  readonly collectorImage: pulumi.Output<string>;
+  /** `docker login` credentials for the services' registry; the password is secret. */
+  readonly registry: RegistryCredentials;
+  /** The GitHub repository environment, when the stack configures one. */
+  readonly github?: { readonly repository: string; readonly environment: pulumi.Output<string> };
+}
+
+/** GHCR credentials, every image pinned by digest, and the stack's GitHub environment. */
+export function deliveryLayer(spec: EnvironmentSpec, environment: Environment, foundation: Foundation, observability: ObservabilityLayer): DeliveryLayer {
+  const d = spec.delivery;
+  const collector = parseImageRef(observability.collector.container.image);
+  if (!collector.ok) throw new Error(`the collector image ${observability.collector.container.image} is not a valid reference: ${collector.detail}`);
+  const images: Record<string, ImageRef> = Object.fromEntries(spec.services.map((s) => [s.name, s.image]));
+
+  const containerImages = new ContainerImages("images", {
+    registry: { server: d.registry.server, username: d.registry.username, password: stackSecret(environment, "ghcrToken") },
+    images: { ...images, [COLLECTOR]: collector.ref },
+  });
+  const { [COLLECTOR]: collectorImage, ...serviceImages } = containerImages.references;
+
+  let github: DeliveryLayer["github"];
+  if (d.github) {
+    const deployment = new DeploymentEnvironment("github", {
+      owner: d.github.owner,
+      repository: d.github.repository,
+      token: stackSecret(environment, "githubToken"),
+      environment: d.github.environment,
+      reviewers: d.github.reviewers,
+      protected: d.github.protected,
+      variables: {
+        [GITHUB_VARIABLES.host]: foundation.network.fqdn,
+        [GITHUB_VARIABLES.sshUser]: spec.host.deployUser,
+        [GITHUB_VARIABLES.sshPort]: String(spec.network.sshPort),
+      },
+      secrets: foundation.sshPrivateKey ? { [GITHUB_SECRETS.sshPrivateKey]: foundation.sshPrivateKey } : {},
+    });
+    github = { repository: `${d.github.owner}/${d.github.repository}`, environment: deployment.environmentName };
+  } else {
+    pulumi.log.info(
+      `GitHub is not configured for stack ${spec.stack} (liftoff:githubOwner, liftoff:githubRepository): the delivery layer declares no repository environment, variables or secrets.`,
+    );
+  }
+
+  return {
+    images: serviceImages,
+    collectorImage: collectorImage!,
+    registry: containerImages.credentials,
+    ...(github ? { github } : {}),
+  };
+}
+
+/** The collector's key among the images; not a valid service name, so it cannot clash with one. */
+const COLLECTOR = "(collector)";
