@@ -1,3 +1,4 @@
+import type { DataSpec } from "./data";
 import type { ImageRef } from "./image-ref";
 import type { OsDiskType, Profile, ProfileName } from "./profiles";
 
@@ -71,4 +72,4 @@ export interface CoreSpec {
  * `buildEnvironmentSpec`, so a layer never sees an unvalidated value. Each layer's section adds
  * its part here.
  */
-export type EnvironmentSpec = CoreSpec;
+export type EnvironmentSpec = CoreSpec & { readonly data: DataSpec };

@@ -1,4 +1,5 @@
 import { CORE_KEYS, readCore } from "./core";
+import { dataSection } from "./data";
 import { ConfigReader, closest, type ConfigInput, type Problem } from "./reader";
 import type { EnvironmentSpec } from "./spec";
 
@@ -15,7 +16,7 @@ export interface ValidationResult {
  * Every setting liftoff reads, by section, so a mistyped key is caught instead of silently ignored.
  * A layer's section adds its keys here.
  */
-const KNOWN_KEYS: readonly string[] = [...CORE_KEYS];
+const KNOWN_KEYS: readonly string[] = [...CORE_KEYS, ...dataSection.keys];
 
 /**
  * The one validation step: merges the stack's profile with its config into one spec, checking
@@ -36,9 +37,12 @@ export function buildEnvironmentSpec(input: ConfigInput): ValidationResult {
     });
   }
   const core = readCore(reader);
-  // Layer sections read here, each given the core spec: data (#3), observability and delivery (#4).
+  // Layer sections read here, each given the core spec: data (#3), then observability and delivery (#4).
+  // A section needs the core's profile, region and services, so it runs only on a valid core.
   if (!core || reader.hasErrors) return { problems: reader.problems };
-  return { spec: { ...core }, problems: reader.problems };
+  const data = dataSection.read(reader, core);
+  if (!data || reader.hasErrors) return { problems: reader.problems };
+  return { spec: { ...core, data }, problems: reader.problems };
 }
 
 /**
