@@ -309,7 +309,9 @@ function readMongo(reader: ConfigReader, core: CoreSpec, needed: boolean): Mongo
     }
   } else if (!ATLAS_ORG_ID.test(orgId)) {
     ok = false;
-    reader.error({ key: k("atlasOrgId"), value: orgId, message: "is not an Atlas organization id", allowed: "24 hexadecimal characters, from Atlas → Organization Settings", fix: reader.setCommand("atlasOrgId", "<24-hex-character-org-id>") });
+    // An all-digit id left unquoted in the stack file reaches us as a (mangled) number.
+    const yamlNumber = /^\d+$/.test(orgId) ? ` (it looks like YAML read it as a number: quote it in Pulumi.${reader.stack}.yaml)` : "";
+    reader.error({ key: k("atlasOrgId"), value: orgId, message: `is not an Atlas organization id${yamlNumber}`, allowed: "24 hexadecimal characters, from Atlas → Organization Settings", fix: reader.setCommand("atlasOrgId", "<24-hex-character-org-id>") });
   }
 
   const instanceSize = reader.text("atlasInstanceSize") ?? defaults.instanceSize;

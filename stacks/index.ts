@@ -4,17 +4,22 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadEnvironment } from "../environments/load";
+import { dataLayer } from "./data";
 import { foundationLayer } from "./foundation";
 import { hostLayer } from "./host";
 
 // Validation first: a bad setting stops here, before any resource is declared.
-const { spec } = loadEnvironment();
+const environment = loadEnvironment();
+const { spec } = environment;
 
 const foundation = foundationLayer(spec);
 const host = hostLayer(spec, foundation);
-// Next layers plug in here, each taking the spec and the outputs above:
-// data (Neon, Atlas; allow-listed to foundation.network.publicIpAddress), observability (Grafana
-// Cloud), delivery (GHCR, image digests, GitHub environments), then deploy (the release on `host`).
+// Neon and Atlas; Atlas lets in only foundation.network.publicIpAddress. `data.services` is what the
+// deploy layer hands each service (secrets).
+const data = dataLayer(spec, foundation, environment);
+// Next layers plug in here, each taking the spec and the outputs above: observability (Grafana
+// Cloud), delivery (GHCR, image digests, GitHub environments), then deploy (the release on `host`,
+// with `data.services`).
 
 export const fqdn = foundation.network.fqdn;
 export const publicIp = foundation.network.publicIpAddress;
@@ -25,3 +30,25 @@ export const sshCommand = pulumi.interpolate`ssh -p ${spec.network.sshPort} ${sp
 export const sshPrivateKey = foundation.sshPrivateKey;
 export const endpoints = Object.fromEntries(spec.publicEndpoints.map((e) => [e.service, e.url]));
 export const vmName = host.vmName;
+
+/** Which database each service owns, and as whom (no secrets). */
+export const databases = spec.data.databases.length > 0
+  ? Object.fromEntries(spec.data.databases.map((d) => [`${d.service}/${d.kind}`, { database: d.database, user: d.user }]))
+  : undefined;
+export const neonProjectId = data.postgres?.projectId;
+/** The Postgres compute the services use (the restore branch's during a recovery). */
+export const neonHost = data.postgres?.host;
+export const atlasProjectId = data.mongodb?.projectId;
+export const atlasClusterName = data.mongodb?.clusterName;
+/** The cluster's address without credentials, e.g. for mongosh from the host. */
+export const atlasSrv = data.mongodb?.standardSrv;
+/**
+ * Each service's connection strings, for maintenance (secret):
+ * `pulumi stack output databaseUrls --show-secrets`.
+ */
+export const databaseUrls = Object.keys(data.services).length > 0
+  ? pulumi.secret(Object.fromEntries(Object.entries(data.services).map(([service, d]) => [service, {
+    ...(d.postgres ? { postgres: d.postgres.uri, postgresPooled: d.postgres.pooledUri } : {}),
+    ...(d.mongodb ? { mongodb: d.mongodb.uri } : {}),
+  }])))
+  : undefined;
