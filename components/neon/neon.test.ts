@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { byType, input, one, runComponent } from "../../test/harness";
+import { evaluateProgram } from "../../tools/plan/evaluate";
 import { NEON_TYPES, NeonPostgres, type NeonPostgresArgs } from ".";
+import { UNSERIALIZED_PROVIDER } from "./resources";
 
 const CLAIMS = [
   { service: "orders", database: "orders", role: "orders" },
@@ -67,8 +69,24 @@ describe("NeonPostgres component", () => {
     expect(plan.outputs["host"]!.value).toBe("ep-plan-liftoff-test-restore-20261120t083000z.eu-central-1.aws.neon.tech");
   });
 
-  it("shows the provider's code in the plan as a size and hash, not as text", async () => {
+  it("registers each Neon resource as Pulumi's dynamic provider host expects: the provider's code in __provider", async () => {
+    const up = await evaluateProgram({
+      project: "liftoff", stack: "test", config: {}, secretKeys: [], mode: "up",
+      load: async () => {
+        new NeonPostgres("postgres", { projectName: "liftoff-test", region: "aws-eu-central-1", pgVersion: 17, historyRetentionSeconds: 21600, databases: CLAIMS });
+        return {};
+      },
+    });
+    const neonResources = up.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/neon:"));
+    expect(neonResources).toHaveLength(5);
+    const codes = new Set(neonResources.map((r) => r.inputs["__provider"]));
+    expect(codes.size).toBe(1);
+    const [summary] = [...codes] as string[];
+    expect(summary).toMatch(/^<serialized dynamic provider, \d{5} characters, sha256 [0-9a-f]{12}>$/);
+  });
+
+  it("skips serializing the provider in the offline plan, which never runs it", async () => {
     const project = one(await declare(), NEON_TYPES.project);
-    expect(project.inputs["__provider"]).toMatch(/^<serialized dynamic provider, \d+ characters, sha256 [0-9a-f]{12}>$/);
+    expect(project.inputs["__provider"]).toBe(UNSERIALIZED_PROVIDER);
   });
 });

@@ -197,7 +197,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
  */
 function summarizeDynamicProvider(inputs: Record<string, unknown>): Record<string, unknown> {
   const code = inputs["__provider"];
-  if (typeof code !== "string") return inputs;
+  if (typeof code !== "string" || !code.startsWith("exports.")) return inputs;
   const digest = createHash("sha256").update(code).digest("hex").slice(0, 12);
   return { ...inputs, __provider: `<serialized dynamic provider, ${code.length} characters, sha256 ${digest}>` };
 }
