@@ -162,11 +162,14 @@ describe("Neon provider: Neon's error answers", () => {
     expect(message).toContain("pulumi refresh");
   });
 
-  it("409: a role that already exists is not taken over; says how to adopt or remove it", async () => {
+  it("409: a role that already exists is not taken over; says what to do, and creates nothing", async () => {
     const { p, roleInputs } = await projectWithRole();
     const message = await failure(p.create(roleInputs));
     expect(message).toContain('create Neon role orders: it already exists or conflicts with another change (409 Conflict): role "orders" already exists');
-    expect(message).toContain("pulumi import");
+    expect(message).toContain("does not take over Neon objects it did not create");
+    expect(message).toContain("delete it in the Neon Console");
+    const roles = neon.projects.values().next().value!.branches.values().next().value!.roles;
+    expect([...roles.keys()].filter((r) => r === "orders")).toHaveLength(1);
   });
 
   it("422: a restore window the plan refuses, with Neon's reason, and no project left behind", async () => {

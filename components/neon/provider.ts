@@ -239,7 +239,7 @@ function explain(what: string, failure: HttpFailure, attempts?: number): string 
     case 404:
       return `${what}: Neon has no such object (404 Not Found)${said}${request}. It was probably deleted outside Pulumi; run \`pulumi refresh\` so the stack forgets it, then \`pulumi up\`.`;
     case 409:
-      return `${what}: it already exists or conflicts with another change (409 Conflict)${said}${request}. liftoff does not take over Neon objects it did not create: delete it in the Neon Console, or adopt it with \`pulumi import\`.`;
+      return `${what}: it already exists or conflicts with another change (409 Conflict)${said}${request}. liftoff does not take over Neon objects it did not create. If it is left over from an interrupted \`pulumi up\`, delete it in the Neon Console (a database only once you know it holds nothing you need) and run \`pulumi up\` again; otherwise choose another name.`;
     case 400:
     case 422:
       return `${what}: Neon refused the request as invalid (${status})${said}${request}. Check the liftoff:neon* settings (region, plan, history retention, restore point) against your Neon plan.`;
