@@ -58,14 +58,14 @@ describe("the data section of the spec", () => {
       { service: "orders", kind: "postgres", database: "orders", user: "orders" },
       { service: "catalog", kind: "mongodb", database: "catalog", user: "catalog" },
     ]);
-    expect(spec!.data.postgres).toEqual({ projectName: "liftoff-dev", region: "aws-eu-central-1", plan: "free", historyRetentionSeconds: 6 * 3600, pgVersion: 17 });
+    expect(spec!.data.postgres).toEqual({ projectName: "liftoff-dev", region: "aws-eu-central-1", plan: "free", historyRetentionSeconds: 6 * 3600, pgVersion: 17, ipAllow: false });
     expect(spec!.data.mongodb).toMatchObject({ orgId: ORG, clusterName: "liftoff-dev", region: "EUROPE_WEST", instanceSize: "M0", free: true, backup: false, pointInTimeRestore: false, credentials: "apiKey" });
     expect(spec!.data.secrets.map((s) => [s.key, s.isSet])).toEqual([["neonApiKey", true], ["atlasPublicKey", true], ["atlasPrivateKey", true]]);
   });
 
   it("gives prod a week of Neon history and a dedicated, backed-up Atlas cluster with point-in-time restore", () => {
     const { spec } = buildEnvironmentSpec({ ...input({ profile: "prod", dnsLabel: "acme-prod" }), stack: "prod" });
-    expect(spec!.data.postgres).toMatchObject({ plan: "scale", historyRetentionSeconds: 7 * 86400 });
+    expect(spec!.data.postgres).toMatchObject({ plan: "scale", historyRetentionSeconds: 7 * 86400, ipAllow: true });
     expect(spec!.data.mongodb).toMatchObject({ instanceSize: "M10", free: false, backup: true, pointInTimeRestore: true, snapshotRetentionDays: 7, region: "EUROPE_WEST" });
   });
 

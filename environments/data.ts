@@ -32,6 +32,11 @@ export interface PostgresSpec {
   /** Needed only with a personal API key; an organization key implies it. */
   readonly orgId?: string;
   /**
+   * Restrict connections to the host and the operators' SSH ranges with Neon's IP Allow, which only
+   * the Scale plan offers; on other plans Neon takes connections from any address (TLS and password).
+   */
+  readonly ipAllow: boolean;
+  /**
    * Disaster recovery: the services are pointed at a new branch holding the default branch's data as
    * of this instant (RFC 3339, UTC). Unset: the default branch.
    */
@@ -291,6 +296,7 @@ function readPostgres(reader: ConfigReader, core: CoreSpec): PostgresSpec | unde
     plan,
     historyRetentionSeconds: hours * 3600,
     pgVersion,
+    ipAllow: plan === "scale",
     ...(orgId ? { orgId } : {}),
     ...(restoreFrom ? { restoreFrom } : {}),
   };

@@ -86,6 +86,8 @@ describe("dev and prod data differ where they should", () => {
   it("dev: free tiers (Neon Free's 6 h of history, Atlas M0 on Azure), no backups, nothing protected", async () => {
     const plan = await runStack("dev");
     expect(one(plan, NEON_TYPES.project).inputs).toMatchObject({ regionId: "aws-eu-central-1", historyRetentionSeconds: 21600 });
+    // The Free plan has no IP Allow: Neon takes TLS connections with the role's password from anywhere.
+    expect(one(plan, NEON_TYPES.project).inputs["allowedIps"]).toBeUndefined();
     expect(input(one(plan, ATLAS.cluster), "replicationSpecs[0].regionConfigs[0]")).toEqual({
       providerName: "TENANT", backingProviderName: "AZURE", regionName: "EUROPE_WEST", priority: 7, electableSpecs: { instanceSize: "M0" },
     });
@@ -96,6 +98,8 @@ describe("dev and prod data differ where they should", () => {
   it("prod: a week of Neon history, dedicated M10 on Azure with cloud backup and point-in-time restore", async () => {
     const plan = await runStack("prod");
     expect(one(plan, NEON_TYPES.project).inputs).toMatchObject({ historyRetentionSeconds: 604800 });
+    // Scale has IP Allow: the host and the operators' SSH ranges only.
+    expect(one(plan, NEON_TYPES.project).inputs["allowedIps"]).toEqual([plan.outputs["publicIp"]!.value, "203.0.113.0/28"]);
     const cluster = one(plan, ATLAS.cluster);
     expect(cluster.inputs).toMatchObject({ backupEnabled: true, pitEnabled: true, terminationProtectionEnabled: true });
     expect(input(cluster, "replicationSpecs[0].regionConfigs[0]")).toMatchObject({ providerName: "AZURE", regionName: "EUROPE_WEST", electableSpecs: { instanceSize: "M10", nodeCount: 3 } });

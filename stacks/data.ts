@@ -43,8 +43,9 @@ export function databaseEnvironment(databases: ServiceDatabases): Record<string,
 }
 
 /**
- * Neon Postgres and Atlas MongoDB for the services that need them, Atlas reachable only from the
- * host's static IP. In prod the databases are protected and kept even if Pulumi deletes them.
+ * Neon Postgres and Atlas MongoDB for the services that need them. Atlas is reachable only from the
+ * host's static IP; Neon too (plus the operators' SSH ranges) on the Scale plan, the one with IP
+ * Allow. In prod the databases are protected and kept even if Pulumi deletes them.
  */
 export function dataLayer(spec: EnvironmentSpec, foundation: Foundation, env: Pick<Environment, "secret">): DataLayer {
   const { data } = spec;
@@ -61,6 +62,8 @@ export function dataLayer(spec: EnvironmentSpec, foundation: Foundation, env: Pi
       historyRetentionSeconds: data.postgres.historyRetentionSeconds,
       ...(data.postgres.orgId ? { orgId: data.postgres.orgId } : {}),
       ...(data.postgres.restoreFrom ? { restoreFrom: data.postgres.restoreFrom } : {}),
+      // The host, and the operators' admin ranges for maintenance; nobody else.
+      ...(data.postgres.ipAllow ? { allowedIps: [foundation.network.publicIpAddress, ...spec.network.sshAllowedCidrs] } : {}),
       databases: claims,
       protect: spec.protect,
     });

@@ -201,6 +201,7 @@ export class FakeNeonApi {
       created_at: now, updated_at: now, consumption_period_start: now, consumption_period_end: now, owner_id: "user-1",
       data_storage_bytes_hour: 0, data_transfer_bytes: 0, written_data_bytes: 0, compute_time_seconds: 0, active_time_seconds: 0, cpu_used_sec: 0,
       ...(spec["org_id"] ? { org_id: spec["org_id"] } : {}),
+      ...(spec["settings"] ? { settings: spec["settings"] } : {}),
     };
     const state: ProjectState = { project, branches: new Map(), operations: new Map() };
     this.projects.set(id, state);

@@ -24,6 +24,11 @@ export interface NeonPostgresArgs {
   readonly historyRetentionSeconds: number;
   /** Only for a personal API key; an organization key implies the organization. */
   readonly orgId?: string;
+  /**
+   * Addresses or CIDRs allowed to connect, with Neon's IP Allow (Scale plan only). Default: any
+   * address (with TLS and the role's password).
+   */
+  readonly allowedIps?: pulumi.Input<string>[];
   /** One database and one owning role per claim. */
   readonly databases: readonly NeonDatabaseClaim[];
   /**
@@ -71,6 +76,7 @@ export class NeonPostgres extends pulumi.ComponentResource {
       pgVersion: args.pgVersion,
       historyRetentionSeconds: args.historyRetentionSeconds,
       ...(args.orgId ? { orgId: args.orgId } : {}),
+      ...(args.allowedIps ? { allowedIps: args.allowedIps } : {}),
     }, { parent: this, ...keep });
 
     // The services' compute: the default branch's, or in a recovery the restore branch's, which

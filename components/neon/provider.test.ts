@@ -89,6 +89,27 @@ describe("Neon provider: create, read, update, delete", () => {
     expect(updated.outs).toMatchObject({ name: "liftoff-prod-eu", historyRetentionSeconds: 1209600, projectId: id });
   });
 
+  it("restricts connections with IP Allow, and changes the list in place", async () => {
+    const { p } = provider();
+    const { id, outs } = await p.create({ ...PROJECT, allowedIps: ["198.51.100.10", "203.0.113.0/28"] });
+    expect((neon.requests.find((r) => r.method === "POST")!.body as { project: object }).project).toMatchObject({
+      settings: { allowed_ips: { ips: ["198.51.100.10", "203.0.113.0/28"], protected_branches_only: false } },
+    });
+    expect(outs).toMatchObject({ allowedIps: ["198.51.100.10", "203.0.113.0/28"] });
+    expect(await p.diff!(id, outs!, { ...PROJECT, allowedIps: ["198.51.100.11"] })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    const moved = await p.update!(id, outs!, { ...PROJECT, allowedIps: ["198.51.100.11"] });
+    expect(neon.requests.find((r) => r.method === "PATCH")!.body).toMatchObject({ project: { settings: { allowed_ips: { ips: ["198.51.100.11"] } } } });
+    expect(moved.outs).toMatchObject({ allowedIps: ["198.51.100.11"] });
+  });
+
+  it("leaves IP Allow alone on updates that do not change it (plans without it refuse the setting)", async () => {
+    const { p } = provider();
+    const { id, outs } = await p.create(PROJECT);
+    expect(await p.diff!(id, outs!, { ...PROJECT, allowedIps: [] })).toMatchObject({ changes: false });
+    await p.update!(id, outs!, { ...PROJECT, historyRetentionSeconds: 86400 });
+    expect(neon.requests.find((r) => r.method === "PATCH")!.body).toEqual({ project: { name: "liftoff-prod", history_retention_seconds: 86400 } });
+  });
+
   it("renames a database in place and deletes it", async () => {
     const { p, project } = await projectWithRole();
     const db: DatabaseInputs = { kind: "database", projectId: project.projectId, branchId: project.defaultBranchId, name: "orders", ownerName: "orders" };

@@ -19,6 +19,8 @@ export interface ProjectInputs {
   readonly pgVersion: number;
   readonly historyRetentionSeconds: number;
   readonly orgId?: string;
+  /** Neon's IP Allow: only these addresses or CIDRs may connect (Scale plan). Absent: any address. */
+  readonly allowedIps?: readonly string[];
 }
 export interface ProjectOutputs extends ProjectInputs {
   readonly projectId: string;
@@ -86,7 +88,7 @@ export const REPLACE_ON: Readonly<Record<NeonKind, readonly string[]>> = {
 };
 /** Inputs Neon changes in place. */
 export const UPDATE_IN_PLACE: Readonly<Record<NeonKind, readonly string[]>> = {
-  project: ["name", "historyRetentionSeconds"],
+  project: ["name", "historyRetentionSeconds", "allowedIps"],
   branch: ["name"],
   role: [],
   database: ["name", "ownerName"],
@@ -183,8 +185,15 @@ function field(value: object, key: string): unknown {
   return (value as Record<string, unknown>)[key];
 }
 
+/** Equal as Neon sees them: an absent list and an empty one both mean "no restriction". */
 function sameValue(a: unknown, b: unknown): boolean {
-  return (a ?? null) === (b ?? null);
+  const normal = (v: unknown) => JSON.stringify(Array.isArray(v) && v.length === 0 ? null : v ?? null);
+  return normal(a) === normal(b);
+}
+
+/** Project settings for Neon's IP Allow; an empty list lets every address in. */
+function ipAllow(allowedIps: readonly string[] | undefined) {
+  return { allowed_ips: { ips: [...(allowedIps ?? [])], protected_branches_only: false } };
 }
 
 /**
@@ -310,6 +319,7 @@ async function createProject(settings: Settings, api: Api<unknown>, inputs: Proj
       // Roles' passwords stay retrievable, so `read` can return a role's password after a refresh.
       store_passwords: true,
       branch: { name: "main" },
+      ...(inputs.allowedIps?.length ? { settings: ipAllow(inputs.allowedIps) } : {}),
       ...(inputs.orgId ? { org_id: inputs.orgId } : {}),
     },
   }), probe);
@@ -331,9 +341,11 @@ async function describeProject(settings: Settings, api: Api<unknown>, projectId:
   if (!main) throw new Error(`${what}: the project has no branch`);
   const endpoints = await call(settings, what, "GET", () => api.listProjectBranchEndpoints(projectId, main.id));
   const p = project.project;
+  const allowed = p.settings?.allowed_ips?.ips ?? [];
   return {
     ...inputs,
     kind: "project",
+    ...(allowed.length > 0 ? { allowedIps: allowed } : { allowedIps: undefined }),
     name: p.name,
     regionId: p.region_id,
     pgVersion: Number(p.pg_version),
@@ -472,7 +484,11 @@ async function readObject(settings: Settings, api: Api<unknown>, id: string, pro
 async function updateObject(settings: Settings, api: Api<unknown>, id: string, olds: NeonOutputs, news: NeonInputs): Promise<NeonOutputs> {
   if (news.kind === "project" && olds.kind === "project") {
     const what = `update Neon project ${id}`;
-    const updated = await call(settings, what, "PATCH", () => api.updateProject(id, { project: { name: news.name, history_retention_seconds: news.historyRetentionSeconds } }));
+    // IP Allow is sent only when it changes: plans without the feature refuse the setting.
+    const allowChanged = !sameValue(olds.allowedIps, news.allowedIps);
+    const updated = await call(settings, what, "PATCH", () => api.updateProject(id, {
+      project: { name: news.name, history_retention_seconds: news.historyRetentionSeconds, ...(allowChanged ? { settings: ipAllow(news.allowedIps) } : {}) },
+    }));
     await settle(settings, api, id, updated.operations, what);
     return (await describeProject(settings, api, id, news)) ?? { ...olds, ...news };
   }

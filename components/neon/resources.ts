@@ -55,6 +55,8 @@ export interface NeonProjectArgs {
   /** Restore window; must fit the Neon plan. */
   readonly historyRetentionSeconds: pulumi.Input<number>;
   readonly orgId?: pulumi.Input<string>;
+  /** Neon's IP Allow (Scale plan): only these addresses or CIDRs may connect; absent: any. */
+  readonly allowedIps?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 /** A Neon project with its default branch `main` and that branch's read-write compute. */
