@@ -215,6 +215,14 @@ describe("data validation rules (one test each)", () => {
     expect(onlyError({ atlasOrgId: "acme-org" }, "liftoff:atlasOrgId").value).toBe("acme-org");
   });
 
+  it("refuses the example files' placeholder organization under `pulumi up`, and only warns in the plan", () => {
+    const p = onlyError({ atlasOrgId: "000000000000000000000000" }, "liftoff:atlasOrgId");
+    expect(p.message).toContain("placeholder");
+    const plan = buildEnvironmentSpec(input({ atlasOrgId: "000000000000000000000000" }, { mode: "plan" }));
+    expect(plan.spec).toBeDefined();
+    expect(plan.problems).toEqual([expect.objectContaining({ severity: "warning", key: "liftoff:atlasOrgId" })]);
+  });
+
   it("refuses an Atlas region that is not on Azure", () => {
     const p = onlyError({ atlasRegion: "EU_WEST_1" }, "liftoff:atlasRegion");
     expect(p.allowed).toContain("EUROPE_WEST");

@@ -151,6 +151,8 @@ function atlasName(namePrefix: string): string {
 }
 
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+/** What Pulumi.dev.yaml and Pulumi.prod.yaml ship with until an operator sets theirs. */
+export const ATLAS_PLACEHOLDER_ORG_ID = "000000000000000000000000";
 const NEON_ORG_ID = /^[a-z0-9-]{1,60}$/;
 
 /**
@@ -312,6 +314,15 @@ function readMongo(reader: ConfigReader, core: CoreSpec, needed: boolean): Mongo
     if (needed) {
       ok = false;
       reader.error({ key: k("atlasOrgId"), message: "is not set; the Atlas project is created in this organization", allowed: "the 24-character id from Atlas → Organization Settings", fix: reader.setCommand("atlasOrgId", "<24-hex-character-org-id>") });
+    }
+  } else if (orgId === ATLAS_PLACEHOLDER_ORG_ID && needed) {
+    // The example stack files carry this placeholder so the offline plan works out of the box.
+    const problem = { key: k("atlasOrgId"), value: orgId, message: "is the example stack file's placeholder, not your organization", allowed: "the 24-character id from Atlas → Organization Settings", fix: reader.setCommand("atlasOrgId", "<24-hex-character-org-id>") };
+    if (reader.input.mode === "up") {
+      ok = false;
+      reader.error(problem);
+    } else {
+      reader.warn(problem);
     }
   } else if (!ATLAS_ORG_ID.test(orgId)) {
     ok = false;

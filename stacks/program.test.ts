@@ -115,7 +115,7 @@ describe("the program's inputs", () => {
     expect(missing.resources).toEqual([]);
     expect(missing.error).toContain("liftoff:ghcrToken is not set");
     const secrets = { ghcrToken: "ghp_never_printed", neonApiKey: "napi_never_printed", atlasPublicKey: "pub_never_printed", atlasPrivateKey: "priv_never_printed" };
-    const set = await runStack("prod", { mode: "up", secrets });
+    const set = await runStack("prod", { mode: "up", secrets, config: { atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" } });
     expect(set.error).toBeUndefined();
     expect(set.log.join("\n")).not.toContain("ghcrToken");
     for (const value of Object.values(secrets)) expect(JSON.stringify(set)).not.toContain(value);
