@@ -35,9 +35,10 @@ describe("the example application (the seed system)", () => {
     expect(app!.endpoints).toEqual([{ name: "api", port: 443 }, { name: "identity", port: 8443 }]);
     const byName = Object.fromEntries(app!.services.map((s) => [s.name, s]));
     expect(byName["api-gateway"]).toMatchObject({ public: { endpoint: "api", containerPort: 8080 }, healthPath: "/healthz", accessory: false });
-    expect(byName["orders"]).toMatchObject({ databases: ["postgres"], accessory: false });
+    expect(byName["orders"]).toMatchObject({ databases: [{ kind: "postgres" }], accessory: false });
     expect(byName["orders"]!.public).toBeUndefined();
-    expect(byName["catalog"]!.databases).toEqual(["mongodb"]);
+    expect(byName["catalog"]!.databases).toEqual([{ kind: "mongodb" }]);
+    expect(byName["identity-service"]!.databases).toEqual([{ kind: "postgres", database: "identity" }]);
     expect(byName["broker"]).toMatchObject({ accessory: true });
     expect(byName["broker"]!.compose["volumes"]).toEqual(["broker-data:/var/lib/broker"]);
     expect(byName["api-gateway"]!.compose).not.toHaveProperty("x-liftoff");
@@ -94,8 +95,13 @@ describe("application definition rules (one test each, naming the service and th
 
   it("refuses a database kind liftoff does not provision", () => {
     const [p] = problemsOf(variant((d) => ((d.services["orders"]!["x-liftoff"] as Record<string, unknown>)["databases"] = ["mysql"])));
-    expect(p!.key).toBe("app/compose.yaml: services.orders.x-liftoff.databases");
+    expect(p!.key).toBe("app/compose.yaml: services.orders.x-liftoff.databases[0]");
     expect(p!.allowed).toBe("postgres, mongodb");
+  });
+
+  it("refuses the same database kind twice for one service", () => {
+    const [p] = problemsOf(variant((d) => ((d.services["orders"]!["x-liftoff"] as Record<string, unknown>)["databases"] = ["postgres", { kind: "postgres", database: "orders2" }])));
+    expect(p!.key).toBe("app/compose.yaml: services.orders.x-liftoff.databases[1]");
   });
 
   it("refuses container_name, which would stop two releases running side by side", () => {

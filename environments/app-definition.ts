@@ -13,6 +13,12 @@ export interface AppEndpoint {
   readonly port: number;
 }
 
+/** A database a service asks for: its kind, and optionally its name (default: from the service's). */
+export interface DatabaseDeclaration {
+  readonly kind: DatabaseKind;
+  readonly database?: string;
+}
+
 export interface AppService {
   readonly name: string;
   /** The reference as written in the compose file. */
@@ -23,7 +29,8 @@ export interface AppService {
   readonly public?: { readonly endpoint: string; readonly containerPort: number };
   /** HTTP path answering 2xx when the service is ready. */
   readonly healthPath?: string;
-  readonly databases: readonly DatabaseKind[];
+  /** The databases the service owns, one per kind: liftoff provisions them and hands it their URLs. */
+  readonly databases: readonly DatabaseDeclaration[];
   /** The service's own compose definition without `x-liftoff`, passed through to the release. */
   readonly compose: Readonly<Record<string, unknown>>;
 }
@@ -45,7 +52,7 @@ const serviceSettings = z.strictObject({
   public: z.strictObject({ endpoint: z.string(), containerPort: z.number().int().min(1).max(65535).optional() }).optional(),
   health: z.string().optional(),
   accessory: z.boolean().optional(),
-  databases: z.array(z.string()).optional(),
+  databases: z.array(z.union([z.string(), z.strictObject({ kind: z.string(), database: z.string().optional() })])).optional(),
 });
 const topSettings = z.strictObject({
   endpoints: z.record(z.string(), z.strictObject({ port: z.number().int() })),
@@ -154,14 +161,20 @@ export function parseAppDefinition(text: string, file: string): { app?: AppDefin
       problems.push({ key: path("x-liftoff.health"), value: s.health, message: "is not an absolute URL path", allowed: "a path starting with /, e.g. /healthz", fix: fix(`set health: /healthz on ${name}`) });
     }
 
-    const databases: DatabaseKind[] = [];
-    for (const kind of s.databases ?? []) {
-      if ((DATABASE_KINDS as readonly string[]).includes(kind)) databases.push(kind as DatabaseKind);
-      else {
+    const databases: DatabaseDeclaration[] = [];
+    (s.databases ?? []).forEach((entry, i) => {
+      const declaration = typeof entry === "string" ? { kind: entry } : entry;
+      const key = path(`x-liftoff.databases[${i}]`);
+      if (!(DATABASE_KINDS as readonly string[]).includes(declaration.kind)) {
         ok = false;
-        problems.push({ key: path("x-liftoff.databases"), value: kind, message: "is not a database kind liftoff provisions", allowed: DATABASE_KINDS.join(", "), fix: fix(`use one of ${DATABASE_KINDS.join(", ")}, or provision it yourself and pass its URL in environment`) });
+        problems.push({ key, value: declaration.kind, message: "is not a database kind liftoff provisions", allowed: DATABASE_KINDS.join(", "), fix: fix(`use one of ${DATABASE_KINDS.join(", ")}, or provision it yourself and pass its URL in environment`) });
+      } else if (databases.some((d) => d.kind === declaration.kind)) {
+        ok = false;
+        problems.push({ key, value: declaration.kind, message: `is listed twice for ${name}: a service gets one database of each kind`, allowed: "each kind once per service", fix: fix(`remove the duplicate from ${name}'s x-liftoff.databases`) });
+      } else {
+        databases.push({ kind: declaration.kind as DatabaseKind, ...(declaration.database !== undefined ? { database: declaration.database } : {}) });
       }
-    }
+    });
 
     const published = publishedContainerPorts(compose["ports"]);
     let publicSettings: AppService["public"];

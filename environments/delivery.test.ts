@@ -26,7 +26,7 @@ describe("delivery settings", () => {
   });
 
   it("dev with GitHub: an unprotected environment, and the token becomes required", () => {
-    const { spec } = buildEnvironmentSpec(configInput("dev", { githubOwner: "acme", githubRepository: "backend", githubToken: "t" }, { secretKeys: new Set(["ghcrToken", "grafanaCloudToken", "githubToken"]) }));
+    const { spec } = buildEnvironmentSpec(configInput("dev", { githubOwner: "acme", githubRepository: "backend", githubToken: "t" }, { secretKeys: new Set(["ghcrToken", "grafanaCloudToken", "githubToken", "neonApiKey", "atlasPublicKey", "atlasPrivateKey"]) }));
     expect(spec!.delivery.github).toMatchObject({ environment: "dev", protected: false, reviewers: { users: [], teams: [] } });
   });
 
@@ -108,7 +108,7 @@ describe("delivery validation rules (one test each)", () => {
   });
 
   it("warns that a GitHub token without a repository is unused, without printing it", () => {
-    const result = buildEnvironmentSpec(configInput("dev", { githubToken: "github_pat_unused" }, { secretKeys: new Set(["ghcrToken", "grafanaCloudToken", "githubToken"]) }));
+    const result = buildEnvironmentSpec(configInput("dev", { githubToken: "github_pat_unused" }, { secretKeys: new Set(["ghcrToken", "grafanaCloudToken", "githubToken", "neonApiKey", "atlasPublicKey", "atlasPrivateKey"]) }));
     expect(result.problems).toEqual([expect.objectContaining({ severity: "warning", key: "liftoff:githubToken" })]);
     expect(formatProblems(result.problems)).not.toContain("github_pat_unused");
   });

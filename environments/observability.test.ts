@@ -101,7 +101,7 @@ describe("observability validation rules (one test each)", () => {
   });
 
   it("refuses a Grafana Cloud token kept in plain text, without printing it", () => {
-    const result = buildEnvironmentSpec(configInput("dev", {}, { secretKeys: new Set(["ghcrToken"]) }));
+    const result = buildEnvironmentSpec(configInput("dev", {}, { secretKeys: new Set(["ghcrToken", "neonApiKey", "atlasPublicKey", "atlasPrivateKey"]) }));
     expect(errors(result)).toEqual([expect.objectContaining({ key: "liftoff:grafanaCloudToken", message: expect.stringContaining("plain text") })]);
     expect(formatProblems(result.problems)).not.toContain("glc_example");
   });

@@ -1,4 +1,5 @@
 import type { AppDefinition, AppService } from "./app-definition";
+import type { DataSpec } from "./data";
 import type { AlertThresholds, OsDiskType, Profile, ProfileName } from "./profiles";
 
 /**
@@ -123,6 +124,7 @@ export interface DeliverySpec {
  * its part here; `secrets` lists every section's secrets.
  */
 export type EnvironmentSpec = CoreSpec & {
+  readonly data: DataSpec;
   readonly observability: ObservabilitySpec;
   readonly delivery: DeliverySpec;
 };

@@ -32,10 +32,14 @@ function input(overrides: Record<string, unknown> = {}, extra: Partial<ConfigInp
     grafanaRegion: "prod-eu-west-3",
     alertEmails: JSON.stringify(["oncall@example.com"]),
     grafanaCloudToken: "glc_example",
+    atlasOrgId: "5f1e9c0a2b3c4d5e6f708192",
+    neonApiKey: "neon_example",
+    atlasPublicKey: "pubexample",
+    atlasPrivateKey: "priv-example",
     ...overrides,
   };
   for (const [k, v] of Object.entries(values)) if (v === undefined) delete values[k];
-  return { project: "liftoff", stack: "dev", values, secretKeys: new Set(["ghcrToken", "grafanaCloudToken"]), mode: "up", app: { file: "app/compose.yaml", text: COMPOSE }, ...extra };
+  return { project: "liftoff", stack: "dev", values, secretKeys: new Set(["ghcrToken", "grafanaCloudToken", "neonApiKey", "atlasPublicKey", "atlasPrivateKey"]), mode: "up", app: { file: "app/compose.yaml", text: COMPOSE }, ...extra };
 }
 
 function errors(result: { problems: readonly Problem[] }) {

@@ -1,4 +1,5 @@
 import { CORE_KEYS, readCore } from "./core";
+import { dataSection } from "./data";
 import { deliverySection } from "./delivery";
 import { observabilitySection } from "./observability";
 import { ConfigReader, closest, type ConfigInput, type Problem } from "./reader";
@@ -19,7 +20,7 @@ export interface ValidationResult {
  * Every setting liftoff reads, by section, so a mistyped key is caught instead of silently ignored.
  * A layer's section adds its keys here.
  */
-const KNOWN_KEYS: readonly string[] = [...CORE_KEYS, ...observabilitySection.keys, ...deliverySection.keys];
+const KNOWN_KEYS: readonly string[] = [...CORE_KEYS, ...dataSection.keys, ...observabilitySection.keys, ...deliverySection.keys];
 
 /**
  * The one validation step: merges the stack's profile with its config into one spec, checking
@@ -43,11 +44,12 @@ export function buildEnvironmentSpec(input: ConfigInput): ValidationResult {
   // Layer sections read here, each given the core spec: data (#3), observability and delivery (#4).
   // Their defaults come from the core's profile, so a section is read only once the core is valid.
   if (!core) return { problems: reader.problems };
+  const data = dataSection.read(reader, core);
   const observability = observabilitySection.read(reader, core);
   const delivery = deliverySection.read(reader, core);
-  if (!observability || !delivery || reader.hasErrors) return { problems: reader.problems };
+  if (!data || !observability || !delivery || reader.hasErrors) return { problems: reader.problems };
   return {
-    spec: { ...core, observability, delivery, secrets: [...core.secrets, ...observability.secrets, ...delivery.secrets] },
+    spec: { ...core, data, observability, delivery, secrets: [...core.secrets, ...observability.secrets, ...delivery.secrets] },
     problems: reader.problems,
   };
 }

@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadEnvironment } from "../environments/load";
+import { dataLayer } from "./data";
 import { deliveryLayer } from "./delivery";
 import { foundationLayer } from "./foundation";
 import { hostLayer } from "./host";
@@ -15,12 +16,13 @@ const { spec } = environment;
 
 const foundation = foundationLayer(spec);
 const host = hostLayer(spec, foundation);
-// Next layers plug in here, each taking the spec and the outputs above:
-// data (Neon, Atlas; allow-listed to foundation.network.publicIpAddress).
+// Neon and Atlas; Atlas lets in only foundation.network.publicIpAddress. `data.services` is what the
+// deploy layer hands each service (secrets).
+const data = dataLayer(spec, foundation, environment);
 const observability = observabilityLayer(spec, environment);
 const delivery = deliveryLayer(spec, environment, foundation, observability);
-// Then deploy (the release on `host`): it takes observability.otelEnvironment and .collector,
-// delivery.images, .collectorImage and .registry.
+// Then deploy (the release on `host`): it takes data.services, observability.otelEnvironment and
+// .collector, delivery.images, .collectorImage and .registry.
 
 export const fqdn = foundation.network.fqdn;
 export const publicIp = foundation.network.publicIpAddress;
@@ -40,3 +42,25 @@ export const otlpHeaders = observability.otlp.headers;
 /** What each service runs, pinned by digest at this `pulumi up`. */
 export const images = delivery.images;
 export const githubEnvironment = delivery.github ? pulumi.interpolate`${delivery.github.repository} (${delivery.github.environment})` : undefined;
+
+/** Which database each service owns, and as whom (no secrets). */
+export const databases = spec.data.databases.length > 0
+  ? Object.fromEntries(spec.data.databases.map((d) => [`${d.service}/${d.kind}`, { database: d.database, user: d.user }]))
+  : undefined;
+export const neonProjectId = data.postgres?.projectId;
+/** The Postgres compute the services use (the restore branch's during a recovery). */
+export const neonHost = data.postgres?.host;
+export const atlasProjectId = data.mongodb?.projectId;
+export const atlasClusterName = data.mongodb?.clusterName;
+/** The cluster's address without credentials, e.g. for mongosh from the host. */
+export const atlasSrv = data.mongodb?.standardSrv;
+/**
+ * Each service's connection strings, for maintenance (secret):
+ * `pulumi stack output databaseUrls --show-secrets`.
+ */
+export const databaseUrls = Object.keys(data.services).length > 0
+  ? pulumi.secret(Object.fromEntries(Object.entries(data.services).map(([service, d]) => [service, {
+    ...(d.postgres ? { postgres: d.postgres.uri, postgresPooled: d.postgres.pooledUri } : {}),
+    ...(d.mongodb ? { mongodb: d.mongodb.uri } : {}),
+  }])))
+  : undefined;

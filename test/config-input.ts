@@ -12,7 +12,14 @@ export const IMAGES = {
   orders: "ghcr.io/acme/orders@sha256:" + "a".repeat(64),
 };
 
-const SECRETS = { ghcrToken: "ghp_example", grafanaCloudToken: "glc_example", githubToken: "github_pat_example" };
+const SECRETS = {
+  ghcrToken: "ghp_example",
+  grafanaCloudToken: "glc_example",
+  githubToken: "github_pat_example",
+  neonApiKey: "neon_example_key",
+  atlasPublicKey: "pubexample",
+  atlasPrivateKey: "priv-example-0000",
+};
 
 /**
  * A valid stack's settings, as Pulumi hands them over: strings, structured values as JSON text.
@@ -31,10 +38,14 @@ export function configInput(profile: "dev" | "prod", overrides: Record<string, u
     registryOwner: "acme",
     grafanaRegion: "prod-eu-west-3",
     alertEmails: JSON.stringify(["oncall@example.com"]),
+    atlasOrgId: "5f1e9c0a2b3c4d5e6f708192",
     ...(profile === "prod" ? { githubOwner: "acme", githubRepository: "backend", githubReviewers: JSON.stringify(["alice"]) } : {}),
     ghcrToken: SECRETS.ghcrToken,
     grafanaCloudToken: SECRETS.grafanaCloudToken,
     ...(profile === "prod" ? { githubToken: SECRETS.githubToken } : {}),
+    neonApiKey: SECRETS.neonApiKey,
+    atlasPublicKey: SECRETS.atlasPublicKey,
+    atlasPrivateKey: SECRETS.atlasPrivateKey,
     ...overrides,
   };
   for (const [k, v] of Object.entries(values)) if (v === undefined) delete values[k];

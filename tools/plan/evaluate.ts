@@ -1,6 +1,7 @@
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { OFFLINE_PLAN_ENV } from "../../environments/load";
-import { computedInvoke, computedState, isWireSecret } from "./mocks";
+import { computedInvoke, computedState, isWireSecret, wireSecret } from "./mocks";
 import { SECRET_PLACEHOLDER } from "./project";
 
 export interface ResourceOptionsSeen {
@@ -86,12 +87,17 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   else delete process.env[OFFLINE_PLAN_ENV];
 
   const seen: { inputs: Record<string, unknown>; id: string }[] = [];
+  // The engine marks a resource's additionalSecretOutputs secret; the mock monitor does not, so the
+  // outputs named by the resource being registered are wrapped here, as the engine would.
+  let secretOutputs: readonly string[] = [];
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
         const result = computedState(args);
         seen.push({ inputs: args.inputs as Record<string, unknown>, id: result.id });
-        return result;
+        const state = { ...result.state };
+        for (const key of secretOutputs) if (state[key] !== undefined && !isWireSecret(state[key])) state[key] = wireSecret(state[key]);
+        return { ...result, state };
       },
       call: (args) => computedInvoke(args),
     },
@@ -111,6 +117,8 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     const index = records.length;
     records.push({ request: req, inputs: {} });
     const before = seen.length;
+    // The mock monitor calls newResource synchronously inside registerResource.
+    secretOutputs = req.getAdditionalsecretoutputsList();
     register(req, (err, response) => {
       const record = records[index]!;
       record.inputs = seen[before]?.inputs ?? {};
@@ -169,7 +177,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
       name: request.getName(),
       ...(parent ? { parent } : {}),
       custom: request.getCustom(),
-      inputs: mask(inputs, "", secretPaths) as Record<string, unknown>,
+      inputs: summarizeDynamicProvider(mask(inputs, "", secretPaths) as Record<string, unknown>),
       secretPaths,
       options: {
         protect: request.getProtect() ?? false,
@@ -207,6 +215,17 @@ function unwrapAll(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(unwrapAll);
   if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapAll(v)]));
   return value;
+}
+
+/**
+ * A dynamic resource carries its provider's serialized code as the `__provider` input (tens of KB);
+ * the plan shows its size and hash, so a change to the provider's code is visible without the text.
+ */
+function summarizeDynamicProvider(inputs: Record<string, unknown>): Record<string, unknown> {
+  const code = inputs["__provider"];
+  if (typeof code !== "string" || !code.startsWith("exports.")) return inputs;
+  const digest = createHash("sha256").update(code).digest("hex").slice(0, 12);
+  return { ...inputs, __provider: `<serialized dynamic provider, ${code.length} characters, sha256 ${digest}>` };
 }
 
 /** Replaces secrets by the placeholder, collecting where they were. */

@@ -61,6 +61,8 @@ export function computedState(args: pulumi.runtime.MockResourceArgs): { id: stri
       },
     };
   }
+  const data = dataLayerState(args.type, args.name, inputs);
+  if (data) return data;
   return { id: `${args.name}-id`, state: { ...inputs } };
 }
 
@@ -179,4 +181,88 @@ export function isWireSecret(value: unknown): value is { value: unknown } {
 
 export function unwrapSecret(value: unknown): unknown {
   return isWireSecret(value) ? value.value : value;
+}
+
+/** `value` in the wire form of a secret, as a provider's secret output reaches the program. */
+export function wireSecret(value: unknown): { value: unknown } {
+  return { [SECRET_SIG_KEY]: SECRET_SIG, value } as { value: unknown };
+}
+
+// -------------------------------------------------------------------------------------------------
+// Data layer (issue #3): Neon (liftoff's dynamic provider), MongoDB Atlas, generated passwords.
+// Ids and hosts have the providers' shapes and say "plan" where they can; the engine marks the
+// secret ones (a role's password, a generated password) from the resources' additionalSecretOutputs.
+// -------------------------------------------------------------------------------------------------
+
+/** Neon project id → region, so a branch's compute gets a host in its project's region. */
+const neonRegions = new Map<string, string>();
+
+/** A stable fake 24-hex-digit Atlas id (ObjectId) for a name. */
+function atlasId(kind: string, name: string): string {
+  return createHash("sha256").update(`${kind}:${name}`).digest("hex").slice(0, 24);
+}
+
+function neonHost(endpoint: string, region: string): string {
+  return `ep-${endpoint}.${region.replace(/^aws-/, "")}.aws.neon.tech`;
+}
+
+function dataLayerState(type: string, name: string, inputs: State): { id: string; state: State } | undefined {
+  const plain = (key: string) => unwrapSecret(inputs[key]);
+  const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  switch (type) {
+    case "pulumi-nodejs:dynamic/neon:Project": {
+      const projectId = `plan-${slug(String(plain("name")))}`;
+      const region = String(plain("regionId"));
+      neonRegions.set(projectId, region);
+      return { id: projectId, state: { ...inputs, projectId, defaultBranchId: `br-${projectId}-main`, host: neonHost(`${projectId}-main`, region) } };
+    }
+    case "pulumi-nodejs:dynamic/neon:Branch": {
+      const projectId = String(plain("projectId"));
+      const branchId = `br-${projectId}-${slug(String(plain("name")))}`;
+      return { id: branchId, state: { ...inputs, branchId, host: neonHost(branchId.slice(3), neonRegions.get(projectId) ?? "aws-eu-central-1") } };
+    }
+    case "pulumi-nodejs:dynamic/neon:Role":
+      return { id: `${plain("projectId")}/${plain("branchId")}/${plain("name")}`, state: { ...inputs, password: "plan-neon-role-password" } };
+    case "pulumi-nodejs:dynamic/neon:Database":
+      return { id: `${plain("projectId")}/${plain("branchId")}/${plain("name")}`, state: { ...inputs } };
+    case "mongodbatlas:index/project:Project": {
+      const id = atlasId("project", String(plain("name")));
+      return { id, state: { ...inputs, id, clusterCount: 0, created: "2026-01-01T00:00:00Z" } };
+    }
+    case "mongodbatlas:index/advancedCluster:AdvancedCluster": {
+      const cluster = String(plain("name"));
+      const host = `${slug(cluster)}.plan0.mongodb.net`;
+      return {
+        id: `${plain("projectId")}-${cluster}`,
+        state: {
+          ...inputs,
+          clusterId: atlasId("cluster", cluster),
+          stateName: "IDLE",
+          mongoDbVersion: "8.0.4",
+          connectionStrings: {
+            standard: `mongodb://${slug(cluster)}-shard-00-00.plan0.mongodb.net:27017/?ssl=true&authSource=admin`,
+            standardSrv: `mongodb+srv://${host}`,
+            private: "",
+            privateSrv: "",
+            privateEndpoints: [],
+          },
+        },
+      };
+    }
+    case "mongodbatlas:index/databaseUser:DatabaseUser":
+      return { id: `${plain("projectId")}-${plain("username")}-${plain("authDatabaseName")}`, state: { ...inputs } };
+    case "mongodbatlas:index/projectIpAccessList:ProjectIpAccessList":
+      return { id: `${plain("projectId")}-${plain("cidrBlock") ?? plain("ipAddress")}`, state: { ...inputs } };
+    case "mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule":
+      return { id: `${plain("projectId")}-${plain("clusterName")}`, state: { ...inputs, nextSnapshot: "2026-01-01T00:00:00Z" } };
+    case "random:index/randomPassword:RandomPassword": {
+      const length = Number(plain("length") ?? 32);
+      const result = `plan${"0".repeat(Math.max(0, length - 4))}`;
+      return { id: "none", state: { ...inputs, result, bcryptHash: "$2a$10$plan" } };
+    }
+    case "pulumi:providers:mongodbatlas":
+      return { id: `${name}-provider-id`, state: { ...inputs } };
+    default:
+      return undefined;
+  }
 }

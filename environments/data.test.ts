@@ -1,0 +1,294 @@
+import { describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
+import { EXAMPLE_APP } from "../test/config-input";
+import { ATLAS_AZURE_FREE_REGIONS, ATLAS_AZURE_REGIONS, atlasRegionForAzure } from "./atlas";
+import { AZURE_REGIONS } from "./azure";
+import { defaultDatabaseName, mongoNameProblem, postgresNameProblem } from "./data";
+import { NEON_REGIONS, neonRegionForAzure } from "./neon";
+import { buildEnvironmentSpec, formatProblems, type ConfigInput, type Problem } from "./validate";
+
+const IMAGES = {
+  "api-gateway": "ghcr.io/acme/api-gateway:1.4.2",
+  "identity-service": "ghcr.io/acme/identity-service:1.4.2",
+  orders: "ghcr.io/acme/orders:1.4.2",
+  catalog: "ghcr.io/acme/catalog:1.4.2",
+};
+const ORG = "5f1e9c0a2b3c4d5e6f708192";
+const SECRETS = { ghcrToken: "ghp_example", grafanaCloudToken: "glc_example", neonApiKey: "neon_example_key", atlasPublicKey: "pubexample", atlasPrivateKey: "priv-example-0000" };
+
+const APP = "app/compose.yaml";
+
+/** The example application with exactly these databases (service → x-liftoff.databases), none else. */
+function appWith(databases: Record<string, unknown[]>): { file: string; text: string } {
+  const doc = parse(EXAMPLE_APP.text) as { services: Record<string, { "x-liftoff"?: Record<string, unknown> }> };
+  for (const [name, service] of Object.entries(doc.services)) {
+    if (service["x-liftoff"]) delete service["x-liftoff"]["databases"];
+    if (databases[name]) service["x-liftoff"] = { ...service["x-liftoff"], databases: databases[name] };
+  }
+  return { file: APP, text: stringify(doc) };
+}
+
+/**
+ * A valid stack whose orders service needs Postgres and catalog MongoDB, as Pulumi hands it over.
+ * `databases` in the overrides rewrites the application's x-liftoff.databases instead of a setting.
+ */
+function input(overrides: Record<string, unknown> = {}, extra: Partial<ConfigInput> = {}): ConfigInput {
+  const { databases = { orders: ["postgres"], catalog: ["mongodb"] }, ...settings } = overrides as { databases?: Record<string, unknown[]> };
+  const values: Record<string, unknown> = {
+    profile: "dev",
+    region: "westeurope",
+    owner: "platform-team",
+    dnsLabel: "acme-dev",
+    sshAllowedCidrs: JSON.stringify(["203.0.113.7/32"]),
+    images: JSON.stringify(IMAGES),
+    // The other layers' required settings, so only the data section's problems show.
+    ghcrUser: "acme-bot",
+    registryOwner: "acme",
+    grafanaRegion: "prod-eu-west-3",
+    alertEmails: JSON.stringify(["oncall@example.com"]),
+    atlasOrgId: ORG,
+    ...SECRETS,
+    ...settings,
+  };
+  for (const [k, v] of Object.entries(values)) if (v === undefined) delete values[k];
+  const secretKeys = new Set(Object.keys(SECRETS).concat("atlasClientId", "atlasClientSecret").filter((k) => values[k] !== undefined));
+  return { project: "liftoff", stack: "dev", values, secretKeys, mode: "up", app: appWith(databases), ...extra };
+}
+
+function errors(result: { problems: readonly Problem[] }) {
+  return result.problems.filter((p) => p.severity === "error");
+}
+
+/** The one error for `key`, checked to carry everything an operator needs to fix it. */
+function onlyError(overrides: Record<string, unknown>, key: string, extra: Partial<ConfigInput> = {}): Problem {
+  const result = buildEnvironmentSpec(input(overrides, extra));
+  expect(result.spec).toBeUndefined();
+  const found = errors(result);
+  expect(found.map((p) => p.key)).toEqual([key]);
+  const problem = found[0]!;
+  expect(problem.message.length).toBeGreaterThan(5);
+  expect(problem.allowed.length).toBeGreaterThan(3);
+  expect(problem.fix).toMatch(/pulumi config|Pulumi\.dev\.yaml|rename|remove|create|edit app\/compose\.yaml/);
+  return problem;
+}
+
+describe("the data section of the spec", () => {
+  it("gives dev a free Neon project near the host and a free Atlas cluster on Azure, without backups", () => {
+    const { spec, problems } = buildEnvironmentSpec(input());
+    expect(problems).toEqual([]);
+    expect(spec!.data.databases).toEqual([
+      { service: "orders", kind: "postgres", database: "orders", user: "orders" },
+      { service: "catalog", kind: "mongodb", database: "catalog", user: "catalog" },
+    ]);
+    expect(spec!.data.postgres).toEqual({ projectName: "liftoff-dev", region: "aws-eu-central-1", plan: "free", historyRetentionSeconds: 6 * 3600, pgVersion: 17, ipAllow: false });
+    expect(spec!.data.mongodb).toMatchObject({ orgId: ORG, clusterName: "liftoff-dev", region: "EUROPE_WEST", instanceSize: "M0", free: true, backup: false, pointInTimeRestore: false, credentials: "apiKey" });
+    expect(spec!.data.secrets.map((s) => [s.key, s.isSet])).toEqual([["neonApiKey", true], ["atlasPublicKey", true], ["atlasPrivateKey", true]]);
+  });
+
+  it("gives prod a week of Neon history and a dedicated, backed-up Atlas cluster with point-in-time restore", () => {
+    const { spec } = buildEnvironmentSpec({ ...input({ profile: "prod", dnsLabel: "acme-prod" }), stack: "prod" });
+    expect(spec!.data.postgres).toMatchObject({ plan: "scale", historyRetentionSeconds: 7 * 86400, ipAllow: true });
+    expect(spec!.data.mongodb).toMatchObject({ instanceSize: "M10", free: false, backup: true, pointInTimeRestore: true, snapshotRetentionDays: 7, region: "EUROPE_WEST" });
+  });
+
+  it("provisions nothing and asks for no Neon or Atlas secret when no service needs a database", () => {
+    const { spec, problems } = buildEnvironmentSpec(input({ databases: {}, atlasOrgId: undefined, neonApiKey: undefined, atlasPublicKey: undefined, atlasPrivateKey: undefined }));
+    expect(problems).toEqual([]);
+    expect(spec!.data).toEqual({ databases: [], secrets: [] });
+  });
+
+  it("lets a service name its database, and takes a service account instead of an API key", () => {
+    const { spec, problems } = buildEnvironmentSpec(
+      input(
+        { databases: { orders: [{ kind: "postgres", database: "orders_main" }] }, atlasPublicKey: undefined, atlasPrivateKey: undefined, atlasClientId: "mdb_sa_id_x", atlasClientSecret: "mdb_sa_sk_x" },
+      ),
+    );
+    expect(problems).toEqual([]);
+    expect(spec!.data.databases).toEqual([{ service: "orders", kind: "postgres", database: "orders_main", user: "orders" }]);
+    expect(spec!.data.mongodb).toBeUndefined();
+  });
+
+  it("reports data problems together with the rest, each with key, value, allowed and fix", () => {
+    const result = buildEnvironmentSpec(input({ neonRegion: "azure-gwc", atlasInstanceSize: "M5", databases: { orders: [{ kind: "postgres", database: "Orders-DB" }] } }));
+    expect(errors(result).map((p) => p.key).sort()).toEqual(["app/compose.yaml: services.orders.x-liftoff.databases[0].database", "liftoff:atlasInstanceSize", "liftoff:neonRegion"]);
+    const text = formatProblems(result.problems);
+    expect(text).toContain('liftoff:neonRegion = "azure-gwc" was retired by Neon on 2026-08-27');
+    expect(text).toContain("fix:     pulumi config set liftoff:neonRegion aws-eu-central-1 --stack dev");
+  });
+});
+
+describe("data validation rules (one test each)", () => {
+  it("refuses an unknown Neon region and suggests the nearest spelling", () => {
+    const p = onlyError({ neonRegion: "aws-eu-central1" }, "liftoff:neonRegion");
+    expect(p.value).toBe("aws-eu-central1");
+    expect(p.allowed).toContain("aws-us-east-2");
+    expect(p.fix).toBe("pulumi config set liftoff:neonRegion aws-eu-central-1 --stack dev");
+  });
+
+  it.each([["azure-gwc", "aws-eu-central-1"], ["azure-eastus2", "aws-us-east-1"], ["azure-westus3", "aws-us-west-2"]])("refuses the retired Neon region %s and names its successor", (region, successor) => {
+    const p = onlyError({ neonRegion: region }, "liftoff:neonRegion");
+    expect(p.message).toContain("retired by Neon");
+    expect(p.allowed).not.toContain("azure-");
+    expect(p.fix).toContain(`liftoff:neonRegion ${successor}`);
+  });
+
+  it("refuses a history retention longer than the Neon plan allows", () => {
+    const p = onlyError({ neonHistoryRetentionHours: "24" }, "liftoff:neonHistoryRetentionHours");
+    expect(p.value).toBe("24");
+    expect(p.message).toContain("longer than Neon's free plan allows");
+    expect(p.allowed).toBe("0-6 hours (6 h) on the free plan");
+    expect(p.fix).toContain("pulumi config set liftoff:neonHistoryRetentionHours 6 --stack dev");
+  });
+
+  it("blames the profile's retention when a smaller plan is chosen for prod", () => {
+    const p = onlyError({ profile: "prod", neonPlan: "launch", neonHistoryRetentionHours: "240" }, "liftoff:neonHistoryRetentionHours");
+    expect(p.allowed).toContain("7 days");
+    const q = buildEnvironmentSpec(input({ profile: "prod", neonPlan: "free" }));
+    expect(errors(q)[0]!.message).toContain("(the prod profile's default)");
+  });
+
+  it("refuses a Mongo tier that cannot have backups when the stack asks for them", () => {
+    const p = onlyError({ profile: "prod", atlasInstanceSize: "M0" }, "liftoff:atlasInstanceSize");
+    expect(p.value).toBe("M0");
+    expect(p.message).toContain("cannot have cloud backups");
+    expect(p.message).toContain("in the prod profile");
+    expect(p.fix).toContain("liftoff:atlasInstanceSize M10");
+  });
+
+  it("refuses backups asked of the free tier on the backup key when the tier is the profile's", () => {
+    const p = onlyError({ atlasBackup: "true" }, "liftoff:atlasBackup");
+    expect(p.message).toContain("free tier M0 cannot have");
+  });
+
+  it("refuses point-in-time restore without cloud backup", () => {
+    onlyError({ profile: "prod", atlasBackup: "false" }, "liftoff:atlasPointInTimeRestore");
+  });
+
+  it.each(["M2", "M5"])("refuses the retired shared Atlas tier %s", (tier) => {
+    expect(onlyError({ atlasInstanceSize: tier }, "liftoff:atlasInstanceSize").message).toContain("retired");
+  });
+
+  it.each(["m10", "M15", "FLEX"])("refuses an Atlas tier liftoff does not provision: %s", (tier) => {
+    onlyError({ atlasInstanceSize: tier }, "liftoff:atlasInstanceSize");
+  });
+
+  it.each([
+    ["postgres", "Orders-DB", "not a plain Postgres identifier"],
+    ["postgres", "template1", "already uses"],
+    ["postgres", "pg_orders", "starts with pg_"],
+    ["postgres", "o".repeat(64), "63 bytes"],
+    ["mongodb", "admin", "reserves"],
+    ["mongodb", "cat.alog", "forbids"],
+    ["mongodb", "cat alog", "forbids"],
+  ])("refuses a %s database name the database would reject: %s", (kind, database, why) => {
+    const p = onlyError({ databases: { orders: [{ kind, database }] } }, "app/compose.yaml: services.orders.x-liftoff.databases[0].database");
+    expect(p.value).toBe(database);
+    expect(p.message).toContain(why);
+    expect(p.fix).toContain("edit app/compose.yaml");
+  });
+
+  it.each(["mysql", "redis", "Postgres"])("refuses a service asking for a database kind liftoff does not provision: %s", (kind) => {
+    const p = onlyError({ databases: { orders: ["postgres"], catalog: [kind] } }, "app/compose.yaml: services.catalog.x-liftoff.databases[0]");
+    expect(p.value).toBe(kind);
+    expect(p.message).toBe("is not a database kind liftoff provisions");
+    expect(p.allowed).toBe("postgres, mongodb");
+  });
+
+  it("refuses two services sharing one database", () => {
+    const p = onlyError({ databases: { orders: ["postgres"], catalog: [{ kind: "postgres", database: "orders" }] } }, "app/compose.yaml: services.catalog.x-liftoff.databases[0].database");
+    expect(p.message).toContain("already orders's postgres database");
+  });
+
+  it("refuses the same database kind twice for one service", () => {
+    onlyError({ databases: { orders: ["postgres", "postgres"] } }, "app/compose.yaml: services.orders.x-liftoff.databases[1]");
+  });
+
+  it("refuses a missing Neon API key under `pulumi up`, and only warns in the offline plan", () => {
+    const p = onlyError({ neonApiKey: undefined }, "liftoff:neonApiKey");
+    expect(p.fix).toContain("pulumi config set --secret liftoff:neonApiKey");
+    const plan = buildEnvironmentSpec(input({ neonApiKey: undefined }, { mode: "plan" }));
+    expect(plan.spec).toBeDefined();
+    expect(plan.problems).toEqual([expect.objectContaining({ severity: "warning", key: "liftoff:neonApiKey" })]);
+  });
+
+  it("refuses missing Atlas credentials, naming both halves of the API key", () => {
+    const result = buildEnvironmentSpec(input({ atlasPublicKey: undefined, atlasPrivateKey: undefined }));
+    expect(errors(result).map((p) => p.key)).toEqual(["liftoff:atlasPublicKey", "liftoff:atlasPrivateKey"]);
+    expect(errors(result)[0]!.fix).toContain("pulumi config set --secret liftoff:atlasPublicKey");
+  });
+
+  it("refuses half a service account", () => {
+    onlyError({ atlasPublicKey: undefined, atlasPrivateKey: undefined, atlasClientId: "mdb_sa_id_x" }, "liftoff:atlasClientSecret");
+  });
+
+  it("refuses an Atlas key stored in plain text, without printing it", () => {
+    const result = buildEnvironmentSpec(input({}, { secretKeys: new Set(["ghcrToken", "grafanaCloudToken", "neonApiKey", "atlasPublicKey"]) }));
+    expect(errors(result)).toEqual([expect.objectContaining({ key: "liftoff:atlasPrivateKey", message: expect.stringContaining("plain text") })]);
+    expect(formatProblems(result.problems)).not.toContain("priv-example-0000");
+  });
+
+  it("refuses a missing or malformed Atlas organization id when a service needs MongoDB", () => {
+    onlyError({ atlasOrgId: undefined }, "liftoff:atlasOrgId");
+    expect(onlyError({ atlasOrgId: "acme-org" }, "liftoff:atlasOrgId").value).toBe("acme-org");
+  });
+
+  it("refuses the example files' placeholder organization under `pulumi up`, and only warns in the plan", () => {
+    const p = onlyError({ atlasOrgId: "000000000000000000000000" }, "liftoff:atlasOrgId");
+    expect(p.message).toContain("placeholder");
+    const plan = buildEnvironmentSpec(input({ atlasOrgId: "000000000000000000000000" }, { mode: "plan" }));
+    expect(plan.spec).toBeDefined();
+    expect(plan.problems).toEqual([expect.objectContaining({ severity: "warning", key: "liftoff:atlasOrgId" })]);
+  });
+
+  it("refuses an Atlas region that is not on Azure", () => {
+    const p = onlyError({ atlasRegion: "EU_WEST_1" }, "liftoff:atlasRegion");
+    expect(p.allowed).toContain("EUROPE_WEST");
+  });
+
+  it("refuses a restore point that is not a UTC timestamp", () => {
+    onlyError({ neonRestoreFrom: "yesterday 08:30" }, "liftoff:neonRestoreFrom");
+  });
+
+  it("accepts a restore point for disaster recovery", () => {
+    expect(buildEnvironmentSpec(input({ neonRestoreFrom: "2026-11-20T08:30:00Z" })).spec!.data.postgres!.restoreFrom).toBe("2026-11-20T08:30:00Z");
+  });
+
+  it("refuses a mistyped data setting and names the one meant", () => {
+    expect(onlyError({ neonPlann: "free" }, "liftoff:neonPlann").fix).toBe("rename it to liftoff:neonPlan");
+  });
+});
+
+describe("where the databases live", () => {
+  it("puts every Azure region's Postgres in an active Neon region, keeping EU data in the EU", () => {
+    for (const region of AZURE_REGIONS) expect(NEON_REGIONS, region).toContain(neonRegionForAzure(region));
+    expect(neonRegionForAzure("westeurope")).toBe("aws-eu-central-1");
+    expect(neonRegionForAzure("northeurope")).toBe("aws-eu-central-1");
+    expect(neonRegionForAzure("uksouth")).toBe("aws-eu-west-2");
+    expect(neonRegionForAzure("eastus2")).toBe("aws-us-east-1");
+    expect(neonRegionForAzure("westus2")).toBe("aws-us-west-2");
+    expect(neonRegionForAzure("australiaeast")).toBe("aws-ap-southeast-2");
+  });
+
+  it("puts a dedicated cluster in the host's own Azure region as Atlas names it", () => {
+    for (const region of AZURE_REGIONS) expect(ATLAS_AZURE_REGIONS, region).toContain(atlasRegionForAzure(region, false));
+    expect(atlasRegionForAzure("westeurope", false)).toBe("EUROPE_WEST");
+    expect(atlasRegionForAzure("germanywestcentral", false)).toBe("GERMANY_WEST_CENTRAL");
+    expect(atlasRegionForAzure("eastus2", false)).toBe("US_EAST_2");
+    expect(atlasRegionForAzure("austriaeast", false)).toBe("GERMANY_WEST_CENTRAL");
+  });
+
+  it("puts a free cluster in the nearest Azure region that offers M0", () => {
+    for (const region of AZURE_REGIONS) expect(ATLAS_AZURE_FREE_REGIONS, region).toContain(atlasRegionForAzure(region, true));
+    expect(atlasRegionForAzure("westeurope", true)).toBe("EUROPE_WEST");
+    expect(atlasRegionForAzure("centralus", true)).toBe("US_EAST_2");
+    expect(atlasRegionForAzure("swedencentral", true)).toBe("EUROPE_WEST");
+  });
+});
+
+describe("database names", () => {
+  it("derives a plain identifier from a service name", () => {
+    expect(defaultDatabaseName("identity-service")).toBe("identity_service");
+    expect(postgresNameProblem(defaultDatabaseName("identity-service"))).toBeUndefined();
+    expect(mongoNameProblem(defaultDatabaseName("identity-service"))).toBeUndefined();
+  });
+});

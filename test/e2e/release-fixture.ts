@@ -1,0 +1,211 @@
+/**
+ * Hand-written release directories for the e2e tests, in the format of
+ * components/deploy/agent/README.md ("Release directory format"). The real TypeScript renderer
+ * comes later; this helper writes the same files for the test images, nothing more.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export interface FixtureService {
+  readonly name: string;
+  readonly image: string;
+  readonly healthPath: string | null;
+  readonly public?: {
+    readonly address: string;
+    readonly containerPort: number;
+    readonly slotPorts: { readonly blue: number; readonly green: number };
+  };
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface FixtureAccessory {
+  readonly name: string;
+  readonly image: string;
+  readonly volume: string;
+  readonly mountPath: string;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface FixtureRelease {
+  readonly project: string;
+  readonly environment: string;
+  readonly registry: { readonly server: string; readonly username: string } | null;
+  readonly services: readonly FixtureService[];
+  readonly accessories: readonly FixtureAccessory[];
+  readonly healthTimeoutSeconds: number;
+  readonly keepReleases: number;
+  /** Proxy tuning; the defaults are what the e2e suite measured to lose no request. */
+  readonly proxy?: Partial<ProxyTuning>;
+  /** A bare Caddyfile to use instead of the rendered one (for the rejected-config case). */
+  readonly caddyfileOverride?: string;
+}
+
+export interface ProxyTuning {
+  readonly lbPolicy: string;
+  readonly tryDuration: string;
+  readonly tryInterval: string;
+  readonly failDuration: string;
+  readonly healthInterval: string;
+  readonly healthTimeout: string;
+}
+
+export const DEFAULT_PROXY: ProxyTuning = {
+  lbPolicy: "round_robin",
+  tryDuration: "5s",
+  tryInterval: "100ms",
+  failDuration: "2s",
+  healthInterval: "1s",
+  healthTimeout: "2s",
+};
+
+const ZERO_ID = "0".repeat(64);
+
+function portVar(name: string): string {
+  return `LIFTOFF_PORT_${name.toUpperCase().replace(/-/g, "_")}`;
+}
+
+const ENV_VALUE = /^[!%&(-/0-9:;<=>?@A-Z[\]^_a-z{|}~]+$/;
+
+export function renderEnvFile(env: Readonly<Record<string, string>>): string {
+  return Object.keys(env)
+    .sort()
+    .map((key) => {
+      const value = env[key] ?? "";
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(key)) throw new Error(`bad env key ${key}`);
+      if (!ENV_VALUE.test(value)) throw new Error(`env value of ${key} has a character the contract forbids`);
+      return `${key}=${value}\n`;
+    })
+    .join("");
+}
+
+export function renderCompose(spec: FixtureRelease): string {
+  const lines = ["# liftoff release: application services (test fixture)", "services:"];
+  for (const s of spec.services) {
+    lines.push(
+      `  ${s.name}:`,
+      `    image: ${JSON.stringify(s.image)}`,
+      "    restart: unless-stopped",
+      "    env_file:",
+      `      - env/${s.name}.env`,
+    );
+    if (s.public) {
+      lines.push("    ports:", `      - "127.0.0.1:\${${portVar(s.name)}}:${s.public.containerPort}"`);
+    }
+    lines.push("    networks:", "      - default", "      - liftoff-accessories", "    stop_grace_period: 30s");
+  }
+  lines.push("networks:", "  liftoff-accessories:", "    external: true", "");
+  return lines.join("\n");
+}
+
+export function renderAccessoryBlock(a: FixtureAccessory): string {
+  const lines = [
+    `  ${a.name}:`,
+    `    image: ${JSON.stringify(a.image)}`,
+    "    restart: unless-stopped",
+  ];
+  if (a.env && Object.keys(a.env).length > 0) {
+    lines.push("    environment:");
+    for (const key of Object.keys(a.env).sort()) lines.push(`      ${key}: ${JSON.stringify(a.env[key])}`);
+  }
+  lines.push(
+    "    volumes:",
+    `      - ${a.volume}:${a.mountPath}`,
+    "    networks:",
+    "      - liftoff-accessories",
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+export function renderAccessories(spec: FixtureRelease): string {
+  const lines = ["# liftoff release: accessories (test fixture)", "services:"];
+  let body = lines.join("\n") + "\n";
+  for (const a of spec.accessories) body += renderAccessoryBlock(a);
+  body += "volumes:\n";
+  for (const a of spec.accessories) body += `  ${a.volume}: {}\n`;
+  body += "networks:\n  liftoff-accessories:\n    external: true\n";
+  return body;
+}
+
+export function renderCaddyfile(spec: FixtureRelease): string {
+  const t = { ...DEFAULT_PROXY, ...spec.proxy };
+  const blocks = ["# liftoff release: proxy config (test fixture)"];
+  for (const s of spec.services) {
+    if (!s.public) continue;
+    const { blue, green } = s.public.slotPorts;
+    const lines = [
+      `${s.public.address} {`,
+      "\tbind 127.0.0.1",
+      `\treverse_proxy 127.0.0.1:${blue} 127.0.0.1:${green} {`,
+      `\t\tlb_policy ${t.lbPolicy}`,
+      `\t\tlb_try_duration ${t.tryDuration}`,
+      `\t\tlb_try_interval ${t.tryInterval}`,
+      `\t\tfail_duration ${t.failDuration}`,
+      "\t\tmax_fails 1",
+    ];
+    if (s.healthPath) {
+      lines.push(
+        `\t\thealth_uri ${s.healthPath}`,
+        `\t\thealth_interval ${t.healthInterval}`,
+        `\t\thealth_timeout ${t.healthTimeout}`,
+        "\t\thealth_status 2xx",
+      );
+    }
+    lines.push("\t}", "}");
+    blocks.push(lines.join("\n"));
+  }
+  return `${blocks.join("\n\n")}\n`;
+}
+
+/** sha256 over "<sha256 of file>  <path>\n" of every file, sorted by path, id zeroed in the manifest. */
+export function releaseId(files: ReadonlyMap<string, Buffer>): string {
+  const listing = [...files.keys()]
+    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+    .map((rel) => `${createHash("sha256").update(files.get(rel) ?? Buffer.alloc(0)).digest("hex")}  ${rel}\n`)
+    .join("");
+  return createHash("sha256").update(listing).digest("hex");
+}
+
+function renderManifest(spec: FixtureRelease, id: string): string {
+  const manifest = {
+    format: 1,
+    id,
+    project: spec.project,
+    environment: spec.environment,
+    registry: spec.registry,
+    services: spec.services.map((s) => ({
+      name: s.name,
+      image: s.image,
+      healthPath: s.healthPath,
+      public: s.public ?? null,
+    })),
+    accessories: spec.accessories.map((a) => ({
+      name: a.name,
+      image: a.image,
+      definitionHash: createHash("sha256").update(renderAccessoryBlock(a)).digest("hex"),
+    })),
+    healthTimeoutSeconds: spec.healthTimeoutSeconds,
+    keepReleases: spec.keepReleases,
+  };
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+/** Writes the release into dir (which must not exist) and returns its id. */
+export function writeRelease(dir: string, spec: FixtureRelease): string {
+  const files = new Map<string, Buffer>();
+  files.set("compose.yaml", Buffer.from(renderCompose(spec)));
+  if (spec.accessories.length > 0) files.set("accessories.yaml", Buffer.from(renderAccessories(spec)));
+  files.set("Caddyfile", Buffer.from(spec.caddyfileOverride ?? renderCaddyfile(spec)));
+  for (const s of spec.services) files.set(`env/${s.name}.env`, Buffer.from(renderEnvFile(s.env)));
+  files.set("manifest.json", Buffer.from(renderManifest(spec, ZERO_ID)));
+  const id = releaseId(files);
+  files.set("manifest.json", Buffer.from(renderManifest(spec, id)));
+
+  fs.mkdirSync(dir, { recursive: false, mode: 0o700 });
+  for (const [rel, content] of files) {
+    const file = path.join(dir, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, content, { mode: rel.startsWith("env/") ? 0o600 : 0o644 });
+  }
+  return id;
+}
