@@ -7,9 +7,12 @@
  *    keep-alive);
  *  - GET /healthz -> 200 "ok", GET /version -> "<name> <tag>";
  *  - GET /cgi-bin/env -> the APP_* environment variables, sorted (proves the env file reached it);
- *  - GET /cgi-bin/call?<service> -> that service's /version over the release's network;
+ *  - GET /cgi-bin/call?<service> -> "<own version> -> <that service's /version>", resolved on the
+ *    release's network (shows which slot answered);
+ *  - GET /cgi-bin/slow?<seconds> -> answers after that long (an in-flight request for stop tests);
  *  - GET /cgi-bin/broker?m=<text> -> appends <text> through the broker accessory, returns its log;
- *  - a Docker HEALTHCHECK with busybox wget on /healthz every second.
+ *  - a Docker HEALTHCHECK with busybox wget on /healthz every second (start period 5 s);
+ *  - LIFTOFF_STARTUP_DELAY_SECONDS (default 0) delays listening, to simulate a slow start.
  *
  * SIGTERM (what `docker stop` sends) is handled by the entrypoint, PID 1, in three steps:
  *  1. lame duck: /healthz starts failing (404) while requests are still served, for
@@ -17,8 +20,12 @@
  *     instance out of rotation before it stops listening;
  *  2. the httpd listener is stopped (no new connections);
  *  3. in-flight requests (httpd's per-connection children, re-parented to PID 1) are allowed
- *     to finish, for up to LIFTOFF_DRAIN_SECONDS (default 10 s); then it exits 0.
+ *     to finish, for up to LIFTOFF_DRAIN_SECONDS (default 10 s); then it exits 0. (Only httpd
+ *     processes count: busybox `timeout` leaves a watcher process behind each health check.)
  * busybox httpd itself exits at once on SIGTERM, which is why the entrypoint, not httpd, is PID 1.
+ *
+ * busybox-static's `wget -T` crashes (SIGSEGV) in Debian 12's build, so every wget here is
+ * bounded with busybox `timeout` instead.
  *
  * Variants by tag: v1, v2 (good); `unhealthy` (the process stays up and answers, but /healthz
  * returns 500: busybox httpd can only set a status from a CGI under /cgi-bin/, so this variant
@@ -83,8 +90,8 @@ export function renderDockerfile(spec: ImageSpec): string {
   ];
   if (spec.variant !== "crashloop") {
     lines.push(
-      "HEALTHCHECK --interval=1s --timeout=2s --start-period=2s --retries=3 " +
-        `CMD ["/bin/wget", "-q", "-T", "2", "-O", "/dev/null", "http://127.0.0.1:${HTTP_PORT}/healthz"]`,
+      "HEALTHCHECK --interval=1s --timeout=2s --start-period=5s --retries=3 " +
+        `CMD ["/bin/timeout", "2", "/bin/wget", "-q", "-O", "/dev/null", "http://127.0.0.1:${HTTP_PORT}/healthz"]`,
     );
   }
   lines.push('ENTRYPOINT ["/bin/sh", "/liftoff/entrypoint"]', "");
@@ -99,14 +106,16 @@ export function renderGoodEntrypoint(): string {
 # liftoff test service: busybox httpd on :${HTTP_PORT}, graceful on SIGTERM (see tools/testbed/images.ts).
 lame_duck=${"$"}{LIFTOFF_LAME_DUCK_SECONDS:-3}
 drain=${"$"}{LIFTOFF_DRAIN_SECONDS:-10}
+startup_delay=${"$"}{LIFTOFF_STARTUP_DELAY_SECONDS:-0}
+server=
 
-httpd -f -p ${HTTP_PORT} -h /www &
-server=$!
-
-# True while any process other than PID 1 (this shell) runs: in-flight request handlers.
+# True while an httpd process runs: httpd forks one per connection (CGIs run under it), and
+# those children outlive the listener, re-parented to PID 1.
 busy() {
 	for p in /proc/[0-9]*; do
-		[ "$p" = /proc/1 ] || return 0
+		comm=
+		read -r comm <"$p/comm" 2>/dev/null || continue
+		[ "$comm" = httpd ] && return 0
 	done
 	return 1
 }
@@ -116,8 +125,10 @@ on_term() {
 	rm -f /www/healthz
 	sleep "$lame_duck"
 	echo "entrypoint: closing the listener, waiting up to $drain s for in-flight requests" >&2
-	kill -TERM "$server" 2>/dev/null
-	wait "$server" 2>/dev/null
+	if [ -n "$server" ]; then
+		kill -TERM "$server" 2>/dev/null
+		wait "$server" 2>/dev/null
+	fi
 	ticks=0
 	while busy && [ "$ticks" -lt $((drain * 10)) ]; do
 		sleep 0.1
@@ -128,6 +139,13 @@ on_term() {
 }
 trap on_term TERM INT
 
+if [ "$startup_delay" -gt 0 ]; then
+	echo "entrypoint: simulating a slow start: $startup_delay s before listening" >&2
+	sleep "$startup_delay" &
+	wait $!
+fi
+httpd -f -p ${HTTP_PORT} -h /www &
+server=$!
 echo "entrypoint: $(cat /www/version) listening on :${HTTP_PORT}" >&2
 wait "$server"
 echo "entrypoint: httpd exited unexpectedly" >&2
@@ -201,11 +219,25 @@ case "$QUERY_STRING" in
 	exit 0
 	;;
 esac
-if body=$(wget -q -T 3 -O - "http://$QUERY_STRING:${HTTP_PORT}/version" 2>&1); then
-	printf 'Content-Type: text/plain\r\n\r\n%s\n' "$body"
+if body=$(timeout 3 wget -q -O - "http://$QUERY_STRING:${HTTP_PORT}/version" 2>&1); then
+	printf 'Content-Type: text/plain\r\n\r\n%s -> %s\n' "$(cat /www/version)" "$body"
 else
 	printf 'Status: 502 Bad Gateway\r\nContent-Type: text/plain\r\n\r\n%s: %s\n' "$QUERY_STRING" "$body"
 fi
+`,
+    },
+    {
+      path: "rootfs/www/cgi-bin/slow",
+      mode: 0o755,
+      content: String.raw`#!/bin/sh
+# GET /cgi-bin/slow?<seconds>: answers after that many seconds (at most 30): an in-flight request.
+case "$QUERY_STRING" in
+'' | *[!0-9]*) n=1 ;;
+*) n=$QUERY_STRING ;;
+esac
+[ "$n" -gt 30 ] && n=30
+sleep "$n"
+printf 'Content-Type: text/plain\r\n\r\n%s: slow request done after %s s\n' "$(cat /www/version)" "$n"
 `,
     },
     {
@@ -213,7 +245,7 @@ fi
       mode: 0o755,
       content: String.raw`#!/bin/sh
 # GET /cgi-bin/broker?m=<text>: append <text> through the broker accessory, return its log.
-if body=$(wget -q -T 3 -O - "http://broker:${HTTP_PORT}/cgi-bin/messages?$QUERY_STRING" 2>&1); then
+if body=$(timeout 3 wget -q -O - "http://broker:${HTTP_PORT}/cgi-bin/messages?$QUERY_STRING" 2>&1); then
 	printf 'Content-Type: text/plain\r\n\r\n%s\n' "$body"
 else
 	printf 'Status: 502 Bad Gateway\r\nContent-Type: text/plain\r\n\r\nbroker: %s\n' "$body"

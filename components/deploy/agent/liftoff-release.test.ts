@@ -1,0 +1,148 @@
+/**
+ * Unit-level checks of the release agent that need no test host: shellcheck, and the release
+ * directory contract (manifest validation, the content-hash id) through `liftoff-release verify`.
+ * The agent's real work is tested in test/e2e/release.e2e.test.ts.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { releaseId, writeRelease, type FixtureRelease } from "../../../test/e2e/release-fixture";
+
+const AGENT = path.join(__dirname, "liftoff-release");
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "liftoff-release-unit-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function agent(args: string[], env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync("bash", [AGENT, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, LIFTOFF_ROOT: path.join(tmp, "root"), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+const release: FixtureRelease = {
+  project: "shop",
+  environment: "dev",
+  registry: { server: "ghcr.io", username: "octo" },
+  services: [
+    {
+      name: "api-gateway",
+      image: `ghcr.io/octo/api-gateway@sha256:${"a".repeat(64)}`,
+      healthPath: "/healthz",
+      public: { address: "https://shop.example.org:443", containerPort: 8080, slotPorts: { blue: 20001, green: 20002 } },
+      env: { APP_TOKEN: "t0k3n" },
+    },
+    { name: "orders", image: `ghcr.io/octo/orders@sha256:${"b".repeat(64)}`, healthPath: null, env: { APP_DATABASE_URL: "postgres://u:p@h/db" } },
+  ],
+  accessories: [{ name: "broker", image: `ghcr.io/octo/broker@sha256:${"c".repeat(64)}`, volume: "broker-data", mountPath: "/data" }],
+  healthTimeoutSeconds: 90,
+  keepReleases: 5,
+};
+
+let n = 0;
+function fresh(spec: FixtureRelease = release): { dir: string; id: string } {
+  const dir = path.join(tmp, `release-${n++}`);
+  return { dir, id: writeRelease(dir, spec) };
+}
+
+function filesOf(dir: string, prefix = ""): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const entry of fs.readdirSync(path.join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) for (const [k, v] of filesOf(dir, rel)) files.set(k, v);
+    else files.set(rel, fs.readFileSync(path.join(dir, rel)));
+  }
+  return files;
+}
+
+/** Edits the manifest and stamps the new content hash, so only the edit is wrong. */
+function editManifest(dir: string, edit: (m: Record<string, unknown>) => void): void {
+  const file = path.join(dir, "manifest.json");
+  const m = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+  edit(m);
+  m.id = "0".repeat(64);
+  fs.writeFileSync(file, JSON.stringify(m));
+  m.id = releaseId(filesOf(dir));
+  fs.writeFileSync(file, JSON.stringify(m));
+}
+
+describe("liftoff-release", () => {
+  it("is shellcheck-clean", () => {
+    const which = spawnSync("sh", ["-c", "command -v shellcheck"], { encoding: "utf8" });
+    if (which.status !== 0) {
+      throw new Error("shellcheck is not installed: install the Debian package shellcheck (apt-get install -y shellcheck)");
+    }
+    const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", AGENT], { encoding: "utf8" });
+    expect(r.stdout + r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+
+  it("disables no shellcheck rule", () => {
+    expect(fs.readFileSync(AGENT, "utf8")).not.toMatch(/shellcheck\s+disable/);
+  });
+
+  it("accepts a release written to the contract and prints its content-hash id", () => {
+    const { dir, id } = fresh();
+    const r = agent(["verify", dir]);
+    expect(r.stderr).toMatch(/is valid: 2 services, 1 accessories/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${id}\n`);
+  });
+
+  it("rejects a release whose content does not match its id (edited or half-copied)", () => {
+    const { dir } = fresh();
+    fs.appendFileSync(path.join(dir, "env", "orders.env"), "APP_EXTRA=1\n");
+    const r = agent(["verify", dir]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/release id mismatch: manifest says [0-9a-f]{64}, content hashes to [0-9a-f]{64}/);
+  });
+
+  it("rejects an extra file, since every file is part of the id", () => {
+    const { dir } = fresh();
+    fs.writeFileSync(path.join(dir, "stray.txt"), "x");
+    expect(agent(["verify", dir]).code).toBe(3);
+  });
+
+  it.each([
+    ["an unknown format", (m: Record<string, unknown>) => (m.format = 2), /unsupported manifest format 2/],
+    ["a bad service name", (m: Record<string, unknown>) => ((m.services as { name: string }[])[0]!.name = "Api_Gateway"), /services\[0\]\.name is missing or malformed/],
+    ["keepReleases below 2", (m: Record<string, unknown>) => (m.keepReleases = 1), /keepReleases must be an integer from 2 to 100/],
+    ["a reused slot port", (m: Record<string, unknown>) => {
+      const pub = (m.services as { public: { slotPorts: { green: number } } }[])[0]!.public;
+      pub.slotPorts.green = 20001;
+    }, /slot port 20001 is used twice/],
+  ])("rejects %s with exit 3 and a message", (_what, edit, message) => {
+    const { dir } = fresh();
+    editManifest(dir, edit);
+    const r = agent(["verify", dir]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it("rejects a release missing a service's env file", () => {
+    const { dir } = fresh();
+    fs.rmSync(path.join(dir, "env", "orders.env"));
+    editManifest(dir, () => undefined);
+    const r = agent(["verify", dir]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/env\/orders\.env is missing/);
+  });
+
+  it("answers usage errors with exit 2", () => {
+    expect(agent([]).code).toBe(2);
+    expect(agent(["apply"]).code).toBe(2);
+    expect(agent(["status", "--yaml"]).code).toBe(2);
+    const missing = agent(["verify", path.join(tmp, "nope")]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("release directory not found");
+  });
+
+  it("prints an empty history as [] in JSON", () => {
+    const r = agent(["history", "--json"], { LIFTOFF_ROOT: path.join(tmp, "never-used") });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("[]\n");
+  });
+});
