@@ -33,8 +33,6 @@ export interface ReleaseInput {
   /** Settings and secrets per service (connection strings, OTLP settings); merged over the compose file's `environment`. */
   readonly env: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly registry: { readonly server: string; readonly username: string } | null;
-  /** Address for ACME account notices (Let's Encrypt expiry mail). */
-  readonly acmeEmail?: string;
   /** Interface the proxy binds; default all (a real host). The local test host binds loopback. */
   readonly bind?: string;
   readonly healthTimeoutSeconds?: number;
@@ -161,7 +159,9 @@ function accessoryService(a: AppService, image: string): Record<string, unknown>
     image,
     restart: rest["restart"] ?? "unless-stopped",
     env_file: [`env/${a.name}.env`],
-    networks: [ACCESSORY_NETWORK],
+    // The shared network is internal (no way out); the project's default network gives the
+    // accessory its outbound access (a collector shipping to Grafana Cloud needs it).
+    networks: ["default", ACCESSORY_NETWORK],
   };
 }
 
@@ -170,15 +170,15 @@ function renderAccessories(app: AppDefinition, blocks: Record<string, Record<str
   const volumes = Object.fromEntries([...used].map((name) => [name, app.volumes[name] ?? {}]));
   return `# liftoff: the accessories, updated in place; their volumes outlive every release.\n${stringify({
     services: blocks,
-    networks: { [ACCESSORY_NETWORK]: { external: true } },
+    networks: { default: {}, [ACCESSORY_NETWORK]: { external: true } },
     ...(Object.keys(volumes).length > 0 ? { volumes } : {}),
   }, { lineWidth: 0 })}`;
 }
 
 function renderCaddyfile(input: ReleaseInput, services: readonly AppService[], ports: Record<string, { blue: number; green: number }>): string {
   const t = { ...DEFAULT_PROXY_TUNING, ...input.proxy };
+  // Site blocks only: Caddy imports this file from its entry file, which holds any global options.
   const blocks: string[] = [`# liftoff proxy of ${input.project}/${input.environment}: each endpoint over both slots.`];
-  if (input.acmeEmail) blocks.push(`{\n\temail ${input.acmeEmail}\n}`);
   for (const s of [...services].filter((s) => s.public).sort((a, b) => a.public!.endpoint.localeCompare(b.public!.endpoint))) {
     const { blue, green } = ports[s.name]!;
     const lines = [`${input.sites[s.public!.endpoint]} {`];
