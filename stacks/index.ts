@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadEnvironment } from "../environments/load";
 import { dataLayer } from "./data";
+import { deployLayer } from "./deploy";
 import { deliveryLayer } from "./delivery";
 import { foundationLayer } from "./foundation";
 import { hostLayer } from "./host";
@@ -21,8 +22,9 @@ const host = hostLayer(spec, foundation);
 const data = dataLayer(spec, foundation, environment);
 const observability = observabilityLayer(spec, environment);
 const delivery = deliveryLayer(spec, environment, foundation, observability);
-// Then deploy (the release on `host`): it takes data.services, observability.otelEnvironment and
-// .collector, delivery.images, .collectorImage and .registry.
+// Last, the release of the application on the host: every service with its databases and OTLP
+// settings, images by digest, the collector beside them.
+const deploy = deployLayer(spec, foundation, host, data, observability, delivery);
 
 export const fqdn = foundation.network.fqdn;
 export const publicIp = foundation.network.publicIpAddress;
@@ -64,3 +66,5 @@ export const databaseUrls = Object.keys(data.services).length > 0
     ...(d.mongodb ? { mongodb: d.mongodb.uri } : {}),
   }])))
   : undefined;
+/** The release the host runs: `liftoff-release status` on the host says the same. */
+export const liveReleaseId = deploy.liveReleaseId;

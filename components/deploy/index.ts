@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { applyReleaseCommand, applyReleaseStdin, installAgentCommand, sha256, waitForHostCommand, type RenderedRelease } from "./commands";
 
 export * from "./commands";
+export * from "./release";
 
 /** The host release agent, shipped to every host by this component. */
 export function agentScript(): string {
@@ -12,12 +13,16 @@ export function agentScript(): string {
 }
 
 export interface DeployArgs {
-  /** How to reach the host as the deploy user. */
+  /**
+   * How to reach the host as the deploy user: with `privateKey` (liftoff generated the key pair),
+   * or through the operator's SSH agent at `agentSocketPath` (the operator gave a public key).
+   */
   readonly connection: {
     readonly host: pulumi.Input<string>;
     readonly port: number;
     readonly user: string;
-    readonly privateKey: pulumi.Input<string>;
+    readonly privateKey?: pulumi.Input<string>;
+    readonly agentSocketPath?: string;
   };
   /**
    * Identity of the host (the VM's id): when the VM is replaced, the agent and the live release are
@@ -57,7 +62,8 @@ export class Deploy extends pulumi.ComponentResource {
       host: args.connection.host,
       port: args.connection.port,
       user: args.connection.user,
-      privateKey: pulumi.secret(args.connection.privateKey),
+      ...(args.connection.privateKey !== undefined ? { privateKey: pulumi.secret(args.connection.privateKey) } : {}),
+      ...(args.connection.agentSocketPath !== undefined ? { agentSocketPath: args.connection.agentSocketPath } : {}),
       dialErrorLimit: args.dialAttempts ?? 40,
       perDialTimeout: 15,
     };

@@ -113,7 +113,7 @@ export function inputLines(
     if (value === undefined) return;
     if (Array.isArray(value)) {
       if (value.length === 0) out.push([path, "[]"]);
-      else if (value.every((v) => v === null || typeof v !== "object")) out.push([path, value.map((v) => display(v, path)).join(", ")]);
+      else if (value.every((v) => v === null || typeof v !== "object")) out.push([path, value.map((v) => reference(v) ?? display(v, path)).join(", ")]);
       else value.forEach((v, i) => visit(v, `${path}[${i}]`));
       return;
     }
@@ -126,9 +126,12 @@ export function inputLines(
       for (const [k, v] of entries) visit(v, path ? `${path}.${k}` : k);
       return;
     }
-    const referenced = typeof value === "string" ? byId.get(value) : undefined;
-    out.push([path, referenced ? `(id of ${referenced.type} ${referenced.name})` : display(value, path)]);
+    out.push([path, reference(value) ?? display(value, path)]);
   };
+  function reference(value: unknown): string | undefined {
+    const referenced = typeof value === "string" ? byId.get(value) : undefined;
+    return referenced ? `(id of ${referenced.type} ${referenced.name})` : undefined;
+  }
   visit(inputs, "");
   return out;
 }
