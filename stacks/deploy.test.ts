@@ -18,13 +18,13 @@ async function shippedRelease(plan: Awaited<ReturnType<typeof runStack>>): Promi
   const unpack = extract();
   unpack.on("entry", (header, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("data", (c: unknown) => chunks.push(c as Buffer));
     stream.on("end", () => {
       files[header.name] = Buffer.concat(chunks).toString("utf8");
       next();
     });
   });
-  const done = new Promise((resolve) => unpack.on("finish", resolve));
+  const done = new Promise<void>((resolve) => unpack.on("finish", () => resolve()));
   unpack.end(gunzipSync(Buffer.from(archive!, "base64")));
   await done;
   return { token: token!, files };
