@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { EXAMPLE_APP } from "../test/config-input";
+import { EXAMPLE_APP, configInput, errors, onlyError as sharedOnlyError } from "../test/config-input";
 import { ATLAS_AZURE_FREE_REGIONS, ATLAS_AZURE_REGIONS, atlasRegionForAzure } from "./atlas";
 import { AZURE_REGIONS } from "./azure";
 import { defaultDatabaseName, mongoNameProblem, postgresNameProblem } from "./data";
@@ -14,7 +14,6 @@ const IMAGES = {
   catalog: "ghcr.io/acme/catalog:1.4.2",
 };
 const ORG = "5f1e9c0a2b3c4d5e6f708192";
-const SECRETS = { ghcrToken: "ghp_example", grafanaCloudToken: "glc_example", neonApiKey: "neon_example_key", atlasPublicKey: "pubexample", atlasPrivateKey: "priv-example-0000" };
 
 const APP = "app/compose.yaml";
 
@@ -29,47 +28,18 @@ function appWith(databases: Record<string, unknown[]>): { file: string; text: st
 }
 
 /**
- * A valid stack whose orders service needs Postgres and catalog MongoDB, as Pulumi hands it over.
- * `databases` in the overrides rewrites the application's x-liftoff.databases instead of a setting.
+ * A valid dev stack whose orders service needs Postgres and catalog MongoDB, as Pulumi hands it
+ * over. `databases` in the overrides rewrites the application's x-liftoff.databases instead of a
+ * setting.
  */
 function input(overrides: Record<string, unknown> = {}, extra: Partial<ConfigInput> = {}): ConfigInput {
   const { databases = { orders: ["postgres"], catalog: ["mongodb"] }, ...settings } = overrides as { databases?: Record<string, unknown[]> };
-  const values: Record<string, unknown> = {
-    profile: "dev",
-    region: "westeurope",
-    owner: "platform-team",
-    dnsLabel: "acme-dev",
-    sshAllowedCidrs: JSON.stringify(["203.0.113.7/32"]),
-    images: JSON.stringify(IMAGES),
-    // The other layers' required settings, so only the data section's problems show.
-    ghcrUser: "acme-bot",
-    registryOwner: "acme",
-    grafanaRegion: "prod-eu-west-3",
-    alertEmails: JSON.stringify(["oncall@example.com"]),
-    atlasOrgId: ORG,
-    ...SECRETS,
-    ...settings,
-  };
-  for (const [k, v] of Object.entries(values)) if (v === undefined) delete values[k];
-  const secretKeys = new Set(Object.keys(SECRETS).concat("atlasClientId", "atlasClientSecret").filter((k) => values[k] !== undefined));
-  return { project: "liftoff", stack: "dev", values, secretKeys, mode: "up", app: appWith(databases), ...extra };
+  return configInput("dev", { images: JSON.stringify(IMAGES), atlasOrgId: ORG, ...settings }, { app: appWith(databases), ...extra });
 }
 
-function errors(result: { problems: readonly Problem[] }) {
-  return result.problems.filter((p) => p.severity === "error");
-}
-
-/** The one error for `key`, checked to carry everything an operator needs to fix it. */
 function onlyError(overrides: Record<string, unknown>, key: string, extra: Partial<ConfigInput> = {}): Problem {
-  const result = buildEnvironmentSpec(input(overrides, extra));
-  expect(result.spec).toBeUndefined();
-  const found = errors(result);
-  expect(found.map((p) => p.key)).toEqual([key]);
-  const problem = found[0]!;
-  expect(problem.message.length).toBeGreaterThan(5);
-  expect(problem.allowed.length).toBeGreaterThan(3);
-  expect(problem.fix).toMatch(/pulumi config|Pulumi\.dev\.yaml|rename|remove|create|edit app\/compose\.yaml/);
-  return problem;
+  const { databases = { orders: ["postgres"], catalog: ["mongodb"] }, ...settings } = overrides as { databases?: Record<string, unknown[]> };
+  return sharedOnlyError("dev", { images: JSON.stringify(IMAGES), atlasOrgId: ORG, ...settings }, key, { app: appWith(databases), ...extra });
 }
 
 describe("the data section of the spec", () => {

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
+import { configInput, errors, onlyError as sharedOnlyError } from "../test/config-input";
 import { buildEnvironmentSpec, formatProblems, type ConfigInput, type Problem } from "./validate";
 
 const IMAGES = {
@@ -17,46 +18,13 @@ function withEndpointPorts(ports: Record<string, number>): string {
   return stringify(doc);
 }
 
-/** A valid dev stack's settings, as Pulumi hands them over: strings, structured values as JSON. */
+/** A valid dev stack's settings, as Pulumi hands them over, with dev's image overrides. */
 function input(overrides: Record<string, unknown> = {}, extra: Partial<ConfigInput> = {}): ConfigInput {
-  const values: Record<string, unknown> = {
-    profile: "dev",
-    region: "westeurope",
-    owner: "platform-team",
-    dnsLabel: "acme-dev",
-    sshAllowedCidrs: JSON.stringify(["203.0.113.7/32"]),
-    images: JSON.stringify(IMAGES),
-    ghcrToken: "ghp_example",
-    ghcrUser: "acme-bot",
-    registryOwner: "acme",
-    grafanaRegion: "prod-eu-west-3",
-    alertEmails: JSON.stringify(["oncall@example.com"]),
-    grafanaCloudToken: "glc_example",
-    atlasOrgId: "5f1e9c0a2b3c4d5e6f708192",
-    neonApiKey: "neon_example",
-    atlasPublicKey: "pubexample",
-    atlasPrivateKey: "priv-example",
-    ...overrides,
-  };
-  for (const [k, v] of Object.entries(values)) if (v === undefined) delete values[k];
-  return { project: "liftoff", stack: "dev", values, secretKeys: new Set(["ghcrToken", "grafanaCloudToken", "neonApiKey", "atlasPublicKey", "atlasPrivateKey"]), mode: "up", app: { file: "app/compose.yaml", text: COMPOSE }, ...extra };
+  return configInput("dev", { images: JSON.stringify(IMAGES), ...overrides }, extra);
 }
 
-function errors(result: { problems: readonly Problem[] }) {
-  return result.problems.filter((p) => p.severity === "error");
-}
-
-/** The one error for `key`, checked to carry everything an operator needs to fix it. */
 function onlyError(overrides: Record<string, unknown>, key: string, extra: Partial<ConfigInput> = {}): Problem {
-  const result = buildEnvironmentSpec(input(overrides, extra));
-  expect(result.spec).toBeUndefined();
-  const found = errors(result);
-  expect(found.map((p) => p.key)).toEqual([key]);
-  const problem = found[0]!;
-  expect(problem.message.length).toBeGreaterThan(5);
-  expect(problem.allowed.length).toBeGreaterThan(3);
-  expect(problem.fix).toMatch(/pulumi config|Pulumi\.dev\.yaml|rename|remove|create|edit app\/compose\.yaml/);
-  return problem;
+  return sharedOnlyError("dev", { images: JSON.stringify(IMAGES), ...overrides }, key, extra);
 }
 
 describe("environment spec", () => {

@@ -21,6 +21,9 @@ const SECRETS = {
   atlasPrivateKey: "priv-example-0000",
 };
 
+/** Secret settings a test may add (the Atlas service account instead of the API key). */
+const OTHER_SECRET_KEYS = ["atlasClientId", "atlasClientSecret"];
+
 /**
  * A valid stack's settings, as Pulumi hands them over: strings, structured values as JSON text.
  * `profile` picks dev (stack `dev`) or prod (stack `prod`, with GitHub and reviewers, which prod
@@ -49,7 +52,7 @@ export function configInput(profile: "dev" | "prod", overrides: Record<string, u
     ...overrides,
   };
   for (const [k, v] of Object.entries(values)) if (v === undefined) delete values[k];
-  const secretKeys = new Set(Object.keys(SECRETS).filter((k) => values[k] !== undefined));
+  const secretKeys = new Set([...Object.keys(SECRETS), ...OTHER_SECRET_KEYS].filter((k) => values[k] !== undefined));
   return { project: "liftoff", stack: profile, values, secretKeys, mode: "up", app: EXAMPLE_APP, ...extra };
 }
 
@@ -58,14 +61,14 @@ export function errors(result: { problems: readonly Problem[] }): Problem[] {
 }
 
 /** The one error for `key`, checked to carry everything an operator needs to fix it. */
-export function onlyError(profile: "dev" | "prod", overrides: Record<string, unknown>, key: string): Problem {
-  const result = buildEnvironmentSpec(configInput(profile, overrides));
+export function onlyError(profile: "dev" | "prod", overrides: Record<string, unknown>, key: string, extra: Partial<ConfigInput> = {}): Problem {
+  const result = buildEnvironmentSpec(configInput(profile, overrides, extra));
   expect(result.spec).toBeUndefined();
   const found = errors(result);
   expect(found.map((p) => p.key)).toEqual([key]);
   const problem = found[0]!;
   expect(problem.message.length).toBeGreaterThan(5);
   expect(problem.allowed.length).toBeGreaterThan(3);
-  expect(problem.fix).toMatch(new RegExp(`pulumi config|Pulumi\\.${profile}\\.yaml|rename|remove|create|name a team`));
+  expect(problem.fix).toMatch(new RegExp(`pulumi config|Pulumi\\.${profile}\\.yaml|rename|remove|create|name a team|edit app/compose\\.yaml`));
   return problem;
 }
