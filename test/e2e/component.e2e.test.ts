@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { applyReleaseCommand, applyReleaseStdin, installAgentCommand, renderRelease, type RenderedRelease } from "../../components/deploy";
 import { parseAppDefinition } from "../../environments/app-definition";
 import type { TestbedInfo } from "../../tools/testbed/render";
-import { AGENT_SOURCE, TestHost, checkTestbedUp, loadTestbed, startLoad, type CommandResult } from "./harness";
+import { AGENT_SOURCE, TestHost, checkTestbedUp, loadTestbed, resetHost, startLoad, type CommandResult } from "./harness";
 
 const GATEWAY = "http://127.0.0.1:18443";
 const IDENTITY = "http://127.0.0.1:18444";
@@ -87,9 +87,10 @@ async function version(url: string): Promise<string> {
 describe("the deploy component's commands on the local test host", () => {
   let host: TestHost;
 
-  it("the test host is up", async () => {
+  it("the test host is up, and reset to one that never saw a release", async () => {
     host = new TestHost(loadTestbed());
     await checkTestbedUp(host);
+    await resetHost(host);
   });
 
   it("installs the agent from stdin with the component's command", async () => {

@@ -192,6 +192,28 @@ export async function checkTestbedUp(host: TestHost): Promise<void> {
   }
 }
 
+/** Brings the test host back to a host that never saw a release, and installs the agent. */
+export async function resetHost(host: TestHost): Promise<void> {
+  const root = host.root;
+  const projects = ["liftoff-blue", "liftoff-green", "liftoff-accessories"];
+  const filters = projects.map((p) => `--filter label=com.docker.compose.project=${p}`);
+  const script = [
+    "set -e",
+    ...filters.map((f) => `ids=$(docker ps -aq ${f}); [ -z "$ids" ] || docker rm -f $ids >/dev/null`),
+    "for n in liftoff-blue_default liftoff-green_default liftoff-accessories; do docker network rm $n >/dev/null 2>&1 || true; done",
+    "docker volume rm liftoff-accessories_broker-data >/dev/null 2>&1 || true",
+    // A fresh host has none of the test images: the first release must pull them.
+    "imgs=$(docker images --filter 'reference=127.0.0.1:5000/liftoff/*' -q | sort -u); [ -z \"$imgs\" ] || docker rmi -f $imgs >/dev/null",
+    `rm -rf ${shq(root)}/releases ${shq(root)}/state ${shq(root)}/tmp ${shq(root)}/incoming ${shq(root)}/bin ${shq(`${root}-empty`)}`,
+    `mkdir -p ${shq(root)}/bin ${shq(root)}/incoming ${shq(root)}/proxy`,
+    `printf '# liftoff: no release has been applied yet.\\n' > ${shq(host.tb.agentEnv.LIFTOFF_PROXY_FILE ?? `${root}/proxy/Caddyfile`)}`,
+    `caddy reload --config ${shq(host.tb.caddy.entryCaddyfile)} --adapter caddyfile --address ${shq(host.tb.caddy.admin)} >/dev/null 2>&1`,
+  ].join("\n");
+  await host.sshOk(script);
+  await host.scp(AGENT_SOURCE, `${root}/bin/liftoff-release`);
+  await host.sshOk(`chmod 755 ${shq(`${root}/bin/liftoff-release`)}`);
+}
+
 // ---------------------------------------------------------------------------------------------
 // load
 

@@ -12,12 +12,12 @@ import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { TestbedInfo } from "../../tools/testbed/render";
 import {
-  AGENT_SOURCE,
   checkTestbedUp,
   loadTestbed,
   renderReport,
   report,
   REPO_ROOT,
+  resetHost,
   shq,
   startLoad,
   startPsSampler,
@@ -59,28 +59,6 @@ async function prepare(): Promise<Ctx> {
   await resetHost(host);
   const localDir = fs.mkdtempSync(path.join(os.tmpdir(), "liftoff-e2e-"));
   return { tb, host, localDir, releases: new Map() };
-}
-
-/** Brings the test host back to a host that never saw a release, and installs the agent. */
-async function resetHost(host: TestHost): Promise<void> {
-  const root = host.root;
-  const projects = ["liftoff-blue", "liftoff-green", "liftoff-accessories"];
-  const filters = projects.map((p) => `--filter label=com.docker.compose.project=${p}`);
-  const script = [
-    "set -e",
-    ...filters.map((f) => `ids=$(docker ps -aq ${f}); [ -z "$ids" ] || docker rm -f $ids >/dev/null`),
-    "for n in liftoff-blue_default liftoff-green_default liftoff-accessories; do docker network rm $n >/dev/null 2>&1 || true; done",
-    "docker volume rm liftoff-accessories_broker-data >/dev/null 2>&1 || true",
-    // A fresh host has none of the test images: the first release must pull them.
-    "imgs=$(docker images --filter 'reference=127.0.0.1:5000/liftoff/*' -q | sort -u); [ -z \"$imgs\" ] || docker rmi -f $imgs >/dev/null",
-    `rm -rf ${shq(root)}/releases ${shq(root)}/state ${shq(root)}/tmp ${shq(root)}/incoming ${shq(root)}/bin ${shq(`${root}-empty`)}`,
-    `mkdir -p ${shq(root)}/bin ${shq(root)}/incoming ${shq(root)}/proxy`,
-    `printf '# liftoff: no release has been applied yet.\\n' > ${shq(host.tb.agentEnv.LIFTOFF_PROXY_FILE ?? `${root}/proxy/Caddyfile`)}`,
-    `caddy reload --config ${shq(host.tb.caddy.entryCaddyfile)} --adapter caddyfile --address ${shq(host.tb.caddy.admin)} >/dev/null 2>&1`,
-  ].join("\n");
-  await host.sshOk(script);
-  await host.scp(AGENT_SOURCE, `${root}/bin/liftoff-release`);
-  await host.sshOk(`chmod 755 ${shq(`${root}/bin/liftoff-release`)}`);
 }
 
 function image(tb: TestbedInfo, name: string, tag: string): string {
