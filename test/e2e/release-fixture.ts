@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { releaseId as contentReleaseId } from "../../components/deploy/release";
 
 export interface FixtureService {
   readonly name: string;
@@ -157,13 +158,9 @@ export function renderCaddyfile(spec: FixtureRelease): string {
   return `${blocks.join("\n\n")}\n`;
 }
 
-/** sha256 over "<sha256 of file>  <path>\n" of every file, sorted by path, id zeroed in the manifest. */
+/** The release id of the contract, computed by the real renderer's function over these files. */
 export function releaseId(files: ReadonlyMap<string, Buffer>): string {
-  const listing = [...files.keys()]
-    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
-    .map((rel) => `${createHash("sha256").update(files.get(rel) ?? Buffer.alloc(0)).digest("hex")}  ${rel}\n`)
-    .join("");
-  return createHash("sha256").update(listing).digest("hex");
+  return contentReleaseId([...files].map(([p, content]) => ({ path: p, content: content.toString("utf8"), mode: 0o644 })));
 }
 
 function renderManifest(spec: FixtureRelease, id: string): string {
