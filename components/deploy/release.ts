@@ -180,24 +180,38 @@ function renderCaddyfile(input: ReleaseInput, services: readonly AppService[], p
   // Site blocks only: Caddy imports this file from its entry file, which holds any global options.
   const blocks: string[] = [`# liftoff proxy of ${input.project}/${input.environment}: each endpoint over both slots.`];
   for (const s of [...services].filter((s) => s.public).sort((a, b) => a.public!.endpoint.localeCompare(b.public!.endpoint))) {
-    const { blue, green } = ports[s.name]!;
-    const lines = [`${input.sites[s.public!.endpoint]} {`];
-    if (input.bind) lines.push(`\tbind ${input.bind}`);
-    lines.push(
-      `\treverse_proxy 127.0.0.1:${blue} 127.0.0.1:${green} {`,
-      `\t\tlb_policy ${t.lbPolicy}`,
-      `\t\tlb_try_duration ${t.tryDuration}`,
-      `\t\tlb_try_interval ${t.tryInterval}`,
-      `\t\tfail_duration ${t.failDuration}`,
-      "\t\tmax_fails 1",
-    );
-    if (s.healthPath) {
-      lines.push(`\t\thealth_uri ${s.healthPath}`, `\t\thealth_interval ${t.healthInterval}`, `\t\thealth_timeout ${t.healthTimeout}`, "\t\thealth_status 2xx");
-    }
-    lines.push("\t}", "}");
-    blocks.push(lines.join("\n"));
+    blocks.push(caddySite({ address: input.sites[s.public!.endpoint]!, bind: input.bind, slotPorts: ports[s.name]!, healthPath: s.healthPath, tuning: t }));
   }
   return `${blocks.join("\n\n")}\n`;
+}
+
+/**
+ * One endpoint's Caddy site: both slots' loopback ports as a static upstream set, health-checked
+ * on the service's path, so a slot that goes away is retried on the other without a reload.
+ */
+export function caddySite(site: {
+  readonly address: string;
+  readonly bind?: string;
+  readonly slotPorts: { readonly blue: number; readonly green: number };
+  readonly healthPath?: string | null;
+  readonly tuning: ProxyTuning;
+}): string {
+  const t = site.tuning;
+  const lines = [`${site.address} {`];
+  if (site.bind) lines.push(`\tbind ${site.bind}`);
+  lines.push(
+    `\treverse_proxy 127.0.0.1:${site.slotPorts.blue} 127.0.0.1:${site.slotPorts.green} {`,
+    `\t\tlb_policy ${t.lbPolicy}`,
+    `\t\tlb_try_duration ${t.tryDuration}`,
+    `\t\tlb_try_interval ${t.tryInterval}`,
+    `\t\tfail_duration ${t.failDuration}`,
+    "\t\tmax_fails 1",
+  );
+  if (site.healthPath) {
+    lines.push(`\t\thealth_uri ${site.healthPath}`, `\t\thealth_interval ${t.healthInterval}`, `\t\thealth_timeout ${t.healthTimeout}`, "\t\thealth_status 2xx");
+  }
+  lines.push("\t}", "}");
+  return lines.join("\n");
 }
 
 /** The compose file's own `environment`, then liftoff's settings over it, one KEY=value per line. */

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { releaseId as contentReleaseId } from "../../components/deploy/release";
+import { DEFAULT_PROXY_TUNING, caddySite, releaseId as contentReleaseId, type ProxyTuning } from "../../components/deploy/release";
 
 export interface FixtureService {
   readonly name: string;
@@ -41,24 +41,6 @@ export interface FixtureRelease {
   /** A bare Caddyfile to use instead of the rendered one (for the rejected-config case). */
   readonly caddyfileOverride?: string;
 }
-
-export interface ProxyTuning {
-  readonly lbPolicy: string;
-  readonly tryDuration: string;
-  readonly tryInterval: string;
-  readonly failDuration: string;
-  readonly healthInterval: string;
-  readonly healthTimeout: string;
-}
-
-export const DEFAULT_PROXY: ProxyTuning = {
-  lbPolicy: "round_robin",
-  tryDuration: "5s",
-  tryInterval: "100ms",
-  failDuration: "2s",
-  healthInterval: "1s",
-  healthTimeout: "2s",
-};
 
 const ZERO_ID = "0".repeat(64);
 
@@ -129,31 +111,10 @@ export function renderAccessories(spec: FixtureRelease): string {
 }
 
 export function renderCaddyfile(spec: FixtureRelease): string {
-  const t = { ...DEFAULT_PROXY, ...spec.proxy };
+  const tuning = { ...DEFAULT_PROXY_TUNING, ...spec.proxy };
   const blocks = ["# liftoff release: proxy config (test fixture)"];
   for (const s of spec.services) {
-    if (!s.public) continue;
-    const { blue, green } = s.public.slotPorts;
-    const lines = [
-      `${s.public.address} {`,
-      "\tbind 127.0.0.1",
-      `\treverse_proxy 127.0.0.1:${blue} 127.0.0.1:${green} {`,
-      `\t\tlb_policy ${t.lbPolicy}`,
-      `\t\tlb_try_duration ${t.tryDuration}`,
-      `\t\tlb_try_interval ${t.tryInterval}`,
-      `\t\tfail_duration ${t.failDuration}`,
-      "\t\tmax_fails 1",
-    ];
-    if (s.healthPath) {
-      lines.push(
-        `\t\thealth_uri ${s.healthPath}`,
-        `\t\thealth_interval ${t.healthInterval}`,
-        `\t\thealth_timeout ${t.healthTimeout}`,
-        "\t\thealth_status 2xx",
-      );
-    }
-    lines.push("\t}", "}");
-    blocks.push(lines.join("\n"));
+    if (s.public) blocks.push(caddySite({ address: s.public.address, bind: "127.0.0.1", slotPorts: s.public.slotPorts, healthPath: s.healthPath, tuning }));
   }
   return `${blocks.join("\n\n")}\n`;
 }
