@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { OFFLINE_PLAN_ENV } from "../../environments/load";
 import { computedInvoke, computedState, isWireSecret, wireSecret } from "./mocks";
@@ -28,6 +28,11 @@ export interface PlannedResource {
   readonly inputs: Readonly<Record<string, unknown>>;
   /** Dotted paths of the inputs that are secret, e.g. `osProfile.customData`. */
   readonly secretPaths: readonly string[];
+  /**
+   * Per secret path, a keyed digest of the value, present only when the evaluation was given a
+   * digest key: two plans made with one key show whether a secret changed, and nothing else.
+   */
+  readonly secretDigests?: Readonly<Record<string, string>>;
   readonly options: ResourceOptionsSeen;
 }
 
@@ -42,6 +47,8 @@ export interface Evaluation {
   readonly stack: string;
   readonly resources: readonly PlannedResource[];
   readonly outputs: Readonly<Record<string, PlannedOutput>>;
+  /** Keyed digests of the secret outputs, when the evaluation was given a digest key. */
+  readonly outputSecretDigests?: Readonly<Record<string, string>>;
   /** What the program logged while it ran (warnings from validation among them). */
   readonly log: readonly string[];
   /** Set when the program failed; nothing it declared should be trusted then. */
@@ -57,6 +64,11 @@ export interface EvaluateOptions {
   readonly mode?: "plan" | "up";
   /** Imports the program module and returns its exports (the stack outputs). */
   readonly load: () => Promise<Record<string, unknown>>;
+  /**
+   * A random key, shared by the two evaluations of a plan diff, to digest secrets with (HMAC), so
+   * the diff can tell that a secret changed without ever holding it. Without it, no digests.
+   */
+  readonly secretDigestKey?: string;
 }
 
 type RegisterRequest = {
@@ -143,6 +155,8 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   process.on("unhandledRejection", onRejection);
 
   const outputs: Record<string, PlannedOutput> = {};
+  const outputDigests: Record<string, string> = {};
+  const digestKey = options.secretDigestKey;
   try {
     const exports = await options.load();
     for (const [key, value] of Object.entries(exports)) {
@@ -154,6 +168,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
       ]);
       if (resolved === undefined) continue;
       outputs[key] = { value: secret ? SECRET_PLACEHOLDER : resolved, secret };
+      if (secret && digestKey) outputDigests[key] = secretDigest(digestKey, resolved);
     }
     await pulumi.runtime.disconnect();
   } catch (err) {
@@ -169,6 +184,8 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
 
   const resources = records.map(({ request, inputs, id, urn }): PlannedResource => {
     const secretPaths: string[] = [];
+    const digests: Record<string, string> = {};
+    const masked = mask(inputs, "", secretPaths, digestKey ? (path, v) => (digests[path] = secretDigest(digestKey, v)) : undefined);
     const parent = request.getParent();
     const resource: PlannedResource = {
       urn: urn ?? "",
@@ -177,8 +194,9 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
       name: request.getName(),
       ...(parent ? { parent } : {}),
       custom: request.getCustom(),
-      inputs: summarizeDynamicProvider(mask(inputs, "", secretPaths) as Record<string, unknown>),
+      inputs: summarizeDynamicProvider(masked as Record<string, unknown>),
       secretPaths,
+      ...(digestKey ? { secretDigests: digests } : {}),
       options: {
         protect: request.getProtect() ?? false,
         retainOnDelete: request.getRetainondelete() ?? false,
@@ -198,6 +216,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     stack: options.stack,
     resources,
     outputs,
+    ...(digestKey ? { outputSecretDigests: outputDigests } : {}),
     log,
     ...(failures.length > 0 ? { error: failures.join("\n") } : {}),
   };
@@ -228,19 +247,25 @@ function summarizeDynamicProvider(inputs: Record<string, unknown>): Record<strin
   return { ...inputs, __provider: `<serialized dynamic provider, ${code.length} characters, sha256 ${digest}>` };
 }
 
-/** Replaces secrets by the placeholder, collecting where they were. */
-function mask(value: unknown, path: string, secretPaths: string[]): unknown {
+/** Replaces secrets by the placeholder, collecting where they were (and, if asked, their digests). */
+function mask(value: unknown, path: string, secretPaths: string[], digest?: (path: string, secret: unknown) => void): unknown {
   if (isWireSecret(value)) {
     secretPaths.push(path);
+    digest?.(path, unwrapAll(value));
     return SECRET_PLACEHOLDER;
   }
-  if (Array.isArray(value)) return value.map((v, i) => mask(v, `${path}[${i}]`, secretPaths));
+  if (Array.isArray(value)) return value.map((v, i) => mask(v, `${path}[${i}]`, secretPaths, digest));
   if (value !== null && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, mask(v, path ? `${path}.${k}` : k, secretPaths)]),
+      Object.entries(value).map(([k, v]) => [k, mask(v, path ? `${path}.${k}` : k, secretPaths, digest)]),
     );
   }
   return value;
+}
+
+/** HMAC of a secret's JSON under the diff's one-off key: equal values give equal digests, and the key never leaves the diff. */
+function secretDigest(key: string, value: unknown): string {
+  return createHmac("sha256", key).update(JSON.stringify(value) ?? "undefined").digest("hex");
 }
 
 function describe(err: unknown): string {

@@ -1,8 +1,34 @@
 import { createHash } from "node:crypto";
 import type { Evaluation, PlannedResource } from "./evaluate";
 
+export interface PlanDocumentResource {
+  readonly urn: string;
+  readonly id?: string;
+  readonly type: string;
+  readonly name: string;
+  readonly parent: string | null;
+  readonly custom: boolean;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly secretPaths: readonly string[];
+  readonly secretDigests?: Readonly<Record<string, string>>;
+  readonly options: PlannedResource["options"];
+}
+
 /** The plan as one JSON document: the contract for scripts and the PR diff. */
-export function planJson(evaluation: Evaluation): object {
+export interface PlanDocument {
+  readonly project: string;
+  readonly stack: string;
+  readonly ok: boolean;
+  readonly summary: ReturnType<typeof summary>;
+  readonly resources: readonly PlanDocumentResource[];
+  readonly outputs: Evaluation["outputs"];
+  readonly outputSecretDigests?: Readonly<Record<string, string>>;
+  readonly warnings: readonly string[];
+  readonly notes: readonly string[];
+  readonly errors: readonly string[];
+}
+
+export function planJson(evaluation: Evaluation): PlanDocument {
   return {
     project: evaluation.project,
     stack: evaluation.stack,
@@ -10,15 +36,18 @@ export function planJson(evaluation: Evaluation): object {
     summary: summary(evaluation.resources),
     resources: evaluation.resources.map((r) => ({
       urn: r.urn,
+      ...(r.id ? { id: r.id } : {}),
       type: r.type,
       name: r.name,
       parent: r.parent ?? null,
       custom: r.custom,
       inputs: r.inputs,
       secretPaths: r.secretPaths,
+      ...(r.secretDigests ? { secretDigests: r.secretDigests } : {}),
       options: r.options,
     })),
     outputs: evaluation.outputs,
+    ...(evaluation.outputSecretDigests ? { outputSecretDigests: evaluation.outputSecretDigests } : {}),
     warnings: evaluation.log.filter((l) => l.startsWith("warning:")),
     notes: evaluation.log.filter((l) => l.startsWith("info:")),
     errors: evaluation.error ? [evaluation.error] : [],
