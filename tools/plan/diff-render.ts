@@ -2,7 +2,7 @@
  * A plan diff as a reviewer reads it: markdown for a pull-request comment or a job summary, plain
  * text for a terminal. Secrets only ever appear as `[secret]` with "changed".
  */
-import type { OutputChange, PlanDiff, ResourceChange, ValueChange } from "./diff";
+import type { PlanDiff, ResourceChange, ValueChange } from "./diff";
 
 /** GitHub refuses comments over 65,536 characters; the details are cut to stay well under. */
 export const MAX_MARKDOWN_CHARS = 60_000;
@@ -67,7 +67,7 @@ export function diffMarkdown(diff: PlanDiff, options: { maxChars?: number } = {}
   }
   if (diff.outputs.length > 0) {
     head.push("", "| output | before | after |", "|---|---|---|");
-    for (const o of diff.outputs) head.push(`| \`${o.name}\` | ${cell(o.before, o.secret)} | ${cell(o.after, o.secret)} |`);
+    for (const o of diff.outputs) head.push(`| \`${o.path}\` | ${cell(o.before, o.secret)} | ${cell(o.after, o.secret)} |`);
   }
 
   const details = diffLines(diff);
@@ -120,7 +120,7 @@ export function diffLines(diff: PlanDiff): string[] {
   }
   if (diff.outputs.length > 0) {
     out.push("  Outputs:");
-    for (const o of diff.outputs) out.push(...outputLines(o));
+    for (const o of diff.outputs) out.push(...valueLines(o, "update"));
   }
   return out;
 }
@@ -135,13 +135,6 @@ function valueLines(c: ValueChange, action: ResourceChange["action"]): string[] 
   const lines = [`-     ${c.path}: ${c.before}${secretNote}`, `+     ${c.path}: ${c.after}${secretNote}`];
   if (c.lines) lines.push(...c.lines.map((l) => (l.startsWith("+") || l.startsWith("-") ? `${l[0]}         ${l.slice(1)}` : `          ${l}`)));
   return lines;
-}
-
-function outputLines(o: OutputChange): string[] {
-  if (o.action === "add") return [`+     ${o.name}: ${o.after}`];
-  if (o.action === "remove") return [`-     ${o.name}: ${o.before}`];
-  if (o.secret) return [`~     ${o.name}: [secret] changed`];
-  return [`-     ${o.name}: ${o.before}`, `+     ${o.name}: ${o.after}`];
 }
 
 function changedPaths(r: ResourceChange): string {

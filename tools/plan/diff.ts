@@ -38,14 +38,6 @@ export interface ResourceChange {
   readonly replaceReasons: readonly string[];
 }
 
-export interface OutputChange {
-  readonly name: string;
-  readonly action: "add" | "remove" | "update";
-  readonly before?: string;
-  readonly after?: string;
-  readonly secret: boolean;
-}
-
 export interface PlanDiff {
   readonly project: string;
   readonly stack: string;
@@ -65,7 +57,8 @@ export interface PlanDiff {
   };
   /** Custom resources and components that differ, in plan order (removed ones last). */
   readonly resources: readonly ResourceChange[];
-  readonly outputs: readonly OutputChange[];
+  /** Stack outputs that differ, by path (`endpoints.api.url`). */
+  readonly outputs: readonly ValueChange[];
   /** Warnings the new side prints that the old side did not. */
   readonly newWarnings: readonly string[];
   /** Things a reviewer must not miss: protected resources removed or replaced. */
@@ -166,24 +159,37 @@ function compareResource(
   oldNames: ReadonlyMap<string, string>,
   newNames: ReadonlyMap<string, string>,
 ): ValueChange[] {
-  const a = new Map(flatten(before, oldNames));
-  const b = new Map(flatten(after, newNames));
-  const changes: ValueChange[] = [];
-  for (const [path, v] of b) {
-    const old = a.get(path);
-    if (!old) changes.push({ path, after: v.text, secret: v.secret });
-    else if (old.identity !== v.identity || old.secret !== v.secret) {
-      const lines = old.raw !== undefined && v.raw !== undefined ? lineDiff(old.raw, v.raw) : undefined;
-      changes.push({ path, before: old.text, after: v.text, secret: v.secret || old.secret, ...(lines ? { lines } : {}) });
-    }
-  }
-  for (const [path, v] of a) if (!b.has(path)) changes.push({ path, before: v.text, secret: v.secret });
+  const changes = compareLeaves(flatten(before, oldNames), flatten(after, newNames));
   const options: (keyof PlanDocumentResource["options"])[] = ["protect", "retainOnDelete", "deleteBeforeReplace", "replaceOnChanges", "ignoreChanges", "additionalSecretOutputs"];
   for (const key of options) {
     const x = JSON.stringify(before.options[key]);
     const y = JSON.stringify(after.options[key]);
     if (x !== y) changes.push({ path: `options.${key}`, before: x, after: y, secret: false });
   }
+  return changes;
+}
+
+/** Paths added, removed, or whose value (or secret digest) differs, in the new side's order. */
+function compareLeaves(before: [string, Leaf][], after: [string, Leaf][]): ValueChange[] {
+  const a = new Map(before);
+  const b = new Map(after);
+  const changes: ValueChange[] = [];
+  for (const [path, v] of b) {
+    const old = a.get(path);
+    if (!old) changes.push({ path, after: v.text, secret: v.secret });
+    else if (old.identity !== v.identity || old.secret !== v.secret) {
+      const lines = old.raw !== undefined && v.raw !== undefined ? lineDiff(old.raw, v.raw) : undefined;
+      const shown = !v.secret && !old.secret && !lines && old.raw !== undefined && v.raw !== undefined ? aroundDifference(old.raw, v.raw) : undefined;
+      changes.push({
+        path,
+        before: shown?.before ?? old.text,
+        after: shown?.after ?? v.text,
+        secret: v.secret || old.secret,
+        ...(lines ? { lines } : {}),
+      });
+    }
+  }
+  for (const [path, v] of a) if (!b.has(path)) changes.push({ path, before: v.text, secret: v.secret });
   return changes;
 }
 
@@ -203,12 +209,22 @@ function replaceReasons(r: PlanDocumentResource, changes: readonly ValueChange[]
  * is compared by its keyed digest when the plans carry one, and is never shown.
  */
 function flatten(r: PlanDocumentResource, names: ReadonlyMap<string, string>): [string, Leaf][] {
-  const out: [string, Leaf][] = [];
   const digests = r.secretDigests ?? {};
+  return flattenValue(r.inputs, "", (path, value) => (value === SECRET_PLACEHOLDER && r.secretPaths.includes(path) ? digests[path] ?? "unknown" : undefined), names);
+}
+
+function flattenValue(
+  root: unknown,
+  rootPath: string,
+  secretAt: (path: string, value: unknown) => string | undefined,
+  names: ReadonlyMap<string, string>,
+): [string, Leaf][] {
+  const out: [string, Leaf][] = [];
   const visit = (value: unknown, path: string) => {
     if (value === undefined) return;
-    if (value === SECRET_PLACEHOLDER && r.secretPaths.includes(path)) {
-      out.push([path, { text: SECRET_PLACEHOLDER, secret: true, identity: `secret:${digests[path] ?? "unknown"}` }]);
+    const digest = secretAt(path, value);
+    if (digest !== undefined) {
+      out.push([path, { text: SECRET_PLACEHOLDER, secret: true, identity: `secret:${digest}` }]);
       return;
     }
     if (Array.isArray(value)) {
@@ -227,7 +243,7 @@ function flatten(r: PlanDocumentResource, names: ReadonlyMap<string, string>): [
     const raw = typeof value === "string" && !named && text !== value ? readable(value, path) : undefined;
     out.push([path, { text, secret: false, identity: named ?? JSON.stringify(value), ...(raw !== undefined ? { raw } : {}) }]);
   };
-  visit(r.inputs, "");
+  visit(root, rootPath);
   return out;
 }
 
@@ -236,27 +252,18 @@ function idNames(resources: readonly PlanDocumentResource[]): Map<string, string
   return new Map(resources.filter((r) => r.id).map((r) => [r.id!, `(id of ${r.type} ${r.name})`]));
 }
 
+/** Stack outputs compared path by path, like inputs; a secret output only as changed or not. */
 function diffOutputs(
   before: PlanDocument["outputs"],
   after: PlanDocument["outputs"],
   oldDigests: Readonly<Record<string, string>>,
   newDigests: Readonly<Record<string, string>>,
-): OutputChange[] {
-  const changes: OutputChange[] = [];
-  const text = (o: { value: unknown }) => display(o.value, "");
-  for (const [name, o] of Object.entries(after)) {
-    const old = before[name];
-    if (!old) {
-      changes.push({ name, action: "add", after: text(o), secret: o.secret });
-      continue;
-    }
-    const same = o.secret || old.secret
-      ? o.secret === old.secret && (oldDigests[name] ?? "unknown") === (newDigests[name] ?? "unknown")
-      : JSON.stringify(old.value) === JSON.stringify(o.value);
-    if (!same) changes.push({ name, action: "update", before: text(old), after: text(o), secret: o.secret || old.secret });
-  }
-  for (const [name, o] of Object.entries(before)) if (!after[name]) changes.push({ name, action: "remove", before: text(o), secret: o.secret });
-  return changes;
+): ValueChange[] {
+  const leaves = (outputs: PlanDocument["outputs"], digests: Readonly<Record<string, string>>) =>
+    Object.entries(outputs).flatMap(([name, o]) =>
+      flattenValue(o.value, name, (path) => (path === name && o.secret ? digests[name] ?? "unknown" : undefined), new Map()),
+    );
+  return compareLeaves(leaves(before, oldDigests), leaves(after, newDigests));
 }
 
 /** One line per value: long or multi-line text is summarised by length and hash, as in the plan. */
@@ -284,8 +291,32 @@ const MAX_LINE_DIFF_CHARS = 200_000;
 /** Changed lines with two lines of context, `@@` hunk headers, `+`/`-` prefixed. */
 export function lineDiff(before: string, after: string): string[] | undefined {
   if (before.length + after.length > MAX_LINE_DIFF_CHARS) return undefined;
+  if (!before.includes("\n") && !after.includes("\n")) return undefined;
   const patch = structuredPatch("before", "after", before, after, "", "", { context: 2 });
-  return patch.hunks.flatMap((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines]);
+  return patch.hunks.flatMap((h) => [
+    `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`,
+    ...h.lines.filter((l) => !l.startsWith("\\")),
+  ]);
+}
+
+/** Characters of context kept on each side of the first difference in a long one-line value. */
+const CONTEXT_CHARS = 40;
+
+/**
+ * A long one-line value (a command, a URL list) shown around where the two versions start to
+ * differ, so the change is visible without the whole line.
+ */
+export function aroundDifference(before: string, after: string): { before: string; after: string } {
+  let start = 0;
+  while (start < before.length && start < after.length && before[start] === after[start]) start++;
+  let end = 0;
+  while (end < before.length - start && end < after.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]) end++;
+  const cut = (text: string) => {
+    const from = Math.max(0, start - CONTEXT_CHARS);
+    const to = Math.min(text.length, text.length - end + CONTEXT_CHARS);
+    return `${from > 0 ? "…" : ""}${text.slice(from, to)}${to < text.length ? "…" : ""}`;
+  };
+  return { before: cut(before), after: cut(after) };
 }
 
 function shortHash(text: string): string {
