@@ -7,6 +7,9 @@ import type { PlanDiff, ResourceChange, ValueChange } from "./diff";
 /** GitHub refuses comments over 65,536 characters; the details are cut to stay well under. */
 export const MAX_MARKDOWN_CHARS = 60_000;
 
+/** Rows of the resource table; the rest are counted, and listed in the details. */
+const MAX_TABLE_ROWS = 100;
+
 const ACTION_WORD: Readonly<Record<ResourceChange["action"], string>> = {
   add: "add",
   update: "update",
@@ -60,10 +63,11 @@ export function diffMarkdown(diff: PlanDiff, options: { maxChars?: number } = {}
   const rows = diff.resources.filter((r) => r.custom);
   if (rows.length > 0) {
     head.push("", "| action | resource | type | what changes |", "|---|---|---|---|");
-    for (const r of rows) {
+    for (const r of rows.slice(0, MAX_TABLE_ROWS)) {
       const what = r.action === "add" || r.action === "remove" ? "" : changedPaths(r);
       head.push(`| ${ACTION_WORD[r.action]}${r.protect ? " (protected)" : ""} | \`${r.name}\` | \`${r.type}\` | ${what} |`);
     }
+    if (rows.length > MAX_TABLE_ROWS) head.push(`| | ${rows.length - MAX_TABLE_ROWS} more resources | | |`);
   }
   if (diff.outputs.length > 0) {
     head.push("", "| output | before | after |", "|---|---|---|");

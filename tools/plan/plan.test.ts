@@ -116,12 +116,12 @@ describe("npm run plan", () => {
 
   it("says which stacks exist when the stack has no config file", () => {
     const { status, stderr } = plan("nosuchstack");
-    expect(status).toBe(2);
+    expect(status).toBe(64);
     expect(stderr).toContain("no stack config Pulumi.nosuchstack.yaml");
   });
 
   it("refuses unknown flags", () => {
-    expect(plan("dev", "--jsno").status).toBe(2);
+    expect(plan("dev", "--jsno").status).toBe(64);
   });
 });
 
