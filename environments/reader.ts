@@ -9,6 +9,8 @@ export type EvaluationMode = "up" | "plan";
 export interface ConfigInput {
   readonly project: string;
   readonly stack: string;
+  /** The config namespace the values come from; `liftoff` unless another project (bootstrap/) reads its own. */
+  readonly namespace?: string;
   /** `liftoff:*` settings without the namespace, as Pulumi hands them over (structured values as JSON text). */
   readonly values: Readonly<Record<string, unknown>>;
   /** Keys among `values` that Pulumi holds as secrets. */
@@ -53,9 +55,9 @@ export class ConfigReader {
     return this.input.stack;
   }
 
-  /** The full key, `liftoff:<key>`. */
+  /** The full key, `liftoff:<key>` (or the input's own namespace). */
   key(key: string): string {
-    return `${NAMESPACE}:${key}`;
+    return `${this.input.namespace ?? NAMESPACE}:${key}`;
   }
 
   /** A command that sets `key` to `example` on this stack. */

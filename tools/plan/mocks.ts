@@ -9,6 +9,7 @@ import type * as pulumi from "@pulumi/pulumi";
 export const PLAN_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
 export const PLAN_PUBLIC_IP = "198.51.100.10";
 export const PLAN_PRIVATE_IP = "10.42.1.4";
+export const PLAN_TENANT = "11111111-1111-1111-1111-111111111111";
 
 /** The input that carries an Azure resource's own name, per resource type. */
 const AZURE_NAME_INPUT: Readonly<Record<string, string>> = {
@@ -20,6 +21,10 @@ const AZURE_NAME_INPUT: Readonly<Record<string, string>> = {
   "azure-native:network:NetworkInterface": "networkInterfaceName",
   "azure-native:compute:VirtualMachine": "vmName",
   "azure-native:devtestlab:GlobalSchedule": "name",
+  "azure-native:storage:StorageAccount": "accountName",
+  "azure-native:storage:BlobContainer": "containerName",
+  "azure-native:keyvault:Vault": "vaultName",
+  "azure-native:keyvault:Key": "keyName",
 };
 
 type State = Record<string, unknown>;
@@ -141,6 +146,8 @@ export function computedInvoke(args: pulumi.runtime.MockCallArgs): Record<string
   const inputs = (args.inputs ?? {}) as State;
   const plain = (key: string) => unwrapSecret(inputs[key]);
   switch (args.token) {
+    case "azure-native:authorization:getClientConfig":
+      return { clientId: PLAN_SUBSCRIPTION, objectId: PLAN_SUBSCRIPTION, subscriptionId: PLAN_SUBSCRIPTION, tenantId: PLAN_TENANT };
     case "grafana:oss/getDataSource:getDataSource": {
       const name = String(plain("name"));
       const kind = /-logs$/.test(name) ? "loki" : /-traces$/.test(name) ? "tempo" : "prometheus";
