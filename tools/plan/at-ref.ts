@@ -53,8 +53,11 @@ export async function planBothSides(projectDir: string, stack: string, ref: stri
     provideDependencies(projectDir, tree, progress);
     overlayPlanTool(projectDir, tree);
     progress(`planning ${stack} at ${ref} and in the working tree`);
-    const [before, after] = await Promise.all([planIn(tree, stack, key, `${ref}`), planIn(projectDir, stack, key, "working tree")]);
-    return { commit, before, after };
+    // Both sides run to the end before the scratch tree goes, even when one fails early.
+    const [before, after] = await Promise.allSettled([planIn(tree, stack, key, `${ref}`), planIn(projectDir, stack, key, "working tree")]);
+    if (after.status === "rejected") throw after.reason;
+    if (before.status === "rejected") throw before.reason;
+    return { commit, before: before.value, after: after.value };
   } finally {
     rmSync(tree, { recursive: true, force: true });
   }
