@@ -145,9 +145,9 @@ async function main(argv: readonly string[]): Promise<string> {
   const stack = need("stack");
   const run = checked(runId(need("run")));
   const stateDir = values["state-dir"] ?? process.env["RUNNER_TEMP"] ?? tmpdir();
-  const target = stackTarget(process.cwd(), stack);
 
   if (command === "close") {
+    const target = stackTarget(process.cwd(), stack);
     await stopWatcher(stateDir, stack);
     if (!nsgExists(target)) return `nothing to close: ${target.networkSecurityGroup} does not exist`;
     const remove = planClose({ rules: listRules(target), run, now: new Date() });
@@ -163,6 +163,8 @@ async function main(argv: readonly string[]): Promise<string> {
     ttlMinutes: checked(ttlMinutes(values["ttl-minutes"])),
   };
   const pollMs = Number(values["poll-seconds"] ?? "15") * 1000;
+  // Every value checked before the stack is read or az is called.
+  const target = stackTarget(process.cwd(), stack);
 
   if (command === "watch") {
     // The background half of `open --wait-for-nsg-minutes`: poll until the NSG exists, then open.
