@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { Network } from "../components/network";
 import type { EnvironmentSpec } from "../environments/spec";
+import { resourceGroupName } from "./names";
 
 export interface Foundation {
   readonly resourceGroupName: pulumi.Output<string>;
@@ -16,7 +17,7 @@ export interface Foundation {
 /** Resource group, network edge and SSH identity: what the host and every later layer stand on. */
 export function foundationLayer(spec: EnvironmentSpec): Foundation {
   const group = new resources.ResourceGroup("resource-group", {
-    resourceGroupName: `${spec.namePrefix}-rg`,
+    resourceGroupName: resourceGroupName(spec.namePrefix),
     location: spec.region,
     tags: { ...spec.tags },
   }, { protect: spec.protect });

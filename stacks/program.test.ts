@@ -7,8 +7,10 @@ import { tempFile } from "../test/tools";
 type Rule = { name: string; access: string; destinationPortRange: string; sourceAddressPrefix?: string; sourceAddressPrefixes?: string[] };
 
 function rules(plan: Awaited<ReturnType<typeof runStack>>): Rule[] {
-  return input(one(plan, "azure-native:network:NetworkSecurityGroup"), "securityRules") as Rule[];
+  return byType(plan, "azure-native:network:SecurityRule").map((r) => ({ ...r.inputs, name: r.inputs["securityRuleName"] }) as Rule);
 }
+/** Sub-resources of a VNet or NSG: Azure has no tags for them. */
+const UNTAGGABLE = ["azure-native:network:Subnet", "azure-native:network:SecurityRule"];
 const sources = (r: Rule) => r.sourceAddressPrefixes ?? [r.sourceAddressPrefix];
 
 describe.each(["dev", "prod"])("the %s stack", (stack) => {
@@ -27,7 +29,7 @@ describe.each(["dev", "prod"])("the %s stack", (stack) => {
     ]) {
       expect(byType(plan, type), type).toHaveLength(1);
     }
-    for (const r of plan.resources.filter((r) => r.type.startsWith("azure-native:") && r.type !== "azure-native:network:Subnet")) {
+    for (const r of plan.resources.filter((r) => r.type.startsWith("azure-native:") && !UNTAGGABLE.includes(r.type))) {
       expect(r.inputs["tags"], r.name).toMatchObject({ environment: stack, owner: "platform-team" });
     }
   });

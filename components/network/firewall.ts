@@ -28,6 +28,18 @@ const FIRST_PRIORITY = 100;
 export const DENY_ALL_PRIORITY = 4096;
 
 /**
+ * Priorities reserved for rules that live outside Pulumi: the CI runner's temporary SSH window
+ * (tools/ci/ssh-window.ts). They sit after every rule of ours and before the final deny, so a
+ * window can only add an address and never shadow or reorder the firewall.
+ */
+export const SSH_WINDOW_PRIORITIES = { first: 4000, last: 4089 } as const;
+
+/** The NSG's Azure name; the CI SSH window finds it by the same function. */
+export function networkSecurityGroupName(namePrefix: string): string {
+  return `${namePrefix}-nsg`;
+}
+
+/**
  * Inbound rules, in priority order: SSH from the admin ranges only (omitted when there are none),
  * the ACME port and every public endpoint from the internet, then an explicit deny of everything
  * else, so Azure's default allow of VNet and load-balancer traffic never applies.
@@ -63,6 +75,10 @@ export function firewallRules(input: FirewallInput): FirewallRule[] {
     });
   }
   const rules = allows.map((rule, i) => ({ ...rule, priority: FIRST_PRIORITY + 10 * i }));
+  const last = rules.at(-1);
+  if (last && last.priority >= SSH_WINDOW_PRIORITIES.first) {
+    throw new Error(`${rules.length} firewall rules reach priority ${last.priority}, into the band ${SSH_WINDOW_PRIORITIES.first}-${SSH_WINDOW_PRIORITIES.last} reserved for the CI SSH window: open fewer public endpoints`);
+  }
   rules.push({
     name: "deny-all-inbound",
     priority: DENY_ALL_PRIORITY,
@@ -75,7 +91,7 @@ export function firewallRules(input: FirewallInput): FirewallRule[] {
   return rules;
 }
 
-/** The NSG security rule Azure expects for one of our rules (inline in the NSG, inbound). */
+/** The security rule Azure expects for one of our rules (inbound; a standalone SecurityRule's args less its NSG). */
 export function toAzureSecurityRule(rule: FirewallRule) {
   const single = rule.sources.length === 1;
   return {

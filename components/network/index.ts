@@ -1,8 +1,16 @@
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
-import { firewallRules, toAzureSecurityRule, type FirewallInput } from "./firewall";
+import { firewallRules, networkSecurityGroupName, toAzureSecurityRule, type FirewallInput } from "./firewall";
 
-export { firewallRules, toAzureSecurityRule, DENY_ALL_PRIORITY, type FirewallRule, type FirewallInput } from "./firewall";
+export {
+  firewallRules,
+  networkSecurityGroupName,
+  toAzureSecurityRule,
+  DENY_ALL_PRIORITY,
+  SSH_WINDOW_PRIORITIES,
+  type FirewallRule,
+  type FirewallInput,
+} from "./firewall";
 
 export interface NetworkArgs {
   readonly resourceGroupName: pulumi.Input<string>;
@@ -41,13 +49,27 @@ export class Network extends pulumi.ComponentResource {
     const child = { parent: this };
     const common = { resourceGroupName: args.resourceGroupName, location: args.location, tags: { ...args.tags } };
 
+    // No inline `securityRules`: each rule is its own SecurityRule resource. azure-native keeps the
+    // rules it finds when the NSG has none inline (pulumi-azure-native#1087), so a rule added outside
+    // Pulumi (the CI runner's temporary SSH window) is neither dropped by an NSG update nor reported
+    // as drift by a refresh; the two styles must never be mixed (they delete each other's rules).
     const nsg = new network.NetworkSecurityGroup(`${name}-nsg`, {
       ...common,
-      networkSecurityGroupName: `${args.namePrefix}-nsg`,
-      // Inline rules: the rule set is one value, so a reviewer sees the whole firewall change at once
-      // and no rule can exist outside this list.
-      securityRules: firewallRules(args.firewall).map(toAzureSecurityRule),
+      networkSecurityGroupName: networkSecurityGroupName(args.namePrefix),
     }, child);
+
+    // One after the other, in priority order: Azure serialises writes to an NSG, and parallel rule
+    // writes fail with AnotherOperationInProgress.
+    let previous: pulumi.Resource | undefined;
+    for (const rule of firewallRules(args.firewall)) {
+      const { name: securityRuleName, ...properties } = toAzureSecurityRule(rule);
+      previous = new network.SecurityRule(`${name}-rule-${securityRuleName}`, {
+        resourceGroupName: args.resourceGroupName,
+        networkSecurityGroupName: nsg.name,
+        securityRuleName,
+        ...properties,
+      }, { ...child, ...(previous ? { dependsOn: [previous] } : {}) });
+    }
 
     const vnet = new network.VirtualNetwork(`${name}-vnet`, {
       ...common,

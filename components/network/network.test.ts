@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { input, one, runComponent } from "../../test/harness";
-import { Network } from ".";
+import { byType, input, one, runComponent } from "../../test/harness";
+import { Network, SSH_WINDOW_PRIORITIES } from ".";
 
 function declare(protectPublicIp?: boolean) {
   return runComponent(() => {
@@ -38,11 +38,21 @@ describe("Network component", () => {
     expect(input(subnet, "defaultOutboundAccess")).toBe(false);
   });
 
-  it("holds the whole firewall inline in the NSG, ending in an explicit deny", async () => {
-    const rules = input(one(await declare(), "azure-native:network:NetworkSecurityGroup"), "securityRules") as Record<string, unknown>[];
-    expect(rules.map((r) => r["name"])).toEqual(["allow-ssh-admin", "allow-http-acme", "allow-https-api-gateway", "deny-all-inbound"]);
-    expect(rules[0]).toMatchObject({ sourceAddressPrefix: "203.0.113.7/32", destinationPortRange: "22", access: "Allow" });
-    expect(rules.at(-1)).toMatchObject({ access: "Deny", sourceAddressPrefix: "*", destinationPortRange: "*", protocol: "*" });
+  it("declares every firewall rule as its own SecurityRule on the NSG, in priority order, ending in an explicit deny", async () => {
+    const plan = await declare();
+    const nsg = one(plan, "azure-native:network:NetworkSecurityGroup");
+    // Inline rules would make azure-native delete any rule added outside Pulumi (the CI SSH window).
+    expect(nsg.inputs).not.toHaveProperty("securityRules");
+    const rules = byType(plan, "azure-native:network:SecurityRule");
+    expect(rules.map((r) => r.inputs["securityRuleName"])).toEqual(["allow-ssh-admin", "allow-http-acme", "allow-https-api-gateway", "deny-all-inbound"]);
+    for (const rule of rules) {
+      expect(rule.inputs).toMatchObject({ networkSecurityGroupName: "liftoff-test-nsg", resourceGroupName: "rg-test", direction: "Inbound" });
+      expect(rule.inputs).not.toHaveProperty("name");
+    }
+    expect(rules[0]!.inputs).toMatchObject({ sourceAddressPrefix: "203.0.113.7/32", destinationPortRange: "22", access: "Allow" });
+    expect(rules.at(-1)!.inputs).toMatchObject({ access: "Deny", sourceAddressPrefix: "*", destinationPortRange: "*", protocol: "*" });
+    const priorities = rules.map((r) => r.inputs["priority"] as number);
+    expect(priorities.every((p) => p < SSH_WINDOW_PRIORITIES.first || p > SSH_WINDOW_PRIORITIES.last)).toBe(true);
   });
 
   it("gives a Standard static public IP with the DNS label and outputs its FQDN", async () => {

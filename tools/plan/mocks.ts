@@ -17,6 +17,7 @@ const AZURE_NAME_INPUT: Readonly<Record<string, string>> = {
   "azure-native:network:VirtualNetwork": "virtualNetworkName",
   "azure-native:network:Subnet": "subnetName",
   "azure-native:network:NetworkSecurityGroup": "networkSecurityGroupName",
+  "azure-native:network:SecurityRule": "securityRuleName",
   "azure-native:network:PublicIPAddress": "publicIpAddressName",
   "azure-native:network:NetworkInterface": "networkInterfaceName",
   "azure-native:compute:VirtualMachine": "vmName",

@@ -33,7 +33,7 @@ describe("npm run plan", () => {
     expect(stdout).toContain("Offline plan for liftoff/dev");
     expect(stdout).toMatch(/^liftoff:network:Network {2}network\n(.*\n)*├─ azure-native:network:NetworkSecurityGroup {2}network-nsg$/m);
     expect(stdout).toMatch(/^azure-native:resources:ResourceGroup {2}resource-group$/m);
-    expect(stdout).toContain("securityRules[0].sourceAddressPrefix: 203.0.113.7/32");
+    expect(stdout).toContain("sourceAddressPrefix: 203.0.113.7/32");
     expect(stdout).toContain("osProfile.customData: cloud-init document");
     expect(stdout).toContain("networkSecurityGroup.id: (id of azure-native:network:NetworkSecurityGroup network-nsg)");
     expect(stdout).toContain("sshPrivateKey: [secret]");

