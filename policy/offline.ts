@@ -61,14 +61,18 @@ const ENFORCEMENT: Readonly<Record<number, Enforcement>> = {
   [analyzerproto.EnforcementLevel.MANDATORY]: "mandatory",
 };
 
-/** The runtime's diagnostics as violations. */
+/** The runtime's diagnostics as violations; the runtime puts the policy's description first, dropped here. */
 export function violationsOf(response: analyzerproto.AnalyzeResponse, urn: string): Violation[] {
-  return response.getDiagnosticsList().map((d) => ({
-    policy: d.getPolicyname(),
-    enforcement: ENFORCEMENT[d.getEnforcementlevel()] ?? "advisory",
-    resource: d.getUrn() || urn,
-    message: d.getMessage(),
-  }));
+  return response.getDiagnosticsList().map((d) => {
+    const prefix = `${d.getDescription()}\n`;
+    const message = d.getMessage();
+    return {
+      policy: d.getPolicyname(),
+      enforcement: ENFORCEMENT[d.getEnforcementlevel()] ?? "advisory",
+      resource: d.getUrn() || urn,
+      message: message.startsWith(prefix) ? message.slice(prefix.length) : message,
+    };
+  });
 }
 
 type AnalyzeHandler = (
