@@ -1,0 +1,74 @@
+/**
+ * What the pack knows about the stack it judges, learned from the stack itself rather than told by
+ * hand: the engine starts a policy pack with the stack's name (PULUMI_NODEJS_STACK) and its config
+ * (PULUMI_CONFIG), exactly as it starts the program; the offline runner passes the same two from
+ * Pulumi.<stack>.yaml.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { parseAppDefinition } from "../environments/app-definition";
+import { DEFAULT_COMPOSE_FILE } from "../environments/core";
+
+/** The ACME HTTP-01 port the firewall always opens (environments/core.ts, components/network/firewall.ts). */
+export const ACME_PORT = 80;
+export const DEFAULT_SSH_PORT = 22;
+
+export type ProfileName = "dev" | "prod";
+
+export interface StackFacts {
+  /** The stack's name; undefined when the engine did not say (then environment tags are not compared). */
+  readonly stack?: string;
+  /** The profile the stack names; `prod` when it cannot be learned, so the strictest rules apply. */
+  readonly profile: ProfileName;
+  /** Ports the application declares public (compose `x-liftoff.endpoints`) plus the ACME port. */
+  readonly declaredPublicPorts: readonly number[];
+  /** Port 22 and the stack's `sshPort`: whichever SSH listens on, it must never face the internet. */
+  readonly sshPorts: readonly number[];
+  /** Why a fact fell back to its strict default; shown in the violations that depend on it. */
+  readonly problems: readonly string[];
+}
+
+/**
+ * Facts from a stack's config (`liftoff:*` keys with namespace, values as Pulumi hands them over)
+ * and the project directory the compose file is relative to. Pure but for reading the compose file.
+ */
+export function stackFacts(stack: string | undefined, config: Readonly<Record<string, string>>, projectDir: string): StackFacts {
+  const problems: string[] = [];
+  const profileValue = config["liftoff:profile"];
+  let profile: ProfileName = "prod";
+  if (profileValue === "dev" || profileValue === "prod") profile = profileValue;
+  else problems.push(`liftoff:profile is ${profileValue === undefined ? "not set" : `"${profileValue}"`}, so the prod rules apply`);
+
+  const sshPorts = new Set([DEFAULT_SSH_PORT]);
+  const sshPortValue = config["liftoff:sshPort"];
+  if (sshPortValue !== undefined) {
+    const port = Number(sshPortValue);
+    if (Number.isInteger(port) && port >= 1 && port <= 65535) sshPorts.add(port);
+    else problems.push(`liftoff:sshPort "${sshPortValue}" is not a port`);
+  }
+
+  const composeFile = config["liftoff:composeFile"] ?? DEFAULT_COMPOSE_FILE;
+  const declared = new Set([ACME_PORT]);
+  let text: string | undefined;
+  try {
+    text = readFileSync(path.resolve(projectDir, composeFile), "utf8");
+  } catch {
+    problems.push(`the application definition ${composeFile} cannot be read, so only port ${ACME_PORT} counts as declared`);
+  }
+  if (text !== undefined) {
+    const { app } = parseAppDefinition(text, composeFile);
+    if (app) for (const endpoint of app.endpoints) declared.add(endpoint.port);
+    else problems.push(`the application definition ${composeFile} is invalid, so only port ${ACME_PORT} counts as declared`);
+  }
+
+  return {
+    ...(stack ? { stack } : {}),
+    profile,
+    declaredPublicPorts: [...declared].sort((a, b) => a - b),
+    sshPorts: [...sshPorts].sort((a, b) => a - b),
+    problems,
+  };
+}
+
+/** The project directory: the pack lives in `<project>/policy`. */
+export const PROJECT_DIR = path.resolve(__dirname, "..");
