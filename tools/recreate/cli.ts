@@ -39,7 +39,8 @@ exit codes:
   2  a flag is missing or malformed
   3  refused before anything was created: unknown source, target exists, time in the future or
      outside a restore window, source without backups for MongoDB, target config invalid
-  4  creating the stack or pulumi up failed (the new stack exists; run pulumi up --stack <new-stack>)
+  4  the Pulumi CLI could not run, or creating the stack or pulumi up failed (if the new stack
+     exists, fix the cause and run pulumi up --stack <new-stack>)
   5  pulumi up succeeded but a public health check did not pass in time`;
 
 const VALUE_FLAGS = ["--from", "--to", "--at", "--region", "--dns-label", "--health-timeout"] as const;

@@ -45,8 +45,10 @@ export function setSecretConfig(cwd: string, stack: string, key: string, value: 
 
 /** The real workspace: the Pulumi CLI via the Automation API, in `projectDir`. */
 export async function automationWorkspace(projectDir: string): Promise<RecreateWorkspace> {
-  // Loaded here, not at the top: --help, --dry-run's refusals and the tests never need it.
-  const { LocalWorkspace, Stack } = await import("@pulumi/pulumi/automation");
+  // Required here, not imported at the top: --help and the tests never load it. (require: the tool
+  // runs as CommonJS through tools/ts-register.js, where import() of a directory fails.)
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { LocalWorkspace, Stack } = require("@pulumi/pulumi/automation") as typeof import("@pulumi/pulumi/automation");
   const workspace = await LocalWorkspace.create({ workDir: projectDir });
   return {
     listStacks: async () => (await workspace.listStacks()).map((s) => s.name),
