@@ -4,6 +4,7 @@ import {
   NEON_MAX_HISTORY_RETENTION_SECONDS, NEON_PLANS, NEON_REGIONS, RETIRED_NEON_REGIONS, formatDuration, isNeonRegion,
   neonRegionForAzure, type NeonPlan,
 } from "./neon";
+import { z } from "zod";
 import { closest, type ConfigReader, type SecretDefinition, type Section } from "./reader";
 import type { CoreSpec, SecretRequirement } from "./spec";
 
@@ -40,6 +41,11 @@ export interface PostgresSpec {
    * of this instant (RFC 3339, UTC). Unset: the default branch.
    */
   readonly restoreFrom?: string;
+  /**
+   * Disaster recovery into this (new) stack: Postgres is served from a branch of another stack's
+   * Neon project, started from that stack's branch at `timestamp`; this stack creates no project.
+   */
+  readonly restoreSource?: { readonly projectId: string; readonly branchId?: string; readonly timestamp: string };
 }
 
 export interface MongoSpec {
@@ -57,6 +63,11 @@ export interface MongoSpec {
   readonly snapshotRetentionDays: number;
   /** Which credentials the Atlas provider uses. */
   readonly credentials: "apiKey" | "serviceAccount";
+  /**
+   * Disaster recovery into this (new) stack: once its cluster exists, a point-in-time restore job
+   * copies another stack's cluster as of `timestamp` into it (replacing whatever it holds).
+   */
+  readonly restoreSource?: { readonly projectId: string; readonly clusterName: string; readonly timestamp: string };
 }
 
 /** The data layer's part of the environment. */
@@ -104,8 +115,8 @@ const ATLAS_SERVICE_ACCOUNT: readonly SecretDefinition[] = [
 
 /** The settings the data section reads. */
 export const DATA_KEYS: readonly string[] = [
-  "neonRegion", "neonPlan", "neonHistoryRetentionHours", "neonPgVersion", "neonOrgId", "neonRestoreFrom",
-  "atlasOrgId", "atlasRegion", "atlasInstanceSize", "atlasBackup", "atlasPointInTimeRestore", "atlasSnapshotRetentionDays",
+  "neonRegion", "neonPlan", "neonHistoryRetentionHours", "neonPgVersion", "neonOrgId", "neonRestoreFrom", "neonRestoreSource",
+  "atlasOrgId", "atlasRegion", "atlasInstanceSize", "atlasBackup", "atlasPointInTimeRestore", "atlasSnapshotRetentionDays", "atlasRestoreSource",
   NEON_API_KEY.key, ...ATLAS_API_KEY.map((s) => s.key), ...ATLAS_SERVICE_ACCOUNT.map((s) => s.key),
 ];
 
@@ -147,6 +158,21 @@ function atlasName(namePrefix: string): string {
 }
 
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+const utcInstant = z.string().refine((t) => RFC3339_UTC.test(t) && !Number.isNaN(Date.parse(t)), "is not a UTC instant YYYY-MM-DDTHH:MM:SSZ");
+/** Neon's id patterns (its OpenAPI's path parameters). */
+const NEON_ID = /^[a-z0-9-]{1,60}$/;
+const neonRestoreSourceSchema = z.strictObject({
+  projectId: z.string().regex(NEON_ID, "is not a Neon project id"),
+  branchId: z.string().regex(/^br-[a-z0-9-]{1,57}$/, "is not a Neon branch id (br-...)").optional(),
+  timestamp: utcInstant,
+});
+const atlasRestoreSourceSchema = z.strictObject({
+  projectId: z.string().regex(/^[0-9a-f]{24}$/, "is not an Atlas project id (24 hexadecimal characters)"),
+  clusterName: z.string().regex(/^[a-zA-Z0-9-]{1,64}$/, "is not an Atlas cluster name"),
+  timestamp: utcInstant,
+});
+export const NEON_RESTORE_SOURCE_EXAMPLE = "liftoff:neonRestoreSource: {projectId: <source neonProjectId>, branchId: <source neonBranchId>, timestamp: 2026-11-20T08:30:00Z}";
+export const ATLAS_RESTORE_SOURCE_EXAMPLE = "liftoff:atlasRestoreSource: {projectId: <source atlasProjectId>, clusterName: <source atlasClusterName>, timestamp: 2026-11-20T08:30:00Z}";
 /** What Pulumi.dev.yaml and Pulumi.prod.yaml ship with until an operator sets theirs. */
 export const ATLAS_PLACEHOLDER_ORG_ID = "000000000000000000000000";
 const NEON_ORG_ID = /^[a-z0-9-]{1,60}$/;
@@ -269,6 +295,18 @@ function readPostgres(reader: ConfigReader, core: CoreSpec): PostgresSpec | unde
     reader.error({ key: k("neonRestoreFrom"), value: restoreFrom, message: "is not a UTC timestamp Neon accepts", allowed: "YYYY-MM-DDTHH:MM:SSZ within the restore window, e.g. 2026-11-20T08:30:00Z", fix: reader.setCommand("neonRestoreFrom", "2026-11-20T08:30:00Z") });
   }
 
+  const restoreSource = reader.structured(
+    "neonRestoreSource",
+    neonRestoreSourceSchema,
+    "disaster recovery into this stack: {projectId, branchId (optional: the default branch), timestamp} of the source stack's Neon project (its neonProjectId and neonBranchId outputs) and a UTC instant inside its history retention; `npm run recreate` sets it",
+    NEON_RESTORE_SOURCE_EXAMPLE,
+  );
+  if (reader.isSet("neonRestoreSource") && restoreSource === undefined) ok = false;
+  if (restoreSource && restoreFrom !== undefined) {
+    ok = false;
+    reader.error({ key: k("neonRestoreSource"), value: JSON.stringify(restoreSource), message: "is set together with liftoff:neonRestoreFrom; a stack restores either its own project (neonRestoreFrom) or another stack's (neonRestoreSource)", allowed: "one of the two", fix: `pulumi config rm ${k("neonRestoreFrom")} --stack ${reader.stack}` });
+  }
+
   if (!ok || !plan || hours === undefined || pgVersion === undefined) return undefined;
   return {
     projectName: core.namePrefix,
@@ -279,6 +317,7 @@ function readPostgres(reader: ConfigReader, core: CoreSpec): PostgresSpec | unde
     ipAllow: plan === "scale",
     ...(orgId ? { orgId } : {}),
     ...(restoreFrom ? { restoreFrom } : {}),
+    ...(restoreSource ? { restoreSource: { projectId: restoreSource.projectId, ...(restoreSource.branchId ? { branchId: restoreSource.branchId } : {}), timestamp: restoreSource.timestamp } } : {}),
   };
 }
 
@@ -350,6 +389,18 @@ function readMongo(reader: ConfigReader, core: CoreSpec, needed: boolean): Mongo
     reader.warn({ key: k("atlasRegion"), value: region, message: "may not offer the free M0 tier on Azure; Atlas refuses the cluster if it does not", allowed: `a region Atlas offers M0 in on Azure, e.g. ${ATLAS_AZURE_FREE_REGIONS.join(", ")}`, fix: reader.setCommand("atlasRegion", atlasRegionForAzure(core.region, true)) });
   }
 
+  const restoreSource = reader.structured(
+    "atlasRestoreSource",
+    atlasRestoreSourceSchema,
+    "disaster recovery into this stack: {projectId, clusterName, timestamp} of the source stack's cluster (its atlasProjectId and atlasClusterName outputs), which must have cloud backup with point-in-time restore, and a UTC instant inside its restore window; `npm run recreate` sets it",
+    ATLAS_RESTORE_SOURCE_EXAMPLE,
+  );
+  if (reader.isSet("atlasRestoreSource") && restoreSource === undefined) ok = false;
+  if (restoreSource && free) {
+    ok = false;
+    reader.error({ key: k("atlasRestoreSource"), value: JSON.stringify(restoreSource), message: `restores into this stack's cluster, but ${instanceSize} is the free shared tier, which Atlas cannot restore a backup into`, allowed: "a restore source only with a dedicated tier (M10 and up)", fix: reader.setCommand("atlasInstanceSize", "M10") });
+  }
+
   if (!ok || orgId === undefined || snapshotRetentionDays === undefined) return undefined;
   const name = atlasName(core.namePrefix);
   return {
@@ -363,6 +414,7 @@ function readMongo(reader: ConfigReader, core: CoreSpec, needed: boolean): Mongo
     pointInTimeRestore,
     snapshotRetentionDays,
     credentials: atlasCredentials(reader, { quiet: true }).kind,
+    ...(restoreSource ? { restoreSource } : {}),
   };
 }
 

@@ -64,6 +64,9 @@ export function dataLayer(spec: EnvironmentSpec, foundation: Foundation, env: Pi
       ...(data.postgres.restoreFrom ? { restoreFrom: data.postgres.restoreFrom } : {}),
       // The host, and the operators' admin ranges for maintenance; nobody else.
       ...(data.postgres.ipAllow ? { allowedIps: [foundation.network.publicIpAddress, ...spec.network.sshAllowedCidrs] } : {}),
+      // Recovery into this stack: the branch lives in the source's project, whose IP Allow list (if it
+      // restricts anything) must also let this host in; the source's owners keep the rest of it.
+      ...(data.postgres.restoreSource ? { restoreSource: data.postgres.restoreSource, allowedIps: [foundation.network.publicIpAddress] } : {}),
       databases: claims,
       protect: spec.protect,
     });
@@ -92,6 +95,7 @@ export function dataLayer(spec: EnvironmentSpec, foundation: Foundation, env: Pi
       hostIp: foundation.network.publicIpAddress,
       tags: spec.tags,
       protect: spec.protect,
+      ...(m.restoreSource ? { restoreSource: m.restoreSource } : {}),
     }, { providers: [atlas] });
     for (const [service, c] of Object.entries(mongodb.connections)) {
       entry(service).mongodb = { database: c.database, username: c.username, uri: c.uri };

@@ -50,6 +50,8 @@ export const databases = spec.data.databases.length > 0
   ? Object.fromEntries(spec.data.databases.map((d) => [`${d.service}/${d.kind}`, { database: d.database, user: d.user }]))
   : undefined;
 export const neonProjectId = data.postgres?.projectId;
+/** The branch the services use: what `npm run recreate` restores another stack from. */
+export const neonBranchId = data.postgres?.branchId;
 /** The Postgres compute the services use (the restore branch's during a recovery). */
 export const neonHost = data.postgres?.host;
 export const atlasProjectId = data.mongodb?.projectId;

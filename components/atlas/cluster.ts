@@ -1,5 +1,5 @@
 /** Pure pieces of the Atlas component: cluster shape, backup policy, connection strings. */
-import type { AdvancedClusterReplicationSpecRegionConfig } from "@pulumi/mongodbatlas/types/input";
+import type { AdvancedClusterReplicationSpecRegionConfig, CloudBackupSnapshotRestoreJobDeliveryTypeConfig } from "@pulumi/mongodbatlas/types/input";
 
 export interface ClusterTier {
   /** Atlas's name of the Azure region, e.g. EUROPE_WEST. */
@@ -69,4 +69,20 @@ export function mongoConnectionString(login: MongoLogin): string {
   const credentials = `${encodeURIComponent(login.username)}:${encodeURIComponent(login.password)}`;
   const options = `retryWrites=true&w=majority&authSource=admin&appName=${encodeURIComponent(login.appName)}`;
   return `mongodb+srv://${credentials}@${match[1]}/${encodeURIComponent(login.database)}?${options}`;
+}
+
+/**
+ * CloudBackupSnapshotRestoreJob `deliveryTypeConfig` for a continuous (point-in-time) restore into
+ * another cluster: Atlas replays the source's oplog up to `timestamp` (whole seconds since the epoch,
+ * `pointInTimeUtcSeconds`; no snapshot id, Atlas picks the snapshot before it).
+ */
+export function pointInTimeRestore(target: { targetProjectId: string; targetClusterName: string; timestamp: string }): CloudBackupSnapshotRestoreJobDeliveryTypeConfig & { pointInTimeUtcSeconds: number } {
+  const ms = Date.parse(target.timestamp);
+  if (Number.isNaN(ms)) throw new Error(`not an instant to restore to: ${JSON.stringify(target.timestamp)}`);
+  return {
+    pointInTime: true,
+    pointInTimeUtcSeconds: Math.floor(ms / 1000),
+    targetProjectId: target.targetProjectId,
+    targetClusterName: target.targetClusterName,
+  };
 }

@@ -1,13 +1,14 @@
 import { AdvancedCluster } from "@pulumi/mongodbatlas/advancedCluster";
 import { CloudBackupSchedule } from "@pulumi/mongodbatlas/cloudBackupSchedule";
+import { CloudBackupSnapshotRestoreJob } from "@pulumi/mongodbatlas/cloudBackupSnapshotRestoreJob";
 import { DatabaseUser } from "@pulumi/mongodbatlas/databaseUser";
 import { Project } from "@pulumi/mongodbatlas/project";
 import { ProjectIpAccessList } from "@pulumi/mongodbatlas/projectIpAccessList";
 import * as pulumi from "@pulumi/pulumi";
 import { RandomPassword } from "@pulumi/random/randomPassword";
-import { FREE_TIER, backupPolicy, hostCidr, mongoConnectionString, replicationSpecs } from "./cluster";
+import { FREE_TIER, backupPolicy, hostCidr, mongoConnectionString, pointInTimeRestore, replicationSpecs } from "./cluster";
 
-export { FREE_TIER, backupPolicy, hostCidr, mongoConnectionString, replicationSpecs, type ClusterTier, type MongoLogin } from "./cluster";
+export { FREE_TIER, backupPolicy, hostCidr, mongoConnectionString, pointInTimeRestore, replicationSpecs, type ClusterTier, type MongoLogin } from "./cluster";
 
 export interface AtlasUserClaim {
   /** The service that gets the database. */
@@ -42,6 +43,13 @@ export interface AtlasMongoArgs {
    * list are not kept: a removed service or host must lose its access.
    */
   readonly protect?: boolean;
+  /**
+   * Disaster recovery into this stack (default: unset): once the cluster exists, a point-in-time
+   * restore job copies the source cluster (another stack's, with cloud backup and continuous restore)
+   * as of `timestamp` into it. Atlas erases the target cluster first; the source is only read. The
+   * cluster must be dedicated (M10 and up): Atlas restores no backup into the free tier.
+   */
+  readonly restoreSource?: { readonly projectId: string; readonly clusterName: string; readonly timestamp: string };
 }
 
 /** What a service needs to reach its database; the URI is a secret. */
@@ -65,6 +73,7 @@ export class AtlasMongo extends pulumi.ComponentResource {
   constructor(name: string, args: AtlasMongoArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered, so a refused cluster leaves nothing half-declared.
     if (args.instanceSize === FREE_TIER && args.backup) throw new Error(`the free tier ${FREE_TIER} has no cloud backup; use M10 or larger for backups`);
+    if (args.instanceSize === FREE_TIER && args.restoreSource) throw new Error(`Atlas cannot restore a backup into the free tier ${FREE_TIER}; use M10 or larger to restore from ${args.restoreSource.clusterName}`);
     super("liftoff:atlas:Mongo", name, {}, opts);
     const keep = { protect: args.protect ?? false, retainOnDelete: args.protect ?? false };
     const tags = { ...args.tags };
@@ -89,6 +98,17 @@ export class AtlasMongo extends pulumi.ComponentResource {
       }, { parent: this, ...keep });
     }
 
+    // Declared on the cluster, so Atlas starts it once there is a cluster to restore into; the
+    // services' URIs wait for it, so the deploy layer starts them on the restored data.
+    const restore = args.restoreSource
+      ? new CloudBackupSnapshotRestoreJob(`${name}-restore`, {
+        projectId: args.restoreSource.projectId,
+        clusterName: args.restoreSource.clusterName,
+        deliveryTypeConfig: pulumi.all([project.id, cluster.name]).apply(([targetProjectId, targetClusterName]) =>
+          pointInTimeRestore({ targetProjectId, targetClusterName, timestamp: args.restoreSource!.timestamp })),
+      }, { parent: this, dependsOn: [cluster] })
+      : undefined;
+
     new ProjectIpAccessList(`${name}-host-ip`, {
       projectId: project.id,
       cidrBlock: pulumi.output(args.hostIp).apply(hostCidr),
@@ -110,7 +130,7 @@ export class AtlasMongo extends pulumi.ComponentResource {
       }, { parent: this });
       // Through the user's name, so a consumer of the URI waits until the user exists.
       const uri = pulumi
-        .all([cluster.connectionStrings, user.username, password.result])
+        .all([cluster.connectionStrings, user.username, password.result, restore?.snapshotRestoreJobId])
         .apply(([strings, username, pw]) => mongoConnectionString({ standardSrv: strings.standardSrv, username, password: pw, database: claim.database, appName: args.clusterName }));
       connections[claim.service] = { database: claim.database, username: claim.username, uri: pulumi.secret(uri) };
     }

@@ -253,6 +253,12 @@ export class FakeNeonApi {
     const role = branch.roles.get(rest[0] ?? "");
     if (!role) return [404, { message: `role ${rest[0]} not found` }];
     if (rest[1] === "reveal_password" && method === "GET") return [200, { password: role.password }];
+    if (rest[1] === "reset_password" && method === "POST") {
+      // Passwords are per role per branch: a reset changes this branch's only.
+      role.password = this.password();
+      role["updated_at"] = now;
+      return [200, { role: { ...role }, operations: [this.operation(project, "apply_config", branchId)] }];
+    }
     if (rest.length === 1 && method === "GET") {
       const { password: _hidden, ...visible } = role;
       return [200, { role: visible }];

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { NeonBranch, NeonDatabase, NeonProject, NeonRole } from "./resources";
+import { NeonAllowedIp, NeonBranch, NeonDatabase, NeonLogin, NeonProject, NeonRole } from "./resources";
 import { postgresUri } from "./uri";
 
-export { NeonBranch, NeonDatabase, NeonProject, NeonRole, NEON_TYPES } from "./resources";
+export { NeonAllowedIp, NeonBranch, NeonDatabase, NeonLogin, NeonProject, NeonRole, NEON_TYPES } from "./resources";
 export { createNeonProvider, REPLACE_ON, UPDATE_IN_PLACE, type NeonProviderOptions } from "./provider";
 export { postgresUri, poolerHost, type PostgresLogin } from "./uri";
 
@@ -12,6 +12,16 @@ export interface NeonDatabaseClaim {
   readonly database: string;
   /** The role that owns the database and that the service logs in as. */
   readonly role: string;
+}
+
+/** Where a disaster-recovery stack restores its Postgres from: another stack's Neon project. */
+export interface NeonRestoreSource {
+  /** The source stack's Neon project (its `neonProjectId` output). */
+  readonly projectId: string;
+  /** The branch the source's services used (its `neonBranchId` output); the project's default branch when absent. */
+  readonly branchId?: string;
+  /** The instant to restore (RFC 3339 UTC), inside the source project's history retention. */
+  readonly timestamp: string;
 }
 
 export interface NeonPostgresArgs {
@@ -37,6 +47,17 @@ export interface NeonPostgresArgs {
    * stays as it is, for comparison or for switching back.
    */
   readonly restoreFrom?: string;
+  /**
+   * Disaster recovery into a new stack (default: unset). Neon cannot copy a branch into another
+   * project, so instead of a project of its own the stack gets a branch in the SOURCE's project,
+   * started from the source's branch at `timestamp`, with the roles and databases it held then. Each
+   * role's password is reset on that branch (this stack's credentials are its own), and with
+   * `allowedIps` set each address is added to the source project's IP Allow list when that list
+   * restricts anything (an unrestricted project is left unrestricted). `projectName`, `region`, `pgVersion`, `historyRetentionSeconds` and `orgId`
+   * are the source project's then, and unused. Deleting this stack's resources deletes the branch
+   * (and that address) only: nothing here can delete the source's project, branches or databases.
+   */
+  readonly restoreSource?: NeonRestoreSource;
   /**
    * Protect the project and databases from deletion and keep them in Neon even if Pulumi deletes
    * them (default false). Roles are not kept: a removed service must lose its login.
@@ -69,6 +90,15 @@ export class NeonPostgres extends pulumi.ComponentResource {
   constructor(name: string, args: NeonPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
     super("liftoff:neon:Postgres", name, {}, opts);
     const keep = { protect: args.protect ?? false, retainOnDelete: args.protect ?? false };
+    if (args.restoreSource) {
+      const restored = restoreIntoSourceProject(this, name, args, args.restoreSource, keep);
+      this.projectId = restored.projectId;
+      this.host = restored.host;
+      this.branchId = restored.branchId;
+      this.connections = restored.connections;
+      this.registerOutputs(this.summary());
+      return;
+    }
 
     const project = new NeonProject(`${name}-project`, {
       name: args.projectName,
@@ -122,11 +152,59 @@ export class NeonPostgres extends pulumi.ComponentResource {
     this.host = host;
     this.branchId = branchId;
     this.connections = connections;
-    this.registerOutputs({
+    this.registerOutputs(this.summary());
+  }
+
+  private summary(): pulumi.Inputs {
+    return {
       projectId: this.projectId,
       host: this.host,
       branchId: this.branchId,
-      connections: Object.fromEntries(Object.entries(connections).map(([s, c]) => [s, { uri: c.uri, pooledUri: c.pooledUri }])),
-    });
+      connections: Object.fromEntries(Object.entries(this.connections).map(([s, c]) => [s, { uri: c.uri, pooledUri: c.pooledUri }])),
+    };
   }
+}
+
+/** The name of a disaster-recovery stack's branch in the source's project: whose, and as of when. */
+export function restoreBranchName(projectName: string, timestamp: string): string {
+  return `${projectName}-restore-${timestamp.replace(/[-:]/g, "")}`;
+}
+
+/**
+ * A branch in the source stack's project from its branch at the restore point, a login per claim
+ * on the roles it inherited, and the host's address on the project's IP Allow list.
+ */
+function restoreIntoSourceProject(
+  parent: pulumi.Resource,
+  name: string,
+  args: NeonPostgresArgs,
+  source: NeonRestoreSource,
+  keep: { protect: boolean; retainOnDelete: boolean },
+): { projectId: pulumi.Output<string>; host: pulumi.Output<string>; branchId: pulumi.Output<string>; connections: Record<string, PostgresConnection> } {
+  const branch = new NeonBranch(`${name}-restore`, {
+    projectId: source.projectId,
+    name: restoreBranchName(args.projectName, source.timestamp),
+    ...(source.branchId ? { parentId: source.branchId } : {}),
+    parentTimestamp: source.timestamp,
+  }, { parent, ...keep });
+  // The branch is reachable only from addresses the source project allows. One at a time: each is
+  // a read-modify-write of the project's one list, and two at once would lose one.
+  const allowed: NeonAllowedIp[] = [];
+  (args.allowedIps ?? []).forEach((ip, i) => {
+    const previous = allowed.at(-1);
+    allowed.push(new NeonAllowedIp(`${name}-allowed-${i}`, { projectId: source.projectId, ip }, { parent, ...(previous ? { dependsOn: [previous] } : {}) }));
+  });
+  const connections: Record<string, PostgresConnection> = {};
+  for (const claim of args.databases) {
+    const login = new NeonLogin(`${name}-${claim.service}-login`, { projectId: source.projectId, branchId: branch.branchId, name: claim.role }, { parent });
+    const reachable = pulumi.all(allowed.map((a) => a.added));
+    const credentials = pulumi.all([branch.host, login.password, reachable]).apply(([h, password]) => ({ host: h, role: claim.role, password, database: claim.database }));
+    connections[claim.service] = {
+      database: claim.database,
+      role: claim.role,
+      uri: pulumi.secret(credentials.apply((l) => postgresUri(l))),
+      pooledUri: pulumi.secret(credentials.apply((l) => postgresUri(l, { pooled: true }))),
+    };
+  }
+  return { projectId: pulumi.output(source.projectId), host: branch.host, branchId: branch.branchId, connections };
 }

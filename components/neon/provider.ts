@@ -10,7 +10,7 @@
 import type { Api, EndpointType } from "@neondatabase/api-client";
 import type * as pulumi from "@pulumi/pulumi";
 
-export type NeonKind = "project" | "branch" | "role" | "database";
+export type NeonKind = "project" | "branch" | "role" | "database" | "login" | "allowedIp";
 
 export interface ProjectInputs {
   readonly kind: "project";
@@ -59,8 +59,39 @@ export interface DatabaseInputs {
 }
 export type DatabaseOutputs = DatabaseInputs;
 
-export type NeonInputs = ProjectInputs | BranchInputs | RoleInputs | DatabaseInputs;
-export type NeonOutputs = ProjectOutputs | BranchOutputs | RoleOutputs | DatabaseOutputs;
+/**
+ * A login on a role a branch inherited from its parent (a restore branch in another stack's project):
+ * the role is not created but its password is reset, so this stack's credentials are its own and the
+ * parent's stay as they were. Deleting it leaves the role alone: it goes with its branch.
+ */
+export interface LoginInputs {
+  readonly kind: "login";
+  readonly projectId: string;
+  readonly branchId: string;
+  /** The inherited role's name. */
+  readonly name: string;
+}
+export interface LoginOutputs extends LoginInputs {
+  readonly password: string;
+}
+/**
+ * One address added to the IP Allow list of a project another stack owns (a disaster-recovery host
+ * reaching its restore branch in the source's project). Added only when the project restricts
+ * addresses at all: adding one to an empty list would shut every other address out. Deleting it
+ * removes exactly this address, and only if it was added here.
+ */
+export interface AllowedIpInputs {
+  readonly kind: "allowedIp";
+  readonly projectId: string;
+  readonly ip: string;
+}
+export interface AllowedIpOutputs extends AllowedIpInputs {
+  /** False when the project allows every address, so nothing was (or is to be) changed. */
+  readonly added: boolean;
+}
+
+export type NeonInputs = ProjectInputs | BranchInputs | RoleInputs | DatabaseInputs | LoginInputs | AllowedIpInputs;
+export type NeonOutputs = ProjectOutputs | BranchOutputs | RoleOutputs | DatabaseOutputs | LoginOutputs | AllowedIpOutputs;
 
 export interface NeonProviderOptions {
   /** Neon's API unless a test stands in for it, e.g. `http://127.0.0.1:4010/api/v2`. */
@@ -85,6 +116,8 @@ export const REPLACE_ON: Readonly<Record<NeonKind, readonly string[]>> = {
   branch: ["projectId", "parentId", "parentTimestamp"],
   role: ["projectId", "branchId", "name"],
   database: ["projectId", "branchId"],
+  login: ["projectId", "branchId", "name"],
+  allowedIp: ["projectId", "ip"],
 };
 /** Inputs Neon changes in place. */
 export const UPDATE_IN_PLACE: Readonly<Record<NeonKind, readonly string[]>> = {
@@ -92,6 +125,8 @@ export const UPDATE_IN_PLACE: Readonly<Record<NeonKind, readonly string[]>> = {
   branch: ["name"],
   role: [],
   database: ["name", "ownerName"],
+  login: [],
+  allowedIp: [],
 };
 
 interface Settings {
@@ -142,6 +177,8 @@ export function createNeonProvider(options: NeonProviderOptions = {}): pulumi.dy
         case "branch": return createBranch(settings, api, inputs);
         case "role": return createRole(settings, api, inputs);
         case "database": return createDatabase(settings, api, inputs);
+        case "login": return createLogin(settings, api, inputs);
+        case "allowedIp": return addAllowedIp(settings, api, inputs);
       }
     },
     read: async (id, props) => {
@@ -177,6 +214,8 @@ function missingInputs(inputs: NeonInputs): string[] {
     branch: ["projectId", "name"],
     role: ["projectId", "branchId", "name"],
     database: ["projectId", "branchId", "name", "ownerName"],
+    login: ["projectId", "branchId", "name"],
+    allowedIp: ["projectId", "ip"],
   };
   return (required[inputs.kind] ?? ["kind"]).filter((key) => field(inputs, key) === undefined || field(inputs, key) === "");
 }
@@ -429,7 +468,7 @@ async function createRole(settings: Settings, api: Api<unknown>, inputs: RoleInp
   });
 }
 
-async function revealPassword(settings: Settings, api: Api<unknown>, inputs: RoleInputs): Promise<string> {
+async function revealPassword(settings: Settings, api: Api<unknown>, inputs: Pick<RoleInputs, "projectId" | "branchId" | "name">): Promise<string> {
   return (await call(settings, `read the password of Neon role ${inputs.name}`, "GET", () => api.getProjectBranchRolePassword(inputs.projectId, inputs.branchId, inputs.name))).password;
 }
 
@@ -459,6 +498,53 @@ async function removeDatabase(settings: Settings, api: Api<unknown>, inputs: Dat
   if (deleted) await settle(settings, api, inputs.projectId, deleted.operations, what);
 }
 
+async function createLogin(settings: Settings, api: Api<unknown>, inputs: LoginInputs): Promise<{ id: string; outs: LoginOutputs }> {
+  const what = `reset the password of Neon role ${inputs.name} on branch ${inputs.branchId}`;
+  let reset;
+  try {
+    reset = await call(settings, what, "POST", () => api.resetProjectBranchRolePassword(inputs.projectId, inputs.branchId, inputs.name));
+  } catch (err) {
+    if ((err as { status?: number }).status !== 404) throw err;
+    throw Object.assign(new Error(`${what}: the branch has no role ${inputs.name}. A restore branch holds the roles its parent had at the restore point; this one was created later. Restore from a later instant, or give the service its database on the source first.`), { status: 404 });
+  }
+  await settle(settings, api, inputs.projectId, reset.operations, what);
+  const password = reset.role.password ?? (await revealPassword(settings, api, inputs));
+  if (!password) throw new Error(`${what}: Neon returned no password for the role`);
+  return { id: `${inputs.projectId}/${inputs.branchId}/${inputs.name}`, outs: { ...inputs, password } };
+}
+
+async function projectAllowList(settings: Settings, api: Api<unknown>, projectId: string, what: string): Promise<{ ips: string[]; protectedBranchesOnly: boolean }> {
+  const project = await call(settings, what, "GET", () => api.getProject(projectId));
+  const allowed = project.project.settings?.allowed_ips;
+  return { ips: [...(allowed?.ips ?? [])], protectedBranchesOnly: allowed?.protected_branches_only ?? false };
+}
+
+async function addAllowedIp(settings: Settings, api: Api<unknown>, inputs: AllowedIpInputs): Promise<{ id: string; outs: AllowedIpOutputs }> {
+  const what = `allow ${inputs.ip} in Neon project ${inputs.projectId}`;
+  const id = `${inputs.projectId}/${inputs.ip}`;
+  const list = await projectAllowList(settings, api, inputs.projectId, what);
+  if (list.ips.length === 0 || list.ips.includes(inputs.ip)) return { id, outs: { ...inputs, added: false } };
+  const updated = await call(settings, what, "PATCH", () => api.updateProject(inputs.projectId, {
+    project: { settings: { allowed_ips: { ips: [...list.ips, inputs.ip], protected_branches_only: list.protectedBranchesOnly } } },
+  }));
+  await settle(settings, api, inputs.projectId, updated.operations, what);
+  return { id, outs: { ...inputs, added: true } };
+}
+
+async function removeAllowedIp(settings: Settings, api: Api<unknown>, props: AllowedIpOutputs): Promise<void> {
+  if (!props.added) return;
+  const what = `remove ${props.ip} from the IP Allow list of Neon project ${props.projectId}`;
+  const project = await found(() => projectAllowList(settings, api, props.projectId, what));
+  if (!project || !project.ips.includes(props.ip)) return;
+  const ips = project.ips.filter((ip) => ip !== props.ip);
+  // Never leave an empty list behind: to Neon that means every address, not none.
+  if (ips.length === 0) throw new Error(`${what}: it is the project's last allowed address, and an empty list would let every address in. Add the owner's addresses to the project first.`);
+  const updated = await call(settings, what, "PATCH", () => api.updateProject(props.projectId, {
+    project: { settings: { allowed_ips: { ips, protected_branches_only: project.protectedBranchesOnly } } },
+  }));
+  await settle(settings, api, props.projectId, updated.operations, what);
+}
+
 /** The object as Neon has it now, or undefined when it is gone. */
 async function readObject(settings: Settings, api: Api<unknown>, id: string, props: NeonOutputs): Promise<NeonOutputs | undefined> {
   switch (props.kind) {
@@ -476,6 +562,18 @@ async function readObject(settings: Settings, api: Api<unknown>, id: string, pro
       const what = `read Neon database ${props.name}`;
       const database = await found(() => call(settings, what, "GET", () => api.getProjectBranchDatabase(props.projectId, props.branchId, props.name)));
       return database ? { ...props, name: database.database.name, ownerName: database.database.owner_name } : undefined;
+    }
+    case "login": {
+      const role = await found(() => call(settings, `read Neon role ${props.name}`, "GET", () => api.getProjectBranchRole(props.projectId, props.branchId, props.name)));
+      if (!role) return undefined;
+      return { ...props, password: await revealPassword(settings, api, props) };
+    }
+    case "allowedIp": {
+      const project = await found(() => call(settings, `read Neon project ${props.projectId}`, "GET", () => api.getProject(props.projectId)));
+      if (!project) return undefined;
+      const listed = (project.project.settings?.allowed_ips?.ips ?? []).includes(props.ip);
+      // An address this stack added and someone removed is gone; one never added stays "not added".
+      return props.added && !listed ? undefined : { ...props };
     }
   }
 }
@@ -513,5 +611,8 @@ async function deleteObject(settings: Settings, api: Api<unknown>, id: string, p
     case "branch": return removeBranch(settings, api, props.projectId, id);
     case "role": return removeRole(settings, api, props);
     case "database": return removeDatabase(settings, api, props);
+    // The role belongs to its branch and goes with it; a login never deletes a role.
+    case "login": return;
+    case "allowedIp": return removeAllowedIp(settings, api, props);
   }
 }

@@ -44,6 +44,8 @@ export const NEON_TYPES = {
   branch: "pulumi-nodejs:dynamic/neon:Branch",
   role: "pulumi-nodejs:dynamic/neon:Role",
   database: "pulumi-nodejs:dynamic/neon:Database",
+  login: "pulumi-nodejs:dynamic/neon:Login",
+  allowedIp: "pulumi-nodejs:dynamic/neon:AllowedIp",
 } as const;
 
 export interface NeonProjectArgs {
@@ -122,5 +124,46 @@ export class NeonDatabase extends NeonResource {
 
   constructor(name: string, args: NeonDatabaseArgs, opts?: pulumi.CustomResourceOptions) {
     super("Database", name, { kind: "database", ...args }, opts);
+  }
+}
+
+export interface NeonLoginArgs {
+  readonly projectId: pulumi.Input<string>;
+  /** A branch that inherited the role from its parent. */
+  readonly branchId: pulumi.Input<string>;
+  readonly name: pulumi.Input<string>;
+}
+
+/**
+ * A new password for a role a branch inherited (kept secret): the stack's own credentials on a
+ * restore branch, the parent's unchanged. Deleting it leaves the role to its branch.
+ */
+export class NeonLogin extends NeonResource {
+  declare readonly password: pulumi.Output<string>;
+  declare readonly name: pulumi.Output<string>;
+
+  constructor(name: string, args: NeonLoginArgs, opts?: pulumi.CustomResourceOptions) {
+    super("Login", name, { kind: "login", ...args, password: undefined }, {
+      ...opts,
+      additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "password"],
+    });
+  }
+}
+
+export interface NeonAllowedIpArgs {
+  /** A project another stack owns. */
+  readonly projectId: pulumi.Input<string>;
+  readonly ip: pulumi.Input<string>;
+}
+
+/**
+ * One address on another stack's project's IP Allow list, added only when that list restricts
+ * anything, removed (only if added here) on delete.
+ */
+export class NeonAllowedIp extends NeonResource {
+  declare readonly added: pulumi.Output<boolean>;
+
+  constructor(name: string, args: NeonAllowedIpArgs, opts?: pulumi.CustomResourceOptions) {
+    super("AllowedIp", name, { kind: "allowedIp", ...args, added: undefined }, opts);
   }
 }
