@@ -57,17 +57,16 @@ describe("a prod plan broken after validation", () => {
   it("is caught by every policy", async () => {
     const evaluation = await runStack("prod");
     let resources = evaluation.resources.map(analyzedFromPlan);
-    resources = mutate(resources, "azure-native:network:NetworkSecurityGroup", (r) => ({
-      ...r,
-      props: {
-        ...r.props,
-        securityRules: [
-          ...(r.props["securityRules"] as Record<string, unknown>[]).map((rule) =>
-            rule["name"] === "allow-ssh-admin" ? { ...rule, sourceAddressPrefix: "Internet" } : rule),
-          { name: "debug", priority: 150, direction: "Inbound", access: "Allow", protocol: "Tcp", sourceAddressPrefix: "*", destinationPortRange: "9229" },
-        ],
-      },
-    }));
+    // The firewall is one standalone SecurityRule per rule: widen SSH, and add a rule nobody declared.
+    resources = mutate(resources, "azure-native:network:SecurityRule", (r) =>
+      r.props["securityRuleName"] === "allow-ssh-admin" ? { ...r, props: { ...r.props, sourceAddressPrefix: "Internet", sourceAddressPrefixes: undefined } } : r);
+    const template = resources.find((r) => r.type === "azure-native:network:SecurityRule")!;
+    resources = [...resources, {
+      ...template,
+      urn: template.urn.replace(/::[^:]+$/, "::network-rule-debug"),
+      name: "network-rule-debug",
+      props: { ...template.props, securityRuleName: "debug", priority: 150, direction: "Inbound", access: "Allow", protocol: "Tcp", sourceAddressPrefix: "*", destinationPortRange: "9229" },
+    }];
     resources = mutate(resources, "azure-native:compute:VirtualMachine", (r) => {
       const osProfile = r.props["osProfile"] as Record<string, unknown>;
       return { ...r, props: { ...r.props, osProfile: { ...osProfile, linuxConfiguration: { ...(osProfile["linuxConfiguration"] as object), disablePasswordAuthentication: false } } } };
@@ -81,8 +80,8 @@ describe("a prod plan broken after validation", () => {
     expect(new Set(violations.map((v) => v.policy))).toEqual(new Set(POLICIES.map((p) => p.name)));
     const messages = violations.map((v) => `${v.policy}: ${v.message}`);
     expect(messages).toEqual(expect.arrayContaining([
-      expect.stringContaining("ssh-not-open-to-internet: network-nsg: rule allow-ssh-admin lets Internet reach SSH (port 22)"),
-      expect.stringContaining("only-declared-public-ports: network-nsg: rule debug opens port 9229"),
+      expect.stringContaining("ssh-not-open-to-internet: network-rule-allow-ssh-admin: rule allow-ssh-admin lets Internet reach SSH (port 22)"),
+      expect.stringContaining("only-declared-public-ports: network-rule-debug: rule debug opens port 9229"),
       expect.stringContaining("vm-ssh-keys-only: host-vm"),
       expect.stringContaining("secret-outputs-marked-secret: postgres-orders-role: password"),
       "prod-databases-protected: mongodb-cluster: the Atlas cluster is not protected (resource option protect)",

@@ -234,7 +234,7 @@ function flattenValue(
     }
     if (value !== null && typeof value === "object") {
       const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-      if (entries.length === 0) out.push([path, { text: "{}", secret: false, identity: "{}" }]);
+      if (entries.length === 0 && path !== "") out.push([path, { text: "{}", secret: false, identity: "{}" }]);
       for (const [k, v] of entries) visit(v, path ? `${path}.${k}` : k);
       return;
     }
