@@ -94,6 +94,15 @@ describe("the workflows", () => {
     expect(secrets).toEqual([GITHUB_SECRETS.sshPrivateKey]);
   });
 
+  it("give every job that runs Pulumi the Azure OIDC settings and the Key Vault secrets provider's login, and no Azure secret", () => {
+    for (const { file, id, job } of allJobs().filter(({ job }) => pulumiSteps(job).length > 0)) {
+      expect(logsInToAzure(job), `${file} ${id}`).toBe(true);
+      expect(Object.keys(job.env ?? {}), `${file} ${id}`).toEqual(expect.arrayContaining(["ARM_USE_OIDC", "ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID", "AZURE_KEYVAULT_AUTH_VIA_CLI"]));
+      expect(job.env!["ARM_USE_OIDC"]).toBe("true");
+      expect(JSON.stringify(job), `${file} ${id}`).not.toMatch(/ARM_CLIENT_SECRET|client-secret|AZURE_CREDENTIALS/);
+    }
+  });
+
   it("run every pulumi preview and up with the policy pack", () => {
     const steps = allJobs().flatMap(({ job }) => pulumiSteps(job));
     expect(steps.length).toBe(4); // preview, up dev, up prod, drift
