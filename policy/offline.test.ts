@@ -63,7 +63,7 @@ describe("a prod plan broken after validation", () => {
     const template = resources.find((r) => r.type === "azure-native:network:SecurityRule")!;
     resources = [...resources, {
       ...template,
-      urn: template.urn.replace(/::[^:]+$/, "::network-rule-debug"),
+      urn: "urn:pulumi:prod::liftoff::liftoff:network:Network$azure-native:network:SecurityRule::network-rule-debug",
       name: "network-rule-debug",
       props: { ...template.props, securityRuleName: "debug", priority: 150, direction: "Inbound", access: "Allow", protocol: "Tcp", sourceAddressPrefix: "*", destinationPortRange: "9229" },
     }];

@@ -4,27 +4,21 @@
  * real official client, `@neondatabase/api-client`, so the requests the server sees are the ones
  * `pulumi up` would send to Neon.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FakeNeonApi } from "./fake-neon-api";
+import { describe, expect, it } from "vitest";
+import { useFakeNeonApi } from "./use-fake-neon-api";
 import { createNeonProvider, type NeonProviderOptions } from "./provider";
 import type { BranchOutputs, DatabaseInputs, ProjectInputs, ProjectOutputs, RoleInputs, RoleOutputs } from "./provider";
 
 const KEY = "napi_test_0123456789abcdefghij";
-const neon = new FakeNeonApi(KEY);
-let baseUrl = "";
-
-beforeAll(async () => {
-  baseUrl = await neon.start();
-});
-afterAll(() => neon.stop());
-beforeEach(() => neon.reset());
+const api = useFakeNeonApi(KEY);
+const neon = api.neon;
 
 const PROJECT: ProjectInputs = { kind: "project", name: "liftoff-prod", regionId: "aws-eu-central-1", pgVersion: 17, historyRetentionSeconds: 7 * 86400 };
 
 /** A provider aimed at the stand-in, recording retry waits instead of sleeping through them. */
 function provider(options: NeonProviderOptions = {}) {
   const waits: number[] = [];
-  const p = createNeonProvider({ baseUrl, apiKey: KEY, pollIntervalMs: 0, baseDelayMs: 10, attempts: 3, sleep: async (ms) => void waits.push(ms), ...options });
+  const p = createNeonProvider({ baseUrl: api.baseUrl, apiKey: KEY, pollIntervalMs: 0, baseDelayMs: 10, attempts: 3, sleep: async (ms) => void waits.push(ms), ...options });
   return { p, waits };
 }
 
@@ -153,7 +147,7 @@ describe("Neon provider: create, read, update, delete", () => {
   });
 
   it("takes the API key from the stack config, where `pulumi config set --secret` put it", async () => {
-    const p = createNeonProvider({ baseUrl, pollIntervalMs: 0 });
+    const p = createNeonProvider({ baseUrl: api.baseUrl, pollIntervalMs: 0 });
     await p.configure!({ config: { get: (key) => (key === "liftoff:neonApiKey" ? KEY : undefined), require: () => KEY } });
     await expect(p.create(PROJECT)).resolves.toMatchObject({ outs: { name: "liftoff-prod" } });
   });
@@ -169,7 +163,7 @@ describe("Neon provider: Neon's error answers", () => {
   });
 
   it("no key at all: says how to set one before calling Neon", async () => {
-    const p = createNeonProvider({ baseUrl });
+    const p = createNeonProvider({ baseUrl: api.baseUrl });
     expect(await failure(p.create(PROJECT))).toContain("liftoff:neonApiKey is not set");
     expect(neon.requests).toEqual([]);
   });

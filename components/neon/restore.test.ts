@@ -3,22 +3,16 @@
  * Neon itself cannot be reached here): the new stack's branch lives in the SOURCE stack's project,
  * and deleting what the new stack created must never touch the source's data.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FakeNeonApi } from "./fake-neon-api";
+import { describe, expect, it } from "vitest";
+import { useFakeNeonApi } from "./use-fake-neon-api";
 import { createNeonProvider } from "./provider";
 import type { AllowedIpOutputs, BranchOutputs, LoginOutputs, ProjectOutputs, RoleOutputs } from "./provider";
 
 const KEY = "napi_restore_test_0123456789";
-const neon = new FakeNeonApi(KEY);
-let baseUrl = "";
+const api = useFakeNeonApi(KEY);
+const neon = api.neon;
 
-beforeAll(async () => {
-  baseUrl = await neon.start();
-});
-afterAll(() => neon.stop());
-beforeEach(() => neon.reset());
-
-const provider = () => createNeonProvider({ baseUrl, apiKey: KEY, pollIntervalMs: 0, baseDelayMs: 1, attempts: 2, sleep: async () => undefined });
+const provider = () => createNeonProvider({ baseUrl: api.baseUrl, apiKey: KEY, pollIntervalMs: 0, baseDelayMs: 1, attempts: 2, sleep: async () => undefined });
 const anHourAgo = () => new Date(Date.now() - 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /** The source stack: its project, a service's role and database on the default branch. */
