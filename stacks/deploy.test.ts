@@ -47,6 +47,28 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     expect(String(apply.inputs["create"])).not.toMatch(/postgres|mongodb|Basic|ghp_|glc_/);
   });
 
+  it("shows reviewers the release without its env files, and no secret of the release is in what it shows", async () => {
+    const sentinels = { ghcrToken: "SENTINEL-ghcr-token-0001", grafanaCloudToken: "SENTINEL-grafana-token-0002", neonApiKey: "SENTINEL-neon-key-0003", atlasPrivateKey: "SENTINEL-atlas-key-0004" };
+    const plan = await runStack(stack, { secrets: sentinels });
+    const { token, files } = await shippedRelease(plan);
+    const shown = plan.outputs["releaseFiles"]!;
+    expect(shown.secret).toBe(false);
+    const reviewable = shown.value as Files;
+    expect(Object.keys(reviewable).sort()).toEqual(["Caddyfile", "accessories.yaml", "compose.yaml", "manifest.json"]);
+    for (const [file, text] of Object.entries(reviewable)) expect(text, file).toBe(files[file]);
+    // Every credential the release carries: the registry token on stdin, and each env file's values.
+    const secrets = [token, ...Object.values(sentinels)];
+    for (const [file, text] of Object.entries(files).filter(([f]) => f.startsWith("env/"))) {
+      for (const [name, value] of Object.entries(envFile(text))) {
+        if (/URL|URI|HEADERS|TOKEN|PASSWORD|SECRET|KEY|CONFIG/.test(name) && value.length >= 8) secrets.push(value);
+        else expect(name, `${file}: a setting the check does not know; classify it here`).toMatch(/^(OTEL_|BROKER_URL$)/);
+      }
+    }
+    expect(secrets.length).toBeGreaterThan(10);
+    const everything = Object.values(reviewable).join("\n");
+    for (const secret of secrets) expect(everything.includes(secret), `a secret of ${secret.length} characters is shown`).toBe(false);
+  });
+
   it("runs every image by digest, public services on loopback only, the collector beside them", async () => {
     const { files } = await shippedRelease(await runStack(stack));
     const manifest = JSON.parse(files["manifest.json"]!) as { services: { name: string; image: string }[]; accessories: { name: string; image: string }[]; registry: { server: string; username: string } };

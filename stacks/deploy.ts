@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Deploy, renderRelease, type RenderedRelease } from "../components/deploy";
+import { Deploy, renderRelease, reviewableFiles, type RenderedRelease } from "../components/deploy";
 import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE } from "../components/observability";
 import type { AppDefinition, AppService } from "../environments/app-definition";
 import { parseImageRef } from "../environments/image-ref";
@@ -21,6 +21,8 @@ const COLLECTOR_CONFIG_VARIABLE = "ALLOY_CONFIG_B64";
 export interface DeployLayer {
   /** The release the host runs after this `pulumi up`. */
   readonly liveReleaseId: pulumi.Output<string>;
+  /** The release's files without its env files: compose, accessories, Caddyfile, manifest. */
+  readonly releaseFiles: pulumi.Output<Record<string, string>>;
 }
 
 /**
@@ -105,7 +107,11 @@ export function deployLayer(
     release,
     registryToken: delivery.registry.password,
   });
-  return { liveReleaseId: deploy.liveReleaseId };
+  // The release as a whole is secret (its env files hold the credentials); the other files are
+  // rendered from non-secret inputs only, which stacks/deploy.test.ts proves against every secret
+  // the program holds, so they can be shown to reviewers.
+  const releaseFiles = pulumi.unsecret(release.apply(reviewableFiles));
+  return { liveReleaseId: deploy.liveReleaseId, releaseFiles };
 }
 
 /**

@@ -70,3 +70,8 @@ export const databaseUrls = Object.keys(data.services).length > 0
   : undefined;
 /** The release the host runs: `liftoff-release status` on the host says the same. */
 export const liveReleaseId = deploy.liveReleaseId;
+/**
+ * What that release runs, without its env files (which hold the secrets): compose.yaml,
+ * accessories.yaml, Caddyfile, manifest.json. The plan diff shows changes to them line by line.
+ */
+export const releaseFiles = deploy.releaseFiles;

@@ -118,6 +118,15 @@ export function renderRelease(input: ReleaseInput): RenderedRelease {
 }
 
 /** sha256 over `<sha256 of file>  <path>\n` for every file sorted by path, the manifest's id zeroed. */
+/**
+ * The release files a reviewer may read: everything but the env files, which are the only files
+ * that hold secrets and the only ones written 0600. Shown as a stack output, so the plan diff of a
+ * pull request shows the compose file and proxy config the host will run, line by line.
+ */
+export function reviewableFiles(release: RenderedRelease): Record<string, string> {
+  return Object.fromEntries(release.files.filter((f) => (f.mode & 0o077) !== 0).map((f) => [f.path, f.content]));
+}
+
 export function releaseId(files: readonly ReleaseFile[]): string {
   const listing = [...files]
     .sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)))
