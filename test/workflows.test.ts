@@ -131,7 +131,7 @@ describe("pull requests", () => {
 
   it("preview with credentials only for branches of this repository, one edited comment per stack", () => {
     const preview = pr.jobs["preview"]!;
-    expect(preview.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
+    expect(preview.if).toBe("github.event.pull_request.head.repo.full_name == github.repository && vars.AZURE_PREVIEW_CLIENT_ID != ''");
     const [step] = pulumiSteps(preview);
     expect(step!.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", diff: true, "comment-on-pr": true, "edit-pr-comment": true });
   });
