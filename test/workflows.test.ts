@@ -131,8 +131,8 @@ describe("pull requests", () => {
     expect(plan.if).toBeUndefined();
     expect(plan.permissions).toEqual({ contents: "read" });
     expect(JSON.stringify(plan)).not.toMatch(/secrets\.|vars\.|azure\/login|pulumi\/actions/);
-    expect(plan.steps[0]!.with).toMatchObject({ "fetch-depth": 0 });
-    const run = plan.steps.find((s) => s.run?.includes("npm run --silent plan"))!;
+    expect(steps(plan)[0]!.with).toMatchObject({ "fetch-depth": 0 });
+    const run = steps(plan).find((s) => s.run?.includes("npm run --silent plan"))!;
     expect(run.run).toContain('npm run --silent plan -- "$STACK" --diff "origin/$BASE_REF" --markdown');
     expect(run.run).toContain('>> "$GITHUB_STEP_SUMMARY"');
     expect(run.env).toEqual({ STACK: "${{ matrix.stack }}", BASE_REF: "${{ github.base_ref }}" });
@@ -204,11 +204,11 @@ describe("drift detection", () => {
   });
 
   it("fails loudly: the job fails, its summary says so, and an issue is opened or updated", () => {
-    const said = drift.jobs["drift"]!.steps.find((s) => s.if === "failure()");
+    const said = steps(drift.jobs["drift"]!).find((s) => s.if === "failure()");
     expect(said?.run).toContain("$GITHUB_STEP_SUMMARY");
     const report = drift.jobs["report"]!;
     expect(report).toMatchObject({ needs: "drift", if: "failure()", permissions: { issues: "write" } });
-    expect(report.steps[0]!.run).toContain("gh issue create");
+    expect(steps(report)[0]!.run).toContain("gh issue create");
   });
 });
 
