@@ -93,7 +93,8 @@ function provideDependencies(projectDir: string, tree: string, progress: Progres
   // A committed node_modules (a symlink someone added) is never the one to use.
   rmSync(path.join(tree, "node_modules"), { recursive: true, force: true });
   const lock = (dir: string) => (existsSync(path.join(dir, "package-lock.json")) ? readFileSync(path.join(dir, "package-lock.json"), "utf8") : undefined);
-  if (lock(projectDir) !== undefined && lock(projectDir) === lock(tree)) {
+  const ours = lock(projectDir);
+  if (ours !== undefined && ours === lock(tree)) {
     symlinkSync(path.join(projectDir, "node_modules"), path.join(tree, "node_modules"), "dir");
     return;
   }

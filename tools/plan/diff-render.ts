@@ -10,12 +10,6 @@ export const MAX_MARKDOWN_CHARS = 60_000;
 /** Rows of the resource table; the rest are counted, and listed in the details. */
 const MAX_TABLE_ROWS = 100;
 
-const ACTION_WORD: Readonly<Record<ResourceChange["action"], string>> = {
-  add: "add",
-  update: "update",
-  replace: "replace",
-  remove: "remove",
-};
 const ACTION_MARK: Readonly<Record<ResourceChange["action"], string>> = {
   add: "+",
   update: "~",
@@ -65,7 +59,7 @@ export function diffMarkdown(diff: PlanDiff, options: { maxChars?: number } = {}
     head.push("", "| action | resource | type | what changes |", "|---|---|---|---|");
     for (const r of rows.slice(0, MAX_TABLE_ROWS)) {
       const what = r.action === "add" || r.action === "remove" ? "" : changedPaths(r);
-      head.push(`| ${ACTION_WORD[r.action]}${r.protect ? " (protected)" : ""} | \`${r.name}\` | \`${r.type}\` | ${what} |`);
+      head.push(`| ${r.action}${r.protect ? " (protected)" : ""} | \`${r.name}\` | \`${r.type}\` | ${what} |`);
     }
     if (rows.length > MAX_TABLE_ROWS) head.push(`| | ${rows.length - MAX_TABLE_ROWS} more resources | | |`);
   }
@@ -130,13 +124,12 @@ export function diffLines(diff: PlanDiff): string[] {
 }
 
 function valueLines(c: ValueChange, action: ResourceChange["action"]): string[] {
-  const secretNote = c.secret ? " (secret)" : "";
   if (action === "add") return [`+     ${c.path}: ${c.after}`];
   if (action === "remove") return [`-     ${c.path}: ${c.before}`];
   if (c.before === undefined) return [`+     ${c.path}: ${c.after}`];
   if (c.after === undefined) return [`-     ${c.path}: ${c.before}`];
   if (c.secret) return [`~     ${c.path}: [secret] changed${c.before !== c.after ? ` (${c.before} -> ${c.after})` : ""}`];
-  const lines = [`-     ${c.path}: ${c.before}${secretNote}`, `+     ${c.path}: ${c.after}${secretNote}`];
+  const lines = [`-     ${c.path}: ${c.before}`, `+     ${c.path}: ${c.after}`];
   if (c.lines) lines.push(...c.lines.map((l) => (l.startsWith("+") || l.startsWith("-") ? `${l[0]}         ${l.slice(1)}` : `          ${l}`)));
   return lines;
 }

@@ -3,10 +3,9 @@
  * input and option), and stack outputs. Pure: it compares two plan documents (`planJson`), so the
  * same function serves the PR comment, the job summary and scripts.
  */
-import { createHash } from "node:crypto";
 import { structuredPatch } from "diff";
 import { SECRET_PLACEHOLDER } from "./project";
-import type { PlanDocument, PlanDocumentResource } from "./render";
+import { display, readableText, type PlanDocument, type PlanDocumentResource } from "./render";
 
 export type ResourceAction = "add" | "remove" | "update" | "replace";
 
@@ -240,7 +239,7 @@ function flattenValue(
     }
     const named = typeof value === "string" ? names.get(value) : undefined;
     const text = named ?? display(value, path);
-    const raw = typeof value === "string" && !named && text !== value ? readable(value, path) : undefined;
+    const raw = typeof value === "string" && !named && text !== value ? readableText(value, path) : undefined;
     out.push([path, { text, secret: false, identity: named ?? JSON.stringify(value), ...(raw !== undefined ? { raw } : {}) }]);
   };
   visit(root, rootPath);
@@ -264,25 +263,6 @@ function diffOutputs(
       flattenValue(o.value, name, (path) => (path === name && o.secret ? digests[name] ?? "unknown" : undefined), new Map()),
     );
   return compareLeaves(leaves(before, oldDigests), leaves(after, newDigests));
-}
-
-/** One line per value: long or multi-line text is summarised by length and hash, as in the plan. */
-function display(value: unknown, path: string): string {
-  if (typeof value === "string") {
-    if (/customData$/.test(path) && value !== SECRET_PLACEHOLDER) {
-      const text = readable(value, path);
-      return `cloud-init document, ${text.split("\n").length} lines, sha256 ${shortHash(text)}`;
-    }
-    if (value.length > 120 || value.includes("\n")) return `<${value.length} characters, sha256 ${shortHash(value)}>`;
-    return value;
-  }
-  const json = JSON.stringify(value);
-  return json.length > 120 ? `<${json.length} characters of JSON, sha256 ${shortHash(json)}>` : json;
-}
-
-/** The text a reviewer reads: a VM's customData is base64 of the cloud-init document. */
-function readable(value: string, path: string): string {
-  return /customData$/.test(path) ? Buffer.from(value, "base64").toString("utf8") : value;
 }
 
 /** Largest text compared line by line; beyond it only the hashes are shown. */
@@ -317,8 +297,4 @@ export function aroundDifference(before: string, after: string): { before: strin
     return `${from > 0 ? "…" : ""}${text.slice(from, to)}${to < text.length ? "…" : ""}`;
   };
   return { before: cut(before), after: cut(after) };
-}
-
-function shortHash(text: string): string {
-  return createHash("sha256").update(text).digest("hex").slice(0, 12);
 }

@@ -165,14 +165,20 @@ export function inputLines(
   return out;
 }
 
-function display(value: unknown, path: string): string {
+/** One line per value: cloud-init by its size, long or multi-line text by its length and hash. */
+export function display(value: unknown, path: string): string {
   if (typeof value !== "string") return JSON.stringify(value);
   if (/customData$/.test(path) && value !== "[secret]") {
-    const text = Buffer.from(value, "base64").toString("utf8");
+    const text = readableText(value, path);
     return `cloud-init document, ${text.split("\n").length} lines, sha256 ${sha(text)}`;
   }
   if (value.length > 100 || value.includes("\n")) return `<${value.length} characters, sha256 ${sha(value)}>`;
   return value;
+}
+
+/** The text a reviewer reads: a VM's customData is base64 of the cloud-init document. */
+export function readableText(value: string, path: string): string {
+  return /customData$/.test(path) ? Buffer.from(value, "base64").toString("utf8") : value;
 }
 
 function sha(text: string): string {
