@@ -5,6 +5,7 @@
  *
  * Messages name resources, rules, ports and settings, never a property's value that could be secret.
  */
+import { INTERNET_SOURCES, MIN_SSH_PREFIX } from "../environments/network-address";
 import type { StackFacts } from "./facts";
 
 /** A value the engine cannot know yet (preview): a rule that needs it says nothing until `up`. */
@@ -36,10 +37,10 @@ interface InboundAllow {
 /** Sources meaning "anyone": Azure's wildcard and service tags, and any range wider than /8. */
 export function isInternetSource(prefix: string): boolean {
   const p = prefix.trim().toLowerCase();
-  if (["*", "internet", "any", "0.0.0.0", "0.0.0.0/0", "::/0", "::"].includes(p)) return true;
+  if (INTERNET_SOURCES.has(p)) return true;
   const cidr = /^[0-9a-f.:]+\/(\d{1,3})$/.exec(p);
-  // Liftoff's validation allows SSH sources of /8 or narrower; anything wider is the internet.
-  return cidr !== null && Number(cidr[1]) < 8;
+  // Liftoff's validation allows SSH sources of MIN_SSH_PREFIX or narrower; anything wider is the internet.
+  return cidr !== null && Number(cidr[1]) < MIN_SSH_PREFIX;
 }
 
 /** True when an Azure port range (`*`, `22`, `8000-8100`) includes the port. */
