@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { AppDefinition, AppService } from "../../environments/compose/model";
 import { appFromCompose, composeConfig, composeV2, unescapeDollars } from "../../test/compose-app";
+import { HOSTILE_ENV } from "../../test/env-corpus";
 import { runTool } from "../../test/tools";
 import { fileBytes, type RenderedRelease } from "./commands";
 import {
@@ -169,6 +170,16 @@ describe("release rendering", () => {
     expect(readFileSync(path.join(dir, "secrets", "db_password"), "utf8")).toBe("s3cr3t-db-password\n");
     expect((out["configs"] as Record<string, { file: string }>)["app_conf"]!.file).toBe(path.join(dir, "configs", "app_conf"));
     expect(readFileSync(path.join(dir, "app", "static", "index.html"), "utf8")).toBe("<h1>hello</h1>\n");
+  });
+
+  it("gets every hostile env value and name to Compose v2 byte for byte, bindings included", () => {
+    const hostile = withService(carryInput, "api", {
+      environment: { ...Object.fromEntries(Object.entries(HOSTILE_ENV).map(([k, v]) => [k, [v]])), FROM_BINDING: ["pw=", { binding: "LIFTOFF_POSTGRES_PASSWORD" }, ";"] },
+    });
+    const release = renderRelease(hostile);
+    // the agent's environment must not leak into the values (HOME is set when compose runs)
+    const out = unescapeDollars(slotConfig(materialise(release), release));
+    expect(out.services["api"]!["environment"]).toEqual({ ...HOSTILE_ENV, FROM_BINDING: "pw=p@ss w0rd$;" });
   });
 
   it("keeps jobs out of the slot's `up` and lists them in the manifest in the order they run", () => {

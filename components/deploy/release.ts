@@ -186,6 +186,11 @@ function checkServices(input: ReleaseInput, services: readonly AppService[], job
     const restart = j.compose["restart"];
     if (restart === "always" || restart === "unless-stopped") fail(j.name, `restart: ${String(restart)} never lets a job complete; use "no" or on-failure`);
   }
+  for (const a of input.app.assets) {
+    if (posix.normalize(a.path) !== a.path || !/^(app|secrets|configs)\/./.test(a.path) || a.path.split("/").includes("..")) {
+      throw new ReleaseError(`${a.source}: shipped as ${a.path}, which is not a normalized path under app/, secrets/ or configs/`);
+    }
+  }
   const names = new Set(input.app.services.map((s) => s.name));
   for (const network of Object.keys(input.app.networks)) {
     const def = (input.app.networks[network] ?? {}) as Block;
