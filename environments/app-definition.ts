@@ -2,6 +2,8 @@ import { parseDocument } from "yaml";
 import { z } from "zod";
 import { parseImageRef, type ImageRef } from "./image-ref";
 import type { ProblemInput } from "./reader";
+// The one health-path rule, shared with the renderer and the host agent (issue #11 item 15).
+import { HEALTH_PATH_ALLOWED, healthPathProblem } from "../components/deploy/rules";
 
 /** Database kinds liftoff provisions per environment. */
 export const DATABASE_KINDS = ["postgres", "mongodb"] as const;
@@ -46,7 +48,6 @@ export interface AppDefinition {
 
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
 const ENDPOINT_NAME = /^[a-z][a-z0-9-]{0,30}$/;
-const HEALTH_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$/;
 
 const serviceSettings = z.strictObject({
   public: z.strictObject({ endpoint: z.string(), containerPort: z.number().int().min(1).max(65535).optional() }).optional(),
@@ -156,9 +157,10 @@ export function parseAppDefinition(text: string, file: string): { app?: AppDefin
     const s = parsedSettings.data;
     const accessory = s.accessory ?? false;
 
-    if (s.health !== undefined && !HEALTH_PATH.test(s.health)) {
+    const healthProblem = s.health === undefined ? undefined : healthPathProblem(s.health);
+    if (healthProblem) {
       ok = false;
-      problems.push({ key: path("x-liftoff.health"), value: s.health, message: "is not an absolute URL path", allowed: "a path starting with /, e.g. /healthz", fix: fix(`set health: /healthz on ${name}`) });
+      problems.push({ key: path("x-liftoff.health"), value: s.health, message: healthProblem, allowed: HEALTH_PATH_ALLOWED, fix: fix(`set health: /healthz on ${name}`) });
     }
 
     const databases: DatabaseDeclaration[] = [];

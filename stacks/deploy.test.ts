@@ -1,12 +1,13 @@
 import { gunzipSync } from "node:zlib";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { extract } from "tar-stream";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { byType, reveal, runStack } from "../test/harness";
-import { runTool } from "../test/tools";
+import { composeV2 } from "../test/compose-app";
+import { runTool, tempFile } from "../test/tools";
 
 type Files = Record<string, string>;
 
@@ -30,9 +31,31 @@ async function shippedRelease(plan: Awaited<ReturnType<typeof runStack>>): Promi
   return { token: token!, files };
 }
 
+/** An env file as the renderer writes it: `NAME="value"` lines, `\\ \" \$ \n \r` escaped. */
 function envFile(text: string): Record<string, string> {
-  return Object.fromEntries(text.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  return Object.fromEntries(text.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), JSON.parse(l.slice(l.indexOf("=") + 1).replace(/\\\$/g, "$")) as string]));
 }
+
+describe("the deploy layer with the operator's own values", () => {
+  const exampleWith = (replace: (text: string) => string) =>
+    tempFile("compose.yaml", replace(readFileSync(path.join(__dirname, "..", "app", "compose.yaml"), "utf8")));
+
+  it("plans env values with spaces, quotes, # and backslashes and dotted names, and ships them exact (they crashed the plan)", async () => {
+    const values = { JAVA_OPTS: "-Xmx512m -Xms256m", GREETING: 'say "hi" #not-a-comment', WIN_PATH: "C:\\temp\\x", "Serilog__MinimumLevel__Override__Microsoft.AspNetCore": "Warning", "my-var": "é ü 😀" };
+    const compose = exampleWith((t) => t.replace("      BROKER_URL: amqp://broker:5672\n", `      BROKER_URL: amqp://broker:5672\n${Object.entries(values).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}\n`).join("")}`));
+    const plan = await runStack("dev", { config: { composeFile: compose } });
+    expect(plan.error).toBeUndefined();
+    const env = envFile((await shippedRelease(plan)).files["env/orders.env"]!);
+    expect(env).toMatchObject(values);
+  });
+
+  it("refuses in the plan a health path the host agent would refuse (/healthz;x), naming the field", async () => {
+    const plan = await runStack("dev", { config: { composeFile: exampleWith((t) => t.replace("      health: /healthz\n", "      health: /healthz;x\n")) } });
+    expect(plan.resources).toEqual([]);
+    expect(plan.error).toContain("x-liftoff.health");
+    expect(plan.error).toContain('holds ";"');
+  });
+});
 
 describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
   it("ships one release whose id is the live release output, with every secret on stdin only", async () => {
@@ -111,7 +134,7 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     expect(accessories.services["alloy"]!.entrypoint[2]).toContain('base64 -d > /tmp/config.alloy && exec /bin/alloy "$$@"');
   });
 
-  it("is a release the real docker-compose and the host agent accept", async () => {
+  it("is a release the real Compose v2 and the host agent accept", async () => {
     const { files } = await shippedRelease(await runStack(stack));
     const dir = mkdtempSync(path.join(tmpdir(), "liftoff-shipped-"));
     for (const [name, content] of Object.entries(files)) {
@@ -120,8 +143,8 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     }
     const env = { LIFTOFF_PORT_API_GATEWAY: "20000", LIFTOFF_PORT_IDENTITY_SERVICE: "20002" };
     for (const file of ["compose.yaml", "accessories.yaml"]) {
-      const result = runTool("docker-compose", ["--project-directory", dir, "-f", path.join(dir, file), "config", "--quiet"], "docker-compose", { env });
-      expect(result.output, file).toBe("");
+      const result = composeV2(["--project-directory", dir, "-f", path.join(dir, file), "config", "--quiet"], { env });
+      expect(result.stdout + result.stderr, file).toBe("");
     }
     const verified = runTool("bash", [path.join(__dirname, "..", "components", "deploy", "agent", "liftoff-release"), "verify", dir], "bash");
     expect(verified.status).toBe(0);

@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Deploy, renderRelease, reviewableFiles, type RenderedRelease } from "../components/deploy";
 import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE } from "../components/observability";
-import type { AppDefinition, AppService } from "../environments/app-definition";
+import type { AppDefinition as LoadedApp } from "../environments/app-definition";
+import type { AppDefinition, AppService, EnvTemplate } from "../environments/compose/model";
 import { parseImageRef } from "../environments/image-ref";
 import { OFFLINE_PLAN_ENV } from "../environments/load";
 import type { EnvironmentSpec } from "../environments/spec";
@@ -21,14 +22,18 @@ const COLLECTOR_CONFIG_VARIABLE = "ALLOY_CONFIG_B64";
 export interface DeployLayer {
   /** The release the host runs after this `pulumi up`. */
   readonly liveReleaseId: pulumi.Output<string>;
-  /** The release's files without its env files: compose, accessories, Caddyfile, manifest. */
+  /** The release's files without its secret material (env files, secret files): compose, accessories, Caddyfile, manifest, shipped files. */
   readonly releaseFiles: pulumi.Output<Record<string, string>>;
 }
 
+/** Bindings only the collector is given: its token and its config (base64). */
+const COLLECTOR_TOKEN_BINDING = "LIFTOFF_COLLECTOR_TOKEN";
+const COLLECTOR_CONFIG_BINDING = "LIFTOFF_COLLECTOR_CONFIG_B64";
+
 /**
  * The host collector as an accessory of the application: Grafana Alloy with the mounts it needs.
- * Its config travels base64-encoded in its (secret) env file, because a release carries no other
- * files; the entrypoint writes it out before starting Alloy.
+ * Its config travels base64-encoded in its (secret) env file, so that it is secret material; the
+ * entrypoint writes it out before starting Alloy.
  */
 export function collectorService(image: string): AppService {
   const parsed = parseImageRef(image);
@@ -39,9 +44,14 @@ export function collectorService(image: string): AppService {
     image: parsed.ref,
     accessory: true,
     databases: [],
+    hostAccess: ["privileged", "host-pid", "host-paths"],
+    environment: {
+      [ALLOY_TOKEN_VARIABLE]: [{ binding: COLLECTOR_TOKEN_BINDING }],
+      [COLLECTOR_CONFIG_VARIABLE]: [{ binding: COLLECTOR_CONFIG_BINDING }],
+    },
+    // Canonical form: strings are literal (the renderer writes `$` as `$$`).
     compose: {
-      image,
-      entrypoint: ["/bin/sh", "-c", `printf '%s' "$$${COLLECTOR_CONFIG_VARIABLE}" | base64 -d > ${COLLECTOR_CONFIG_FILE} && exec /bin/alloy "$$@"`, "alloy"],
+      entrypoint: ["/bin/sh", "-c", `printf '%s' "$${COLLECTOR_CONFIG_VARIABLE}" | base64 -d > ${COLLECTOR_CONFIG_FILE} && exec /bin/alloy "$@"`, "alloy"],
       command: ALLOY_CONTAINER.command.map((arg) => (arg.endsWith(".alloy") ? COLLECTOR_CONFIG_FILE : arg)),
       volumes: [...ALLOY_CONTAINER.mounts, ...ALLOY_CONTAINER.volumes],
       privileged: ALLOY_CONTAINER.privileged,
@@ -56,6 +66,36 @@ export function releasedApp(app: AppDefinition, collectorImage: string): AppDefi
 }
 
 /**
+ * Until the compose loader (environments/compose/) produces the normalized model, the validated
+ * app of environments/app-definition.ts is carried over to it: the compose file's own
+ * `environment` as literal values, and every value liftoff provides the service (its database
+ * URLs, the OTLP settings) under its own name, as the release has always set them. Goes once the
+ * loader and the bindings land: then the compose file names the bindings it uses.
+ */
+export function normalizedApp(app: LoadedApp, provided: Readonly<Record<string, Readonly<Record<string, unknown>>>>): AppDefinition {
+  const loaded = app as unknown as Partial<AppDefinition>;
+  if (Array.isArray(loaded.assets)) return loaded as AppDefinition;
+  return {
+    files: [app.file],
+    file: app.file,
+    endpoints: app.endpoints,
+    volumes: app.volumes,
+    networks: {},
+    secrets: {},
+    configs: {},
+    assets: [],
+    services: app.services.map((s) => {
+      const { environment, ...compose } = s.compose as Record<string, unknown>;
+      const own: Record<string, EnvTemplate> = Array.isArray(environment)
+        ? Object.fromEntries(environment.map((e) => String(e)).map((e) => (e.includes("=") ? [e.slice(0, e.indexOf("=")), [e.slice(e.indexOf("=") + 1)]] : [e, [""]])))
+        : Object.fromEntries(Object.entries((environment ?? {}) as Record<string, unknown>).map(([k, v]) => [k, [v === null || v === undefined ? "" : String(v)]]));
+      const given = Object.fromEntries(Object.keys(provided[s.name] ?? {}).map((name) => [name, [{ binding: name }] as EnvTemplate]));
+      return { ...s, hostAccess: [], environment: { ...own, ...given }, compose };
+    }),
+  };
+}
+
+/**
  * Renders the release (images by digest, each service's databases and OTLP settings, the collector)
  * and applies it to the host over SSH: health-gated, zero-downtime, rolled back on failure.
  */
@@ -67,28 +107,32 @@ export function deployLayer(
   observability: ObservabilityLayer,
   delivery: DeliveryLayer,
 ): DeployLayer {
-  const serviceEnv = Object.fromEntries(spec.services.map((s) => [s.name, {
+  // What liftoff provides each service, by binding name. Today: its database URLs and the OTLP
+  // settings under the names the release has always used; the bindings catalogue
+  // (environments/compose/bindings.ts) replaces them.
+  const bindings = Object.fromEntries(spec.services.map((s) => [s.name, {
     ...(data.services[s.name] ? databaseEnvironment(data.services[s.name]!) : {}),
     ...(observability.otelEnvironment[s.name] ?? {}),
   }]));
+  const app = normalizedApp(spec.app, bindings);
   const inputs = pulumi.output({
     images: delivery.images,
     collectorImage: delivery.collectorImage,
-    env: serviceEnv,
+    bindings,
     collectorConfig: observability.collector.config,
     collectorEnv: observability.collector.environment,
   });
   const release: pulumi.Output<RenderedRelease> = pulumi.secret(inputs.apply((i) => renderRelease({
     project: spec.project,
     environment: spec.stack,
-    app: releasedApp(spec.app, i.collectorImage),
+    app: releasedApp(app, i.collectorImage),
     images: { ...i.images, [COLLECTOR_SERVICE]: i.collectorImage },
     sites: Object.fromEntries(spec.publicEndpoints.map((e) => [e.name, e.url])),
-    env: {
-      ...i.env,
+    bindings: {
+      ...i.bindings,
       [COLLECTOR_SERVICE]: {
-        [ALLOY_TOKEN_VARIABLE]: i.collectorEnv[ALLOY_TOKEN_VARIABLE] ?? "",
-        [COLLECTOR_CONFIG_VARIABLE]: Buffer.from(i.collectorConfig, "utf8").toString("base64"),
+        [COLLECTOR_TOKEN_BINDING]: i.collectorEnv[ALLOY_TOKEN_VARIABLE] ?? "",
+        [COLLECTOR_CONFIG_BINDING]: Buffer.from(i.collectorConfig, "utf8").toString("base64"),
       },
     },
     registry: { server: delivery.registry.server, username: delivery.registry.username },
