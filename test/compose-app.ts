@@ -72,8 +72,8 @@ function asset(root: string, rel: string, releasePath: string, secret: boolean):
  * accessory and job; environment as templates; relative bind mounts, secret and config files as
  * assets (`app/<path>`, `secrets/<name>`, `configs/<name>`).
  */
-export function appFromCompose(dir: string, options: { files?: readonly string[]; bindings?: readonly string[]; endpoints?: Record<string, number> } = {}): AppDefinition {
-  const env = Object.fromEntries((options.bindings ?? []).map((b) => [b, SENTINEL(b)]));
+export function appFromCompose(dir: string, options: { files?: readonly string[]; bindings?: readonly string[]; endpoints?: Record<string, number>; variables?: Record<string, string> } = {}): AppDefinition {
+  const env = { ...options.variables, ...Object.fromEntries((options.bindings ?? []).map((b) => [b, SENTINEL(b)])) };
   const raw = composeConfig(dir, options.files ?? ["compose.yaml"], env);
   const project = String(raw["name"]);
   const root = fs.realpathSync(dir);

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { AppDefinition, AppService } from "../../environments/compose/model";
 import { appFromCompose, composeConfig, composeV2, unescapeDollars } from "../../test/compose-app";
+import { SAMPLE_APPS, loadSampleApp, renderSampleApp } from "../../test/e2e/apps";
 import { HOSTILE_ENV } from "../../test/env-corpus";
 import { runTool } from "../../test/tools";
 import { fileBytes, type RenderedRelease } from "./commands";
@@ -244,6 +245,19 @@ describe("release rendering", () => {
     expect(result.output).toContain("is valid: 2 services, 2 jobs, 1 accessories");
     expect(result.status).toBe(0);
     expect(result.output.split("\n")).toContain(release.id);
+  });
+
+  it.each(Object.keys(SAMPLE_APPS))("renders the sample app %s (five services or more) to a release Compose v2 and the agent accept", (name) => {
+    const images = { GATEWAY_IMAGE: `ghcr.io/acme/gateway@${digest(1)}`, IDENTITY_IMAGE: `ghcr.io/acme/identity@${digest(2)}`, ORDERS_IMAGE: `ghcr.io/acme/orders@${digest(3)}`, CATALOG_IMAGE: `ghcr.io/acme/catalog@${digest(4)}`, BROKER_IMAGE: `ghcr.io/acme/broker@${digest(5)}` };
+    expect(loadSampleApp(name, images).services.length).toBeGreaterThanOrEqual(5);
+    const release = renderSampleApp(name, images, "http://127.0.0.1:18443", null);
+    const dir = materialise(release);
+    for (const [file, project] of [["compose.yaml", "liftoff-blue"], ["accessories.yaml", "liftoff-accessories"]]) {
+      const r = composeV2(["--project-directory", dir, "-f", path.join(dir, file!), "-p", project!, "--profile", JOB_PROFILE, "config", "--quiet"], { env: { [portVariable("gateway")]: "20000" } });
+      expect(r.stderr, `${name}/${file!}`).toBe("");
+      expect(r.status).toBe(0);
+    }
+    expect(runTool("bash", [path.join(__dirname, "agent", "liftoff-release"), "verify", dir], "bash").status).toBe(0);
   });
 
   it.each([
