@@ -247,6 +247,11 @@ describe("release rendering", () => {
     expect(result.output.split("\n")).toContain(release.id);
   });
 
+  it("leaves out an optional dependency on a service that is not deployed, as Compose does", () => {
+    const release = renderRelease(withCompose(carryInput, "api", { depends_on: { search: { condition: "service_started", required: false } } }));
+    expect((parse(fileContent(release, "compose.yaml")) as { services: Record<string, Record<string, unknown>> }).services["api"]!["depends_on"]).toBeUndefined();
+  });
+
   it.each(Object.keys(SAMPLE_APPS))("renders the sample app %s (five services or more) to a release Compose v2 and the agent accept", (name) => {
     const images = { GATEWAY_IMAGE: `ghcr.io/acme/gateway@${digest(1)}`, IDENTITY_IMAGE: `ghcr.io/acme/identity@${digest(2)}`, ORDERS_IMAGE: `ghcr.io/acme/orders@${digest(3)}`, CATALOG_IMAGE: `ghcr.io/acme/catalog@${digest(4)}`, BROKER_IMAGE: `ghcr.io/acme/broker@${digest(5)}` };
     expect(loadSampleApp(name, images).services.length).toBeGreaterThanOrEqual(5);
@@ -269,6 +274,7 @@ describe("release rendering", () => {
     ["a service depending on an after-release job", (i: ReleaseInput) => withCompose(i, "api", { depends_on: { warm: { condition: "service_completed_successfully" } } }), "service api: depends_on.warm: an after-release job runs after the release is live"],
     ["a job depending on an app service", (i: ReleaseInput) => withCompose(i, "migrate", { depends_on: { api: { condition: "service_started" } } }), "service migrate: depends_on.api: a job runs on its own"],
     ["a job that restarts forever", (i: ReleaseInput) => withCompose(i, "migrate", { restart: "always" }), "service migrate: restart: always never lets a job complete"],
+    ["a dependency on a service that is not deployed", (i: ReleaseInput) => withCompose(i, "api", { depends_on: { search: { condition: "service_started", required: true } } }), "service api: depends_on.search: no such service is deployed"],
     ["a host port on an internal service", (i: ReleaseInput) => withCompose(i, "api", { ports: [{ target: 80, published: "80" }] }), "service api: ports: publishes a host port"],
     ["an external network", (i: ReleaseInput) => ({ ...i, app: { ...i.app, networks: { ...i.app.networks, front: { external: true } } } }), "networks.front: external networks"],
     ["a network with a fixed name", (i: ReleaseInput) => ({ ...i, app: { ...i.app, networks: { ...i.app.networks, front: { name: "shared" } } } }), "networks.front.name fixes the network's Docker name"],

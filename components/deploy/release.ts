@@ -89,7 +89,10 @@ type Block = Record<string, unknown>;
  * bytes and so an equal release id. Throws {@link ReleaseError} for what the validation step
  * should have refused (each message names the service and field, never a value).
  */
-export function renderRelease(input: ReleaseInput): RenderedRelease {
+export function renderRelease(given: ReleaseInput): RenderedRelease {
+  // An optional dependency (`required: false`) on a service that is not deployed (outside the
+  // active profiles) is left out, as Compose does.
+  const input = { ...given, app: withoutOptionalMissing(given.app) };
   const { app } = input;
   const accessories = app.services.filter((s) => s.accessory);
   const jobs = orderJobs(app.services.filter((s) => s.job && !s.accessory));
@@ -428,11 +431,29 @@ function assetFile(a: ReleaseAsset): ReleaseFile {
     : { path: a.path, content: a.contentBase64, encoding: "base64", mode, ...(a.secret ? { secret: true } : {}) };
 }
 
+/**
+ * The service's dependencies on deployed services. An optional one (`required: false`) on a service
+ * that is not deployed (outside the active profiles) is left out, as Compose does.
+ */
 function dependsOn(s: AppService): Block {
   const deps = s.compose["depends_on"];
   if (Array.isArray(deps)) return Object.fromEntries(deps.map((d) => [String(d), { condition: "service_started" }]));
   if (deps && typeof deps === "object") return deps as Block;
   return {};
+}
+
+function withoutOptionalMissing(app: AppDefinition): AppDefinition {
+  const deployed = new Set(app.services.map((s) => s.name));
+  return {
+    ...app,
+    services: app.services.map((s) => {
+      const deps = dependsOn(s);
+      const kept = Object.fromEntries(Object.entries(deps).filter(([name, def]) => deployed.has(name) || (def as Block | null)?.["required"] !== false));
+      if (Object.keys(kept).length === Object.keys(deps).length) return s;
+      const { depends_on: _dropped, ...compose } = s.compose;
+      return { ...s, compose: Object.keys(kept).length > 0 ? { ...compose, depends_on: kept } : compose };
+    }),
+  };
 }
 
 /** The service's networks plus the shared one; a plain list when no network has settings. */
