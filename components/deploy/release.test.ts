@@ -275,6 +275,7 @@ describe("release rendering", () => {
     ["a job depending on an app service", (i: ReleaseInput) => withCompose(i, "migrate", { depends_on: { api: { condition: "service_started" } } }), "service migrate: depends_on.api: a job runs on its own"],
     ["a job that restarts forever", (i: ReleaseInput) => withCompose(i, "migrate", { restart: "always" }), "service migrate: restart: always never lets a job complete"],
     ["a dependency on a service that is not deployed", (i: ReleaseInput) => withCompose(i, "api", { depends_on: { search: { condition: "service_started", required: true } } }), "service api: depends_on.search: no such service is deployed"],
+    ["a link to an accessory", (i: ReleaseInput) => withCompose(i, "api", { links: ["cache:redis"] }), "service api: links: cache:redis is an accessory, which runs in another compose project"],
     ["a host port on an internal service", (i: ReleaseInput) => withCompose(i, "api", { ports: [{ target: 80, published: "80" }] }), "service api: ports: publishes a host port"],
     ["an external network", (i: ReleaseInput) => ({ ...i, app: { ...i.app, networks: { ...i.app.networks, front: { external: true } } } }), "networks.front: external networks"],
     ["a network with a fixed name", (i: ReleaseInput) => ({ ...i, app: { ...i.app, networks: { ...i.app.networks, front: { name: "shared" } } } }), "networks.front.name fixes the network's Docker name"],

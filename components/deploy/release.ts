@@ -184,6 +184,22 @@ function checkServices(input: ReleaseInput, services: readonly AppService[], job
   for (const s of services.filter((s) => s.public)) {
     if (!input.sites[s.public!.endpoint]) throw new ReleaseError(`no site address for endpoint ${s.public!.endpoint}`);
   }
+  // Links and volumes_from name services of the same compose project: in a release, app services
+  // (and jobs) share the slot's project, accessories have their own.
+  const project = (s: AppService) => (s.accessory ? "accessories" : "slot");
+  const byName = new Map(input.app.services.map((s) => [s.name, s]));
+  for (const s of input.app.services) {
+    for (const field of ["links", "volumes_from"] as const) {
+      const refs = s.compose[field];
+      if (!Array.isArray(refs)) continue;
+      for (const ref of refs.map(String)) {
+        const target = ref.startsWith("container:") ? undefined : byName.get(ref.split(":")[0]!);
+        if (ref.startsWith("container:")) fail(s.name, `${field}: ${ref} names a container outside the release`);
+        if (!target) fail(s.name, `${field}: ${ref} is not a service of the release`);
+        if (project(target!) !== project(s)) fail(s.name, `${field}: ${ref} is ${target!.accessory ? "an accessory" : "an app service"}, which runs in another compose project; use its service name on the shared network instead`);
+      }
+    }
+  }
   for (const j of jobs) {
     if (j.public) fail(j.name, "a job cannot be public: it never receives traffic");
     const restart = j.compose["restart"];
