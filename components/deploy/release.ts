@@ -183,6 +183,8 @@ function checkServices(input: ReleaseInput, services: readonly AppService[], job
   }
   for (const s of services.filter((s) => s.public)) {
     if (!input.sites[s.public!.endpoint]) throw new ReleaseError(`no site address for endpoint ${s.public!.endpoint}`);
+    const replicas = Math.max(Number(s.compose["scale"] ?? 1), Number(((s.compose["deploy"] ?? {}) as Block)["replicas"] ?? 1));
+    if (replicas > 1) fail(s.name, `deploy.replicas: ${replicas} containers cannot share the public service's one loopback port per slot`);
   }
   // Links and volumes_from name services of the same compose project: in a release, app services
   // (and jobs) share the slot's project, accessories have their own.
