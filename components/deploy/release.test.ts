@@ -252,6 +252,14 @@ describe("release rendering", () => {
     expect((parse(fileContent(release, "compose.yaml")) as { services: Record<string, Record<string, unknown>> }).services["api"]!["depends_on"]).toBeUndefined();
   });
 
+  it("leaves a host-network service (opted in) off the release's networks, as Compose requires", () => {
+    const release = renderRelease(withCompose(carryInput, "api", { network_mode: "host", networks: undefined }));
+    const dir = materialise(release);
+    const r = composeV2(["--project-directory", dir, "-f", path.join(dir, "compose.yaml"), "-p", "liftoff-blue", "config", "--quiet"], { env: { [portVariable("web")]: "20000" } });
+    expect(r.stderr).toBe("");
+    expect((parse(fileContent(release, "compose.yaml")) as { services: Record<string, Record<string, unknown>> }).services["api"]!["networks"]).toBeUndefined();
+  });
+
   it.each(Object.keys(SAMPLE_APPS))("renders the sample app %s (five services or more) to a release Compose v2 and the agent accept", (name) => {
     const images = { GATEWAY_IMAGE: `ghcr.io/acme/gateway@${digest(1)}`, IDENTITY_IMAGE: `ghcr.io/acme/identity@${digest(2)}`, ORDERS_IMAGE: `ghcr.io/acme/orders@${digest(3)}`, CATALOG_IMAGE: `ghcr.io/acme/catalog@${digest(4)}`, BROKER_IMAGE: `ghcr.io/acme/broker@${digest(5)}` };
     expect(loadSampleApp(name, images).services.length).toBeGreaterThanOrEqual(5);

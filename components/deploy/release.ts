@@ -180,6 +180,7 @@ function checkServices(input: ReleaseInput, services: readonly AppService[], job
       if (problem) fail(s.name, `x-liftoff.health ${problem}`);
     }
     if (s.compose["ports"] !== undefined && !s.public) fail(s.name, "ports: publishes a host port; only public services are published, through the proxy");
+    if (s.compose["network_mode"] !== undefined && s.public) fail(s.name, "network_mode: a public service is published on a loopback port of its slot's network");
   }
   for (const s of services.filter((s) => s.public)) {
     if (!input.sites[s.public!.endpoint]) throw new ReleaseError(`no site address for endpoint ${s.public!.endpoint}`);
@@ -315,7 +316,8 @@ function appBlock(s: AppService, image: string, deps: Block, assets: AssetIndex,
     ...(ports ? { ports } : {}),
     ...(Object.keys(deps).length > 0 ? { depends_on: escapeDollars(deps) } : {}),
     ...(volumes !== undefined ? { volumes: escapeDollars(releaseVolumes(s, volumes, assets)) } : {}),
-    networks: joinAccessoryNetwork(escapeDollars(networks)),
+    // network_mode (host, with the opt-in) excludes networks: such a service is on the host's.
+    ...(rest["network_mode"] === undefined ? { networks: joinAccessoryNetwork(escapeDollars(networks)) } : {}),
     stop_grace_period: rest["stop_grace_period"] ?? "30s",
     labels: { ...(escapeDollars(rest["labels"]) as Block | undefined), "io.liftoff.service": s.name },
   };
@@ -340,7 +342,7 @@ function accessoryService(a: AppService, image: string, accessories: readonly Ap
     // accessory its outbound access (a collector shipping to Grafana Cloud needs it). The
     // operator's own networks of an accessory become the shared network, which every app service
     // of either slot joins; their aliases are kept on it, so the names the app uses still resolve.
-    networks: aliases ? { default: null, [ACCESSORY_NETWORK]: aliases } : ["default", ACCESSORY_NETWORK],
+    ...(rest["network_mode"] === undefined ? { networks: aliases ? { default: null, [ACCESSORY_NETWORK]: aliases } : ["default", ACCESSORY_NETWORK] } : {}),
   };
 }
 
