@@ -105,10 +105,11 @@ function dockerOk(args: readonly string[], opts: { input?: string; env?: NodeJS.
   return runOk(DOCKER.docker, args, { ...opts, env: { ...dockerEnv(), ...opts.env } });
 }
 
-/** The engine's version when `docker info` answers, else undefined. */
+/** The engine's version when it answers, else undefined (`docker info` exits 0 without an engine). */
 function dockerServerVersion(): string | undefined {
-  const r = docker(["info", "--format", "{{.ServerVersion}}"], { timeoutMs: 15_000 });
-  return r.status === 0 ? r.stdout.trim() : undefined;
+  const r = docker(["version", "--format", "{{.Server.Version}}"], { timeoutMs: 15_000 });
+  const version = r.stdout.trim();
+  return r.status === 0 && version !== "" ? version : undefined;
 }
 
 function dockerAnswers(): boolean {
@@ -172,11 +173,31 @@ function passwdEntry(user: string): PasswdEntry | undefined {
   return { uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? `/home/${user}` };
 }
 
-function ensureDeployUser(r: Reporter): PasswdEntry {
+/**
+ * dockerd gives its socket to the group `docker` only when the group exists as it starts (Debian's
+ * docker.io package creates it; the unpacked one does not), so the group comes first.
+ */
+function ensureDockerGroup(r: Reporter): void {
   if (run("getent", ["group", DOCKER_GROUP]).status !== 0) {
     runOk("groupadd", ["--system", DOCKER_GROUP]);
     r.step("user", `created group ${DOCKER_GROUP}`);
   }
+}
+
+/** The socket of an engine started before the group existed is root's only: hand it to the group. */
+function ensureSocketGroup(r: Reporter): void {
+  const socket = "/var/run/docker.sock";
+  const gid = Number(runOk("getent", ["group", DOCKER_GROUP]).split(":")[2]);
+  const st = fs.statSync(socket);
+  if (st.gid !== gid || (st.mode & 0o060) !== 0o060) {
+    fs.chownSync(socket, st.uid, gid);
+    fs.chmodSync(socket, 0o660);
+    r.step("dockerd", `${socket} handed to group ${DOCKER_GROUP} (mode 0660)`);
+  }
+}
+
+function ensureDeployUser(r: Reporter): PasswdEntry {
+  ensureDockerGroup(r);
   let entry = passwdEntry(DEPLOY_USER);
   if (!entry) {
     runOk("useradd", ["--create-home", "--shell", "/bin/bash", "--user-group", "--groups", DOCKER_GROUP, DEPLOY_USER]);
@@ -603,7 +624,9 @@ export async function up(repoRoot: string, r: Reporter = consoleReporter): Promi
   let layout = testbedLayout(repoRoot);
   fs.mkdirSync(layout.runDir, { recursive: true });
   fs.chmodSync(layout.dir, 0o755);
+  ensureDockerGroup(r);
   note("dockerd", await upDockerd(layout, r));
+  ensureSocketGroup(r);
   const user = ensureDeployUser(r);
   layout = testbedLayout(repoRoot, user.home);
   ensureKeysAndAccess(layout, user, r);
