@@ -147,7 +147,7 @@ async function upDockerd(layout: TestbedLayout, r: Reporter): Promise<Outcome> {
   fs.mkdirSync(layout.runDir, { recursive: true });
   fs.writeFileSync(layout.dockerdStartedMarker, `${pid}\n`);
   try {
-    await waitUntil("dockerd to answer `docker info`", () => pidAlive(pid) && dockerAnswers(), 90_000, 500);
+    await waitUntil("dockerd to answer `docker version`", () => pidAlive(pid) && dockerAnswers(), 90_000, 500);
   } catch (err) {
     throw new Error(`${(err as Error).message}\n--- ${rel(layout, layout.dockerdLog)}:\n${logTail(layout.dockerdLog)}`);
   }
