@@ -6,7 +6,7 @@ import { extract } from "tar-stream";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { byType, reveal, runStack } from "../test/harness";
-import { runTool } from "../test/tools";
+import { runComposeV2, runTool } from "../test/tools";
 
 type Files = Record<string, string>;
 
@@ -111,7 +111,7 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     expect(accessories.services["alloy"]!.entrypoint[2]).toContain('base64 -d > /tmp/config.alloy && exec /bin/alloy "$$@"');
   });
 
-  it("is a release the real docker-compose and the host agent accept", async () => {
+  it("is a release the real Compose v2 (`docker compose config`) and the host agent accept", async () => {
     const { files } = await shippedRelease(await runStack(stack));
     const dir = mkdtempSync(path.join(tmpdir(), "liftoff-shipped-"));
     for (const [name, content] of Object.entries(files)) {
@@ -120,7 +120,7 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     }
     const env = { LIFTOFF_PORT_API_GATEWAY: "20000", LIFTOFF_PORT_IDENTITY_SERVICE: "20002" };
     for (const file of ["compose.yaml", "accessories.yaml"]) {
-      const result = runTool("docker-compose", ["--project-directory", dir, "-f", path.join(dir, file), "config", "--quiet"], "docker-compose", { env });
+      const result = runComposeV2(["--project-directory", dir, "-f", path.join(dir, file), "config", "--quiet"], { env });
       expect(result.output, file).toBe("");
     }
     const verified = runTool("bash", [path.join(__dirname, "..", "components", "deploy", "agent", "liftoff-release"), "verify", dir], "bash");
