@@ -91,15 +91,14 @@ export function isLargeEnough(size: VmSize): boolean {
 
 /**
  * The size to suggest instead of one that is too small: the smallest large-enough size of the same
- * family (same letters and suffix, e.g. B...ls_v2), else Standard_B2s.
+ * family, where the t (tiny), l (low memory) and m (more memory) variants count as one family
+ * (B1ls and B2s; B2ats_v2 and B2als_v2), else Standard_B2s.
  */
 export function largeEnoughInstead(size: VmSize): string {
-  const shape = (name: string) => name.replace(/\d+/, "#");
-  const sameFamily = VM_SIZES.filter((s) => shape(s.name) === shape(size.name) && isLargeEnough(s))
+  const family = (name: string) => name.replace(/\d+([a-z]*)/, (_, letters: string) => `#${letters.replace(/[tlm]/g, "")}`);
+  const candidates = VM_SIZES.filter((s) => family(s.name) === family(size.name) && isLargeEnough(s))
     .sort((a, b) => a.vCpus - b.vCpus || a.memoryGiB - b.memoryGiB);
-  // The v1 B names differ in their letters (B2s, B2ms): they are one family.
-  if (/^Standard_B\d+m?s$/.test(size.name)) return "Standard_B2s";
-  return sameFamily[0]?.name ?? "Standard_B2s";
+  return candidates[0]?.name ?? "Standard_B2s";
 }
 
 /** `2 vCPUs, 0.5 GiB`. */
