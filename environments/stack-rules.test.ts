@@ -76,8 +76,8 @@ describe("#11 item 5: settings Azure refuses at create time", () => {
   });
 
   it("refuses an IANA time zone and gives its Windows id", () => {
-    const p = onlyError("dev", { autoShutdownTimeZone: "Europe/Berlin" }, "liftoff:autoShutdownTimeZone");
-    expect(p.fix).toContain('liftoff:autoShutdownTimeZone "W. Europe Standard Time"');
+    const p = onlyError("dev", { autoShutdownTimeZone: "America/Los_Angeles" }, "liftoff:autoShutdownTimeZone");
+    expect(p.fix).toContain('liftoff:autoShutdownTimeZone "Pacific Standard Time"');
   });
 
   it.each(["W. Europe Standard Time", "UTC", "Pacific Standard Time (Mexico)", "Russia Time Zone 3"])("accepts the Windows time zone id %s", (zone) => {
@@ -231,6 +231,6 @@ describe("#10 item 8: image names and the commands to allow them", () => {
   });
 
   it("refuses a tag in externalImages and suggests the repository alone", () => {
-    expect(onlyError("dev", { externalImages: JSON.stringify(["redis:7"]) }, "liftoff:externalImages[0]").fix).toContain("'liftoff:externalImages[0]' docker.io/library/redis");
+    expect(onlyError("dev", { externalImages: JSON.stringify(["quay.io/acme/tool:7"]) }, "liftoff:externalImages[0]").fix).toContain("'liftoff:externalImages[0]' quay.io/acme/tool");
   });
 });
