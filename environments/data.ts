@@ -285,7 +285,7 @@ function readPostgres(reader: ConfigReader, core: CoreSpec, needed: boolean): Po
 
   if (hours !== undefined && hours < MIN_PROD_RESTORE_WINDOW_HOURS && needed) {
     const given = reader.isSet("neonHistoryRetentionHours") ? "" : ` (the ${core.profileName} profile's default)`;
-    if (unsafeInProd(reader, "neonHistoryRetentionHours", { key: k("neonHistoryRetentionHours"), value: String(hours), message: `keeps ${hours} h of history${given}, less than the ${MIN_PROD_RESTORE_WINDOW_HOURS} h prod needs to restore from`, allowed: `${MIN_PROD_RESTORE_WINDOW_HOURS} hours or more (the Launch and Scale plans allow 168 and 720)`, fix: reader.setCommand("neonHistoryRetentionHours", "168") })) ok = false;
+    if (unsafeInProd(reader, "neonHistoryRetentionHours", { key: k("neonHistoryRetentionHours"), value: String(hours), message: `keeps ${hours} h of history${given}, less than the ${MIN_PROD_RESTORE_WINDOW_HOURS} h minimum`, allowed: `${MIN_PROD_RESTORE_WINDOW_HOURS} hours or more (the Launch and Scale plans allow 168 and 720)`, fix: reader.setCommand("neonHistoryRetentionHours", "168") })) ok = false;
   }
 
   const pgVersion = reader.integer("neonPgVersion", 17, 14, 18, "17");

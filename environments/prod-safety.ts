@@ -67,7 +67,7 @@ export function unsafeInProd(reader: ConfigReader, rule: UnsafeProdRule, problem
   }
   reader.error({
     ...problem,
-    message: `${problem.message} in a prod stack: ${why}`,
+    message: `${problem.message}; a prod stack refuses this: ${why}`,
     fix: `${problem.fix}; or, deliberately: pulumi config set --path '${reader.key(`${ALLOW_UNSAFE_PROD_KEY}[${state.nextIndex++}]`)}' ${rule} --stack ${reader.stack}`,
   });
   return true;

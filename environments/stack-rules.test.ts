@@ -108,7 +108,7 @@ describe("#11 item 11: a prod stack refuses dev-only settings unless liftoff:all
   ])("prod refuses %o", (settings, key, said) => {
     const p = onlyError("prod", settings, key);
     expect(p.message).toContain(said);
-    expect(p.message).toContain("in a prod stack");
+    expect(p.message).toContain("a prod stack refuses this");
     expect(p.fix).toContain("pulumi config set --path 'liftoff:allowUnsafeProd[0]'");
   });
 
