@@ -274,7 +274,10 @@ export function readCore(reader: ConfigReader): CoreResult {
         allowed: "a version tag (1.4.2, v2, 3.13-alpine), a commit tag, or @sha256:<digest>",
         fix: overridden
           ? `${pathCommand(`images.${service.name}`, pinned)}${policyText === "warn" ? "" : `, or to only warn: ${setCommand("imagePolicy", "warn")}`}`
-          : `edit ${app!.file}: pin ${service.name}'s image, e.g. image: ${pinned}${policyText === "warn" ? "" : `, or to only warn: ${setCommand("imagePolicy", "warn")}`}`,
+          : `edit ${app!.file}: pin ${service.name}'s image, e.g. image: ${pinned}${
+            // An override is offered only to a stack that already uses liftoff:images.
+            reader.isSet("images") ? `, or override it for this stack: ${pathCommand(`images.${service.name}`, pinned)}` : ""
+          }${policyText === "warn" ? "" : `, or to only warn: ${setCommand("imagePolicy", "warn")}`}`,
       };
       if (imagePolicy === "warn") warn(problem);
       else error(problem);

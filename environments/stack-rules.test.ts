@@ -139,10 +139,15 @@ describe("#11 item 12: a prod stack runs pinned images only", () => {
     expect(p.fix).toContain("pulumi config set --path 'liftoff:images.api-gateway' ghcr.io/acme/api-gateway:1.4.2");
   });
 
-  it("prod refuses a moving tag in the compose file, on the compose file's key, without suggesting an override", () => {
-    const p = onlyError("prod", {}, "app/compose.yaml: services.broker.image", withBrokerImage("ghcr.io/acme/broker:latest"));
-    expect(p.fix).toContain("edit app/compose.yaml");
+  it("prod refuses a moving tag in the compose file, on the compose file's key, without suggesting an override the stack does not use", () => {
+    const p = onlyError("prod", { images: undefined }, "app/compose.yaml: services.broker.image", withBrokerImage("ghcr.io/acme/broker:latest"));
+    expect(p.fix).toContain("edit app/compose.yaml: pin broker's image, e.g. image: ghcr.io/acme/broker:1.4.2");
     expect(p.fix).not.toContain("liftoff:images");
+  });
+
+  it("offers an override for a compose file's image only to a stack that uses liftoff:images", () => {
+    const p = onlyError("prod", {}, "app/compose.yaml: services.broker.image", withBrokerImage("ghcr.io/acme/broker:latest"));
+    expect(p.fix).toContain("or override it for this stack: pulumi config set --path 'liftoff:images.broker' ghcr.io/acme/broker:1.4.2");
   });
 
   it.each(["ghcr.io/acme/broker:3.13-management", "ghcr.io/acme/broker:v2", "ghcr.io/acme/broker:sha-1a2b3c4", `ghcr.io/acme/broker:latest@sha256:${"b".repeat(64)}`])("prod accepts %s", (image) => {
