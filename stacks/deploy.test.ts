@@ -137,7 +137,7 @@ describe("reaching the host", () => {
   });
 
   it("logs in through the operator's SSH agent when the operator gave the public key, and stops `pulumi up` without one", async () => {
-    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOperatorOperatorOperatorOperatorOperator op@laptop";
+    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMEIOiuTWnwttD1DcRZZiQzl+gu1AxuqPpq3zWEoqDhI op@laptop";
     const saved = process.env["SSH_AUTH_SOCK"];
     try {
       process.env["SSH_AUTH_SOCK"] = "/tmp/agent.sock";

@@ -22,7 +22,7 @@ describe("image pinning", () => {
   });
 
   it("hands the deploy layer name@sha256:..., with the registry spelled out and no tag", () => {
-    expect(pinnedReference(ref("redis:7"), DIGEST)).toBe(`docker.io/redis@${DIGEST}`);
+    expect(pinnedReference(ref("redis:7"), DIGEST)).toBe(`docker.io/library/redis@${DIGEST}`);
   });
 
   it("refuses an answer from the registry that is not a sha256 digest", () => {
