@@ -15,7 +15,9 @@ export function agentScript(): string {
 export interface DeployArgs {
   /**
    * How to reach the host as the deploy user: with `privateKey` (liftoff generated the key pair),
-   * or through the operator's SSH agent at `agentSocketPath` (the operator gave a public key).
+   * or, without one, through the SSH agent the command provider finds at SSH_AUTH_SOCK (the
+   * operator gave a public key). `agentSocketPath` names a socket explicitly (tests); being an
+   * input, a path that differs between runs would re-run every command.
    */
   readonly connection: {
     readonly host: pulumi.Input<string>;

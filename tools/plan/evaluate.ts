@@ -69,6 +69,11 @@ export interface EvaluateOptions {
    * the diff can tell that a secret changed without ever holding it. Without it, no digests.
    */
   readonly secretDigestKey?: string;
+  /**
+   * Run as a preview (`pulumi.runtime.isDryRun()` true), as `pulumi preview` and the drift check
+   * do; default false, an update. The mocks still compute every output, so the program runs to the end.
+   */
+  readonly preview?: boolean;
 }
 
 type RegisterRequest = {
@@ -115,7 +120,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     },
     options.project,
     options.stack,
-    false,
+    options.preview ?? false,
   );
   pulumi.runtime.setAllConfig({ ...options.config }, [...options.secretKeys]);
 
@@ -173,6 +178,9 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     await pulumi.runtime.disconnect();
   } catch (err) {
     failures.push(describe(err));
+    // What the program registered before it failed is still in flight; let it land on this
+    // evaluation's mock monitor, not on the next one's.
+    await pulumi.runtime.disconnect().catch((e: unknown) => failures.push(describe(e)));
   } finally {
     console.warn = originalWarn;
     console.error = originalError;
