@@ -34,6 +34,11 @@ export interface PlannedResource {
    */
   readonly secretDigests?: Readonly<Record<string, string>>;
   readonly options: ResourceOptionsSeen;
+  /**
+   * URNs of the resources the engine waits for before creating or updating this one: `dependsOn`
+   * and the resources whose outputs its inputs use. Not part of the plan document.
+   */
+  readonly dependencies: readonly string[];
 }
 
 export interface PlannedOutput {
@@ -87,6 +92,7 @@ type RegisterRequest = {
   getReplaceonchangesList(): string[];
   getIgnorechangesList(): string[];
   getAdditionalsecretoutputsList(): string[];
+  getDependenciesList(): string[];
 };
 type Callback = (err: unknown, response?: { getUrn(): string }) => void;
 
@@ -213,6 +219,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
         ignoreChanges: request.getIgnorechangesList(),
         additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
       },
+      dependencies: request.getDependenciesList(),
     };
     // Unmasked inputs for tests that must look inside a secret; not enumerable, so no JSON
     // rendering of the plan can ever include them.
