@@ -21,7 +21,7 @@ function declare(overrides: Partial<ConstructorParameters<typeof Deploy>[1]> = {
   return runComponent(() => {
     const deploy = new Deploy("deploy", {
       connection: { host: "host.example", port: 22, user: "deploy", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nk\n-----END OPENSSH PRIVATE KEY-----\n" },
-      hostId: "/subscriptions/x/virtualMachines/vm",
+      hostId: "0f8fad5b-d9cb-469f-a165-70867728950e",
       releaseRoot: "/srv/liftoff",
       release,
       registryToken: TOKEN,

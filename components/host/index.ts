@@ -36,6 +36,11 @@ export interface HostArgs {
 
 /** The single Linux host: NIC, Ubuntu 24.04 VM with SSH keys only, and its shutdown schedule. */
 export class Host extends pulumi.ComponentResource {
+  /**
+   * The VM's unique id (Azure's `vmId`, a UUID stored in its SMBIOS): a new VM has a new one, even
+   * under the same name. What "this host" means to the deploy layer's triggers; the ARM resource id
+   * (`/subscriptions/.../virtualMachines/<name>`) stays the same across a replacement.
+   */
   public readonly vmId: pulumi.Output<string>;
   public readonly vmName: pulumi.Output<string>;
   public readonly privateIpAddress: pulumi.Output<string>;
@@ -121,7 +126,7 @@ export class Host extends pulumi.ComponentResource {
       }, child);
     }
 
-    this.vmId = vm.id;
+    this.vmId = vm.vmId;
     this.vmName = vm.name;
     this.privateIpAddress = nic.ipConfigurations.apply((configs) => configs?.[0]?.privateIPAddress ?? "");
     this.cloudInit = cloudInit;
