@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import { GITHUB_SECRETS } from "../components/delivery/github";
 import { installFakeAz } from "../tools/ci/ssh-window/fake-az";
 import { parseWindowRuleName } from "../tools/ci/ssh-window/window";
+import { decideStart, powerStateCommand, startCommand } from "../tools/ci/vm-start/start";
 import { runTool } from "./tools";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -217,9 +218,13 @@ describe("drift detection", () => {
  * outputs), with `az`, `curl` and `npm ci` faked and `pulumi up` failing, to show the window the
  * job opens is closed by the job itself.
  */
-function simulate(stack: string, options: { upFails: boolean }) {
+function simulate(stack: string, options: { upFails: boolean; vm?: { powerState: string } }) {
   const job = workflow("up.yml").jobs["up"]!;
-  const az = installFakeAz({ nsg: true, rules: [{ name: "allow-ssh-admin", priority: 100 }, { name: "deny-all-inbound", priority: 4096 }] });
+  const az = installFakeAz({
+    nsg: true,
+    rules: [{ name: "allow-ssh-admin", priority: 100 }, { name: "deny-all-inbound", priority: 4096 }],
+    ...(options.vm ? { vm: options.vm } : {}),
+  });
   const work = mkdtempSync(path.join(tmpdir(), "liftoff-job-"));
   const bin = path.join(work, "bin");
   mkdirSync(bin);
@@ -287,5 +292,51 @@ describe("the deploy job's SSH window, run for real against a fake az", () => {
     expect(windowCalls.map((c) => [c[3], parseWindowRuleName(c[c.indexOf("--name") + 1]!)?.run])).toEqual([["create", "4242-1"], ["delete", "4242-1"]]);
     expect(windowCalls[0]).toEqual(expect.arrayContaining(["--source-address-prefixes", "20.61.10.7/32", "--destination-port-ranges", "22"]));
     expect(az.state().rules.map((r) => r.name)).toEqual(["allow-ssh-admin", "deny-all-inbound"]);
-  }, 60_000);
+  }, 120_000);
+});
+
+describe("the deploy job after the nightly shutdown, run for real against a fake az", () => {
+  const vmCalls = (az: ReturnType<typeof simulate>["az"]) => az.calls().filter((c) => c[0] === "vm").map((c) => [c[1], c[c.indexOf("--resource-group") + 1], c[c.indexOf("--name") + 1]]);
+
+  it("starts dev's deallocated VM before it opens the SSH window and runs pulumi up", () => {
+    const { az, ran, failed } = simulate("dev", { upFails: false, vm: { powerState: "deallocated" } });
+    expect(failed).toBe(false);
+    expect(vmCalls(az)).toEqual([["get-instance-view", "liftoff-dev-rg", "liftoff-dev-vm"], ["start", "liftoff-dev-rg", "liftoff-dev-vm"]]);
+    expect(az.state().vm).toEqual({ powerState: "running" });
+    const start = ran.findIndex((s) => s.startsWith("Start the VM"));
+    expect(start).toBeGreaterThan(-1);
+    expect(start).toBeLessThan(ran.findIndex((s) => s.startsWith("Open the SSH window")));
+    const calls = az.calls().map((c) => c.slice(0, 2).join(" "));
+    expect(calls.indexOf("vm start")).toBeLessThan(calls.indexOf("network nsg"));
+  }, 120_000);
+
+  it("leaves a running VM alone, and a VM that does not exist yet (a new environment)", () => {
+    const running = simulate("dev", { upFails: false, vm: { powerState: "running" } });
+    expect(vmCalls(running.az).map((c) => c[0])).toEqual(["get-instance-view"]);
+    const absent = simulate("dev", { upFails: false });
+    expect(absent.failed).toBe(false);
+    expect(vmCalls(absent.az).map((c) => c[0])).toEqual(["get-instance-view"]);
+  }, 120_000);
+
+  it("does not touch prod's VM, which has no auto-shutdown", () => {
+    const { az, failed } = simulate("prod", { upFails: false, vm: { powerState: "deallocated" } });
+    expect(failed).toBe(false);
+    expect(vmCalls(az)).toEqual([]);
+    expect(az.state().vm).toEqual({ powerState: "deallocated" });
+  }, 120_000);
+});
+
+describe("vm-start's decision", () => {
+  it.each([
+    ["PowerState/deallocated\n", "start"], ["PowerState/stopped", "start"], ["PowerState/deallocating", "start"], ["PowerState/stopping", "start"],
+    ["PowerState/running", "nothing"], ["PowerState/starting", "nothing"], ["", "start"],
+  ])("%j → %s", (state, action) => {
+    expect(decideStart(state).action).toBe(action);
+  });
+
+  it("asks az for the power state and starts by resource group and name", () => {
+    const target = { resourceGroup: "liftoff-dev-rg", vm: "liftoff-dev-vm" };
+    expect(powerStateCommand(target)).toEqual(["vm", "get-instance-view", "--resource-group", "liftoff-dev-rg", "--name", "liftoff-dev-vm", "--query", "instanceView.statuses[?starts_with(code, 'PowerState/')].code | [0]", "--output", "tsv"]);
+    expect(startCommand(target)).toEqual(["vm", "start", "--resource-group", "liftoff-dev-rg", "--name", "liftoff-dev-vm"]);
+  });
 });

@@ -3,8 +3,10 @@ import * as devtestlab from "@pulumi/azure-native/devtestlab";
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
 import { renderCloudInit, type CloudInitInput } from "./cloud-init";
+import { vmName as vmNameFor } from "./names";
 
 export { renderCloudInit, cloudInitDigest, bootstrapScript, type CloudInitInput } from "./cloud-init";
+export { vmName } from "./names";
 
 /** Ubuntu 24.04 LTS, Gen2 (needed for Trusted Launch), newest patch level at creation. */
 export const UBUNTU_2404 = { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" } as const;
@@ -51,7 +53,7 @@ export class Host extends pulumi.ComponentResource {
     super("liftoff:host:Host", name, {}, opts);
     const child = { parent: this };
     const common = { resourceGroupName: args.resourceGroupName, location: args.location, tags: { ...args.tags } };
-    const vmName = `${args.namePrefix}-vm`;
+    const vmName = vmNameFor(args.namePrefix);
 
     const nic = new network.NetworkInterface(`${name}-nic`, {
       ...common,
