@@ -276,6 +276,13 @@ function dataLayerState(type: string, name: string, inputs: State): { id: string
       return { id: `${plain("projectId")}-${plain("cidrBlock") ?? plain("ipAddress")}`, state: { ...inputs } };
     case "mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule":
       return { id: `${plain("projectId")}-${plain("clusterName")}`, state: { ...inputs, nextSnapshot: "2026-01-01T00:00:00Z" } };
+    case "mongodbatlas:index/cloudBackupSnapshotRestoreJob:CloudBackupSnapshotRestoreJob": {
+      const jobId = atlasId("restore", `${String(plain("projectId"))}/${String(plain("clusterName"))}/${JSON.stringify(plain("deliveryTypeConfig"))}`);
+      return { id: jobId, state: { ...inputs, snapshotRestoreJobId: jobId, cancelled: false, expired: false, failed: false } };
+    }
+    case "pulumi-nodejs:dynamic/atlas:RestoreWait":
+      // Under `pulumi up` this waits for Atlas to finish; the plan only shows that it would.
+      return { id: String(plain("jobId")), state: { ...inputs, finishedAt: "(when Atlas reports the restore finished)" } };
     case "random:index/randomPassword:RandomPassword": {
       const length = Number(plain("length") ?? 32);
       const result = `plan${"0".repeat(Math.max(0, length - 4))}`;

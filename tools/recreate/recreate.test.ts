@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { RESTORE_WAIT_TYPE } from "../../components/atlas";
 import { NEON_TYPES } from "../../components/neon";
 import { EXAMPLE_APP } from "../../test/config-input";
 import { PROJECT_DIR, byType, input, one } from "../../test/harness";
@@ -222,6 +223,13 @@ describe("the target stack's program under the offline plan, with the planned co
       targetClusterName: input(cluster, "name"),
     });
     expect(input(cluster, "name")).toBe("liftoff-prod-dr");
+
+    // The job returns when Atlas accepts it; the wait polls it until Atlas reports it finished, and
+    // the release (whose env files hold the MongoDB URIs) waits for that.
+    const wait = one(evaluation, RESTORE_WAIT_TYPE);
+    expect(wait.inputs).toMatchObject({ projectId: "65a1b2c3d4e5f60718293a4b", clusterName: "liftoff-prod", jobId: job.id });
+    const apply = byType(evaluation, "command:remote:Command").find((c) => c.name === "deploy-apply")!;
+    expect(apply.dependencies).toContain(wait.urn);
 
     expect(evaluation.outputs["images"]?.value).toEqual(IMAGES);
     const ip = one(evaluation, "azure-native:network:PublicIPAddress");
