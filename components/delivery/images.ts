@@ -50,3 +50,12 @@ export function pinnedReference(ref: ImageRef, digest: string): string {
   }
   return `${ref.registry}/${ref.repository}@${digest}`;
 }
+
+/**
+ * The information line for a tag that names another digest than the one pinned (a drift check
+ * pins the release to the last `pulumi up`'s digests); the drift job's report collects these lines.
+ */
+export function newerImageLine(key: string, ref: ImageRef, current: string, pinned: string): string {
+  const digest = (reference: string) => reference.slice(reference.indexOf("@") + 1);
+  return `newer image: ${key} ${formatImageRef(ref)} now names ${digest(current)}; the stack runs ${digest(pinned)} until the next pulumi up`;
+}
