@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { runTool, tempFile } from "../test/tools";
+import { runComposeV2, tempFile } from "../test/tools";
 import { parseAppDefinition } from "./app-definition";
 
 const EXAMPLE_FILE = path.join(__dirname, "..", "app", "compose.yaml");
@@ -23,8 +23,8 @@ function problemsOf(text: string) {
 }
 
 describe("the example application (the seed system)", () => {
-  it("is a valid Compose file for the real docker-compose", () => {
-    const result = runTool("docker-compose", ["-f", EXAMPLE_FILE, "config", "--quiet"], "docker-compose");
+  it("is a valid Compose file for the real Compose v2 (`docker compose config`)", () => {
+    const result = runComposeV2(["-f", EXAMPLE_FILE, "config", "--quiet"]);
     expect(result.output).toBe("");
     expect(result.status).toBe(0);
   });
@@ -131,9 +131,9 @@ describe("application definition rules (one test each, naming the service and th
     expect(problemsOf(text).map((p) => p.key).sort()).toEqual(["app/compose.yaml: services.broker.volumes", "app/compose.yaml: services.catalog.image"]);
   });
 
-  it("checks its rules against a schema that the real docker-compose agrees is invalid", () => {
+  it("checks its rules against a schema that the real Compose v2 (`docker compose config`) agrees is invalid", () => {
     const broken = tempFile("compose.yaml", "services:\n  api:\n    image: 5\n    ports: {a: b}\n");
-    expect(runTool("docker-compose", ["-f", broken, "config", "--quiet"], "docker-compose").status).not.toBe(0);
+    expect(runComposeV2(["-f", broken, "config", "--quiet"]).status).not.toBe(0);
     expect(problemsOf(readFileSync(broken, "utf8")).length).toBeGreaterThan(0);
   });
 });

@@ -118,7 +118,7 @@ describe("data validation rules (one test each)", () => {
   });
 
   it("refuses a Mongo tier that cannot have backups when the stack asks for them", () => {
-    const p = onlyError({ profile: "prod", atlasInstanceSize: "M0" }, "liftoff:atlasInstanceSize");
+    const p = onlyError({ profile: "prod", atlasInstanceSize: "M0", allowUnsafeProd: JSON.stringify(["atlasBackup"]) }, "liftoff:atlasInstanceSize");
     expect(p.value).toBe("M0");
     expect(p.message).toContain("cannot have cloud backups");
     expect(p.message).toContain("in the prod profile");
@@ -131,7 +131,7 @@ describe("data validation rules (one test each)", () => {
   });
 
   it("refuses point-in-time restore without cloud backup", () => {
-    onlyError({ profile: "prod", atlasBackup: "false" }, "liftoff:atlasPointInTimeRestore");
+    onlyError({ profile: "prod", atlasBackup: "false", allowUnsafeProd: JSON.stringify(["atlasBackup"]) }, "liftoff:atlasPointInTimeRestore");
   });
 
   it.each(["M2", "M5"])("refuses the retired shared Atlas tier %s", (tier) => {

@@ -5,6 +5,7 @@ import {
   neonRegionForAzure, type NeonPlan,
 } from "./neon";
 import { z } from "zod";
+import { MIN_PROD_RESTORE_WINDOW_HOURS, unsafeInProd } from "./prod-safety";
 import { closest, type ConfigReader, type SecretDefinition, type Section } from "./reader";
 import type { CoreSpec, SecretRequirement } from "./spec";
 
@@ -176,6 +177,8 @@ export const ATLAS_RESTORE_SOURCE_EXAMPLE = "liftoff:atlasRestoreSource: {projec
 /** What Pulumi.dev.yaml and Pulumi.prod.yaml ship with until an operator sets theirs. */
 export const ATLAS_PLACEHOLDER_ORG_ID = "000000000000000000000000";
 const NEON_ORG_ID = /^[a-z0-9-]{1,60}$/;
+/** What YAML 1.2 reads as a number (and Pulumi hands over as its text): 123, 1.5, 1.2345678901234569e+23, .inf. */
+const YAML_NUMBER = /^[-+]?(\d+(\.\d*)?([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|\.?inf(inity)?|Infinity|NaN|\.nan)$/i;
 
 /**
  * The data layer's section of the one validation step: which service needs which database, and the
@@ -187,7 +190,7 @@ export const dataSection: Section<CoreSpec, DataSpec> = {
     const before = reader.problems.filter((p) => p.severity === "error").length;
     const databases = readDatabases(reader, core);
     const needs = (kind: DatabaseKind) => databases.some((d) => d.kind === kind);
-    const postgres = readPostgres(reader, core);
+    const postgres = readPostgres(reader, core, needs("postgres"));
     const mongodb = readMongo(reader, core, needs("mongodb"));
     const secrets: SecretRequirement[] = [];
     if (needs("postgres")) secrets.push(reader.requireSecret(NEON_API_KEY));
@@ -240,7 +243,7 @@ function readDatabases(reader: ConfigReader, core: CoreSpec): DatabaseNeed[] {
   return needs;
 }
 
-function readPostgres(reader: ConfigReader, core: CoreSpec): PostgresSpec | undefined {
+function readPostgres(reader: ConfigReader, core: CoreSpec, needed: boolean): PostgresSpec | undefined {
   const k = (key: string) => reader.key(key);
   const defaults = core.profile.data.neon;
   let ok = true;
@@ -278,6 +281,11 @@ function readPostgres(reader: ConfigReader, core: CoreSpec): PostgresSpec | unde
         fix: `${reader.setCommand("neonHistoryRetentionHours", String(max / 3600))}, or move to a larger plan and set liftoff:neonPlan`,
       });
     }
+  }
+
+  if (hours !== undefined && hours < MIN_PROD_RESTORE_WINDOW_HOURS && needed) {
+    const given = reader.isSet("neonHistoryRetentionHours") ? "" : ` (the ${core.profileName} profile's default)`;
+    if (unsafeInProd(reader, "neonHistoryRetentionHours", { key: k("neonHistoryRetentionHours"), value: String(hours), message: `keeps ${hours} h of history${given}, less than the ${MIN_PROD_RESTORE_WINDOW_HOURS} h minimum`, allowed: `${MIN_PROD_RESTORE_WINDOW_HOURS} hours or more (the Launch and Scale plans allow 168 and 720)`, fix: reader.setCommand("neonHistoryRetentionHours", "168") })) ok = false;
   }
 
   const pgVersion = reader.integer("neonPgVersion", 17, 14, 18, "17");
@@ -343,9 +351,19 @@ function readMongo(reader: ConfigReader, core: CoreSpec, needed: boolean): Mongo
     }
   } else if (!ATLAS_ORG_ID.test(orgId)) {
     ok = false;
-    // An all-digit id left unquoted in the stack file reaches us as a (mangled) number.
-    const yamlNumber = /^\d+$/.test(orgId) ? ` (it looks like YAML read it as a number: quote it in Pulumi.${reader.stack}.yaml)` : "";
-    reader.error({ key: k("atlasOrgId"), value: orgId, message: `is not an Atlas organization id${yamlNumber}`, allowed: "24 hexadecimal characters, from Atlas → Organization Settings", fix: reader.setCommand("atlasOrgId", "<24-hex-character-org-id>") });
+    // An id of digits left unquoted in the stack file is read by YAML as a number, and reaches us
+    // rounded (1.2345678901234569e+23, or 0 for the zeros placeholder): the digits are lost.
+    if (YAML_NUMBER.test(orgId)) {
+      reader.error({
+        key: k("atlasOrgId"),
+        value: orgId,
+        message: "was read by YAML as a number, not text, so its digits are lost: quote it",
+        allowed: "24 hexadecimal characters, in quotes when they are all digits",
+        fix: `write it in quotes in Pulumi.${reader.stack}.yaml: \`liftoff:atlasOrgId: "<your 24-character org id>"\`, or set it with ${reader.setCommand("atlasOrgId", "<your-24-character-org-id>")} (the CLI stores it as text)`,
+      });
+    } else {
+      reader.error({ key: k("atlasOrgId"), value: orgId, message: "is not an Atlas organization id", allowed: "24 hexadecimal characters, from Atlas → Organization Settings", fix: reader.setCommand("atlasOrgId", "<24-hex-character-org-id>") });
+    }
   }
 
   const instanceSize = reader.text("atlasInstanceSize") ?? defaults.instanceSize;
@@ -360,7 +378,17 @@ function readMongo(reader: ConfigReader, core: CoreSpec, needed: boolean): Mongo
 
   const backup = reader.boolean("atlasBackup", defaults.backup);
   const pointInTimeRestore = reader.boolean("atlasPointInTimeRestore", defaults.pointInTimeRestore);
-  if (backup && free) {
+  // Prod needs the backups; reported once, on the setting that takes them away.
+  let prodRefused = false;
+  if (needed && free) {
+    prodRefused = unsafeInProd(reader, "atlasBackup", { key: k("atlasInstanceSize"), value: instanceSize, message: "is the free tier, which has no cloud backup", allowed: "a dedicated tier (M10 and up) with liftoff:atlasBackup true", fix: reader.setCommand("atlasInstanceSize", "M10") });
+  } else if (needed && !backup) {
+    prodRefused = unsafeInProd(reader, "atlasBackup", { key: k("atlasBackup"), value: "false", message: "turns Atlas cloud backup off", allowed: "true", fix: reader.setCommand("atlasBackup", "true") });
+  } else if (needed && !pointInTimeRestore) {
+    prodRefused = unsafeInProd(reader, "atlasPointInTimeRestore", { key: k("atlasPointInTimeRestore"), value: "false", message: "turns Atlas point-in-time restore off", allowed: "true", fix: reader.setCommand("atlasPointInTimeRestore", "true") });
+  }
+  if (prodRefused) ok = false;
+  if (backup && free && !prodRefused) {
     ok = false;
     const blamed = reader.isSet("atlasInstanceSize") || !reader.isSet("atlasBackup") ? "atlasInstanceSize" : "atlasBackup";
     reader.error({
@@ -372,7 +400,7 @@ function readMongo(reader: ConfigReader, core: CoreSpec, needed: boolean): Mongo
       allowed: "a dedicated tier (M10 and up) when backups are on",
       fix: `${reader.setCommand("atlasInstanceSize", "M10")}, or turn backups off: ${reader.setCommand("atlasBackup", "false")}`,
     });
-  } else if (pointInTimeRestore && !backup) {
+  } else if (pointInTimeRestore && !backup && !prodRefused) {
     ok = false;
     reader.error({ key: k("atlasPointInTimeRestore"), value: "true", message: "needs cloud backup, which is off", allowed: "true only with liftoff:atlasBackup true", fix: reader.setCommand("atlasPointInTimeRestore", "false") });
   }

@@ -24,6 +24,11 @@ export interface StackFacts {
   readonly declaredPublicPorts: readonly number[];
   /** Port 22 and the stack's `sshPort`: whichever SSH listens on, it must never face the internet. */
   readonly sshPorts: readonly number[];
+  /**
+   * The prod rules the stack deliberately breaks (`liftoff:allowUnsafeProd`, the same ids the
+   * validation takes); a rule named here is not reported. Empty unless the stack says so.
+   */
+  readonly allowUnsafeProd: readonly string[];
   /** Why a fact fell back to its strict default; shown in the violations that depend on it. */
   readonly problems: readonly string[];
 }
@@ -47,6 +52,19 @@ export function stackFacts(stack: string | undefined, config: Readonly<Record<st
     else problems.push(`liftoff:sshPort "${sshPortValue}" is not a port`);
   }
 
+  const allowUnsafeProd: string[] = [];
+  const allowText = config["liftoff:allowUnsafeProd"];
+  if (allowText !== undefined) {
+    let list: unknown;
+    try {
+      list = JSON.parse(allowText);
+    } catch {
+      list = undefined;
+    }
+    if (Array.isArray(list)) allowUnsafeProd.push(...list.filter((id): id is string => typeof id === "string"));
+    else problems.push(`liftoff:allowUnsafeProd "${allowText}" is not a list, so no prod rule is allowed`);
+  }
+
   const composeFile = config["liftoff:composeFile"] ?? DEFAULT_COMPOSE_FILE;
   const declared = new Set([ACME_PORT]);
   let text: string | undefined;
@@ -66,6 +84,7 @@ export function stackFacts(stack: string | undefined, config: Readonly<Record<st
     profile,
     declaredPublicPorts: [...declared].sort((a, b) => a - b),
     sshPorts: [...sshPorts].sort((a, b) => a - b),
+    allowUnsafeProd,
     problems,
   };
 }

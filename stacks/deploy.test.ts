@@ -6,8 +6,11 @@ import { extract } from "tar-stream";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { byType, reveal, runStack } from "../test/harness";
-import { composeV2 } from "../test/compose-app";
-import { runTool, tempFile } from "../test/tools";
+import { runComposeV2, runTool, tempFile } from "../test/tools";
+import { sshAgentCheck } from "./deploy";
+
+/** Every secret a `pulumi up` of dev or prod needs, so the program runs as under the engine. */
+const UP_SECRETS = { ghcrToken: "g", grafanaCloudToken: "g", githubToken: "g", neonApiKey: "n", atlasPublicKey: "a", atlasPrivateKey: "a" };
 
 type Files = Record<string, string>;
 
@@ -134,7 +137,7 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     expect(accessories.services["alloy"]!.entrypoint[2]).toContain('base64 -d > /tmp/config.alloy && exec /bin/alloy "$$@"');
   });
 
-  it("is a release the real Compose v2 and the host agent accept", async () => {
+  it("is a release the real Compose v2 (`docker compose config`) and the host agent accept", async () => {
     const { files } = await shippedRelease(await runStack(stack));
     const dir = mkdtempSync(path.join(tmpdir(), "liftoff-shipped-"));
     for (const [name, content] of Object.entries(files)) {
@@ -143,8 +146,8 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     }
     const env = { LIFTOFF_PORT_API_GATEWAY: "20000", LIFTOFF_PORT_IDENTITY_SERVICE: "20002" };
     for (const file of ["compose.yaml", "accessories.yaml"]) {
-      const result = composeV2(["--project-directory", dir, "-f", path.join(dir, file), "config", "--quiet"], { env });
-      expect(result.stdout + result.stderr, file).toBe("");
+      const result = runComposeV2(["--project-directory", dir, "-f", path.join(dir, file), "config", "--quiet"], { env });
+      expect(result.output, file).toBe("");
     }
     const verified = runTool("bash", [path.join(__dirname, "..", "components", "deploy", "agent", "liftoff-release"), "verify", dir], "bash");
     expect(verified.status).toBe(0);
@@ -159,22 +162,46 @@ describe("reaching the host", () => {
     }
   });
 
-  it("logs in through the operator's SSH agent when the operator gave the public key, and stops `pulumi up` without one", async () => {
-    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOperatorOperatorOperatorOperatorOperator op@laptop";
+  it("logs in through the operator's SSH agent when the operator gave the public key, without the socket path as an input, and stops `pulumi up` without one", async () => {
+    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMEIOiuTWnwttD1DcRZZiQzl+gu1AxuqPpq3zWEoqDhI op@laptop";
     const saved = process.env["SSH_AUTH_SOCK"];
     try {
       process.env["SSH_AUTH_SOCK"] = "/tmp/agent.sock";
       const withAgent = await runStack("dev", { config: { sshPublicKey: key } });
       const apply = byType(withAgent, "command:remote:Command").find((c) => c.name === "deploy-apply")!;
-      expect(reveal(apply)["connection"]).toMatchObject({ agentSocketPath: "/tmp/agent.sock" });
+      // The provider reads SSH_AUTH_SOCK itself: a path that differs per shell or CI job is no input,
+      // so it never shows as a change (and never re-runs the commands).
+      expect(reveal(apply)["connection"]).not.toHaveProperty("agentSocketPath");
       expect(reveal(apply)["connection"]).not.toHaveProperty("privateKey");
       delete process.env["SSH_AUTH_SOCK"];
-      const secrets = { ghcrToken: "g", grafanaCloudToken: "g", githubToken: "g", neonApiKey: "n", atlasPublicKey: "a", atlasPrivateKey: "a" };
-      const up = await runStack("dev", { mode: "up", secrets, config: { sshPublicKey: key, atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" } });
+      const up = await runStack("dev", { mode: "up", secrets: UP_SECRETS, config: { sshPublicKey: key, atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" } });
       expect(up.error).toContain("SSH_AUTH_SOCK is not set");
     } finally {
       if (saved === undefined) delete process.env["SSH_AUTH_SOCK"];
       else process.env["SSH_AUTH_SOCK"] = saved;
     }
   });
+
+  it("previews (pull-request preview, drift check) a stack with liftoff:sshPublicKey and no SSH agent with a warning, not an error", async () => {
+    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMEIOiuTWnwttD1DcRZZiQzl+gu1AxuqPpq3zWEoqDhI op@laptop";
+    const saved = process.env["SSH_AUTH_SOCK"];
+    try {
+      delete process.env["SSH_AUTH_SOCK"];
+      const preview = await runStack("dev", { mode: "up", preview: true, secrets: UP_SECRETS, config: { sshPublicKey: key, atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" } });
+      expect(preview.error).toBeUndefined();
+      expect(preview.log.join("\n")).toMatch(/warning: .*SSH_AUTH_SOCK is not set: fine for a preview/);
+      expect(byType(preview, "command:remote:Command").map((c) => c.name)).toEqual(["deploy-wait-for-host", "deploy-agent", "deploy-apply"]);
+    } finally {
+      if (saved === undefined) delete process.env["SSH_AUTH_SOCK"];
+      else process.env["SSH_AUTH_SOCK"] = saved;
+    }
+  });
+
+  it("sshAgentCheck: an agent is fine everywhere; without one, preview and offline plan warn and `pulumi up` stops", () => {
+    expect(sshAgentCheck({ socket: "/run/agent", dryRun: false, offlinePlan: false })).toEqual({ ok: true });
+    expect(sshAgentCheck({ socket: undefined, dryRun: true, offlinePlan: false })).toMatchObject({ ok: false, severity: "warning" });
+    expect(sshAgentCheck({ socket: undefined, dryRun: false, offlinePlan: true })).toMatchObject({ ok: false, severity: "warning" });
+    expect(sshAgentCheck({ socket: "", dryRun: false, offlinePlan: false })).toMatchObject({ ok: false, severity: "error", message: expect.stringContaining("ssh-add") });
+  });
+
 });

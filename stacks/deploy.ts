@@ -138,13 +138,15 @@ export function deployLayer(
     registry: { server: delivery.registry.server, username: delivery.registry.username },
   })));
 
+  if (!foundation.sshPrivateKey) requireSshAgent();
   const deploy = new Deploy("deploy", {
     connection: {
       // The static IP: it answers as soon as the VM does, before DNS has caught up.
       host: foundation.network.publicIpAddress,
       port: spec.network.sshPort,
       user: spec.host.deployUser,
-      ...(foundation.sshPrivateKey ? { privateKey: foundation.sshPrivateKey } : { agentSocketPath: sshAgentSocket() }),
+      // Without a private key the command provider authenticates with the agent at SSH_AUTH_SOCK.
+      ...(foundation.sshPrivateKey ? { privateKey: foundation.sshPrivateKey } : {}),
     },
     hostId: host.vmId,
     releaseRoot: RELEASE_ROOT,
@@ -158,18 +160,36 @@ export function deployLayer(
   return { liveReleaseId: deploy.liveReleaseId, releaseFiles };
 }
 
+/** What the program does about the operator's SSH agent, when liftoff:sshPublicKey is set. */
+export type AgentCheck = { readonly ok: true } | { readonly ok: false; readonly severity: "warning" | "error"; readonly message: string };
+
 /**
- * With an operator-supplied public key, the deploy layer logs in through the operator's SSH agent.
- * Without one, `pulumi up` stops here, before changing anything; the offline plan only notes it.
+ * With an operator-supplied public key the deploy layer logs in through the operator's SSH agent.
+ * The command provider finds the agent itself, through SSH_AUTH_SOCK in its own environment
+ * (pulumi-command remote/connection.go: agentSocketPath "defaults to SSH_AUTH_SOCK"), so the
+ * socket path, different in every shell and CI job, is no input of the commands and never shows as
+ * a change. What is checked here is only that there is an agent to find:
+ * - `pulumi up` without one stops before changing anything (error);
+ * - a preview (`pulumi preview`, the pull-request preview, the drift check) runs no command on the
+ *   host, so it only warns: those jobs start no agent;
+ * - the offline plan only notes it (warning).
  */
-function sshAgentSocket(): string {
-  const socket = process.env["SSH_AUTH_SOCK"];
-  if (socket) return socket;
-  const message =
-    "liftoff:sshPublicKey is set, so the deploy layer logs in to the host with your SSH agent, and SSH_AUTH_SOCK is not set: start ssh-agent and `ssh-add` the matching private key, then run `pulumi up` again";
-  if (process.env[OFFLINE_PLAN_ENV] === "1") {
-    pulumi.log.warn(message);
-    return "/run/ssh-agent.socket";
+export function sshAgentCheck(input: { readonly socket: string | undefined; readonly dryRun: boolean; readonly offlinePlan: boolean }): AgentCheck {
+  if (input.socket) return { ok: true };
+  const base = "liftoff:sshPublicKey is set, so the deploy layer logs in to the host with your SSH agent, and SSH_AUTH_SOCK is not set";
+  if (input.offlinePlan || input.dryRun) {
+    return { ok: false, severity: "warning", message: `${base}: fine for a preview, which runs nothing on the host; \`pulumi up\` needs the agent (start ssh-agent and \`ssh-add\` the matching private key)` };
   }
-  throw new pulumi.RunError(message);
+  return { ok: false, severity: "error", message: `${base}: start ssh-agent and \`ssh-add\` the matching private key, then run \`pulumi up\` again` };
+}
+
+function requireSshAgent(): void {
+  const check = sshAgentCheck({
+    socket: process.env["SSH_AUTH_SOCK"],
+    dryRun: pulumi.runtime.isDryRun(),
+    offlinePlan: process.env[OFFLINE_PLAN_ENV] === "1",
+  });
+  if (check.ok) return;
+  if (check.severity === "warning") pulumi.log.warn(check.message);
+  else throw new pulumi.RunError(check.message);
 }

@@ -43,6 +43,8 @@ export const otlpEndpoint = observability.otlp.endpoint;
 export const otlpHeaders = observability.otlp.headers;
 /** What each service runs, pinned by digest at this `pulumi up`. */
 export const images = delivery.images;
+/** The host collector's image, pinned the same way (with `images`, what a drift check pins to). */
+export const collectorImage = delivery.collectorImage;
 export const githubEnvironment = delivery.github ? pulumi.interpolate`${delivery.github.repository} (${delivery.github.environment})` : undefined;
 
 /** Which database each service owns, and as whom (no secrets). */

@@ -13,16 +13,14 @@ import * as path from "node:path";
 import type { AppDefinition, AppService, EnvPart, ReleaseAsset } from "../environments/compose/model";
 import { parseImageRef } from "../environments/image-ref";
 import { parse } from "yaml";
+import { composeV2 as composeV2Binary } from "./tools";
 
-/** Compose v2 (2.26, the version hosts run): the standalone plugin binary, or LIFTOFF_COMPOSE_V2. */
-export const COMPOSE_V2 = process.env["LIFTOFF_COMPOSE_V2"] ?? "/opt/liftoff/docker/usr/libexec/docker/cli-plugins/docker-compose";
-
-/** Runs Compose v2; fails loudly (never skips) when it is missing. */
+/**
+ * Runs Compose v2 (test/tools.ts finds it, failing loudly when it is missing) with an environment
+ * of PATH and HOME only plus `env`, so nothing of the test's own environment is interpolated.
+ */
 export function composeV2(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(COMPOSE_V2, args, { encoding: "utf8", cwd: options.cwd, env: { PATH: "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root", ...options.env } });
-  if (r.error && (r.error as NodeJS.ErrnoException).code === "ENOENT") {
-    throw new Error(`Compose v2 is not at ${COMPOSE_V2}: extract Debian 13's docker-compose package there (see DESIGN.md, "Known traps") or set LIFTOFF_COMPOSE_V2`);
-  }
+  const r = spawnSync(composeV2Binary(), args, { encoding: "utf8", cwd: options.cwd, env: { PATH: "/usr/bin:/bin", HOME: process.env["HOME"] ?? "/root", ...options.env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

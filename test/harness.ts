@@ -14,6 +14,8 @@ export interface StackRun {
   /** `liftoff:*` keys to set as secrets, with their values. */
   readonly secrets?: Record<string, string>;
   readonly mode?: "plan" | "up";
+  /** Evaluate as a preview (isDryRun), as `pulumi preview` and the drift check run the program. */
+  readonly preview?: boolean;
 }
 
 /**
@@ -38,6 +40,7 @@ export async function runStack(stack: string, run: StackRun = {}): Promise<Evalu
     config,
     secretKeys: [...secretKeys],
     mode: run.mode ?? "plan",
+    ...(run.preview ? { preview: true } : {}),
     load: async () => {
       vi.resetModules();
       return (await import("../stacks/index")) as Record<string, unknown>;
