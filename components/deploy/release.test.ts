@@ -10,7 +10,6 @@ import { HOSTILE_ENV } from "../../test/env-corpus";
 import { runTool } from "../../test/tools";
 import { fileBytes, type RenderedRelease } from "./commands";
 import {
-  ACCESSORY_NETWORK,
   APP_VOLUME_PREFIX,
   JOB_PROFILE,
   ReleaseError,
@@ -104,15 +103,15 @@ describe("release rendering", () => {
     expect(renderRelease({ ...carryInput, app: secretChanged }).id).not.toBe(a.id);
   });
 
-  it("pins images, publishes public services on loopback slot ports only, and joins every service to the accessory network", () => {
+  it("pins images, publishes public services on loopback slot ports only, and shares no network between slots", () => {
     const compose = parse(fileContent(renderRelease(input), "compose.yaml")) as { services: Record<string, Record<string, unknown>>; networks: Record<string, unknown> };
     expect(Object.keys(compose.services)).toEqual(["api-gateway", "catalog", "identity-service", "orders"]);
     expect(compose.services["api-gateway"]!["image"]).toBe(input.images["api-gateway"]);
     expect(compose.services["api-gateway"]!["ports"]).toEqual([`127.0.0.1:\${${portVariable("api-gateway")}}:8080`]);
     expect(compose.services["orders"]!["ports"]).toBeUndefined();
     expect(compose.services["orders"]!["environment"]).toBeUndefined();
-    expect(compose.services["orders"]!["networks"]).toEqual(["default", ACCESSORY_NETWORK]);
-    expect(compose.networks).toEqual({ default: {}, [ACCESSORY_NETWORK]: { external: true } });
+    expect(compose.services["orders"]!["networks"]).toEqual(["default"]);
+    expect(compose.networks).toEqual({ default: {} });
   });
 
   it("carries every field of the compose file to what Compose v2 runs, with only liftoff's documented changes", () => {
@@ -130,7 +129,7 @@ describe("release rendering", () => {
       environment: env("web"),
       // accessories start before the slot, before-release jobs complete before it
       depends_on: withoutDeps(web["depends_on"] as Record<string, unknown>, ["cache", "migrate"]),
-      networks: { front: null, [ACCESSORY_NETWORK]: null },
+      networks: { front: null },
       ports: [{ mode: "ingress", host_ip: "127.0.0.1", target: 8080, published: "20000", protocol: "tcp" }],
       volumes: [{ ...(web["volumes"] as object[])[0], source: path.join(dir, "app", "static") }],
       labels: { "io.liftoff.service": "web" },
@@ -140,7 +139,7 @@ describe("release rendering", () => {
       ...api,
       image: carryInput.images["api"],
       environment: env("api"),
-      networks: { ...(api["networks"] as object), [ACCESSORY_NETWORK]: null },
+      networks: api["networks"],
       labels: { ...(api["labels"] as object), "io.liftoff.service": "api" },
       stop_grace_period: "30s",
     });
@@ -148,7 +147,7 @@ describe("release rendering", () => {
       ...service(carryApp, "migrate").compose,
       image: carryInput.images["migrate"],
       depends_on: undefined,
-      networks: { back: null, [ACCESSORY_NETWORK]: null },
+      networks: { back: null },
       labels: { "io.liftoff.service": "migrate" },
       profiles: [JOB_PROFILE],
       restart: "no",
@@ -163,7 +162,8 @@ describe("release rendering", () => {
     const networks = out["networks"] as Record<string, Record<string, unknown>>;
     expect(networks["front"]!["name"]).toBe("liftoff-blue_front");
     expect(networks["back"]).toMatchObject({ name: "liftoff-blue_back", internal: true });
-    expect(networks[ACCESSORY_NETWORK]).toMatchObject({ name: ACCESSORY_NETWORK, external: true });
+    expect(Object.keys(networks).sort()).toEqual(["back", "default", "front"]);
+    for (const n of Object.values(networks)) expect(n["external"]).toBeUndefined();
     // app volumes keep their data across releases and slots
     expect((out["volumes"] as Record<string, unknown>)["uploads"]).toEqual({ name: `${APP_VOLUME_PREFIX}uploads` });
     // secret and config files come from the release
@@ -196,10 +196,12 @@ describe("release rendering", () => {
     expect((manifest["services"] as { name: string }[]).map((s) => s.name)).toEqual(["api", "web"]);
   });
 
-  it("renders accessories in their own project on the shared network, with their aliases and volumes", () => {
+  it("renders accessories in their own project, and tells the agent which slot networks each joins under which aliases", () => {
     const release = renderRelease(carryInput);
     const out = unescapeDollars(slotConfig(materialise(release), release, "accessories.yaml"));
-    expect(out.services["cache"]!["networks"]).toEqual({ default: null, [ACCESSORY_NETWORK]: { aliases: ["redis"] } });
+    expect(out.services["cache"]!["networks"]).toEqual({ default: null });
+    const manifest = JSON.parse(fileContent(release, "manifest.json")) as { accessories: { name: string; networks: unknown }[] };
+    expect(manifest.accessories).toEqual([expect.objectContaining({ name: "cache", networks: { back: ["redis"] } })]);
     expect((out["volumes"] as Record<string, unknown>)["cache-data"]).toEqual({ name: "liftoff-accessories_cache-data" });
   });
 

@@ -128,6 +128,7 @@ export function renderRelease(given: ReleaseInput): RenderedRelease {
     accessories: accessories.map((a) => ({
       name: a.name,
       image: input.images[a.name],
+      networks: accessoryNetworks(a),
       definitionHash: sha256(
         stringify(accessoryBlocks[a.name]) +
           envFiles[a.name]! +
@@ -295,7 +296,7 @@ function renderCompose(
   }));
   return `# liftoff release of ${input.project}/${input.environment}: the application services and jobs.\n${yaml({
     services: rendered,
-    networks: { default: {}, ...escapeDollars(input.app.networks), [ACCESSORY_NETWORK]: { external: true } },
+    networks: { default: {}, ...escapeDollars(input.app.networks) },
     ...(Object.keys(volumes).length > 0 ? { volumes } : {}),
     ...topLevelFiles(input.app, all),
   })}`;
@@ -317,20 +318,19 @@ function appBlock(s: AppService, image: string, deps: Block, assets: AssetIndex,
     ...(Object.keys(deps).length > 0 ? { depends_on: escapeDollars(deps) } : {}),
     ...(volumes !== undefined ? { volumes: escapeDollars(releaseVolumes(s, volumes, assets)) } : {}),
     // network_mode (host, with the opt-in) excludes networks: such a service is on the host's.
-    ...(rest["network_mode"] === undefined ? { networks: joinAccessoryNetwork(escapeDollars(networks)) } : {}),
+    ...(rest["network_mode"] === undefined ? { networks: networkList(escapeDollars(networks) ?? { default: null }) } : {}),
     stop_grace_period: rest["stop_grace_period"] ?? "30s",
     labels: { ...(escapeDollars(rest["labels"]) as Block | undefined), "io.liftoff.service": s.name },
   };
 }
 
 function accessoryService(a: AppService, image: string, accessories: readonly AppService[], assets: AssetIndex): Block {
-  const { depends_on: _dependsOn, networks, volumes, ...rest } = withoutNulls(a.compose);
+  const { depends_on: _dependsOn, networks: _networks, volumes, ...rest } = withoutNulls(a.compose);
   const names = new Set(accessories.map((x) => x.name));
   const deps = Object.fromEntries(Object.entries(dependsOn(a)).filter(([name]) => {
     if (!names.has(name)) throw new ReleaseError(`service ${a.name}: depends_on.${name}: an accessory starts before the release's services, so it can only wait for another accessory`);
     return true;
   }));
-  const aliases = accessoryAliases(escapeDollars(networks));
   return {
     image: escapeDollars(image),
     restart: "unless-stopped",
@@ -338,11 +338,8 @@ function accessoryService(a: AppService, image: string, accessories: readonly Ap
     env_file: [`env/${a.name}.env`],
     ...(Object.keys(deps).length > 0 ? { depends_on: escapeDollars(deps) } : {}),
     ...(volumes !== undefined ? { volumes: escapeDollars(releaseVolumes(a, volumes, assets)) } : {}),
-    // The shared network is internal (no way out); the project's default network gives the
-    // accessory its outbound access (a collector shipping to Grafana Cloud needs it). The
-    // operator's own networks of an accessory become the shared network, which every app service
-    // of either slot joins; their aliases are kept on it, so the names the app uses still resolve.
-    ...(rest["network_mode"] === undefined ? { networks: aliases ? { default: null, [ACCESSORY_NETWORK]: aliases } : ["default", ACCESSORY_NETWORK] } : {}),
+    // Its own project's default network: the way out, and to the other accessories. The agent
+    // joins it to the networks of each slot the operator put it on (manifest accessories[].networks).
   };
 }
 
@@ -351,7 +348,7 @@ function renderAccessories(app: AppDefinition, accessories: readonly AppService[
   const volumes = Object.fromEntries([...used].sort().map((name) => [name, app.volumes[name] ?? {}]));
   return `# liftoff: the accessories, updated in place; their volumes outlive every release.\n${yaml({
     services: blocks,
-    networks: { default: {}, [ACCESSORY_NETWORK]: { external: true } },
+    networks: { default: {} },
     ...(Object.keys(volumes).length > 0 ? { volumes: escapeDollars(volumes) } : {}),
     ...topLevelFiles(app, accessories),
   })}`;
@@ -476,21 +473,25 @@ function withoutOptionalMissing(app: AppDefinition): AppDefinition {
   };
 }
 
-/** The service's networks plus the shared one; a plain list when no network has settings. */
-function joinAccessoryNetwork(networks: unknown): unknown {
-  const joined: Block = Array.isArray(networks)
-    ? Object.fromEntries([...networks.map((n) => [String(n), null]), [ACCESSORY_NETWORK, null]])
-    : networks && typeof networks === "object" ? { ...networks, [ACCESSORY_NETWORK]: null } : { default: null, [ACCESSORY_NETWORK]: null };
-  return Object.values(joined).every((v) => v === null) ? Object.keys(joined) : joined;
+/** A service's networks; a plain list when no network has settings. */
+function networkList(networks: unknown): unknown {
+  if (Array.isArray(networks) || !networks || typeof networks !== "object") return networks;
+  return Object.values(networks).every((v) => v === null) ? Object.keys(networks) : networks;
 }
 
-function accessoryAliases(networks: unknown): Block | null {
-  if (!networks || typeof networks !== "object" || Array.isArray(networks)) return null;
-  const aliases = [...new Set(Object.values(networks).flatMap((n) => {
-    const list = n && typeof n === "object" ? (n as Block)["aliases"] : undefined;
-    return Array.isArray(list) ? list.map(String) : [];
-  }))].sort();
-  return aliases.length > 0 ? { aliases } : null;
+/**
+ * The slot networks an accessory joins, with its aliases on each: the operator's networks of it
+ * (`default` when none). The agent connects it to them in each slot (connect_accessories).
+ */
+export function accessoryNetworks(a: AppService): Record<string, string[]> {
+  const networks = a.compose["networks"];
+  const entries: [string, unknown][] = Array.isArray(networks)
+    ? networks.map((n) => [String(n), null])
+    : networks && typeof networks === "object" ? Object.entries(networks) : [["default", null]];
+  return Object.fromEntries(entries.sort(([x], [y]) => x.localeCompare(y)).map(([name, def]) => {
+    const aliases = def && typeof def === "object" ? (def as Block)["aliases"] : undefined;
+    return [name, Array.isArray(aliases) ? aliases.map(String) : []];
+  }));
 }
 
 function usedVolumes(services: readonly AppService[]): Set<string> {
