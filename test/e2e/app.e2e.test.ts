@@ -213,6 +213,8 @@ services:
   broker:
     image: ${image(host.tb, "broker")}
     volumes: [broker-data:/data]
+    networks:
+      back: { aliases: [queue] }
     x-liftoff: { accessory: true }
 networks:
   front: {}
@@ -236,8 +238,10 @@ configs:
     expect((await get(`${GATEWAY}/cgi-bin/call?catalog`)).status).toBe(502);
     const orders = await liveContainer(host, "orders");
     expect(await host.sshOk(`docker exec ${orders} wget -q -O - http://catalog:8080/version`)).toContain("catalog v2");
-    // every service still reaches the accessory
-    expect((await get(`${GATEWAY}/cgi-bin/broker?m=from-the-gateway`)).body).toContain("from-the-gateway");
+    // the accessory is on back, under its name and its alias: orders reaches it, the gateway not
+    expect(await host.sshOk(`docker exec ${orders} wget -q -O - http://queue:8080/version`)).toContain("broker v1");
+    expect(await host.sshOk(`docker exec ${orders} wget -q -O - "http://broker:8080/cgi-bin/messages?m=from-orders"`)).toContain("from-orders");
+    expect((await get(`${GATEWAY}/cgi-bin/broker?m=from-the-gateway`)).status).toBe(502);
     // the shipped files
     expect((await get(`${GATEWAY}/static/index.html`)).body).toBe("<h1>shipped with the release</h1>\n");
     expect(await host.sshOk(`docker exec ${await liveContainer(host, "api-gateway")} cat /etc/gateway.conf`)).toBe("upstream = orders\n");
