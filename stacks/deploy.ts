@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Deploy, renderRelease, reviewableFiles, type RenderedRelease } from "../components/deploy";
+import { Deploy, renderRelease, reviewableFiles, type ReleaseInput, type RenderedRelease } from "../components/deploy";
 import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE } from "../components/observability";
 import type { AppDefinition, AppService } from "../environments/app-definition";
 import { parseImageRef } from "../environments/image-ref";
 import { OFFLINE_PLAN_ENV } from "../environments/load";
 import type { EnvironmentSpec } from "../environments/spec";
-import { databaseEnvironment, type DataLayer } from "./data";
+import { applicationBindings, resolvedBindings, serviceDefaultVariables, type ServiceBindings } from "./bindings";
+import type { DataLayer } from "./data";
 import type { DeliveryLayer } from "./delivery";
 import type { Foundation } from "./foundation";
 import { RELEASE_ROOT } from "./host";
@@ -23,6 +24,8 @@ export interface DeployLayer {
   readonly liveReleaseId: pulumi.Output<string>;
   /** The release's files without its env files: compose, accessories, Caddyfile, manifest. */
   readonly releaseFiles: pulumi.Output<Record<string, string>>;
+  /** Per service, the bindings its compose file may reference (secret ones are secrets). */
+  readonly bindings: Readonly<Record<string, ServiceBindings>>;
 }
 
 /**
@@ -67,18 +70,25 @@ export function deployLayer(
   observability: ObservabilityLayer,
   delivery: DeliveryLayer,
 ): DeployLayer {
-  const serviceEnv = Object.fromEntries(spec.services.map((s) => [s.name, {
-    ...(data.services[s.name] ? databaseEnvironment(data.services[s.name]!) : {}),
-    ...(observability.otelEnvironment[s.name] ?? {}),
-  }]));
+  const bindings = applicationBindings(spec.app, spec.services, {
+    stack: spec.stack,
+    fqdn: spec.host.fqdn,
+    otlp: observability.otlp,
+    databases: data.services,
+  });
+  // Today's variables for apps that read them, unless the service sets the name itself.
+  const serviceEnv = Object.fromEntries(spec.services.map((s) => [s.name, serviceDefaultVariables(s, bindings[s.name]!, observability.otelEnvironment[s.name] ?? {})]));
   const inputs = pulumi.output({
     images: delivery.images,
     collectorImage: delivery.collectorImage,
     env: serviceEnv,
+    bindings: resolvedBindings(bindings),
     collectorConfig: observability.collector.config,
     collectorEnv: observability.collector.environment,
   });
-  const release: pulumi.Output<RenderedRelease> = pulumi.secret(inputs.apply((i) => renderRelease({
+  // `bindings` is the renderer's input for `${LIFTOFF_...}` references in `environment`, which
+  // reach only the 0600 env files (components/deploy/release.ts, issue #10 item 5).
+  const releaseInput = (i: pulumi.Unwrap<typeof inputs>): ReleaseInput & { readonly bindings: Readonly<Record<string, Readonly<Record<string, string>>>> } => ({
     project: spec.project,
     environment: spec.stack,
     app: releasedApp(spec.app, i.collectorImage),
@@ -92,7 +102,9 @@ export function deployLayer(
       },
     },
     registry: { server: delivery.registry.server, username: delivery.registry.username },
-  })));
+    bindings: i.bindings,
+  });
+  const release: pulumi.Output<RenderedRelease> = pulumi.secret(inputs.apply((i) => renderRelease(releaseInput(i))));
 
   const deploy = new Deploy("deploy", {
     connection: {
@@ -111,7 +123,7 @@ export function deployLayer(
   // rendered from non-secret inputs only, which stacks/deploy.test.ts proves against every secret
   // the program holds, so they can be shown to reviewers.
   const releaseFiles = pulumi.unsecret(release.apply(reviewableFiles));
-  return { liveReleaseId: deploy.liveReleaseId, releaseFiles };
+  return { liveReleaseId: deploy.liveReleaseId, releaseFiles, bindings };
 }
 
 /**

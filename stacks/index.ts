@@ -75,3 +75,8 @@ export const liveReleaseId = deploy.liveReleaseId;
  * accessories.yaml, Caddyfile, manifest.json. The plan diff shows changes to them line by line.
  */
 export const releaseFiles = deploy.releaseFiles;
+/**
+ * Per service, the value of every binding its compose file may reference (`${LIFTOFF_...}`, see
+ * docs/bindings.md); secret, as it holds the passwords: `pulumi stack output bindings --show-secrets`.
+ */
+export const bindings = deploy.bindings;
