@@ -14,6 +14,8 @@ export interface StackRun {
   /** `liftoff:*` keys to set as secrets, with their values. */
   readonly secrets?: Record<string, string>;
   readonly mode?: "plan" | "up";
+  /** Receives the program's exports as it returns them (Outputs), for tests that look inside one. */
+  readonly onExports?: (exports: Record<string, unknown>) => void;
 }
 
 /**
@@ -40,7 +42,9 @@ export async function runStack(stack: string, run: StackRun = {}): Promise<Evalu
     mode: run.mode ?? "plan",
     load: async () => {
       vi.resetModules();
-      return (await import("../stacks/index")) as Record<string, unknown>;
+      const exports = (await import("../stacks/index")) as Record<string, unknown>;
+      run.onExports?.(exports);
+      return exports;
     },
   });
 }
