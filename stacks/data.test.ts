@@ -183,6 +183,47 @@ describe("the data layer's inputs and outputs", () => {
   });
 });
 
+describe("a shared database through the data layer and the bindings", () => {
+  it("gives the sharing service its own login on the owner's database, and bindings naming both", async () => {
+    const { spec: base } = buildEnvironmentSpec({ project: "liftoff", stack: "dev", values: Object.fromEntries(Object.entries(readStackFiles(PROJECT_DIR, "dev").config).map(([k, v]) => [k.replace(/^liftoff:/, ""), v])), secretKeys: new Set(), mode: "plan", app: EXAMPLE_APP });
+    // What the data section makes of `api-gateway: {databases: [{kind: postgres, shared: orders}, {kind: mongodb, shared: catalog}]}`.
+    const services = base!.services.map((s) => (s.name === "api-gateway" ? { ...s, databases: [{ kind: "postgres" as const, sharedFrom: "orders" }, { kind: "mongodb" as const, sharedFrom: "catalog" }] } : s));
+    const spec = {
+      ...base!,
+      services,
+      data: {
+        ...base!.data,
+        databases: [
+          ...base!.data.databases,
+          { service: "api-gateway", kind: "postgres" as const, database: "orders", user: "api_gateway", sharedFrom: "orders" },
+          { service: "api-gateway", kind: "mongodb" as const, database: "catalog", user: "api_gateway", sharedFrom: "catalog" },
+        ],
+      },
+    };
+    const seen: Record<string, string> = {};
+    let resolved: Promise<unknown> | undefined;
+    const plan = await runComponent(() => {
+      const foundation = { network: { publicIpAddress: pulumi.output("198.51.100.10") } } as unknown as Foundation;
+      const data = dataLayer(spec, foundation, { secret: () => undefined });
+      const otlp = { endpoint: pulumi.output("https://otlp.example/otlp"), headers: pulumi.secret("Authorization=Basic%20c2VjcmV0") };
+      const bindings = applicationBindings(spec.app, services, { stack: "dev", fqdn: spec.host.fqdn, otlp, databases: data.services });
+      resolved = new Promise((resolve) => pulumi.all(bindings["api-gateway"]!).apply((v) => resolve(Object.assign(seen, v))));
+      return {};
+    }, "dev");
+    expect(plan.error).toBeUndefined();
+    await resolved;
+    expect(byType(plan, NEON_TYPES.role).map((r) => r.inputs["name"]).sort()).toEqual(["api_gateway", "identity_service", "orders"]);
+    expect(byType(plan, NEON_TYPES.database).map((r) => r.inputs["name"]).sort()).toEqual(["identity", "orders"]);
+    const users = byType(plan, ATLAS.user).map((u) => [u.inputs["username"], u.inputs["roles"]]);
+    expect(users).toContainEqual(["api_gateway", [{ roleName: "readWrite", databaseName: "catalog" }]]);
+    expect(seen["LIFTOFF_POSTGRES_USER"]).toBe("api_gateway");
+    expect(seen["LIFTOFF_POSTGRES_DATABASE"]).toBe("orders");
+    expect(seen["LIFTOFF_POSTGRES_URL"]).toMatch(/^postgresql:\/\/api_gateway:[^@]+@[^/]+-pooler\.[^/]+\/orders\?/);
+    expect(seen["LIFTOFF_MONGODB_USER"]).toBe("api_gateway");
+    expect(seen["LIFTOFF_MONGODB_URL"]).toMatch(/^mongodb\+srv:\/\/api_gateway:[^@]+@[^/]+\/catalog\?/);
+  });
+});
+
 describe("npm run plan shows the data layer", () => {
   it.each(["dev", "prod"])("%s: Neon and Atlas resources in the JSON plan, no connection string or password in it", (stack) => {
     const result = spawnSync(process.execPath, ["-r", "./tools/ts-register.js", "tools/plan/cli.ts", stack, "--json"], { cwd: PROJECT_DIR, encoding: "utf8" });

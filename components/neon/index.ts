@@ -99,6 +99,15 @@ export class NeonPostgres extends pulumi.ComponentResource {
   public readonly connections: Readonly<Record<string, PostgresConnection>>;
 
   constructor(name: string, args: NeonPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before anything is registered, so a refused claim leaves nothing half-declared.
+    const owned = new Set<string>();
+    for (const claim of args.databases.filter((c) => c.sharedFrom === undefined)) {
+      if (owned.has(claim.database)) throw new Error(`${claim.service} claims database ${claim.database}, which another claim already owns; share it with sharedFrom`);
+      owned.add(claim.database);
+    }
+    for (const claim of args.databases) {
+      if (claim.sharedFrom !== undefined && !owned.has(claim.database)) throw new Error(`${claim.service} shares ${claim.sharedFrom}'s database ${claim.database}, which no claim of this component creates`);
+    }
     super("liftoff:neon:Postgres", name, {}, opts);
     const keep = { protect: args.protect ?? false, retainOnDelete: args.protect ?? false };
     if (args.restoreSource) {
@@ -146,9 +155,7 @@ export class NeonPostgres extends pulumi.ComponentResource {
         name: claim.role,
       }, { parent: this });
       let database = databases.get(claim.database);
-      if (claim.sharedFrom !== undefined) {
-        if (!database) throw new Error(`${claim.service} shares ${claim.sharedFrom}'s database ${claim.database}, which no claim of this component creates`);
-      } else {
+      if (claim.sharedFrom === undefined || !database) {
         // Owned by the service's role, so that role needs no grant on it.
         database = new NeonDatabase(`${name}-${claim.service}-db`, {
           projectId: project.projectId,
