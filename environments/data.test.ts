@@ -334,6 +334,17 @@ describe("shared databases", () => {
     expect(errors[0]!.fix).toContain("remove shared");
   });
 
+  it("refuses two services whose names give one login name (- becomes _)", () => {
+    const spec = buildEnvironmentSpec(input()).spec!;
+    const template = spec.services.find((s) => s.name === "orders")!;
+    const services = [{ ...template, name: "billing-api", databases: [{ kind: "postgres" as const }] }, { ...template, name: "billing_api", databases: [{ kind: "postgres" as const, database: "billing2" }] }];
+    const reader = new ConfigReader(input());
+    dataSection.read(reader, { ...spec, services, app: { ...spec.app, services } });
+    const errors = reader.problems.filter((p) => p.severity === "error");
+    expect(errors).toEqual([expect.objectContaining({ key: "app/compose.yaml: services.billing_api.x-liftoff.databases[0]", value: "billing_api" })]);
+    expect(errors[0]!.message).toBe("gives the postgres login name billing_api, which billing-api already has (- becomes _ in login names)");
+  });
+
   it("reports a refused owner once, not again for each service sharing its database", () => {
     const { errors } = readShared({ orders: [{ kind: "postgres", database: "Orders" }], catalog: [{ kind: "postgres", sharedFrom: "orders" }] });
     expect(errors.map((p) => p.key)).toEqual(["app/compose.yaml: services.orders.x-liftoff.databases[0].database"]);

@@ -1,13 +1,13 @@
 import { gunzipSync } from "node:zlib";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { extract } from "tar-stream";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { byType, reveal, runStack } from "../test/harness";
-import { runTool } from "../test/tools";
+import { PROJECT_DIR, byType, reveal, runStack } from "../test/harness";
+import { runTool, tempFile } from "../test/tools";
 
 type Files = Record<string, string>;
 
@@ -113,6 +113,17 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
       expect(env(service)["OTEL_EXPORTER_OTLP_HEADERS"]).toMatch(/^Authorization=Basic%20/);
       expect(env(service)["OTEL_RESOURCE_ATTRIBUTES"]).toContain(`deployment.environment=${stack}`);
     }
+  });
+
+  it("keeps a service's own DATABASE_URL and OTEL_SERVICE_NAME instead of liftoff's defaults, and gives the rest", async () => {
+    const compose = readFileSync(path.join(PROJECT_DIR, "app", "compose.yaml"), "utf8")
+      .replace("      BROKER_URL: amqp://broker:5672\n", "      BROKER_URL: amqp://broker:5672\n      DATABASE_URL: postgresql://own@db.example/orders\n      OTEL_SERVICE_NAME: orders-api\n");
+    const { files } = await shippedRelease(await runStack(stack, { config: { composeFile: tempFile("compose.yaml", compose) } }));
+    const orders = envFile(files["env/orders.env"]!);
+    expect(orders["DATABASE_URL"]).toBe("postgresql://own@db.example/orders");
+    expect(orders["OTEL_SERVICE_NAME"]).toBe("orders-api");
+    expect(orders["DATABASE_URL_UNPOOLED"]).toMatch(/^postgresql:\/\/orders:/);
+    expect(orders["OTEL_EXPORTER_OTLP_PROTOCOL"]).toBe("http/protobuf");
   });
 
   it("gives the collector its token and config, and the config is what the observability layer rendered", async () => {

@@ -45,9 +45,9 @@ export const otlpHeaders = observability.otlp.headers;
 export const images = delivery.images;
 export const githubEnvironment = delivery.github ? pulumi.interpolate`${delivery.github.repository} (${delivery.github.environment})` : undefined;
 
-/** Which database each service owns, and as whom (no secrets). */
+/** Which database each service owns or shares (and whose), and as whom (no secrets). */
 export const databases = spec.data.databases.length > 0
-  ? Object.fromEntries(spec.data.databases.map((d) => [`${d.service}/${d.kind}`, { database: d.database, user: d.user }]))
+  ? Object.fromEntries(spec.data.databases.map((d) => [`${d.service}/${d.kind}`, { database: d.database, user: d.user, ...(d.sharedFrom ? { sharedFrom: d.sharedFrom } : {}) }]))
   : undefined;
 export const neonProjectId = data.postgres?.projectId;
 /** The branch the services use: what `npm run recreate` restores another stack from. */
