@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { postgresUri } from "../components/neon/uri";
 import { mongoConnectionString } from "../components/atlas/cluster";
 import { serviceBindings } from "../environments/compose/bindings";
-import type { DatabaseDeclaration } from "../environments/compose/model";
-import { DEFAULT_DATABASE_VARIABLES, bindingValues, defaultVariables, endpointUrl, mongoBindingValues, ownVariableNames, postgresBindingValues, srvHost } from "./binding-values";
+import type { DatabaseDeclaration, EnvTemplate } from "../environments/compose/model";
+import { OTEL_VARIABLES, otelEnvironment } from "../components/observability/otel";
+import { bindingValues, defaultVariableTemplates, defaultVariables, endpointUrl, mongoBindingValues, ownVariableNames, postgresBindingValues, resolveTemplate, srvHost, withDefaultVariables } from "./binding-values";
 
 /** A password with every character a URL must encode, and a role that needs it too. */
 const PG = { host: "ep-cool-darkness-123456.eu-central-1.aws.neon.tech", role: "orders", password: "p@ss:w/rd?#%&= é", database: "orders" };
@@ -75,17 +76,42 @@ describe("binding values", () => {
 });
 
 describe("default variables", () => {
-  const bindings = { LIFTOFF_POSTGRES_URL: "pooled", LIFTOFF_POSTGRES_URL_DIRECT: "direct", LIFTOFF_STACK: "prod" };
-  const otel = { OTEL_SERVICE_NAME: "orders", OTEL_EXPORTER_OTLP_HEADERS: "h" };
+  const orders = service("orders", [{ kind: "postgres" }]);
+  const context = { environment: "prod", version: "1.4.2" };
+  const values = bindingValues(APP, orders, { ...PARTS, postgres: PG });
 
-  it("keeps today's names for a service that sets none of them", () => {
-    expect(defaultVariables(bindings, otel, new Set())).toEqual({ DATABASE_URL: "pooled", DATABASE_URL_UNPOOLED: "direct", OTEL_SERVICE_NAME: "orders", OTEL_EXPORTER_OTLP_HEADERS: "h" });
-    expect(defaultVariables({ LIFTOFF_MONGODB_URL: "m" }, {}, new Set())).toEqual({ MONGODB_URI: "m" });
-    expect(Object.values(DEFAULT_DATABASE_VARIABLES).sort()).toEqual(["LIFTOFF_MONGODB_URL", "LIFTOFF_POSTGRES_URL", "LIFTOFF_POSTGRES_URL_DIRECT"]);
+  it("keeps today's names for a service that sets none of them, with exactly today's values", () => {
+    const env = defaultVariables(orders, context, values, new Set());
+    expect(env["DATABASE_URL"]).toBe(postgresUri(PG, { pooled: true }));
+    expect(env["DATABASE_URL_UNPOOLED"]).toBe(postgresUri(PG));
+    expect(env["MONGODB_URI"]).toBeUndefined();
+    // The OTel variables are what the observability layer has always given.
+    const otel = otelEnvironment({ endpoint: PARTS.otlp.endpoint, headers: PARTS.otlp.headers, environment: "prod", services: [{ name: "orders", version: "1.4.2" }] })["orders"]!;
+    for (const variable of OTEL_VARIABLES) expect(env[variable], variable).toBe(otel[variable]);
+    expect(Object.keys(env).sort()).toEqual(["DATABASE_URL", "DATABASE_URL_UNPOOLED", ...OTEL_VARIABLES].sort());
+    const catalog = service("catalog", [{ kind: "mongodb" }]);
+    expect(defaultVariables(catalog, context, bindingValues(APP, catalog, { ...PARTS, mongodb: MONGO }), new Set())["MONGODB_URI"]).toBe(mongoConnectionString(MONGO));
   });
 
   it("leaves out a name the service sets itself, so its own value wins", () => {
-    expect(defaultVariables(bindings, otel, new Set(["DATABASE_URL", "OTEL_SERVICE_NAME"]))).toEqual({ DATABASE_URL_UNPOOLED: "direct", OTEL_EXPORTER_OTLP_HEADERS: "h" });
+    const env = defaultVariables(orders, context, values, new Set(["DATABASE_URL", "OTEL_SERVICE_NAME"]));
+    expect(env["DATABASE_URL"]).toBeUndefined();
+    expect(env["OTEL_SERVICE_NAME"]).toBeUndefined();
+    expect(env["DATABASE_URL_UNPOOLED"]).toBe(postgresUri(PG));
+  });
+
+  it("adds them to a normalized service's environment as binding references, its own entries untouched", () => {
+    const own: Record<string, EnvTemplate> = { DATABASE_URL: ["postgresql://mine@db/x"], ConnectionStrings__Db: ["Host=", { binding: "LIFTOFF_POSTGRES_HOST" }] };
+    const withDefaults = withDefaultVariables({ ...orders, environment: own }, context);
+    expect(withDefaults.environment["DATABASE_URL"]).toEqual(["postgresql://mine@db/x"]);
+    expect(withDefaults.environment["ConnectionStrings__Db"]).toBe(own.ConnectionStrings__Db);
+    expect(withDefaults.environment["DATABASE_URL_UNPOOLED"]).toEqual([{ binding: "LIFTOFF_POSTGRES_URL_DIRECT" }]);
+    expect(withDefaults.environment["OTEL_EXPORTER_OTLP_HEADERS"]).toEqual([{ binding: "LIFTOFF_OTLP_HEADERS" }]);
+    expect(withDefaults.environment["OTEL_SEMCONV_STABILITY_OPT_IN"]).toEqual(["http"]);
+    // Every reference is to a binding the service has.
+    const templates = defaultVariableTemplates(orders, context);
+    for (const template of Object.values(templates)) expect(() => resolveTemplate(template, values)).not.toThrow();
+    expect(() => resolveTemplate([{ binding: "LIFTOFF_NOPE" }], values)).toThrow("no value for binding LIFTOFF_NOPE");
   });
 
   it("reads the names a service sets from the normalized environment, or from either compose form", () => {

@@ -5,9 +5,9 @@
  */
 import { mongoConnectionString, type MongoLogin } from "../components/atlas/cluster";
 import { poolerHost, postgresUri, type PostgresLogin } from "../components/neon/uri";
-import { OTLP_PROTOCOL } from "../components/observability/otel";
+import { OTEL_VARIABLES, OTLP_PROTOCOL, otelEnvironment, type OtelVariable } from "../components/observability/otel";
 import { databaseBindingName, endpointBindingName, serviceBindings } from "../environments/compose/bindings";
-import type { AppDefinition, AppService, DatabaseKind } from "../environments/compose/model";
+import type { AppDefinition, AppService, DatabaseKind, EnvTemplate } from "../environments/compose/model";
 
 /** Neon's port, pooled and direct alike. */
 export const POSTGRES_PORT = 5432;
@@ -105,24 +105,72 @@ export function bindingValues(app: BindingApp, service: BindingService, parts: B
  * `DATABASE_URL` (pooled) and `DATABASE_URL_UNPOOLED` as Neon's integrations name them,
  * `MONGODB_URI`; each is the value of the binding named here.
  */
-export const DEFAULT_DATABASE_VARIABLES: Readonly<Record<string, string>> = {
-  DATABASE_URL: databaseBindingName("postgres", "URL"),
-  DATABASE_URL_UNPOOLED: databaseBindingName("postgres", "URL_DIRECT"),
-  MONGODB_URI: databaseBindingName("mongodb", "URL"),
+export const DEFAULT_DATABASE_VARIABLES: Readonly<Record<DatabaseKind, Readonly<Record<string, string>>>> = {
+  postgres: { DATABASE_URL: databaseBindingName("postgres", "URL"), DATABASE_URL_UNPOOLED: databaseBindingName("postgres", "URL_DIRECT") },
+  mongodb: { MONGODB_URI: databaseBindingName("mongodb", "URL") },
+};
+
+/** The OTel SDK variables whose value is a binding's; the others are literal per service. */
+const OTEL_VARIABLE_BINDINGS: Partial<Record<OtelVariable, string>> = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: "LIFTOFF_OTLP_ENDPOINT",
+  OTEL_EXPORTER_OTLP_PROTOCOL: "LIFTOFF_OTLP_PROTOCOL",
+  OTEL_EXPORTER_OTLP_HEADERS: "LIFTOFF_OTLP_HEADERS",
+  OTEL_SERVICE_NAME: "LIFTOFF_SERVICE",
 };
 
 /**
- * A service's default variables: its databases' URLs under the names above and the OTel SDK's
- * variables, except those the service sets itself (its own value wins, whatever it is). Generic so
- * the stack passes Outputs and tests plain strings.
+ * A service's default variables as environment templates (model.ts `EnvTemplate`): its databases'
+ * URLs under the names above and the OTel SDK's variables (the same values the observability
+ * layer's `otelEnvironment` gives), each a reference to a binding or literal text. `environment`
+ * is the stack (`deployment.environment`), `version` the service's image version.
  */
-export function defaultVariables<T>(bindings: Readonly<Record<string, T>>, otel: Readonly<Record<string, T>>, ownNames: ReadonlySet<string>): Record<string, T> {
-  const defaults: Record<string, T> = {};
-  for (const [variable, binding] of Object.entries(DEFAULT_DATABASE_VARIABLES)) {
-    if (bindings[binding] !== undefined) defaults[variable] = bindings[binding]!;
+export function defaultVariableTemplates(service: BindingService, context: { readonly environment: string; readonly version: string }): Record<string, EnvTemplate> {
+  const templates: Record<string, EnvTemplate> = {};
+  for (const db of service.databases) {
+    for (const [variable, binding] of Object.entries(DEFAULT_DATABASE_VARIABLES[db.kind])) templates[variable] = [{ binding }];
   }
-  Object.assign(defaults, otel);
-  return Object.fromEntries(Object.entries(defaults).filter(([name]) => !ownNames.has(name)));
+  const otel = otelEnvironment({ endpoint: "", headers: "", environment: context.environment, services: [{ name: service.name, version: context.version }] })[service.name]!;
+  for (const variable of OTEL_VARIABLES) {
+    const binding = OTEL_VARIABLE_BINDINGS[variable];
+    templates[variable] = binding ? [{ binding }] : [otel[variable]];
+  }
+  return templates;
+}
+
+/**
+ * The service's environment with the default variables it does not set itself added: its own
+ * value wins, whatever it is, and existing apps keep the names they read. For the renderer that
+ * takes the normalized model (references are resolved from the service's bindings).
+ */
+export function withDefaultVariables<S extends Pick<AppService, "name" | "databases" | "environment">>(service: S, context: { readonly environment: string; readonly version: string }): S {
+  const defaults = defaultVariableTemplates(service, context);
+  const added = Object.fromEntries(Object.entries(defaults).filter(([name]) => !(name in service.environment)));
+  return { ...service, environment: { ...added, ...service.environment } };
+}
+
+/** An environment template's value with its binding references filled in from `bindings`. */
+export function resolveTemplate(template: EnvTemplate, bindings: Readonly<Record<string, string>>): string {
+  return template.map((part) => {
+    if (typeof part === "string") return part;
+    const value = bindings[part.binding];
+    if (value === undefined) throw new Error(`no value for binding ${part.binding}`);
+    return value;
+  }).join("");
+}
+
+/**
+ * A service's default variables as values: {@link defaultVariableTemplates} resolved from its
+ * bindings, except the names it sets itself (`ownNames`).
+ */
+export function defaultVariables(
+  service: BindingService,
+  context: { readonly environment: string; readonly version: string },
+  bindings: Readonly<Record<string, string>>,
+  ownNames: ReadonlySet<string>,
+): Record<string, string> {
+  return Object.fromEntries(Object.entries(defaultVariableTemplates(service, context))
+    .filter(([name]) => !ownNames.has(name))
+    .map(([name, template]) => [name, resolveTemplate(template, bindings)]));
 }
 
 /**

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { serviceBindings } from "../environments/compose/bindings";
 import type { AppDefinition, AppService } from "../environments/compose/model";
-import { bindingValues, defaultVariables, ownVariableNames } from "./binding-values";
+import { bindingValues } from "./binding-values";
 import type { ServiceDatabases } from "./data";
 
 /** One service's bindings, name → value; secret ones are Pulumi secrets. */
@@ -53,17 +53,4 @@ export function applicationBindings(app: Pick<AppDefinition, "endpoints">, servi
  */
 export function resolvedBindings(bindings: Readonly<Record<string, ServiceBindings>>): pulumi.Output<Record<string, Record<string, string>>> {
   return pulumi.secret(pulumi.output(bindings) as pulumi.Output<Record<string, Record<string, string>>>);
-}
-
-/**
- * A service's default variables (`DATABASE_URL`, `DATABASE_URL_UNPOOLED`, `MONGODB_URI`, the
- * `OTEL_*` settings) except those it sets itself: existing apps keep working, and an app that sets
- * one of these names keeps its own value.
- */
-export function serviceDefaultVariables(
-  service: Pick<AppService, "compose"> & { readonly environment?: Readonly<Record<string, unknown>> },
-  bindings: ServiceBindings,
-  otel: Readonly<Record<string, pulumi.Output<string>>>,
-): Record<string, pulumi.Output<string>> {
-  return defaultVariables(bindings, otel, ownVariableNames(service));
 }

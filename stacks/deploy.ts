@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Deploy, renderRelease, reviewableFiles, type ReleaseInput, type RenderedRelease } from "../components/deploy";
-import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE } from "../components/observability";
+import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE, imageVersion } from "../components/observability";
 import type { AppDefinition, AppService } from "../environments/app-definition";
 import { parseImageRef } from "../environments/image-ref";
 import { OFFLINE_PLAN_ENV } from "../environments/load";
 import type { EnvironmentSpec } from "../environments/spec";
-import { applicationBindings, resolvedBindings, serviceDefaultVariables, type ServiceBindings } from "./bindings";
+import { defaultVariables, ownVariableNames } from "./binding-values";
+import { applicationBindings, resolvedBindings, type ServiceBindings } from "./bindings";
 import type { DataLayer } from "./data";
 import type { DeliveryLayer } from "./delivery";
 import type { Foundation } from "./foundation";
@@ -76,12 +77,9 @@ export function deployLayer(
     otlp: observability.otlp,
     databases: data.services,
   });
-  // Today's variables for apps that read them, unless the service sets the name itself.
-  const serviceEnv = Object.fromEntries(spec.services.map((s) => [s.name, serviceDefaultVariables(s, bindings[s.name]!, observability.otelEnvironment[s.name] ?? {})]));
   const inputs = pulumi.output({
     images: delivery.images,
     collectorImage: delivery.collectorImage,
-    env: serviceEnv,
     bindings: resolvedBindings(bindings),
     collectorConfig: observability.collector.config,
     collectorEnv: observability.collector.environment,
@@ -95,7 +93,9 @@ export function deployLayer(
     images: { ...i.images, [COLLECTOR_SERVICE]: i.collectorImage },
     sites: Object.fromEntries(spec.publicEndpoints.map((e) => [e.name, e.url])),
     env: {
-      ...i.env,
+      // Today's variables for apps that read them (DATABASE_URL, MONGODB_URI, OTEL_*), from the
+      // bindings, unless the service sets the name itself.
+      ...Object.fromEntries(spec.services.map((s) => [s.name, defaultVariables(s, { environment: spec.stack, version: imageVersion(s.image) }, i.bindings[s.name] ?? {}, ownVariableNames(s))])),
       [COLLECTOR_SERVICE]: {
         [ALLOY_TOKEN_VARIABLE]: i.collectorEnv[ALLOY_TOKEN_VARIABLE] ?? "",
         [COLLECTOR_CONFIG_VARIABLE]: Buffer.from(i.collectorConfig, "utf8").toString("base64"),
