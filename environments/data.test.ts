@@ -344,6 +344,16 @@ describe("shared databases", () => {
     expect(errors[0]!.message).toBe("gives the postgres login name billing_api, which billing-api already has (- becomes _ in login names)");
   });
 
+  it("blames the service that named another's database, whichever is read first (the loader reads services in name order)", () => {
+    const spec = buildEnvironmentSpec(input()).spec!;
+    const services = [...spec.services].reverse().map((s) => ({ ...s, databases: s.name === "orders" ? [{ kind: "postgres" as const }] : s.name === "catalog" ? [{ kind: "postgres" as const, database: "orders" }] : [] }));
+    expect(services.findIndex((s) => s.name === "catalog")).toBeLessThan(services.findIndex((s) => s.name === "orders"));
+    const reader = new ConfigReader(input());
+    dataSection.read(reader, { ...spec, services, app: { ...spec.app, services } });
+    const errors = reader.problems.filter((p) => p.severity === "error");
+    expect(errors).toEqual([expect.objectContaining({ key: `${KEY}.database`, value: "orders", fix: "edit app/compose.yaml: set catalog's x-liftoff.databases[0] to {kind: postgres, shared: orders}, or give it another database name" })]);
+  });
+
   it("reports a refused owner once, not again for each service sharing its database", () => {
     const { errors } = readShared({ orders: [{ kind: "postgres", database: "Orders" }], catalog: [{ kind: "postgres", sharedFrom: "orders" }] });
     expect(errors.map((p) => p.key)).toEqual(["app/compose.yaml: services.orders.x-liftoff.databases[0].database"]);

@@ -242,39 +242,42 @@ function readDatabases(reader: ConfigReader, core: CoreSpec): DatabaseNeed[] {
     return user;
   };
 
-  for (const service of core.services) {
-    service.databases.forEach((declaration: DatabaseDeclaration, i) => {
-      if (declaration.sharedFrom !== undefined) return;
-      const key = at(service.name, i);
-      const kind = declaration.kind;
-      const database = declaration.database ?? defaultDatabaseName(service.name);
-      const nameKey = declaration.database === undefined ? key : `${key}.database`;
-      const nameFix = `edit ${file}: set ${service.name}'s x-liftoff.databases[${i}] to {kind: ${kind}, database: ${defaultDatabaseName(service.name)}_${kind === "postgres" ? "db" : "docs"}}`;
-      const problem = kind === "postgres" ? postgresNameProblem(database) : mongoNameProblem(database);
-      if (problem) {
-        refused.add(`${service.name}:${kind}`);
-        reader.error({ key: nameKey, value: database, message: `${problem}, so ${kind === "postgres" ? "Neon" : "Atlas"} would refuse it as ${service.name}'s database`, allowed: kind === "postgres" ? "1-63 lowercase letters, digits and _, not postgres, template0/1, neondb or pg_*" : "1-63 characters without /\\. \"$*<>:|? or spaces, not admin, local or config", fix: nameFix });
-        return;
-      }
-      const owner = ownerOf.get(`${kind}:${database}`);
-      if (owner !== undefined) {
-        reader.error({
-          key: nameKey,
-          value: database,
-          message: `is already ${owner}'s ${kind} database; each service gets its own unless it shares one explicitly`,
-          allowed: `a database name no other service uses, or {kind: ${kind}, shared: ${owner}} to use ${owner}'s with a login of ${service.name}'s own`,
-          fix: `edit ${file}: set ${service.name}'s x-liftoff.databases[${i}] to {kind: ${kind}, shared: ${owner}}, or give it another database name`,
-        });
-        return;
-      }
-      const user = login(service.name, kind, key);
-      if (user === undefined) {
-        refused.add(`${service.name}:${kind}`);
-        return;
-      }
-      ownerOf.set(`${kind}:${database}`, service.name);
-      owned.set(`${service.name}:${kind}`, { service: service.name, kind, database, user });
-    });
+  // Databases named after their service first: when a name is taken twice by accident, the service
+  // it is named after keeps it, and the message tells the other how to share it.
+  const owning = core.services.flatMap((service) => service.databases.map((declaration: DatabaseDeclaration, i) => ({ service, declaration, i })))
+    .filter(({ declaration }) => declaration.sharedFrom === undefined)
+    .sort((a, b) => Number(a.declaration.database !== undefined) - Number(b.declaration.database !== undefined));
+  for (const { service, declaration, i } of owning) {
+    const key = at(service.name, i);
+    const kind = declaration.kind;
+    const database = declaration.database ?? defaultDatabaseName(service.name);
+    const nameKey = declaration.database === undefined ? key : `${key}.database`;
+    const nameFix = `edit ${file}: set ${service.name}'s x-liftoff.databases[${i}] to {kind: ${kind}, database: ${defaultDatabaseName(service.name)}_${kind === "postgres" ? "db" : "docs"}}`;
+    const problem = kind === "postgres" ? postgresNameProblem(database) : mongoNameProblem(database);
+    if (problem) {
+      refused.add(`${service.name}:${kind}`);
+      reader.error({ key: nameKey, value: database, message: `${problem}, so ${kind === "postgres" ? "Neon" : "Atlas"} would refuse it as ${service.name}'s database`, allowed: kind === "postgres" ? "1-63 lowercase letters, digits and _, not postgres, template0/1, neondb or pg_*" : "1-63 characters without /\\. \"$*<>:|? or spaces, not admin, local or config", fix: nameFix });
+      continue;
+    }
+    const owner = ownerOf.get(`${kind}:${database}`);
+    if (owner !== undefined) {
+      reader.error({
+        key: nameKey,
+        value: database,
+        message: `is already ${owner}'s ${kind} database; each service gets its own unless it shares one explicitly`,
+        allowed: `a database name no other service uses, or {kind: ${kind}, shared: ${owner}} to use ${owner}'s with a login of ${service.name}'s own`,
+        fix: `edit ${file}: set ${service.name}'s x-liftoff.databases[${i}] to {kind: ${kind}, shared: ${owner}}, or give it another database name`,
+      });
+      refused.add(`${service.name}:${kind}`);
+      continue;
+    }
+    const user = login(service.name, kind, key);
+    if (user === undefined) {
+      refused.add(`${service.name}:${kind}`);
+      continue;
+    }
+    ownerOf.set(`${kind}:${database}`, service.name);
+    owned.set(`${service.name}:${kind}`, { service: service.name, kind, database, user });
   }
 
   const needs: DatabaseNeed[] = [];
