@@ -346,7 +346,7 @@ describe("shared databases", () => {
 
   it("blames the service that named another's database, whichever is read first (the loader reads services in name order)", () => {
     const spec = buildEnvironmentSpec(input()).spec!;
-    const services = [...spec.services].reverse().map((s) => ({ ...s, databases: s.name === "orders" ? [{ kind: "postgres" as const }] : s.name === "catalog" ? [{ kind: "postgres" as const, database: "orders" }] : [] }));
+    const services = [...spec.services].sort((a, b) => Number(b.name === "catalog") - Number(a.name === "catalog")).map((s) => ({ ...s, databases: s.name === "orders" ? [{ kind: "postgres" as const }] : s.name === "catalog" ? [{ kind: "postgres" as const, database: "orders" }] : [] }));
     expect(services.findIndex((s) => s.name === "catalog")).toBeLessThan(services.findIndex((s) => s.name === "orders"));
     const reader = new ConfigReader(input());
     dataSection.read(reader, { ...spec, services, app: { ...spec.app, services } });
