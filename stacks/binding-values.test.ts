@@ -4,7 +4,7 @@ import { mongoConnectionString } from "../components/atlas/cluster";
 import { serviceBindings } from "../environments/compose/bindings";
 import type { DatabaseDeclaration, EnvTemplate } from "../environments/compose/model";
 import { OTEL_VARIABLES, otelEnvironment } from "../components/observability/otel";
-import { bindingValues, defaultVariableTemplates, defaultVariables, endpointUrl, mongoBindingValues, ownVariableNames, postgresBindingValues, resolveTemplate, srvHost, withDefaultVariables } from "./binding-values";
+import { appWithDefaultVariables, bindingValues, defaultVariableTemplates, defaultVariables, endpointUrl, mongoBindingValues, ownVariableNames, postgresBindingValues, resolveTemplate, srvHost, withDefaultVariables } from "./binding-values";
 
 /** A password with every character a URL must encode, and a role that needs it too. */
 const PG = { host: "ep-cool-darkness-123456.eu-central-1.aws.neon.tech", role: "orders", password: "p@ss:w/rd?#%&= é", database: "orders" };
@@ -112,6 +112,18 @@ describe("default variables", () => {
     const templates = defaultVariableTemplates(orders, context);
     for (const template of Object.values(templates)) expect(() => resolveTemplate(template, values)).not.toThrow();
     expect(() => resolveTemplate([{ binding: "LIFTOFF_NOPE" }], values)).toThrow("no value for binding LIFTOFF_NOPE");
+  });
+
+  it("adds them to every service of a normalized application, versioned by each service's image", () => {
+    type Service = ReturnType<typeof service> & { image: { tag?: string; digest?: string }; environment: Record<string, EnvTemplate> };
+    const services: Service[] = [{ ...orders, image: { tag: "2.0.1" }, environment: {} }, { ...service("web"), image: { digest: `sha256:${"ab".repeat(32)}` }, environment: { OTEL_SERVICE_NAME: ["frontend"] } }];
+    const app = { services };
+    const withDefaults = appWithDefaultVariables(app, "prod");
+    expect(withDefaults.services[0]!.environment["DATABASE_URL"]).toEqual([{ binding: "LIFTOFF_POSTGRES_URL" }]);
+    expect(withDefaults.services[0]!.environment["OTEL_RESOURCE_ATTRIBUTES"]).toEqual(["deployment.environment=prod,deployment.environment.name=prod,service.version=2.0.1"]);
+    expect(withDefaults.services[1]!.environment["DATABASE_URL"]).toBeUndefined();
+    expect(withDefaults.services[1]!.environment["OTEL_SERVICE_NAME"]).toEqual(["frontend"]);
+    expect(withDefaults.services[1]!.environment["OTEL_RESOURCE_ATTRIBUTES"]![0]).toContain("service.version=sha256%3Aababababab");
   });
 
   it("reads the names a service sets from the normalized environment, or from either compose form", () => {

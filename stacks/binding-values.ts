@@ -5,7 +5,7 @@
  */
 import { mongoConnectionString, type MongoLogin } from "../components/atlas/cluster";
 import { poolerHost, postgresUri, type PostgresLogin } from "../components/neon/uri";
-import { OTEL_VARIABLES, OTLP_PROTOCOL, otelEnvironment, type OtelVariable } from "../components/observability/otel";
+import { OTEL_VARIABLES, OTLP_PROTOCOL, imageVersion, otelEnvironment, type OtelVariable } from "../components/observability/otel";
 import { databaseBindingName, endpointBindingName, serviceBindings } from "../environments/compose/bindings";
 import type { AppDefinition, AppService, DatabaseKind, EnvTemplate } from "../environments/compose/model";
 
@@ -146,6 +146,15 @@ export function withDefaultVariables<S extends Pick<AppService, "name" | "databa
   const defaults = defaultVariableTemplates(service, context);
   const added = Object.fromEntries(Object.entries(defaults).filter(([name]) => !(name in service.environment)));
   return { ...service, environment: { ...added, ...service.environment } };
+}
+
+/**
+ * The application with every service's default variables added to its environment (see
+ * {@link withDefaultVariables}): what the renderer that resolves bindings renders, so existing
+ * apps keep `DATABASE_URL`, `MONGODB_URI` and the `OTEL_*` settings.
+ */
+export function appWithDefaultVariables<A extends { readonly services: readonly (Pick<AppService, "name" | "databases" | "environment"> & { readonly image: { readonly tag?: string; readonly digest?: string } })[] }>(app: A, stack: string): A {
+  return { ...app, services: app.services.map((s) => withDefaultVariables(s, { environment: stack, version: imageVersion(s.image) })) };
 }
 
 /** An environment template's value with its binding references filled in from `bindings`. */
