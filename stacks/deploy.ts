@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Deploy, renderRelease, reviewableFiles, type RenderedRelease } from "../components/deploy";
-import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE } from "../components/observability";
+import { Deploy, renderRelease, reviewableFiles, type ReleaseInput, type RenderedRelease } from "../components/deploy";
+import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE, imageVersion } from "../components/observability";
 import type { AppDefinition, AppService } from "../environments/app-definition";
 import { parseImageRef } from "../environments/image-ref";
 import { OFFLINE_PLAN_ENV } from "../environments/load";
 import type { EnvironmentSpec } from "../environments/spec";
-import { databaseEnvironment, type DataLayer } from "./data";
+import { defaultVariables, ownVariableNames } from "./binding-values";
+import { applicationBindings, resolvedBindings, type ServiceBindings } from "./bindings";
+import type { DataLayer } from "./data";
 import type { DeliveryLayer } from "./delivery";
 import type { Foundation } from "./foundation";
 import { RELEASE_ROOT } from "./host";
@@ -23,6 +25,8 @@ export interface DeployLayer {
   readonly liveReleaseId: pulumi.Output<string>;
   /** The release's files without its env files: compose, accessories, Caddyfile, manifest. */
   readonly releaseFiles: pulumi.Output<Record<string, string>>;
+  /** Per service, the bindings its compose file may reference (secret ones are secrets). */
+  readonly bindings: Readonly<Record<string, ServiceBindings>>;
 }
 
 /**
@@ -67,32 +71,40 @@ export function deployLayer(
   observability: ObservabilityLayer,
   delivery: DeliveryLayer,
 ): DeployLayer {
-  const serviceEnv = Object.fromEntries(spec.services.map((s) => [s.name, {
-    ...(data.services[s.name] ? databaseEnvironment(data.services[s.name]!) : {}),
-    ...(observability.otelEnvironment[s.name] ?? {}),
-  }]));
+  const bindings = applicationBindings(spec.app, spec.services, {
+    stack: spec.stack,
+    fqdn: spec.host.fqdn,
+    otlp: observability.otlp,
+    databases: data.services,
+  });
   const inputs = pulumi.output({
     images: delivery.images,
     collectorImage: delivery.collectorImage,
-    env: serviceEnv,
+    bindings: resolvedBindings(bindings),
     collectorConfig: observability.collector.config,
     collectorEnv: observability.collector.environment,
   });
-  const release: pulumi.Output<RenderedRelease> = pulumi.secret(inputs.apply((i) => renderRelease({
+  // `bindings` is the renderer's input for `${LIFTOFF_...}` references in `environment`, which
+  // reach only the 0600 env files (components/deploy/release.ts, issue #10 item 5).
+  const releaseInput = (i: pulumi.Unwrap<typeof inputs>): ReleaseInput & { readonly bindings: Readonly<Record<string, Readonly<Record<string, string>>>> } => ({
     project: spec.project,
     environment: spec.stack,
     app: releasedApp(spec.app, i.collectorImage),
     images: { ...i.images, [COLLECTOR_SERVICE]: i.collectorImage },
     sites: Object.fromEntries(spec.publicEndpoints.map((e) => [e.name, e.url])),
     env: {
-      ...i.env,
+      // Today's variables for apps that read them (DATABASE_URL, MONGODB_URI, OTEL_*), from the
+      // bindings, unless the service sets the name itself.
+      ...Object.fromEntries(spec.services.map((s) => [s.name, defaultVariables(s, { environment: spec.stack, version: imageVersion(s.image) }, i.bindings[s.name] ?? {}, ownVariableNames(s))])),
       [COLLECTOR_SERVICE]: {
         [ALLOY_TOKEN_VARIABLE]: i.collectorEnv[ALLOY_TOKEN_VARIABLE] ?? "",
         [COLLECTOR_CONFIG_VARIABLE]: Buffer.from(i.collectorConfig, "utf8").toString("base64"),
       },
     },
     registry: { server: delivery.registry.server, username: delivery.registry.username },
-  })));
+    bindings: i.bindings,
+  });
+  const release: pulumi.Output<RenderedRelease> = pulumi.secret(inputs.apply((i) => renderRelease(releaseInput(i))));
 
   if (!foundation.sshPrivateKey) requireSshAgent();
   const deploy = new Deploy("deploy", {
@@ -113,7 +125,7 @@ export function deployLayer(
   // rendered from non-secret inputs only, which stacks/deploy.test.ts proves against every secret
   // the program holds, so they can be shown to reviewers.
   const releaseFiles = pulumi.unsecret(release.apply(reviewableFiles));
-  return { liveReleaseId: deploy.liveReleaseId, releaseFiles };
+  return { liveReleaseId: deploy.liveReleaseId, releaseFiles, bindings };
 }
 
 /** What the program does about the operator's SSH agent, when liftoff:sshPublicKey is set. */
