@@ -3,9 +3,10 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { extract } from "tar-stream";
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { byType, reveal, runStack } from "../test/harness";
+import { PROJECT_DIR, byType, reveal, runStack } from "../test/harness";
 import { runComposeV2, runTool, tempFile } from "../test/tools";
 import { sshAgentCheck } from "./deploy";
 
@@ -73,9 +74,20 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     expect(String(apply.inputs["create"])).not.toMatch(/postgres|mongodb|Basic|ghp_|glc_/);
   });
 
-  it("shows reviewers the release without its env files, and no secret of the release is in what it shows", async () => {
+  it("shows reviewers the release without its env files, and no secret of the release or of any binding is in what it shows", async () => {
     const sentinels = { ghcrToken: "SENTINEL-ghcr-token-0001", grafanaCloudToken: "SENTINEL-grafana-token-0002", neonApiKey: "SENTINEL-neon-key-0003", atlasPrivateKey: "SENTINEL-atlas-key-0004" };
-    const plan = await runStack(stack, { secrets: sentinels });
+    // Every secret binding's value, as the program computed it for the renderer.
+    const bindingSecrets: Promise<string | undefined>[] = [];
+    const plan = await runStack(stack, {
+      secrets: sentinels,
+      onExports: (exports) => {
+        for (const values of Object.values(exports["bindings"] as Record<string, Record<string, pulumi.Output<string>>>)) {
+          for (const output of Object.values(values)) {
+            bindingSecrets.push(pulumi.isSecret(output).then((secret) => (secret ? new Promise<string>((resolve) => output.apply(resolve)) : undefined)));
+          }
+        }
+      },
+    });
     const { token, files } = await shippedRelease(plan);
     const shown = plan.outputs["releaseFiles"]!;
     expect(shown.secret).toBe(false);
@@ -90,6 +102,11 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
         else expect(name, `${file}: a setting the check does not know; classify it here`).toMatch(/^(OTEL_|BROKER_URL$)/);
       }
     }
+    const fromBindings = (await Promise.all(bindingSecrets)).filter((v): v is string => v !== undefined);
+    // Per service: OTLP headers; Postgres URL, URL_DIRECT, PASSWORD; MongoDB URL, PASSWORD.
+    expect(fromBindings.length).toBe(5 + 2 * 3 + 2);
+    secrets.push(...fromBindings);
+    for (const secret of fromBindings) expect(secret.length).toBeGreaterThanOrEqual(8);
     expect(secrets.length).toBeGreaterThan(10);
     const everything = Object.values(reviewable).join("\n");
     for (const secret of secrets) expect(everything.includes(secret), `a secret of ${secret.length} characters is shown`).toBe(false);
@@ -122,6 +139,17 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
       expect(env(service)["OTEL_EXPORTER_OTLP_HEADERS"]).toMatch(/^Authorization=Basic%20/);
       expect(env(service)["OTEL_RESOURCE_ATTRIBUTES"]).toContain(`deployment.environment=${stack}`);
     }
+  });
+
+  it("keeps a service's own DATABASE_URL and OTEL_SERVICE_NAME instead of liftoff's defaults, and gives the rest", async () => {
+    const compose = readFileSync(path.join(PROJECT_DIR, "app", "compose.yaml"), "utf8")
+      .replace("      BROKER_URL: amqp://broker:5672\n", "      BROKER_URL: amqp://broker:5672\n      DATABASE_URL: postgresql://own@db.example/orders\n      OTEL_SERVICE_NAME: orders-api\n");
+    const { files } = await shippedRelease(await runStack(stack, { config: { composeFile: tempFile("compose.yaml", compose) } }));
+    const orders = envFile(files["env/orders.env"]!);
+    expect(orders["DATABASE_URL"]).toBe("postgresql://own@db.example/orders");
+    expect(orders["OTEL_SERVICE_NAME"]).toBe("orders-api");
+    expect(orders["DATABASE_URL_UNPOOLED"]).toMatch(/^postgresql:\/\/orders:/);
+    expect(orders["OTEL_EXPORTER_OTLP_PROTOCOL"]).toBe("http/protobuf");
   });
 
   it("gives the collector its token and config, and the config is what the observability layer rendered", async () => {

@@ -1,12 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Deploy, renderRelease, reviewableFiles, type RenderedRelease } from "../components/deploy";
+import { Deploy, renderRelease, reviewableFiles, type ReleaseInput, type RenderedRelease } from "../components/deploy";
 import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE } from "../components/observability";
 import type { AppDefinition as LoadedApp } from "../environments/app-definition";
 import type { AppDefinition, AppService, EnvTemplate } from "../environments/compose/model";
 import { parseImageRef } from "../environments/image-ref";
 import { OFFLINE_PLAN_ENV } from "../environments/load";
 import type { EnvironmentSpec } from "../environments/spec";
-import { databaseEnvironment, type DataLayer } from "./data";
+import { appWithDefaultVariables } from "./binding-values";
+import { applicationBindings, resolvedBindings, type ServiceBindings } from "./bindings";
+import type { DataLayer } from "./data";
 import type { DeliveryLayer } from "./delivery";
 import type { Foundation } from "./foundation";
 import { RELEASE_ROOT } from "./host";
@@ -24,6 +26,8 @@ export interface DeployLayer {
   readonly liveReleaseId: pulumi.Output<string>;
   /** The release's files without its secret material (env files, secret files): compose, accessories, Caddyfile, manifest, shipped files. */
   readonly releaseFiles: pulumi.Output<Record<string, string>>;
+  /** Per service, the bindings its compose file may reference (secret ones are secrets). */
+  readonly bindings: Readonly<Record<string, ServiceBindings>>;
 }
 
 /** Bindings only the collector is given: its token and its config (base64). */
@@ -68,11 +72,9 @@ export function releasedApp(app: AppDefinition, collectorImage: string): AppDefi
 /**
  * Until the compose loader (environments/compose/) produces the normalized model, the validated
  * app of environments/app-definition.ts is carried over to it: the compose file's own
- * `environment` as literal values, and every value liftoff provides the service (its database
- * URLs, the OTLP settings) under its own name, as the release has always set them. Goes once the
- * loader and the bindings land: then the compose file names the bindings it uses.
+ * `environment` as literal values. Once the loader lands, its app is the model and passes as is.
  */
-export function normalizedApp(app: LoadedApp, provided: Readonly<Record<string, Readonly<Record<string, unknown>>>>): AppDefinition {
+export function normalizedApp(app: LoadedApp): AppDefinition {
   const loaded = app as unknown as Partial<AppDefinition>;
   if (Array.isArray(loaded.assets)) return loaded as AppDefinition;
   return {
@@ -89,8 +91,7 @@ export function normalizedApp(app: LoadedApp, provided: Readonly<Record<string, 
       const own: Record<string, EnvTemplate> = Array.isArray(environment)
         ? Object.fromEntries(environment.map((e) => String(e)).map((e) => (e.includes("=") ? [e.slice(0, e.indexOf("=")), [e.slice(e.indexOf("=") + 1)]] : [e, [""]])))
         : Object.fromEntries(Object.entries((environment ?? {}) as Record<string, unknown>).map(([k, v]) => [k, [v === null || v === undefined ? "" : String(v)]]));
-      const given = Object.fromEntries(Object.keys(provided[s.name] ?? {}).map((name) => [name, [{ binding: name }] as EnvTemplate]));
-      return { ...s, hostAccess: [], environment: { ...own, ...given }, compose };
+      return { ...s, hostAccess: [], environment: own, compose };
     }),
   };
 }
@@ -107,22 +108,24 @@ export function deployLayer(
   observability: ObservabilityLayer,
   delivery: DeliveryLayer,
 ): DeployLayer {
-  // What liftoff provides each service, by binding name. Today: its database URLs and the OTLP
-  // settings under the names the release has always used; the bindings catalogue
-  // (environments/compose/bindings.ts) replaces them.
-  const bindings = Object.fromEntries(spec.services.map((s) => [s.name, {
-    ...(data.services[s.name] ? databaseEnvironment(data.services[s.name]!) : {}),
-    ...(observability.otelEnvironment[s.name] ?? {}),
-  }]));
-  const app = normalizedApp(spec.app, bindings);
+  const bindings = applicationBindings(spec.app, spec.services, {
+    stack: spec.stack,
+    fqdn: spec.host.fqdn,
+    otlp: observability.otlp,
+    databases: data.services,
+  });
   const inputs = pulumi.output({
     images: delivery.images,
     collectorImage: delivery.collectorImage,
-    bindings,
+    bindings: resolvedBindings(bindings),
     collectorConfig: observability.collector.config,
     collectorEnv: observability.collector.environment,
   });
-  const release: pulumi.Output<RenderedRelease> = pulumi.secret(inputs.apply((i) => renderRelease({
+  // Every service gets today's variables (DATABASE_URL, MONGODB_URI, OTEL_*) as references to its
+  // bindings, unless it sets the name itself; `bindings` fills every `${LIFTOFF_...}` reference,
+  // in the 0600 env files only (components/deploy/release.ts, issue #10 item 5).
+  const app = appWithDefaultVariables(normalizedApp(spec.app), spec.stack);
+  const releaseInput = (i: pulumi.Unwrap<typeof inputs>): ReleaseInput => ({
     project: spec.project,
     environment: spec.stack,
     app: releasedApp(app, i.collectorImage),
@@ -136,7 +139,8 @@ export function deployLayer(
       },
     },
     registry: { server: delivery.registry.server, username: delivery.registry.username },
-  })));
+  });
+  const release: pulumi.Output<RenderedRelease> = pulumi.secret(inputs.apply((i) => renderRelease(releaseInput(i))));
 
   if (!foundation.sshPrivateKey) requireSshAgent();
   const deploy = new Deploy("deploy", {
@@ -157,7 +161,7 @@ export function deployLayer(
   // rendered from non-secret inputs only, which stacks/deploy.test.ts proves against every secret
   // the program holds, so they can be shown to reviewers.
   const releaseFiles = pulumi.unsecret(release.apply(reviewableFiles));
-  return { liveReleaseId: deploy.liveReleaseId, releaseFiles };
+  return { liveReleaseId: deploy.liveReleaseId, releaseFiles, bindings };
 }
 
 /** What the program does about the operator's SSH agent, when liftoff:sshPublicKey is set. */

@@ -16,6 +16,8 @@ export interface StackRun {
   readonly mode?: "plan" | "up";
   /** Evaluate as a preview (isDryRun), as `pulumi preview` and the drift check run the program. */
   readonly preview?: boolean;
+  /** Receives the program's exports as it returns them (Outputs), for tests that look inside one. */
+  readonly onExports?: (exports: Record<string, unknown>) => void;
 }
 
 /**
@@ -43,7 +45,9 @@ export async function runStack(stack: string, run: StackRun = {}): Promise<Evalu
     ...(run.preview ? { preview: true } : {}),
     load: async () => {
       vi.resetModules();
-      return (await import("../stacks/index")) as Record<string, unknown>;
+      const exports = (await import("../stacks/index")) as Record<string, unknown>;
+      run.onExports?.(exports);
+      return exports;
     },
   });
 }

@@ -6,7 +6,7 @@ import { Project } from "@pulumi/mongodbatlas/project";
 import { ProjectIpAccessList } from "@pulumi/mongodbatlas/projectIpAccessList";
 import * as pulumi from "@pulumi/pulumi";
 import { RandomPassword } from "@pulumi/random/randomPassword";
-import { FREE_TIER, backupPolicy, hostCidr, mongoConnectionString, pointInTimeRestore, replicationSpecs } from "./cluster";
+import { FREE_TIER, backupPolicy, hostCidr, mongoConnectionString, pointInTimeRestore, replicationSpecs, type MongoLogin } from "./cluster";
 import { AtlasRestoreWait } from "./restore-wait-resource";
 
 export { FREE_TIER, backupPolicy, hostCidr, mongoConnectionString, pointInTimeRestore, replicationSpecs, type ClusterTier, type MongoLogin } from "./cluster";
@@ -16,8 +16,10 @@ export interface AtlasUserClaim {
   /** The service that gets the database. */
   readonly service: string;
   readonly username: string;
-  /** The one database the user may read and write. */
+  /** The one database the user may read and write: its own, or the one it shares. */
   readonly database: string;
+  /** The service whose database this is when the claim shares it (default: none, its own). */
+  readonly sharedFrom?: string;
 }
 
 export interface AtlasMongoArgs {
@@ -58,6 +60,8 @@ export interface AtlasMongoArgs {
 export interface MongoConnection {
   readonly database: string;
   readonly username: string;
+  /** The parts the URI is built from (secret: it holds the password), for other formats. */
+  readonly login: pulumi.Output<MongoLogin>;
   readonly uri: pulumi.Output<string>;
 }
 
@@ -136,13 +140,13 @@ export class AtlasMongo extends pulumi.ComponentResource {
         roles: [{ roleName: "readWrite", databaseName: claim.database }],
         // Only this cluster, even if the project later gets another.
         scopes: [{ name: cluster.name, type: "CLUSTER" }],
-        description: `liftoff: the ${claim.service} service`,
+        description: claim.sharedFrom === undefined ? `liftoff: the ${claim.service} service` : `liftoff: the ${claim.service} service, on ${claim.sharedFrom}'s database`,
       }, { parent: this });
       // Through the user's name, so a consumer of the URI waits until the user exists.
-      const uri = pulumi
+      const login = pulumi.secret(pulumi
         .all([cluster.connectionStrings, user.username, password.result, restored?.finishedAt])
-        .apply(([strings, username, pw]) => mongoConnectionString({ standardSrv: strings.standardSrv, username, password: pw, database: claim.database, appName: args.clusterName }));
-      connections[claim.service] = { database: claim.database, username: claim.username, uri: pulumi.secret(uri) };
+        .apply(([strings, username, pw]): MongoLogin => ({ standardSrv: strings.standardSrv, username, password: pw, database: claim.database, appName: args.clusterName })));
+      connections[claim.service] = { database: claim.database, username: claim.username, login, uri: pulumi.secret(login.apply(mongoConnectionString)) };
     }
 
     this.projectId = project.id;

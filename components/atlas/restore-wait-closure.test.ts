@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_DIR } from "../../test/harness";
+import { serializedProvider } from "../../test/serialized-provider";
 import { FakeAtlasApi } from "./fake-atlas-api";
 
 const run = promisify(execFile);
@@ -27,19 +28,8 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-async function serialized(options: string): Promise<string> {
-  const script = `
-    const pulumi = require("@pulumi/pulumi");
-    const { createRestoreWaitProvider } = require("./components/atlas/restore-wait.ts");
-    const provider = createRestoreWaitProvider(${options});
-    pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })
-      .then((sf) => process.stdout.write(JSON.stringify({ text: sf.text, exportName: sf.exportName, containsSecrets: sf.containsSecrets })));
-  `;
-  const { stdout } = await run(process.execPath, ["-r", "./tools/ts-register.js", "-e", script], { cwd: PROJECT_DIR, maxBuffer: 64 << 20 });
-  const result = JSON.parse(stdout) as { text: string; exportName: string; containsSecrets: boolean };
-  expect(result.exportName).toBe("handler");
-  expect(result.containsSecrets).toBe(false);
-  return result.text;
+function serialized(options: string): Promise<string> {
+  return serializedProvider("./components/atlas/restore-wait.ts", "createRestoreWaitProvider", options);
 }
 
 describe("the serialized Atlas restore wait", () => {

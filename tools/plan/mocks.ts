@@ -244,6 +244,10 @@ function dataLayerState(type: string, name: string, inputs: State): { id: string
     }
     case "pulumi-nodejs:dynamic/neon:Role":
       return { id: `${plain("projectId")}/${plain("branchId")}/${plain("name")}`, state: { ...inputs, password: "plan-neon-role-password" } };
+    case "pulumi-nodejs:dynamic/neon:Login":
+      return { id: `${plain("projectId")}/${plain("branchId")}/${plain("name")}`, state: { ...inputs, password: "plan-neon-login-password" } };
+    case "pulumi-nodejs:dynamic/neon:AllowedIp":
+      return { id: `${plain("projectId")}/${plain("ip")}`, state: { ...inputs, added: true } };
     case "pulumi-nodejs:dynamic/neon:Database":
       return { id: `${plain("projectId")}/${plain("branchId")}/${plain("name")}`, state: { ...inputs } };
     case "mongodbatlas:index/project:Project": {
