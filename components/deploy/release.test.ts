@@ -103,6 +103,13 @@ describe("release rendering", () => {
     expect(renderRelease({ ...carryInput, app: secretChanged }).id).not.toBe(a.id);
   });
 
+  it("runs the resolved image even when the canonical form names one (Compose's JSON has `image`)", () => {
+    const release = renderRelease(withCompose(carryInput, "api", { image: "ghcr.io/acme/api:latest" }));
+    expect((parse(fileContent(release, "compose.yaml")) as { services: Record<string, Record<string, unknown>> }).services["api"]!["image"]).toBe(carryInput.images["api"]);
+    const cache = renderRelease(withCompose(carryInput, "cache", { image: "redis:latest" }));
+    expect((parse(fileContent(cache, "accessories.yaml")) as { services: Record<string, Record<string, unknown>> }).services["cache"]!["image"]).toBe(carryInput.images["cache"]);
+  });
+
   it("pins images, publishes public services on loopback slot ports only, and shares no network between slots", () => {
     const compose = parse(fileContent(renderRelease(input), "compose.yaml")) as { services: Record<string, Record<string, unknown>>; networks: Record<string, unknown> };
     expect(Object.keys(compose.services)).toEqual(["api-gateway", "catalog", "identity-service", "orders"]);

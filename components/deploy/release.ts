@@ -307,7 +307,8 @@ function renderCompose(
  * accessory network joined, relative bind mounts pointed into the release, liftoff's label.
  */
 function appBlock(s: AppService, image: string, deps: Block, assets: AssetIndex, defaults: Block): Block {
-  const { depends_on: _dependsOn, networks, volumes, ports: _ports, ...rest } = withoutNulls(s.compose);
+  // `image` is the resolved one (pinned by digest), whatever the canonical form says.
+  const { depends_on: _dependsOn, networks, volumes, ports: _ports, image: _image, ...rest } = withoutNulls(s.compose);
   const { ports, ...plain } = defaults;
   return {
     image: escapeDollars(image),
@@ -325,7 +326,7 @@ function appBlock(s: AppService, image: string, deps: Block, assets: AssetIndex,
 }
 
 function accessoryService(a: AppService, image: string, accessories: readonly AppService[], assets: AssetIndex): Block {
-  const { depends_on: _dependsOn, networks: _networks, volumes, ...rest } = withoutNulls(a.compose);
+  const { depends_on: _dependsOn, networks: _networks, volumes, image: _image, ...rest } = withoutNulls(a.compose);
   const names = new Set(accessories.map((x) => x.name));
   const deps = Object.fromEntries(Object.entries(dependsOn(a)).filter(([name]) => {
     if (!names.has(name)) throw new ReleaseError(`service ${a.name}: depends_on.${name}: an accessory starts before the release's services, so it can only wait for another accessory`);
