@@ -78,6 +78,11 @@ export interface AppService {
    * order, then `environment`); pass-through variables resolved from the stack's variables.
    */
   readonly environment: Readonly<Record<string, EnvTemplate>>;
+  /**
+   * Names in `environment` whose value holds a secret (a secret stack variable, or a secret
+   * binding): the renderer keeps them in 0600 env files only and never shows them.
+   */
+  readonly secretEnvironment?: readonly string[];
   /** The rest of the service in canonical form (see the file's comment). */
   readonly compose: Readonly<Record<string, unknown>>;
 }

@@ -1,0 +1,54 @@
+/**
+ * The application loader: the operator's compose file(s) → the normalized {@link AppDefinition},
+ * or every problem at once. Pure given its {@link FileReader}.
+ */
+import * as path from "node:path/posix";
+import type { Problem } from "../reader";
+import type { FileReader } from "./files";
+import type { Variable } from "./interpolate";
+import { loadProject } from "./loader";
+import type { AppDefinition } from "./model";
+import { Reporter } from "./report";
+import { buildApp } from "./rules";
+
+export { fsReader, memoryReader, type FileReader } from "./files";
+export type { Variable } from "./interpolate";
+export * from "./model";
+
+/** The override file Compose reads beside the compose file when no files are named. */
+export const OVERRIDE_FILE = "compose.override.yaml";
+
+export interface LoadAppInput {
+  /** Absolute project directory (where Pulumi runs); config paths are relative to it. */
+  readonly projectDir: string;
+  /** Compose files, relative to the project directory, in merge order. */
+  readonly files: readonly string[];
+  readonly variables?: Readonly<Record<string, Variable>>;
+  readonly profiles?: readonly string[];
+  readonly reader: FileReader;
+}
+
+export interface LoadAppResult {
+  /** Present only when there is no error. */
+  readonly app?: AppDefinition;
+  /** Errors and warnings (declared host access), each naming file, line, service and field. */
+  readonly problems: readonly Problem[];
+}
+
+export function loadApp(input: LoadAppInput): LoadAppResult {
+  const report = new Reporter();
+  const project = loadProject({ projectDir: input.projectDir, files: input.files, variables: input.variables ?? {}, profiles: input.profiles ?? [], reader: input.reader }, report);
+  if (!project || report.hasErrors) return { problems: report.problems };
+  const app = buildApp(project, input.reader, report);
+  return { ...(app && !report.hasErrors ? { app } : {}), problems: report.problems };
+}
+
+/**
+ * The files of a stack: `liftoff:composeFiles` when set; else the compose file plus
+ * `compose.override.yaml` beside it when that exists (as Compose does by default).
+ */
+export function composeFilesOf(composeFile: string, composeFiles: readonly string[] | undefined, projectDir: string, reader: FileReader): string[] {
+  if (composeFiles && composeFiles.length > 0) return [...composeFiles];
+  const override = path.join(path.dirname(composeFile), OVERRIDE_FILE);
+  return reader.readFile(path.resolve(projectDir, override)) !== undefined ? [composeFile, override] : [composeFile];
+}
