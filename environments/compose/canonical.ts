@@ -40,7 +40,7 @@ const CONVERTERS: Record<string, (v: Json, ctx: CanonicalContext) => Json> = {
   labels: (v) => mapValues(keyValueMap(v, false), (x) => x ?? ""),
   sysctls: (v) => mapValues(keyValueMap(v, false), (x) => x ?? ""),
   env_file: (v, ctx) => envFiles(v, ctx),
-  ports: (v) => (v as Json[]).flatMap(port),
+  ports: (v) => unique((v as Json[]).flatMap(port)),
   expose: (v) => (v as Json[]).map(str),
   volumes: (v, ctx) => (v as Json[]).map((x) => volume(x, ctx)),
   secrets: (v) => (v as Json[]).map((x) => (typeof x === "string" ? { source: x, target: `/run/secrets/${x}` } : fileRefLong(x as Obj, true))),
@@ -61,6 +61,16 @@ const CONVERTERS: Record<string, (v: Json, ctx: CanonicalContext) => Json> = {
   stop_grace_period: (v) => goDuration(str(v)),
   ulimits: (v) => v,
 };
+
+function unique(list: Obj[]): Obj[] {
+  const seen = new Set<string>();
+  return list.filter((x) => {
+    const key = JSON.stringify(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1)));
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
 
 function mapValues(m: Record<string, string | null>, f: (v: string | null) => Json): Obj {
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, f(v)]));
@@ -159,6 +169,8 @@ function volume(v: Json, ctx: CanonicalContext): Obj {
   if (isObj(v)) {
     const out: Obj = { ...v };
     if (out["type"] === "bind" && typeof out["source"] === "string") out["source"] = resolveHostPath(out["source"], ctx);
+    const tmpfs = out["tmpfs"];
+    if (isObj(tmpfs) && tmpfs["size"] !== undefined) out["tmpfs"] = { ...tmpfs, size: String(bytes(tmpfs["size"])) };
     return out;
   }
   const parts = str(v).split(":");

@@ -6,7 +6,7 @@ import * as path from "node:path/posix";
 import type { Problem } from "../reader";
 import type { FileReader } from "./files";
 import type { Variable } from "./interpolate";
-import { loadProject } from "./loader";
+import { loadProject, resolveEnvironment } from "./loader";
 import type { AppDefinition } from "./model";
 import { Reporter } from "./report";
 import { buildApp } from "./rules";
@@ -51,4 +51,29 @@ export function composeFilesOf(composeFile: string, composeFiles: readonly strin
   if (composeFiles && composeFiles.length > 0) return [...composeFiles];
   const override = path.join(path.dirname(composeFile), OVERRIDE_FILE);
   return reader.readFile(path.resolve(projectDir, override)) !== undefined ? [composeFile, override] : [composeFile];
+}
+
+/**
+ * The loader's view before liftoff's rules: every active service in canonical form with its
+ * environment resolved (markers removed), and the top-level sections. What the differential test
+ * compares with `docker compose config --format json`.
+ */
+export function loadCanonical(input: LoadAppInput): { services?: Record<string, Record<string, unknown>>; top?: Record<string, unknown>; problems: readonly Problem[] } {
+  const report = new Reporter();
+  const project = loadProject({ projectDir: input.projectDir, files: input.files, variables: input.variables ?? {}, profiles: input.profiles ?? [], reader: input.reader }, report);
+  if (!project || report.hasErrors) return { problems: report.problems };
+  const services: Record<string, Record<string, unknown>> = {};
+  for (const s of project.services) {
+    const env = resolveEnvironment(s, project, input.reader, report);
+    const { env_file: _f, environment: _e, ...rest } = s.compose;
+    // Compose drops service-level x- fields from its output.
+    const c: Record<string, unknown> = Object.fromEntries(Object.entries(rest).filter(([k]) => !k.startsWith("x-")));
+    if (env && Object.keys(env).length > 0) c["environment"] = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replace(/[\uE002\uE003]/g, "")]));
+    if (c["networks"] === undefined && c["network_mode"] === undefined) c["networks"] = { default: null };
+    services[s.name] = c;
+  }
+  const networks: Record<string, unknown> = { ...project.top.networks };
+  if (Object.values(services).some((c) => c["networks"] && "default" in (c["networks"] as object)) && !("default" in networks)) networks["default"] = {};
+  if (report.hasErrors) return { problems: report.problems };
+  return { services, top: { networks, volumes: project.top.volumes, secrets: project.top.secrets, configs: project.top.configs }, problems: report.problems };
 }

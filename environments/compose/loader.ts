@@ -6,7 +6,7 @@
  * result only (rules.ts), so nothing written with an anchor, a merge key or `extends` escapes them.
  */
 import * as path from "node:path/posix";
-import { canonicalService, type EnvFileRef } from "./canonical";
+import { canonicalService, keyValueMap, type EnvFileRef } from "./canonical";
 import { DotenvError, parseDotenv } from "./dotenv";
 import { parseYaml, type FileReader, type ParsedYaml } from "./files";
 import { InterpolationError, MARKERS, interpolate, type Lookup, type Variable } from "./interpolate";
@@ -181,6 +181,11 @@ export function loadProject(input: ComposeInput, report: Reporter): LoadedProjec
     services.push({ name, compose: rest, files });
   }
   const lineOf = (file: string, p: readonly (string | number)[]) => parsedFiles.get(file)?.lineOf(p);
+  if (!checkReferences(services, [...merged.keys()], top, lineOf, report)) return undefined;
+  const used = usedTopLevel(services);
+  for (const section of ["networks", "volumes", "secrets", "configs"] as const) {
+    top[section] = Object.fromEntries(Object.entries(top[section]).filter(([k]) => used[section].has(k)));
+  }
   return { files: input.files.map((f) => rel(path.resolve(input.projectDir, f))), dir, services, top, lookup, lineOf };
 }
 
@@ -230,6 +235,7 @@ function omit(o: Obj, key: string): Obj {
 
 function topEntry(section: string, v: unknown, dir: string): Obj {
   const entry: Obj = isObj(v) ? { ...v } : {};
+  if (entry["labels"] !== undefined) entry["labels"] = Object.fromEntries(Object.entries(keyValueMap(entry["labels"], false)).map(([k, x]) => [k, x ?? ""]));
   if ((section === "secrets" || section === "configs") && typeof entry["file"] === "string") entry["file"] = path.resolve(dir, entry["file"]);
   return entry;
 }
@@ -312,4 +318,51 @@ export function resolveEnvironment(
     }
   }
   return ok ? out : undefined;
+}
+
+/**
+ * References Compose requires to resolve: depends_on to an active service, named volumes,
+ * networks, secrets and configs to top-level entries. False after reporting a problem.
+ */
+function checkReferences(services: readonly LoadedService[], defined: readonly string[], top: { networks: Obj; volumes: Obj; secrets: Obj; configs: Obj }, lineOf: (file: string, p: readonly (string | number)[]) => number | undefined, report: Reporter): boolean {
+  let ok = true;
+  const active = new Set(services.map((s) => s.name));
+  for (const svc of services) {
+    const c = svc.compose;
+    const file = svc.files.at(-1)!;
+    const err = (field: string, value: string, message: string, allowed: string, fix: string) => {
+      ok = false;
+      report.error({ file, line: lineOf(file, ["services", svc.name, field.split(".")[0]!]), service: svc.name, field, value, message, allowed, fix });
+    };
+    for (const dep of Object.keys(isObj(c["depends_on"]) ? c["depends_on"] : {})) {
+      if (active.has(dep)) continue;
+      const inactive = defined.includes(dep);
+      err(`depends_on.${dep}`, dep, inactive ? "depends on a service outside the active profiles" : "depends on an undefined service", [...active].join(", "), inactive ? `activate its profile in liftoff:composeProfiles, or remove the dependency from ${svc.name}` : `correct the name, or remove the dependency from ${svc.name}`);
+    }
+    const refs: [string, string, Obj][] = [
+      ...Object.keys(isObj(c["networks"]) ? c["networks"] : {}).filter((n) => n !== "default").map((n): [string, string, Obj] => ["networks", n, top.networks]),
+      ...((c["volumes"] as Obj[] | undefined) ?? []).filter((v) => v["type"] === "volume" && typeof v["source"] === "string").map((v): [string, string, Obj] => ["volumes", String(v["source"]), top.volumes]),
+      ...((c["secrets"] as Obj[] | undefined) ?? []).map((x): [string, string, Obj] => ["secrets", String(x["source"]), top.secrets]),
+      ...((c["configs"] as Obj[] | undefined) ?? []).map((x): [string, string, Obj] => ["configs", String(x["source"]), top.configs]),
+    ];
+    for (const [field, name, section] of refs) {
+      if (name in section) continue;
+      const one = field.replace(/s$/, "");
+      err(field, name, `refers to ${one} ${name}, which the top-level ${field} does not define`, Object.keys(section).join(", ") || `a ${one} declared under the top-level ${field}`, `declare it at the top level (${field}: { ${name}: {} }), or correct the name`);
+    }
+  }
+  return ok;
+}
+
+/** The top-level entries services use: Compose keeps only those. */
+function usedTopLevel(services: readonly LoadedService[]): Record<"networks" | "volumes" | "secrets" | "configs", Set<string>> {
+  const used = { networks: new Set<string>(), volumes: new Set<string>(), secrets: new Set<string>(), configs: new Set<string>() };
+  for (const { compose: c } of services) {
+    const nets = isObj(c["networks"]) ? Object.keys(c["networks"]) : c["network_mode"] === undefined ? ["default"] : [];
+    nets.forEach((n) => used.networks.add(n));
+    for (const v of (c["volumes"] as Obj[] | undefined) ?? []) if (v["type"] === "volume" && typeof v["source"] === "string") used.volumes.add(v["source"]);
+    for (const x of (c["secrets"] as Obj[] | undefined) ?? []) used.secrets.add(String(x["source"]));
+    for (const x of (c["configs"] as Obj[] | undefined) ?? []) used.configs.add(String(x["source"]));
+  }
+  return used;
 }

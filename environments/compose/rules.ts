@@ -353,26 +353,6 @@ export function buildApp(project: LoadedProject, reader: FileReader, report: Rep
       err({ field: "volumes", value: c["volumes"] ?? null, message: "is missing: an accessory keeps state, and without a volume it is lost on every update", allowed: "a named volume mounted where the accessory keeps its data", fix: fix(`add volumes: [${name}-data:/data] and a top-level volume ${name}-data`) });
     }
 
-    // References to top-level sections Compose requires to exist.
-    for (const [field, section] of [["networks", project.top.networks], ["secrets", project.top.secrets], ["configs", project.top.configs]] as const) {
-      const refs = field === "networks" ? Object.keys(isObj(c["networks"]) ? c["networks"] : {}) : ((c[field] as Obj[] | undefined) ?? []).map((x) => String(x["source"]));
-      for (const ref of refs) {
-        if (field === "networks" && ref === "default") continue;
-        if (!(ref in section)) err({ field, value: ref, message: `refers to ${field.replace(/s$/, "")} ${ref}, which the top-level ${field} does not define`, allowed: Object.keys(section).join(", ") || `a ${field.replace(/s$/, "")} declared under the top-level ${field}`, fix: fix(`declare ${field}: { ${ref}: {} } at the top level, or correct the name`) });
-      }
-    }
-    for (const v of (c["volumes"] as Obj[] | undefined) ?? []) {
-      if (v["type"] === "volume" && typeof v["source"] === "string" && !(v["source"] in project.top.volumes)) {
-        err({ field: "volumes", value: v["source"], message: `refers to volume ${v["source"]}, which the top-level volumes do not define`, allowed: Object.keys(project.top.volumes).join(", ") || "a volume declared under the top-level volumes", fix: fix(`declare volumes: { ${v["source"]}: {} } at the top level`) });
-      }
-    }
-    for (const dep of Object.keys(isObj(c["depends_on"]) ? c["depends_on"] : {})) {
-      if (!byName.has(dep)) {
-        const inactive = !project.services.some((x) => x.name === dep);
-        err({ field: `depends_on.${dep}`, value: dep, message: inactive ? "depends on a service that is not in the project (undefined, or outside the active profiles)" : "depends on an undefined service", allowed: [...byName.keys()].join(", "), fix: `activate its profile in liftoff:composeProfiles, or remove the dependency from ${name}` });
-      }
-    }
-
     // Relative bind mounts under the project: shipped with the release.
     if (Array.isArray(c["volumes"])) {
       c["volumes"] = (c["volumes"] as Obj[]).map((v, i) => {

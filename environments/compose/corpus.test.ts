@@ -1,0 +1,130 @@
+/**
+ * The differential test: every project of test/compose-corpus is read by liftoff's loader and by
+ * the real `docker compose config --format json` (Compose v2, no daemon needed); the two must agree
+ * on every field liftoff carries, and a project Compose rejects must be rejected by liftoff too.
+ *
+ * Each project's `case.json`: `files` (default [compose.yaml]), `variables`, `profiles`,
+ * `expect`: "equal" | "rejected", and optionally `liftoff`: "ok" (liftoff's rules accept it too)
+ * or a text one of liftoff's problems must contain (a rule of liftoff's own refuses it).
+ *
+ * The only differences normalized away are Compose's documented output habits: it re-escapes `$`
+ * as `$$`, adds `command: null` / `entrypoint: null`, a `name` to top-level networks, volumes,
+ * secrets and configs and an empty `ipam` to networks, and drops service-level `x-` fields.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { fsReader, loadApp, loadCanonical } from ".";
+
+export const COMPOSE_BINARY = process.env["LIFTOFF_COMPOSE_BINARY"] ?? "/opt/liftoff/docker/usr/libexec/docker/cli-plugins/docker-compose";
+const CORPUS = path.resolve(__dirname, "..", "..", "test", "compose-corpus");
+
+interface Case {
+  readonly files?: string[];
+  readonly variables?: Record<string, string>;
+  readonly secretVariables?: string[];
+  readonly profiles?: string[];
+  /** equal: both read it alike; rejected: both refuse it; refused-by-liftoff: Compose reads it, a liftoff rule refuses it. */
+  readonly expect: "equal" | "rejected" | "refused-by-liftoff";
+  readonly liftoff?: string;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
+
+function unescapeDollars(v: unknown): unknown {
+  if (typeof v === "string") return v.replace(/\$\$/g, "$");
+  if (Array.isArray(v)) return v.map(unescapeDollars);
+  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unescapeDollars(x)]));
+  return v;
+}
+
+/** Compose's output with its documented habits undone, in the shape of liftoff's view. */
+function normalizeCompose(out: Obj, mine: { services: Obj; top: Obj }): { services: Obj; top: Obj } {
+  const services: Obj = {};
+  for (const [name, svc] of Object.entries((out["services"] as Obj) ?? {})) {
+    const s: Obj = {};
+    for (const [k, v] of Object.entries(svc as Obj)) {
+      if (k.startsWith("x-") || k === "profiles") continue;
+      if ((k === "command" || k === "entrypoint") && v === null) continue;
+      s[k] = unescapeDollars(v);
+    }
+    services[name] = s;
+  }
+  const top: Obj = {};
+  for (const section of ["networks", "volumes", "secrets", "configs"]) {
+    const mineSection = (mine.top[section] as Obj | undefined) ?? {};
+    top[section] = Object.fromEntries(
+      Object.entries((out[section] as Obj | undefined) ?? {}).map(([name, def]) => {
+        const d: Obj = { ...(def as Obj) };
+        const m = (mineSection[name] as Obj | undefined) ?? {};
+        if (!("name" in m)) delete d["name"];
+        if (isObj(d["ipam"]) && Object.keys(d["ipam"]).length === 0 && !("ipam" in m)) delete d["ipam"];
+        return [name, unescapeDollars(d)];
+      }),
+    );
+  }
+  return { services, top };
+}
+
+function runCompose(dir: string, c: Case): { ok: true; json: Obj } | { ok: false; stderr: string } {
+  const args = ["--project-directory", dir, ...(c.files ?? ["compose.yaml"]).flatMap((f) => ["-f", path.join(dir, f)]), ...(c.profiles ?? []).flatMap((p) => ["--profile", p]), "config", "--format", "json"];
+  const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: "/nonexistent", ...(c.variables ?? {}) };
+  const r = spawnSync(COMPOSE_BINARY, args, { env, encoding: "utf8" });
+  if (r.status !== 0) return { ok: false, stderr: r.stderr };
+  return { ok: true, json: JSON.parse(r.stdout) as Obj };
+}
+
+const cases = existsSync(CORPUS) ? readdirSync(CORPUS).filter((d) => existsSync(path.join(CORPUS, d, "case.json"))).sort() : [];
+
+describe("compose corpus: liftoff's loader against docker compose config (v2)", () => {
+  it("has the Compose v2 binary to compare with", () => {
+    expect(
+      existsSync(COMPOSE_BINARY),
+      `the Compose v2 binary is missing at ${COMPOSE_BINARY}; install it with tools/testbed's install script (Docker 26 + Compose v2 from Debian 13's packages), or point LIFTOFF_COMPOSE_BINARY at a docker-compose v2 plugin`,
+    ).toBe(true);
+    const version = spawnSync(COMPOSE_BINARY, ["version", "--short"], { encoding: "utf8" });
+    expect(version.stdout.trim()).toMatch(/^2\./);
+  });
+
+  it("has at least 30 projects", () => {
+    expect(cases.length).toBeGreaterThanOrEqual(30);
+  });
+
+  for (const name of cases) {
+    it(name, () => {
+      const dir = path.join(CORPUS, name);
+      const c = JSON.parse(readFileSync(path.join(dir, "case.json"), "utf8")) as Case;
+      const secret = new Set(c.secretVariables ?? []);
+      const variables = Object.fromEntries(Object.entries(c.variables ?? {}).map(([k, v]) => [k, { value: v, secret: secret.has(k) }]));
+      const input = { projectDir: dir, files: c.files ?? ["compose.yaml"], variables, profiles: c.profiles ?? [], reader: fsReader };
+      const compose = runCompose(dir, c);
+      const mine = loadCanonical(input);
+      const errors = mine.problems.filter((p) => p.severity === "error");
+      if (c.expect === "rejected") {
+        expect(compose.ok, "Compose should reject this project").toBe(false);
+        expect(errors.length, "liftoff should reject this project").toBeGreaterThan(0);
+        return;
+      }
+      if (!compose.ok) throw new Error(`Compose rejected ${name}: ${compose.stderr}`);
+      if (c.expect === "refused-by-liftoff") {
+        const app = loadApp(input);
+        expect(app.app).toBeUndefined();
+        expect(app.problems.filter((p) => p.severity === "error").map((p) => `${p.key} ${p.message} ${p.fix}`).join("\n")).toContain(c.liftoff ?? "");
+        return;
+      }
+      expect(errors, JSON.stringify(errors, null, 2)).toEqual([]);
+      const theirs = normalizeCompose(compose.json, { services: mine.services!, top: mine.top! });
+      expect(mine.services).toEqual(theirs.services);
+      expect(mine.top).toEqual(theirs.top);
+
+      if (c.liftoff !== undefined) {
+        const app = loadApp(input);
+        const appErrors = app.problems.filter((p) => p.severity === "error");
+        if (c.liftoff === "ok") expect(appErrors, JSON.stringify(appErrors, null, 2)).toEqual([]);
+        else expect(appErrors.map((p) => `${p.key} ${p.message} ${p.fix}`).join("\n")).toContain(c.liftoff);
+      }
+    });
+  }
+});
