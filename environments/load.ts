@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { fsReader } from "./compose/files";
 import type { EnvironmentSpec } from "./spec";
 import { DEFAULT_COMPOSE_FILE, NAMESPACE, buildEnvironmentSpec, formatProblems, type EvaluationMode } from "./validate";
 
@@ -42,6 +43,7 @@ export function loadEnvironment(): Environment {
     secretKeys,
     mode,
     ...readAppFile(values["composeFile"] ?? DEFAULT_COMPOSE_FILE, process.cwd()),
+    appFiles: { projectDir: process.cwd(), reader: fsReader },
   });
   for (const warning of problems.filter((p) => p.severity === "warning")) {
     pulumi.log.warn(formatProblems([warning], { withSeverity: false }));

@@ -17,7 +17,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fsReader, loadApp, loadCanonical } from ".";
 
-export const COMPOSE_BINARY = process.env["LIFTOFF_COMPOSE_BINARY"] ?? "/opt/liftoff/docker/usr/libexec/docker/cli-plugins/docker-compose";
+import { COMPOSE_BINARY } from "../../test/compose-binary";
 const CORPUS = path.resolve(__dirname, "..", "..", "test", "compose-corpus");
 
 interface Case {
