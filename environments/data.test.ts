@@ -47,8 +47,8 @@ describe("the data section of the spec", () => {
     const { spec, problems } = buildEnvironmentSpec(input());
     expect(problems).toEqual([]);
     expect(spec!.data.databases).toEqual([
-      { service: "orders", kind: "postgres", database: "orders", user: "orders" },
       { service: "catalog", kind: "mongodb", database: "catalog", user: "catalog" },
+      { service: "orders", kind: "postgres", database: "orders", user: "orders" },
     ]);
     expect(spec!.data.postgres).toEqual({ projectName: "liftoff-dev", region: "aws-eu-central-1", plan: "free", historyRetentionSeconds: 6 * 3600, pgVersion: 17, ipAllow: false });
     expect(spec!.data.mongodb).toMatchObject({ orgId: ORG, clusterName: "liftoff-dev", region: "EUROPE_WEST", instanceSize: "M0", free: true, backup: false, pointInTimeRestore: false, credentials: "apiKey" });
@@ -165,8 +165,9 @@ describe("data validation rules (one test each)", () => {
   });
 
   it("refuses two services sharing one database", () => {
-    const p = onlyError({ databases: { orders: ["postgres"], catalog: [{ kind: "postgres", database: "orders" }] } }, "app/compose.yaml: services.catalog.x-liftoff.databases[0].database");
-    expect(p.message).toContain("already orders's postgres database");
+    // Services are in name order (the model's), so catalog's claim comes first and orders' is refused.
+    const p = onlyError({ databases: { orders: ["postgres"], catalog: [{ kind: "postgres", database: "orders" }] } }, "app/compose.yaml: services.orders.x-liftoff.databases[0]");
+    expect(p.message).toContain("already catalog's postgres database");
   });
 
   it("refuses the same database kind twice for one service", () => {

@@ -107,7 +107,7 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     expect(config).toContain("prometheus.remote_write");
     expect(config).toContain('sys.env("GRAFANA_CLOUD_TOKEN")');
     const accessories = parse(files["accessories.yaml"]!) as { services: Record<string, { volumes: string[]; entrypoint: string[] }> };
-    expect(accessories.services["alloy"]!.volumes).toContain("/var/run/docker.sock:/var/run/docker.sock:ro");
+    expect(accessories.services["alloy"]!.volumes).toContainEqual({ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", read_only: true, bind: { create_host_path: true } });
     expect(accessories.services["alloy"]!.entrypoint[2]).toContain('base64 -d > /tmp/config.alloy && exec /bin/alloy "$$@"');
   });
 

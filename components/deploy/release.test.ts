@@ -66,7 +66,7 @@ describe("release rendering", () => {
 
   it("pins images, publishes public services on loopback slot ports only, and puts each release on its own network", () => {
     const compose = parse(file(renderRelease(input), "compose.yaml").content) as { services: Record<string, Record<string, unknown>>; networks: Record<string, unknown> };
-    expect(Object.keys(compose.services)).toEqual(["api-gateway", "identity-service", "orders", "catalog"]);
+    expect(Object.keys(compose.services)).toEqual(["api-gateway", "catalog", "identity-service", "orders"]);
     expect(compose.services["api-gateway"]!["image"]).toBe(`ghcr.io/acme/api-gateway@${digest(1)}`);
     expect(compose.services["api-gateway"]!["ports"]).toEqual([`127.0.0.1:\${${portVariable("api-gateway")}}:8080`]);
     expect(compose.services["orders"]!["ports"]).toBeUndefined();
