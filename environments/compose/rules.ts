@@ -171,7 +171,7 @@ export function buildApp(project: LoadedProject, reader: FileReader, report: Rep
   for (const svc of project.services) {
     const c: Obj = { ...svc.compose };
     const name = svc.name;
-    const at = (field: string, p: (string | number)[] = field.split(".")) => problemAt(svc, field, p);
+    const at = (field: string, p: (string | number)[] = pathOf(field)) => problemAt(svc, field, p);
     let ok = true;
     const err = (p: Omit<LoaderProblem, "file">) => {
       ok = false;
@@ -467,6 +467,11 @@ export function buildApp(project: LoadedProject, reader: FileReader, report: Rep
     const executable = (reader.mode?.(abs) ?? 0o644) & 0o111;
     assets.push({ path: releasePath, contentBase64: bytes.toString("base64"), secret: false, mode: executable ? 0o755 : 0o644, source: `./${rel}` });
   }
+}
+
+/** `volumes[0].source` → `["volumes", 0, "source"]`. */
+function pathOf(field: string): (string | number)[] {
+  return field.split(/\.|\[(\d+)\]/).filter((x) => x !== undefined && x !== "").map((x) => (/^\d+$/.test(x) ? Number(x) : x));
 }
 
 function unknownKeys(o: Obj, known: readonly string[], report: (key: string, near: string | undefined) => void): void {

@@ -6,7 +6,7 @@ import Ajv, { type ErrorObject } from "ajv";
 import schema from "./compose-spec.json";
 import { closest } from "../reader";
 
-const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false });
+const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false, verbose: true });
 const validate = ajv.compile(schema);
 
 export interface SchemaProblem {
