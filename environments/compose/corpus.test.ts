@@ -70,7 +70,12 @@ function normalizeCompose(out: Obj, mine: { services: Obj; top: Obj }): { servic
 
 function runCompose(dir: string, c: Case): { ok: true; json: Obj } | { ok: false; stderr: string } {
   const args = ["--project-directory", dir, ...(c.files ?? ["compose.yaml"]).flatMap((f) => ["-f", path.join(dir, f)]), ...(c.profiles ?? []).flatMap((p) => ["--profile", p]), "config", "--format", "json"];
-  const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: "/nonexistent", ...(c.variables ?? {}) };
+  // liftoff's bindings exist only at `pulumi up`; Compose is given each as the literal text
+  // `${NAME}`, which is how liftoff's canonical view writes a binding part.
+  const bindings = Object.fromEntries(
+    [...new Set(readdirSync(dir, { recursive: true }).map(String).filter((f) => /\.(ya?ml|env)$/.test(f)).flatMap((f) => readFileSync(path.join(dir, f), "utf8").match(/LIFTOFF_[A-Z0-9_]+/g) ?? []))].map((n) => [n, `\${${n}}`]),
+  );
+  const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: "/nonexistent", ...bindings, ...(c.variables ?? {}) };
   const r = spawnSync(COMPOSE_BINARY, args, { env, encoding: "utf8" });
   if (r.status !== 0) return { ok: false, stderr: r.stderr };
   return { ok: true, json: JSON.parse(r.stdout) as Obj };

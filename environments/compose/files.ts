@@ -3,7 +3,7 @@
  * messages; and the injected file access that keeps the loader pure in tests.
  */
 import { readFileSync, readdirSync, statSync } from "node:fs";
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from "yaml";
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node } from "yaml";
 
 /** File access the loader is given: the real file system, or a map in tests. Paths are absolute. */
 export interface FileReader {
@@ -91,8 +91,20 @@ export function parseYaml(text: string): ParsedYaml {
     const range = (last as Node | undefined)?.range;
     return range ? lineCounter.linePos(range[0]).line : undefined;
   };
-  if (doc.errors.length > 0) {
-    return { errors: doc.errors.map((e) => ({ line: e.linePos?.[0]?.line, message: e.message.split("\n")[0]! })), lineOf };
+  // YAML forbids { } [ ] and , in an unquoted value inside a flow collection; the yaml package
+  // tolerates it, Compose's parser does not (`environment: { A: ${X:-1} }`), so neither do we.
+  const flowErrors: { line?: number; message: string }[] = [];
+  visit(doc, {
+    Scalar(_key, node, path) {
+      const parent = path[path.length - 1];
+      const collection = isPair(parent) ? path[path.length - 2] : parent;
+      if ((isMap(collection) || isSeq(collection)) && collection.flow && node.type === "PLAIN" && typeof node.value === "string" && /[{}[\],]/.test(node.value)) {
+        flowErrors.push({ line: node.range ? lineCounter.linePos(node.range[0]).line : undefined, message: `the value ${node.value} holds { } [ ] or , inside a flow collection; quote it ("${node.value}")` });
+      }
+    },
+  });
+  if (doc.errors.length > 0 || flowErrors.length > 0) {
+    return { errors: [...flowErrors, ...doc.errors.map((e) => ({ line: e.linePos?.[0]?.line, message: e.message.split("\n")[0]! }))], lineOf };
   }
   try {
     return { data: doc.toJS({ maxAliasCount: 1000 }), errors: [], lineOf };

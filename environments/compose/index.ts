@@ -8,6 +8,7 @@ import type { FileReader } from "./files";
 import type { Variable } from "./interpolate";
 import { loadProject, resolveEnvironment } from "./loader";
 import type { AppDefinition } from "./model";
+import { isBindingName } from "./bindings";
 import { Reporter } from "./report";
 import { buildApp } from "./rules";
 
@@ -37,6 +38,9 @@ export interface LoadAppResult {
 
 export function loadApp(input: LoadAppInput): LoadAppResult {
   const report = new Reporter();
+  for (const name of Object.keys(input.variables ?? {})) {
+    if (isBindingName(name)) report.error({ file: "liftoff:composeVariables", field: name, message: "is a name liftoff reserves for its bindings; it would never be used", allowed: "variable names not starting with LIFTOFF_", fix: `rename it, and use the binding \${${name}} in environment if that is what you meant` });
+  }
   const project = loadProject({ projectDir: input.projectDir, files: input.files, variables: input.variables ?? {}, profiles: input.profiles ?? [], reader: input.reader }, report);
   if (!project || report.hasErrors) return { problems: report.problems };
   const app = buildApp(project, input.reader, report);
@@ -68,7 +72,7 @@ export function loadCanonical(input: LoadAppInput): { services?: Record<string, 
     const { env_file: _f, environment: _e, ...rest } = s.compose;
     // Compose drops service-level x- fields from its output.
     const c: Record<string, unknown> = Object.fromEntries(Object.entries(rest).filter(([k]) => !k.startsWith("x-")));
-    if (env && Object.keys(env).length > 0) c["environment"] = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replace(/[\uE002\uE003]/g, "")]));
+    if (env && Object.keys(env).length > 0) c["environment"] = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replace(/[\uE002\uE003]/g, "").replace(/\uE000([^\uE001]*)\uE001/g, "$${$1}")]));
     if (c["networks"] === undefined && c["network_mode"] === undefined) c["networks"] = { default: null };
     services[s.name] = c;
   }

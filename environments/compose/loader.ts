@@ -14,6 +14,7 @@ import { mergeSection, mergeService } from "./merge";
 import { fieldPath, type Reporter } from "./report";
 import { checkSchema } from "./schema";
 import { closest } from "../reader";
+import { isBindingName } from "./bindings";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -74,7 +75,9 @@ export function loadProject(input: ComposeInput, report: Reporter): LoadedProjec
   if (envText !== undefined) {
     try {
       for (const e of parseDotenv(envText.toString("utf8"), (n) => stackVars[n] ?? dotenv.get(n))) {
-        if (e.value !== undefined) dotenv.set(e.name, { value: e.value, secret: false });
+        if (isBindingName(e.name)) {
+          report.error({ file: rel(envPath), line: e.line, field: e.name, message: "is a name liftoff reserves for its bindings; it would never be used", allowed: "variable names not starting with LIFTOFF_", fix: `rename it in ${rel(envPath)}` });
+        } else if (e.value !== undefined) dotenv.set(e.name, { value: e.value, secret: false });
       }
     } catch (e) {
       if (!(e instanceof DotenvError)) throw e;
