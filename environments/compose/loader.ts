@@ -58,7 +58,7 @@ const LIFTOFF_KEY = "x-liftoff";
 export function isLiftoffNearMiss(key: string): boolean {
   if (key === LIFTOFF_KEY) return false;
   const squashed = key.toLowerCase().replace(/[^a-z]/g, "");
-  return squashed === "xliftoff" || closest(squashed, ["xliftoff"]) !== undefined && /lift/i.test(key);
+  return squashed === "xliftoff" || closest(squashed, ["xliftoff"]) !== undefined;
 }
 
 export function loadProject(input: ComposeInput, report: Reporter): LoadedProject | undefined {
