@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { configInput } from "../../test/config-input";
+import { buildEnvironmentSpec } from "../validate";
 import { composeFilesOf, loadApp, memoryReader, type LoadAppInput } from ".";
 import { durationNanos, goDuration, shellSplit } from "./canonical";
 import { parseDotenv } from "./dotenv";
@@ -211,5 +213,33 @@ describe("the compose loader", () => {
     expect(errors(r)).toEqual([]);
     expect(r.app!.services[0]!.environment).toEqual({ ROLE: ["web"], LOG: ["json"] });
     expect(r.app!.assets.map((a) => a.path)).toEqual(["app/lib/conf/x.conf"]);
+  });
+});
+
+describe("the stack's compose settings in the one validation step", () => {
+  const app = `x-liftoff:\n  endpoints:\n    api: { port: 443 }\nservices:\n  basket:\n    image: \${REGISTRY:-ghcr.io/acme}/basket:\${TAG:-latest}\n    environment: { API_KEY: "\${API_KEY}" }\n    x-liftoff: { public: { endpoint: api, containerPort: 8080 }, health: /healthz }\n  debug:\n    image: ghcr.io/acme/debug:1.0.0\n    profiles: [debug]\n`;
+  const appFiles = (extra: Record<string, string> = {}) => ({ projectDir: "/p", reader: memoryReader({ "/p/app/compose.yaml": app, ...extra }) });
+
+  it("interpolates with composeVariables and composeSecrets, activates composeProfiles, reads the override file", () => {
+    const input = configInput("dev", { images: undefined, composeVariables: JSON.stringify({ TAG: "1.2.3" }), composeSecrets: JSON.stringify({ API_KEY: "k" }), composeProfiles: JSON.stringify(["debug"]) }, {
+      appFiles: appFiles({ "/p/app/compose.override.yaml": "services:\n  debug:\n    environment: { LEVEL: trace }\n" }),
+      secretKeys: new Set([...configInput("dev").secretKeys, "composeSecrets"]),
+    });
+    const { spec, problems } = buildEnvironmentSpec(input);
+    expect(problems.filter((p) => p.severity === "error")).toEqual([]);
+    expect(spec!.app.files).toEqual(["app/compose.yaml", "app/compose.override.yaml"]);
+    const basket = spec!.app.services.find((s) => s.name === "basket")!;
+    expect(basket.imageText).toBe("ghcr.io/acme/basket:1.2.3");
+    expect(basket.secretEnvironment).toEqual(["API_KEY"]);
+    expect(spec!.app.services.find((s) => s.name === "debug")!.environment).toEqual({ LEVEL: ["trace"] });
+  });
+
+  it("refuses composeSecrets kept in plain text, and an unset variable with the command that sets it", () => {
+    const plain = buildEnvironmentSpec(configInput("dev", { images: undefined, composeSecrets: JSON.stringify({ API_KEY: "k" }) }, { appFiles: appFiles() }));
+    expect(plain.problems.map((p) => p.key)).toContain("liftoff:composeSecrets");
+    const unset = buildEnvironmentSpec(configInput("dev", { images: undefined }, { appFiles: appFiles() }));
+    const p = unset.problems.find((x) => x.key.includes("API_KEY") || x.message.includes("API_KEY"))!;
+    expect(p.key).toBe("app/compose.yaml:7: services.basket.environment.API_KEY");
+    expect(p.fix).toContain("pulumi config set --path 'liftoff:composeVariables.API_KEY'");
   });
 });
