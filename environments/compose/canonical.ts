@@ -53,10 +53,10 @@ const CONVERTERS: Record<string, (v: Json, ctx: CanonicalContext) => Json> = {
   tmpfs: (v) => (Array.isArray(v) ? v : [v]),
   extra_hosts: (v) => extraHosts(v),
   devices: (v) => (v as Json[]).map(device),
-  mem_limit: (v) => String(bytes(v)),
-  mem_reservation: (v) => String(bytes(v)),
-  memswap_limit: (v) => String(bytes(v)),
-  shm_size: (v) => String(bytes(v)),
+  mem_limit: sizeText,
+  mem_reservation: sizeText,
+  memswap_limit: sizeText,
+  shm_size: sizeText,
   cpus: (v) => Number(v),
   stop_grace_period: (v) => goDuration(str(v)),
   ulimits: (v) => v,
@@ -70,6 +70,12 @@ function unique(list: Obj[]): Obj[] {
     seen.add(key);
     return true;
   });
+}
+
+/** Bytes as text, as Compose prints sizes; the text as written when it is not a size (refused later). */
+function sizeText(v: Json): string {
+  const b = bytes(v);
+  return Number.isNaN(b) ? str(v) : String(b);
 }
 
 function mapValues(m: Record<string, string | null>, f: (v: string | null) => Json): Obj {

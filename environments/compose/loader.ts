@@ -6,12 +6,12 @@
  * result only (rules.ts), so nothing written with an anchor, a merge key or `extends` escapes them.
  */
 import * as path from "node:path/posix";
-import { canonicalService, keyValueMap, type EnvFileRef } from "./canonical";
+import { canonicalService, durationNanos, keyValueMap, type EnvFileRef } from "./canonical";
 import { DotenvError, parseDotenv } from "./dotenv";
 import { parseYaml, type FileReader, type ParsedYaml } from "./files";
 import { InterpolationError, MARKERS, interpolate, type Lookup, type Variable } from "./interpolate";
 import { mergeSection, mergeService } from "./merge";
-import { fieldPath, type Reporter } from "./report";
+import { fieldPath, pathOf, type Reporter } from "./report";
 import { checkSchema } from "./schema";
 import { closest } from "../reader";
 import { isBindingName } from "./bindings";
@@ -335,12 +335,30 @@ function checkReferences(services: readonly LoadedService[], defined: readonly s
     const file = svc.files.at(-1)!;
     const err = (field: string, value: string, message: string, allowed: string, fix: string) => {
       ok = false;
-      report.error({ file, line: lineOf(file, ["services", svc.name, field.split(".")[0]!]), service: svc.name, field, value, message, allowed, fix });
+      const line = [...svc.files].reverse().map((f) => ({ f, l: lineOf(f, ["services", svc.name, ...pathOf(field)]) })).find((x) => x.l !== undefined);
+      report.error({ file: line?.f ?? file, ...(line?.l !== undefined ? { line: line.l } : {}), service: svc.name, field, value, message, allowed, fix });
     };
     for (const dep of Object.keys(isObj(c["depends_on"]) ? c["depends_on"] : {})) {
       if (active.has(dep)) continue;
       const inactive = defined.includes(dep);
       err(`depends_on.${dep}`, dep, inactive ? "depends on a service outside the active profiles" : "depends on an undefined service", [...active].join(", "), inactive ? `activate its profile in liftoff:composeProfiles, or remove the dependency from ${svc.name}` : `correct the name, or remove the dependency from ${svc.name}`);
+    }
+    // What compose-go checks beyond the schema, on the canonical fields.
+    ((c["volumes"] as Obj[] | undefined) ?? []).forEach((v, i) => {
+      if (typeof v["target"] !== "string" || v["target"] === "") err(`volumes[${i}]`, JSON.stringify(v), "is missing a mount target", "a path inside the container, e.g. target: /data", `add target: to volumes[${i}] of ${svc.name}`);
+    });
+    ((c["ports"] as Obj[] | undefined) ?? []).forEach((p, i) => {
+      const target = Number(p["target"]);
+      const published = p["published"] === undefined ? "" : String(p["published"]);
+      if (!Number.isInteger(target) || target < 1 || target > 65535 || (published !== "" && !/^\d+(-\d+)?$/.test(published))) {
+        err(`ports[${i}]`, JSON.stringify(p), "is not a port mapping Compose can read", "[HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], ports 1-65535", `correct ports[${i}] of ${svc.name}, e.g. "8080:80"`);
+      }
+    });
+    for (const [field, value] of [["stop_grace_period", c["stop_grace_period"]], ...Object.entries(isObj(c["healthcheck"]) ? c["healthcheck"] : {}).filter(([k]) => ["interval", "timeout", "start_period", "start_interval"].includes(k)).map(([k, v]) => [`healthcheck.${k}`, v])] as [string, unknown][]) {
+      if (value !== undefined && Number.isNaN(durationNanos(String(value)))) err(field, String(value), "is not a duration", "a duration such as 30s, 1m30s, 500ms", `write ${field} as e.g. 30s`);
+    }
+    for (const field of ["mem_limit", "mem_reservation", "memswap_limit", "shm_size"]) {
+      if (c[field] !== undefined && Number.isNaN(Number(c[field]))) err(field, String(c[field]), "is not a size", "a size such as 512m, 1g, or a number of bytes", `write ${field} as e.g. 512m`);
     }
     const refs: [string, string, Obj][] = [
       ...Object.keys(isObj(c["networks"]) ? c["networks"] : {}).filter((n) => n !== "default").map((n): [string, string, Obj] => ["networks", n, top.networks]),

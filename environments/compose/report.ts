@@ -49,3 +49,8 @@ function format(p: LoaderProblem): Omit<Problem, "severity"> {
 export function fieldPath(path: readonly (string | number)[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
 }
+
+/** `volumes[0].source` → `["volumes", 0, "source"]`. */
+export function pathOf(field: string): (string | number)[] {
+  return field.split(/\.|\[(\d+)\]/).filter((x) => x !== undefined && x !== "").map((x) => (/^\d+$/.test(x) ? Number(x) : x));
+}

@@ -23,7 +23,7 @@ import {
   type JobPhase,
   type ReleaseAsset,
 } from "./model";
-import { fieldPath, type LoaderProblem, type Reporter } from "./report";
+import { fieldPath, pathOf, type LoaderProblem, type Reporter } from "./report";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -467,11 +467,6 @@ export function buildApp(project: LoadedProject, reader: FileReader, report: Rep
     const executable = (reader.mode?.(abs) ?? 0o644) & 0o111;
     assets.push({ path: releasePath, contentBase64: bytes.toString("base64"), secret: false, mode: executable ? 0o755 : 0o644, source: `./${rel}` });
   }
-}
-
-/** `volumes[0].source` → `["volumes", 0, "source"]`. */
-function pathOf(field: string): (string | number)[] {
-  return field.split(/\.|\[(\d+)\]/).filter((x) => x !== undefined && x !== "").map((x) => (/^\d+$/.test(x) ? Number(x) : x));
 }
 
 function unknownKeys(o: Obj, known: readonly string[], report: (key: string, near: string | undefined) => void): void {

@@ -56,7 +56,9 @@ export function checkSchema(data: unknown): SchemaProblem[] {
     }
     const allowed = enums.length > 0 ? enums.map((v) => JSON.stringify(v)).join(", ") : types.size > 0 ? [...types].join(" or ") : other.join("; ") || "a value of the form the Compose Specification gives";
     const message = enums.length > 0 ? "is not one of the values Compose allows" : types.size > 0 ? `has the wrong type (${describe(value)})` : `is not valid Compose: ${other.join("; ") || "no form of this field matches"}`;
-    out.push({ path, value, message, allowed, fix: `write ${String(path.at(-1))} as the Compose Specification describes (https://docs.docker.com/reference/compose-file/)` });
+    const field = String(path.at(-1));
+    const fix = enums.length > 0 ? `set ${field} to one of the allowed values` : types.size > 0 ? `write ${field} as ${[...types].map((t) => (t === "array" ? "a list" : t === "object" ? "a map" : `a ${t}`)).join(" or ")}, as the Compose Specification describes (https://docs.docker.com/reference/compose-file/services/)` : `correct ${field} as the Compose Specification describes (https://docs.docker.com/reference/compose-file/services/)`;
+    out.push({ path, value, message, allowed, fix });
   }
   return out;
 }
