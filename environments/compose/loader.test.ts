@@ -162,6 +162,12 @@ describe("the compose loader", () => {
     expect(p!.fix).toContain("liftoff:composeProfiles");
   });
 
+  it("does not ask for the variables of a service outside the active profiles", () => {
+    const text = `${base}  debug:\n    image: ghcr.io/acme/debug:1.0.0\n    environment: { TOKEN: "\${DEBUG_TOKEN}" }\n    profiles: [debug]\n`;
+    expect(errors(load({ "compose.yaml": text }))).toEqual([]);
+    expect(errors(load({ "compose.yaml": text }, { profiles: ["debug"] }))[0]!.key).toBe("compose.yaml:6: services.debug.environment.TOKEN");
+  });
+
   it("ships relative bind mounts and secret files with the release, within a size limit", () => {
     const files = {
       "compose.yaml": `${base}    volumes: ["./checks:/checks:ro"]\n    secrets: [db]\nsecrets:\n  db: { file: ./db.txt }\n`,

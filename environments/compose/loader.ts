@@ -11,7 +11,7 @@ import { DotenvError, parseDotenv } from "./dotenv";
 import { parseYaml, type FileReader, type ParsedYaml } from "./files";
 import { InterpolationError, MARKERS, interpolate, type Lookup, type Variable } from "./interpolate";
 import { mergeSection, mergeService } from "./merge";
-import { fieldPath, pathOf, type Reporter } from "./report";
+import { fieldPath, pathOf, type LoaderProblem, type Reporter } from "./report";
 import { checkSchema } from "./schema";
 import { closest } from "../reader";
 import { isBindingName } from "./bindings";
@@ -86,6 +86,11 @@ export function loadProject(input: ComposeInput, report: Reporter): LoadedProjec
   }
   const lookup: Lookup = (n) => stackVars[n] ?? dotenv.get(n);
 
+  // Interpolation problems wait until the profiles are known: a service that is not deployed
+  // (and that no deployed service extends) may use variables this stack does not set.
+  const pendingInterpolation: { path: (string | number)[]; problem: LoaderProblem }[] = [];
+  const extendsTargets = new Set<string>();
+
   /** Reads, parses, interpolates and schema-checks one file (once). */
   const cache = new Map<string, Obj | null>();
   const readFile = (abs: string, from?: { file: string; service: string }): Obj | undefined => {
@@ -108,7 +113,7 @@ export function loadProject(input: ComposeInput, report: Reporter): LoadedProjec
       return undefined;
     }
     const data = interpolateTree(parsed.data, [], lookup, (p, message) =>
-      report.error({ file: name, line: parsed.lineOf(p), ...placeOf(p), message: `cannot be interpolated: ${message}`, allowed: "a variable set in liftoff:composeVariables or .env, or a default (${VAR:-default})", fix: `set it: pulumi config set --path 'liftoff:composeVariables.${/variable (\w+)/.exec(message)?.[1] ?? "NAME"}' <value>, or give a default in ${name}` }),
+      pendingInterpolation.push({ path: p, problem: { file: name, line: parsed.lineOf(p), ...placeOf(p), message: `cannot be interpolated: ${message}`, allowed: "a variable set in liftoff:composeVariables or .env, or a default (${VAR:-default})", fix: `set it: pulumi config set --path 'liftoff:composeVariables.${/variable (\w+)/.exec(message)?.[1] ?? "NAME"}' <value>, or give a default in ${name}` } }),
     ) as Obj;
     let ok = true;
     // Near misses of x-liftoff, before the schema (which would only say "not allowed").
@@ -150,7 +155,7 @@ export function loadProject(input: ComposeInput, report: Reporter): LoadedProjec
     const name = rel(abs);
     const services = isObj(data["services"]) ? data["services"] : {};
     for (const [svc, def] of Object.entries(services)) {
-      const resolved = resolveService(abs, svc, isObj(def) ? def : {}, [], { readFile, report, rel, dirOf: (f) => (mainFiles.has(f) ? dir : path.dirname(f)) });
+      const resolved = resolveService(abs, svc, isObj(def) ? def : {}, [], { readFile, report, rel, dirOf: (f) => (mainFiles.has(f) ? dir : path.dirname(f)), extendsTargets });
       if (!resolved) {
         ok = false;
         continue;
@@ -183,6 +188,12 @@ export function loadProject(input: ComposeInput, report: Reporter): LoadedProjec
     const { profiles: _p, ...rest } = compose;
     services.push({ name, compose: rest, files });
   }
+  const deployed = new Set(services.map((s) => s.name));
+  for (const { path: p, problem } of pendingInterpolation) {
+    const service = p[0] === "services" ? String(p[1]) : undefined;
+    if (service === undefined || deployed.has(service) || extendsTargets.has(service)) report.error(problem);
+  }
+  if (report.hasErrors) return undefined;
   const lineOf = (file: string, p: readonly (string | number)[]) => parsedFiles.get(file)?.lineOf(p);
   if (!checkReferences(services, [...merged.keys()], top, lineOf, report)) return undefined;
   const used = usedTopLevel(services);
@@ -197,6 +208,7 @@ interface ResolveContext {
   readonly report: Reporter;
   rel(abs: string): string;
   dirOf(fileAbs: string): string;
+  readonly extendsTargets: Set<string>;
 }
 
 /**
@@ -217,6 +229,7 @@ function resolveService(fileAbs: string, name: string, def: Obj, chain: readonly
   const ext = def["extends"];
   if (ext === undefined) return own;
   const spec = typeof ext === "string" ? { service: ext } : (ext as { service: string; file?: string });
+  ctx.extendsTargets.add(spec.service);
   const baseAbs = spec.file ? path.resolve(path.dirname(fileAbs), spec.file) : fileAbs;
   const baseData = ctx.readFile(baseAbs, { file, service: name });
   if (!baseData) return undefined;
