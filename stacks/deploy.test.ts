@@ -155,3 +155,13 @@ describe("reaching the host", () => {
     }
   });
 });
+
+describe("the host collector", () => {
+  it("declares its host access through the same x-liftoff opt-in the operator's services use", async () => {
+    const { collectorService } = await import("./deploy");
+    const alloy = collectorService("docker.io/grafana/alloy:v1.8.3");
+    expect(alloy.accessory).toBe(true);
+    expect(alloy.hostAccess).toEqual(["host-paths", "host-pid", "privileged"]);
+    expect(alloy.hostAccessGrants!.hostPaths).toEqual(["/proc", "/sys", "/", "/var/run/docker.sock", "/var/lib/docker", "/dev/disk"]);
+  });
+});
