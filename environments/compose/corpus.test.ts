@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { fsReader, loadApp, loadCanonical } from ".";
+import { fsReader, loadApp, loadCanonical, type AppDefinition } from ".";
 
 import { COMPOSE_BINARY } from "../../test/compose-binary";
 const CORPUS = path.resolve(__dirname, "..", "..", "test", "compose-corpus");
@@ -66,6 +66,40 @@ function normalizeCompose(out: Obj, mine: { services: Obj; top: Obj }): { servic
     );
   }
   return { services, top };
+}
+
+/**
+ * The model itself against Compose's output, with the model's documented differences undone:
+ * `environment` is lifted out (bindings as `${NAME}`), a public service's `ports` are the proxy's,
+ * relative bind mounts and `file:` secrets and configs point into the release.
+ */
+function expectModelEqualsCompose(app: AppDefinition, theirs: { services: Obj; top: Obj }, dir: string): void {
+  const fromRelease = (p: string) => {
+    const asset = app.assets.find((a) => `./${a.path}` === p || a.path.startsWith(`app/${p.replace(/^\.\//, "")}`));
+    return asset ? path.join(dir, p.startsWith("./secrets/") || p.startsWith("./configs/") ? asset.source : p) : p;
+  };
+  for (const s of app.services) {
+    const compose: Obj = JSON.parse(JSON.stringify(s.compose)) as Obj;
+    for (const v of (compose["volumes"] as Obj[] | undefined) ?? []) {
+      if (v["type"] === "bind" && typeof v["source"] === "string" && v["source"].startsWith("./")) v["source"] = path.join(dir, v["source"]);
+    }
+    const environment = Object.fromEntries(Object.entries(s.environment).map(([k, parts]) => [k, parts.map((p) => (typeof p === "string" ? p : `\${${p.binding}}`)).join("")]));
+    if (Object.keys(environment).length > 0) compose["environment"] = environment;
+    const expected = { ...(theirs.services[s.name] as Obj) };
+    if (s.public) delete expected["ports"];
+    expect(compose, `model of ${s.name}`).toEqual(expected);
+  }
+  expect(Object.keys(theirs.services).sort()).toEqual(app.services.map((s) => s.name));
+  expect(app.volumes).toEqual(theirs.top["volumes"]);
+  expect(app.networks).toEqual(theirs.top["networks"]);
+  for (const section of ["secrets", "configs"] as const) {
+    const mine = Object.fromEntries(Object.entries(app[section]).map(([k, v]) => {
+      const e = { ...(v as Obj) };
+      if (typeof e["file"] === "string") e["file"] = fromRelease(e["file"]);
+      return [k, e];
+    }));
+    expect(mine).toEqual(theirs.top[section]);
+  }
 }
 
 function runCompose(dir: string, c: Case): { ok: true; json: Obj } | { ok: false; stderr: string } {
@@ -127,8 +161,10 @@ describe("compose corpus: liftoff's loader against docker compose config (v2)", 
       if (c.liftoff !== undefined) {
         const app = loadApp(input);
         const appErrors = app.problems.filter((p) => p.severity === "error");
-        if (c.liftoff === "ok") expect(appErrors, JSON.stringify(appErrors, null, 2)).toEqual([]);
-        else expect(appErrors.map((p) => `${p.key} ${p.message} ${p.fix}`).join("\n")).toContain(c.liftoff);
+        if (c.liftoff === "ok") {
+          expect(appErrors, JSON.stringify(appErrors, null, 2)).toEqual([]);
+          expectModelEqualsCompose(app.app!, theirs, dir);
+        } else expect(appErrors.map((p) => `${p.key} ${p.message} ${p.fix}`).join("\n")).toContain(c.liftoff);
       }
     });
   }

@@ -73,6 +73,8 @@ export interface AppService {
   readonly databases: readonly DatabaseDeclaration[];
   /** Host access the service declared; anything used but not declared is refused by the loader. */
   readonly hostAccess: readonly HostAccessKind[];
+  /** What `x-liftoff.hostAccess` names for the kinds that take names (host paths, capabilities, devices). */
+  readonly hostAccessGrants?: { readonly hostPaths: readonly string[]; readonly capabilities: readonly string[]; readonly devices: readonly string[] };
   /**
    * The service's environment in Compose's order of precedence already applied (env files in
    * order, then `environment`); pass-through variables resolved from the stack's variables.
