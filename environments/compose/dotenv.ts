@@ -30,6 +30,8 @@ export function parseDotenv(text: string, lookup: Lookup): DotenvEntry[] {
   const resolve: Lookup = (name) => own.get(name) ?? lookup(name);
   const out: DotenvEntry[] = [];
   const src = text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
+  const marker = /[\uE000-\uE003]/.exec(src);
+  if (marker) throw new DotenvError("holds a private-use character liftoff reserves (U+E000-U+E003)", src.slice(0, marker.index).split("\n").length);
   let i = 0;
   let line = 1;
   while (i < src.length) {

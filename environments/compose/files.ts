@@ -73,6 +73,13 @@ export interface ParsedYaml {
 
 export function parseYaml(text: string): ParsedYaml {
   const lineCounter = new LineCounter();
+  // The loader marks bindings and secret values with these private-use characters; a file that
+  // holds one could forge a binding.
+  const marker = /[\uE000-\uE003]/.exec(text);
+  if (marker) {
+    const line = text.slice(0, marker.index).split("\n").length;
+    return { errors: [{ line, message: `holds the private-use character U+${marker[0].charCodeAt(0).toString(16).toUpperCase()}, which liftoff reserves` }], lineOf: () => undefined };
+  }
   const doc: Document = parseDocument(text, { merge: true, lineCounter, uniqueKeys: true, customTags: (tags) => [octal, ...tags] });
   const lineOf = (p: readonly (string | number)[]) => {
     let node: unknown = doc.contents;

@@ -38,7 +38,8 @@ export interface LoadAppResult {
 
 export function loadApp(input: LoadAppInput): LoadAppResult {
   const report = new Reporter();
-  for (const name of Object.keys(input.variables ?? {})) {
+  for (const [name, v] of Object.entries(input.variables ?? {})) {
+    if (/[\uE000-\uE003]/.test(v.value)) report.error({ file: "liftoff:composeVariables", field: name, message: "holds a private-use character liftoff reserves (U+E000-U+E003)", allowed: "any other text", fix: `remove the character from ${name}` });
     if (isBindingName(name)) report.error({ file: "liftoff:composeVariables", field: name, message: "is a name liftoff reserves for its bindings; it would never be used", allowed: "variable names not starting with LIFTOFF_", fix: `rename it, and use the binding \${${name}} in environment if that is what you meant` });
   }
   const project = loadProject({ projectDir: input.projectDir, files: input.files, variables: input.variables ?? {}, profiles: input.profiles ?? [], reader: input.reader }, report);

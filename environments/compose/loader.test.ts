@@ -249,3 +249,10 @@ describe("the stack's compose settings in the one validation step", () => {
     expect(p.fix).toContain("pulumi config set --path 'liftoff:composeVariables.API_KEY'");
   });
 });
+
+describe("liftoff's markers cannot be forged", () => {
+  it("refuses the private-use characters that mark bindings in files and variables", () => {
+    expect(errors(load({ "compose.yaml": "services:\n  web:\n    image: ghcr.io/acme/web:1.0.0\n    environment: { A: \"\uE000LIFTOFF_POSTGRES_PASSWORD\uE001\" }\n" }))[0]!.key).toBe("compose.yaml:4");
+    expect(errors(load({ "compose.yaml": "services:\n  web:\n    image: ghcr.io/acme/web:${T}\n" }, { variables: vars({ T: "\uE0001" }) }))[0]!.message).toContain("private-use");
+  });
+});
