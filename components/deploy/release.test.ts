@@ -127,7 +127,7 @@ describe("release rendering", () => {
     expect(result.status).toBe(0);
     const accessories = parse(file(release, "accessories.yaml").content) as { services: Record<string, Record<string, unknown>>; volumes: Record<string, unknown> };
     expect(Object.keys(accessories.services)).toEqual(["broker"]);
-    expect(accessories.services["broker"]!["volumes"]).toEqual(["broker-data:/var/lib/broker"]);
+    expect(accessories.services["broker"]!["volumes"]).toEqual([{ type: "volume", source: "broker-data", target: "/var/lib/broker", volume: {} }]);
     expect(accessories.volumes).toEqual({ "broker-data": {} });
   });
 
