@@ -2,12 +2,11 @@
  * The Compose Specification's JSON schema (vendored, see compose-spec.json's `$comment`), checked
  * with ajv; ajv's errors are turned into one readable problem per field.
  */
-import Ajv, { type ErrorObject } from "ajv";
-import schema from "./compose-spec.json";
+import type { ErrorObject } from "ajv";
 import { closest } from "../reader";
-
-const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false, verbose: true });
-const validate = ajv.compile(schema);
+// ajv's code for compose-spec.json, generated ahead (tools/compose-schema/generate.ts): compiling
+// the schema at start-up would cost every plan about 200 ms.
+import validate from "./compose-spec-validator";
 
 export interface SchemaProblem {
   /** Path in the file, e.g. `["services", "web", "ports", 0]`. */
