@@ -25,6 +25,9 @@ export function mergeService(base: Obj, override: Obj): Obj {
     const current = out[key];
     if (current === undefined || REPLACED.has(key) || value === null) {
       out[key] = value;
+    } else if (key === "logging" && isObj(current) && isObj(value) && value["driver"] !== undefined && value["driver"] !== current["driver"]) {
+      // Another driver: the earlier driver's options mean nothing to it.
+      out[key] = value;
     } else if (key === "healthcheck" && isObj(current) && isObj(value)) {
       out[key] = { ...current, ...value };
     } else if (UNIQUE_KEY[key] && Array.isArray(current) && Array.isArray(value)) {
@@ -47,11 +50,16 @@ export function mergeService(base: Obj, override: Obj): Obj {
   return out;
 }
 
+/** Mappings merge by key; sequences inside them (network aliases, ...) append, each value once. */
 function mergeDeep(base: Obj, override: Obj): Obj {
   const out: Obj = { ...base };
   for (const [k, v] of Object.entries(override)) {
     const c = out[k];
-    out[k] = isObj(c) && isObj(v) ? mergeDeep(c, v) : v;
+    if (isObj(c) && isObj(v)) out[k] = mergeDeep(c, v);
+    else if (Array.isArray(c) && Array.isArray(v)) {
+      const seen = new Set(c.map((x) => JSON.stringify(x)));
+      out[k] = [...c, ...v.filter((x) => !seen.has(JSON.stringify(x)))];
+    } else out[k] = v;
   }
   return out;
 }

@@ -53,6 +53,12 @@ export function checkSchema(data: unknown): SchemaProblem[] {
       else if (e.keyword === "required") other.push(`needs ${(e.params as { missingProperty: string }).missingProperty}`);
       else if (e.keyword !== "oneOf" && e.keyword !== "anyOf" && e.keyword !== "if") other.push(e.message ?? e.keyword);
     }
+    // A map that misses a required key: say that, not that a number was expected instead.
+    const needs = other.filter((o) => o.startsWith("needs "));
+    if (needs.length > 0 && value !== null && typeof value === "object") {
+      out.push({ path, value, message: `${needs.join(", ")}`, allowed: `a ${String(path.at(-1))} with ${needs.map((n) => n.slice(6)).join(", ")}`, fix: `add ${needs.map((n) => n.slice(6)).join(", ")} to ${String(path.at(-1))}` });
+      continue;
+    }
     const allowed = enums.length > 0 ? enums.map((v) => JSON.stringify(v)).join(", ") : types.size > 0 ? [...types].join(" or ") : other.join("; ") || "a value of the form the Compose Specification gives";
     const message = enums.length > 0 ? "is not one of the values Compose allows" : types.size > 0 ? `has the wrong type (${describe(value)})` : `is not valid Compose: ${other.join("; ") || "no form of this field matches"}`;
     const field = String(path.at(-1));
