@@ -2,10 +2,8 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { spawnSync } from "node:child_process";
-import { tempFile } from "../test/tools";
+import { runComposeV2, tempFile } from "../test/tools";
 import { parseAppDefinition } from "./app-definition";
-import { COMPOSE_BINARY } from "../test/compose-binary";
 
 const EXAMPLE_FILE = path.join(__dirname, "..", "app", "compose.yaml");
 const EXAMPLE = readFileSync(EXAMPLE_FILE, "utf8");
@@ -30,9 +28,9 @@ function problemsOf(text: string) {
 }
 
 describe("the example application (the seed system)", () => {
-  it("is a valid Compose file for the real docker-compose", () => {
-    const result = spawnSync(COMPOSE_BINARY, ["-f", EXAMPLE_FILE, "config", "--quiet"], { encoding: "utf8" });
-    expect(result.stderr).toBe("");
+  it("is a valid Compose file for the real Compose v2 (`docker compose config`)", () => {
+    const result = runComposeV2(["-f", EXAMPLE_FILE, "config", "--quiet"]);
+    expect(result.output).toBe("");
     expect(result.status).toBe(0);
   });
 
@@ -138,9 +136,9 @@ describe("application definition rules (one test each, naming the service and th
     expect(problemsOf(text).map((p) => p.key.replace(/:\d+:/, ":")).sort()).toEqual(["app/compose.yaml: services.broker.volumes", "app/compose.yaml: services.catalog.image"]);
   });
 
-  it("checks its rules against a schema that the real docker-compose agrees is invalid", () => {
+  it("checks its rules against a schema that the real Compose v2 (`docker compose config`) agrees is invalid", () => {
     const broken = tempFile("compose.yaml", "services:\n  api:\n    image: 5\n    ports: {a: b}\n");
-    expect(spawnSync(COMPOSE_BINARY, ["-f", broken, "config", "--quiet"], { encoding: "utf8" }).status).not.toBe(0);
+    expect(runComposeV2(["-f", broken, "config", "--quiet"]).status).not.toBe(0);
     expect(problemsOf(readFileSync(broken, "utf8")).length).toBeGreaterThan(0);
   });
 });

@@ -1,11 +1,15 @@
 import { z } from "zod";
 import { AZURE_REGIONS, DNS_LABEL_PATTERN, RESERVED_ADMIN_USERS, VM_SIZE_PATTERN, azureFqdn } from "./azure";
 import * as posixPath from "node:path/posix";
+import { MIN_VM_MEMORY_GIB, MIN_VM_VCPUS, VM_SIZES, describeVmSize, findVmSize, isLargeEnough, largeEnoughInstead } from "./azure-vm-sizes";
 import { composeFilesOf, loadApp, memoryReader, type AppDefinition, type FileReader, type Variable } from "./compose";
 import { parseImageRef, type ImageRef } from "./image-ref";
+import { IMAGE_POLICIES, movingReference, type ImagePolicy } from "./image-policy";
 import { MIN_SSH_PREFIX, checkSshSource } from "./network-address";
-import { OS_DISK_TYPES, PROFILES, PROFILE_NAMES, isProfileName, type OsDiskType, type Profile } from "./profiles";
+import { DATA_ONLY_DISK_TYPES, OS_DISK_TYPES, PROFILES, PROFILE_NAMES, isProfileName, type OsDiskType, type Profile, type ProfileName } from "./profiles";
 import { closest, type ConfigReader, type ProblemInput, type SecretDefinition } from "./reader";
+import { MIN_RSA_BITS, readSshPublicKey } from "./ssh-key";
+import { WINDOWS_TIME_ZONES, findWindowsTimeZone, windowsTimeZoneForIana } from "./time-zones";
 import type { CoreSpec, PublicEndpoint, SecretRequirement, ServiceSpec } from "./spec";
 
 /** Where the application's compose file is, relative to the project, unless `liftoff:composeFile` says. */
@@ -14,6 +18,8 @@ export const DEFAULT_COMPOSE_FILE = "app/compose.yaml";
 const ADDRESS_SPACE = "10.42.0.0/16";
 const SUBNET_PREFIX = "10.42.1.0/24";
 const ACME_PORT = 80;
+/** The proxy's HTTPS port: Caddy holds it for the endpoint on 443 and its own redirects. */
+const HTTPS_PORT = 443;
 const DEPLOY_USER = "deploy";
 
 /** Secrets no default can stand in for: `pulumi up` refuses to run without them. */
@@ -30,21 +36,32 @@ export const REQUIRED_SECRETS: readonly SecretDefinition[] = [
 export const CORE_KEYS: readonly string[] = [
   "profile", "region", "owner", "dnsLabel", "vmSize", "osDiskSizeGb", "osDiskType", "adminUser",
   "sshPublicKey", "sshAllowedCidrs", "sshPort", "autoShutdown", "autoShutdownTimeZone", "composeFile",
-  "composeFiles", "composeVariables", "composeSecrets", "composeProfiles", "images", ...REQUIRED_SECRETS.map((s) => s.key),
+  "composeFiles", "composeVariables", "composeSecrets", "composeProfiles", "images", "imagePolicy", "allowUnsafeProd",
+  ...REQUIRED_SECRETS.map((s) => s.key),
 ];
 
 const ADMIN_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,3}( .*)?$/;
+const SSH_PUBLIC_KEY = /^(ssh-[a-z0-9]+|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+) [A-Za-z0-9+/]+={0,3}( .*)?$/;
 const SHUTDOWN_TIME = /^([01][0-9]|2[0-3]):?([0-5][0-9])$/;
 
 const stringListSchema = z.array(z.string());
 const stringMapSchema = z.record(z.string(), z.string());
 
 /**
- * The core of the environment: profile, region, host, network edge, services and their public
- * endpoints, merged from the profile and the stack config. Undefined when it reported an error.
+ * The core read: `spec` when it is valid; `draft` always, with the valid parts and stand-ins for
+ * the invalid ones (the profile a mistyped one most likely meant, empty names, an application without
+ * services), so every layer's settings are still checked in the same pass.
  */
-export function readCore(reader: ConfigReader): CoreSpec | undefined {
+export interface CoreResult {
+  readonly spec?: CoreSpec;
+  readonly draft: CoreSpec;
+}
+
+/**
+ * The core of the environment: profile, region, host, network edge, services and their public
+ * endpoints, merged from the profile and the stack config.
+ */
+export function readCore(reader: ConfigReader): CoreResult {
   const input = reader.input;
   const raw = input.values;
   const k = (key: string) => reader.key(key);
@@ -68,6 +85,7 @@ export function readCore(reader: ConfigReader): CoreSpec | undefined {
   } else {
     profile = PROFILES[profileText];
   }
+  const resolvedProfile = profile ?? PROFILES[likelyProfile(profileText, input.stack)];
 
   const region = text("region");
   if (region === undefined) {
@@ -91,15 +109,31 @@ export function readCore(reader: ConfigReader): CoreSpec | undefined {
     error({ key: k("dnsLabel"), value: dnsLabel, message: "is a DNS label Azure refuses", allowed: "3-63 lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit", fix: setCommand("dnsLabel", suggestLabel(dnsLabel, input.stack)) });
   }
 
-  const vmSize = text("vmSize") ?? profile?.vmSize;
-  if (vmSize !== undefined && !VM_SIZE_PATTERN.test(vmSize)) {
-    error({ key: k("vmSize"), value: vmSize, message: "is not an Azure VM size name", allowed: "a size as Azure spells it, e.g. Standard_B2s, Standard_D2s_v5, Standard_E4ds_v5", fix: setCommand("vmSize", "Standard_D2s_v5") });
+  const vmSizeText = text("vmSize") ?? profile?.vmSize;
+  const vmSize = vmSizeText === undefined ? undefined : findVmSize(vmSizeText);
+  if (vmSizeText !== undefined) {
+    const sizesAllowed = `a size from liftoff's table (environments/azure-vm-sizes.ts: B, Bsv2, Basv2, Dv3-Dv5, Dasv5, Dlsv5, Ev5, Easv5, Fsv2) with at least ${MIN_VM_VCPUS} vCPUs and ${MIN_VM_MEMORY_GIB} GiB, e.g. Standard_B2s, Standard_D2s_v5`;
+    if (!vmSize) {
+      const candidates = VM_SIZES.filter(isLargeEnough).map((s) => s.name);
+      const near = closest(vmSizeText, candidates) ?? closest(`Standard_${vmSizeText}`, candidates) ?? profile?.vmSize ?? "Standard_B2s";
+      const message = VM_SIZE_PATTERN.test(vmSizeText) ? "is not an Azure VM size liftoff supports (Azure has no such size, or it is outside liftoff's table)" : "is not an Azure VM size name";
+      error({ key: k("vmSize"), value: vmSizeText, message, allowed: sizesAllowed, fix: setCommand("vmSize", near) });
+    } else if (!isLargeEnough(vmSize)) {
+      error({ key: k("vmSize"), value: vmSizeText, message: `is too small (${describeVmSize(vmSize)}): the host runs Docker, the proxy, the collector and, during a deploy, two copies of every service`, allowed: sizesAllowed, fix: setCommand("vmSize", largeEnoughInstead(vmSize)) });
+    }
   }
 
   const osDiskSizeGb = integer("osDiskSizeGb", profile?.osDisk.sizeGb, 30, 4095, "128");
   const osDiskTypeText = text("osDiskType") ?? profile?.osDisk.type;
-  if (osDiskTypeText !== undefined && !(OS_DISK_TYPES as readonly string[]).includes(osDiskTypeText)) {
-    error({ key: k("osDiskType"), value: osDiskTypeText, message: "is not a managed disk type liftoff offers", allowed: OS_DISK_TYPES.join(", "), fix: setCommand("osDiskType", "Premium_LRS") });
+  const premiumSize = vmSize?.premiumStorage ?? true;
+  if (osDiskTypeText !== undefined && (DATA_ONLY_DISK_TYPES as readonly string[]).includes(osDiskTypeText)) {
+    error({ key: k("osDiskType"), value: osDiskTypeText, message: "is a disk type Azure allows for data disks only, never as a VM's OS disk", allowed: OS_DISK_TYPES.join(", "), fix: setCommand("osDiskType", premiumSize ? "Premium_LRS" : "StandardSSD_LRS") });
+  } else if (osDiskTypeText !== undefined && !(OS_DISK_TYPES as readonly string[]).includes(osDiskTypeText)) {
+    error({ key: k("osDiskType"), value: osDiskTypeText, message: "is not a managed disk type liftoff offers", allowed: OS_DISK_TYPES.join(", "), fix: setCommand("osDiskType", closest(osDiskTypeText, OS_DISK_TYPES) ?? "Premium_LRS") });
+  } else if (osDiskTypeText !== undefined && osDiskTypeText.startsWith("Premium") && vmSize && !vmSize.premiumStorage) {
+    const blamed = reader.isSet("osDiskType") || !reader.isSet("vmSize") ? "osDiskType" : "vmSize";
+    const withS = vmSize.name.replace(/_v(\d)$/, "s_v$1");
+    error({ key: k(blamed), value: blamed === "osDiskType" ? osDiskTypeText : vmSize.name, message: blamed === "osDiskType" ? `is Premium SSD, which ${vmSize.name} cannot attach (only sizes with an s, e.g. ${withS}, can)` : `cannot attach the Premium SSD OS disk (liftoff:osDiskType ${osDiskTypeText})`, allowed: "a Premium disk only on a size with premium storage (an s in its name)", fix: `${setCommand("osDiskType", "StandardSSD_LRS")}, or ${setCommand("vmSize", findVmSize(withS) ? withS : "Standard_D2s_v5")}` });
   }
 
   const adminUser = text("adminUser") ?? "liftoff";
@@ -108,8 +142,17 @@ export function readCore(reader: ConfigReader): CoreSpec | undefined {
   }
 
   const sshPublicKey = text("sshPublicKey");
-  if (sshPublicKey !== undefined && !SSH_PUBLIC_KEY.test(sshPublicKey.trim())) {
-    error({ key: k("sshPublicKey"), value: truncate(sshPublicKey), message: "is not an OpenSSH public key", allowed: "one line as in ~/.ssh/id_ed25519.pub (ssh-ed25519, ssh-rsa or ecdsa-sha2-*); leave unset to have liftoff generate a key pair", fix: `pulumi config set ${k("sshPublicKey")} "$(cat ~/.ssh/id_ed25519.pub)" --stack ${input.stack}` });
+  if (sshPublicKey !== undefined) {
+    const keyAllowed = `one line as in ~/.ssh/id_ed25519.pub: an Ed25519 key, or an RSA key of ${MIN_RSA_BITS} bits or more (Azure's Linux VMs take no other); leave unset to have liftoff generate a key pair`;
+    const keyFix = `ssh-keygen -t ed25519 -f ~/.ssh/liftoff_${input.stack}, then pulumi config set ${k("sshPublicKey")} "$(cat ~/.ssh/liftoff_${input.stack}.pub)" --stack ${input.stack}`;
+    const info = SSH_PUBLIC_KEY.test(sshPublicKey.trim()) ? readSshPublicKey(sshPublicKey) : undefined;
+    if (!info || !info.ok) {
+      error({ key: k("sshPublicKey"), value: truncate(sshPublicKey), message: `is not an OpenSSH public key${info ? `: ${info.reason}` : ""}`, allowed: keyAllowed, fix: keyFix });
+    } else if (info.type === "other") {
+      error({ key: k("sshPublicKey"), value: truncate(sshPublicKey), message: `is an ${info.algorithm} key, which Azure refuses for a Linux VM`, allowed: keyAllowed, fix: keyFix });
+    } else if (info.type === "ssh-rsa" && info.bits < MIN_RSA_BITS) {
+      error({ key: k("sshPublicKey"), value: truncate(sshPublicKey), message: `is a ${info.bits}-bit RSA key; Azure refuses RSA keys under ${MIN_RSA_BITS} bits`, allowed: keyAllowed, fix: keyFix });
+    }
   }
 
   const sshPort = integer("sshPort", 22, 1, 65535, "22") ?? 22;
@@ -158,10 +201,19 @@ export function readCore(reader: ConfigReader): CoreSpec | undefined {
     else if (m) autoShutdown = { time: `${m[1]}${m[2]}`, timeZone: autoShutdown?.timeZone ?? "UTC" };
     else error({ key: k("autoShutdown"), value: shutdownText, message: "is not a time of day or `off`", allowed: "HH:MM (24 h) or off", fix: setCommand("autoShutdown", "19:00") });
   }
-  const timeZone = text("autoShutdownTimeZone");
-  if (timeZone !== undefined) {
-    if (!/^[A-Za-z][A-Za-z0-9 .+()-]{1,60}$/.test(timeZone)) {
-      error({ key: k("autoShutdownTimeZone"), value: timeZone, message: "is not a Windows time zone id", allowed: "a Windows time zone id such as UTC, W. Europe Standard Time, Pacific Standard Time", fix: setCommand("autoShutdownTimeZone", '"W. Europe Standard Time"') });
+  const timeZoneText = text("autoShutdownTimeZone");
+  if (timeZoneText !== undefined) {
+    const timeZone = findWindowsTimeZone(timeZoneText);
+    if (timeZone === undefined) {
+      const iana = windowsTimeZoneForIana(timeZoneText);
+      const near = iana ?? closest(timeZoneText, WINDOWS_TIME_ZONES) ?? "W. Europe Standard Time";
+      error({
+        key: k("autoShutdownTimeZone"),
+        value: timeZoneText,
+        message: iana ? `is an IANA time zone; Azure's auto-shutdown takes the Windows id, here "${iana}"` : "is not a Windows time zone id Azure's auto-shutdown accepts",
+        allowed: "a Windows time zone id such as UTC, W. Europe Standard Time, Pacific Standard Time (the ids `tzutil /l` lists)",
+        fix: setCommand("autoShutdownTimeZone", `"${near}"`),
+      });
     } else if (autoShutdown) {
       autoShutdown = { ...autoShutdown, timeZone };
     }
@@ -227,8 +279,39 @@ export function readCore(reader: ConfigReader): CoreSpec | undefined {
   }
   const services: ServiceSpec[] = (app?.services ?? []).map((s) => {
     const override = images.get(s.name);
-    return override ? { ...s, image: override.ref, imageText: override.text } : s;
+    return override
+      ? { ...s, image: override.ref, imageText: override.text, imageKey: `${k("images")}.${s.name}` }
+      : { ...s, imageKey: `${app!.file}: services.${s.name}.image` };
   });
+
+  // Prod runs pinned images: a moving tag would change what runs at the next `up` unasked.
+  const policyText = text("imagePolicy") ?? "strict";
+  const imagePolicy = (IMAGE_POLICIES as readonly string[]).includes(policyText) ? (policyText as ImagePolicy) : undefined;
+  if (!imagePolicy) {
+    error({ key: k("imagePolicy"), value: policyText, message: "is not an image policy", allowed: `${IMAGE_POLICIES.join(" or ")}: what a prod stack does with an image on a moving tag (refuse it, or warn)`, fix: setCommand("imagePolicy", "strict") });
+  }
+  if (resolvedProfile.name === "prod") {
+    for (const service of services) {
+      const moving = movingReference(service.image);
+      if (!moving) continue;
+      const overridden = images.has(service.name);
+      const pinned = `${service.imageText.split("@")[0]!.replace(/:[^:/]*$/, "")}:1.4.2`;
+      const problem = {
+        key: service.imageKey,
+        value: service.imageText,
+        message: `${moving}; a prod stack runs a version or a digest, so what it runs changes only when you change it`,
+        allowed: "a version tag (1.4.2, v2, 3.13-alpine), a commit tag, or @sha256:<digest>",
+        fix: overridden
+          ? `${pathCommand(`images.${service.name}`, pinned)}${policyText === "warn" ? "" : `, or to only warn: ${setCommand("imagePolicy", "warn")}`}`
+          : `edit ${app!.file}: pin ${service.name}'s image, e.g. image: ${pinned}${
+            // An override is offered only to a stack that already uses liftoff:images.
+            reader.isSet("images") ? `, or override it for this stack: ${pathCommand(`images.${service.name}`, pinned)}` : ""
+          }${policyText === "warn" ? "" : `, or to only warn: ${setCommand("imagePolicy", "warn")}`}`,
+      };
+      if (imagePolicy === "warn") warn(problem);
+      else error(problem);
+    }
+  }
 
   // Public endpoints come from the application, and the firewall and proxy both derive from them.
   const seenPorts = new Map<number, string>();
@@ -236,12 +319,10 @@ export function readCore(reader: ConfigReader): CoreSpec | undefined {
   for (const endpoint of app?.endpoints ?? []) {
     const key = `${app!.file}: x-liftoff.endpoints.${endpoint.name}.port`;
     const fix = `edit ${app!.file}: give endpoint ${endpoint.name} another port, e.g. 9443`;
-    const allowed = `1-65535 except ${sshPort} (SSH) and ${ACME_PORT} (certificates), one endpoint per port`;
+    const allowed = `1-65535 except ${ACME_PORT} (certificates) and the SSH port, one endpoint per port`;
     const value = String(endpoint.port);
     if (endpoint.port < 1 || endpoint.port > 65535) {
       error({ key, value, message: "is not a TCP port", allowed, fix });
-    } else if (endpoint.port === sshPort) {
-      error({ key, value, message: "is the SSH port (liftoff:sshPort); SSH would be opened to the internet", allowed, fix });
     } else if (endpoint.port === ACME_PORT) {
       error({ key, value, message: "is kept for certificate issuance and the HTTPS redirect", allowed, fix });
     } else if (seenPorts.has(endpoint.port)) {
@@ -252,44 +333,63 @@ export function readCore(reader: ConfigReader): CoreSpec | undefined {
       publicEndpoints.push({ name: endpoint.name, service: service.name, port: endpoint.port, containerPort: service.public!.containerPort, healthPath: service.healthPath! });
     }
   }
+  // SSH must not share a port the firewall opens to everyone or the proxy listens on: the one rule
+  // (the NSG's) would then open SSH to the internet, or sshd and Caddy would fight over the port.
+  const proxyPorts = new Map<number, string>([[ACME_PORT, "certificate issuance and the HTTPS redirect (open to the internet)"], [HTTPS_PORT, "the proxy's HTTPS port"]]);
+  for (const endpoint of app?.endpoints ?? []) proxyPorts.set(endpoint.port, `the public endpoint ${endpoint.name} (open to the internet)`);
+  const usedBy = proxyPorts.get(sshPort);
+  if (usedBy !== undefined) {
+    const free = [22, 2222, 22022].find((p) => !proxyPorts.has(p))!;
+    error({ key: k("sshPort"), value: String(sshPort), message: `is the port of ${usedBy}; SSH would share it with the proxy and be reachable from the internet`, allowed: `a port other than ${[...proxyPorts.keys()].sort((a, b) => a - b).join(", ")}`, fix: setCommand("sshPort", String(free)) });
+  }
+
   if (app && publicEndpoints.length === 0 && app.endpoints.length === 0) {
     warn({ key: `${app.file}: x-liftoff.endpoints`, message: "declares no public endpoint: nothing is reachable from the internet", allowed: "the endpoints the internet may call", fix: `edit ${app.file}: x-liftoff: { endpoints: { api: { port: 443 } } }` });
   }
 
   const secrets: SecretRequirement[] = REQUIRED_SECRETS.map((s) => reader.requireSecret(s));
 
-  if (reader.hasErrors || !profile || !region || !owner || !dnsLabel || !vmSize || !osDiskTypeText || !app) {
-    return undefined;
-  }
-
-  const fqdn = azureFqdn(dnsLabel, region);
-  const spec: CoreSpec = {
+  const fqdn = azureFqdn(dnsLabel ?? "", region ?? "");
+  const draft: CoreSpec = {
     project: input.project,
     stack: input.stack,
-    profile,
-    profileName: profile.name,
-    region,
-    owner,
-    tags: { environment: input.stack, profile: profile.name, owner, "managed-by": "liftoff", project: input.project },
-    protect: profile.protect,
+    profile: resolvedProfile,
+    profileName: resolvedProfile.name,
+    region: region ?? "",
+    owner: owner ?? "",
+    tags: { environment: input.stack, profile: resolvedProfile.name, owner: owner ?? "", "managed-by": "liftoff", project: input.project },
+    protect: resolvedProfile.protect,
     namePrefix: `${input.project}-${input.stack}`,
     network: { addressSpace: ADDRESS_SPACE, subnetPrefix: SUBNET_PREFIX, sshPort, sshAllowedCidrs, acmePort: ACME_PORT },
     host: {
-      vmSize,
-      osDisk: { sizeGb: osDiskSizeGb ?? profile.osDisk.sizeGb, type: osDiskTypeText as OsDiskType },
+      vmSize: vmSize?.name ?? resolvedProfile.vmSize,
+      osDisk: { sizeGb: osDiskSizeGb ?? resolvedProfile.osDisk.sizeGb, type: (osDiskTypeText ?? resolvedProfile.osDisk.type) as OsDiskType },
       adminUser,
       deployUser: DEPLOY_USER,
       ...(sshPublicKey ? { sshPublicKey: sshPublicKey.trim() } : {}),
       ...(autoShutdown ? { autoShutdown } : {}),
-      dnsLabel,
+      dnsLabel: dnsLabel ?? "",
       fqdn,
     },
-    app: app!,
+    app: app ?? emptyApp(composeFile),
     services,
     publicEndpoints: publicEndpoints.map((e) => ({ ...e, url: e.port === 443 ? `https://${fqdn}` : `https://${fqdn}:${e.port}` })),
     secrets,
   };
-  return spec;
+  const valid = !reader.hasErrors && profile && region && owner && dnsLabel && vmSize && osDiskTypeText && app;
+  return valid ? { spec: draft, draft } : { draft };
+}
+
+/** The stand-in for an application that could not be read: no services, so nothing depends on it. */
+function emptyApp(file: string): AppDefinition {
+  return { files: [file], file, endpoints: [], services: [], volumes: {}, networks: {}, secrets: {}, configs: {}, assets: [] };
+}
+
+/** The profile a missing or mistyped `liftoff:profile` most likely meant, for checking the rest. */
+function likelyProfile(text: string | undefined, stack: string): ProfileName {
+  const near = text === undefined ? undefined : closest(text, PROFILE_NAMES);
+  if (near && isProfileName(near)) return near;
+  return /^prod/.test(stack) ? "prod" : "dev";
 }
 
 function truncate(s: string): string {

@@ -3,7 +3,10 @@ import { parse, stringify } from "yaml";
 import { EXAMPLE_APP, configInput, errors, onlyError as sharedOnlyError } from "../test/config-input";
 import { ATLAS_AZURE_FREE_REGIONS, ATLAS_AZURE_REGIONS, atlasRegionForAzure } from "./atlas";
 import { AZURE_REGIONS } from "./azure";
-import { defaultDatabaseName, mongoNameProblem, postgresNameProblem } from "./data";
+import type { DatabaseDeclaration } from "./compose/model";
+import { dataSection, defaultDatabaseName, mongoNameProblem, postgresNameProblem } from "./data";
+import { ConfigReader } from "./reader";
+import type { CoreSpec } from "./spec";
 import { NEON_REGIONS, neonRegionForAzure } from "./neon";
 import { buildEnvironmentSpec, formatProblems, type ConfigInput, type Problem } from "./validate";
 
@@ -118,7 +121,7 @@ describe("data validation rules (one test each)", () => {
   });
 
   it("refuses a Mongo tier that cannot have backups when the stack asks for them", () => {
-    const p = onlyError({ profile: "prod", atlasInstanceSize: "M0" }, "liftoff:atlasInstanceSize");
+    const p = onlyError({ profile: "prod", atlasInstanceSize: "M0", allowUnsafeProd: JSON.stringify(["atlasBackup"]) }, "liftoff:atlasInstanceSize");
     expect(p.value).toBe("M0");
     expect(p.message).toContain("cannot have cloud backups");
     expect(p.message).toContain("in the prod profile");
@@ -131,7 +134,7 @@ describe("data validation rules (one test each)", () => {
   });
 
   it("refuses point-in-time restore without cloud backup", () => {
-    onlyError({ profile: "prod", atlasBackup: "false" }, "liftoff:atlasPointInTimeRestore");
+    onlyError({ profile: "prod", atlasBackup: "false", allowUnsafeProd: JSON.stringify(["atlasBackup"]) }, "liftoff:atlasPointInTimeRestore");
   });
 
   it.each(["M2", "M5"])("refuses the retired shared Atlas tier %s", (tier) => {
@@ -164,10 +167,10 @@ describe("data validation rules (one test each)", () => {
     expect(p.allowed).toBe("postgres, mongodb");
   });
 
-  it("refuses two services sharing one database", () => {
-    // Services are in name order (the model's), so catalog's claim comes first and orders' is refused.
-    const p = onlyError({ databases: { orders: ["postgres"], catalog: [{ kind: "postgres", database: "orders" }] } }, "app/compose.yaml: services.orders.x-liftoff.databases[0]");
-    expect(p.message).toContain("already catalog's postgres database");
+  it("refuses two services using one database by accident (the same name without shared), saying how to share it", () => {
+    const p = onlyError({ databases: { orders: ["postgres"], catalog: [{ kind: "postgres", database: "orders" }] } }, "app/compose.yaml: services.catalog.x-liftoff.databases[0].database");
+    expect(p.message).toContain("already orders's postgres database");
+    expect(p.fix).toBe("edit app/compose.yaml: set catalog's x-liftoff.databases[0] to {kind: postgres, shared: orders}, or give it another database name");
   });
 
   it("refuses the same database kind twice for one service", () => {
@@ -261,5 +264,98 @@ describe("database names", () => {
     expect(defaultDatabaseName("identity-service")).toBe("identity_service");
     expect(postgresNameProblem(defaultDatabaseName("identity-service"))).toBeUndefined();
     expect(mongoNameProblem(defaultDatabaseName("identity-service"))).toBeUndefined();
+  });
+});
+
+/**
+ * The data section read for the example application with these databases per service, given as the
+ * normalized model has them (the compose loader parses `shared: <owner>` into `sharedFrom`).
+ */
+function readShared(databases: Record<string, DatabaseDeclaration[]>) {
+  const base = buildEnvironmentSpec(input());
+  const spec = base.spec!;
+  const services = spec.services.map((s) => ({ ...s, databases: databases[s.name] ?? [] }));
+  const core: CoreSpec = { ...spec, services, app: { ...spec.app, services } };
+  const reader = new ConfigReader(input());
+  const data = dataSection.read(reader, core);
+  return { data, errors: reader.problems.filter((p) => p.severity === "error") };
+}
+
+describe("shared databases", () => {
+  const KEY = "app/compose.yaml: services.catalog.x-liftoff.databases[0]";
+
+  it("gives a service that shares another's database its own login on the owner's database", () => {
+    const { data, errors } = readShared({ catalog: [{ kind: "postgres", sharedFrom: "orders" }], orders: [{ kind: "postgres", database: "sales" }] });
+    expect(errors).toEqual([]);
+    // Whichever comes first in the file: the sharer may precede its owner.
+    expect(data!.databases).toHaveLength(2);
+    expect(data!.databases).toContainEqual({ service: "orders", kind: "postgres", database: "sales", user: "orders" });
+    expect(data!.databases).toContainEqual({ service: "catalog", kind: "postgres", database: "sales", user: "catalog", sharedFrom: "orders" });
+  });
+
+  it("shares a MongoDB database the same way", () => {
+    const { data, errors } = readShared({ orders: [{ kind: "mongodb", sharedFrom: "catalog" }], catalog: [{ kind: "mongodb" }] });
+    expect(errors).toEqual([]);
+    expect(data!.databases).toContainEqual({ service: "orders", kind: "mongodb", database: "catalog", user: "orders", sharedFrom: "catalog" });
+    expect(data!.mongodb).toBeDefined();
+  });
+
+  it("accepts the owner's database name repeated beside shared, and refuses another name", () => {
+    expect(readShared({ orders: [{ kind: "postgres" }], catalog: [{ kind: "postgres", sharedFrom: "orders", database: "orders" }] }).errors).toEqual([]);
+    const { errors } = readShared({ orders: [{ kind: "postgres" }], catalog: [{ kind: "postgres", sharedFrom: "orders", database: "catalog" }] });
+    expect(errors).toEqual([expect.objectContaining({ key: `${KEY}.database`, value: "catalog", fix: "edit app/compose.yaml: remove database from catalog's x-liftoff.databases[0]" })]);
+    expect(errors[0]!.message).toContain("is not orders's postgres database (orders)");
+  });
+
+  it("refuses sharing the database of a service that owns none of that kind, naming the services that do", () => {
+    const { errors } = readShared({ orders: [{ kind: "mongodb" }], "identity-service": [{ kind: "postgres" }], catalog: [{ kind: "postgres", sharedFrom: "orders" }] });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ key: `${KEY}.shared`, value: "orders", message: "owns no postgres database to share (its x-liftoff.databases has no postgres)", allowed: "a service that owns a postgres database: identity-service" });
+    expect(errors[0]!.fix).toBe("edit app/compose.yaml: set catalog's x-liftoff.databases[0].shared to identity-service, or add postgres to orders's x-liftoff.databases");
+  });
+
+  it("refuses sharing from a service that is not in the application, suggesting the nearest owner", () => {
+    const { errors } = readShared({ orders: [{ kind: "postgres" }], catalog: [{ kind: "postgres", sharedFrom: "order" }] });
+    expect(errors).toEqual([expect.objectContaining({ key: `${KEY}.shared`, value: "order", message: "is not a service of the application (did you mean orders?)" })]);
+    expect(errors[0]!.fix).toContain("shared to orders");
+  });
+
+  it("refuses sharing from a service that itself shares, pointing at the owner", () => {
+    const { errors } = readShared({ orders: [{ kind: "postgres" }], "identity-service": [{ kind: "postgres", sharedFrom: "orders" }], catalog: [{ kind: "postgres", sharedFrom: "identity-service" }] });
+    expect(errors).toEqual([expect.objectContaining({ key: `${KEY}.shared`, value: "identity-service" })]);
+    expect(errors[0]!.message).toContain("shares orders's postgres database itself");
+    expect(errors[0]!.fix).toContain("shared to orders");
+  });
+
+  it("refuses a service sharing with itself", () => {
+    const { errors } = readShared({ catalog: [{ kind: "postgres", sharedFrom: "catalog" }] });
+    expect(errors).toEqual([expect.objectContaining({ key: `${KEY}.shared`, value: "catalog" })]);
+    expect(errors[0]!.fix).toContain("remove shared");
+  });
+
+  it("refuses two services whose names give one login name (- becomes _)", () => {
+    const spec = buildEnvironmentSpec(input()).spec!;
+    const template = spec.services.find((s) => s.name === "orders")!;
+    const services = [{ ...template, name: "billing-api", databases: [{ kind: "postgres" as const }] }, { ...template, name: "billing_api", databases: [{ kind: "postgres" as const, database: "billing2" }] }];
+    const reader = new ConfigReader(input());
+    dataSection.read(reader, { ...spec, services, app: { ...spec.app, services } });
+    const errors = reader.problems.filter((p) => p.severity === "error");
+    expect(errors).toEqual([expect.objectContaining({ key: "app/compose.yaml: services.billing_api.x-liftoff.databases[0]", value: "billing_api" })]);
+    expect(errors[0]!.message).toBe("gives the postgres login name billing_api, which billing-api already has (- becomes _ in login names)");
+  });
+
+  it("blames the service that named another's database, whichever is read first (the loader reads services in name order)", () => {
+    const spec = buildEnvironmentSpec(input()).spec!;
+    const services = [...spec.services].sort((a, b) => Number(b.name === "catalog") - Number(a.name === "catalog")).map((s) => ({ ...s, databases: s.name === "orders" ? [{ kind: "postgres" as const }] : s.name === "catalog" ? [{ kind: "postgres" as const, database: "orders" }] : [] }));
+    expect(services.findIndex((s) => s.name === "catalog")).toBeLessThan(services.findIndex((s) => s.name === "orders"));
+    const reader = new ConfigReader(input());
+    dataSection.read(reader, { ...spec, services, app: { ...spec.app, services } });
+    const errors = reader.problems.filter((p) => p.severity === "error");
+    expect(errors).toEqual([expect.objectContaining({ key: `${KEY}.database`, value: "orders", fix: "edit app/compose.yaml: set catalog's x-liftoff.databases[0] to {kind: postgres, shared: orders}, or give it another database name" })]);
+  });
+
+  it("reports a refused owner once, not again for each service sharing its database", () => {
+    const { errors } = readShared({ orders: [{ kind: "postgres", database: "Orders" }], catalog: [{ kind: "postgres", sharedFrom: "orders" }] });
+    expect(errors.map((p) => p.key)).toEqual(["app/compose.yaml: services.orders.x-liftoff.databases[0].database"]);
   });
 });

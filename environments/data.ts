@@ -1,10 +1,12 @@
 import type { DatabaseKind } from "./app-definition";
+import type { DatabaseDeclaration } from "./compose/model";
 import { ATLAS_AZURE_FREE_REGIONS, ATLAS_AZURE_REGIONS, ATLAS_FREE_TIER, ATLAS_ORG_ID, RETIRED_ATLAS_TIERS, atlasRegionForAzure, isAtlasTier } from "./atlas";
 import {
   NEON_MAX_HISTORY_RETENTION_SECONDS, NEON_PLANS, NEON_REGIONS, RETIRED_NEON_REGIONS, formatDuration, isNeonRegion,
   neonRegionForAzure, type NeonPlan,
 } from "./neon";
 import { z } from "zod";
+import { MIN_PROD_RESTORE_WINDOW_HOURS, unsafeInProd } from "./prod-safety";
 import { closest, type ConfigReader, type SecretDefinition, type Section } from "./reader";
 import type { CoreSpec, SecretRequirement } from "./spec";
 
@@ -15,10 +17,16 @@ export { DATABASE_KINDS, type DatabaseKind } from "./app-definition";
 export interface DatabaseNeed {
   readonly service: string;
   readonly kind: DatabaseKind;
-  /** The database the service owns. */
+  /** The database the service owns, or uses when it shares another service's. */
   readonly database: string;
-  /** Its login: a Postgres role on Neon, a database user on Atlas. */
+  /** Its login: a Postgres role on Neon, a database user on Atlas. Every service has its own. */
   readonly user: string;
+  /**
+   * Set when the service uses another service's database (`x-liftoff.databases: [{kind, shared:
+   * <owner>}]`): `database` is then the owner's, created by the owner's need, and this need adds only
+   * the service's own login with access to it.
+   */
+  readonly sharedFrom?: string;
 }
 
 export interface PostgresSpec {
@@ -176,6 +184,8 @@ export const ATLAS_RESTORE_SOURCE_EXAMPLE = "liftoff:atlasRestoreSource: {projec
 /** What Pulumi.dev.yaml and Pulumi.prod.yaml ship with until an operator sets theirs. */
 export const ATLAS_PLACEHOLDER_ORG_ID = "000000000000000000000000";
 const NEON_ORG_ID = /^[a-z0-9-]{1,60}$/;
+/** What YAML 1.2 reads as a number (and Pulumi hands over as its text): 123, 1.5, 1.2345678901234569e+23, .inf. */
+const YAML_NUMBER = /^[-+]?(\d+(\.\d*)?([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|\.?inf(inity)?|Infinity|NaN|\.nan)$/i;
 
 /**
  * The data layer's section of the one validation step: which service needs which database, and the
@@ -187,7 +197,7 @@ export const dataSection: Section<CoreSpec, DataSpec> = {
     const before = reader.problems.filter((p) => p.severity === "error").length;
     const databases = readDatabases(reader, core);
     const needs = (kind: DatabaseKind) => databases.some((d) => d.kind === kind);
-    const postgres = readPostgres(reader, core);
+    const postgres = readPostgres(reader, core, needs("postgres"));
     const mongodb = readMongo(reader, core, needs("mongodb"));
     const secrets: SecretRequirement[] = [];
     if (needs("postgres")) secrets.push(reader.requireSecret(NEON_API_KEY));
@@ -204,43 +214,129 @@ export const dataSection: Section<CoreSpec, DataSpec> = {
 
 /**
  * Which service owns which database, from the application's x-liftoff.databases: the one list,
- * checked here for names each database would accept and for two services sharing one.
+ * checked here for names each database would accept, for two services using one database by
+ * accident (the same name, without `shared`), and for sharing a database that no service owns.
+ * Owners are read first, so a service may share the database of a service declared after it.
  */
 function readDatabases(reader: ConfigReader, core: CoreSpec): DatabaseNeed[] {
-  const needs: DatabaseNeed[] = [];
-  const owners = new Map<string, string>();
   const file = core.app.file;
+  const at = (service: string, i: number) => `${file}: services.${service}.x-liftoff.databases[${i}]`;
+  /** `kind:database` → its owner; `service:kind` → the owner's need. */
+  const ownerOf = new Map<string, string>();
+  const owned = new Map<string, DatabaseNeed>();
+  /** Owners whose declaration was refused: sharing theirs is not a second problem. */
+  const refused = new Set<string>();
+  /** `kind:login` → the service that has it. */
+  const logins = new Map<string, string>();
+
+  const login = (service: string, kind: DatabaseKind, key: string): string | undefined => {
+    const user = defaultDatabaseName(service);
+    const userProblem = kind === "postgres" ? postgresNameProblem(user) : undefined;
+    if (userProblem) {
+      reader.error({ key: `${file}: services.${service}`, value: service, message: `gives the Postgres role name ${user}, which ${userProblem}`, allowed: "a service name that is not a Postgres or Neon name", fix: `edit ${file}: rename the service` });
+      return undefined;
+    }
+    const holder = logins.get(`${kind}:${user}`);
+    if (holder !== undefined && holder !== service) {
+      reader.error({ key, value: service, message: `gives the ${kind} login name ${user}, which ${holder} already has (- becomes _ in login names)`, allowed: "service names that differ in more than - and _", fix: `edit ${file}: rename ${service} or ${holder}` });
+      return undefined;
+    }
+    logins.set(`${kind}:${user}`, service);
+    return user;
+  };
+
+  // Databases named after their service first: when a name is taken twice by accident, the service
+  // it is named after keeps it, and the message tells the other how to share it.
+  const owning = core.services.flatMap((service) => service.databases.map((declaration: DatabaseDeclaration, i) => ({ service, declaration, i })))
+    .filter(({ declaration }) => declaration.sharedFrom === undefined)
+    .sort((a, b) => Number(a.declaration.database !== undefined) - Number(b.declaration.database !== undefined));
+  for (const { service, declaration, i } of owning) {
+    const key = at(service.name, i);
+    const kind = declaration.kind;
+    const database = declaration.database ?? defaultDatabaseName(service.name);
+    const nameKey = declaration.database === undefined ? key : `${key}.database`;
+    const nameFix = `edit ${file}: set ${service.name}'s x-liftoff.databases[${i}] to {kind: ${kind}, database: ${defaultDatabaseName(service.name)}_${kind === "postgres" ? "db" : "docs"}}`;
+    const problem = kind === "postgres" ? postgresNameProblem(database) : mongoNameProblem(database);
+    if (problem) {
+      refused.add(`${service.name}:${kind}`);
+      reader.error({ key: nameKey, value: database, message: `${problem}, so ${kind === "postgres" ? "Neon" : "Atlas"} would refuse it as ${service.name}'s database`, allowed: kind === "postgres" ? "1-63 lowercase letters, digits and _, not postgres, template0/1, neondb or pg_*" : "1-63 characters without /\\. \"$*<>:|? or spaces, not admin, local or config", fix: nameFix });
+      continue;
+    }
+    const owner = ownerOf.get(`${kind}:${database}`);
+    if (owner !== undefined) {
+      reader.error({
+        key: nameKey,
+        value: database,
+        message: `is already ${owner}'s ${kind} database; each service gets its own unless it shares one explicitly`,
+        allowed: `a database name no other service uses, or {kind: ${kind}, shared: ${owner}} to use ${owner}'s with a login of ${service.name}'s own`,
+        fix: `edit ${file}: set ${service.name}'s x-liftoff.databases[${i}] to {kind: ${kind}, shared: ${owner}}, or give it another database name`,
+      });
+      refused.add(`${service.name}:${kind}`);
+      continue;
+    }
+    const user = login(service.name, kind, key);
+    if (user === undefined) {
+      refused.add(`${service.name}:${kind}`);
+      continue;
+    }
+    ownerOf.set(`${kind}:${database}`, service.name);
+    owned.set(`${service.name}:${kind}`, { service: service.name, kind, database, user });
+  }
+
+  const needs: DatabaseNeed[] = [];
+  const serviceNames = core.services.map((s) => s.name);
   for (const service of core.services) {
-    service.databases.forEach((declaration, i) => {
-      const key = `${file}: services.${service.name}.x-liftoff.databases[${i}]`;
+    service.databases.forEach((declaration: DatabaseDeclaration, i) => {
       const kind = declaration.kind;
-      const database = declaration.database ?? defaultDatabaseName(service.name);
-      const nameKey = declaration.database === undefined ? key : `${key}.database`;
-      const nameFix = `edit ${file}: set ${service.name}'s x-liftoff.databases[${i}] to {kind: ${kind}, database: ${defaultDatabaseName(service.name)}_${kind === "postgres" ? "db" : "docs"}}`;
-      const problem = kind === "postgres" ? postgresNameProblem(database) : mongoNameProblem(database);
-      if (problem) {
-        reader.error({ key: nameKey, value: database, message: `${problem}, so ${kind === "postgres" ? "Neon" : "Atlas"} would refuse it as ${service.name}'s database`, allowed: kind === "postgres" ? "1-63 lowercase letters, digits and _, not postgres, template0/1, neondb or pg_*" : "1-63 characters without /\\. \"$*<>:|? or spaces, not admin, local or config", fix: nameFix });
+      const ownerName = declaration.sharedFrom;
+      if (ownerName === undefined) {
+        const need = owned.get(`${service.name}:${kind}`);
+        if (need) needs.push(need);
         return;
       }
-      const user = defaultDatabaseName(service.name);
-      const userProblem = kind === "postgres" ? postgresNameProblem(user) : undefined;
-      if (userProblem) {
-        reader.error({ key: `${file}: services.${service.name}`, value: service.name, message: `gives the Postgres role name ${user}, which ${userProblem}`, allowed: "a service name that is not a Postgres or Neon name", fix: `edit ${file}: rename the service` });
+      const key = at(service.name, i);
+      const owners = [...owned.values()].filter((n) => n.kind === kind && n.service !== service.name).map((n) => n.service);
+      const allowed = owners.length > 0 ? `a service that owns a ${kind} database: ${owners.join(", ")}` : `a service that owns a ${kind} database (none does yet)`;
+      if (ownerName === service.name) {
+        reader.error({ key: `${key}.shared`, value: ownerName, message: `names ${service.name} itself; a service owns its database by leaving out shared`, allowed, fix: `edit ${file}: remove shared from ${service.name}'s x-liftoff.databases[${i}] (it is then ${service.name}'s own ${kind} database)` });
         return;
       }
-      const owner = owners.get(`${kind}:${database}`);
-      if (owner !== undefined) {
-        reader.error({ key: nameKey, value: database, message: `is already ${owner}'s ${kind} database; each service gets its own`, allowed: "a database name no other service uses", fix: nameFix });
+      if (refused.has(`${ownerName}:${kind}`)) return;
+      const need = owned.get(`${ownerName}:${kind}`);
+      if (!need) {
+        const exists = serviceNames.includes(ownerName);
+        const ownerDeclarations: readonly DatabaseDeclaration[] = core.services.find((s) => s.name === ownerName)?.databases ?? [];
+        const ownerShares = ownerDeclarations.find((d) => d.kind === kind && d.sharedFrom !== undefined)?.sharedFrom;
+        const why = !exists
+          ? `is not a service of the application${closest(ownerName, serviceNames) ? ` (did you mean ${closest(ownerName, serviceNames)}?)` : ""}`
+          : ownerShares !== undefined
+            ? `shares ${ownerShares}'s ${kind} database itself, so it has none to share; share the owner's`
+            : `owns no ${kind} database to share (its x-liftoff.databases has no ${kind})`;
+        const suggestion = ownerShares ?? (exists ? undefined : closest(ownerName, owners)) ?? owners[0];
+        reader.error({
+          key: `${key}.shared`,
+          value: ownerName,
+          message: why,
+          allowed,
+          fix: suggestion !== undefined
+            ? `edit ${file}: set ${service.name}'s x-liftoff.databases[${i}].shared to ${suggestion}${exists && ownerShares === undefined ? `, or add ${kind} to ${ownerName}'s x-liftoff.databases` : ""}`
+            : `edit ${file}: add ${kind} to ${exists ? ownerName : "the owning service"}'s x-liftoff.databases, or remove shared to give ${service.name} a database of its own`,
+        });
         return;
       }
-      owners.set(`${kind}:${database}`, service.name);
-      needs.push({ service: service.name, kind, database, user });
+      if (declaration.database !== undefined && declaration.database !== need.database) {
+        reader.error({ key: `${key}.database`, value: declaration.database, message: `is not ${ownerName}'s ${kind} database (${need.database}), which this declaration shares`, allowed: `${need.database}, or no database (a shared database is the owner's)`, fix: `edit ${file}: remove database from ${service.name}'s x-liftoff.databases[${i}]` });
+        return;
+      }
+      const user = login(service.name, kind, key);
+      if (user === undefined) return;
+      needs.push({ service: service.name, kind, database: need.database, user, sharedFrom: ownerName });
     });
   }
   return needs;
 }
 
-function readPostgres(reader: ConfigReader, core: CoreSpec): PostgresSpec | undefined {
+function readPostgres(reader: ConfigReader, core: CoreSpec, needed: boolean): PostgresSpec | undefined {
   const k = (key: string) => reader.key(key);
   const defaults = core.profile.data.neon;
   let ok = true;
@@ -278,6 +374,11 @@ function readPostgres(reader: ConfigReader, core: CoreSpec): PostgresSpec | unde
         fix: `${reader.setCommand("neonHistoryRetentionHours", String(max / 3600))}, or move to a larger plan and set liftoff:neonPlan`,
       });
     }
+  }
+
+  if (hours !== undefined && hours < MIN_PROD_RESTORE_WINDOW_HOURS && needed) {
+    const given = reader.isSet("neonHistoryRetentionHours") ? "" : ` (the ${core.profileName} profile's default)`;
+    if (unsafeInProd(reader, "neonHistoryRetentionHours", { key: k("neonHistoryRetentionHours"), value: String(hours), message: `keeps ${hours} h of history${given}, less than the ${MIN_PROD_RESTORE_WINDOW_HOURS} h minimum`, allowed: `${MIN_PROD_RESTORE_WINDOW_HOURS} hours or more (the Launch and Scale plans allow 168 and 720)`, fix: reader.setCommand("neonHistoryRetentionHours", "168") })) ok = false;
   }
 
   const pgVersion = reader.integer("neonPgVersion", 17, 14, 18, "17");
@@ -343,9 +444,19 @@ function readMongo(reader: ConfigReader, core: CoreSpec, needed: boolean): Mongo
     }
   } else if (!ATLAS_ORG_ID.test(orgId)) {
     ok = false;
-    // An all-digit id left unquoted in the stack file reaches us as a (mangled) number.
-    const yamlNumber = /^\d+$/.test(orgId) ? ` (it looks like YAML read it as a number: quote it in Pulumi.${reader.stack}.yaml)` : "";
-    reader.error({ key: k("atlasOrgId"), value: orgId, message: `is not an Atlas organization id${yamlNumber}`, allowed: "24 hexadecimal characters, from Atlas → Organization Settings", fix: reader.setCommand("atlasOrgId", "<24-hex-character-org-id>") });
+    // An id of digits left unquoted in the stack file is read by YAML as a number, and reaches us
+    // rounded (1.2345678901234569e+23, or 0 for the zeros placeholder): the digits are lost.
+    if (YAML_NUMBER.test(orgId)) {
+      reader.error({
+        key: k("atlasOrgId"),
+        value: orgId,
+        message: "was read by YAML as a number, not text, so its digits are lost: quote it",
+        allowed: "24 hexadecimal characters, in quotes when they are all digits",
+        fix: `write it in quotes in Pulumi.${reader.stack}.yaml: \`liftoff:atlasOrgId: "<your 24-character org id>"\`, or set it with ${reader.setCommand("atlasOrgId", "<your-24-character-org-id>")} (the CLI stores it as text)`,
+      });
+    } else {
+      reader.error({ key: k("atlasOrgId"), value: orgId, message: "is not an Atlas organization id", allowed: "24 hexadecimal characters, from Atlas → Organization Settings", fix: reader.setCommand("atlasOrgId", "<24-hex-character-org-id>") });
+    }
   }
 
   const instanceSize = reader.text("atlasInstanceSize") ?? defaults.instanceSize;
@@ -360,7 +471,17 @@ function readMongo(reader: ConfigReader, core: CoreSpec, needed: boolean): Mongo
 
   const backup = reader.boolean("atlasBackup", defaults.backup);
   const pointInTimeRestore = reader.boolean("atlasPointInTimeRestore", defaults.pointInTimeRestore);
-  if (backup && free) {
+  // Prod needs the backups; reported once, on the setting that takes them away.
+  let prodRefused = false;
+  if (needed && free) {
+    prodRefused = unsafeInProd(reader, "atlasBackup", { key: k("atlasInstanceSize"), value: instanceSize, message: "is the free tier, which has no cloud backup", allowed: "a dedicated tier (M10 and up) with liftoff:atlasBackup true", fix: reader.setCommand("atlasInstanceSize", "M10") });
+  } else if (needed && !backup) {
+    prodRefused = unsafeInProd(reader, "atlasBackup", { key: k("atlasBackup"), value: "false", message: "turns Atlas cloud backup off", allowed: "true", fix: reader.setCommand("atlasBackup", "true") });
+  } else if (needed && !pointInTimeRestore) {
+    prodRefused = unsafeInProd(reader, "atlasPointInTimeRestore", { key: k("atlasPointInTimeRestore"), value: "false", message: "turns Atlas point-in-time restore off", allowed: "true", fix: reader.setCommand("atlasPointInTimeRestore", "true") });
+  }
+  if (prodRefused) ok = false;
+  if (backup && free && !prodRefused) {
     ok = false;
     const blamed = reader.isSet("atlasInstanceSize") || !reader.isSet("atlasBackup") ? "atlasInstanceSize" : "atlasBackup";
     reader.error({
@@ -372,7 +493,7 @@ function readMongo(reader: ConfigReader, core: CoreSpec, needed: boolean): Mongo
       allowed: "a dedicated tier (M10 and up) when backups are on",
       fix: `${reader.setCommand("atlasInstanceSize", "M10")}, or turn backups off: ${reader.setCommand("atlasBackup", "false")}`,
     });
-  } else if (pointInTimeRestore && !backup) {
+  } else if (pointInTimeRestore && !backup && !prodRefused) {
     ok = false;
     reader.error({ key: k("atlasPointInTimeRestore"), value: "true", message: "needs cloud backup, which is off", allowed: "true only with liftoff:atlasBackup true", fix: reader.setCommand("atlasPointInTimeRestore", "false") });
   }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { formatImageRef } from "./image-ref";
+import { parseImageRepository } from "./image-ref";
 import { type ConfigReader, type Section, type SecretDefinition } from "./reader";
 import type { CoreSpec, DeliverySpec, SecretRequirement } from "./spec";
 
@@ -20,8 +20,6 @@ export const MAX_REVIEWERS = 6;
 const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
 const GITHUB_REPOSITORY = /^(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
 const TEAM_SLUG = /^[a-z0-9][a-z0-9_-]{0,99}$/;
-/** `registry/path` as Docker spells an image repository, without tag or digest. */
-const IMAGE_REPOSITORY = /^[a-z0-9.-]+(:[0-9]+)?(\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+$/;
 
 const stringListSchema = z.array(z.string());
 
@@ -97,13 +95,28 @@ export const deliverySection: Section<CoreSpec, DeliverySpec> = {
     }
     const owner = ownerText?.toLowerCase();
     const externalInput = reader.structured("externalImages", stringListSchema, "a list of image repositories (registry/path, no tag)", "liftoff:externalImages: [docker.io/library/redis]") ?? [];
+    // Normalized as Docker reads names, so `redis`, `library/redis` and `docker.io/library/redis`
+    // allow the same images (`redis:alpine` among them).
     const externalImages: string[] = [];
-    externalInput.forEach((repository, i) => {
-      if (IMAGE_REPOSITORY.test(repository)) externalImages.push(repository);
-      else reader.error({ key: `${k("externalImages")}[${i}]`, value: repository, message: "is not an image repository", allowed: "registry/path without tag or digest, e.g. docker.io/library/redis", fix: reader.pathCommand(`externalImages[${i}]`, "docker.io/library/redis") });
+    externalInput.forEach((entry, i) => {
+      const parsed = parseImageRepository(entry);
+      if (parsed.ok) {
+        if (!externalImages.includes(parsed.name)) externalImages.push(parsed.name);
+        return;
+      }
+      reader.error({
+        key: `${k("externalImages")}[${i}]`,
+        value: entry,
+        message: `is not an image repository: ${parsed.detail}`,
+        allowed: "registry/path without tag or digest, e.g. docker.io/library/redis (or redis, library/redis), ghcr.io/other/tool",
+        fix: reader.pathCommand(`externalImages[${i}]`, parsed.withoutTag ?? "docker.io/library/redis"),
+      });
     });
     if (owner !== undefined) {
       const used = new Set<string>();
+      // Each repository still to allow gets its own index after the list's end, so the commands,
+      // run in the order printed, add every one of them instead of overwriting one entry.
+      const toAllow = new Map<string, number>();
       for (const service of core.services) {
         const repository = `${service.image.registry}/${service.image.repository}`;
         if (service.image.registry === GHCR && service.image.repository.split("/")[0] === owner) continue;
@@ -111,17 +124,18 @@ export const deliverySection: Section<CoreSpec, DeliverySpec> = {
           used.add(repository);
           continue;
         }
-        const index = externalInput.length;
+        const index = toAllow.get(repository) ?? externalInput.length + toAllow.size;
+        toAllow.set(repository, index);
         reader.error({
-          key: `${k("images")}.${service.name}`,
+          key: service.imageKey,
           value: service.imageText,
           message: `is outside the registry owner ${GHCR}/${owner}; liftoff only runs images from there unless a repository is allowed by name`,
           allowed: `${GHCR}/${owner}/<name>:<tag>, or a repository listed in ${k("externalImages")}`,
-          fix: `if you trust ${formatImageRef({ registry: service.image.registry, repository: service.image.repository })}: pulumi config set --path '${k(`externalImages[${index}]`)}' ${repository} --stack ${core.stack}`,
+          fix: `if you trust ${repository}: pulumi config set --path '${k(`externalImages[${index}]`)}' ${repository} --stack ${core.stack}`,
         });
       }
       for (const repository of externalImages.filter((r) => !used.has(r))) {
-        reader.warn({ key: k("externalImages"), value: repository, message: "allows an image no service runs", allowed: "repositories of images in liftoff:images", fix: `remove it from Pulumi.${core.stack}.yaml` });
+        reader.warn({ key: k("externalImages"), value: repository, message: "allows an image no service runs", allowed: "repositories of the images the services run", fix: `remove it from Pulumi.${core.stack}.yaml` });
       }
     }
 

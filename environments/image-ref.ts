@@ -1,9 +1,9 @@
 /** Container image references, parsed the way Docker reads them. */
 
 export interface ImageRef {
-  /** Registry host, e.g. `ghcr.io`; `docker.io` when the reference names none. */
+  /** Registry host, e.g. `ghcr.io`; `docker.io` when the reference names none (or Docker Hub's other names). */
   readonly registry: string;
-  /** Repository path inside the registry, e.g. `acme/api-gateway`. */
+  /** Repository path inside the registry, e.g. `acme/api-gateway`; `library/redis` for Docker Hub's `redis`. */
   readonly repository: string;
   readonly tag?: string;
   /** `sha256:<64 hex>` when the reference pins a digest. */
@@ -37,18 +37,58 @@ export function parseImageRef(raw: string): ImageParse {
     rest = rest.slice(0, colon);
     if (!TAG.test(tag)) return { ok: false, reason: "malformed", detail: `tag "${tag}" is not a valid tag` };
   }
-  const parts = rest.split("/");
-  const first = parts[0] ?? "";
-  const hasRegistry = parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost");
-  const registry = hasRegistry ? first : "docker.io";
-  const repository = hasRegistry ? parts.slice(1).join("/") : rest;
-  if (!REPOSITORY.test(repository)) {
-    return { ok: false, reason: "malformed", detail: `repository "${repository}" must be lowercase path components` };
-  }
+  const name = parseRepositoryName(rest);
+  if (!name.ok) return { ok: false, reason: "malformed", detail: name.detail };
+  const { registry, repository } = name;
   if (!tag && !digest) {
     return { ok: false, reason: "no-tag-or-digest", detail: "it names neither a tag nor a digest, so what runs would change under you" };
   }
   return { ok: true, ref: { registry, repository, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) } };
+}
+
+/** Names Docker Hub answers to; Docker itself treats them all as `docker.io`. */
+const DOCKER_HUB_NAMES = new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"]);
+
+type RepositoryName = { ok: true; registry: string; repository: string } | { ok: false; detail: string };
+
+/**
+ * `registry/path` as Docker reads it: no registry means Docker Hub, and a one-part Docker Hub name is
+ * an official image under `library/`. So `redis`, `library/redis` and `docker.io/library/redis` are
+ * one repository, `docker.io/library/redis`.
+ */
+function parseRepositoryName(value: string): RepositoryName {
+  const parts = value.split("/");
+  const first = parts[0] ?? "";
+  const hasRegistry = parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost");
+  const registry = hasRegistry ? (DOCKER_HUB_NAMES.has(first.toLowerCase()) ? "docker.io" : first) : "docker.io";
+  let repository = hasRegistry ? parts.slice(1).join("/") : value;
+  if (!REPOSITORY.test(repository)) {
+    return { ok: false, detail: `repository "${repository}" must be lowercase path components` };
+  }
+  if (registry === "docker.io" && !repository.includes("/")) repository = `library/${repository}`;
+  return { ok: true, registry, repository };
+}
+
+export type RepositoryParse =
+  | { ok: true; registry: string; repository: string; /** `registry/repository`, normalized. */ name: string }
+  | { ok: false; reason: "has-tag-or-digest" | "malformed"; detail: string; /** The repository without the tag or digest, when that is the only problem. */ withoutTag?: string };
+
+/**
+ * An image repository without tag or digest, as `liftoff:externalImages` lists them, normalized like
+ * {@link parseImageRef}: `redis`, `library/redis` and `docker.io/library/redis` all give
+ * `docker.io/library/redis`.
+ */
+export function parseImageRepository(raw: string): RepositoryParse {
+  const value = raw.trim();
+  const image = parseImageRef(value);
+  if (image.ok) {
+    const withoutTag = `${image.ref.registry}/${image.ref.repository}`;
+    return { ok: false, reason: "has-tag-or-digest", detail: "it names a tag or digest; list the repository alone", withoutTag };
+  }
+  if (value.includes("@")) return { ok: false, reason: "malformed", detail: image.detail };
+  const name = parseRepositoryName(value);
+  if (!name.ok) return { ok: false, reason: "malformed", detail: name.detail };
+  return { ok: true, registry: name.registry, repository: name.repository, name: `${name.registry}/${name.repository}` };
 }
 
 export function formatImageRef(ref: ImageRef): string {

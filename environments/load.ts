@@ -27,9 +27,14 @@ export function loadEnvironment(): Environment {
   const prefix = `${NAMESPACE}:`;
   const values: Record<string, string> = {};
   const secretKeys = new Set<string>();
+  const otherKeys: string[] = [];
   const runtime = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret?: (key: string) => boolean };
   for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
-    if (!fullKey.startsWith(prefix)) continue;
+    if (!fullKey.startsWith(prefix)) {
+      // Only the key: the validation looks for a mistyped namespace such as `liftof:`.
+      otherKeys.push(fullKey);
+      continue;
+    }
     const key = fullKey.slice(prefix.length);
     values[key] = value;
     // isConfigSecret is the SDK's own test; when an SDK lacks it, trust the operator.
@@ -41,6 +46,7 @@ export function loadEnvironment(): Environment {
     stack: pulumi.getStack(),
     values,
     secretKeys,
+    otherKeys,
     mode,
     ...readAppFile(values["composeFile"] ?? DEFAULT_COMPOSE_FILE, process.cwd()),
     appFiles: { projectDir: process.cwd(), reader: fsReader },

@@ -65,7 +65,7 @@ export const observabilitySection: Section<CoreSpec, ObservabilitySpec> = {
     const slugAllowed = "2-29 lowercase letters and digits, starting with a letter (no hyphens); it becomes <slug>.grafana.net and must be unique in Grafana Cloud";
     if (slugText !== undefined && !STACK_SLUG_PATTERN.test(slugText)) {
       reader.error({ key: k("grafanaStackSlug"), value: slugText, message: "is a stack slug Grafana refuses", allowed: slugAllowed, fix: reader.setCommand("grafanaStackSlug", slugFromLabel(slugText) ?? `acme${core.stack.replace(/[^a-z0-9]/g, "")}`) });
-    } else if (stackSlug === undefined) {
+    } else if (stackSlug === undefined && core.host.dnsLabel !== "") {
       reader.error({ key: k("grafanaStackSlug"), message: `is not set, and none can be derived from dnsLabel "${core.host.dnsLabel}"`, allowed: slugAllowed, fix: reader.setCommand("grafanaStackSlug", `acme${core.stack.replace(/[^a-z0-9]/g, "")}`) });
     }
 
@@ -107,7 +107,8 @@ export const observabilitySection: Section<CoreSpec, ObservabilitySpec> = {
 
     const publicServices = core.publicEndpoints.map((e) => e.service);
     const gatewayText = reader.text("gatewayService");
-    if (gatewayText !== undefined && !publicServices.includes(gatewayText)) {
+    // With no readable application (its own error is reported) there is nothing to check against.
+    if (gatewayText !== undefined && core.app.services.length > 0 && !publicServices.includes(gatewayText)) {
       reader.error({ key: k("gatewayService"), value: gatewayText, message: "is not a service with a public endpoint", allowed: publicServices.join(", ") || "a service listed in liftoff:publicEndpoints", fix: reader.setCommand("gatewayService", closest(gatewayText, publicServices) ?? publicServices[0] ?? "api-gateway") });
     }
     const gatewayService = gatewayText ?? (core.publicEndpoints.find((e) => e.port === 443) ?? core.publicEndpoints[0])?.service;

@@ -6,9 +6,11 @@
 export const PROFILE_NAMES = ["dev", "prod"] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
-/** Azure managed disk SKUs liftoff offers for the OS disk. */
-export const OS_DISK_TYPES = ["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "PremiumV2_LRS"] as const;
+/** Azure managed disk SKUs a VM's OS disk can be (the ZRS ones only in regions with zones). */
+export const OS_DISK_TYPES = ["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS", "Premium_ZRS"] as const;
 export type OsDiskType = (typeof OS_DISK_TYPES)[number];
+/** Managed disk SKUs Azure allows for data disks only: a VM with one as its OS disk is refused. */
+export const DATA_ONLY_DISK_TYPES = ["PremiumV2_LRS", "UltraSSD_LRS"] as const;
 
 /**
  * When an alert fires. Each is checked over a window of minutes and must hold for a while (see

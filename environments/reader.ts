@@ -15,6 +15,11 @@ export interface ConfigInput {
   readonly values: Readonly<Record<string, unknown>>;
   /** Keys among `values` that Pulumi holds as secrets. */
   readonly secretKeys: ReadonlySet<string>;
+  /**
+   * The stack's config keys in other namespaces, in full (`liftof:autoShutdown`), so a mistyped
+   * namespace is caught; their values are never read (they may be another program's secrets).
+   */
+  readonly otherKeys?: readonly string[];
   readonly mode: EvaluationMode;
   /** The application's compose file, read by the caller; undefined when it could not be read. */
   readonly app?: { readonly file: string; readonly text: string };

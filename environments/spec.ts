@@ -6,7 +6,13 @@ import type { AlertThresholds, OsDiskType, Profile, ProfileName } from "./profil
  * A service the environment runs: its definition from the compose file, with the image this stack
  * runs (the compose file's, or the stack's override in `liftoff:images`).
  */
-export type ServiceSpec = AppService;
+export type ServiceSpec = AppService & {
+  /**
+   * Where the image was set, for messages: `liftoff:images.<service>` for an override, else
+   * `<compose file>: services.<service>.image`.
+   */
+  readonly imageKey: string;
+};
 
 /** A service reachable from the internet: the firewall opens `port` and the proxy listens on it. */
 export interface PublicEndpoint {

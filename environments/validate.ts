@@ -2,8 +2,9 @@ import { CORE_KEYS, readCore } from "./core";
 import { dataSection } from "./data";
 import { deliverySection } from "./delivery";
 import { observabilitySection } from "./observability";
-import { ConfigReader, closest, type ConfigInput, type Problem } from "./reader";
-import type { EnvironmentSpec } from "./spec";
+import { ConfigReader, NAMESPACE, closest, type ConfigInput, type Problem } from "./reader";
+import { readUnsafeProdAllowances, reportUnusedAllowances, unsafeInProd } from "./prod-safety";
+import type { CoreSpec, EnvironmentSpec } from "./spec";
 
 export { NAMESPACE, type ConfigInput, type EvaluationMode, type Problem, type SecretDefinition } from "./reader";
 export { DEFAULT_COMPOSE_FILE, REQUIRED_SECRETS } from "./core";
@@ -40,18 +41,48 @@ export function buildEnvironmentSpec(input: ConfigInput): ValidationResult {
       fix: near ? `rename it to ${reader.key(near)}` : `remove it: pulumi config rm ${reader.key(key)} --stack ${input.stack}`,
     });
   }
-  const core = readCore(reader);
-  // Layer sections read here, each given the core spec: data (#3), observability and delivery (#4).
-  // Their defaults come from the core's profile, so a section is read only once the core is valid.
-  if (!core) return { problems: reader.problems };
-  const data = dataSection.read(reader, core);
-  const observability = observabilitySection.read(reader, core);
-  const delivery = deliverySection.read(reader, core);
-  if (!data || !observability || !delivery || reader.hasErrors) return { problems: reader.problems };
+  const namespace = input.namespace ?? NAMESPACE;
+  for (const fullKey of input.otherKeys ?? []) {
+    const colon = fullKey.indexOf(":");
+    if (colon < 0) continue;
+    const [space, key] = [fullKey.slice(0, colon), fullKey.slice(colon + 1)];
+    if (space === namespace || closest(space, [namespace]) === undefined) continue;
+    const meant = KNOWN_KEYS.includes(key) ? key : closest(key.replace(/[.[].*$/, ""), KNOWN_KEYS);
+    reader.error({
+      key: fullKey,
+      message: `is in the namespace ${space}, not ${namespace}, so liftoff never reads it`,
+      allowed: `${namespace}:<setting>, one of ${KNOWN_KEYS.map((k) => reader.key(k)).join(", ")}`,
+      fix: meant ? `rename it to ${reader.key(meant)} in Pulumi.${input.stack}.yaml` : `rename it to ${namespace}:${key} in Pulumi.${input.stack}.yaml, or remove it: pulumi config rm '${fullKey}' --stack ${input.stack}`,
+    });
+  }
+  const { spec: core, draft } = readCore(reader);
+  readUnsafeProdAllowances(reader, draft.profileName);
+  checkProdHost(reader, draft);
+  // Every layer is checked even when the core is not valid, against the core's draft (its valid
+  // parts and stand-ins), so one bad core setting does not hide a layer's problems.
+  const data = dataSection.read(reader, draft);
+  const observability = observabilitySection.read(reader, draft);
+  const delivery = deliverySection.read(reader, draft);
+  reportUnusedAllowances(reader);
+  if (!core || !data || !observability || !delivery || reader.hasErrors) return { problems: reader.problems };
   return {
     spec: { ...core, data, observability, delivery, secrets: [...core.secrets, ...observability.secrets, ...delivery.secrets] },
     problems: reader.problems,
   };
+}
+
+/** A prod host runs around the clock: a nightly shutdown is a dev setting. */
+function checkProdHost(reader: ConfigReader, core: CoreSpec): void {
+  const shutdown = core.host.autoShutdown;
+  if (!shutdown) return;
+  const time = `${shutdown.time.slice(0, 2)}:${shutdown.time.slice(2)}`;
+  unsafeInProd(reader, "autoShutdown", {
+    key: reader.key("autoShutdown"),
+    value: time,
+    message: `shuts the host down every day at ${time} ${shutdown.timeZone}`,
+    allowed: "off (the prod profile's default)",
+    fix: `pulumi config rm ${reader.key("autoShutdown")} --stack ${reader.stack}`,
+  });
 }
 
 /**

@@ -23,6 +23,11 @@ export interface StackFacts {
   readonly declaredPublicPorts: readonly number[];
   /** Port 22 and the stack's `sshPort`: whichever SSH listens on, it must never face the internet. */
   readonly sshPorts: readonly number[];
+  /**
+   * The prod rules the stack deliberately breaks (`liftoff:allowUnsafeProd`, the same ids the
+   * validation takes); a rule named here is not reported. Empty unless the stack says so.
+   */
+  readonly allowUnsafeProd: readonly string[];
   /** Why a fact fell back to its strict default; shown in the violations that depend on it. */
   readonly problems: readonly string[];
 }
@@ -44,6 +49,19 @@ export function stackFacts(stack: string | undefined, config: Readonly<Record<st
     const port = Number(sshPortValue);
     if (Number.isInteger(port) && port >= 1 && port <= 65535) sshPorts.add(port);
     else problems.push(`liftoff:sshPort "${sshPortValue}" is not a port`);
+  }
+
+  const allowUnsafeProd: string[] = [];
+  const allowText = config["liftoff:allowUnsafeProd"];
+  if (allowText !== undefined) {
+    let list: unknown;
+    try {
+      list = JSON.parse(allowText);
+    } catch {
+      list = undefined;
+    }
+    if (Array.isArray(list)) allowUnsafeProd.push(...list.filter((id): id is string => typeof id === "string"));
+    else problems.push(`liftoff:allowUnsafeProd "${allowText}" is not a list, so no prod rule is allowed`);
   }
 
   // The application as the stack reads it: its compose files, variables and profiles.
@@ -70,6 +88,7 @@ export function stackFacts(stack: string | undefined, config: Readonly<Record<st
     profile,
     declaredPublicPorts: [...declared].sort((a, b) => a - b),
     sshPorts: [...sshPorts].sort((a, b) => a - b),
+    allowUnsafeProd,
     problems,
   };
 }

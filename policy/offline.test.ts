@@ -26,7 +26,7 @@ describe.each(["dev", "prod"])("the offline plan of %s", (stack) => {
 
 describe("the stack's facts", () => {
   it("come from its config and the compose file: profile, declared ports 80/443/8443, SSH port", () => {
-    expect(factsOf("prod")).toEqual({ stack: "prod", profile: "prod", declaredPublicPorts: [80, 443, 8443], sshPorts: [22], problems: [] });
+    expect(factsOf("prod")).toEqual({ stack: "prod", profile: "prod", declaredPublicPorts: [80, 443, 8443], sshPorts: [22], allowUnsafeProd: [], problems: [] });
     expect(factsOf("dev")).toMatchObject({ profile: "dev" });
   });
 
@@ -75,6 +75,15 @@ describe("a prod plan broken after validation", () => {
     resources = mutate(resources, "mongodbatlas:index/advancedCluster:AdvancedCluster", (r) => ({ ...r, protect: false }));
     resources = mutate(resources, "grafana:cloud/stack:Stack", (r) => ({ ...r, props: { ...r.props, deleteProtection: false } }));
     resources = mutate(resources, "azure-native:network:PublicIPAddress", (r) => ({ ...r, props: { ...r.props, tags: { environment: "prod" } } }));
+    // A nightly shutdown schedule, as the host declares one for dev.
+    const vm = resources.find((r) => r.type === "azure-native:compute:VirtualMachine")!;
+    resources = [...resources, {
+      ...vm,
+      urn: "urn:pulumi:prod::liftoff::liftoff:host:Host$azure-native:devtestlab:GlobalSchedule::host-shutdown",
+      type: "azure-native:devtestlab:GlobalSchedule",
+      name: "host-shutdown",
+      props: { name: "shutdown-computevm-vm", status: "Enabled", taskType: "ComputeVmShutdownTask", dailyRecurrence: { time: "1900" }, timeZoneId: "UTC", tags: vm.props["tags"] },
+    }];
 
     const violations = await analyzeResources(liftoffPolicies(factsOf("prod")), resources);
     expect(new Set(violations.map((v) => v.policy))).toEqual(new Set(POLICIES.map((p) => p.name)));
@@ -86,6 +95,7 @@ describe("a prod plan broken after validation", () => {
       expect.stringContaining("secret-outputs-marked-secret: postgres-orders-role: password"),
       "prod-databases-protected: mongodb-cluster: the Atlas cluster is not protected (resource option protect)",
       expect.stringContaining("prod-grafana-delete-protection: observability-stack"),
+      "prod-no-auto-shutdown: host-shutdown: shuts the prod host down every day at 1900; remove liftoff:autoShutdown (or name autoShutdown in liftoff:allowUnsafeProd)",
       "azure-resources-tagged: network-ip: has no owner tag",
     ]));
   });
@@ -123,7 +133,7 @@ describe("npm run policy", () => {
   it("prints a summary and exits 0 on a stack without violations, 2 without a stack", () => {
     const ok = cli("prod");
     expect(ok.stderr).toContain("evaluating the offline plan of stack prod");
-    expect(ok.stdout).toMatch(/^ok: stack prod, \d+ resources, 7 policies \+ 2 offline secret checks: 0 mandatory and 0 advisory violations$/m);
+    expect(ok.stdout).toMatch(/^ok: stack prod, \d+ resources, 8 policies \+ 2 offline secret checks: 0 mandatory and 0 advisory violations$/m);
     expect(ok.status).toBe(0);
     const usage = cli();
     expect(usage.status).toBe(2);

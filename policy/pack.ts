@@ -11,6 +11,7 @@ import {
   grafanaDeleteProtectionInProd,
   onlyDeclaredPublicPorts,
   prodDatabasesProtected,
+  prodNoAutoShutdown,
   sshNotOpenToInternet,
   vmSshKeysOnly,
   type ResourceData,
@@ -66,6 +67,12 @@ export const POLICIES: readonly PolicyDefinition[] = [
     description: "In prod, Neon and Atlas databases are protected from deletion, backed up, and restorable to a point in time (24 h at least).",
     enforcementLevel: "mandatory",
     rule: prodDatabasesProtected,
+  },
+  {
+    name: "prod-no-auto-shutdown",
+    description: "In prod, no VM auto-shutdown schedule is enabled (unless liftoff:allowUnsafeProd names autoShutdown).",
+    enforcementLevel: "mandatory",
+    rule: prodNoAutoShutdown,
   },
   {
     name: "prod-grafana-delete-protection",

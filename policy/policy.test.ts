@@ -207,6 +207,33 @@ describe("prod-grafana-delete-protection", () => {
   });
 });
 
+describe("prod-no-auto-shutdown", () => {
+  const schedule = (status: string, profile: string): AnalyzedResource => ({
+    type: "azure-native:devtestlab:GlobalSchedule",
+    name: "host-shutdown",
+    props: { name: "shutdown-computevm-liftoff-vm", status, taskType: "ComputeVmShutdownTask", dailyRecurrence: { time: "1900" }, timeZoneId: "UTC", tags: tags(profile) },
+  });
+  let allowing: RunningPack;
+  beforeAll(async () => {
+    allowing = await startPack("prod", { "liftoff:profile": "prod", "liftoff:allowUnsafeProd": JSON.stringify(["autoShutdown"]) });
+  });
+  afterAll(() => allowing?.close());
+
+  it("refuses an enabled shutdown schedule in prod and passes a disabled one; dev may shut down nightly", async () => {
+    const violations = byPolicy(await prod.analyze(schedule("Enabled", "prod")), "prod-no-auto-shutdown");
+    expect(violations.map((v) => [v.enforcement, v.message])).toEqual([
+      ["mandatory", "host-shutdown: shuts the prod host down every day at 1900; remove liftoff:autoShutdown (or name autoShutdown in liftoff:allowUnsafeProd)"],
+    ]);
+    expect(byPolicy(await prod.analyze(schedule("Disabled", "prod")), "prod-no-auto-shutdown")).toEqual([]);
+    expect(byPolicy(await dev.analyze(schedule("Enabled", "dev")), "prod-no-auto-shutdown")).toEqual([]);
+  });
+
+  it("refuses a schedule tagged prod on a dev stack, and lets it through where liftoff:allowUnsafeProd names autoShutdown", async () => {
+    expect(byPolicy(await dev.analyze(schedule("Enabled", "prod")), "prod-no-auto-shutdown")).toHaveLength(1);
+    expect(byPolicy(await allowing.analyze(schedule("Enabled", "prod")), "prod-no-auto-shutdown")).toEqual([]);
+  });
+});
+
 describe("azure-resources-tagged", () => {
   const group = (resourceTags: Record<string, string>): AnalyzedResource => ({
     type: "azure-native:resources:ResourceGroup",

@@ -6,6 +6,7 @@
  * Messages name resources, rules, ports and settings, never a property's value that could be secret.
  */
 import { INTERNET_SOURCES, MIN_SSH_PREFIX } from "../environments/network-address";
+import { MIN_PROD_RESTORE_WINDOW_HOURS } from "../environments/prod-safety";
 import type { StackFacts } from "./facts";
 
 /** A value the engine cannot know yet (preview): a rule that needs it says nothing until `up`. */
@@ -165,8 +166,8 @@ export const vmSshKeysOnly: Rule = (resource) => {
 // ---------------------------------------------------------------------------------------------
 // Production data: protected, backed up, with a restore window.
 
-/** The shortest point-in-time restore window a prod database may have. */
-export const MIN_PROD_RESTORE_WINDOW_HOURS = 24;
+/** The shortest point-in-time restore window a prod database may have (the validation's own). */
+export { MIN_PROD_RESTORE_WINDOW_HOURS };
 
 const NEON_TYPE = /^pulumi-nodejs:dynamic(\/neon)?:/;
 export const ATLAS_CLUSTER_TYPE = "mongodbatlas:index/advancedCluster:AdvancedCluster";
@@ -198,19 +199,20 @@ export const prodDatabasesProtected: Rule = (resource, facts) => {
     if (!resource.protect) problems.push(`the Neon ${kind} is not protected (resource option protect)`);
     if (kind === "project") {
       const seconds = resource.props["historyRetentionSeconds"];
-      if (seconds !== UNKNOWN && !(typeof seconds === "number" && seconds >= MIN_PROD_RESTORE_WINDOW_HOURS * 3600)) {
+      if (seconds !== UNKNOWN && !allowed(facts, "neonHistoryRetentionHours") && !(typeof seconds === "number" && seconds >= MIN_PROD_RESTORE_WINDOW_HOURS * 3600)) {
         problems.push(`the Neon project keeps ${typeof seconds === "number" ? `${seconds / 3600} h` : "Neon's default"} of history, `
           + `less than the ${MIN_PROD_RESTORE_WINDOW_HOURS} h restore window prod needs (liftoff:neonHistoryRetentionHours)`);
       }
     }
   } else if (resource.type === ATLAS_CLUSTER_TYPE) {
     if (!resource.protect) problems.push("the Atlas cluster is not protected (resource option protect)");
-    const expect: [string, string][] = [
-      ["backupEnabled", "has no cloud backup (liftoff:atlasBackup)"],
-      ["pitEnabled", "has no point-in-time restore (liftoff:atlasPointInTimeRestore)"],
+    const expect: [string, string, string?][] = [
+      ["backupEnabled", "has no cloud backup (liftoff:atlasBackup)", "atlasBackup"],
+      ["pitEnabled", "has no point-in-time restore (liftoff:atlasPointInTimeRestore)", "atlasPointInTimeRestore"],
       ["terminationProtectionEnabled", "has no termination protection"],
     ];
-    for (const [key, message] of expect) {
+    for (const [key, message, rule] of expect) {
+      if (rule !== undefined && allowed(facts, rule)) continue;
       const value = resource.props[key];
       if (value !== true && value !== UNKNOWN) problems.push(`the Atlas cluster ${message}`);
     }
@@ -225,6 +227,26 @@ export const prodDatabasesProtected: Rule = (resource, facts) => {
     }
   }
   return problems.map((p) => `${resource.name}: ${p}`);
+};
+
+/** True when the stack deliberately breaks this prod rule (`liftoff:allowUnsafeProd`). */
+function allowed(facts: StackFacts, rule: string): boolean {
+  return facts.allowUnsafeProd.includes(rule);
+}
+
+export const AUTO_SHUTDOWN_TYPE = "azure-native:devtestlab:GlobalSchedule";
+
+/** A prod host runs around the clock: an enabled daily shutdown schedule takes production down. */
+export const prodNoAutoShutdown: Rule = (resource, facts) => {
+  if (resource.type !== AUTO_SHUTDOWN_TYPE || !isProd(resource, facts) || allowed(facts, "autoShutdown")) return [];
+  const task = resource.props["taskType"];
+  if (typeof task === "string" && task !== "ComputeVmShutdownTask") return [];
+  const status = resource.props["status"];
+  // Azure's default status is Enabled: only an explicit Disabled is safe.
+  if (status === UNKNOWN || (typeof status === "string" && status.toLowerCase() === "disabled")) return [];
+  const time = at(resource.props, "dailyRecurrence.time");
+  const when = typeof time === "string" ? ` every day at ${time}` : " every day";
+  return [`${resource.name}: shuts the prod host down${when}; remove liftoff:autoShutdown (or name autoShutdown in liftoff:allowUnsafeProd)`];
 };
 
 export const grafanaDeleteProtectionInProd: Rule = (resource, facts) => {

@@ -9,7 +9,9 @@ import { EXAMPLE_APP } from "../test/config-input";
 import { PROJECT_DIR, byType, input, one, runComponent, runStack } from "../test/harness";
 import { tempFile } from "../test/tools";
 import { readStackFiles } from "../tools/plan/project";
-import { databaseEnvironment, dataLayer } from "./data";
+import { serviceBindings } from "../environments/compose/bindings";
+import { applicationBindings } from "./bindings";
+import { dataLayer } from "./data";
 import type { Foundation } from "./foundation";
 
 /** Stands in for the deploy layer's per-service release, which will take the database settings. */
@@ -140,31 +142,85 @@ describe("the data layer's inputs and outputs", () => {
     expect(plan.outputs["neonHost"]!.value).toBe("ep-plan-liftoff-prod-restore-20261120t083000z.eu-central-1.aws.neon.tech");
   });
 
-  it("hands a downstream resource each service's database settings only as secrets", async () => {
+  it("hands a downstream resource each service's bindings, the credentials among them only as secrets", async () => {
     const files = readStackFiles(PROJECT_DIR, "prod");
     const values = Object.fromEntries(Object.entries(files.config).map(([k, v]) => [k.replace(/^liftoff:/, ""), v]));
     const { spec } = buildEnvironmentSpec({ project: "liftoff", stack: "prod", values, secretKeys: new Set(), mode: "plan", app: EXAMPLE_APP });
     const seen: Record<string, Record<string, string>> = {};
+    const secrecy: Promise<[string, string, boolean]>[] = [];
     const plan = await runComponent(() => {
       const foundation = { network: { publicIpAddress: pulumi.output("198.51.100.10") } } as unknown as Foundation;
       const data = dataLayer(spec!, foundation, { secret: () => undefined });
-      // Stands in for the deploy layer: one resource per service, taking its environment.
-      for (const [service, databases] of Object.entries(data.services)) {
-        const environment = databaseEnvironment(databases);
+      const otlp = { endpoint: pulumi.output("https://otlp.example/otlp"), headers: pulumi.secret("Authorization=Basic%20c2VjcmV0") };
+      const bindings = applicationBindings(spec!.app, spec!.services, { stack: "prod", fqdn: spec!.host.fqdn, otlp, databases: data.services });
+      // Stands in for the deploy layer: one resource per service, taking its bindings.
+      for (const [service, environment] of Object.entries(bindings)) {
         new ServiceRelease(service, { environment });
         pulumi.all(environment).apply((env) => (seen[service] = env));
+        for (const [name, value] of Object.entries(environment)) secrecy.push(pulumi.isSecret(value).then((secret) => [service, name, secret]));
       }
       return {};
     }, "prod");
     expect(plan.error).toBeUndefined();
     const releases = byType(plan, "liftoff:test:ServiceRelease");
-    expect(releases.map((r) => r.name).sort()).toEqual(["catalog", "identity-service", "orders"]);
-    // The whole environment arrives as one secret: not one variable of it is readable in the plan.
+    expect(releases.map((r) => r.name).sort()).toEqual(["api-gateway", "broker", "catalog", "identity-service", "orders"]);
+    // A resource input holding a secret binding is secret as a whole: nothing of it is readable in the plan.
     for (const r of releases) expect([r.secretPaths, r.inputs["environment"]]).toEqual([["environment"], "[secret]"]);
+    // Each binding is a secret exactly when the catalogue says so; hosts, names, ports and public URLs are not.
+    const secretNames = (await Promise.all(secrecy)).filter(([, , secret]) => secret).map(([service, name]) => `${service}.${name}`).sort();
+    const catalogued = spec!.services.flatMap((s) => serviceBindings(spec!.app, s).filter((b) => b.secret).map((b) => `${s.name}.${b.name}`)).sort();
+    expect(secretNames).toEqual(catalogued);
+    expect(secretNames).toContain("orders.LIFTOFF_POSTGRES_PASSWORD");
+    expect(secretNames).not.toContain("orders.LIFTOFF_POSTGRES_HOST");
     expect(JSON.stringify(releases)).not.toMatch(CONNECTION_STRING);
-    expect(seen["orders"]!["DATABASE_URL"]).toMatch(/^postgresql:\/\/orders:[^@]+@ep-plan-liftoff-prod-main-pooler\.eu-central-1\.aws\.neon\.tech\/orders\?sslmode=require/);
-    expect(seen["orders"]!["DATABASE_URL_UNPOOLED"]).toContain("@ep-plan-liftoff-prod-main.eu-central-1.aws.neon.tech/orders?");
-    expect(seen["catalog"]!["MONGODB_URI"]).toMatch(/^mongodb\+srv:\/\/catalog:[^@]+@liftoff-prod\.plan0\.mongodb\.net\/catalog\?/);
+    for (const value of PLAIN_SECRETS) expect(JSON.stringify(releases)).not.toContain(value);
+    expect(seen["orders"]!["LIFTOFF_POSTGRES_HOST"]).toBe("ep-plan-liftoff-prod-main-pooler.eu-central-1.aws.neon.tech");
+    expect(seen["orders"]!["LIFTOFF_POSTGRES_USER"]).toBe("orders");
+    expect(seen["orders"]!["LIFTOFF_POSTGRES_URL"]).toMatch(/^postgresql:\/\/orders:[^@]+@ep-plan-liftoff-prod-main-pooler\.eu-central-1\.aws\.neon\.tech\/orders\?sslmode=require/);
+    expect(seen["orders"]!["LIFTOFF_POSTGRES_URL_DIRECT"]).toContain("@ep-plan-liftoff-prod-main.eu-central-1.aws.neon.tech/orders?");
+    expect(seen["catalog"]!["LIFTOFF_MONGODB_URL"]).toMatch(/^mongodb\+srv:\/\/catalog:[^@]+@liftoff-prod\.plan0\.mongodb\.net\/catalog\?/);
+    expect(seen["catalog"]!["LIFTOFF_MONGODB_HOST"]).toBe("liftoff-prod.plan0.mongodb.net");
+  });
+});
+
+describe("a shared database through the data layer and the bindings", () => {
+  it("gives the sharing service its own login on the owner's database, and bindings naming both", async () => {
+    const { spec: base } = buildEnvironmentSpec({ project: "liftoff", stack: "dev", values: Object.fromEntries(Object.entries(readStackFiles(PROJECT_DIR, "dev").config).map(([k, v]) => [k.replace(/^liftoff:/, ""), v])), secretKeys: new Set(), mode: "plan", app: EXAMPLE_APP });
+    // What the data section makes of `api-gateway: {databases: [{kind: postgres, shared: orders}, {kind: mongodb, shared: catalog}]}`.
+    const services = base!.services.map((s) => (s.name === "api-gateway" ? { ...s, databases: [{ kind: "postgres" as const, sharedFrom: "orders" }, { kind: "mongodb" as const, sharedFrom: "catalog" }] } : s));
+    const spec = {
+      ...base!,
+      services,
+      data: {
+        ...base!.data,
+        databases: [
+          ...base!.data.databases,
+          { service: "api-gateway", kind: "postgres" as const, database: "orders", user: "api_gateway", sharedFrom: "orders" },
+          { service: "api-gateway", kind: "mongodb" as const, database: "catalog", user: "api_gateway", sharedFrom: "catalog" },
+        ],
+      },
+    };
+    const seen: Record<string, string> = {};
+    let resolved: Promise<unknown> | undefined;
+    const plan = await runComponent(() => {
+      const foundation = { network: { publicIpAddress: pulumi.output("198.51.100.10") } } as unknown as Foundation;
+      const data = dataLayer(spec, foundation, { secret: () => undefined });
+      const otlp = { endpoint: pulumi.output("https://otlp.example/otlp"), headers: pulumi.secret("Authorization=Basic%20c2VjcmV0") };
+      const bindings = applicationBindings(spec.app, services, { stack: "dev", fqdn: spec.host.fqdn, otlp, databases: data.services });
+      resolved = new Promise((resolve) => pulumi.all(bindings["api-gateway"]!).apply((v) => resolve(Object.assign(seen, v))));
+      return {};
+    }, "dev");
+    expect(plan.error).toBeUndefined();
+    await resolved;
+    expect(byType(plan, NEON_TYPES.role).map((r) => r.inputs["name"]).sort()).toEqual(["api_gateway", "identity_service", "orders"]);
+    expect(byType(plan, NEON_TYPES.database).map((r) => r.inputs["name"]).sort()).toEqual(["identity", "orders"]);
+    const users = byType(plan, ATLAS.user).map((u) => [u.inputs["username"], u.inputs["roles"]]);
+    expect(users).toContainEqual(["api_gateway", [{ roleName: "readWrite", databaseName: "catalog" }]]);
+    expect(seen["LIFTOFF_POSTGRES_USER"]).toBe("api_gateway");
+    expect(seen["LIFTOFF_POSTGRES_DATABASE"]).toBe("orders");
+    expect(seen["LIFTOFF_POSTGRES_URL"]).toMatch(/^postgresql:\/\/api_gateway:[^@]+@[^/]+-pooler\.[^/]+\/orders\?/);
+    expect(seen["LIFTOFF_MONGODB_USER"]).toBe("api_gateway");
+    expect(seen["LIFTOFF_MONGODB_URL"]).toMatch(/^mongodb\+srv:\/\/api_gateway:[^@]+@[^/]+\/catalog\?/);
   });
 });
 

@@ -1,7 +1,7 @@
 import { Provider as AtlasProvider } from "@pulumi/mongodbatlas/provider";
 import * as pulumi from "@pulumi/pulumi";
-import { AtlasMongo } from "../components/atlas";
-import { NeonPostgres } from "../components/neon";
+import { AtlasMongo, type MongoLogin } from "../components/atlas";
+import { NeonPostgres, type PostgresLogin } from "../components/neon";
 import type { Environment } from "../environments/load";
 import type { EnvironmentSpec } from "../environments/spec";
 import type { Foundation } from "./foundation";
@@ -11,6 +11,8 @@ export interface ServiceDatabases {
   readonly postgres?: {
     readonly database: string;
     readonly role: string;
+    /** Host, role, password and database (secret), for the service's bindings. */
+    readonly login: pulumi.Output<PostgresLogin>;
     /** Through Neon's pooler: what the application uses. */
     readonly pooledUri: pulumi.Output<string>;
     /** Straight to the compute: migrations, dumps, session-level features. */
@@ -19,6 +21,8 @@ export interface ServiceDatabases {
   readonly mongodb?: {
     readonly database: string;
     readonly username: string;
+    /** SRV string, user, password and database (secret), for the service's bindings. */
+    readonly login: pulumi.Output<MongoLogin>;
     readonly uri: pulumi.Output<string>;
   };
 }
@@ -29,17 +33,6 @@ export interface DataLayer {
   readonly services: Readonly<Record<string, ServiceDatabases>>;
   readonly postgres?: NeonPostgres;
   readonly mongodb?: AtlasMongo;
-}
-
-/**
- * The environment variables a service gets for its databases, by the names its libraries read:
- * DATABASE_URL (pooled) and DATABASE_URL_UNPOOLED as Neon's integrations name them, MONGODB_URI.
- */
-export function databaseEnvironment(databases: ServiceDatabases): Record<string, pulumi.Output<string>> {
-  return {
-    ...(databases.postgres ? { DATABASE_URL: databases.postgres.pooledUri, DATABASE_URL_UNPOOLED: databases.postgres.uri } : {}),
-    ...(databases.mongodb ? { MONGODB_URI: databases.mongodb.uri } : {}),
-  };
 }
 
 /**
@@ -54,7 +47,7 @@ export function dataLayer(spec: EnvironmentSpec, foundation: Foundation, env: Pi
 
   let postgres: NeonPostgres | undefined;
   if (data.postgres) {
-    const claims = data.databases.filter((d) => d.kind === "postgres").map((d) => ({ service: d.service, database: d.database, role: d.user }));
+    const claims = data.databases.filter((d) => d.kind === "postgres").map((d) => ({ service: d.service, database: d.database, role: d.user, ...(d.sharedFrom ? { sharedFrom: d.sharedFrom } : {}) }));
     postgres = new NeonPostgres("postgres", {
       projectName: data.postgres.projectName,
       region: data.postgres.region,
@@ -71,7 +64,7 @@ export function dataLayer(spec: EnvironmentSpec, foundation: Foundation, env: Pi
       protect: spec.protect,
     });
     for (const [service, c] of Object.entries(postgres.connections)) {
-      entry(service).postgres = { database: c.database, role: c.role, uri: c.uri, pooledUri: c.pooledUri };
+      entry(service).postgres = { database: c.database, role: c.role, login: c.login, uri: c.uri, pooledUri: c.pooledUri };
     }
   }
 
@@ -91,14 +84,14 @@ export function dataLayer(spec: EnvironmentSpec, foundation: Foundation, env: Pi
       region: m.region,
       instanceSize: m.instanceSize,
       ...(m.backup ? { backup: { pointInTimeRestore: m.pointInTimeRestore, snapshotRetentionDays: m.snapshotRetentionDays } } : {}),
-      users: data.databases.filter((d) => d.kind === "mongodb").map((d) => ({ service: d.service, username: d.user, database: d.database })),
+      users: data.databases.filter((d) => d.kind === "mongodb").map((d) => ({ service: d.service, username: d.user, database: d.database, ...(d.sharedFrom ? { sharedFrom: d.sharedFrom } : {}) })),
       hostIp: foundation.network.publicIpAddress,
       tags: spec.tags,
       protect: spec.protect,
       ...(m.restoreSource ? { restoreSource: m.restoreSource } : {}),
     }, { providers: [atlas] });
     for (const [service, c] of Object.entries(mongodb.connections)) {
-      entry(service).mongodb = { database: c.database, username: c.username, uri: c.uri };
+      entry(service).mongodb = { database: c.database, username: c.username, login: c.login, uri: c.uri };
     }
   }
 

@@ -5,6 +5,7 @@ import type { Environment } from "../environments/load";
 import type { EnvironmentSpec } from "../environments/spec";
 import type { Foundation } from "./foundation";
 import type { ObservabilityLayer } from "./observability";
+import { PINNED_IMAGES_ENV, imagePins } from "./image-pins";
 import { stackSecret } from "./secrets";
 
 /** What the delivery layer hands the deploy layer. */
@@ -26,9 +27,12 @@ export function deliveryLayer(spec: EnvironmentSpec, environment: Environment, f
   if (!collector.ok) throw new Error(`the collector image ${observability.collector.container.image} is not a valid reference: ${collector.detail}`);
   const images: Record<string, ImageRef> = Object.fromEntries(spec.services.map((s) => [s.name, s.image]));
 
+  const allImages = { ...images, [COLLECTOR]: collector.ref };
+  const pins = driftCheckPins(allImages);
   const containerImages = new ContainerImages("images", {
     registry: { server: d.registry.server, username: d.registry.username, password: stackSecret(environment, "ghcrToken") },
-    images: { ...images, [COLLECTOR]: collector.ref },
+    images: allImages,
+    ...(pins ? { pins } : {}),
   });
   const { [COLLECTOR]: collectorImage, ...serviceImages } = containerImages.references;
 
@@ -65,3 +69,23 @@ export function deliveryLayer(spec: EnvironmentSpec, environment: Environment, f
 
 /** The collector's key among the images; not a valid service name, so it cannot clash with one. */
 const COLLECTOR = "(collector)";
+
+/**
+ * In a drift check (LIFTOFF_PINNED_IMAGES set by .github/workflows/drift.yml), the digests of the
+ * last `pulumi up`, so the preview shows infrastructure drift only; unset: none.
+ */
+function driftCheckPins(images: Readonly<Record<string, ImageRef>>): Readonly<Record<string, string>> | undefined {
+  const text = process.env[PINNED_IMAGES_ENV];
+  if (text === undefined || text.trim() === "") return undefined;
+  let result;
+  try {
+    result = imagePins(text, images, COLLECTOR);
+  } catch (error) {
+    throw new pulumi.RunError((error as Error).message);
+  }
+  for (const why of result.ignored) pulumi.log.warn(`${PINNED_IMAGES_ENV}: not pinned, ${why}: the preview shows the change`);
+  pulumi.log.info(
+    `drift check: the release is pinned to the ${Object.keys(result.pins).length} image digests of the last pulumi up (${PINNED_IMAGES_ENV}); a tag that moved since is reported as "newer image", not as a change`,
+  );
+  return result.pins;
+}

@@ -1,12 +1,17 @@
 import { gunzipSync } from "node:zlib";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { extract } from "tar-stream";
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { byType, reveal, runStack } from "../test/harness";
-import { runTool } from "../test/tools";
+import { PROJECT_DIR, byType, reveal, runStack } from "../test/harness";
+import { runComposeV2, runTool, tempFile } from "../test/tools";
+import { sshAgentCheck } from "./deploy";
+
+/** Every secret a `pulumi up` of dev or prod needs, so the program runs as under the engine. */
+const UP_SECRETS = { ghcrToken: "g", grafanaCloudToken: "g", githubToken: "g", neonApiKey: "n", atlasPublicKey: "a", atlasPrivateKey: "a" };
 
 type Files = Record<string, string>;
 
@@ -47,9 +52,20 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     expect(String(apply.inputs["create"])).not.toMatch(/postgres|mongodb|Basic|ghp_|glc_/);
   });
 
-  it("shows reviewers the release without its env files, and no secret of the release is in what it shows", async () => {
+  it("shows reviewers the release without its env files, and no secret of the release or of any binding is in what it shows", async () => {
     const sentinels = { ghcrToken: "SENTINEL-ghcr-token-0001", grafanaCloudToken: "SENTINEL-grafana-token-0002", neonApiKey: "SENTINEL-neon-key-0003", atlasPrivateKey: "SENTINEL-atlas-key-0004" };
-    const plan = await runStack(stack, { secrets: sentinels });
+    // Every secret binding's value, as the program computed it for the renderer.
+    const bindingSecrets: Promise<string | undefined>[] = [];
+    const plan = await runStack(stack, {
+      secrets: sentinels,
+      onExports: (exports) => {
+        for (const values of Object.values(exports["bindings"] as Record<string, Record<string, pulumi.Output<string>>>)) {
+          for (const output of Object.values(values)) {
+            bindingSecrets.push(pulumi.isSecret(output).then((secret) => (secret ? new Promise<string>((resolve) => output.apply(resolve)) : undefined)));
+          }
+        }
+      },
+    });
     const { token, files } = await shippedRelease(plan);
     const shown = plan.outputs["releaseFiles"]!;
     expect(shown.secret).toBe(false);
@@ -64,6 +80,11 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
         else expect(name, `${file}: a setting the check does not know; classify it here`).toMatch(/^(OTEL_|BROKER_URL$)/);
       }
     }
+    const fromBindings = (await Promise.all(bindingSecrets)).filter((v): v is string => v !== undefined);
+    // Per service: OTLP headers; Postgres URL, URL_DIRECT, PASSWORD; MongoDB URL, PASSWORD.
+    expect(fromBindings.length).toBe(5 + 2 * 3 + 2);
+    secrets.push(...fromBindings);
+    for (const secret of fromBindings) expect(secret.length).toBeGreaterThanOrEqual(8);
     expect(secrets.length).toBeGreaterThan(10);
     const everything = Object.values(reviewable).join("\n");
     for (const secret of secrets) expect(everything.includes(secret), `a secret of ${secret.length} characters is shown`).toBe(false);
@@ -98,6 +119,17 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     }
   });
 
+  it("keeps a service's own DATABASE_URL and OTEL_SERVICE_NAME instead of liftoff's defaults, and gives the rest", async () => {
+    const compose = readFileSync(path.join(PROJECT_DIR, "app", "compose.yaml"), "utf8")
+      .replace("      BROKER_URL: amqp://broker:5672\n", "      BROKER_URL: amqp://broker:5672\n      DATABASE_URL: postgresql://own@db.example/orders\n      OTEL_SERVICE_NAME: orders-api\n");
+    const { files } = await shippedRelease(await runStack(stack, { config: { composeFile: tempFile("compose.yaml", compose) } }));
+    const orders = envFile(files["env/orders.env"]!);
+    expect(orders["DATABASE_URL"]).toBe("postgresql://own@db.example/orders");
+    expect(orders["OTEL_SERVICE_NAME"]).toBe("orders-api");
+    expect(orders["DATABASE_URL_UNPOOLED"]).toMatch(/^postgresql:\/\/orders:/);
+    expect(orders["OTEL_EXPORTER_OTLP_PROTOCOL"]).toBe("http/protobuf");
+  });
+
   it("gives the collector its token and config, and the config is what the observability layer rendered", async () => {
     const plan = await runStack(stack);
     const { files } = await shippedRelease(plan);
@@ -111,7 +143,7 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     expect(accessories.services["alloy"]!.entrypoint[2]).toContain('base64 -d > /tmp/config.alloy && exec /bin/alloy "$$@"');
   });
 
-  it("is a release the real docker-compose and the host agent accept", async () => {
+  it("is a release the real Compose v2 (`docker compose config`) and the host agent accept", async () => {
     const { files } = await shippedRelease(await runStack(stack));
     const dir = mkdtempSync(path.join(tmpdir(), "liftoff-shipped-"));
     for (const [name, content] of Object.entries(files)) {
@@ -120,7 +152,7 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     }
     const env = { LIFTOFF_PORT_API_GATEWAY: "20000", LIFTOFF_PORT_IDENTITY_SERVICE: "20002" };
     for (const file of ["compose.yaml", "accessories.yaml"]) {
-      const result = runTool("docker-compose", ["--project-directory", dir, "-f", path.join(dir, file), "config", "--quiet"], "docker-compose", { env });
+      const result = runComposeV2(["--project-directory", dir, "-f", path.join(dir, file), "config", "--quiet"], { env });
       expect(result.output, file).toBe("");
     }
     const verified = runTool("bash", [path.join(__dirname, "..", "components", "deploy", "agent", "liftoff-release"), "verify", dir], "bash");
@@ -136,24 +168,48 @@ describe("reaching the host", () => {
     }
   });
 
-  it("logs in through the operator's SSH agent when the operator gave the public key, and stops `pulumi up` without one", async () => {
-    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOperatorOperatorOperatorOperatorOperator op@laptop";
+  it("logs in through the operator's SSH agent when the operator gave the public key, without the socket path as an input, and stops `pulumi up` without one", async () => {
+    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMEIOiuTWnwttD1DcRZZiQzl+gu1AxuqPpq3zWEoqDhI op@laptop";
     const saved = process.env["SSH_AUTH_SOCK"];
     try {
       process.env["SSH_AUTH_SOCK"] = "/tmp/agent.sock";
       const withAgent = await runStack("dev", { config: { sshPublicKey: key } });
       const apply = byType(withAgent, "command:remote:Command").find((c) => c.name === "deploy-apply")!;
-      expect(reveal(apply)["connection"]).toMatchObject({ agentSocketPath: "/tmp/agent.sock" });
+      // The provider reads SSH_AUTH_SOCK itself: a path that differs per shell or CI job is no input,
+      // so it never shows as a change (and never re-runs the commands).
+      expect(reveal(apply)["connection"]).not.toHaveProperty("agentSocketPath");
       expect(reveal(apply)["connection"]).not.toHaveProperty("privateKey");
       delete process.env["SSH_AUTH_SOCK"];
-      const secrets = { ghcrToken: "g", grafanaCloudToken: "g", githubToken: "g", neonApiKey: "n", atlasPublicKey: "a", atlasPrivateKey: "a" };
-      const up = await runStack("dev", { mode: "up", secrets, config: { sshPublicKey: key, atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" } });
+      const up = await runStack("dev", { mode: "up", secrets: UP_SECRETS, config: { sshPublicKey: key, atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" } });
       expect(up.error).toContain("SSH_AUTH_SOCK is not set");
     } finally {
       if (saved === undefined) delete process.env["SSH_AUTH_SOCK"];
       else process.env["SSH_AUTH_SOCK"] = saved;
     }
   });
+
+  it("previews (pull-request preview, drift check) a stack with liftoff:sshPublicKey and no SSH agent with a warning, not an error", async () => {
+    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMEIOiuTWnwttD1DcRZZiQzl+gu1AxuqPpq3zWEoqDhI op@laptop";
+    const saved = process.env["SSH_AUTH_SOCK"];
+    try {
+      delete process.env["SSH_AUTH_SOCK"];
+      const preview = await runStack("dev", { mode: "up", preview: true, secrets: UP_SECRETS, config: { sshPublicKey: key, atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" } });
+      expect(preview.error).toBeUndefined();
+      expect(preview.log.join("\n")).toMatch(/warning: .*SSH_AUTH_SOCK is not set: fine for a preview/);
+      expect(byType(preview, "command:remote:Command").map((c) => c.name)).toEqual(["deploy-wait-for-host", "deploy-agent", "deploy-apply"]);
+    } finally {
+      if (saved === undefined) delete process.env["SSH_AUTH_SOCK"];
+      else process.env["SSH_AUTH_SOCK"] = saved;
+    }
+  });
+
+  it("sshAgentCheck: an agent is fine everywhere; without one, preview and offline plan warn and `pulumi up` stops", () => {
+    expect(sshAgentCheck({ socket: "/run/agent", dryRun: false, offlinePlan: false })).toEqual({ ok: true });
+    expect(sshAgentCheck({ socket: undefined, dryRun: true, offlinePlan: false })).toMatchObject({ ok: false, severity: "warning" });
+    expect(sshAgentCheck({ socket: undefined, dryRun: false, offlinePlan: true })).toMatchObject({ ok: false, severity: "warning" });
+    expect(sshAgentCheck({ socket: "", dryRun: false, offlinePlan: false })).toMatchObject({ ok: false, severity: "error", message: expect.stringContaining("ssh-add") });
+  });
+
 });
 
 describe("the host collector", () => {

@@ -1,12 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Deploy, renderRelease, reviewableFiles, type RenderedRelease } from "../components/deploy";
-import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE } from "../components/observability";
+import { Deploy, renderRelease, reviewableFiles, type ReleaseInput, type RenderedRelease } from "../components/deploy";
+import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE, imageVersion } from "../components/observability";
 import type { AppDefinition, AppService } from "../environments/app-definition";
 import { stringify } from "yaml";
 import { parseAppDefinition } from "../environments/app-definition";
 import { OFFLINE_PLAN_ENV } from "../environments/load";
 import type { EnvironmentSpec } from "../environments/spec";
-import { databaseEnvironment, type DataLayer } from "./data";
+import { defaultVariables, ownVariableNames } from "./binding-values";
+import { applicationBindings, resolvedBindings, type ServiceBindings } from "./bindings";
+import type { DataLayer } from "./data";
 import type { DeliveryLayer } from "./delivery";
 import type { Foundation } from "./foundation";
 import { RELEASE_ROOT } from "./host";
@@ -24,6 +26,8 @@ export interface DeployLayer {
   readonly liveReleaseId: pulumi.Output<string>;
   /** The release's files without its env files: compose, accessories, Caddyfile, manifest. */
   readonly releaseFiles: pulumi.Output<Record<string, string>>;
+  /** Per service, the bindings its compose file may reference (secret ones are secrets). */
+  readonly bindings: Readonly<Record<string, ServiceBindings>>;
 }
 
 /**
@@ -75,40 +79,50 @@ export function deployLayer(
   observability: ObservabilityLayer,
   delivery: DeliveryLayer,
 ): DeployLayer {
-  const serviceEnv = Object.fromEntries(spec.services.map((s) => [s.name, {
-    ...(data.services[s.name] ? databaseEnvironment(data.services[s.name]!) : {}),
-    ...(observability.otelEnvironment[s.name] ?? {}),
-  }]));
+  const bindings = applicationBindings(spec.app, spec.services, {
+    stack: spec.stack,
+    fqdn: spec.host.fqdn,
+    otlp: observability.otlp,
+    databases: data.services,
+  });
   const inputs = pulumi.output({
     images: delivery.images,
     collectorImage: delivery.collectorImage,
-    env: serviceEnv,
+    bindings: resolvedBindings(bindings),
     collectorConfig: observability.collector.config,
     collectorEnv: observability.collector.environment,
   });
-  const release: pulumi.Output<RenderedRelease> = pulumi.secret(inputs.apply((i) => renderRelease({
+  // `bindings` is the renderer's input for `${LIFTOFF_...}` references in `environment`, which
+  // reach only the 0600 env files (components/deploy/release.ts, issue #10 item 5).
+  const releaseInput = (i: pulumi.Unwrap<typeof inputs>): ReleaseInput & { readonly bindings: Readonly<Record<string, Readonly<Record<string, string>>>> } => ({
     project: spec.project,
     environment: spec.stack,
     app: releasedApp(spec.app, i.collectorImage),
     images: { ...i.images, [COLLECTOR_SERVICE]: i.collectorImage },
     sites: Object.fromEntries(spec.publicEndpoints.map((e) => [e.name, e.url])),
     env: {
-      ...i.env,
+      // Today's variables for apps that read them (DATABASE_URL, MONGODB_URI, OTEL_*), from the
+      // bindings, unless the service sets the name itself.
+      ...Object.fromEntries(spec.services.map((s) => [s.name, defaultVariables(s, { environment: spec.stack, version: imageVersion(s.image) }, i.bindings[s.name] ?? {}, ownVariableNames(s))])),
       [COLLECTOR_SERVICE]: {
         [ALLOY_TOKEN_VARIABLE]: i.collectorEnv[ALLOY_TOKEN_VARIABLE] ?? "",
         [COLLECTOR_CONFIG_VARIABLE]: Buffer.from(i.collectorConfig, "utf8").toString("base64"),
       },
     },
     registry: { server: delivery.registry.server, username: delivery.registry.username },
-  })));
+    bindings: i.bindings,
+  });
+  const release: pulumi.Output<RenderedRelease> = pulumi.secret(inputs.apply((i) => renderRelease(releaseInput(i))));
 
+  if (!foundation.sshPrivateKey) requireSshAgent();
   const deploy = new Deploy("deploy", {
     connection: {
       // The static IP: it answers as soon as the VM does, before DNS has caught up.
       host: foundation.network.publicIpAddress,
       port: spec.network.sshPort,
       user: spec.host.deployUser,
-      ...(foundation.sshPrivateKey ? { privateKey: foundation.sshPrivateKey } : { agentSocketPath: sshAgentSocket() }),
+      // Without a private key the command provider authenticates with the agent at SSH_AUTH_SOCK.
+      ...(foundation.sshPrivateKey ? { privateKey: foundation.sshPrivateKey } : {}),
     },
     hostId: host.vmId,
     releaseRoot: RELEASE_ROOT,
@@ -119,21 +133,39 @@ export function deployLayer(
   // rendered from non-secret inputs only, which stacks/deploy.test.ts proves against every secret
   // the program holds, so they can be shown to reviewers.
   const releaseFiles = pulumi.unsecret(release.apply(reviewableFiles));
-  return { liveReleaseId: deploy.liveReleaseId, releaseFiles };
+  return { liveReleaseId: deploy.liveReleaseId, releaseFiles, bindings };
 }
 
+/** What the program does about the operator's SSH agent, when liftoff:sshPublicKey is set. */
+export type AgentCheck = { readonly ok: true } | { readonly ok: false; readonly severity: "warning" | "error"; readonly message: string };
+
 /**
- * With an operator-supplied public key, the deploy layer logs in through the operator's SSH agent.
- * Without one, `pulumi up` stops here, before changing anything; the offline plan only notes it.
+ * With an operator-supplied public key the deploy layer logs in through the operator's SSH agent.
+ * The command provider finds the agent itself, through SSH_AUTH_SOCK in its own environment
+ * (pulumi-command remote/connection.go: agentSocketPath "defaults to SSH_AUTH_SOCK"), so the
+ * socket path, different in every shell and CI job, is no input of the commands and never shows as
+ * a change. What is checked here is only that there is an agent to find:
+ * - `pulumi up` without one stops before changing anything (error);
+ * - a preview (`pulumi preview`, the pull-request preview, the drift check) runs no command on the
+ *   host, so it only warns: those jobs start no agent;
+ * - the offline plan only notes it (warning).
  */
-function sshAgentSocket(): string {
-  const socket = process.env["SSH_AUTH_SOCK"];
-  if (socket) return socket;
-  const message =
-    "liftoff:sshPublicKey is set, so the deploy layer logs in to the host with your SSH agent, and SSH_AUTH_SOCK is not set: start ssh-agent and `ssh-add` the matching private key, then run `pulumi up` again";
-  if (process.env[OFFLINE_PLAN_ENV] === "1") {
-    pulumi.log.warn(message);
-    return "/run/ssh-agent.socket";
+export function sshAgentCheck(input: { readonly socket: string | undefined; readonly dryRun: boolean; readonly offlinePlan: boolean }): AgentCheck {
+  if (input.socket) return { ok: true };
+  const base = "liftoff:sshPublicKey is set, so the deploy layer logs in to the host with your SSH agent, and SSH_AUTH_SOCK is not set";
+  if (input.offlinePlan || input.dryRun) {
+    return { ok: false, severity: "warning", message: `${base}: fine for a preview, which runs nothing on the host; \`pulumi up\` needs the agent (start ssh-agent and \`ssh-add\` the matching private key)` };
   }
-  throw new pulumi.RunError(message);
+  return { ok: false, severity: "error", message: `${base}: start ssh-agent and \`ssh-add\` the matching private key, then run \`pulumi up\` again` };
+}
+
+function requireSshAgent(): void {
+  const check = sshAgentCheck({
+    socket: process.env["SSH_AUTH_SOCK"],
+    dryRun: pulumi.runtime.isDryRun(),
+    offlinePlan: process.env[OFFLINE_PLAN_ENV] === "1",
+  });
+  if (check.ok) return;
+  if (check.severity === "warning") pulumi.log.warn(check.message);
+  else throw new pulumi.RunError(check.message);
 }

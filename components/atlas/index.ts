@@ -6,16 +6,20 @@ import { Project } from "@pulumi/mongodbatlas/project";
 import { ProjectIpAccessList } from "@pulumi/mongodbatlas/projectIpAccessList";
 import * as pulumi from "@pulumi/pulumi";
 import { RandomPassword } from "@pulumi/random/randomPassword";
-import { FREE_TIER, backupPolicy, hostCidr, mongoConnectionString, pointInTimeRestore, replicationSpecs } from "./cluster";
+import { FREE_TIER, backupPolicy, hostCidr, mongoConnectionString, pointInTimeRestore, replicationSpecs, type MongoLogin } from "./cluster";
+import { AtlasRestoreWait } from "./restore-wait-resource";
 
 export { FREE_TIER, backupPolicy, hostCidr, mongoConnectionString, pointInTimeRestore, replicationSpecs, type ClusterTier, type MongoLogin } from "./cluster";
+export { AtlasRestoreWait, RESTORE_WAIT_TYPE } from "./restore-wait-resource";
 
 export interface AtlasUserClaim {
   /** The service that gets the database. */
   readonly service: string;
   readonly username: string;
-  /** The one database the user may read and write. */
+  /** The one database the user may read and write: its own, or the one it shares. */
   readonly database: string;
+  /** The service whose database this is when the claim shares it (default: none, its own). */
+  readonly sharedFrom?: string;
 }
 
 export interface AtlasMongoArgs {
@@ -56,6 +60,8 @@ export interface AtlasMongoArgs {
 export interface MongoConnection {
   readonly database: string;
   readonly username: string;
+  /** The parts the URI is built from (secret: it holds the password), for other formats. */
+  readonly login: pulumi.Output<MongoLogin>;
   readonly uri: pulumi.Output<string>;
 }
 
@@ -98,8 +104,9 @@ export class AtlasMongo extends pulumi.ComponentResource {
       }, { parent: this, ...keep });
     }
 
-    // Declared on the cluster, so Atlas starts it once there is a cluster to restore into; the
-    // services' URIs wait for it, so the deploy layer starts them on the restored data.
+    // Declared on the cluster, so Atlas starts it once there is a cluster to restore into. The job
+    // returns as soon as Atlas accepted it; the wait after it polls until Atlas reports the restore
+    // finished, and the services' URIs wait for that, so the release starts on the restored data.
     const restore = args.restoreSource
       ? new CloudBackupSnapshotRestoreJob(`${name}-restore`, {
         projectId: args.restoreSource.projectId,
@@ -107,6 +114,13 @@ export class AtlasMongo extends pulumi.ComponentResource {
         deliveryTypeConfig: pulumi.all([project.id, cluster.name]).apply(([targetProjectId, targetClusterName]) =>
           pointInTimeRestore({ targetProjectId, targetClusterName, timestamp: args.restoreSource!.timestamp })),
       }, { parent: this, dependsOn: [cluster] })
+      : undefined;
+    const restored = restore && args.restoreSource
+      ? new AtlasRestoreWait(`${name}-restore-finished`, {
+        projectId: args.restoreSource.projectId,
+        clusterName: args.restoreSource.clusterName,
+        jobId: restore.snapshotRestoreJobId,
+      }, { parent: this })
       : undefined;
 
     new ProjectIpAccessList(`${name}-host-ip`, {
@@ -126,13 +140,13 @@ export class AtlasMongo extends pulumi.ComponentResource {
         roles: [{ roleName: "readWrite", databaseName: claim.database }],
         // Only this cluster, even if the project later gets another.
         scopes: [{ name: cluster.name, type: "CLUSTER" }],
-        description: `liftoff: the ${claim.service} service`,
+        description: claim.sharedFrom === undefined ? `liftoff: the ${claim.service} service` : `liftoff: the ${claim.service} service, on ${claim.sharedFrom}'s database`,
       }, { parent: this });
       // Through the user's name, so a consumer of the URI waits until the user exists.
-      const uri = pulumi
-        .all([cluster.connectionStrings, user.username, password.result, restore?.snapshotRestoreJobId])
-        .apply(([strings, username, pw]) => mongoConnectionString({ standardSrv: strings.standardSrv, username, password: pw, database: claim.database, appName: args.clusterName }));
-      connections[claim.service] = { database: claim.database, username: claim.username, uri: pulumi.secret(uri) };
+      const login = pulumi.secret(pulumi
+        .all([cluster.connectionStrings, user.username, password.result, restored?.finishedAt])
+        .apply(([strings, username, pw]): MongoLogin => ({ standardSrv: strings.standardSrv, username, password: pw, database: claim.database, appName: args.clusterName })));
+      connections[claim.service] = { database: claim.database, username: claim.username, login, uri: pulumi.secret(login.apply(mongoConnectionString)) };
     }
 
     this.projectId = project.id;

@@ -11,10 +11,10 @@ import { RepositoryEnvironmentDeploymentPolicy } from "@pulumi/github/repository
 import * as pulumi from "@pulumi/pulumi";
 import type { ImageRef } from "../../environments/image-ref";
 import { checkActionsName, environmentProtection } from "./github";
-import { imageResolution, pinnedReference } from "./images";
+import { imageResolution, newerImageLine, pinnedReference } from "./images";
 
 export { checkActionsName, environmentProtection, GITHUB_SECRETS, GITHUB_VARIABLES, type Protection } from "./github";
-export { imageResolution, pinnedReference, type ImageResolution } from "./images";
+export { imageResolution, newerImageLine, pinnedReference, registryLookupName, type ImageResolution } from "./images";
 
 /** Credentials for one registry, as `docker login` takes them. */
 export interface RegistryCredentials {
@@ -29,6 +29,12 @@ export interface ContainerImagesArgs {
   readonly registry: { readonly server: string; readonly username: string; readonly password: pulumi.Input<string> };
   /** Name → image, by tag or by digest. */
   readonly images: Readonly<Record<string, ImageRef>>;
+  /**
+   * Name → `registry/repository@sha256:...` to use instead of what the tag names now (a drift
+   * check pins the release to the last `pulumi up`); the tag is still looked up, and a tag that
+   * moved is logged as a "newer image" information line.
+   */
+  readonly pins?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -53,9 +59,16 @@ export class ContainerImages extends pulumi.ComponentResource {
     const references: Record<string, pulumi.Output<string>> = {};
     for (const [key, ref] of Object.entries(args.images)) {
       const resolution = imageResolution(ref);
-      references[key] = resolution.kind === "pinned"
-        ? pulumi.output(resolution.reference)
-        : getRegistryImageOutput({ name: resolution.name }, { provider, parent: this }).apply((image) => pinnedReference(ref, image.sha256Digest));
+      if (resolution.kind === "pinned") {
+        references[key] = pulumi.output(resolution.reference);
+        continue;
+      }
+      const current = getRegistryImageOutput({ name: resolution.name }, { provider, parent: this }).apply((image) => pinnedReference(ref, image.sha256Digest));
+      const pin = args.pins?.[key];
+      references[key] = pin === undefined ? current : current.apply((now) => {
+        if (now !== pin) pulumi.log.info(newerImageLine(key, ref, now, pin), this);
+        return pin;
+      });
     }
     this.references = references;
     this.credentials = { server: args.registry.server, username: args.registry.username, password };

@@ -21,7 +21,7 @@ function declare(overrides: Partial<ConstructorParameters<typeof Deploy>[1]> = {
   return runComponent(() => {
     const deploy = new Deploy("deploy", {
       connection: { host: "host.example", port: 22, user: "deploy", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nk\n-----END OPENSSH PRIVATE KEY-----\n" },
-      hostId: "/subscriptions/x/virtualMachines/vm",
+      hostId: "0f8fad5b-d9cb-469f-a165-70867728950e",
       releaseRoot: "/srv/liftoff",
       release,
       registryToken: TOKEN,
@@ -55,7 +55,7 @@ describe("Deploy component", () => {
   it("re-applies only when the release, the agent or the host changes, and never logs stdout", async () => {
     const plan = await declare();
     const apply = byType(plan, "command:remote:Command").find((c) => c.name === "deploy-apply")!;
-    expect(apply.inputs["triggers"]).toEqual(["/subscriptions/x/virtualMachines/vm", release.id, expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    expect(apply.inputs["triggers"]).toEqual(["0f8fad5b-d9cb-469f-a165-70867728950e", release.id, expect.stringMatching(/^[0-9a-f]{64}$/)]);
     expect(apply.inputs["logging"]).toBe("stderr");
     expect(apply.options.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout", "stderr"]));
     for (const command of byType(plan, "command:remote:Command")) {

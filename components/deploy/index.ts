@@ -15,7 +15,9 @@ export function agentScript(): string {
 export interface DeployArgs {
   /**
    * How to reach the host as the deploy user: with `privateKey` (liftoff generated the key pair),
-   * or through the operator's SSH agent at `agentSocketPath` (the operator gave a public key).
+   * or, without one, through the SSH agent the command provider finds at SSH_AUTH_SOCK (the
+   * operator gave a public key). `agentSocketPath` names a socket explicitly (tests); being an
+   * input, a path that differs between runs would re-run every command.
    */
   readonly connection: {
     readonly host: pulumi.Input<string>;
@@ -25,8 +27,9 @@ export interface DeployArgs {
     readonly agentSocketPath?: string;
   };
   /**
-   * Identity of the host (the VM's id): when the VM is replaced, the agent and the live release are
-   * shipped again to the new one.
+   * Identity of the host instance (the VM's `vmId`, not its ARM id, which a replaced VM of the same
+   * name keeps): when the VM is replaced, every command's trigger changes, so the engine waits for
+   * the new host again and ships it the agent and the live release.
    */
   readonly hostId: pulumi.Input<string>;
   /** Where the host keeps releases; prepared by the host's bootstrap. */

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseAppDefinition } from "../../environments/app-definition";
-import { runTool } from "../../test/tools";
+import { runComposeV2, runTool } from "../../test/tools";
 import { ReleaseError, portVariable, releaseId, renderRelease, type ReleaseInput } from "./release";
 import type { RenderedRelease } from "./commands";
 
@@ -106,13 +106,11 @@ describe("release rendering", () => {
     expect(caddyfile).not.toMatch(/^\{/m);
   });
 
-  it("renders a compose project the real docker-compose accepts, for either slot", () => {
+  it("renders a compose project the real Compose v2 (`docker compose config`) accepts, for either slot", () => {
     const dir = materialise(renderRelease(input));
     for (const [slotPortA, slotPortB] of [["20000", "20002"], ["20001", "20003"]]) {
-      const result = runTool(
-        "docker-compose",
+      const result = runComposeV2(
         ["--project-directory", dir, "-f", path.join(dir, "compose.yaml"), "-p", "liftoff-blue", "config", "--quiet"],
-        "docker-compose",
         { env: { [portVariable("api-gateway")]: slotPortA!, [portVariable("identity-service")]: slotPortB! } },
       );
       expect(result.output).toBe("");
@@ -120,10 +118,10 @@ describe("release rendering", () => {
     }
   });
 
-  it("renders an accessories project the real docker-compose accepts, with its volume", () => {
+  it("renders an accessories project the real Compose v2 (`docker compose config`) accepts, with its volume", () => {
     const release = renderRelease(input);
     const dir = materialise(release);
-    const result = runTool("docker-compose", ["--project-directory", dir, "-f", path.join(dir, "accessories.yaml"), "-p", "liftoff-accessories", "config"], "docker-compose");
+    const result = runComposeV2(["--project-directory", dir, "-f", path.join(dir, "accessories.yaml"), "-p", "liftoff-accessories", "config"]);
     expect(result.status).toBe(0);
     const accessories = parse(file(release, "accessories.yaml").content) as { services: Record<string, Record<string, unknown>>; volumes: Record<string, unknown> };
     expect(Object.keys(accessories.services)).toEqual(["broker"]);

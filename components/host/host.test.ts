@@ -21,7 +21,7 @@ function declare(overrides: Partial<HostArgs> = {}) {
       cloudInit: { deployUser: "deploy", deployAuthorizedKeys: [KEY], sshPort: 22, releaseRoot: "/srv/liftoff" },
       ...overrides,
     });
-    return { vmName: host.vmName, privateIp: host.privateIpAddress };
+    return { vmName: host.vmName, privateIp: host.privateIpAddress, vmId: host.vmId };
   });
 }
 
@@ -51,6 +51,16 @@ describe("Host component", () => {
     expect(JSON.stringify(parse(text))).toContain(KEY);
     expect(vm.options.replaceOnChanges).toEqual(["osProfile.customData"]);
     expect(vm.options.deleteBeforeReplace).toBe(true);
+  });
+
+  it("names the host by its per-instance vmId, which a replacement changes, not by its ARM id, which it keeps", async () => {
+    const before = await declare();
+    const vm = one(before, "azure-native:compute:VirtualMachine");
+    expect(before.outputs["vmId"]!.value).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(before.outputs["vmId"]!.value).not.toBe(vm.id);
+    const replaced = await declare({ cloudInit: { deployUser: "deploy", deployAuthorizedKeys: [KEY], sshPort: 2222, releaseRoot: "/srv/liftoff" } });
+    expect(one(replaced, "azure-native:compute:VirtualMachine").id).toBe(vm.id);
+    expect(replaced.outputs["vmId"]!.value).not.toBe(before.outputs["vmId"]!.value);
   });
 
   it("schedules a daily shutdown only when asked, under the name Azure requires", async () => {

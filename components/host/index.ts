@@ -3,8 +3,10 @@ import * as devtestlab from "@pulumi/azure-native/devtestlab";
 import * as network from "@pulumi/azure-native/network";
 import * as pulumi from "@pulumi/pulumi";
 import { renderCloudInit, type CloudInitInput } from "./cloud-init";
+import { vmName as vmNameFor } from "./names";
 
 export { renderCloudInit, cloudInitDigest, bootstrapScript, type CloudInitInput } from "./cloud-init";
+export { vmName } from "./names";
 
 /** Ubuntu 24.04 LTS, Gen2 (needed for Trusted Launch), newest patch level at creation. */
 export const UBUNTU_2404 = { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" } as const;
@@ -36,6 +38,11 @@ export interface HostArgs {
 
 /** The single Linux host: NIC, Ubuntu 24.04 VM with SSH keys only, and its shutdown schedule. */
 export class Host extends pulumi.ComponentResource {
+  /**
+   * The VM's unique id (Azure's `vmId`, a UUID stored in its SMBIOS): a new VM has a new one, even
+   * under the same name. What "this host" means to the deploy layer's triggers; the ARM resource id
+   * (`/subscriptions/.../virtualMachines/<name>`) stays the same across a replacement.
+   */
   public readonly vmId: pulumi.Output<string>;
   public readonly vmName: pulumi.Output<string>;
   public readonly privateIpAddress: pulumi.Output<string>;
@@ -46,7 +53,7 @@ export class Host extends pulumi.ComponentResource {
     super("liftoff:host:Host", name, {}, opts);
     const child = { parent: this };
     const common = { resourceGroupName: args.resourceGroupName, location: args.location, tags: { ...args.tags } };
-    const vmName = `${args.namePrefix}-vm`;
+    const vmName = vmNameFor(args.namePrefix);
 
     const nic = new network.NetworkInterface(`${name}-nic`, {
       ...common,
@@ -121,7 +128,7 @@ export class Host extends pulumi.ComponentResource {
       }, child);
     }
 
-    this.vmId = vm.id;
+    this.vmId = vm.vmId;
     this.vmName = vm.name;
     this.privateIpAddress = nic.ipConfigurations.apply((configs) => configs?.[0]?.privateIPAddress ?? "");
     this.cloudInit = cloudInit;

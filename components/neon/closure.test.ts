@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_DIR } from "../../test/harness";
+import { serializedProvider } from "../../test/serialized-provider";
 import { FakeNeonApi } from "./fake-neon-api";
 
 const run = promisify(execFile);
@@ -28,20 +29,8 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** The provider's serialized text, as `pulumi.dynamic.Resource` produces it (`serializeFunction(() => provider, {allowSecrets: true})`). */
-async function serialized(options: string): Promise<string> {
-  const script = `
-    const pulumi = require("@pulumi/pulumi");
-    const { createNeonProvider } = require("./components/neon/provider.ts");
-    const provider = createNeonProvider(${options});
-    pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })
-      .then((sf) => process.stdout.write(JSON.stringify({ text: sf.text, exportName: sf.exportName, containsSecrets: sf.containsSecrets })));
-  `;
-  const { stdout } = await run(process.execPath, ["-r", "./tools/ts-register.js", "-e", script], { cwd: PROJECT_DIR, maxBuffer: 64 << 20 });
-  const result = JSON.parse(stdout) as { text: string; exportName: string; containsSecrets: boolean };
-  expect(result.exportName).toBe("handler");
-  expect(result.containsSecrets).toBe(false);
-  return result.text;
+function serialized(options: string): Promise<string> {
+  return serializedProvider("./components/neon/provider.ts", "createNeonProvider", options);
 }
 
 describe("the serialized Neon provider", () => {

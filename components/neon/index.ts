@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { NeonAllowedIp, NeonBranch, NeonDatabase, NeonLogin, NeonProject, NeonRole } from "./resources";
-import { postgresUri } from "./uri";
+import { postgresUri, type PostgresLogin } from "./uri";
 
 export { NeonAllowedIp, NeonBranch, NeonDatabase, NeonLogin, NeonProject, NeonRole, NEON_TYPES } from "./resources";
 export { createNeonProvider, REPLACE_ON, UPDATE_IN_PLACE, type NeonProviderOptions } from "./provider";
@@ -10,8 +10,17 @@ export interface NeonDatabaseClaim {
   /** The service that gets the database. */
   readonly service: string;
   readonly database: string;
-  /** The role that owns the database and that the service logs in as. */
+  /** The role the service logs in as; it owns the database unless the claim shares another's. */
   readonly role: string;
+  /**
+   * The service whose claim creates `database` (default: none, this claim creates and owns it).
+   * A sharing claim adds only its role. Neon's API grants nothing on a database beyond its one
+   * owner, but makes every role it creates a member of `neon_superuser`, which holds
+   * `pg_read_all_data` and `pg_write_all_data`: the role reads and writes every table of the
+   * owner's database and cannot change its schema (no DDL on the owner's tables, no CREATE in the
+   * owner's `public` schema on Postgres 15+). Migrations run as the owner.
+   */
+  readonly sharedFrom?: string;
 }
 
 /** Where a disaster-recovery stack restores its Postgres from: another stack's Neon project. */
@@ -39,7 +48,7 @@ export interface NeonPostgresArgs {
    * address (with TLS and the role's password).
    */
   readonly allowedIps?: pulumi.Input<string>[];
-  /** One database and one owning role per claim. */
+  /** One role per claim, and one database owned by it unless the claim shares another claim's. */
   readonly databases: readonly NeonDatabaseClaim[];
   /**
    * Disaster recovery (default: unset). Serve the services from a new branch that holds the default
@@ -69,6 +78,8 @@ export interface NeonPostgresArgs {
 export interface PostgresConnection {
   readonly database: string;
   readonly role: string;
+  /** The parts both URIs are built from (secret: it holds the password), for other formats. */
+  readonly login: pulumi.Output<PostgresLogin>;
   /** Direct to the compute: migrations, `pg_dump`, session features. */
   readonly uri: pulumi.Output<string>;
   /** Through Neon's connection pooler: the application's many short connections. */
@@ -88,6 +99,15 @@ export class NeonPostgres extends pulumi.ComponentResource {
   public readonly connections: Readonly<Record<string, PostgresConnection>>;
 
   constructor(name: string, args: NeonPostgresArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before anything is registered, so a refused claim leaves nothing half-declared.
+    const owned = new Set<string>();
+    for (const claim of args.databases.filter((c) => c.sharedFrom === undefined)) {
+      if (owned.has(claim.database)) throw new Error(`${claim.service} claims database ${claim.database}, which another claim already owns; share it with sharedFrom`);
+      owned.add(claim.database);
+    }
+    for (const claim of args.databases) {
+      if (claim.sharedFrom !== undefined && !owned.has(claim.database)) throw new Error(`${claim.service} shares ${claim.sharedFrom}'s database ${claim.database}, which no claim of this component creates`);
+    }
     super("liftoff:neon:Postgres", name, {}, opts);
     const keep = { protect: args.protect ?? false, retainOnDelete: args.protect ?? false };
     if (args.restoreSource) {
@@ -125,24 +145,32 @@ export class NeonPostgres extends pulumi.ComponentResource {
     }
 
     const connections: Record<string, PostgresConnection> = {};
-    for (const claim of args.databases) {
+    const databases = new Map<string, NeonDatabase>();
+    // Owners first: a sharing claim's login waits for the owner's database.
+    const ordered = [...args.databases.filter((c) => c.sharedFrom === undefined), ...args.databases.filter((c) => c.sharedFrom !== undefined)];
+    for (const claim of ordered) {
       const role = new NeonRole(`${name}-${claim.service}-role`, {
         projectId: project.projectId,
         branchId: project.defaultBranchId,
         name: claim.role,
       }, { parent: this });
-      // Owned by the service's role, so that role needs no grant on it.
-      const database = new NeonDatabase(`${name}-${claim.service}-db`, {
-        projectId: project.projectId,
-        branchId: project.defaultBranchId,
-        name: claim.database,
-        ownerName: role.name,
-      }, { parent: this, ...keep });
+      let database = databases.get(claim.database);
+      if (claim.sharedFrom === undefined || !database) {
+        // Owned by the service's role, so that role needs no grant on it.
+        database = new NeonDatabase(`${name}-${claim.service}-db`, {
+          projectId: project.projectId,
+          branchId: project.defaultBranchId,
+          name: claim.database,
+          ownerName: role.name,
+        }, { parent: this, ...keep });
+        databases.set(claim.database, database);
+      }
       // Through the database's name, so a consumer of the URI waits until the database exists.
-      const login = pulumi.all([host, role.password, database.name]).apply(([h, password, db]) => ({ host: h, role: claim.role, password, database: db }));
+      const login = pulumi.secret(pulumi.all([host, role.password, database.name]).apply(([h, password, db]): PostgresLogin => ({ host: h, role: claim.role, password, database: db })));
       connections[claim.service] = {
         database: claim.database,
         role: claim.role,
+        login,
         uri: pulumi.secret(login.apply((l) => postgresUri(l))),
         pooledUri: pulumi.secret(login.apply((l) => postgresUri(l, { pooled: true }))),
       };
@@ -198,10 +226,11 @@ function restoreIntoSourceProject(
   for (const claim of args.databases) {
     const login = new NeonLogin(`${name}-${claim.service}-login`, { projectId: source.projectId, branchId: branch.branchId, name: claim.role }, { parent });
     const reachable = pulumi.all(allowed.map((a) => a.added));
-    const credentials = pulumi.all([branch.host, login.password, reachable]).apply(([h, password]) => ({ host: h, role: claim.role, password, database: claim.database }));
+    const credentials = pulumi.secret(pulumi.all([branch.host, login.password, reachable]).apply(([h, password]): PostgresLogin => ({ host: h, role: claim.role, password, database: claim.database })));
     connections[claim.service] = {
       database: claim.database,
       role: claim.role,
+      login: credentials,
       uri: pulumi.secret(credentials.apply((l) => postgresUri(l))),
       pooledUri: pulumi.secret(credentials.apply((l) => postgresUri(l, { pooled: true }))),
     };

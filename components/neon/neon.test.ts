@@ -59,6 +59,32 @@ describe("NeonPostgres component", () => {
     expect((await declare()).resources.filter((r) => r.options.protect || r.options.retainOnDelete)).toEqual([]);
   });
 
+  it("shares a database explicitly: the sharing service gets a role of its own and no database, and its URIs name the owner's", async () => {
+    const seen: Record<string, string> = {};
+    // The sharer first: the component creates owners' databases before sharers' logins regardless.
+    const plan = await declare({ databases: [{ service: "reports", database: "orders", role: "reports", sharedFrom: "orders" }, ...CLAIMS] }, seen);
+    expect(plan.error).toBeUndefined();
+    expect(byType(plan, NEON_TYPES.role).map((r) => r.inputs["name"]).sort()).toEqual(["billing", "orders", "reports"]);
+    expect(byType(plan, NEON_TYPES.database).map((d) => [d.inputs["name"], d.inputs["ownerName"]])).toEqual([["orders", "orders"], ["billing", "billing"]]);
+    expect(seen["reports"]).toBe("postgresql://reports:plan-neon-role-password@ep-plan-liftoff-test-main.eu-central-1.aws.neon.tech/orders?sslmode=require&channel_binding=require");
+    expect(seen["reports-pooled"]).toContain("reports:plan-neon-role-password@ep-plan-liftoff-test-main-pooler.");
+  });
+
+  it("recovering into another stack's project, resets the sharing service's inherited login too, on the owner's database", async () => {
+    const seen: Record<string, string> = {};
+    const restoreSource = { projectId: "source-project", branchId: "br-source-main", timestamp: "2026-11-20T08:30:00Z" };
+    const plan = await declare({ restoreSource, allowedIps: ["198.51.100.10"], databases: [...CLAIMS, { service: "reports", database: "orders", role: "reports", sharedFrom: "orders" }] }, seen);
+    expect(plan.error).toBeUndefined();
+    expect(byType(plan, NEON_TYPES.login).map((l) => l.inputs["name"]).sort()).toEqual(["billing", "orders", "reports"]);
+    expect(byType(plan, NEON_TYPES.database)).toEqual([]);
+    expect(seen["reports"]).toMatch(/^postgresql:\/\/reports:plan-neon-login-password@[^/]+\/orders\?/);
+  });
+
+  it("refuses a sharing claim whose database no claim creates", async () => {
+    const plan = await declare({ databases: [{ service: "reports", database: "ledger", role: "reports", sharedFrom: "ledger-service" }] });
+    expect(plan.error).toContain("reports shares ledger-service's database ledger, which no claim of this component creates");
+  });
+
   it("recovers to a point in time on a new branch, and points the services at it", async () => {
     const seen: Record<string, string> = {};
     const plan = await declare({ restoreFrom: "2026-11-20T08:30:00Z", protect: true }, seen);

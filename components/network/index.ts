@@ -60,7 +60,7 @@ export class Network extends pulumi.ComponentResource {
 
     // One after the other, in priority order: Azure serialises writes to an NSG, and parallel rule
     // writes fail with AnotherOperationInProgress.
-    let previous: pulumi.Resource | undefined;
+    let previous: network.SecurityRule | undefined;
     for (const rule of firewallRules(args.firewall)) {
       const { name: securityRuleName, ...properties } = toAzureSecurityRule(rule);
       previous = new network.SecurityRule(`${name}-rule-${securityRuleName}`, {
@@ -85,7 +85,13 @@ export class Network extends pulumi.ComponentResource {
       networkSecurityGroup: { id: nsg.id },
       // No implicit outbound path: the host reaches out through its own public IP only.
       defaultOutboundAccess: false,
-    }, child);
+    }, {
+      ...child,
+      // Attaching the NSG to the subnet is a write to the NSG too: after the last rule, so it never
+      // runs beside a rule write and fails with 409 AnotherOperationInProgress (the azurerm provider
+      // takes a lock on the NSG's name around both for the same reason).
+      ...(previous ? { dependsOn: [previous] } : {}),
+    });
 
     const publicIp = new network.PublicIPAddress(`${name}-ip`, {
       ...common,

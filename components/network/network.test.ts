@@ -55,6 +55,19 @@ describe("Network component", () => {
     expect(priorities.every((p) => p < SSH_WINDOW_PRIORITIES.first || p > SSH_WINDOW_PRIORITIES.last)).toBe(true);
   });
 
+  it("attaches the NSG to the subnet only after the last security rule, so no two writes to the NSG run at once", async () => {
+    const plan = await declare();
+    const rules = byType(plan, "azure-native:network:SecurityRule");
+    const subnet = one(plan, "azure-native:network:Subnet");
+    expect(subnet.dependencies).toContain(rules.at(-1)!.urn);
+    // ... and the rules are a chain: each waits for the one before it.
+    rules.slice(1).forEach((rule, i) => expect(rule.dependencies, rule.name).toContain(rules[i]!.urn));
+    // Nothing else writes to the NSG: the rules and the subnet are all that reference it.
+    const nsg = one(plan, "azure-native:network:NetworkSecurityGroup");
+    const writers = plan.resources.filter((r) => r.dependencies.includes(nsg.urn)).map((r) => r.type).sort();
+    expect(writers).toEqual([...rules.map((r) => r.type), subnet.type].sort());
+  });
+
   it("gives a Standard static public IP with the DNS label and outputs its FQDN", async () => {
     const plan = await declare();
     const ip = one(plan, "azure-native:network:PublicIPAddress");

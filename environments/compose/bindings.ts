@@ -22,6 +22,16 @@ export function bindingSuffix(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9]/g, "_");
 }
 
+/** `LIFTOFF_ENDPOINT_<NAME>_URL`: the public URL of endpoint `name`. */
+export function endpointBindingName(endpoint: string): string {
+  return `${PREFIX}ENDPOINT_${bindingSuffix(endpoint)}_URL`;
+}
+
+/** `LIFTOFF_<KIND>_<KEY>`, e.g. `LIFTOFF_POSTGRES_PASSWORD`. */
+export function databaseBindingName(kind: DatabaseKind, key: string): string {
+  return `${PREFIX}${kind.toUpperCase()}_${key}`;
+}
+
 type DatabaseBinding = Omit<BindingDefinition, "name"> & { readonly key: string };
 const DATABASE_BINDINGS: Readonly<Record<DatabaseKind, readonly DatabaseBinding[]>> = {
   postgres: [
@@ -54,11 +64,11 @@ export function serviceBindings(app: Pick<AppDefinition, "endpoints">, service: 
     { name: `${PREFIX}OTLP_HEADERS`, secret: true, description: "OTLP headers with the write token (Authorization=Basic ...)" },
   ];
   for (const endpoint of app.endpoints) {
-    out.push({ name: `${PREFIX}ENDPOINT_${bindingSuffix(endpoint.name)}_URL`, secret: false, description: `public URL of endpoint ${endpoint.name}, e.g. https://<fqdn>:${endpoint.port}` });
+    out.push({ name: endpointBindingName(endpoint.name), secret: false, description: `public URL of endpoint ${endpoint.name}, e.g. https://<fqdn>:${endpoint.port}` });
   }
   for (const db of service.databases) {
     for (const b of DATABASE_BINDINGS[db.kind]) {
-      out.push({ name: `${PREFIX}${db.kind.toUpperCase()}_${b.key}`, secret: b.secret, description: b.description });
+      out.push({ name: databaseBindingName(db.kind, b.key), secret: b.secret, description: b.description });
     }
   }
   return out;

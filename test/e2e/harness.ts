@@ -6,6 +6,7 @@ import autocannon from "autocannon";
 import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { COMPOSE_VERSION, DOCKER_ENGINE_VERSION, isPinnedVersion } from "../../tools/testbed/layout";
 import { parseTestbedJson, type TestbedInfo } from "../../tools/testbed/render";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -171,8 +172,13 @@ export async function checkTestbedUp(host: TestHost): Promise<void> {
   if (login.code !== 0) problems.push(`ssh to ${host.tb.ssh.user}@${host.tb.ssh.host}:${host.tb.ssh.port} failed: ${login.stderr.trim()}`);
   else if (!login.stdout.split(/\s+/).includes("docker")) problems.push(`${host.tb.ssh.user} is not in the docker group`);
   else {
-    const docker = await host.ssh("docker info --format '{{.ServerVersion}}'");
+    // The suite proves the agent on what hosts run: Docker Engine 26.1 with Compose v2.
+    const docker = await host.ssh("docker version --format '{{.Server.Version}}' && docker compose version --short");
+    const [engine = "", compose = ""] = docker.stdout.trim().split("\n");
     if (docker.code !== 0) problems.push(`docker does not answer on the test host: ${docker.stderr.trim()}`);
+    else if (!isPinnedVersion(engine, DOCKER_ENGINE_VERSION) || !isPinnedVersion(compose, COMPOSE_VERSION)) {
+      problems.push(`the test host runs Docker ${engine} with Compose ${compose}, not Docker ${DOCKER_ENGINE_VERSION} with Compose v${COMPOSE_VERSION} (tools/testbed/install-docker.sh)`);
+    }
   }
   const get = async (url: string): Promise<number> => {
     try {

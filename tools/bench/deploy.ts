@@ -2,7 +2,7 @@
  * `npm run bench:deploy [-- --json]`: the seed's deploy against liftoff's release agent, on the
  * local test host (`npm run testbed -- up`), under steady HTTP load through Caddy, in one run:
  *
- *   1. the seed's way, v1 -> v2: `docker-compose pull && docker-compose up -d` of a plain compose
+ *   1. the seed's way, v1 -> v2: `docker compose pull && docker compose up -d` of a plain compose
  *      project of the same services, the public ones on fixed loopback ports, each Caddy's only
  *      upstream;
  *   2. liftoff's upgrade v1 -> v2 (`liftoff-release apply`);
@@ -154,9 +154,9 @@ class Seed {
     this.dir = `${host.root}-bench-seed`;
   }
 
-  /** `docker-compose` in the seed's directory, with its own registry login (DOCKER_CONFIG). */
+  /** `docker compose` (v2) in the seed's directory, with its own registry login (DOCKER_CONFIG). */
   private compose(args: string): string {
-    return `cd ${shq(this.dir)} && DOCKER_CONFIG=${shq(`${this.dir}/.docker`)} COMPOSE_PROJECT_NAME=${SEED_PROJECT} docker-compose ${args}`;
+    return `cd ${shq(this.dir)} && DOCKER_CONFIG=${shq(`${this.dir}/.docker`)} COMPOSE_PROJECT_NAME=${SEED_PROJECT} docker compose ${args}`;
   }
 
   /** What the seed's workflow copies to the VM: the compose file of this version. */
@@ -282,7 +282,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const seedRun = await underLoad(() => seed.upgrade());
     expectExit(seedRun, 0, "the seed's pull && up -d");
     await expectServing("v2");
-    add(row("seed-upgrade", "seed: compose pull && up -d (v1 -> v2)", 4, seedRun, "docker-compose 1.29 (v1); Caddy: one upstream per endpoint, its defaults; copying the compose file and docker login not timed (liftoff's apply includes its login)"));
+    add(row("seed-upgrade", "seed: compose pull && up -d (v1 -> v2)", 4, seedRun, "Compose v2 (docker compose); Caddy: one upstream per endpoint, its defaults; copying the compose file and docker login not timed (liftoff's apply includes its login)"));
     await seed.tearDown();
 
     // 2. liftoff's upgrade, from the same starting point.

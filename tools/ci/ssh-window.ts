@@ -16,10 +16,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { networkSecurityGroupName } from "../../components/network/firewall";
-import { readAppFile } from "../../environments/load";
-import { DEFAULT_COMPOSE_FILE, buildEnvironmentSpec, formatProblems } from "../../environments/validate";
 import { resourceGroupName } from "../../stacks/names";
-import { readStackFiles } from "../plan/project";
+import { StackSpecError, readStackSpec } from "./stack-spec";
 import {
   createRuleCommand, deleteRuleCommand, listRulesCommand, parseRuleList, planClose, planOpen, runId, runnerSource,
   showNsgCommand, ttlMinutes, type ExistingRule, type WindowTarget,
@@ -35,21 +33,13 @@ const log = (line: string) => process.stderr.write(`ssh-window: ${line}\n`);
 
 /** The NSG and SSH port of a stack, from its config, named as the program names them. */
 export function stackTarget(projectDir: string, stack: string): WindowTarget {
-  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new Refused(`--stack = ${JSON.stringify(stack)} is not a stack name; allowed: letters, digits, _ . -`);
-  let files;
+  let spec;
   try {
-    files = readStackFiles(projectDir, stack);
+    spec = readStackSpec(projectDir, stack);
   } catch (error) {
-    throw new Refused(`--stack = ${stack}: ${(error as Error).message}`);
+    if (error instanceof StackSpecError) throw new Refused(error.message);
+    throw error;
   }
-  const prefix = "liftoff:";
-  const values = Object.fromEntries(Object.entries(files.config).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-  const secretKeys = new Set(files.secretKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)));
-  const composeFile = typeof values["composeFile"] === "string" ? values["composeFile"] : DEFAULT_COMPOSE_FILE;
-  const { spec, problems } = buildEnvironmentSpec({
-    project: files.project, stack, values, secretKeys, mode: "plan", ...readAppFile(composeFile, projectDir),
-  });
-  if (!spec) throw new Refused(`stack ${stack} has configuration errors (npm run plan -- ${stack} shows them all):\n${formatProblems(problems.filter((p) => p.severity === "error"))}`);
   return { resourceGroup: resourceGroupName(spec.namePrefix), networkSecurityGroup: networkSecurityGroupName(spec.namePrefix), sshPort: spec.network.sshPort };
 }
 

@@ -63,7 +63,7 @@ describe("npm run plan -- <stack> --diff <ref>", () => {
       const md = plan("prod", "--diff", "main", "--markdown");
       expect(md.status).toBe(2);
       expect(md.stdout).toContain("<!-- liftoff-plan-diff:prod -->");
-      expect(md.stdout).toMatch(/### Offline plan diff for `prod`: 0 to add, \d+ to update, 1 to replace, 0 to remove/);
+      expect(md.stdout).toMatch(/### Offline plan diff for `prod`: 0 to add, \d+ to update, 4 to replace, 0 to remove/);
       expect(md.stdout).toContain("| replace (protected) | `host-vm` | `azure-native:compute:VirtualMachine` | `osProfile.customData` |");
       expect(md.stdout).toContain("| update | `network-rule-allow-ssh-admin` | `azure-native:network:SecurityRule` | `destinationPortRange` |");
       expect(md.stdout).toContain("-     destinationPortRange: 22\n+     destinationPortRange: 2222");
@@ -72,6 +72,14 @@ describe("npm run plan -- <stack> --diff <ref>", () => {
       expect(md.stdout).toContain("`endpoints.identity-service` | `https://liftoff-acme-prod.westeurope.cloudapp.azure.com:8443` | `https://liftoff-acme-prod.westeurope.cloudapp.azure.com:9443`");
       // The release travels as a secret (it holds the env files): only the fact that it changed shows.
       expect(md.stdout).toContain("stdin: [secret] changed");
+      // A new VM (new cloud-init) is a new host: the deploy layer waits for it, installs the agent
+      // and applies the live release again, because every command's trigger holds the VM's vmId,
+      // which a replaced VM does not keep (its ARM id, same name, would stay the same).
+      for (const command of ["deploy-wait-for-host", "deploy-agent", "deploy-apply"]) {
+        const row = md.stdout.split("\n").find((l) => l.startsWith(`| replace | \`${command}\` | \`command:remote:Command\` |`));
+        expect(row, command).toContain("`triggers[0]`");
+      }
+      expect(md.stdout).toMatch(/-\/\+ command:remote:Command {2}deploy-agent {2}\[replaced because of [^\]]*triggers\[0\]\]\n(?:.*\n)*?-\s+triggers\[0\]: [0-9a-f-]{36}\n\+\s+triggers\[0\]: [0-9a-f-]{36}/);
 
       const json = plan("prod", "--diff", "main", "--json");
       expect(json.status).toBe(2);

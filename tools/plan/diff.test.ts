@@ -70,6 +70,15 @@ describe("diffPlans", () => {
     expect(diff.resources.find((r) => r.name === "new")!.changes).toEqual([{ path: "size", after: "2", secret: false }]);
   });
 
+  it("calls a command replaced when its triggers change: the command provider replaces (re-runs) it then", () => {
+    const command = (triggers: string[]) => resource("deploy-agent", { create: "install", triggers }, { type: "command:remote:Command", urn: "urn:pulumi:dev::liftoff::command:remote:Command::deploy-agent" });
+    const diff = diffPlans(plan([command(["vm-1", "agent-a"])]), plan([command(["vm-2", "agent-a"])]), BASE);
+    expect(diff.resources[0]).toMatchObject({ action: "replace", replaceReasons: ["triggers[0]"] });
+    expect(diff.summary).toMatchObject({ replace: 1, update: 0 });
+    const same = diffPlans(plan([resource("x", { create: "a", triggers: ["1"] })]), plan([resource("x", { create: "b", triggers: ["2"] })]), BASE);
+    expect(same.resources[0]!.action).toBe("update");
+  });
+
   it("calls a change replace when the resource's replaceOnChanges names the input, and warns when it is protected", () => {
     const options = { ...NO_OPTIONS, protect: true, replaceOnChanges: ["osProfile.customData"] };
     const before = plan([resource("vm", { osProfile: { customData: "YQ==", adminUsername: "ops" }, size: "B2s" }, { options })]);

@@ -192,9 +192,21 @@ function compareLeaves(before: [string, Leaf][], after: [string, Leaf][]): Value
   return changes;
 }
 
-/** Input paths that the resource's replaceOnChanges names (`*` names them all). */
+/**
+ * Inputs whose change makes the provider itself replace the resource (its schema marks them
+ * replaceOnChanges), beyond the program's own replaceOnChanges option. Only those liftoff relies on:
+ * a command's `triggers` (pulumi-command: "Trigger replacements on changes to this input"), which
+ * is how a new host or a new release re-runs the deploy commands.
+ */
+export const PROVIDER_REPLACE_ON_CHANGES: Readonly<Record<string, readonly string[]>> = {
+  "command:remote:Command": ["triggers"],
+  "command:local:Command": ["triggers"],
+  "command:remote:CopyToRemote": ["triggers"],
+};
+
+/** Input paths that the resource's (or its provider's) replaceOnChanges names (`*` names them all). */
 function replaceReasons(r: PlanDocumentResource, changes: readonly ValueChange[]): string[] {
-  const patterns = r.options.replaceOnChanges;
+  const patterns = [...r.options.replaceOnChanges, ...(PROVIDER_REPLACE_ON_CHANGES[r.type] ?? [])];
   if (patterns.length === 0) return [];
   return changes
     .filter((c) => !c.path.startsWith("options."))

@@ -34,6 +34,11 @@ export interface PlannedResource {
    */
   readonly secretDigests?: Readonly<Record<string, string>>;
   readonly options: ResourceOptionsSeen;
+  /**
+   * URNs of the resources the engine waits for before creating or updating this one: `dependsOn`
+   * and the resources whose outputs its inputs use. Not part of the plan document.
+   */
+  readonly dependencies: readonly string[];
 }
 
 export interface PlannedOutput {
@@ -69,6 +74,11 @@ export interface EvaluateOptions {
    * the diff can tell that a secret changed without ever holding it. Without it, no digests.
    */
   readonly secretDigestKey?: string;
+  /**
+   * Run as a preview (`pulumi.runtime.isDryRun()` true), as `pulumi preview` and the drift check
+   * do; default false, an update. The mocks still compute every output, so the program runs to the end.
+   */
+  readonly preview?: boolean;
 }
 
 type RegisterRequest = {
@@ -82,6 +92,7 @@ type RegisterRequest = {
   getReplaceonchangesList(): string[];
   getIgnorechangesList(): string[];
   getAdditionalsecretoutputsList(): string[];
+  getDependenciesList(): string[];
 };
 type Callback = (err: unknown, response?: { getUrn(): string }) => void;
 
@@ -115,7 +126,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     },
     options.project,
     options.stack,
-    false,
+    options.preview ?? false,
   );
   pulumi.runtime.setAllConfig({ ...options.config }, [...options.secretKeys]);
 
@@ -173,6 +184,9 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     await pulumi.runtime.disconnect();
   } catch (err) {
     failures.push(describe(err));
+    // What the program registered before it failed is still in flight; let it land on this
+    // evaluation's mock monitor, not on the next one's.
+    await pulumi.runtime.disconnect().catch((e: unknown) => failures.push(describe(e)));
   } finally {
     console.warn = originalWarn;
     console.error = originalError;
@@ -205,6 +219,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
         ignoreChanges: request.getIgnorechangesList(),
         additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
       },
+      dependencies: request.getDependenciesList(),
     };
     // Unmasked inputs for tests that must look inside a secret; not enumerable, so no JSON
     // rendering of the plan can ever include them.

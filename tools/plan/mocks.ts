@@ -50,6 +50,13 @@ export function computedState(args: pulumi.runtime.MockResourceArgs): { id: stri
       state["ipAddress"] = PLAN_PUBLIC_IP;
       state["dnsSettings"] = { ...dns, fqdn: `${dns?.domainNameLabel}.${String(plain("location"))}.cloudapp.azure.com` };
     }
+    if (args.type === "azure-native:compute:VirtualMachine") {
+      // Azure gives every VM it creates a new vmId. Here it is derived from what makes a new VM (its
+      // place and name, and the cloud-init it must be replaced for), so a replacement changes it in
+      // the plan diff and an in-place update (a resize, tags) does not.
+      const customData = unwrapSecret((plain("osProfile") as State | undefined)?.["customData"]);
+      state["vmId"] = planUuid(`vm:${group}:${String(plain("location"))}:${name}:${String(customData)}`);
+    }
     if (args.type === "azure-native:network:NetworkInterface") {
       const configs = (plain("ipConfigurations") as State[] | undefined) ?? [];
       state["ipConfigurations"] = configs.map((c, i) => ({ ...c, privateIPAddress: i === 0 ? PLAN_PRIVATE_IP : undefined }));
@@ -76,6 +83,12 @@ export function computedState(args: pulumi.runtime.MockResourceArgs): { id: stri
 // Observability (Grafana Cloud) and delivery (container registry, GitHub): resources and invokes.
 // Tokens look like tokens but say `plan`, so a leak in a plan or a test is unmistakable.
 // ---------------------------------------------------------------------------------------------
+
+/** A deterministic UUID-shaped id from a seed, for ids the cloud would assign. */
+function planUuid(seed: string): string {
+  const h = createHash("sha256").update(seed).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
 
 /** A deterministic number from a name, for ids the cloud would assign. */
 function planNumber(name: string, base: number, span: number): number {
@@ -231,6 +244,10 @@ function dataLayerState(type: string, name: string, inputs: State): { id: string
     }
     case "pulumi-nodejs:dynamic/neon:Role":
       return { id: `${plain("projectId")}/${plain("branchId")}/${plain("name")}`, state: { ...inputs, password: "plan-neon-role-password" } };
+    case "pulumi-nodejs:dynamic/neon:Login":
+      return { id: `${plain("projectId")}/${plain("branchId")}/${plain("name")}`, state: { ...inputs, password: "plan-neon-login-password" } };
+    case "pulumi-nodejs:dynamic/neon:AllowedIp":
+      return { id: `${plain("projectId")}/${plain("ip")}`, state: { ...inputs, added: true } };
     case "pulumi-nodejs:dynamic/neon:Database":
       return { id: `${plain("projectId")}/${plain("branchId")}/${plain("name")}`, state: { ...inputs } };
     case "mongodbatlas:index/project:Project": {
@@ -263,6 +280,13 @@ function dataLayerState(type: string, name: string, inputs: State): { id: string
       return { id: `${plain("projectId")}-${plain("cidrBlock") ?? plain("ipAddress")}`, state: { ...inputs } };
     case "mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule":
       return { id: `${plain("projectId")}-${plain("clusterName")}`, state: { ...inputs, nextSnapshot: "2026-01-01T00:00:00Z" } };
+    case "mongodbatlas:index/cloudBackupSnapshotRestoreJob:CloudBackupSnapshotRestoreJob": {
+      const jobId = atlasId("restore", `${String(plain("projectId"))}/${String(plain("clusterName"))}/${JSON.stringify(plain("deliveryTypeConfig"))}`);
+      return { id: jobId, state: { ...inputs, snapshotRestoreJobId: jobId, cancelled: false, expired: false, failed: false } };
+    }
+    case "pulumi-nodejs:dynamic/atlas:RestoreWait":
+      // Under `pulumi up` this waits for Atlas to finish; the plan only shows that it would.
+      return { id: String(plain("jobId")), state: { ...inputs, finishedAt: "(when Atlas reports the restore finished)" } };
     case "random:index/randomPassword:RandomPassword": {
       const length = Number(plain("length") ?? 32);
       const result = `plan${"0".repeat(Math.max(0, length - 4))}`;

@@ -3,10 +3,11 @@
  * source outputs, what it refuses, the target program evaluated under the offline plan with the
  * planned config, and the orchestration against a fake workspace.
  */
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { RESTORE_WAIT_TYPE } from "../../components/atlas";
 import { NEON_TYPES } from "../../components/neon";
 import { EXAMPLE_APP } from "../../test/config-input";
 import { PROJECT_DIR, byType, input, one } from "../../test/harness";
@@ -16,7 +17,7 @@ import { parseArgs } from "./cli";
 import type { HealthResult } from "./health";
 import { planRecreate, renderPlan, renderRefusals, type PlanInput, type RecreatePlan, type RecreateRequest, type StackConfig, type StackOutputs } from "./plan";
 import { EXIT, recreate, type RecreateDeps } from "./run";
-import { secretConfigArgs, setSecretConfig, type RecreateWorkspace } from "./workspace";
+import { automationWorkspace, secretConfigArgs, secretsProviderOf, setSecretConfig, type RecreateWorkspace } from "./workspace";
 
 const NOW = new Date("2026-11-20T12:00:00Z");
 const SECRETS: Record<string, string> = {
@@ -223,6 +224,13 @@ describe("the target stack's program under the offline plan, with the planned co
     });
     expect(input(cluster, "name")).toBe("liftoff-prod-dr");
 
+    // The job returns when Atlas accepts it; the wait polls it until Atlas reports it finished, and
+    // the release (whose env files hold the MongoDB URIs) waits for that.
+    const wait = one(evaluation, RESTORE_WAIT_TYPE);
+    expect(wait.inputs).toMatchObject({ projectId: "65a1b2c3d4e5f60718293a4b", clusterName: "liftoff-prod", jobId: job.id });
+    const apply = byType(evaluation, "command:remote:Command").find((c) => c.name === "deploy-apply")!;
+    expect(apply.dependencies).toContain(wait.urn);
+
     expect(evaluation.outputs["images"]?.value).toEqual(IMAGES);
     const ip = one(evaluation, "azure-native:network:PublicIPAddress");
     expect(input(ip, "dnsSettings.domainNameLabel")).toBe("liftoff-acme-prod-dr");
@@ -230,19 +238,24 @@ describe("the target stack's program under the offline plan, with the planned co
 });
 
 /** A workspace that records what recreate does; the source is prod with the fixture's config and outputs. */
-function fakeWorkspace(options: { failUp?: boolean } = {}) {
+const KEY_VAULT = "azurekeyvault://liftoff-acme-kv.vault.azure.net/keys/pulumi-secrets";
+
+function fakeWorkspace(options: { failUp?: boolean; secretsProvider?: string | null } = {}) {
   const calls: string[] = [];
   let created: StackConfig | undefined;
+  let createdWith: string | undefined;
   const workspace: RecreateWorkspace = {
     listStacks: async () => ["dev", "prod"],
     readStack: async (name) => {
       calls.push(`read ${name}`);
       // A real organization id: recreate validates the new stack as `pulumi up` will.
-      return { config: stackConfig("prod", { atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" }), outputs: OUTPUTS };
+      const secretsProvider = options.secretsProvider === null ? undefined : options.secretsProvider ?? KEY_VAULT;
+      return { config: stackConfig("prod", { atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" }), outputs: OUTPUTS, ...(secretsProvider ? { secretsProvider } : {}) };
     },
-    createStack: async (name, config) => {
+    createStack: async (name, config, secretsProvider) => {
       calls.push(`create ${name}`);
       created = config;
+      createdWith = secretsProvider;
     },
     up: async (name, progress) => {
       calls.push(`up ${name}`);
@@ -258,7 +271,7 @@ function fakeWorkspace(options: { failUp?: boolean } = {}) {
       return { fqdn: { value: "liftoff-acme-prod-dr.westeurope.cloudapp.azure.com", secret: false } };
     },
   };
-  return { workspace, calls, created: () => created };
+  return { workspace, calls, created: () => created, createdWith: () => createdWith };
 }
 
 function deps(workspace: RecreateWorkspace, health: HealthResult[] = [{ service: "api-gateway", url: "u", healthy: true, attempts: 2, seconds: 20 }]) {
@@ -292,6 +305,17 @@ describe("recreate, step by step, against a fake workspace", () => {
     expect(output).toMatch(/timings:\n/);
     expect(output).toContain("  | Updating (prod-dr):");
     for (const secret of [...Object.values(SECRETS), "SOURCE_SECRET_pw"]) expect(output).not.toContain(secret);
+  });
+
+  it("creates the new stack with the source's secrets provider (the Key Vault key), not a passphrase", async () => {
+    const { workspace, createdWith } = fakeWorkspace();
+    const { d, lines } = deps(workspace);
+    expect((await recreate(REQUEST, {}, d)).exitCode).toBe(EXIT.ok);
+    expect(createdWith()).toBe(KEY_VAULT);
+    expect(lines.join("\n")).toContain(`its secrets encrypted by prod's secrets provider, ${KEY_VAULT}`);
+    const { workspace: onCloud, createdWith: cloudDefault } = fakeWorkspace({ secretsProvider: null });
+    expect((await recreate(REQUEST, {}, deps(onCloud).d)).exitCode).toBe(EXIT.ok);
+    expect(cloudDefault()).toBeUndefined();
   });
 
   it("--dry-run prints the plan and creates nothing", async () => {
@@ -356,4 +380,50 @@ describe("setting a copied secret on the new stack", () => {
     expect(argv.join(" ")).not.toContain("SOURCE_SECRET");
     expect(readFileSync(path.join(dir, "stdin"), "utf8")).toBe("napi_SOURCE_SECRET_neon");
   });
+});
+
+describe("the secrets provider of the source stack", () => {
+  it("is its secretsprovider setting, else the passphrase when it has a salt, else the backend's default", () => {
+    expect(secretsProviderOf({ secretsProvider: KEY_VAULT, encryptionSalt: undefined })).toBe(KEY_VAULT);
+    expect(secretsProviderOf({ encryptionSalt: "v1:abc" })).toBe("passphrase");
+    expect(secretsProviderOf({})).toBeUndefined();
+  });
+
+  it("reaches `pulumi stack init --secrets-provider` through the Automation API (a fake pulumi CLI records what it is asked)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "liftoff-fake-pulumi-cli-"));
+    const bin = path.join(dir, "bin");
+    const work = path.join(dir, "project");
+    for (const d of [bin, work]) mkdirSync(d);
+    writeFileSync(path.join(work, "Pulumi.yaml"), "name: liftoff\nruntime: nodejs\n");
+    writeFileSync(path.join(work, "Pulumi.prod.yaml"), `secretsprovider: ${KEY_VAULT}\nencryptedkey: ZmFrZS1kYXRhLWtleQ==\nconfig:\n  liftoff:profile: prod\n`);
+    const log = path.join(dir, "calls.jsonl");
+    writeFileSync(path.join(bin, "pulumi"), [
+      "#!/usr/bin/env node",
+      "const fs = require('node:fs');",
+      "const args = process.argv.slice(2);",
+      `fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(args) + "\\n");`,
+      "if (args[0] === 'version') { process.stdout.write('v3.248.0\\n'); process.exit(0); }",
+      "if (args[0] === 'config' && args.includes('--json')) { process.stdout.write('{}'); process.exit(0); }",
+      "if (args[0] === 'stack' && args[1] === 'output') { process.stdout.write('{}'); process.exit(0); }",
+      "if (args[0] === 'stack' && args[1] === 'ls') { process.stdout.write('[]'); process.exit(0); }",
+      // `config set --secret` reads the value from stdin (setSecretConfig); everything else just succeeds.
+      "if (args.includes('--secret')) { process.stdin.resume(); process.stdin.on('end', () => process.exit(0)); } else process.exit(0);",
+    ].join("\n"));
+    chmodSync(path.join(bin, "pulumi"), 0o755);
+    const savedPath = process.env["PATH"];
+    process.env["PATH"] = `${bin}:${savedPath ?? ""}`;
+    try {
+      const ws = await automationWorkspace(work);
+      const source = await ws.readStack("prod");
+      expect(source.secretsProvider).toBe(KEY_VAULT);
+      await ws.createStack("prod-dr", { "liftoff:profile": { value: "prod", secret: false }, "liftoff:neonApiKey": { value: "napi_SECRET", secret: true } }, source.secretsProvider);
+      const calls = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as string[]);
+      const init = calls.find((c) => c[0] === "stack" && c[1] === "init")!;
+      expect(init.slice(0, 5)).toEqual(["stack", "init", "prod-dr", "--secrets-provider", KEY_VAULT]);
+      expect(calls.flat().join(" ")).not.toContain("napi_SECRET");
+    } finally {
+      process.env["PATH"] = savedPath;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

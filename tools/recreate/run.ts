@@ -127,9 +127,10 @@ export async function recreate(request: RecreateRequest, options: RecreateOption
   }
 
   // 2. The stack and its config.
-  print("", `[2/4] creating stack ${plan.target} with ${Object.keys(plan.config).length} settings`);
+  const secretsProvider = source?.secretsProvider;
+  print("", `[2/4] creating stack ${plan.target} with ${Object.keys(plan.config).length} settings, its secrets encrypted by ${secretsProvider ? `${request.source}'s secrets provider, ${secretsProvider}` : "the backend's default secrets provider, as " + request.source + "'s are"}`);
   try {
-    await workspace.createStack(plan.target, plan.config);
+    await workspace.createStack(plan.target, plan.config, secretsProvider);
   } catch (err) {
     endStep("create stack + config");
     print(`creating ${plan.target} failed: ${message(err)}`, `if it was created, remove it before trying again: pulumi stack rm ${plan.target}`);

@@ -13,13 +13,39 @@ export interface UpProgress {
   readonly onEvent: (event: EngineEvent) => void;
 }
 
+export interface SourceStack {
+  readonly config: StackConfig;
+  readonly outputs: StackOutputs;
+  /**
+   * The secrets provider the stack's secrets are encrypted with (`azurekeyvault://...`,
+   * `passphrase`, ...); undefined when it uses its backend's default (Pulumi Cloud's).
+   */
+  readonly secretsProvider?: string;
+}
+
 export interface RecreateWorkspace {
   listStacks(): Promise<string[]>;
-  /** The stack's config with secrets decrypted (they stay in memory) and its last outputs. */
-  readStack(name: string): Promise<{ config: StackConfig; outputs: StackOutputs }>;
-  /** Creates the stack and sets its config; secrets are set as secrets, never on a command line. */
-  createStack(name: string, config: StackConfig): Promise<void>;
+  /** The stack's config with secrets decrypted (they stay in memory), its last outputs and its secrets provider. */
+  readStack(name: string): Promise<SourceStack>;
+  /**
+   * Creates the stack with `secretsProvider` (the backend's default when undefined) and sets its
+   * config; secrets are set as secrets, never on a command line.
+   */
+  createStack(name: string, config: StackConfig, secretsProvider?: string): Promise<void>;
   up(name: string, progress: UpProgress): Promise<StackOutputs>;
+}
+
+/**
+ * The secrets provider a stack was created with, from its `Pulumi.<stack>.yaml` settings:
+ * `secretsprovider:` when set (the Key Vault key `bootstrap/` made, or any cloud KMS); a
+ * `encryptionsalt:` without it means the passphrase provider; neither, the backend's default
+ * (Pulumi Cloud's own encryption). A stack created without the source's provider would fall back to
+ * a passphrase, which CI does not have (or `stack init` fails non-interactively).
+ */
+export function secretsProviderOf(settings: { readonly secretsProvider?: string; readonly encryptionSalt?: string }): string | undefined {
+  if (settings.secretsProvider) return settings.secretsProvider;
+  if (settings.encryptionSalt) return "passphrase";
+  return undefined;
 }
 
 /** `pulumi config set --secret --stack <stack> -- <key>`: the value goes on stdin, never in argv. */
@@ -54,14 +80,19 @@ export async function automationWorkspace(projectDir: string): Promise<RecreateW
     listStacks: async () => (await workspace.listStacks()).map((s) => s.name),
     readStack: async (name) => {
       const stack = await Stack.select(name, workspace);
-      const [config, outputs] = await Promise.all([stack.getAllConfig(), stack.outputs()]);
+      const [config, outputs, settings] = await Promise.all([stack.getAllConfig(), stack.outputs(), workspace.stackSettings(name)]);
+      const secretsProvider = secretsProviderOf(settings);
       return {
         config: Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v.value, secret: v.secret ?? false }])),
         outputs,
+        ...(secretsProvider ? { secretsProvider } : {}),
       };
     },
-    createStack: async (name, config) => {
-      const stack = await Stack.create(name, workspace);
+    createStack: async (name, config, secretsProvider) => {
+      // `stack init --secrets-provider <the source's>`: LocalWorkspace.createStack passes the
+      // workspace's secretsProvider, so the new stack gets a workspace of its own with it.
+      const creating = secretsProvider ? await LocalWorkspace.create({ workDir: projectDir, secretsProvider }) : workspace;
+      const stack = await Stack.create(name, creating);
       const plain = Object.fromEntries(Object.entries(config).filter(([, v]) => !v.secret).map(([k, v]) => [k, { value: v.value, secret: false }]));
       await stack.setAllConfig(plain);
       for (const [key, entry] of Object.entries(config)) {

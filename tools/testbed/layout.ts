@@ -20,6 +20,55 @@ export const CADDY_ADMIN = "127.0.0.1:2019";
 /** The namespace of the test images in the registry: 127.0.0.1:5000/liftoff/<name>:<tag>. */
 export const IMAGE_NAMESPACE = "liftoff";
 
+/**
+ * Docker Engine 26.1 and Compose v2.26, from Debian 13's packages, unpacked by
+ * tools/testbed/install-docker.sh. The testbed runs this engine and this CLI deliberately, by path,
+ * never whatever `docker` comes first on the machine's PATH (which may be another client).
+ */
+export const DOCKER_PREFIX = "/opt/liftoff/docker";
+/** The versions the testbed requires (major.minor; Debian point releases move the patch). */
+export const DOCKER_ENGINE_VERSION = "26.1";
+export const COMPOSE_VERSION = "2.26";
+
+export interface DockerInstall {
+  readonly prefix: string;
+  readonly docker: string;
+  readonly dockerd: string;
+  readonly containerd: string;
+  readonly runc: string;
+  readonly composePlugin: string;
+  /** The prefix's program directories, first on the PATH of dockerd and of the deploy user. */
+  readonly binDirs: readonly string[];
+}
+
+export function dockerInstall(prefix = DOCKER_PREFIX): DockerInstall {
+  const bin = path.join(prefix, "usr/bin");
+  const sbin = path.join(prefix, "usr/sbin");
+  return {
+    prefix,
+    docker: path.join(bin, "docker"),
+    dockerd: path.join(sbin, "dockerd"),
+    containerd: path.join(bin, "containerd"),
+    runc: path.join(sbin, "runc"),
+    composePlugin: path.join(prefix, "usr/libexec/docker/cli-plugins/docker-compose"),
+    binDirs: [bin, sbin],
+  };
+}
+
+/**
+ * The PATH the deploy user gets over SSH (sshd's SetEnv): the prefix's docker ahead of any other
+ * client, so the agent runs the 26.1 CLI, which finds the Compose v2 plugin through the link
+ * install-docker.sh makes in /usr/local/lib/docker/cli-plugins.
+ */
+export function deployUserPath(docker: DockerInstall): string {
+  return [...docker.binDirs, "/usr/local/bin", "/usr/bin", "/bin"].join(":");
+}
+
+/** True when a `major.minor.patch[...]` version is of the pinned `major.minor`. */
+export function isPinnedVersion(version: string, pin: string): boolean {
+  return version === pin || version.replace(/^v/, "").startsWith(`${pin}.`);
+}
+
 /** The compose projects the release agent creates; `down` removes their containers. */
 export const AGENT_COMPOSE_PROJECTS = ["liftoff-blue", "liftoff-green", "liftoff-accessories"] as const;
 

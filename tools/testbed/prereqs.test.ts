@@ -44,10 +44,35 @@ describe("missingPrerequisitesMessage", () => {
     expect(message.split("\n").pop()).toBe("run: apt-get install -y busybox-static caddy openssh-client");
   });
 
-  it("covers the programs the testbed and the agent run", () => {
+  it("sends a missing Docker 26.1 or Compose v2 to the install script, not to Debian 12's packages", () => {
+    const missing = PREREQUISITES.filter((p) => p.program.startsWith("/opt/liftoff/docker/") || p.program === "caddy");
+    const message = missingPrerequisitesMessage(missing);
+    expect(message).toContain(
+      "/opt/liftoff/docker/usr/libexec/docker/cli-plugins/docker-compose (Compose v2.26 (`docker compose`) for the release agent): run tools/testbed/install-docker.sh",
+    );
+    expect(message).not.toMatch(/docker\.io|apt-get install -y .*docker-compose/);
+    expect(message.split("\n").slice(-2)).toEqual(["run: apt-get install -y caddy", "run: bash tools/testbed/install-docker.sh"]);
+  });
+
+  it("covers the programs the testbed and the agent run, Docker and Compose v2 from the prefix", () => {
     const programs = PREREQUISITES.map((p) => p.program);
-    for (const p of ["dockerd", "docker", "docker-compose", "/usr/sbin/sshd", "docker-registry", "htpasswd", "caddy", "flock", "python3", "curl"]) {
+    for (const p of [
+      "/opt/liftoff/docker/usr/sbin/dockerd",
+      "/opt/liftoff/docker/usr/bin/docker",
+      "/opt/liftoff/docker/usr/bin/containerd",
+      "/opt/liftoff/docker/usr/sbin/runc",
+      "/opt/liftoff/docker/usr/libexec/docker/cli-plugins/docker-compose",
+      "iptables",
+      "/usr/sbin/sshd",
+      "docker-registry",
+      "htpasswd",
+      "caddy",
+      "flock",
+      "python3",
+      "curl",
+    ]) {
       expect(programs).toContain(p);
     }
+    expect(programs).not.toContain("docker-compose");
   });
 });

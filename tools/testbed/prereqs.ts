@@ -1,43 +1,61 @@
 /**
- * The programs the test host needs, each with the Debian package that provides it, and a pure
- * check that a binary is statically linked (the test images copy /bin/busybox into an empty
- * image, so it must be busybox-static's, not the dynamically linked `busybox` package's).
+ * The programs the test host needs, each with where it comes from (a Debian package, or for Docker
+ * 26.1 and Compose v2 the install script), and a pure check that a binary is statically linked
+ * (the test images copy /bin/busybox into an empty image, so it must be busybox-static's, not the
+ * dynamically linked `busybox` package's).
  */
+import { COMPOSE_VERSION, DOCKER_ENGINE_VERSION, dockerInstall } from "./layout";
+
+/** The script that installs Docker Engine 26.1 and Compose v2.26 into DOCKER_PREFIX. */
+export const INSTALL_DOCKER_SCRIPT = "tools/testbed/install-docker.sh";
 
 export interface Prerequisite {
   /** The program as looked up on PATH, or an absolute path. */
   readonly program: string;
-  /** The Debian package to install when it is missing. */
-  readonly aptPackage: string;
+  /** Where it comes from: a Debian package of the system's own sources, or INSTALL_DOCKER_SCRIPT. */
+  readonly install: { readonly aptPackage: string } | { readonly script: string };
   /** What the testbed uses it for, for the error message. */
   readonly purpose: string;
 }
 
+const docker = dockerInstall();
+const fromScript = { script: INSTALL_DOCKER_SCRIPT } as const;
+const apt = (aptPackage: string) => ({ aptPackage }) as const;
+
 export const PREREQUISITES: readonly Prerequisite[] = [
-  { program: "dockerd", aptPackage: "docker.io", purpose: "the Docker Engine" },
-  { program: "docker", aptPackage: "docker.io", purpose: "the Docker client" },
-  { program: "docker-compose", aptPackage: "docker-compose", purpose: "compose (v1) for the release agent" },
-  { program: "/usr/sbin/sshd", aptPackage: "openssh-server", purpose: "the SSH server of the test host" },
-  { program: "ssh", aptPackage: "openssh-client", purpose: "the SSH client" },
-  { program: "scp", aptPackage: "openssh-client", purpose: "copying releases to the test host" },
-  { program: "ssh-keygen", aptPackage: "openssh-client", purpose: "generating the host and client keys" },
-  { program: "docker-registry", aptPackage: "docker-registry", purpose: "the registry standing in for ghcr.io" },
-  { program: "htpasswd", aptPackage: "apache2-utils", purpose: "the registry's bcrypt password file" },
-  { program: "caddy", aptPackage: "caddy", purpose: "the reverse proxy" },
-  { program: "/bin/busybox", aptPackage: "busybox-static", purpose: "the test images (FROM scratch)" },
-  { program: "flock", aptPackage: "util-linux", purpose: "the release agent's lock" },
-  { program: "python3", aptPackage: "python3", purpose: "the release agent's JSON handling" },
-  { program: "curl", aptPackage: "curl", purpose: "the release agent's health probes" },
-  { program: "useradd", aptPackage: "passwd", purpose: "creating the deploy user" },
+  { program: docker.dockerd, install: fromScript, purpose: `the Docker Engine ${DOCKER_ENGINE_VERSION}` },
+  { program: docker.docker, install: fromScript, purpose: `the Docker ${DOCKER_ENGINE_VERSION} client` },
+  { program: docker.containerd, install: fromScript, purpose: "the Docker Engine's container runtime" },
+  { program: docker.runc, install: fromScript, purpose: "the Docker Engine's OCI runtime" },
+  { program: docker.composePlugin, install: fromScript, purpose: `Compose v${COMPOSE_VERSION} (\`docker compose\`) for the release agent` },
+  { program: "iptables", install: apt("iptables"), purpose: "the Docker Engine's networking" },
+  { program: "/usr/sbin/sshd", install: apt("openssh-server"), purpose: "the SSH server of the test host" },
+  { program: "ssh", install: apt("openssh-client"), purpose: "the SSH client" },
+  { program: "scp", install: apt("openssh-client"), purpose: "copying releases to the test host" },
+  { program: "ssh-keygen", install: apt("openssh-client"), purpose: "generating the host and client keys" },
+  { program: "docker-registry", install: apt("docker-registry"), purpose: "the registry standing in for ghcr.io" },
+  { program: "htpasswd", install: apt("apache2-utils"), purpose: "the registry's bcrypt password file" },
+  { program: "caddy", install: apt("caddy"), purpose: "the reverse proxy" },
+  { program: "/bin/busybox", install: apt("busybox-static"), purpose: "the test images (FROM scratch)" },
+  { program: "flock", install: apt("util-linux"), purpose: "the release agent's lock" },
+  { program: "python3", install: apt("python3"), purpose: "the release agent's JSON handling" },
+  { program: "curl", install: apt("curl"), purpose: "the release agent's health probes" },
+  { program: "useradd", install: apt("passwd"), purpose: "creating the deploy user" },
 ];
 
-/** The message for missing programs: names every missing one and the apt-get line that fixes it. */
+/** The message for missing programs: names every missing one and the commands that fix it. */
 export function missingPrerequisitesMessage(missing: readonly Prerequisite[]): string {
-  const packages = [...new Set(missing.map((m) => m.aptPackage))].sort();
+  const packages = [...new Set(missing.flatMap((m) => ("aptPackage" in m.install ? [m.install.aptPackage] : [])))].sort();
+  const scripts = [...new Set(missing.flatMap((m) => ("script" in m.install ? [m.install.script] : [])))];
   return [
     "missing prerequisites:",
-    ...missing.map((m) => `  ${m.program} (${m.purpose}): install the Debian package ${m.aptPackage}`),
-    `run: apt-get install -y ${packages.join(" ")}`,
+    ...missing.map((m) =>
+      "aptPackage" in m.install
+        ? `  ${m.program} (${m.purpose}): install the Debian package ${m.install.aptPackage}`
+        : `  ${m.program} (${m.purpose}): run ${m.install.script} (Debian 13's packages, unpacked into ${docker.prefix})`,
+    ),
+    ...(packages.length > 0 ? [`run: apt-get install -y ${packages.join(" ")}`] : []),
+    ...scripts.map((script) => `run: bash ${script}`),
   ].join("\n");
 }
 

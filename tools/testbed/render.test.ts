@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { testbedLayout } from "./layout";
+import { deployUserPath, dockerInstall, isPinnedVersion, testbedLayout } from "./layout";
 import {
   parseTestbedJson,
   renderAuthorizedKeys,
@@ -21,6 +21,7 @@ describe("renderSshdConfig", () => {
     hostKeyPath: "/repo/.testbed/ssh/ssh_host_ed25519_key",
     pidFile: "/repo/.testbed/run/sshd.pid",
     allowUser: "liftoff-deploy",
+    path: deployUserPath(dockerInstall()),
   });
   const directives = new Map(
     config
@@ -43,6 +44,13 @@ describe("renderSshdConfig", () => {
     expect(directives.get("KbdInteractiveAuthentication")).toBe("no");
     expect(directives.get("PermitRootLogin")).toBe("no");
     expect(directives.get("PermitEmptyPasswords")).toBe("no");
+  });
+
+  it("gives every session a PATH with the testbed's Docker 26.1 CLI ahead of any other docker client", () => {
+    const setEnv = directives.get("SetEnv") ?? "";
+    expect(setEnv).toBe("PATH=/opt/liftoff/docker/usr/bin:/opt/liftoff/docker/usr/sbin:/usr/local/bin:/usr/bin:/bin");
+    const dirs = setEnv.slice("PATH=".length).split(":");
+    expect(dirs.indexOf("/opt/liftoff/docker/usr/bin")).toBeLessThan(dirs.indexOf("/usr/local/bin"));
   });
 
   it("allows scp (SFTP since OpenSSH 9) and no forwarding", () => {
@@ -158,5 +166,16 @@ describe("testbed.json", () => {
     delete broken.agentRoot;
     expect(() => parseTestbedJson(JSON.stringify(broken))).toThrow(/agentRoot is missing/);
     expect(() => parseTestbedJson("{")).toThrow();
+  });
+});
+
+describe("isPinnedVersion", () => {
+  it("accepts the pinned major.minor with any patch, and nothing else", () => {
+    expect(isPinnedVersion("26.1.5", "26.1")).toBe(true);
+    expect(isPinnedVersion("v2.26.1", "2.26")).toBe(true);
+    expect(isPinnedVersion("2.26.1-4", "2.26")).toBe(true);
+    expect(isPinnedVersion("20.10.24", "26.1")).toBe(false);
+    expect(isPinnedVersion("26.10.0", "26.1")).toBe(false);
+    expect(isPinnedVersion("1.29.2", "2.26")).toBe(false);
   });
 });

@@ -17,6 +17,8 @@ export interface SshdConfigArgs {
   readonly hostKeyPath: string;
   readonly pidFile: string;
   readonly allowUser: string;
+  /** The session's PATH (SetEnv), so that the deploy user runs the testbed's docker. */
+  readonly path: string;
 }
 
 /**
@@ -50,6 +52,8 @@ export function renderSshdConfig(args: SshdConfigArgs): string {
     // The e2e suite opens several sessions at once (two concurrent applies, a load check).
     "MaxStartups 30:30:100",
     "Subsystem sftp internal-sftp",
+    // sshd applies SetEnv after its default PATH, so this PATH is what every session starts with.
+    `SetEnv PATH=${args.path}`,
     "",
   ].join("\n");
 }

@@ -10,8 +10,13 @@ import { buildContext, imageCatalogue, imageRepository, type ImageSpec } from ".
 import {
   AGENT_COMPOSE_PROJECTS,
   CADDY_ADMIN,
+  COMPOSE_VERSION,
+  deployUserPath,
   DEPLOY_USER,
+  DOCKER_ENGINE_VERSION,
   DOCKER_GROUP,
+  dockerInstall,
+  isPinnedVersion,
   IMAGE_NAMESPACE,
   REGISTRY_HOST,
   REGISTRY_USER,
@@ -20,7 +25,7 @@ import {
   testbedLayout,
   type TestbedLayout,
 } from "./layout";
-import { isStaticElf, missingPrerequisitesMessage, PREREQUISITES } from "./prereqs";
+import { INSTALL_DOCKER_SCRIPT, isStaticElf, missingPrerequisitesMessage, PREREQUISITES } from "./prereqs";
 import {
   childPids,
   httpStatus,
@@ -83,8 +88,43 @@ export function checkPrerequisites(): void {
 // ---------------------------------------------------------------------------------------------
 // dockerd
 
+/** Docker Engine 26.1 and Compose v2 from install-docker.sh's prefix, run by path. */
+const DOCKER = dockerInstall();
+
+/** The prefix's programs first: dockerd finds containerd, runc, docker-proxy and docker-init there. */
+function dockerEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, PATH: [...DOCKER.binDirs, process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"].join(":") };
+}
+
+/** Runs the testbed's docker CLI (26.1), never whichever `docker` is first on PATH. */
+function docker(args: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
+  return run(DOCKER.docker, args, { ...opts, env: { ...dockerEnv(), ...opts.env } });
+}
+
+function dockerOk(args: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  return runOk(DOCKER.docker, args, { ...opts, env: { ...dockerEnv(), ...opts.env } });
+}
+
+/** The engine's version when it answers, else undefined (`docker info` exits 0 without an engine). */
+function dockerServerVersion(): string | undefined {
+  const r = docker(["version", "--format", "{{.Server.Version}}"], { timeoutMs: 15_000 });
+  const version = r.stdout.trim();
+  return r.status === 0 && version !== "" ? version : undefined;
+}
+
 function dockerAnswers(): boolean {
-  return run("docker", ["info", "--format", "{{.ServerVersion}}"], { timeoutMs: 15_000 }).status === 0;
+  return dockerServerVersion() !== undefined;
+}
+
+/** Throws unless the engine on /var/run/docker.sock is the pinned one. */
+function checkEngineVersion(version: string, layout: TestbedLayout): void {
+  if (isPinnedVersion(version, DOCKER_ENGINE_VERSION)) return;
+  const ours = dockerdStartedByTestbed(layout) !== undefined;
+  throw new Error(
+    `the Docker Engine answering on /var/run/docker.sock is ${version}, but the test host runs ${DOCKER_ENGINE_VERSION} ` +
+      `(${DOCKER.dockerd}, from ${INSTALL_DOCKER_SCRIPT}): ` +
+      (ours ? "run `npm run testbed -- down`, then up again" : "stop that engine (e.g. `systemctl stop docker docker.socket`), then run `npm run testbed -- up` again"),
+  );
 }
 
 function dockerdStartedByTestbed(layout: TestbedLayout): number | undefined {
@@ -95,21 +135,25 @@ function dockerdStartedByTestbed(layout: TestbedLayout): number | undefined {
 }
 
 async function upDockerd(layout: TestbedLayout, r: Reporter): Promise<Outcome> {
-  if (dockerAnswers()) {
+  const running = dockerServerVersion();
+  if (running !== undefined) {
+    checkEngineVersion(running, layout);
     const ours = dockerdStartedByTestbed(layout);
-    r.step("dockerd", ours ? `already running (pid ${ours}, started by the testbed)` : "already running");
+    r.step("dockerd", `${running} already running${ours ? ` (pid ${ours}, started by the testbed)` : ""}`);
     return "already running";
   }
-  r.step("dockerd", `starting (log ${rel(layout, layout.dockerdLog)})`);
-  const pid = spawnDetached("dockerd", [], layout.dockerdLog);
+  r.step("dockerd", `starting ${DOCKER.dockerd} (log ${rel(layout, layout.dockerdLog)})`);
+  const pid = spawnDetached(DOCKER.dockerd, [], layout.dockerdLog, dockerEnv());
   fs.mkdirSync(layout.runDir, { recursive: true });
   fs.writeFileSync(layout.dockerdStartedMarker, `${pid}\n`);
   try {
-    await waitUntil("dockerd to answer `docker info`", () => pidAlive(pid) && dockerAnswers(), 90_000, 500);
+    await waitUntil("dockerd to answer `docker version`", () => pidAlive(pid) && dockerAnswers(), 90_000, 500);
   } catch (err) {
     throw new Error(`${(err as Error).message}\n--- ${rel(layout, layout.dockerdLog)}:\n${logTail(layout.dockerdLog)}`);
   }
-  r.step("dockerd", `up (pid ${pid})`);
+  const version = dockerServerVersion() ?? "?";
+  checkEngineVersion(version, layout);
+  r.step("dockerd", `${version} up (pid ${pid})`);
   return "started";
 }
 
@@ -129,11 +173,31 @@ function passwdEntry(user: string): PasswdEntry | undefined {
   return { uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? `/home/${user}` };
 }
 
-function ensureDeployUser(r: Reporter): PasswdEntry {
+/**
+ * dockerd gives its socket to the group `docker` only when the group exists as it starts (Debian's
+ * docker.io package creates it; the unpacked one does not), so the group comes first.
+ */
+function ensureDockerGroup(r: Reporter): void {
   if (run("getent", ["group", DOCKER_GROUP]).status !== 0) {
     runOk("groupadd", ["--system", DOCKER_GROUP]);
     r.step("user", `created group ${DOCKER_GROUP}`);
   }
+}
+
+/** The socket of an engine started before the group existed is root's only: hand it to the group. */
+function ensureSocketGroup(r: Reporter): void {
+  const socket = "/var/run/docker.sock";
+  const gid = Number(runOk("getent", ["group", DOCKER_GROUP]).split(":")[2]);
+  const st = fs.statSync(socket);
+  if (st.gid !== gid || (st.mode & 0o060) !== 0o060) {
+    fs.chownSync(socket, st.uid, gid);
+    fs.chmodSync(socket, 0o660);
+    r.step("dockerd", `${socket} handed to group ${DOCKER_GROUP} (mode 0660)`);
+  }
+}
+
+function ensureDeployUser(r: Reporter): PasswdEntry {
+  ensureDockerGroup(r);
   let entry = passwdEntry(DEPLOY_USER);
   if (!entry) {
     runOk("useradd", ["--create-home", "--shell", "/bin/bash", "--user-group", "--groups", DOCKER_GROUP, DEPLOY_USER]);
@@ -215,6 +279,40 @@ function sshArgs(layout: TestbedLayout): string[] {
   ];
 }
 
+interface SshDockerVersions {
+  readonly docker: string;
+  readonly client: string;
+  readonly server: string;
+  readonly compose: string;
+}
+
+/**
+ * Which docker the deploy user (and so the agent) runs over SSH, and its versions; a message
+ * when it is not the testbed's Docker 26.1 CLI with Compose v2.
+ */
+function sshDockerVersions(layout: TestbedLayout): SshDockerVersions | string {
+  const res = run(
+    "ssh",
+    [...sshArgs(layout), "command -v docker; docker version --format '{{.Client.Version}} {{.Server.Version}}'; docker compose version --short"],
+    { timeoutMs: 30_000 },
+  );
+  const [dockerPath = "", versions = "", compose = ""] = res.stdout.trim().split("\n");
+  const [client = "", server = ""] = versions.trim().split(/\s+/);
+  const found = { docker: dockerPath.trim(), client, server, compose: compose.trim() };
+  const ok =
+    res.status === 0 &&
+    found.docker === DOCKER.docker &&
+    isPinnedVersion(client, DOCKER_ENGINE_VERSION) &&
+    isPinnedVersion(server, DOCKER_ENGINE_VERSION) &&
+    isPinnedVersion(found.compose, COMPOSE_VERSION);
+  if (ok) return found;
+  return (
+    `over ssh, ${DEPLOY_USER} must run ${DOCKER.docker} (Docker ${DOCKER_ENGINE_VERSION}) with Compose v${COMPOSE_VERSION}; ` +
+    `found docker ${JSON.stringify(found.docker)}, client ${JSON.stringify(client)}, engine ${JSON.stringify(server)}, compose ${JSON.stringify(found.compose)}` +
+    `${res.stderr.trim() ? `\n${res.stderr.trim()}` : ""}\nrun ${INSTALL_DOCKER_SCRIPT} (it links the Compose plugin into /usr/local/lib/docker/cli-plugins)`
+  );
+}
+
 /** What the deploy user gets over SSH: its groups, or undefined when login fails. */
 function sshGroups(layout: TestbedLayout): string[] | undefined {
   const res = run("ssh", [...sshArgs(layout), "id -nG"], { timeoutMs: 20_000 });
@@ -228,6 +326,7 @@ async function upSshd(layout: TestbedLayout, r: Reporter): Promise<Outcome> {
     hostKeyPath: layout.ssh.hostKey,
     pidFile: layout.ssh.pidFile,
     allowUser: DEPLOY_USER,
+    path: deployUserPath(DOCKER),
   });
   const changed = writeIfChanged(layout.ssh.config, config, 0o600);
   // sshd's privilege separation directory (systemd creates it on a booted host).
@@ -261,6 +360,9 @@ async function upSshd(layout: TestbedLayout, r: Reporter): Promise<Outcome> {
   }
   if (!groups.includes(DOCKER_GROUP)) throw new Error(`${DEPLOY_USER} is not in group ${DOCKER_GROUP} over ssh`);
   r.step("sshd", `up (pid ${livePid(layout.ssh.pidFile)}); ${DEPLOY_USER} logs in with the generated key`);
+  const tools = sshDockerVersions(layout);
+  if (typeof tools === "string") throw new Error(tools);
+  r.step("sshd", `over ssh ${DEPLOY_USER} runs ${tools.docker} (client ${tools.client}, engine ${tools.server}) and Compose ${tools.compose}`);
   return outcome;
 }
 
@@ -470,7 +572,7 @@ async function upImages(
         continue;
       }
       if (!loggedIn) {
-        runOk("docker", ["--config", dockerConfig, "login", REGISTRY_HOST, "--username", REGISTRY_USER, "--password-stdin"], {
+        dockerOk(["--config", dockerConfig, "login", REGISTRY_HOST, "--username", REGISTRY_USER, "--password-stdin"], {
           input: password,
         });
         loggedIn = true;
@@ -480,13 +582,13 @@ async function upImages(
       const ctxDir = path.join(layout.images.dir, spec.name, spec.tag);
       writeContext(ctxDir, spec);
       r.step("images", `building ${tagRef} (${spec.variant})`);
-      runOk("docker", ["build", "--quiet", "--tag", tagRef, ctxDir], { env: { ...process.env, DOCKER_BUILDKIT: "0" } });
-      runOk("docker", ["--config", dockerConfig, "push", "--quiet", tagRef]);
-      const digests = JSON.parse(runOk("docker", ["image", "inspect", "--format", "{{json .RepoDigests}}", tagRef])) as string[];
+      dockerOk(["build", "--quiet", "--tag", tagRef, ctxDir], { env: { DOCKER_BUILDKIT: "0" } });
+      dockerOk(["--config", dockerConfig, "push", "--quiet", tagRef]);
+      const digests = JSON.parse(dockerOk(["image", "inspect", "--format", "{{json .RepoDigests}}", tagRef])) as string[];
       const ref = digests.find((d) => d.startsWith(`${repo}@sha256:`));
       if (!ref) throw new Error(`no registry digest recorded for ${tagRef} after the push`);
       // The test host must pull like a real host: drop the local build copy.
-      runOk("docker", ["image", "rm", tagRef]);
+      dockerOk(["image", "rm", tagRef]);
       (images[spec.name] ??= {})[spec.tag] = ref;
       state[key] = { contextHash: hash, ref };
       fs.mkdirSync(layout.images.dir, { recursive: true });
@@ -522,7 +624,9 @@ export async function up(repoRoot: string, r: Reporter = consoleReporter): Promi
   let layout = testbedLayout(repoRoot);
   fs.mkdirSync(layout.runDir, { recursive: true });
   fs.chmodSync(layout.dir, 0o755);
+  ensureDockerGroup(r);
   note("dockerd", await upDockerd(layout, r));
+  ensureSocketGroup(r);
   const user = ensureDeployUser(r);
   layout = testbedLayout(repoRoot, user.home);
   ensureKeysAndAccess(layout, user, r);
@@ -547,12 +651,16 @@ export async function status(repoRoot: string): Promise<ComponentStatus[]> {
   const layout = testbedLayout(repoRoot, home);
   const result: ComponentStatus[] = [];
 
-  const dockerUp = which("docker") !== undefined && dockerAnswers();
+  const engine = which(DOCKER.docker) !== undefined ? dockerServerVersion() : undefined;
+  const pinned = engine !== undefined && isPinnedVersion(engine, DOCKER_ENGINE_VERSION);
   const ours = dockerdStartedByTestbed(layout);
   result.push({
     name: "dockerd",
-    up: dockerUp,
-    detail: dockerUp ? (ours ? `up (pid ${ours}, started by the testbed)` : "up (not started by the testbed)") : "down",
+    up: pinned,
+    detail:
+      engine === undefined
+        ? "down"
+        : `${engine} ${pinned ? "up" : `answers, but the test host runs ${DOCKER_ENGINE_VERSION}`} (${ours ? `pid ${ours}, started by the testbed` : "not started by the testbed"})`,
   });
 
   const sshPid = livePid(layout.ssh.pidFile);
@@ -562,6 +670,14 @@ export async function status(repoRoot: string): Promise<ComponentStatus[]> {
     up: sshLogin,
     detail: sshPid === undefined ? "down" : sshLogin ? `up (pid ${sshPid}) on ${SSH_HOST}:${SSH_PORT}, login as ${DEPLOY_USER} works` : `running (pid ${sshPid}) but login as ${DEPLOY_USER} fails`,
   });
+  if (sshLogin && engine !== undefined) {
+    const tools = sshDockerVersions(layout);
+    result.push({
+      name: "ssh docker",
+      up: typeof tools !== "string",
+      detail: typeof tools === "string" ? tools : `${tools.docker} ${tools.client}, Compose ${tools.compose}`,
+    });
+  }
 
   const regPid = livePid(layout.registry.pidFile);
   const regStatus = regPid === undefined ? 0 : await httpStatus(`http://${REGISTRY_HOST}/v2/`);
@@ -589,16 +705,16 @@ export async function down(repoRoot: string, r: Reporter = consoleReporter): Pro
   const layout = testbedLayout(repoRoot, home);
   const stopped: string[] = [];
 
-  if (which("docker") !== undefined && dockerAnswers()) {
+  if (which(DOCKER.docker) !== undefined && dockerAnswers()) {
     const ids = new Set<string>();
     for (const project of AGENT_COMPOSE_PROJECTS) {
-      const out = run("docker", ["ps", "-aq", "--filter", `label=com.docker.compose.project=${project}`]).stdout;
+      const out = docker(["ps", "-aq", "--filter", `label=com.docker.compose.project=${project}`]).stdout;
       for (const id of out.split(/\s+/).filter(Boolean)) ids.add(id);
     }
     if (ids.size > 0) {
       r.step("containers", `stopping and removing ${ids.size} release container(s) (volumes are kept)`);
-      run("docker", ["stop", "--time", "15", ...ids]);
-      run("docker", ["rm", "--force", ...ids]);
+      docker(["stop", "--time", "15", ...ids]);
+      docker(["rm", "--force", ...ids]);
       stopped.push(`${ids.size} release container(s)`);
     } else {
       r.step("containers", "no release containers");
@@ -628,7 +744,7 @@ export async function down(repoRoot: string, r: Reporter = consoleReporter): Pro
     const how = await stopPid(ours, 60_000);
     r.step("dockerd", `stopped (pid ${ours}${how === "killed" ? ", had to be killed" : ""})`);
     stopped.push("dockerd");
-  } else if (which("docker") !== undefined && dockerAnswers()) {
+  } else if (which(DOCKER.docker) !== undefined && dockerAnswers()) {
     r.step("dockerd", "left running: the testbed did not start it");
   } else {
     r.step("dockerd", "not running");

@@ -140,6 +140,35 @@ describe("liftoff-release", () => {
     expect(missing.stderr).toContain("release directory not found");
   });
 
+  it("runs Compose v2 only: without `docker compose` it fails saying so, and never falls back to docker-compose (v1)", () => {
+    // A docker whose CLI has no compose plugin, and a Compose v1 beside it that records any use.
+    const bin = path.join(tmp, "no-compose-v2-bin");
+    const v1Used = path.join(tmp, "docker-compose-v1-used");
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(
+      path.join(bin, "docker"),
+      [
+        "#!/bin/sh",
+        'if [ "$1" = --config ]; then shift 2; fi',
+        'case "$1" in',
+        "compose) echo \"docker: 'compose' is not a docker command.\" >&2; exit 1 ;;",
+        'network) [ "$2" = inspect ] && echo true; exit 0 ;;',
+        "*) exit 0 ;;",
+        "esac",
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    fs.writeFileSync(path.join(bin, "docker-compose"), `#!/bin/sh\necho "$*" >> ${v1Used}\necho 1.29.2\n`, { mode: 0o755 });
+    const { dir } = fresh({ ...release, registry: null });
+    const r = agent(["apply", dir], { PATH: `${bin}:${process.env["PATH"] ?? ""}`, LIFTOFF_ROOT: path.join(tmp, "root-no-compose-v2") });
+    expect(r.stderr).toContain(
+      "'docker compose version' does not run (docker: 'compose' is not a docker command.): this host needs Compose v2, the docker CLI plugin (Docker's package docker-compose-plugin)",
+    );
+    expect(r.code).toBe(1);
+    expect(fs.existsSync(v1Used)).toBe(false);
+  });
+
   it("prints an empty history as [] in JSON", () => {
     const r = agent(["history", "--json"], { LIFTOFF_ROOT: path.join(tmp, "never-used") });
     expect(r.code).toBe(0);

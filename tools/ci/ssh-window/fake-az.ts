@@ -1,6 +1,7 @@
 /**
  * A stand-in for the Azure CLI, for tests: an executable `az` that answers the four NSG commands
- * the SSH window uses from a JSON state file and records every call (argv) it receives.
+ * the SSH window uses and the two VM commands of vm-start from a JSON state file, and records every
+ * call (argv) it receives.
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +17,8 @@ export interface FakeAzState {
   /** `rule delete` answers 0 but leaves the rule (a delete that did not take). */
   ignoreDelete?: boolean;
   shows?: number;
+  /** The stack's VM: its power state (`running`, `deallocated`, ...); absent: no such VM (az exits 3). */
+  vm?: { powerState: string };
 }
 
 const SCRIPT = `#!/usr/bin/env node
@@ -26,6 +29,11 @@ const state = JSON.parse(fs.readFileSync(process.env.FAKE_AZ_STATE, "utf8"));
 const save = () => fs.writeFileSync(process.env.FAKE_AZ_STATE, JSON.stringify(state));
 const flag = (name) => { const i = args.indexOf(name); return i < 0 ? undefined : args[i + 1]; };
 const cmd = args.slice(0, 4).join(" ");
+if (args[0] === "vm" && (args[1] === "get-instance-view" || args[1] === "start")) {
+  if (!state.vm) { process.stderr.write("(ResourceNotFound) The Resource 'Microsoft.Compute/virtualMachines/" + flag("--name") + "' was not found.\\n"); process.exit(3); }
+  if (args[1] === "get-instance-view") { process.stdout.write("PowerState/" + state.vm.powerState + "\\n"); process.exit(0); }
+  state.vm.powerState = "running"; save(); process.exit(0);
+}
 const nsgExists = () => state.nsg === true || (typeof state.nsg === "object" && (state.shows || 0) > state.nsg.appearsAfterShows);
 if (args.slice(0, 3).join(" ") === "network nsg show") {
   state.shows = (state.shows || 0) + 1; save();
