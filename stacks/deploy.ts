@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Deploy, renderRelease, reviewableFiles, type ReleaseInput, type RenderedRelease } from "../components/deploy";
 import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE, imageVersion } from "../components/observability";
 import type { AppDefinition, AppService } from "../environments/app-definition";
-import { parseImageRef } from "../environments/image-ref";
+import { stringify } from "yaml";
+import { parseAppDefinition } from "../environments/app-definition";
 import { OFFLINE_PLAN_ENV } from "../environments/load";
 import type { EnvironmentSpec } from "../environments/spec";
 import { defaultVariables, ownVariableNames } from "./binding-values";
@@ -32,26 +33,33 @@ export interface DeployLayer {
 /**
  * The host collector as an accessory of the application: Grafana Alloy with the mounts it needs.
  * Its config travels base64-encoded in its (secret) env file, because a release carries no other
- * files; the entrypoint writes it out before starting Alloy.
+ * files; the entrypoint writes it out before starting Alloy. It is written as a compose service and
+ * read by the same loader and rules as the operator's, so its host access is declared through the
+ * same `x-liftoff.hostAccess` opt-in (and shown in the plan like any other).
  */
 export function collectorService(image: string): AppService {
-  const parsed = parseImageRef(image);
-  if (!parsed.ok) throw new Error(`the collector image ${image} is not a valid reference: ${parsed.detail}`);
-  return {
-    name: COLLECTOR_SERVICE,
-    imageText: image,
-    image: parsed.ref,
-    accessory: true,
-    databases: [],
-    compose: {
-      image,
-      entrypoint: ["/bin/sh", "-c", `printf '%s' "$$${COLLECTOR_CONFIG_VARIABLE}" | base64 -d > ${COLLECTOR_CONFIG_FILE} && exec /bin/alloy "$$@"`, "alloy"],
-      command: ALLOY_CONTAINER.command.map((arg) => (arg.endsWith(".alloy") ? COLLECTOR_CONFIG_FILE : arg)),
-      volumes: [...ALLOY_CONTAINER.mounts, ...ALLOY_CONTAINER.volumes],
-      privileged: ALLOY_CONTAINER.privileged,
-      pid: ALLOY_CONTAINER.pid,
+  const mounts = [...ALLOY_CONTAINER.mounts];
+  const hostPaths = mounts.map((m) => m.split(":")[0]!);
+  const definition = {
+    services: {
+      [COLLECTOR_SERVICE]: {
+        image,
+        entrypoint: ["/bin/sh", "-c", `printf '%s' "$$${COLLECTOR_CONFIG_VARIABLE}" | base64 -d > ${COLLECTOR_CONFIG_FILE} && exec /bin/alloy "$$@"`, "alloy"],
+        command: ALLOY_CONTAINER.command.map((arg) => (arg.endsWith(".alloy") ? COLLECTOR_CONFIG_FILE : arg)),
+        volumes: [...mounts, ...ALLOY_CONTAINER.volumes],
+        privileged: ALLOY_CONTAINER.privileged,
+        pid: ALLOY_CONTAINER.pid,
+        "x-liftoff": {
+          accessory: true,
+          hostAccess: ["privileged", "host-pid", { hostPaths }],
+        },
+      },
     },
+    volumes: { "alloy-data": {} },
   };
+  const { app, problems } = parseAppDefinition(stringify(definition), "collector.yaml");
+  if (!app) throw new Error(`the collector's definition is refused by the loader: ${JSON.stringify(problems)}`);
+  return app.services[0]!;
 }
 
 /** The application plus the collector, as the release runs it. */

@@ -66,7 +66,7 @@ describe("release rendering", () => {
 
   it("pins images, publishes public services on loopback slot ports only, and puts each release on its own network", () => {
     const compose = parse(file(renderRelease(input), "compose.yaml").content) as { services: Record<string, Record<string, unknown>>; networks: Record<string, unknown> };
-    expect(Object.keys(compose.services)).toEqual(["api-gateway", "identity-service", "orders", "catalog"]);
+    expect(Object.keys(compose.services)).toEqual(["api-gateway", "catalog", "identity-service", "orders"]);
     expect(compose.services["api-gateway"]!["image"]).toBe(`ghcr.io/acme/api-gateway@${digest(1)}`);
     expect(compose.services["api-gateway"]!["ports"]).toEqual([`127.0.0.1:\${${portVariable("api-gateway")}}:8080`]);
     expect(compose.services["orders"]!["ports"]).toBeUndefined();
@@ -125,7 +125,7 @@ describe("release rendering", () => {
     expect(result.status).toBe(0);
     const accessories = parse(file(release, "accessories.yaml").content) as { services: Record<string, Record<string, unknown>>; volumes: Record<string, unknown> };
     expect(Object.keys(accessories.services)).toEqual(["broker"]);
-    expect(accessories.services["broker"]!["volumes"]).toEqual(["broker-data:/var/lib/broker"]);
+    expect(accessories.services["broker"]!["volumes"]).toEqual([{ type: "volume", source: "broker-data", target: "/var/lib/broker", volume: {} }]);
     expect(accessories.volumes).toEqual({ "broker-data": {} });
   });
 

@@ -139,7 +139,7 @@ function renderCompose(input: ReleaseInput, services: readonly AppService[], acc
   const accessoryNames = new Set(accessories.map((a) => a.name));
   const rendered: Record<string, unknown> = {};
   for (const s of services) {
-    const { environment: _environment, depends_on: dependsOn, networks, ...rest } = s.compose as Record<string, unknown>;
+    const { environment: _environment, depends_on: dependsOn, networks, ...rest } = escapeDollars(s.compose) as Record<string, unknown>;
     rendered[s.name] = {
       ...rest,
       image: input.images[s.name],
@@ -162,7 +162,7 @@ function renderCompose(input: ReleaseInput, services: readonly AppService[], acc
 }
 
 function accessoryService(a: AppService, image: string): Record<string, unknown> {
-  const { environment: _environment, networks: _networks, depends_on: _dependsOn, ...rest } = a.compose as Record<string, unknown>;
+  const { environment: _environment, networks: _networks, depends_on: _dependsOn, ...rest } = escapeDollars(a.compose) as Record<string, unknown>;
   return {
     ...rest,
     image,
@@ -225,7 +225,7 @@ export function caddySite(site: {
 
 /** The compose file's own `environment`, then liftoff's settings over it, one KEY=value per line. */
 export function renderEnvFile(service: AppService, extra: Readonly<Record<string, string>>): string {
-  const env: Record<string, string> = { ...composeEnvironment(service), ...extra };
+  const env: Record<string, string> = { ...composeEnvironment(service, extra), ...extra };
   return Object.keys(env)
     .sort()
     .map((key) => {
@@ -240,19 +240,14 @@ export function renderEnvFile(service: AppService, extra: Readonly<Record<string
     .join("");
 }
 
-function composeEnvironment(service: AppService): Record<string, string> {
-  const environment = (service.compose as Record<string, unknown>)["environment"];
-  if (Array.isArray(environment)) {
-    return Object.fromEntries(environment.map((entry) => {
-      const text = String(entry);
-      const eq = text.indexOf("=");
-      return eq < 0 ? [text, ""] : [text.slice(0, eq), text.slice(eq + 1)];
-    }));
-  }
-  if (environment && typeof environment === "object") {
-    return Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, v === null || v === undefined ? "" : String(v)]));
-  }
-  return {};
+/** The service's own environment; bindings take their value from `extra` (resolved at `pulumi up`). */
+function composeEnvironment(service: AppService, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return Object.fromEntries(Object.entries(service.environment ?? {}).map(([key, parts]) => [key, parts.map((p) => {
+    if (typeof p === "string") return p;
+    const value = extra[p.binding];
+    if (value === undefined) throw new ReleaseError(`service ${service.name}: binding ${p.binding} in ${key} has no value`);
+    return value;
+  }).join("")]));
 }
 
 function withoutAccessories(dependsOn: unknown, accessories: ReadonlySet<string>): { depends_on?: unknown } {
@@ -284,6 +279,14 @@ function usedVolumes(services: readonly AppService[]): Set<string> {
     }
   }
   return used;
+}
+
+/** The model's strings are literal; Compose would interpolate a `$`, so the file writes `$$`. */
+function escapeDollars(v: unknown): unknown {
+  if (typeof v === "string") return v.replace(/\$/g, "$$$$");
+  if (Array.isArray(v)) return v.map(escapeDollars);
+  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, escapeDollars(x)]));
+  return v;
 }
 
 function sha256(text: string): string {
