@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { AZURE_REGIONS, DNS_LABEL_PATTERN, RESERVED_ADMIN_USERS, VM_SIZE_PATTERN, azureFqdn } from "./azure";
+import * as posixPath from "node:path/posix";
 import { MIN_VM_MEMORY_GIB, MIN_VM_VCPUS, VM_SIZES, describeVmSize, findVmSize, isLargeEnough, largeEnoughInstead } from "./azure-vm-sizes";
-import { parseAppDefinition, type AppDefinition } from "./app-definition";
+import { composeFilesOf, loadApp, memoryReader, type AppDefinition, type FileReader, type Variable } from "./compose";
 import { parseImageRef, type ImageRef } from "./image-ref";
 import { IMAGE_POLICIES, movingReference, type ImagePolicy } from "./image-policy";
 import { MIN_SSH_PREFIX, checkSshSource } from "./network-address";
@@ -35,7 +36,8 @@ export const REQUIRED_SECRETS: readonly SecretDefinition[] = [
 export const CORE_KEYS: readonly string[] = [
   "profile", "region", "owner", "dnsLabel", "vmSize", "osDiskSizeGb", "osDiskType", "adminUser",
   "sshPublicKey", "sshAllowedCidrs", "sshPort", "autoShutdown", "autoShutdownTimeZone", "composeFile",
-  "images", "imagePolicy", "allowUnsafeProd", ...REQUIRED_SECRETS.map((s) => s.key),
+  "composeFiles", "composeVariables", "composeSecrets", "composeProfiles", "images", "imagePolicy", "allowUnsafeProd",
+  ...REQUIRED_SECRETS.map((s) => s.key),
 ];
 
 const ADMIN_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -220,13 +222,40 @@ export function readCore(reader: ConfigReader): CoreResult {
   // Services and their images.
   // The application: the operator's compose file, read with its x-liftoff settings.
   const composeFile = text("composeFile") ?? DEFAULT_COMPOSE_FILE;
+  const composeFiles = structured("composeFiles", stringListSchema, "a list of compose files relative to the project, merged in order", "liftoff:composeFiles: [app/compose.yaml, app/compose.prod.yaml]");
+  const composeProfiles = structured("composeProfiles", stringListSchema, "a list of Compose profile names", "liftoff:composeProfiles: [monitoring]") ?? [];
+  const variableValues = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+  const plainVariables = structured("composeVariables", variableValues, "a map of variable name to value", "liftoff:composeVariables: {TAG: 1.4.2}") ?? {};
+  const secretVariables = structured("composeSecrets", variableValues, "a map of variable name to secret value, each set with --secret", "pulumi config set --secret --path 'liftoff:composeSecrets.DB_PASSWORD' <value>") ?? {};
+  if (reader.isSet("composeSecrets") && !input.secretKeys.has("composeSecrets")) {
+    error({ key: k("composeSecrets"), value: "(hidden)", message: "is stored in plain text in the stack config", allowed: "values set with --secret", fix: `pulumi config set --secret --path 'liftoff:composeSecrets.<NAME>' <value> --stack ${input.stack}` });
+  }
+  // A map Pulumi holds as secret as a whole cannot say which of its values are: all are treated so.
+  const plainAreSecret = input.secretKeys.has("composeVariables");
+  if (plainAreSecret) {
+    warn({ key: k("composeVariables"), value: "(hidden)", message: "holds a secret value, so every variable in it is treated as secret (usable in environment only)", allowed: "non-secret values here, secret ones in liftoff:composeSecrets", fix: `move the secret values to liftoff:composeSecrets (pulumi config set --secret --path 'liftoff:composeSecrets.<NAME>' <value> --stack ${input.stack})` });
+  }
+  const variables: Record<string, Variable> = {
+    ...Object.fromEntries(Object.entries(plainVariables).map(([name, v]) => [name, { value: String(v), secret: plainAreSecret }])),
+    ...Object.fromEntries(Object.entries(secretVariables).map(([name, v]) => [name, { value: String(v), secret: true }])),
+  };
   let app: AppDefinition | undefined;
-  if (!input.app) {
+  let files: { projectDir: string; reader: FileReader } | undefined = input.appFiles;
+  if (!files && input.app) {
+    files = { projectDir: "/project", reader: memoryReader({ [posixPath.join("/project", input.app.file)]: input.app.text }) };
+  }
+  if (!files || (!input.appFiles && !input.app)) {
     error({ key: k("composeFile"), value: composeFile, message: "cannot be read; liftoff needs the application's compose file", allowed: "a path relative to the project, or absolute", fix: `create ${composeFile} (see app/compose.yaml) or ${setCommand("composeFile", "app/compose.yaml")}` });
   } else {
-    const parsed = parseAppDefinition(input.app.text, input.app.file);
-    parsed.problems.forEach(error);
-    app = parsed.app;
+    const result = loadApp({
+      projectDir: files.projectDir,
+      files: composeFilesOf(composeFile, composeFiles, files.projectDir, files.reader),
+      variables,
+      profiles: composeProfiles,
+      reader: files.reader,
+    });
+    for (const { severity, ...p } of result.problems) (severity === "error" ? error : warn)(p);
+    app = result.app;
   }
 
   // Per-stack image overrides, e.g. dev runs :main while prod runs what the compose file pins.
@@ -353,7 +382,7 @@ export function readCore(reader: ConfigReader): CoreResult {
 
 /** The stand-in for an application that could not be read: no services, so nothing depends on it. */
 function emptyApp(file: string): AppDefinition {
-  return { file, endpoints: [], services: [], volumes: {} };
+  return { files: [file], file, endpoints: [], services: [], volumes: {}, networks: {}, secrets: {}, configs: {}, assets: [] };
 }
 
 /** The profile a missing or mistyped `liftoff:profile` most likely meant, for checking the rest. */

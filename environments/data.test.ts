@@ -50,8 +50,8 @@ describe("the data section of the spec", () => {
     const { spec, problems } = buildEnvironmentSpec(input());
     expect(problems).toEqual([]);
     expect(spec!.data.databases).toEqual([
-      { service: "orders", kind: "postgres", database: "orders", user: "orders" },
       { service: "catalog", kind: "mongodb", database: "catalog", user: "catalog" },
+      { service: "orders", kind: "postgres", database: "orders", user: "orders" },
     ]);
     expect(spec!.data.postgres).toEqual({ projectName: "liftoff-dev", region: "aws-eu-central-1", plan: "free", historyRetentionSeconds: 6 * 3600, pgVersion: 17, ipAllow: false });
     expect(spec!.data.mongodb).toMatchObject({ orgId: ORG, clusterName: "liftoff-dev", region: "EUROPE_WEST", instanceSize: "M0", free: true, backup: false, pointInTimeRestore: false, credentials: "apiKey" });

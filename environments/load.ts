@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { fsReader, type FileReader } from "./compose/files";
 import type { EnvironmentSpec } from "./spec";
 import { DEFAULT_COMPOSE_FILE, NAMESPACE, buildEnvironmentSpec, formatProblems, type EvaluationMode } from "./validate";
 
@@ -48,6 +49,7 @@ export function loadEnvironment(): Environment {
     otherKeys,
     mode,
     ...readAppFile(values["composeFile"] ?? DEFAULT_COMPOSE_FILE, process.cwd()),
+    appFiles: { projectDir: process.cwd(), reader: fsReader },
   });
   for (const warning of problems.filter((p) => p.severity === "warning")) {
     pulumi.log.warn(formatProblems([warning], { withSeverity: false }));
@@ -63,14 +65,15 @@ export function loadEnvironment(): Environment {
 }
 
 /**
- * The compose file's text, for the validation step. Pulumi runs the program in the project
- * directory, so a relative path is relative to it. Empty when the file cannot be read (the
- * validation then names `liftoff:composeFile`).
+ * The compose file's text and the project's files, for the validation step. Pulumi runs the
+ * program in the project directory, so a relative path is relative to it. `app` is absent when the
+ * file cannot be read; the loader then names the file (or `liftoff:composeFile` without `appFiles`).
  */
-export function readAppFile(file: string, projectDir: string): { app?: { file: string; text: string } } {
+export function readAppFile(file: string, projectDir: string): { app?: { file: string; text: string }; appFiles: { projectDir: string; reader: FileReader } } {
+  const appFiles = { projectDir: path.resolve(projectDir), reader: fsReader };
   try {
-    return { app: { file, text: readFileSync(path.resolve(projectDir, file), "utf8") } };
+    return { app: { file, text: readFileSync(path.resolve(projectDir, file), "utf8") }, appFiles };
   } catch {
-    return {};
+    return { appFiles };
   }
 }

@@ -23,6 +23,12 @@ export interface ConfigInput {
   readonly mode: EvaluationMode;
   /** The application's compose file, read by the caller; undefined when it could not be read. */
   readonly app?: { readonly file: string; readonly text: string };
+  /**
+   * The project's files, for the compose loader: override files, `extends`, env files, `.env`,
+   * secret and config files and bind-mounted files are read through it. Without it only `app`'s
+   * text is read (no override file, nothing else on disk).
+   */
+  readonly appFiles?: { readonly projectDir: string; readonly reader: import("./compose/files").FileReader };
 }
 
 export interface Problem {

@@ -223,10 +223,11 @@ describe("#10 item 8: image names and the commands to allow them", () => {
     const overrides = { externalImages: JSON.stringify(["quay.io/acme/tool"]), images: JSON.stringify({ ...IMAGES, orders: "quay.io/other/orders:1.0", catalog: "quay.io/other/orders:1.1" }) };
     const result = buildEnvironmentSpec(configInput("dev", overrides, input));
     const fixes = errors(result).map((p) => [p.key, p.fix]);
+    // Services come in name order (the loader's model): broker, catalog, orders.
     expect(fixes).toEqual([
-      ["liftoff:images.orders", "if you trust quay.io/other/orders: pulumi config set --path 'liftoff:externalImages[1]' quay.io/other/orders --stack dev"],
-      ["liftoff:images.catalog", "if you trust quay.io/other/orders: pulumi config set --path 'liftoff:externalImages[1]' quay.io/other/orders --stack dev"],
-      ["app/compose.yaml: services.broker.image", "if you trust docker.io/library/redis: pulumi config set --path 'liftoff:externalImages[2]' docker.io/library/redis --stack dev"],
+      ["app/compose.yaml: services.broker.image", "if you trust docker.io/library/redis: pulumi config set --path 'liftoff:externalImages[1]' docker.io/library/redis --stack dev"],
+      ["liftoff:images.catalog", "if you trust quay.io/other/orders: pulumi config set --path 'liftoff:externalImages[2]' quay.io/other/orders --stack dev"],
+      ["liftoff:images.orders", "if you trust quay.io/other/orders: pulumi config set --path 'liftoff:externalImages[2]' quay.io/other/orders --stack dev"],
     ]);
   });
 

@@ -45,7 +45,7 @@ describe("environment spec", () => {
     expect(image("orders")).toBe("ghcr.io/acme/orders@sha256:" + "a".repeat(64));
     expect(image("api-gateway")).toBe("ghcr.io/acme/api-gateway:main");
     expect(image("catalog")).toBe("ghcr.io/acme/catalog:1.4.2");
-    expect(spec!.services.map((s) => s.name)).toEqual(["api-gateway", "identity-service", "orders", "catalog", "broker"]);
+    expect(spec!.services.map((s) => s.name)).toEqual(["api-gateway", "broker", "catalog", "identity-service", "orders"]);
     expect(spec!.tags).toMatchObject({ environment: "dev", owner: "platform-team", "managed-by": "liftoff" });
   });
 

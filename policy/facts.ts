@@ -4,9 +4,8 @@
  * (PULUMI_CONFIG), exactly as it starts the program; the offline runner passes the same two from
  * Pulumi.<stack>.yaml.
  */
-import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { parseAppDefinition } from "../environments/app-definition";
+import { composeFilesOf, fsReader, loadApp } from "../environments/app-definition";
 import { DEFAULT_COMPOSE_FILE } from "../environments/core";
 
 /** The ACME HTTP-01 port the firewall always opens (environments/core.ts, components/network/firewall.ts). */
@@ -65,19 +64,24 @@ export function stackFacts(stack: string | undefined, config: Readonly<Record<st
     else problems.push(`liftoff:allowUnsafeProd "${allowText}" is not a list, so no prod rule is allowed`);
   }
 
+  // The application as the stack reads it: its compose files, variables and profiles.
   const composeFile = config["liftoff:composeFile"] ?? DEFAULT_COMPOSE_FILE;
+  const json = <T>(key: string): T | undefined => {
+    try {
+      return config[key] === undefined ? undefined : (JSON.parse(config[key]) as T);
+    } catch {
+      return undefined;
+    }
+  };
+  const variables = Object.fromEntries([
+    ...Object.entries(json<Record<string, unknown>>("liftoff:composeVariables") ?? {}).map(([k, v]) => [k, { value: String(v), secret: false }] as const),
+    ...Object.entries(json<Record<string, unknown>>("liftoff:composeSecrets") ?? {}).map(([k, v]) => [k, { value: String(v), secret: true }] as const),
+  ]);
   const declared = new Set([ACME_PORT]);
-  let text: string | undefined;
-  try {
-    text = readFileSync(path.resolve(projectDir, composeFile), "utf8");
-  } catch {
-    problems.push(`the application definition ${composeFile} cannot be read, so only port ${ACME_PORT} counts as declared`);
-  }
-  if (text !== undefined) {
-    const { app } = parseAppDefinition(text, composeFile);
-    if (app) for (const endpoint of app.endpoints) declared.add(endpoint.port);
-    else problems.push(`the application definition ${composeFile} is invalid, so only port ${ACME_PORT} counts as declared`);
-  }
+  const files = composeFilesOf(composeFile, json<string[]>("liftoff:composeFiles"), projectDir, fsReader);
+  const { app } = loadApp({ projectDir, files, variables, profiles: json<string[]>("liftoff:composeProfiles") ?? [], reader: fsReader });
+  if (app) for (const endpoint of app.endpoints) declared.add(endpoint.port);
+  else problems.push(`the application definition ${files.join(" + ")} cannot be read or is invalid, so only port ${ACME_PORT} counts as declared`);
 
   return {
     ...(stack ? { stack } : {}),

@@ -161,7 +161,7 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     expect(config).toContain("prometheus.remote_write");
     expect(config).toContain('sys.env("GRAFANA_CLOUD_TOKEN")');
     const accessories = parse(files["accessories.yaml"]!) as { services: Record<string, { volumes: string[]; entrypoint: string[] }> };
-    expect(accessories.services["alloy"]!.volumes).toContain("/var/run/docker.sock:/var/run/docker.sock:ro");
+    expect(accessories.services["alloy"]!.volumes).toContainEqual({ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", read_only: true, bind: { create_host_path: true } });
     expect(accessories.services["alloy"]!.entrypoint[2]).toContain('base64 -d > /tmp/config.alloy && exec /bin/alloy "$$@"');
   });
 
@@ -232,4 +232,14 @@ describe("reaching the host", () => {
     expect(sshAgentCheck({ socket: "", dryRun: false, offlinePlan: false })).toMatchObject({ ok: false, severity: "error", message: expect.stringContaining("ssh-add") });
   });
 
+});
+
+describe("the host collector", () => {
+  it("declares its host access through the same x-liftoff opt-in the operator's services use", async () => {
+    const { collectorService } = await import("./deploy");
+    const alloy = collectorService("docker.io/grafana/alloy:v1.8.3");
+    expect(alloy.accessory).toBe(true);
+    expect(alloy.hostAccess).toEqual(["host-paths", "host-pid", "privileged"]);
+    expect(alloy.hostAccessGrants!.hostPaths).toEqual(["/proc", "/sys", "/", "/var/run/docker.sock", "/var/lib/docker", "/dev/disk"]);
+  });
 });

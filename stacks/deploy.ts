@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Deploy, renderRelease, reviewableFiles, type ReleaseInput, type RenderedRelease } from "../components/deploy";
 import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE } from "../components/observability";
-import type { AppDefinition as LoadedApp } from "../environments/app-definition";
-import type { AppDefinition, AppService, EnvTemplate } from "../environments/compose/model";
-import { parseImageRef } from "../environments/image-ref";
+import type { AppDefinition, AppService } from "../environments/app-definition";
+import { stringify } from "yaml";
+import { parseAppDefinition } from "../environments/app-definition";
 import { OFFLINE_PLAN_ENV } from "../environments/load";
 import type { EnvironmentSpec } from "../environments/spec";
 import { appWithDefaultVariables } from "./binding-values";
@@ -37,29 +37,37 @@ const COLLECTOR_CONFIG_BINDING = "LIFTOFF_COLLECTOR_CONFIG_B64";
 /**
  * The host collector as an accessory of the application: Grafana Alloy with the mounts it needs.
  * Its config travels base64-encoded in its (secret) env file, so that it is secret material; the
- * entrypoint writes it out before starting Alloy.
+ * entrypoint writes it out before starting Alloy. It is written as a compose service and
+ * read by the same loader and rules as the operator's, so its host access is declared through the
+ * same `x-liftoff.hostAccess` opt-in (and shown in the plan like any other).
  */
 export function collectorService(image: string): AppService {
-  const parsed = parseImageRef(image);
-  if (!parsed.ok) throw new Error(`the collector image ${image} is not a valid reference: ${parsed.detail}`);
+  const mounts = [...ALLOY_CONTAINER.mounts];
+  const hostPaths = mounts.map((m) => m.split(":")[0]!);
+  const definition = {
+    services: {
+      [COLLECTOR_SERVICE]: {
+        image,
+        entrypoint: ["/bin/sh", "-c", `printf '%s' "$$${COLLECTOR_CONFIG_VARIABLE}" | base64 -d > ${COLLECTOR_CONFIG_FILE} && exec /bin/alloy "$$@"`, "alloy"],
+        command: ALLOY_CONTAINER.command.map((arg) => (arg.endsWith(".alloy") ? COLLECTOR_CONFIG_FILE : arg)),
+        volumes: [...mounts, ...ALLOY_CONTAINER.volumes],
+        privileged: ALLOY_CONTAINER.privileged,
+        pid: ALLOY_CONTAINER.pid,
+        "x-liftoff": {
+          accessory: true,
+          hostAccess: ["privileged", "host-pid", { hostPaths }],
+        },
+      },
+    },
+    volumes: { "alloy-data": {} },
+  };
+  const { app, problems } = parseAppDefinition(stringify(definition), "collector.yaml");
+  if (!app) throw new Error(`the collector's definition is refused by the loader: ${JSON.stringify(problems)}`);
   return {
-    name: COLLECTOR_SERVICE,
-    imageText: image,
-    image: parsed.ref,
-    accessory: true,
-    databases: [],
-    hostAccess: ["privileged", "host-pid", "host-paths"],
+    ...app.services[0]!,
     environment: {
       [ALLOY_TOKEN_VARIABLE]: [{ binding: COLLECTOR_TOKEN_BINDING }],
       [COLLECTOR_CONFIG_VARIABLE]: [{ binding: COLLECTOR_CONFIG_BINDING }],
-    },
-    // Canonical form: strings are literal (the renderer writes `$` as `$$`).
-    compose: {
-      entrypoint: ["/bin/sh", "-c", `printf '%s' "$${COLLECTOR_CONFIG_VARIABLE}" | base64 -d > ${COLLECTOR_CONFIG_FILE} && exec /bin/alloy "$@"`, "alloy"],
-      command: ALLOY_CONTAINER.command.map((arg) => (arg.endsWith(".alloy") ? COLLECTOR_CONFIG_FILE : arg)),
-      volumes: [...ALLOY_CONTAINER.mounts, ...ALLOY_CONTAINER.volumes],
-      privileged: ALLOY_CONTAINER.privileged,
-      pid: ALLOY_CONTAINER.pid,
     },
   };
 }
@@ -67,33 +75,6 @@ export function collectorService(image: string): AppService {
 /** The application plus the collector, as the release runs it. */
 export function releasedApp(app: AppDefinition, collectorImage: string): AppDefinition {
   return { ...app, services: [...app.services, collectorService(collectorImage)], volumes: { ...app.volumes, "alloy-data": {} } };
-}
-
-/**
- * Until the compose loader (environments/compose/) produces the normalized model, the validated
- * app of environments/app-definition.ts is carried over to it: the compose file's own
- * `environment` as literal values. Once the loader lands, its app is the model and passes as is.
- */
-export function normalizedApp(app: LoadedApp): AppDefinition {
-  const loaded = app as unknown as Partial<AppDefinition>;
-  if (Array.isArray(loaded.assets)) return loaded as AppDefinition;
-  return {
-    files: [app.file],
-    file: app.file,
-    endpoints: app.endpoints,
-    volumes: app.volumes,
-    networks: {},
-    secrets: {},
-    configs: {},
-    assets: [],
-    services: app.services.map((s) => {
-      const { environment, ...compose } = s.compose as Record<string, unknown>;
-      const own: Record<string, EnvTemplate> = Array.isArray(environment)
-        ? Object.fromEntries(environment.map((e) => String(e)).map((e) => (e.includes("=") ? [e.slice(0, e.indexOf("=")), [e.slice(e.indexOf("=") + 1)]] : [e, [""]])))
-        : Object.fromEntries(Object.entries((environment ?? {}) as Record<string, unknown>).map(([k, v]) => [k, [v === null || v === undefined ? "" : String(v)]]));
-      return { ...s, hostAccess: [], environment: own, compose };
-    }),
-  };
 }
 
 /**
@@ -124,7 +105,7 @@ export function deployLayer(
   // Every service gets today's variables (DATABASE_URL, MONGODB_URI, OTEL_*) as references to its
   // bindings, unless it sets the name itself; `bindings` fills every `${LIFTOFF_...}` reference,
   // in the 0600 env files only (components/deploy/release.ts, issue #10 item 5).
-  const app = appWithDefaultVariables(normalizedApp(spec.app), spec.stack);
+  const app = appWithDefaultVariables(spec.app, spec.stack);
   const releaseInput = (i: pulumi.Unwrap<typeof inputs>): ReleaseInput => ({
     project: spec.project,
     environment: spec.stack,

@@ -74,7 +74,7 @@ describe.each(["dev", "prod"])("observability and delivery in the %s stack", (st
   it("hands every service the OTLP settings, named after itself", async () => {
     const layers = await runLayers(stack);
     const services = layers.outputs["services"]!.value as string[];
-    expect(services).toEqual(["api-gateway", "identity-service", "orders", "catalog", "broker"]);
+    expect(services).toEqual(["api-gateway", "broker", "catalog", "identity-service", "orders"]);
     const variables = layers.outputs["otelVariables"]!.value as Record<string, string[]>;
     const settings = layers.outputs["otelPublic"]!.value as Record<string, Record<string, string>>;
     for (const service of services) {

@@ -65,7 +65,8 @@ export function onlyError(profile: "dev" | "prod", overrides: Record<string, unk
   const result = buildEnvironmentSpec(configInput(profile, overrides, extra));
   expect(result.spec).toBeUndefined();
   const found = errors(result);
-  expect(found.map((p) => p.key)).toEqual([key]);
+  // Compose file problems carry the line (`app/compose.yaml:37: services...`); the key names the field.
+  expect(found.map((p) => p.key.replace(/^([^:\s]+\.ya?ml):\d+(?=:|$)/, "$1"))).toEqual([key]);
   const problem = found[0]!;
   expect(problem.message.length).toBeGreaterThan(5);
   expect(problem.allowed.length).toBeGreaterThan(3);

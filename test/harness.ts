@@ -2,6 +2,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
 import { evaluateProgram, revealInputs, type Evaluation, type PlannedResource } from "../tools/plan/evaluate";
+import { fsReader } from "../environments/compose/files";
 import { readAppFile, type Environment } from "../environments/load";
 import { DEFAULT_COMPOSE_FILE, buildEnvironmentSpec, formatProblems } from "../environments/validate";
 import { readStackFiles } from "../tools/plan/project";
@@ -67,6 +68,7 @@ export function stackEnvironment(stack: string): Environment {
     secretKeys: new Set(),
     mode: "plan",
     ...readAppFile(values["composeFile"] ?? DEFAULT_COMPOSE_FILE, PROJECT_DIR),
+    appFiles: { projectDir: PROJECT_DIR, reader: fsReader },
   });
   if (!spec) throw new Error(formatProblems(problems));
   return { spec, secret: (key) => pulumi.secret(`test-${key}`) };

@@ -73,11 +73,18 @@ export interface AppService {
   readonly databases: readonly DatabaseDeclaration[];
   /** Host access the service declared; anything used but not declared is refused by the loader. */
   readonly hostAccess: readonly HostAccessKind[];
+  /** What `x-liftoff.hostAccess` names for the kinds that take names (host paths, capabilities, devices). */
+  readonly hostAccessGrants?: { readonly hostPaths: readonly string[]; readonly capabilities: readonly string[]; readonly devices: readonly string[] };
   /**
    * The service's environment in Compose's order of precedence already applied (env files in
    * order, then `environment`); pass-through variables resolved from the stack's variables.
    */
   readonly environment: Readonly<Record<string, EnvTemplate>>;
+  /**
+   * Names in `environment` whose value holds a secret (a secret stack variable, or a secret
+   * binding): the renderer keeps them in 0600 env files only and never shows them.
+   */
+  readonly secretEnvironment?: readonly string[];
   /** The rest of the service in canonical form (see the file's comment). */
   readonly compose: Readonly<Record<string, unknown>>;
 }
