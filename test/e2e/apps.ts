@@ -1,12 +1,12 @@
 /**
- * The three sample applications of test/e2e/apps/ (each five services or more), read as Compose
- * v2 reads them and rendered by the real renderer. Shared by the renderer's unit test (the
+ * The three sample applications of test/e2e/apps/ (each five services or more), read by liftoff's
+ * compose loader (environments/compose/) and rendered by the real renderer. Shared by the renderer's unit test (the
  * rendered releases pass `docker compose config`) and the e2e deployment on the test host.
  */
 import * as path from "node:path";
 import { renderRelease, type RenderedRelease } from "../../components/deploy";
 import type { AppDefinition } from "../../environments/compose/model";
-import { appFromCompose } from "../compose-app";
+import { fsReader, loadApp } from "../../environments/compose";
 
 export const APPS_DIR = path.join(__dirname, "apps");
 
@@ -20,7 +20,10 @@ export const SAMPLE_APPS: Readonly<Record<string, { readonly files: readonly str
 export type SampleImages = Record<"GATEWAY_IMAGE" | "IDENTITY_IMAGE" | "ORDERS_IMAGE" | "CATALOG_IMAGE" | "BROKER_IMAGE", string>;
 
 export function loadSampleApp(name: string, images: SampleImages): AppDefinition {
-  return appFromCompose(path.join(APPS_DIR, name), { files: SAMPLE_APPS[name]!.files, endpoints: { api: 443 }, variables: images });
+  const variables = Object.fromEntries(Object.entries(images).map(([k, value]) => [k, { value, secret: false }]));
+  const { app, problems } = loadApp({ projectDir: path.join(APPS_DIR, name), files: SAMPLE_APPS[name]!.files, variables, reader: fsReader });
+  if (!app) throw new Error(`the loader refused the sample app ${name}:\n${JSON.stringify(problems, null, 2)}`);
+  return app;
 }
 
 export function renderSampleApp(name: string, images: SampleImages, site: string, registry: { server: string; username: string } | null): RenderedRelease {
