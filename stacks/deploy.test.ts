@@ -35,9 +35,31 @@ async function shippedRelease(plan: Awaited<ReturnType<typeof runStack>>): Promi
   return { token: token!, files };
 }
 
+/** An env file as the renderer writes it: `NAME="value"` lines, `\\ \" \$ \n \r` escaped. */
 function envFile(text: string): Record<string, string> {
-  return Object.fromEntries(text.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  return Object.fromEntries(text.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), JSON.parse(l.slice(l.indexOf("=") + 1).replace(/\\\$/g, "$")) as string]));
 }
+
+describe("the deploy layer with the operator's own values", () => {
+  const exampleWith = (replace: (text: string) => string) =>
+    tempFile("compose.yaml", replace(readFileSync(path.join(__dirname, "..", "app", "compose.yaml"), "utf8")));
+
+  it("plans env values with spaces, quotes, # and backslashes and dotted names, and ships them exact (they crashed the plan)", async () => {
+    const values = { JAVA_OPTS: "-Xmx512m -Xms256m", GREETING: 'say "hi" #not-a-comment', WIN_PATH: "C:\\temp\\x", "Serilog__MinimumLevel__Override__Microsoft.AspNetCore": "Warning", "my-var": "é ü 😀" };
+    const compose = exampleWith((t) => t.replace("      BROKER_URL: amqp://broker:5672\n", `      BROKER_URL: amqp://broker:5672\n${Object.entries(values).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}\n`).join("")}`));
+    const plan = await runStack("dev", { config: { composeFile: compose } });
+    expect(plan.error).toBeUndefined();
+    const env = envFile((await shippedRelease(plan)).files["env/orders.env"]!);
+    expect(env).toMatchObject(values);
+  });
+
+  it("refuses in the plan a health path the host agent would refuse (/healthz;x), naming the field", async () => {
+    const plan = await runStack("dev", { config: { composeFile: exampleWith((t) => t.replace("      health: /healthz\n", "      health: /healthz;x\n")) } });
+    expect(plan.resources).toEqual([]);
+    expect(plan.error).toContain("x-liftoff.health");
+    expect(plan.error).toContain('holds ";"');
+  });
+});
 
 describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
   it("ships one release whose id is the live release output, with every secret on stdin only", async () => {

@@ -1,12 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Deploy, renderRelease, reviewableFiles, type ReleaseInput, type RenderedRelease } from "../components/deploy";
-import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE, imageVersion } from "../components/observability";
+import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE } from "../components/observability";
 import type { AppDefinition, AppService } from "../environments/app-definition";
 import { stringify } from "yaml";
 import { parseAppDefinition } from "../environments/app-definition";
 import { OFFLINE_PLAN_ENV } from "../environments/load";
 import type { EnvironmentSpec } from "../environments/spec";
-import { defaultVariables, ownVariableNames } from "./binding-values";
+import { appWithDefaultVariables } from "./binding-values";
 import { applicationBindings, resolvedBindings, type ServiceBindings } from "./bindings";
 import type { DataLayer } from "./data";
 import type { DeliveryLayer } from "./delivery";
@@ -24,16 +24,20 @@ const COLLECTOR_CONFIG_VARIABLE = "ALLOY_CONFIG_B64";
 export interface DeployLayer {
   /** The release the host runs after this `pulumi up`. */
   readonly liveReleaseId: pulumi.Output<string>;
-  /** The release's files without its env files: compose, accessories, Caddyfile, manifest. */
+  /** The release's files without its secret material (env files, secret files): compose, accessories, Caddyfile, manifest, shipped files. */
   readonly releaseFiles: pulumi.Output<Record<string, string>>;
   /** Per service, the bindings its compose file may reference (secret ones are secrets). */
   readonly bindings: Readonly<Record<string, ServiceBindings>>;
 }
 
+/** Bindings only the collector is given: its token and its config (base64). */
+const COLLECTOR_TOKEN_BINDING = "LIFTOFF_COLLECTOR_TOKEN";
+const COLLECTOR_CONFIG_BINDING = "LIFTOFF_COLLECTOR_CONFIG_B64";
+
 /**
  * The host collector as an accessory of the application: Grafana Alloy with the mounts it needs.
- * Its config travels base64-encoded in its (secret) env file, because a release carries no other
- * files; the entrypoint writes it out before starting Alloy. It is written as a compose service and
+ * Its config travels base64-encoded in its (secret) env file, so that it is secret material; the
+ * entrypoint writes it out before starting Alloy. It is written as a compose service and
  * read by the same loader and rules as the operator's, so its host access is declared through the
  * same `x-liftoff.hostAccess` opt-in (and shown in the plan like any other).
  */
@@ -59,7 +63,13 @@ export function collectorService(image: string): AppService {
   };
   const { app, problems } = parseAppDefinition(stringify(definition), "collector.yaml");
   if (!app) throw new Error(`the collector's definition is refused by the loader: ${JSON.stringify(problems)}`);
-  return app.services[0]!;
+  return {
+    ...app.services[0]!,
+    environment: {
+      [ALLOY_TOKEN_VARIABLE]: [{ binding: COLLECTOR_TOKEN_BINDING }],
+      [COLLECTOR_CONFIG_VARIABLE]: [{ binding: COLLECTOR_CONFIG_BINDING }],
+    },
+  };
 }
 
 /** The application plus the collector, as the release runs it. */
@@ -92,25 +102,24 @@ export function deployLayer(
     collectorConfig: observability.collector.config,
     collectorEnv: observability.collector.environment,
   });
-  // `bindings` is the renderer's input for `${LIFTOFF_...}` references in `environment`, which
-  // reach only the 0600 env files (components/deploy/release.ts, issue #10 item 5).
-  const releaseInput = (i: pulumi.Unwrap<typeof inputs>): ReleaseInput & { readonly bindings: Readonly<Record<string, Readonly<Record<string, string>>>> } => ({
+  // Every service gets today's variables (DATABASE_URL, MONGODB_URI, OTEL_*) as references to its
+  // bindings, unless it sets the name itself; `bindings` fills every `${LIFTOFF_...}` reference,
+  // in the 0600 env files only (components/deploy/release.ts, issue #10 item 5).
+  const app = appWithDefaultVariables(spec.app, spec.stack);
+  const releaseInput = (i: pulumi.Unwrap<typeof inputs>): ReleaseInput => ({
     project: spec.project,
     environment: spec.stack,
-    app: releasedApp(spec.app, i.collectorImage),
+    app: releasedApp(app, i.collectorImage),
     images: { ...i.images, [COLLECTOR_SERVICE]: i.collectorImage },
     sites: Object.fromEntries(spec.publicEndpoints.map((e) => [e.name, e.url])),
-    env: {
-      // Today's variables for apps that read them (DATABASE_URL, MONGODB_URI, OTEL_*), from the
-      // bindings, unless the service sets the name itself.
-      ...Object.fromEntries(spec.services.map((s) => [s.name, defaultVariables(s, { environment: spec.stack, version: imageVersion(s.image) }, i.bindings[s.name] ?? {}, ownVariableNames(s))])),
+    bindings: {
+      ...i.bindings,
       [COLLECTOR_SERVICE]: {
-        [ALLOY_TOKEN_VARIABLE]: i.collectorEnv[ALLOY_TOKEN_VARIABLE] ?? "",
-        [COLLECTOR_CONFIG_VARIABLE]: Buffer.from(i.collectorConfig, "utf8").toString("base64"),
+        [COLLECTOR_TOKEN_BINDING]: i.collectorEnv[ALLOY_TOKEN_VARIABLE] ?? "",
+        [COLLECTOR_CONFIG_BINDING]: Buffer.from(i.collectorConfig, "utf8").toString("base64"),
       },
     },
     registry: { server: delivery.registry.server, username: delivery.registry.username },
-    bindings: i.bindings,
   });
   const release: pulumi.Output<RenderedRelease> = pulumi.secret(inputs.apply((i) => renderRelease(releaseInput(i))));
 

@@ -6,8 +6,17 @@ import { pack } from "tar-stream";
 export interface ReleaseFile {
   /** Path inside the release directory, e.g. `env/orders.env`. */
   readonly path: string;
+  /** The file's text, or with `encoding: "base64"` its bytes in base64 (binary shipped files). */
   readonly content: string;
+  readonly encoding?: "base64";
   readonly mode: number;
+  /** Secret material (env files, secret files): written 0600, never shown to a reviewer. */
+  readonly secret?: boolean;
+}
+
+/** The bytes of a release file as written on the host. */
+export function fileBytes(file: Pick<ReleaseFile, "content" | "encoding">): Buffer {
+  return file.encoding === "base64" ? Buffer.from(file.content, "base64") : Buffer.from(file.content, "utf8");
 }
 
 /** A rendered release: its id (a hash of its content) and its files. */
@@ -37,7 +46,7 @@ export async function releaseArchive(release: RenderedRelease): Promise<string> 
     archive.on("error", reject);
   });
   for (const file of [...release.files].sort((a, b) => a.path.localeCompare(b.path))) {
-    archive.entry({ name: file.path, mode: file.mode, mtime: new Date(0), uid: 0, gid: 0, uname: "", gname: "" }, file.content);
+    archive.entry({ name: file.path, mode: file.mode, mtime: new Date(0), uid: 0, gid: 0, uname: "", gname: "" }, fileBytes(file));
   }
   archive.finalize();
   await done;

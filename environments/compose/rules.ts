@@ -3,6 +3,7 @@
  * settings, what liftoff carries and refuses, host access opt-ins, bindings and secret variables in
  * `environment`, and the files a release ships. Produces the {@link AppDefinition}.
  */
+import { HEALTH_PATH_ALLOWED, healthPathProblem } from "../../components/deploy/rules";
 import * as path from "node:path/posix";
 import { parseImageRef, type ImageRef } from "../image-ref";
 import { closest } from "../reader";
@@ -30,7 +31,6 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !
 
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
 const ENDPOINT_NAME = /^[a-z][a-z0-9-]{0,30}$/;
-const HEALTH_PATH = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$/;
 /** Total size of the files one release may ship (bind-mounted files, secret and config files). */
 export const MAX_ASSET_BYTES = 1024 * 1024;
 export const DEFAULT_JOB_TIMEOUT_SECONDS = 600;
@@ -232,8 +232,10 @@ export function buildApp(project: LoadedProject, reader: FileReader, report: Rep
 
     let healthPath: string | undefined;
     if (s["health"] !== undefined) {
-      if (typeof s["health"] === "string" && HEALTH_PATH.test(s["health"])) healthPath = s["health"];
-      else err({ field: "x-liftoff.health", value: s["health"], message: "is not an absolute URL path", allowed: "a path starting with /, e.g. /healthz", fix: fix(`set health: /healthz on ${name}`) });
+      // One rule with the renderer and the host agent (issue #11 item 15).
+      const problem = typeof s["health"] === "string" ? healthPathProblem(s["health"]) : "is not a path";
+      if (problem === undefined) healthPath = s["health"] as string;
+      else err({ field: "x-liftoff.health", value: s["health"], message: problem, allowed: HEALTH_PATH_ALLOWED, fix: fix(`set health: /healthz on ${name}`) });
     }
 
     // Job.

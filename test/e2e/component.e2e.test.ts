@@ -7,7 +7,9 @@
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { applyReleaseCommand, applyReleaseStdin, installAgentCommand, renderRelease, type RenderedRelease } from "../../components/deploy";
-import { parseAppDefinition } from "../../environments/app-definition";
+import * as os from "node:os";
+import * as path from "node:path";
+import { appFromCompose } from "../compose-app";
 import type { TestbedInfo } from "../../tools/testbed/render";
 import { AGENT_SOURCE, TestHost, checkTestbedUp, loadTestbed, resetHost, startLoad, type CommandResult } from "./harness";
 
@@ -37,6 +39,7 @@ services:
     x-liftoff: { public: { endpoint: identity, containerPort: 8080 }, health: /healthz, databases: [postgres] }
   orders:
     image: ${image("orders")}
+    environment: { DATABASE_URL: "\${LIFTOFF_POSTGRES_URL}" }
     x-liftoff: { databases: [postgres] }
   catalog:
     image: ${image("catalog")}
@@ -48,9 +51,9 @@ services:
 volumes:
   broker-data: {}
 `;
-  const parsed = parseAppDefinition(compose, "compose.yaml");
-  if (!parsed.app) throw new Error(JSON.stringify(parsed.problems));
-  return parsed.app;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "liftoff-component-e2e-"));
+  fs.writeFileSync(path.join(dir, "compose.yaml"), compose);
+  return appFromCompose(dir, { endpoints: { api: 443, identity: 8443 }, bindings: ["LIFTOFF_POSTGRES_URL"] });
 }
 
 function render(tb: TestbedInfo, tag: "v1" | "v2"): RenderedRelease {
@@ -62,7 +65,7 @@ function render(tb: TestbedInfo, tag: "v1" | "v2"): RenderedRelease {
     images: Object.fromEntries(app.services.map((s) => [s.name, s.imageText])),
     sites: { api: GATEWAY, identity: IDENTITY },
     bind: "127.0.0.1",
-    env: { orders: { DATABASE_URL: "postgresql://orders:db-secret-e2e@db.example/orders" } },
+    bindings: { orders: { LIFTOFF_POSTGRES_URL: "postgresql://orders:db-secret-e2e@db.example/orders" } },
     registry: { server: tb.registry.url, username: tb.registry.username },
     healthTimeoutSeconds: 60,
   });
@@ -141,7 +144,7 @@ describe("the deploy component's commands on the local test host", () => {
       images: Object.fromEntries(app.services.map((s) => [s.name, s.name === "orders" ? host.tb.images["orders"]!["unhealthy"]! : s.imageText])),
       sites: { api: GATEWAY, identity: IDENTITY },
       bind: "127.0.0.1",
-      env: {},
+      bindings: { orders: { LIFTOFF_POSTGRES_URL: "postgresql://orders:db-secret-e2e@db.example/orders" } },
       registry: { server: host.tb.registry.url, username: host.tb.registry.username },
       healthTimeoutSeconds: 20,
     });

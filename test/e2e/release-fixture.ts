@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DEFAULT_PROXY_TUNING, caddySite, releaseId as contentReleaseId, type ProxyTuning } from "../../components/deploy/release";
+import { envFileLine } from "../../components/deploy/rules";
 
 export interface FixtureService {
   readonly name: string;
@@ -48,17 +49,10 @@ function portVar(name: string): string {
   return `LIFTOFF_PORT_${name.toUpperCase().replace(/-/g, "_")}`;
 }
 
-const ENV_VALUE = /^[!%&(-/0-9:;<=>?@A-Z[\]^_a-z{|}~]+$/;
-
 export function renderEnvFile(env: Readonly<Record<string, string>>): string {
   return Object.keys(env)
     .sort()
-    .map((key) => {
-      const value = env[key] ?? "";
-      if (!/^[A-Z_][A-Z0-9_]*$/.test(key)) throw new Error(`bad env key ${key}`);
-      if (!ENV_VALUE.test(value)) throw new Error(`env value of ${key} has a character the contract forbids`);
-      return `${key}=${value}\n`;
-    })
+    .map((key) => envFileLine(key, env[key] ?? ""))
     .join("");
 }
 
@@ -126,7 +120,7 @@ export function releaseId(files: ReadonlyMap<string, Buffer>): string {
 
 function renderManifest(spec: FixtureRelease, id: string): string {
   const manifest = {
-    format: 1,
+    format: 2,
     id,
     project: spec.project,
     environment: spec.environment,
@@ -137,11 +131,13 @@ function renderManifest(spec: FixtureRelease, id: string): string {
       healthPath: s.healthPath,
       public: s.public ?? null,
     })),
+    jobs: [],
     accessories: spec.accessories.map((a) => ({
       name: a.name,
       image: a.image,
       definitionHash: createHash("sha256").update(renderAccessoryBlock(a)).digest("hex"),
     })),
+    assets: [],
     healthTimeoutSeconds: spec.healthTimeoutSeconds,
     keepReleases: spec.keepReleases,
   };

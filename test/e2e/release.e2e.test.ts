@@ -651,7 +651,11 @@ describe("liftoff-release on the local test host", () => {
     const c = await ctx();
     const st = await status(c);
     const stored = (await c.host.sshOk(`ls ${shq(`${c.host.root}/releases`)}`)).trim().split("\n");
-    expect(stored.length).toBeLessThanOrEqual(3);
+    // keepReleases (3), and the release the accessories were last (re)created from, whose env
+    // file they use (state/accessory-releases)
+    const pinned = (await c.host.sshOk(`cat ${shq(`${c.host.root}/state/accessory-releases`)}/*`)).trim().split("\n");
+    expect(stored.filter((id) => !pinned.includes(id)).length).toBeLessThanOrEqual(3);
+    expect(stored).toEqual(expect.arrayContaining(pinned));
     expect(stored).toContain(st.live?.release);
     expect(stored).toContain(st.previous?.release);
     const present = async (ref: string): Promise<boolean> => (await c.host.ssh(`docker image inspect ${shq(ref)} >/dev/null 2>&1`)).code === 0;

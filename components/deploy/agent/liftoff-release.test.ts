@@ -87,7 +87,7 @@ describe("liftoff-release", () => {
   it("accepts a release written to the contract and prints its content-hash id", () => {
     const { dir, id } = fresh();
     const r = agent(["verify", dir]);
-    expect(r.stderr).toMatch(/is valid: 2 services, 1 accessories/);
+    expect(r.stderr).toMatch(/is valid: 2 services, 0 jobs, 1 accessories/);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${id}\n`);
   });
@@ -107,7 +107,11 @@ describe("liftoff-release", () => {
   });
 
   it.each([
-    ["an unknown format", (m: Record<string, unknown>) => (m.format = 2), /unsupported manifest format 2/],
+    ["an unknown format", (m: Record<string, unknown>) => (m.format = 1), /unsupported manifest format 1 \(this agent reads format 2\)/],
+    ["a health path outside the renderer's rule", (m: Record<string, unknown>) => ((m.services as { healthPath: string }[])[0]!.healthPath = "/healthz;x"), /services\[api-gateway\]\.healthPath is missing or malformed/],
+    ["a job with an unknown phase", (m: Record<string, unknown>) => (m.jobs = [{ name: "migrate", image: "ghcr.io/octo/m:1", phase: "during", timeoutSeconds: 60 }]), /jobs\[migrate\]\.phase must be before-release or after-release/],
+    ["a shipped file outside app/, secrets/ and configs/", (m: Record<string, unknown>) => (m.assets = [{ path: "../etc/passwd", mode: 420, secret: false }]), /must be a normalized path under app\/, secrets\/ or configs\//],
+    ["a secret file not 0600", (m: Record<string, unknown>) => (m.assets = [{ path: "secrets/x", mode: 420, secret: true }]), /is secret but not mode 0600/],
     ["a bad service name", (m: Record<string, unknown>) => ((m.services as { name: string }[])[0]!.name = "Api_Gateway"), /services\[0\]\.name is missing or malformed/],
     ["keepReleases below 2", (m: Record<string, unknown>) => (m.keepReleases = 1), /keepReleases must be an integer from 2 to 100/],
     ["a reused slot port", (m: Record<string, unknown>) => {
