@@ -2,6 +2,7 @@ import { z } from "zod";
 import { AZURE_REGIONS, DNS_LABEL_PATTERN, RESERVED_ADMIN_USERS, VM_SIZE_PATTERN, azureFqdn } from "./azure";
 import * as posixPath from "node:path/posix";
 import { MIN_VM_MEMORY_GIB, MIN_VM_VCPUS, VM_SIZES, describeVmSize, findVmSize, isLargeEnough, largeEnoughInstead } from "./azure-vm-sizes";
+import { releaseProblem } from "../components/deploy/release";
 import { composeFilesOf, loadApp, memoryReader, type AppDefinition, type FileReader, type Variable } from "./compose";
 import { parseImageRef, type ImageRef } from "./image-ref";
 import { IMAGE_POLICIES, movingReference, type ImagePolicy } from "./image-policy";
@@ -256,6 +257,16 @@ export function readCore(reader: ConfigReader): CoreResult {
     });
     for (const { severity, ...p } of result.problems) (severity === "error" ? error : warn)(p);
     app = result.app;
+    const unrenderable = app && releaseProblem(app);
+    if (app && unrenderable) {
+      error({
+        key: `${app.file}: ${unrenderable.where}`,
+        message: unrenderable.message,
+        allowed: "what a release can carry to the host side by side with the live one (docs/compose.md)",
+        fix: `edit ${app.file}: change or remove it as the message says`,
+      });
+      app = undefined;
+    }
   }
 
   // Per-stack image overrides, e.g. dev runs :main while prod runs what the compose file pins.

@@ -151,6 +151,22 @@ describe("validation rules (one test each)", () => {
     onlyError({}, "app/compose.yaml: services.catalog.image", { app: { file: "app/compose.yaml", text: broken } });
   });
 
+  it("refuses in the validation step what the release could not carry to the host, instead of failing mid-`pulumi up`", () => {
+    // Each is valid Compose that the loader carries, but two release slots cannot run side by side with it.
+    const cases: [string, string, RegExp][] = [
+      [COMPOSE + "networks:\n  shared: { external: true }\n", "app/compose.yaml: networks.shared", /external networks/],
+      [COMPOSE + "networks:\n  shared: { name: fixed }\n", "app/compose.yaml: networks.shared.name", /slots would share it/],
+    ];
+    for (const [text, key, message] of cases) {
+      const withNetwork = text.replace("    x-liftoff:\n      databases: [mongodb]", "    networks: [shared]\n    x-liftoff:\n      databases: [mongodb]");
+      expect(withNetwork).not.toBe(text);
+      const result = buildEnvironmentSpec(input({}, { app: { file: "app/compose.yaml", text: withNetwork } }));
+      expect(errors(result).map((e) => [e.key, e.message])).toEqual([[key, expect.stringMatching(message)]]);
+      const p = errors(result)[0]!;
+      expect(p.fix).toContain("edit app/compose.yaml");
+    }
+  });
+
   it("refuses to go on without the application's compose file", () => {
     const result = buildEnvironmentSpec({ ...input(), app: undefined });
     expect(errors(result)).toEqual([expect.objectContaining({ key: "liftoff:composeFile", value: "app/compose.yaml" })]);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as posix from "node:path/posix";
 import { stringify } from "yaml";
+import { serviceBindings } from "../../environments/compose/bindings";
 import type { AppDefinition, AppService, EnvTemplate, ReleaseAsset } from "../../environments/compose/model";
 import { fileBytes, type ReleaseFile, type RenderedRelease } from "./commands";
 import { envFileLine, envNameProblem, envValueProblem, healthPathProblem } from "./rules";
@@ -80,6 +81,35 @@ export function slotPorts(app: Pick<AppDefinition, "services">): Record<string, 
 }
 
 type Block = Record<string, unknown>;
+
+/**
+ * What the renderer would refuse in this application, found at validation time rather than in the
+ * middle of `pulumi up`: the release is rendered with stand-ins for what only `up` knows (digests,
+ * binding values, the DNS name), so whatever the model holds that the host cannot carry stops the
+ * plan. `undefined` when the application renders.
+ */
+export function releaseProblem(app: AppDefinition): { readonly where: string; readonly message: string } | undefined {
+  const digest = `sha256:${"0".repeat(64)}`;
+  try {
+    renderRelease({
+      project: "validation",
+      environment: "validation",
+      app,
+      images: Object.fromEntries(app.services.map((s) => [s.name, `${s.imageText.split("@")[0]}@${digest}`])),
+      sites: Object.fromEntries(app.endpoints.map((e) => [e.name, `https://validation.invalid:${e.port}`])),
+      bindings: Object.fromEntries(app.services.map((s) => [s.name, Object.fromEntries(serviceBindings(app, s).map((b) => [b.name, "x"]))])),
+      registry: null,
+    });
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof ReleaseError)) throw e;
+    // The renderer's messages start with what they are about: `service <name>: ...` or a field path.
+    const service = /^service ([^\s:]+): ([\s\S]*)$/.exec(e.message);
+    if (service) return { where: `services.${service[1]}`, message: service[2]! };
+    const field = /^([A-Za-z_][\w-]*(?:\.[\w.-]+)+):? [\s\S]*$/.exec(e.message);
+    return { where: field ? field[1]! : "(application)", message: e.message };
+  }
+}
 
 /**
  * Renders a release directory (see components/deploy/agent/README.md): the application's compose
