@@ -37,7 +37,7 @@ export const REQUIRED_SECRETS: readonly SecretDefinition[] = [
 export const CORE_KEYS: readonly string[] = [
   "profile", "region", "owner", "dnsLabel", "vmSize", "osDiskSizeGb", "osDiskType", "adminUser",
   "sshPublicKey", "sshAllowedCidrs", "sshPort", "autoShutdown", "autoShutdownTimeZone", "composeFile",
-  "composeFiles", "composeVariables", "composeSecrets", "composeProfiles", "images", "imagePolicy", "allowUnsafeProd",
+  "composeFiles", "composeVariables", "composeSecrets", "composeProfiles", "images", "imagePolicy", "allowUnsafeProd", "hostAccessAllowed",
   ...REQUIRED_SECRETS.map((s) => s.key),
 ];
 
@@ -267,6 +267,24 @@ export function readCore(reader: ConfigReader): CoreResult {
       });
       app = undefined;
     }
+  }
+
+  // The host access this stack's reviewers accepted (`<service>:<kind>`): the policy pack holds every
+  // other declared access against it (advisory in dev, mandatory in prod). An entry the application
+  // does not declare is refused, so the list cannot silently outlive what it was written for.
+  const allowedHostAccess = structured("hostAccessAllowed", stringListSchema, "a list of <service>:<host access kind> the application declares", "liftoff:hostAccessAllowed: [agent:host-paths]") ?? [];
+  if (app) {
+    const declared = app.services.flatMap((svc) => svc.hostAccess.map((kind) => `${svc.name}:${kind}`));
+    allowedHostAccess.forEach((entry, i) => {
+      if (declared.includes(entry)) return;
+      error({
+        key: `${k("hostAccessAllowed")}[${i}]`,
+        value: entry,
+        message: "allows host access the application does not declare in x-liftoff.hostAccess",
+        allowed: declared.join(", ") || "none: no service declares host access",
+        fix: `remove it from liftoff:hostAccessAllowed in Pulumi.${input.stack}.yaml${closest(entry, declared) ? `, or write ${closest(entry, declared)}` : ""}`,
+      });
+    });
   }
 
   // Per-stack image overrides, e.g. dev runs :main while prod runs what the compose file pins.

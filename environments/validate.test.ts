@@ -167,6 +167,12 @@ describe("validation rules (one test each)", () => {
     }
   });
 
+  it("refuses a liftoff:hostAccessAllowed entry the application does not declare, so the allow-list cannot outlive its reason", () => {
+    const p = onlyError({ hostAccessAllowed: JSON.stringify(["orders:privileged"]) }, "liftoff:hostAccessAllowed[0]");
+    expect(p.value).toBe("orders:privileged");
+    expect(p.allowed).toContain("no service declares host access");
+  });
+
   it("refuses to go on without the application's compose file", () => {
     const result = buildEnvironmentSpec({ ...input(), app: undefined });
     expect(errors(result)).toEqual([expect.objectContaining({ key: "liftoff:composeFile", value: "app/compose.yaml" })]);

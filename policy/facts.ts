@@ -28,6 +28,10 @@ export interface StackFacts {
    * validation takes); a rule named here is not reported. Empty unless the stack says so.
    */
   readonly allowUnsafeProd: readonly string[];
+  /** Host access the application's services declare (`x-liftoff.hostAccess`), as `<service>:<kind>`. */
+  readonly declaredHostAccess: readonly string[];
+  /** The host access this stack's reviewers accepted (`liftoff:hostAccessAllowed`), same form. */
+  readonly allowedHostAccess: readonly string[];
   /** Why a fact fell back to its strict default; shown in the violations that depend on it. */
   readonly problems: readonly string[];
 }
@@ -83,12 +87,19 @@ export function stackFacts(stack: string | undefined, config: Readonly<Record<st
   if (app) for (const endpoint of app.endpoints) declared.add(endpoint.port);
   else problems.push(`the application definition ${files.join(" + ")} cannot be read or is invalid, so only port ${ACME_PORT} counts as declared`);
 
+  const allowedHostAccess = json<unknown>("liftoff:hostAccessAllowed");
+  if (config["liftoff:hostAccessAllowed"] !== undefined && !Array.isArray(allowedHostAccess)) {
+    problems.push(`liftoff:hostAccessAllowed "${config["liftoff:hostAccessAllowed"]}" is not a list, so no host access is allowed`);
+  }
+
   return {
     ...(stack ? { stack } : {}),
     profile,
     declaredPublicPorts: [...declared].sort((a, b) => a - b),
     sshPorts: [...sshPorts].sort((a, b) => a - b),
     allowUnsafeProd,
+    declaredHostAccess: (app?.services ?? []).flatMap((s) => s.hostAccess.map((kind) => `${s.name}:${kind}`)),
+    allowedHostAccess: Array.isArray(allowedHostAccess) ? allowedHostAccess.filter((e): e is string => typeof e === "string") : [],
     problems,
   };
 }

@@ -26,7 +26,7 @@ describe.each(["dev", "prod"])("the offline plan of %s", (stack) => {
 
 describe("the stack's facts", () => {
   it("come from its config and the compose file: profile, declared ports 80/443/8443, SSH port", () => {
-    expect(factsOf("prod")).toEqual({ stack: "prod", profile: "prod", declaredPublicPorts: [80, 443, 8443], sshPorts: [22], allowUnsafeProd: [], problems: [] });
+    expect(factsOf("prod")).toEqual({ stack: "prod", profile: "prod", declaredPublicPorts: [80, 443, 8443], sshPorts: [22], allowUnsafeProd: [], declaredHostAccess: [], allowedHostAccess: [], problems: [] });
     expect(factsOf("dev")).toMatchObject({ profile: "dev" });
   });
 
@@ -85,7 +85,9 @@ describe("a prod plan broken after validation", () => {
       props: { name: "shutdown-computevm-vm", status: "Enabled", taskType: "ComputeVmShutdownTask", dailyRecurrence: { time: "1900" }, timeZoneId: "UTC", tags: vm.props["tags"] },
     }];
 
-    const violations = await analyzeResources(liftoffPolicies(factsOf("prod")), resources);
+    // And a service that gained host access nobody allow-listed.
+    const facts = { ...factsOf("prod"), declaredHostAccess: ["agent:privileged"] };
+    const violations = await analyzeResources(liftoffPolicies(facts), resources);
     expect(new Set(violations.map((v) => v.policy))).toEqual(new Set(POLICIES.map((p) => p.name)));
     const messages = violations.map((v) => `${v.policy}: ${v.message}`);
     expect(messages).toEqual(expect.arrayContaining([
@@ -97,6 +99,7 @@ describe("a prod plan broken after validation", () => {
       expect.stringContaining("prod-grafana-delete-protection: observability-stack"),
       "prod-no-auto-shutdown: host-shutdown: shuts the prod host down every day at 1900; remove liftoff:autoShutdown (or name autoShutdown in liftoff:allowUnsafeProd)",
       "azure-resources-tagged: network-ip: has no owner tag",
+      expect.stringContaining("host-access-allow-listed: host-vm: service agent declares host access privileged"),
     ]));
   });
 
@@ -133,7 +136,7 @@ describe("npm run policy", () => {
   it("prints a summary and exits 0 on a stack without violations, 2 without a stack", () => {
     const ok = cli("prod");
     expect(ok.stderr).toContain("evaluating the offline plan of stack prod");
-    expect(ok.stdout).toMatch(/^ok: stack prod, \d+ resources, 8 policies \+ 2 offline secret checks: 0 mandatory and 0 advisory violations$/m);
+    expect(ok.stdout).toMatch(/^ok: stack prod, \d+ resources, 9 policies \+ 2 offline secret checks: 0 mandatory and 0 advisory violations$/m);
     expect(ok.status).toBe(0);
     const usage = cli();
     expect(usage.status).toBe(2);

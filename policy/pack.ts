@@ -9,6 +9,7 @@ import {
   UNKNOWN,
   azureResourcesTagged,
   grafanaDeleteProtectionInProd,
+  hostAccessAllowListed,
   onlyDeclaredPublicPorts,
   prodDatabasesProtected,
   prodNoAutoShutdown,
@@ -29,6 +30,8 @@ interface PolicyDefinition {
   readonly name: string;
   readonly description: string;
   readonly enforcementLevel: EnforcementLevel;
+  /** The enforcement for a prod stack, where it differs. */
+  readonly prodEnforcementLevel?: EnforcementLevel;
   readonly rule: Rule;
 }
 
@@ -81,6 +84,13 @@ export const POLICIES: readonly PolicyDefinition[] = [
     rule: grafanaDeleteProtectionInProd,
   },
   {
+    name: "host-access-allow-listed",
+    description: "Host access a service declares (x-liftoff.hostAccess) is on the stack's liftoff:hostAccessAllowed. Advisory in dev, mandatory in prod.",
+    enforcementLevel: "advisory",
+    prodEnforcementLevel: "mandatory",
+    rule: hostAccessAllowListed,
+  },
+  {
     name: "azure-resources-tagged",
     description: "Every Azure resource that takes tags carries environment (the stack) and owner.",
     enforcementLevel: "advisory",
@@ -124,7 +134,7 @@ export function liftoffPolicies(facts: StackFacts): ResourceValidationPolicy[] {
   return POLICIES.map((policy) => ({
     name: policy.name,
     description: policy.description,
-    enforcementLevel: policy.enforcementLevel,
+    enforcementLevel: facts.profile === "prod" ? (policy.prodEnforcementLevel ?? policy.enforcementLevel) : policy.enforcementLevel,
     validateResource: (args, reportViolation) => {
       for (const message of policy.rule(resourceData(args), facts)) reportViolation(message);
     },

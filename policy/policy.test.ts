@@ -255,3 +255,30 @@ describe("azure-resources-tagged", () => {
     expect(await prod.analyze(subnet)).toEqual([]);
   });
 });
+
+describe("host-access-allow-listed", () => {
+  const vm: AnalyzedResource = {
+    type: "azure-native:compute:VirtualMachine",
+    name: "host-vm",
+    props: { osProfile: { adminUsername: "liftoff", computerName: "vm", linuxConfiguration: { disablePasswordAuthentication: true } }, tags: tags("prod") },
+  };
+  const app = { "liftoff:composeFile": "policy/testdata/host-access.yaml" };
+
+  it("reports declared host access the stack has not allow-listed: advisory in dev, mandatory in prod; nothing once listed", async () => {
+    const [devApp, prodApp, prodAllowed] = await Promise.all([
+      startPack("dev", { "liftoff:profile": "dev", ...app }),
+      startPack("prod", { "liftoff:profile": "prod", ...app }),
+      startPack("prod", { "liftoff:profile": "prod", ...app, "liftoff:hostAccessAllowed": JSON.stringify(["agent:host-paths"]) }),
+    ]);
+    try {
+      const message = 'service agent declares host access host-paths (x-liftoff.hostAccess), which liftoff:hostAccessAllowed does not list: review it, then add "agent:host-paths" to liftoff:hostAccessAllowed';
+      expect(byPolicy(await devApp.analyze(vm), "host-access-allow-listed")).toEqual([expect.objectContaining({ enforcement: "advisory", message: expect.stringContaining(message) })]);
+      expect(byPolicy(await prodApp.analyze(vm), "host-access-allow-listed")).toEqual([expect.objectContaining({ enforcement: "mandatory", message: expect.stringContaining(message) })]);
+      expect(byPolicy(await prodAllowed.analyze(vm), "host-access-allow-listed")).toEqual([]);
+      // The example application declares none, so the stacks' own packs say nothing.
+      expect(byPolicy(await prod.analyze(vm), "host-access-allow-listed")).toEqual([]);
+    } finally {
+      for (const pack of [devApp, prodApp, prodAllowed]) pack.close();
+    }
+  });
+});

@@ -292,3 +292,21 @@ export const azureResourcesTagged: Rule = (resource, facts) => {
   }
   return problems.map((p) => `${resource.name}: ${p}`);
 };
+
+// ---------------------------------------------------------------------------------------------
+// Host access: what the application's services may do to the host beyond a container's defaults.
+
+/**
+ * Every host access a service declares (privileged, host namespaces, capabilities, devices, host
+ * paths) must be on the stack's `liftoff:hostAccessAllowed`: judged on the VM the access is to.
+ * liftoff's own collector is not the application's and is not listed.
+ */
+export const hostAccessAllowListed: Rule = (resource, facts) => {
+  if (!(resource.type in VM_TYPES)) return [];
+  return facts.declaredHostAccess
+    .filter((entry) => !facts.allowedHostAccess.includes(entry))
+    .map((entry) => {
+      const [service, kind] = entry.split(":");
+      return `${resource.name}: service ${service} declares host access ${kind} (x-liftoff.hostAccess), which liftoff:hostAccessAllowed does not list: review it, then add "${entry}" to liftoff:hostAccessAllowed`;
+    });
+};
