@@ -120,7 +120,7 @@ async function main(argv: string[]): Promise<number> {
   const outcome = await recreate(parsed.request, parsed.options, {
     workspace,
     project,
-    readApp: (file) => readAppFile(file, projectDir).app,
+    readApp: (file) => readAppFile(file, projectDir),
     now: () => new Date(),
     waitForHealth,
     print: (...lines) => process.stdout.write(`${lines.join("\n")}\n`),

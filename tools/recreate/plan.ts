@@ -8,7 +8,7 @@ import { slugFromLabel } from "../../environments/grafana";
 import { formatDuration } from "../../environments/neon";
 import { closest } from "../../environments/reader";
 import type { EnvironmentSpec } from "../../environments/spec";
-import { buildEnvironmentSpec, formatProblems, type EvaluationMode } from "../../environments/validate";
+import { buildEnvironmentSpec, formatProblems, type ConfigInput, type EvaluationMode } from "../../environments/validate";
 
 const NS = "liftoff:";
 
@@ -41,6 +41,8 @@ export interface PlanInput {
   readonly now: Date;
   /** The application's compose file, as the program reads it. */
   readonly app?: { readonly file: string; readonly text: string };
+  /** The project's files, so the application is read as `pulumi up` reads it: override file, `.env`, extends across files. */
+  readonly appFiles?: ConfigInput["appFiles"];
   readonly project: string;
   /** `up` (default) refuses a target missing a secret; `plan` only warns (offline, without secrets). */
   readonly mode?: EvaluationMode;
@@ -336,7 +338,7 @@ function validate(input: PlanInput, stack: string, config: StackConfig, mode: Ev
     values[key.slice(NS.length)] = entry.value;
     if (entry.secret) secretKeys.add(key.slice(NS.length));
   }
-  return buildEnvironmentSpec({ project: input.project, stack, values, secretKeys, mode, ...(input.app ? { app: input.app } : {}) });
+  return buildEnvironmentSpec({ project: input.project, stack, values, secretKeys, mode, ...(input.app ? { app: input.app } : {}), ...(input.appFiles ? { appFiles: input.appFiles } : {}) });
 }
 
 /** The source's spec, through the same validation the program runs (its defaults, its profile). */

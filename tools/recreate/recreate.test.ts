@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { RESTORE_WAIT_TYPE } from "../../components/atlas";
 import { NEON_TYPES } from "../../components/neon";
+import { memoryReader } from "../../environments/compose";
 import { EXAMPLE_APP } from "../../test/config-input";
 import { PROJECT_DIR, byType, input, one } from "../../test/harness";
 import { evaluateProgram } from "../plan/evaluate";
@@ -85,6 +86,23 @@ function refusals(p: PlanInput) {
 }
 
 const value = (plan: RecreatePlan, key: string) => plan.config[`liftoff:${key}`]?.value;
+
+describe("the recreate plan reads the application as `pulumi up` does", () => {
+  it("with the project's files: the override file and .env beside the compose file count", () => {
+    // The image's tag comes from .env and the override file adds a variable: read from the text
+    // alone, the compose file has an unset variable and the plan would refuse the source.
+    const text = EXAMPLE_APP.text.replace("image: ghcr.io/acme/catalog:1.4.2", "image: ghcr.io/acme/catalog:${CATALOG_TAG}");
+    expect(text).not.toBe(EXAMPLE_APP.text);
+    const files = {
+      "/project/app/compose.yaml": text,
+      "/project/app/.env": "CATALOG_TAG=1.4.2\n",
+      "/project/app/compose.override.yaml": "services:\n  catalog:\n    environment:\n      FROM_OVERRIDE: \"yes\"\n",
+    };
+    expect(planRecreate(planInput({}, { app: { file: "app/compose.yaml", text } })).ok).toBe(false);
+    const plan = okPlan(planInput({}, { app: { file: "app/compose.yaml", text }, appFiles: { projectDir: "/project", reader: memoryReader(files) } }));
+    expect(plan.health.map((h) => h.service)).toEqual(["api-gateway", "identity-service"]);
+  });
+});
 
 describe("the recreate plan from prod", () => {
   const plan = okPlan(planInput());
@@ -279,7 +297,7 @@ function deps(workspace: RecreateWorkspace, health: HealthResult[] = [{ service:
   const d: RecreateDeps = {
     workspace,
     project: "liftoff",
-    readApp: () => EXAMPLE_APP,
+    readApp: () => ({ app: EXAMPLE_APP }),
     now: () => NOW,
     waitForHealth: async () => health,
     print: (...l) => lines.push(...l),

@@ -6,7 +6,7 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation/events";
 import { DEFAULT_COMPOSE_FILE } from "../../environments/validate";
 import type { HealthResult, HealthWaitOptions } from "./health";
-import { planRecreate, renderPlan, renderRefusals, type HealthTarget, type RecreatePlan, type RecreateRequest } from "./plan";
+import { planRecreate, renderPlan, renderRefusals, type HealthTarget, type PlanInput, type RecreatePlan, type RecreateRequest } from "./plan";
 import type { RecreateWorkspace } from "./workspace";
 
 /** Exit codes of `npm run recreate` (documented in --help and docs/disaster-recovery.md). */
@@ -25,8 +25,8 @@ export const EXIT = {
 export interface RecreateDeps {
   readonly workspace: RecreateWorkspace;
   readonly project: string;
-  /** The application's compose file by path (the source's liftoff:composeFile, else the default). */
-  readonly readApp: (file: string) => { readonly file: string; readonly text: string } | undefined;
+  /** The application's compose file by path (the source's liftoff:composeFile, else the default), and the project's files beside it. */
+  readonly readApp: (file: string) => Pick<PlanInput, "app" | "appFiles">;
   readonly now: () => Date;
   readonly waitForHealth: (targets: readonly HealthTarget[], options: HealthWaitOptions) => Promise<HealthResult[]>;
   /** Progress and results, line by line. */
@@ -113,7 +113,7 @@ export async function recreate(request: RecreateRequest, options: RecreateOption
   const existingStacks = await workspace.listStacks();
   const source = existingStacks.includes(request.source) ? await workspace.readStack(request.source) : undefined;
   const app = deps.readApp(source?.config["liftoff:composeFile"]?.value ?? DEFAULT_COMPOSE_FILE);
-  const result = planRecreate({ request, existingStacks, ...(source ? { source } : {}), now: deps.now(), project: deps.project, ...(app ? { app } : {}) });
+  const result = planRecreate({ request, existingStacks, ...(source ? { source } : {}), now: deps.now(), project: deps.project, ...app });
   endStep("validate source and plan");
   if (!result.ok) {
     print(renderRefusals(result.refusals), "", `nothing was created (exit ${EXIT.refused})`);
