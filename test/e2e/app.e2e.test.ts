@@ -14,7 +14,7 @@ import { applyReleaseCommand, applyReleaseStdin, renderRelease, type RenderedRel
 import type { TestbedInfo } from "../../tools/testbed/render";
 import { appFromCompose } from "../compose-app";
 import { HOSTILE_ENV } from "../env-corpus";
-import { TestHost, checkTestbedUp, loadTestbed, resetHost, shq, startLoad, type CommandResult } from "./harness";
+import { TestHost, freshTestHost, shq, startLoad, type CommandResult } from "./harness";
 
 const GATEWAY = "http://127.0.0.1:18443";
 const DB_PASSWORD = "e2e-db-password: s3cr3t $ \"quoted\"\n";
@@ -115,9 +115,7 @@ describe("an operator's compose app on the local test host", () => {
   let host: TestHost;
 
   it("the test host is up, and reset to one that never saw a release", async () => {
-    host = new TestHost(loadTestbed());
-    await checkTestbedUp(host);
-    await resetHost(host);
+    host = await freshTestHost();
   });
 
   it("gets every hostile env value and name to the container byte for byte (render -> agent -> docker exec env)", async () => {

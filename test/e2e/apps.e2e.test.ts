@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { applyReleaseCommand, applyReleaseStdin, type RenderedRelease } from "../../components/deploy";
 import type { TestbedInfo } from "../../tools/testbed/render";
 import { renderSampleApp, type SampleImages } from "./apps";
-import { TestHost, checkTestbedUp, loadTestbed, resetHost, shq, type CommandResult } from "./harness";
+import { TestHost, freshTestHost, shq, type CommandResult } from "./harness";
 
 const GATEWAY = "http://127.0.0.1:18443";
 
@@ -44,9 +44,7 @@ describe("three sample applications on the local test host", () => {
   let host: TestHost;
 
   it("the test host is up, and reset to one that never saw a release", async () => {
-    host = new TestHost(loadTestbed());
-    await checkTestbedUp(host);
-    await resetHost(host);
+    host = await freshTestHost();
   });
 
   it("shop (compose.yaml + compose.override.yaml, six services) passes its health checks with the override applied", async () => {

@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { appFromCompose } from "../compose-app";
 import type { TestbedInfo } from "../../tools/testbed/render";
-import { AGENT_SOURCE, TestHost, checkTestbedUp, loadTestbed, resetHost, startLoad, type CommandResult } from "./harness";
+import { AGENT_SOURCE, TestHost, freshTestHost, startLoad, type CommandResult } from "./harness";
 
 const GATEWAY = "http://127.0.0.1:18443";
 const IDENTITY = "http://127.0.0.1:18444";
@@ -91,9 +91,7 @@ describe("the deploy component's commands on the local test host", () => {
   let host: TestHost;
 
   it("the test host is up, and reset to one that never saw a release", async () => {
-    host = new TestHost(loadTestbed());
-    await checkTestbedUp(host);
-    await resetHost(host);
+    host = await freshTestHost();
   });
 
   it("installs the agent from stdin with the component's command", async () => {

@@ -198,6 +198,14 @@ export async function checkTestbedUp(host: TestHost): Promise<void> {
   }
 }
 
+/** The test host, checked to be up and reset to one that never saw a release: each suite's first step. */
+export async function freshTestHost(): Promise<TestHost> {
+  const host = new TestHost(loadTestbed());
+  await checkTestbedUp(host);
+  await resetHost(host);
+  return host;
+}
+
 /** Brings the test host back to a host that never saw a release, and installs the agent. */
 export async function resetHost(host: TestHost): Promise<void> {
   const root = host.root;
