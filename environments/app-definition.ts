@@ -7,19 +7,8 @@ import * as path from "node:path/posix";
 import { loadApp, memoryReader, type AppDefinition } from "./compose";
 import type { ProblemInput } from "./reader";
 
-export {
-  DATABASE_KINDS,
-  type AppDefinition,
-  type AppEndpoint,
-  type AppService,
-  type DatabaseDeclaration,
-  type DatabaseKind,
-  type EnvPart,
-  type EnvTemplate,
-  type HostAccessKind,
-  type JobPhase,
-  type ReleaseAsset,
-} from "./compose/model";
+// Every name of the model, for the code that imports the application definition from here.
+export * from "./compose/model";
 export { composeFilesOf, fsReader, loadApp, memoryReader, type FileReader, type LoadAppInput, type LoadAppResult } from "./compose";
 
 /** Where an in-memory compose file is placed when only its text is known. */
