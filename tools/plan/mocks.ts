@@ -10,6 +10,8 @@ export const PLAN_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
 export const PLAN_PUBLIC_IP = "198.51.100.10";
 export const PLAN_PRIVATE_IP = "10.42.1.4";
 export const PLAN_TENANT = "11111111-1111-1111-1111-111111111111";
+/** The Container Apps environment's inbound address (documentation range, like every plan address). */
+export const PLAN_ENVIRONMENT_IP = "198.51.100.20";
 
 /** The input that carries an Azure resource's own name, per resource type. */
 const AZURE_NAME_INPUT: Readonly<Record<string, string>> = {
@@ -26,6 +28,13 @@ const AZURE_NAME_INPUT: Readonly<Record<string, string>> = {
   "azure-native:storage:BlobContainer": "containerName",
   "azure-native:keyvault:Vault": "vaultName",
   "azure-native:keyvault:Key": "keyName",
+  "azure-native:network:NatGateway": "natGatewayName",
+  "azure-native:app:ManagedEnvironment": "environmentName",
+  "azure-native:app:ContainerApp": "containerAppName",
+  "azure-native:app:Job": "jobName",
+  "azure-native:app:ManagedCertificate": "managedCertificateName",
+  "azure-native:app:ManagedEnvironmentsStorage": "storageName",
+  "azure-native:storage:FileShare": "shareName",
 };
 
 type State = Record<string, unknown>;
@@ -49,6 +58,26 @@ export function computedState(args: pulumi.runtime.MockResourceArgs): { id: stri
       const dns = plain("dnsSettings") as { domainNameLabel?: string } | undefined;
       state["ipAddress"] = PLAN_PUBLIC_IP;
       state["dnsSettings"] = { ...dns, fqdn: `${dns?.domainNameLabel}.${String(plain("location"))}.cloudapp.azure.com` };
+    }
+    if (args.type === "azure-native:app:ManagedEnvironment") {
+      // Azure picks a random word per environment; here one derived from its place and name.
+      state["defaultDomain"] = `${planUuid(`env:${group}:${name}`).slice(0, 13).replace("-", "")}.${String(plain("location"))}.azurecontainerapps.io`;
+      state["staticIp"] = PLAN_ENVIRONMENT_IP;
+      state["provisioningState"] = "Succeeded";
+    }
+    if (args.type === "azure-native:app:ContainerApp") {
+      const environmentId = String(plain("managedEnvironmentId") ?? plain("environmentId") ?? "");
+      const domain = `${planUuid(`env:${group}:${environmentId.split("/").at(-1)}`).slice(0, 13).replace("-", "")}.${String(plain("location"))}.azurecontainerapps.io`;
+      const configuration = (plain("configuration") as State | undefined) ?? {};
+      const ingress = unwrapSecret(configuration["ingress"]) as State | undefined;
+      const fqdn = ingress ? `${name}${ingress["external"] === true ? "" : ".internal"}.${domain}` : undefined;
+      const template = (plain("template") as State | undefined) ?? {};
+      const suffix = String(unwrapSecret(template["revisionSuffix"]) ?? planUuid(JSON.stringify(template)).slice(0, 8));
+      state["latestRevisionName"] = `${name}--${suffix}`;
+      state["latestReadyRevisionName"] = `${name}--${suffix}`;
+      state["latestRevisionFqdn"] = fqdn ? `${name}--${suffix}.${domain}` : "";
+      state["outboundIpAddresses"] = [PLAN_PUBLIC_IP];
+      if (ingress) state["configuration"] = { ...configuration, ingress: { ...ingress, fqdn } };
     }
     if (args.type === "azure-native:compute:VirtualMachine") {
       // Azure gives every VM it creates a new vmId. Here it is derived from what makes a new VM (its
