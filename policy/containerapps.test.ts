@@ -3,12 +3,12 @@
  * engine runs it (run-policy-pack over gRPC, the stack's name and config in its environment).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_DIR } from "../test/harness";
+import { PROJECT_DIR, runStack } from "../test/harness";
 import { readStackFiles } from "../tools/plan/project";
 import { startPack, type RunningPack } from "./engine-harness";
 import { stackFacts } from "./facts";
-import type { AnalyzedResource, Violation } from "./offline";
-import { wireSecret } from "./offline";
+import { checkPlan, wireSecret, type AnalyzedResource, type Violation } from "./offline";
+import { SECRET_STACK_OUTPUTS } from "./secrets";
 
 let dev: RunningPack;
 let prod: RunningPack;
@@ -124,5 +124,14 @@ describe("the facts the pack learns for a containerapps stack", () => {
     expect(facts.secretVariables["orders"]).toEqual(["DATABASE_URL", "DATABASE_URL_UNPOOLED", "OTEL_EXPORTER_OTLP_HEADERS"]);
     expect(facts.secretVariables["catalog"]).toEqual(["MONGODB_URI", "OTEL_EXPORTER_OTLP_HEADERS"]);
     expect(facts.secretVariables["api-gateway"]).toEqual(["OTEL_EXPORTER_OTLP_HEADERS"]);
+  });
+});
+
+describe.each(["aca-dev", "aca-prod"])("the offline plan of %s", (stack) => {
+  it("passes every policy, with its secret-bearing stack outputs secret", async () => {
+    const evaluation = await runStack(stack);
+    expect(evaluation.error).toBeUndefined();
+    expect(await checkPlan(evaluation, stackFacts(stack, readStackFiles(PROJECT_DIR, stack).config, PROJECT_DIR))).toEqual([]);
+    for (const name of SECRET_STACK_OUTPUTS.filter((n) => n !== "sshPrivateKey")) expect(evaluation.outputs[name], name).toMatchObject({ secret: true });
   });
 });
