@@ -69,7 +69,7 @@ export class FakeArm {
     for (const k of Object.keys(this.trafficHistory)) delete this.trafficHistory[k];
   }
 
-  addApp(name: string, app: Partial<FakeApp> & { revisions: Record<string, Partial<FakeRevision>> }): void {
+  addApp(name: string, app: Partial<Omit<FakeApp, "revisions">> & { revisions: Record<string, Partial<FakeRevision>> }): void {
     const revisions: Record<string, FakeRevision> = {};
     let i = 0;
     for (const [rev, r] of Object.entries(app.revisions)) {

@@ -24,10 +24,17 @@ const errors = (a: AppDefinition, options = OPTIONS) => containerAppsProblems(a,
 const warnings = (a: AppDefinition, options = OPTIONS) => containerAppsProblems(a, options).filter((p) => p.severity === "warning");
 
 describe("containerAppsProblems", () => {
-  it("refuses the example app's broker, naming Azure Service Bus, and nothing else", () => {
+  it("refuses the example app's broker, naming Azure Service Bus, and its calls to services without ingress", () => {
     const example = app(readFileSync(path.join(PROJECT_DIR, "app/compose.yaml"), "utf8"));
     const found = errors(example);
-    expect(found).toHaveLength(1);
+    expect(found.map((p) => p.key)).toEqual([
+      "compose.yaml: services.broker.x-liftoff.accessory",
+      "compose.yaml: services.api-gateway.environment.ORDERS_URL",
+      "compose.yaml: services.api-gateway.environment.CATALOG_URL",
+      "compose.yaml: services.api-gateway.environment.IDENTITY_URL",
+    ]);
+    expect(found[3]!.message).toContain("identity-service's ingress answers on port 80 of its name (forwarding to its port 8080), not on 8080");
+    expect(found[2]!.fix).toBe("add `expose: [\"8080\"]` (the port catalog listens on) to catalog, and call http://catalog (port 80 of its ingress)");
     expect(found[0]).toMatchObject({ key: "compose.yaml: services.broker.x-liftoff.accessory", value: "ghcr.io/acme/broker:3.13" });
     expect(found[0]!.fix).toContain("Azure Service Bus");
     expect(found[0]!.fix).toContain("Azure Files");
@@ -36,7 +43,7 @@ describe("containerAppsProblems", () => {
   it("accepts an accessory that opted into Azure Files, warning about SMB semantics", () => {
     const example = app(readFileSync(path.join(PROJECT_DIR, "app/compose.yaml"), "utf8"));
     const options = { ...OPTIONS, azureFiles: { key: "liftoff:containerapps.azureFiles", services: ["broker"] } };
-    expect(errors(example, options)).toEqual([]);
+    expect(errors(example, options).filter((p) => p.key.includes("broker"))).toEqual([]);
     const smb = warnings(example, options).find((w) => w.key.includes("services.broker.volumes"));
     expect(smb?.message).toMatch(/SMB.*no POSIX locks/);
   });
@@ -88,6 +95,24 @@ services:
     expect(errors(a)).toEqual([]);
     const keys = warnings(a).map((w) => w.key);
     expect(keys).toEqual(["compose.yaml: services.worker.labels", "compose.yaml: services.worker.expose"]);
+  });
+
+  it("refuses a call to a service's own port: its ingress answers on port 80 of its name", () => {
+    const a = app(`
+services:
+  web:
+    image: ghcr.io/acme/web:1
+    environment:
+      API: http://api:8080/v1
+      OK: http://api/v1
+      ELSEWHERE: https://example.com:8443
+  api:
+    image: ghcr.io/acme/api:1
+    expose: ["8080"]
+`);
+    const found = errors(a);
+    expect(found.map((p) => [p.key, p.value])).toEqual([["compose.yaml: services.web.environment.API", "http://api:8080"]]);
+    expect(found[0]!.fix).toContain("call http://api without the port");
   });
 
   it("refuses more than one exposed port on an internal service", () => {

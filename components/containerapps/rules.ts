@@ -168,10 +168,37 @@ export function containerAppsProblems(app: AppDefinition, options: ContainerApps
       });
     }
   }
+  callProblems(report, app);
   if (options.defaults.minReplicas > options.defaults.maxReplicas) {
     report.error({ file, field: "x-liftoff", value: `${options.defaults.minReplicas} > ${options.defaults.maxReplicas}`, message: "the minimum replica count is above the maximum", allowed: "minReplicas <= maxReplicas", fix: "lower minReplicas or raise maxReplicas" });
   }
   return report.problems;
+}
+
+/**
+ * Calls by service name that cannot reach their target on Container Apps: an app's internal HTTP
+ * ingress answers on port 80 (and 443) of its name, never on the container's own port, and an app
+ * without ingress answers nothing. Found in the literal text of every service's variables.
+ */
+function callProblems(report: Reporter, app: AppDefinition): void {
+  const targets = new Map(app.services.filter((s) => !s.job).map((s) => [s.name, s]));
+  for (const caller of app.services) {
+    for (const [variable, template] of Object.entries(caller.environment)) {
+      const text = template.filter((p): p is string => typeof p === "string").join("");
+      for (const match of text.matchAll(/\b(https?|grpcs?|wss?):\/\/([a-z][a-z0-9-]*)(?::(\d+))?/g)) {
+        const [url, scheme, name, port] = match as unknown as [string, string, string, string | undefined];
+        const target = targets.get(name);
+        if (!target) continue;
+        const where = { file: app.file, service: caller.name, field: `environment.${variable}`, value: url };
+        const targetPort = target.public?.containerPort ?? exposedPorts(target)[0];
+        if (targetPort === undefined) {
+          report.error({ ...where, message: `${caller.name} calls ${url}, but ${name} names no port, so its Container App has no ingress and nothing answers on its name`, allowed: "calls to services with an ingress (x-liftoff.public or one port in `expose`)", fix: `add \`expose: ["${port ?? "80"}"]\` (the port ${name} listens on) to ${name}, and call ${scheme}://${name} (port 80 of its ingress)` });
+        } else if (port !== undefined && port !== "80" && !(port === "443" && scheme.endsWith("s"))) {
+          report.error({ ...where, message: `${caller.name} calls ${url}; on Container Apps ${name}'s ingress answers on port 80 of its name (forwarding to its port ${targetPort}), not on ${port}`, allowed: `${scheme}://${name} (port 80)`, fix: `call ${scheme}://${name} without the port (keep ${url} for the VM runtime with an override file, or make the port a stack variable)` });
+        }
+      }
+    }
+  }
 }
 
 function accessoryProblems(report: Reporter, file: string, service: AppService, optedIn: ReadonlySet<string>, key: string | undefined): void {
