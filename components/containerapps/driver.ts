@@ -285,7 +285,7 @@ async function getRevision(arm: Arm, base: string, revision: string): Promise<Re
   return expectOk(await armRequest(arm, "GET", `${base}/revisions/${encodeURIComponent(revision)}?api-version=${APP_API_VERSION}`), `read revision ${revision}`) as RevisionState;
 }
 
-async function waitReady(arm: Arm, base: string, revision: string): Promise<void> {
+export async function waitReady(arm: Arm, base: string, revision: string): Promise<void> {
   const deadline = arm.now() + arm.readyTimeoutMs;
   for (;;) {
     const answer = await armRequest(arm, "GET", `${base}/revisions/${encodeURIComponent(revision)}?api-version=${APP_API_VERSION}`);

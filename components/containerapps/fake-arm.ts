@@ -33,6 +33,7 @@ export interface FakeApp {
   latestRevisionName: string;
   customDomains: { name: string; bindingType?: string; certificateId?: string }[];
   revisions: Record<string, FakeRevision>;
+  tags?: Record<string, string>;
 }
 
 export interface FakeExecution {
@@ -76,7 +77,7 @@ export class FakeArm {
       revisions[rev] = { provisioningState: "Provisioned", healthState: "Healthy", runningState: "Running", active: true, createdTime: new Date(Date.UTC(2026, 10, 20, 9, i++)).toISOString(), replicas: 1, ...r };
     }
     const names = Object.keys(revisions);
-    this.apps[name] = { traffic: app.traffic ?? [], latestRevisionName: app.latestRevisionName ?? names[names.length - 1]!, customDomains: app.customDomains ?? [], revisions };
+    this.apps[name] = { traffic: app.traffic ?? [], latestRevisionName: app.latestRevisionName ?? names[names.length - 1]!, customDomains: app.customDomains ?? [], revisions, ...(app.tags ? { tags: app.tags } : {}) };
   }
 
   /** The outcomes of the job's next executions, in order. */
@@ -115,6 +116,9 @@ export class FakeArm {
     const path = url.pathname;
     if (path.startsWith("/operations/")) return { status: 200, body: { status: "Succeeded" } };
     const apiVersion = url.searchParams.get("api-version");
+    if (/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.App\/containerApps$/.test(path) && method === "GET") {
+      return { status: 200, body: { value: Object.entries(this.apps).map(([name, app]) => this.appBody(`${path}/${name}`, name, app)) } };
+    }
     const m = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.App\/(containerApps|jobs)\/([^/]+)(.*)$/.exec(path);
     if (!m) return { status: 404, body: { error: { code: "NotFound", message: path } } };
     const [, kind, name, rest] = m as unknown as [string, string, string, string];
@@ -160,7 +164,7 @@ export class FakeArm {
   }
 
   private appBody(id: string, name: string, app: FakeApp) {
-    return { id, name, type: "Microsoft.App/containerApps", properties: { provisioningState: "Succeeded", latestRevisionName: app.latestRevisionName, configuration: { activeRevisionsMode: "Multiple", ingress: { external: true, traffic: app.traffic, customDomains: app.customDomains } } } };
+    return { id, name, type: "Microsoft.App/containerApps", tags: app.tags ?? { "liftoff-stack": "prod" }, properties: { provisioningState: "Succeeded", latestRevisionName: app.latestRevisionName, configuration: { activeRevisionsMode: "Multiple", ingress: { external: true, traffic: app.traffic, customDomains: app.customDomains } } } };
   }
 
   private weightOf(app: FakeApp, revision: string): number {
