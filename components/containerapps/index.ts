@@ -216,7 +216,9 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
     for (const service of appServices) {
       if (!service.public) continue;
       const domain = args.customDomains?.[service.public.endpoint];
-      hostnames[service.public.endpoint] = domain ? pulumi.output(domain) : apps[service.name]!.configuration.apply((c) => c?.ingress?.fqdn ?? "");
+      // `<app>.<environment's default domain>` is the app's FQDN with external ingress; read from the
+      // app's own outputs it would be secret, as azure-native returns `configuration` as one value.
+      hostnames[service.public.endpoint] = domain ? pulumi.output(domain) : pulumi.interpolate`${service.name}.${f.defaultDomain}`;
     }
     this.endpointHostnames = pulumi.all(hostnames);
     this.apps = apps;

@@ -124,6 +124,11 @@ describe("ContainerAppsRelease", () => {
     expect(env["ORDERS_URL"]).toEqual({ name: "ORDERS_URL", value: "http://orders" });
   });
 
+  it("gives each public endpoint its hostname, not as a secret", async () => {
+    const plan = await declare();
+    expect(plan.outputs["hostnames"]).toEqual({ value: { api: "api.acme.example" }, secret: false });
+  });
+
   it("maps ingress, probes, size and scale", async () => {
     const plan = await declare();
     const gateway = byType(plan, "azure-native:app:ContainerApp").find((r) => r.inputs["containerAppName"] === "api-gateway")!;
