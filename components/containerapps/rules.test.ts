@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { parseAppDefinition } from "../../environments/app-definition";
 import type { AppDefinition } from "../../environments/compose/model";
 import { PROJECT_DIR } from "../../test/harness";
-import { containerAppsProblems, managedAlternative, type ContainerAppsRuleOptions } from "./rules";
+import { COMPOSE_FIELDS, containerAppsProblems, managedAlternative, type ContainerAppsRuleOptions } from "./rules";
 import { nearestConsumptionSize, serviceSize, sizeProblem } from "./resources";
 
 const OPTIONS: ContainerAppsRuleOptions = { workloadProfileName: "Consumption", defaults: { cpu: 0.5, memoryGi: 1, minReplicas: 0, maxReplicas: 3 } };
@@ -142,5 +142,14 @@ describe("replica sizes", () => {
     expect(sizeProblem({ cpu: 4.25, memoryGi: 8.5 }, "Consumption")).toContain("not a size");
     expect(sizeProblem({ cpu: 1, memoryGi: 4 }, "D4")).toBeUndefined();
     expect(nearestConsumptionSize({ cpu: 0.3, memoryGi: 0.5 })).toEqual({ cpu: 0.5, memoryGi: 1 });
+  });
+});
+
+describe("the README's field table", () => {
+  it("lists every field of COMPOSE_FIELDS with its treatment", () => {
+    const readme = readFileSync(path.join(PROJECT_DIR, "components/containerapps/README.md"), "utf8");
+    for (const [field, treatment] of Object.entries(COMPOSE_FIELDS)) {
+      expect(readme, `README row for ${field}`).toContain(`| \`${field}\` | ${treatment.kind} |`);
+    }
   });
 });
