@@ -22,7 +22,7 @@ import { OFFLINE_PLAN_ENV } from "../../environments/load";
 import type { AppService } from "../../environments/compose/model";
 import type { ContainerAppsReleaseArgs, ContainerAppsReleaseOutputs } from "./contract";
 import { createJobRunProvider, createTrafficReleaseProvider } from "./driver";
-import { FIRST_RELEASE_TRAFFIC, containerAppArgs, ingressPort, jobArgs, revisionSuffix, type MappingInput, type ReleaseState } from "./mapping";
+import { FIRST_RELEASE_TRAFFIC, containerAppArgs, jobArgs, revisionMode, revisionSuffix, type MappingInput, type ReleaseState } from "./mapping";
 import { pinTraffic } from "./traffic";
 
 export * from "./contract";
@@ -123,6 +123,8 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
       bindings: args.bindings[service.name] ?? {},
       ...(registry ? { registry } : {}),
       defaults: args.defaults,
+      ...(args.scale?.[service.name] ? { scale: args.scale[service.name] } : {}),
+      ...(args.azureFilesStorages ? { azureFilesStorages: args.azureFilesStorages } : {}),
       join: (parts) => pulumi.all([...parts]).apply((p) => p.join("")),
     });
     // The custom domain of each public endpoint, by the service that serves it.
@@ -170,10 +172,10 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
         traffic: [] as inputs.app.TrafficWeightArgs[],
       };
       const body = containerAppArgs(mappingInput(service), placement, release);
-      const hasIngress = ingressPort(service) !== undefined;
+      const moved = revisionMode(service) === "Multiple";
       // Only the ingress waits for the read of the current state; secrets stay secret on their own.
       const configuration = body.configuration as inputs.app.ConfigurationArgs;
-      const ingress = configuration.ingress === undefined ? undefined : pulumi.all([pulumi.output(configuration.ingress), current]).apply(([i, cur]) => ({
+      const ingress = configuration.ingress === undefined || !moved ? undefined : pulumi.all([pulumi.output(configuration.ingress), current]).apply(([i, cur]) => ({
         ...i,
         traffic: cur.traffic,
         ...(cur.customDomains.length > 0 ? { customDomains: cur.customDomains.map((d) => (d.certificateId ? { name: d.name, bindingType: "SniEnabled", certificateId: d.certificateId } : { name: d.name, bindingType: "Disabled" })) } : {}),
@@ -181,7 +183,7 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
       const withState: inputs.app.ConfigurationArgs = { ...configuration, ...(ingress ? { ingress } : {}) };
       const containerApp = new app.ContainerApp(service.name, { ...body, configuration: withState, tags }, { parent: this, dependsOn: beforeRuns });
       apps[service.name] = containerApp;
-      if (hasIngress) released.push({ name: containerApp.name, revision: pulumi.interpolate`${service.name}--${contents[service.name]!}` });
+      if (moved) released.push({ name: containerApp.name, revision: pulumi.interpolate`${service.name}--${contents[service.name]!}` });
       for (const domain of domains) {
         const environmentName = pulumi.output(f.managedEnvironmentId).apply((id) => id.split("/").pop()!);
         const certificate = new app.ManagedCertificate(`${service.name}-${domain}`, {
@@ -210,7 +212,7 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
       new JobRun(`${service.name}-run`, { subscriptionId: f.subscriptionId, resourceGroupName: f.resourceGroupName, jobName: jobs[service.name]!.name, releaseId, timeoutSeconds: Math.min(service.job!.timeoutSeconds, args.jobTimeoutSeconds) }, { parent: this, dependsOn: [traffic, jobs[service.name]!] });
     }
 
-    const singles = Object.fromEntries(appServices.filter((s) => ingressPort(s) === undefined).map((s) => [s.name, apps[s.name]!.latestRevisionName]));
+    const singles = Object.fromEntries(appServices.filter((s) => revisionMode(s) === "Single").map((s) => [s.name, apps[s.name]!.latestRevisionName]));
     this.liveRevisions = pulumi.all([traffic.live, pulumi.all(singles)]).apply(([live, single]) => ({ ...single, ...live }));
     const hostnames: Record<string, pulumi.Output<string>> = {};
     for (const service of appServices) {

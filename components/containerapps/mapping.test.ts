@@ -97,6 +97,33 @@ describe("mapping rules that hold for any app", () => {
   });
 });
 
+describe("an accessory opted into Azure Files", () => {
+  it("runs one replica with TCP ingress on its own port and its named volumes on Azure Files shares", () => {
+    const dir = path.join(PROJECT_DIR, "app");
+    const example = load(dir);
+    const broker = example.services.find((s) => s.name === "broker")!;
+    const exposed = { ...broker, compose: { ...broker.compose, expose: ["5672"] } };
+    const args = containerAppArgs({ ...input(example, exposed), azureFilesStorages: { "broker-data": "liftoff-prod-broker-data" } }, PLACEMENT, { revisionSuffix: "r1", traffic: [] });
+    expect(args.configuration).toMatchObject({ activeRevisionsMode: "Single", ingress: { external: false, transport: "tcp", targetPort: 5672, exposedPort: 5672 } });
+    expect((args.configuration as { ingress: Record<string, unknown> }).ingress["traffic"]).toBeUndefined();
+    expect(args.template).toMatchObject({
+      scale: { minReplicas: 1, maxReplicas: 1 },
+      volumes: [{ name: "broker-data", storageType: "AzureFile", storageName: "liftoff-prod-broker-data" }],
+      containers: [{ volumeMounts: [{ volumeName: "broker-data", mountPath: "/var/lib/broker" }] }],
+    });
+    const withCall = { ...example, services: example.services.map((s) => (s.name === "broker" ? exposed : s)) };
+    const problems = containerAppsProblems(withCall, { workloadProfileName: "Consumption", defaults: DEFAULTS, azureFiles: { key: "liftoff:containerapps.azureFiles", services: ["broker"] } });
+    expect(problems.filter((p) => p.key.includes("BROKER_URL"))).toEqual([]);
+  });
+
+  it("takes a service's own replica bounds over the defaults", () => {
+    const example = load(path.join(PROJECT_DIR, "app"));
+    const gateway = example.services.find((s) => s.name === "api-gateway")!;
+    const args = containerAppArgs({ ...input(example, gateway), scale: { minReplicas: 3, concurrentRequests: 100 } }, PLACEMENT, { revisionSuffix: "r1", traffic: [] });
+    expect((args.template as { scale: unknown }).scale).toEqual({ minReplicas: 3, maxReplicas: 3, rules: [{ name: "http-concurrency", http: { metadata: { concurrentRequests: "100" } } }] });
+  });
+});
+
 describe("traffic weights", () => {
   it("pins latestRevision to the revision it means and drops 0 % entries", () => {
     expect(pinTraffic([{ latestRevision: true, weight: 80 }, { revisionName: "a--r1", weight: 20 }, { revisionName: "a--r0", weight: 0 }], "a--r2")).toEqual([{ revisionName: "a--r2", weight: 80 }, { revisionName: "a--r1", weight: 20 }]);

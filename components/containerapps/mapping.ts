@@ -18,7 +18,7 @@ import { durationNanos } from "../../environments/compose/canonical";
 import type { AppDefinition, AppService, EnvTemplate } from "../../environments/compose/model";
 import type { ContainerAppsDefaults } from "./contract";
 import { memoryText, serviceSize } from "./resources";
-import { exposedPorts } from "./rules";
+import { exposedPorts, namedVolumeMounts } from "./rules";
 
 type Input = pulumi.Input<string>;
 
@@ -43,6 +43,10 @@ export interface MappingInput {
   readonly defaults: ContainerAppsDefaults;
   /** Joins a variable's parts into its value; plain strings join in place (tests). */
   readonly join?: (parts: readonly Input[]) => Input;
+  /** This service's replica bounds and scale rule, over the defaults. */
+  readonly scale?: Partial<Pick<ContainerAppsDefaults, "minReplicas" | "maxReplicas" | "concurrentRequests">>;
+  /** Compose volume -> environment storage, for an accessory opted into Azure Files. */
+  readonly azureFilesStorages?: Readonly<Record<string, string>>;
 }
 
 /** A variable's value: literal text (or built from non-secret bindings), or a secret. */
@@ -150,10 +154,30 @@ export function container(input: MappingInput): { container: inputs.app.Containe
     env: entries.map((e) => (e.secret ? { name: e.name, secretRef: e.secretName } : { name: e.name, value: e.value })),
     resources: { cpu: size.cpu, memory: memoryText(size.memoryGi) },
     ...(probeList.length > 0 ? { probes: probeList } : {}),
+    ...(service.accessory && namedVolumeMounts(service).length > 0 ? { volumeMounts: namedVolumeMounts(service).map((m) => ({ volumeName: volumeName(m.volume), mountPath: m.target })) } : {}),
   };
   const secrets: inputs.app.SecretArgs[] = entries.flatMap((e) => (e.secret ? [{ name: e.secretName, value: e.value }] : []));
   if (input.registry) secrets.unshift({ name: REGISTRY_SECRET, value: input.registry.password });
   return { container, secrets };
+}
+
+/** A Container Apps volume name for a compose volume (lower case letters, digits, `-`). */
+export function volumeName(volume: string): string {
+  return volume.toLowerCase().replace(/[^a-z0-9-]+/g, "-");
+}
+
+/**
+ * An accessory's named volumes as Azure Files volumes (only accessories that opted in pass the
+ * rules): each on the environment storage the platform declared for it.
+ */
+export function azureFilesVolumes(service: Pick<AppService, "accessory" | "compose">, storages: Readonly<Record<string, string>> = {}): inputs.app.VolumeArgs[] {
+  if (!service.accessory) return [];
+  const seen = new Set<string>();
+  return namedVolumeMounts(service).filter((m) => !seen.has(m.volume) && seen.add(m.volume)).map((m) => ({
+    name: volumeName(m.volume),
+    storageType: "AzureFile",
+    storageName: storages[m.volume] ?? m.volume,
+  }));
 }
 
 function stringList(value: unknown): string[] | undefined {
@@ -192,10 +216,19 @@ export const FIRST_RELEASE_TRAFFIC: readonly inputs.app.TrafficWeightArgs[] = [{
  * where Container Apps swaps its revision once the new one is up.
  */
 export function containerAppArgs(input: MappingInput, placement: AppPlacement, release: ReleaseState): Omit<import("@pulumi/azure-native/app").ContainerAppArgs, "resourceGroupName"> & { readonly resourceGroupName: Input } {
-  const { service, defaults } = input;
+  const { service } = input;
+  const defaults = { ...input.defaults, ...input.scale };
   const { container: c, secrets } = container(input);
   const port = ingressPort(service);
-  const ingress: inputs.app.IngressArgs | undefined = port === undefined ? undefined : {
+  // An accessory (a broker, a cache) speaks its own protocol on its own port: TCP ingress that
+  // keeps the port (`amqp://broker:5672` as under compose), exactly one replica, one revision.
+  const tcp = service.accessory;
+  const ingress: inputs.app.IngressArgs | undefined = port === undefined ? undefined : tcp ? {
+    external: false,
+    targetPort: port,
+    exposedPort: port,
+    transport: "tcp",
+  } : {
     external: service.public !== undefined,
     targetPort: port,
     transport: "auto",
@@ -207,6 +240,7 @@ export function containerAppArgs(input: MappingInput, placement: AppPlacement, r
       ? { customDomains: release.customDomains.map((d) => (d.certificateId ? { name: d.name, bindingType: "SniEnabled", certificateId: d.certificateId } : { name: d.name, bindingType: "Disabled" })) }
       : {}),
   };
+  const volumes = azureFilesVolumes(service, input.azureFilesStorages);
   const stopGrace = seconds(service.compose["stop_grace_period"]);
   return {
     containerAppName: service.name,
@@ -215,7 +249,7 @@ export function containerAppArgs(input: MappingInput, placement: AppPlacement, r
     managedEnvironmentId: placement.managedEnvironmentId,
     workloadProfileName: placement.workloadProfileName,
     configuration: {
-      activeRevisionsMode: ingress ? "Multiple" : "Single",
+      activeRevisionsMode: revisionMode(service),
       ...(ingress ? { ingress } : {}),
       registries: registries(input.registry),
       secrets,
@@ -225,14 +259,23 @@ export function containerAppArgs(input: MappingInput, placement: AppPlacement, r
     template: {
       revisionSuffix: release.revisionSuffix,
       containers: [c],
-      scale: {
+      ...(volumes.length > 0 ? { volumes } : {}),
+      scale: tcp ? { minReplicas: 1, maxReplicas: 1 } : {
         minReplicas: defaults.minReplicas,
-        maxReplicas: defaults.maxReplicas,
+        maxReplicas: Math.max(defaults.maxReplicas, defaults.minReplicas),
         ...(ingress ? { rules: [{ name: "http-concurrency", http: { metadata: { concurrentRequests: String(defaults.concurrentRequests) } } }] } : {}),
       },
       ...(stopGrace !== undefined ? { terminationGracePeriodSeconds: clamp(stopGrace, 0, 600) } : {}),
     },
   };
+}
+
+/**
+ * `Multiple` for an app whose traffic the release driver moves (HTTP ingress); `Single` for a worker
+ * (no ingress) and an accessory, where Container Apps swaps the revision once the new one runs.
+ */
+export function revisionMode(service: Pick<AppService, "accessory" | "public" | "compose" | "job">): "Multiple" | "Single" {
+  return !service.accessory && ingressPort(service) !== undefined ? "Multiple" : "Single";
 }
 
 /** A job service as a manually triggered Container Apps Job: one replica, no retry, its timeout. */

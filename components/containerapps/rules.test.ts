@@ -32,7 +32,9 @@ describe("containerAppsProblems", () => {
       "compose.yaml: services.api-gateway.environment.ORDERS_URL",
       "compose.yaml: services.api-gateway.environment.CATALOG_URL",
       "compose.yaml: services.api-gateway.environment.IDENTITY_URL",
+      "compose.yaml: services.orders.environment.BROKER_URL",
     ]);
+    expect(found[4]!.fix).toContain("add `expose: [\"5672\"]` (the port broker listens on) to broker: an accessory gets TCP ingress on that port");
     expect(found[3]!.message).toContain("identity-service's ingress answers on port 80 of its name (forwarding to its port 8080), not on 8080");
     expect(found[2]!.fix).toBe("add `expose: [\"8080\"]` (the port catalog listens on) to catalog, and call http://catalog (port 80 of its ingress)");
     expect(found[0]).toMatchObject({ key: "compose.yaml: services.broker.x-liftoff.accessory", value: "ghcr.io/acme/broker:3.13" });

@@ -185,15 +185,20 @@ function callProblems(report: Reporter, app: AppDefinition): void {
   for (const caller of app.services) {
     for (const [variable, template] of Object.entries(caller.environment)) {
       const text = template.filter((p): p is string => typeof p === "string").join("");
-      for (const match of text.matchAll(/\b(https?|grpcs?|wss?):\/\/([a-z][a-z0-9-]*)(?::(\d+))?/g)) {
+      for (const match of text.matchAll(/\b([a-z][a-z0-9+.-]*):\/\/(?:[^@/\s]*@)?([a-z][a-z0-9-]*)(?::(\d+))?/g)) {
         const [url, scheme, name, port] = match as unknown as [string, string, string, string | undefined];
         const target = targets.get(name);
-        if (!target) continue;
+        if (!target || target === caller) continue;
         const where = { file: app.file, service: caller.name, field: `environment.${variable}`, value: url };
         const targetPort = target.public?.containerPort ?? exposedPorts(target)[0];
+        const http = /^(https?|wss?|grpcs?)$/.test(scheme);
         if (targetPort === undefined) {
-          report.error({ ...where, message: `${caller.name} calls ${url}, but ${name} names no port, so its Container App has no ingress and nothing answers on its name`, allowed: "calls to services with an ingress (x-liftoff.public or one port in `expose`)", fix: `add \`expose: ["${port ?? "80"}"]\` (the port ${name} listens on) to ${name}, and call ${scheme}://${name} (port 80 of its ingress)` });
-        } else if (port !== undefined && port !== "80" && !(port === "443" && scheme.endsWith("s"))) {
+          report.error({ ...where, message: `${caller.name} calls ${url}, but ${name} names no port, so its Container App has no ingress and nothing answers on its name`, allowed: "calls to services with an ingress (x-liftoff.public or one port in `expose`)", fix: target.accessory ? `add \`expose: ["${port ?? "<port>"}"]\` (the port ${name} listens on) to ${name}: an accessory gets TCP ingress on that port` : `add \`expose: ["${port ?? "80"}"]\` (the port ${name} listens on) to ${name}, and call ${scheme}://${name} (port 80 of its ingress)` });
+        } else if (target.accessory) {
+          if (port !== undefined && Number(port) !== targetPort) {
+            report.error({ ...where, message: `${caller.name} calls ${url}, but ${name}'s TCP ingress is on port ${targetPort} (its \`expose\`)`, allowed: `${scheme}://${name}:${targetPort}`, fix: `call port ${targetPort}, or expose ${port} on ${name}` });
+          }
+        } else if (http && port !== undefined && port !== "80" && !(port === "443" && scheme.endsWith("s"))) {
           report.error({ ...where, message: `${caller.name} calls ${url}; on Container Apps ${name}'s ingress answers on port 80 of its name (forwarding to its port ${targetPort}), not on ${port}`, allowed: `${scheme}://${name} (port 80)`, fix: `call ${scheme}://${name} without the port (keep ${url} for the VM runtime with an override file, or make the port a stack variable)` });
         }
       }
