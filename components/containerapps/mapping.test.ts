@@ -153,5 +153,7 @@ describe("traffic weights", () => {
     expect(rollbackTarget([{ revisionName: "a--r4", weight: 100 }], revisions)?.to.name).toBe("a--r3");
     expect(rollbackTarget([{ revisionName: "a--r3", weight: 100 }], revisions)?.to.name).toBe("a--r1");
     expect(rollbackTarget([{ revisionName: "a--r1", weight: 100 }], revisions)).toBeUndefined();
+    // Stuck mid-canary: the older revision still holding most of the traffic is the way back.
+    expect(rollbackTarget([{ revisionName: "a--r3", weight: 90 }, { revisionName: "a--r4", weight: 10 }], revisions)).toMatchObject({ from: "a--r4", to: { name: "a--r3" } });
   });
 });

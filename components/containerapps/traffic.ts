@@ -76,14 +76,19 @@ export interface RevisionInfo {
 }
 
 /**
- * Where `npm run rollback` sends an app's traffic: to the newest revision created before the one
- * serving the most now that ever ran (provisioned), all of it. Undefined when there is none.
+ * Where `npm run rollback` sends an app's traffic: all of it to the newest revision that ran
+ * (not failed) created before the newest revision taking any traffic now. So a release stuck
+ * mid-canary (`new 10 %, old 90 %`) goes back to `old`, and a finished one (`new 100 %`) to the one
+ * before it. Undefined when there is none.
  */
 export function rollbackTarget(current: readonly Weight[], revisions: readonly RevisionInfo[]): { readonly from: string; readonly to: RevisionInfo } | undefined {
-  const serving = current[0]?.revisionName;
+  const time = (name: string) => {
+    const created = revisions.find((r) => r.name === name)?.createdTime;
+    return created ? Date.parse(created) : Infinity;
+  };
+  const serving = current.filter((w) => w.weight > 0).map((w) => w.revisionName).sort((a, b) => time(b) - time(a))[0];
   if (!serving) return undefined;
-  const servingInfo = revisions.find((r) => r.name === serving);
-  const servingTime = servingInfo?.createdTime ? Date.parse(servingInfo.createdTime) : Infinity;
+  const servingTime = time(serving);
   const older = revisions
     .filter((r) => r.name !== serving && r.provisioningState !== "Failed" && r.createdTime !== undefined && Date.parse(r.createdTime) < servingTime)
     .sort((a, b) => Date.parse(b.createdTime!) - Date.parse(a.createdTime!));

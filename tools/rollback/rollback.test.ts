@@ -34,8 +34,8 @@ describe("npm run rollback", () => {
     expect(arm.apps["other"]!.traffic).toEqual([{ revisionName: "other--r2", weight: 100 }]);
   });
 
-  it("finishes a release stuck mid-canary by sending everything to the older revision", async () => {
-    arm.addApp("api-gateway", { traffic: [{ revisionName: "api-gateway--r2", weight: 90 }, { revisionName: "api-gateway--r1", weight: 10 }], revisions: { "api-gateway--r1": {}, "api-gateway--r2": {} } });
+  it("ends a release stuck mid-canary by sending everything to the older revision", async () => {
+    arm.addApp("api-gateway", { traffic: [{ revisionName: "api-gateway--r2", weight: 10 }, { revisionName: "api-gateway--r1", weight: 90 }], revisions: { "api-gateway--r1": {}, "api-gateway--r2": {} } });
     await rollback(client(), REQUEST);
     expect(arm.apps["api-gateway"]!.traffic).toEqual([{ revisionName: "api-gateway--r1", weight: 100 }]);
   });
