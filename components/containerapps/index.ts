@@ -79,9 +79,10 @@ export class TrafficRelease extends pulumi.CustomResource {
 }
 
 /** What an app serves now (step 1 above); the first release's default when it does not exist yet. */
-async function currentState(resourceGroupName: string, name: string, domains: readonly string[]): Promise<{ traffic: inputs.app.TrafficWeightArgs[]; customDomains: { name: string; certificateId?: string }[] }> {
+async function currentState(parent: pulumi.Resource, resourceGroupName: string, name: string, domains: readonly string[]): Promise<{ traffic: inputs.app.TrafficWeightArgs[]; customDomains: { name: string; certificateId?: string }[] }> {
   try {
-    const current = await app.getContainerApp({ resourceGroupName, containerAppName: name });
+    // With the component as parent, the invoke uses the same Azure provider as the apps.
+    const current = await app.getContainerApp({ resourceGroupName, containerAppName: name }, { parent });
     const pinned = pinTraffic(current.configuration?.ingress?.traffic, current.latestRevisionName);
     const bound = current.configuration?.ingress?.customDomains ?? [];
     return {
@@ -166,7 +167,7 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
     const customDomains: { app: string; name: string; certificateId: pulumi.Output<string> }[] = [];
     for (const service of appServices) {
       const domains = domainsOf(service);
-      const current = pulumi.output(f.resourceGroupName).apply((rg) => currentState(rg, service.name, domains));
+      const current = pulumi.output(f.resourceGroupName).apply((rg) => currentState(this, rg, service.name, domains));
       const release: ReleaseState = {
         revisionSuffix: contents[service.name]!,
         traffic: [] as inputs.app.TrafficWeightArgs[],
