@@ -3,13 +3,14 @@
  * default) or `containerapps` (Azure Container Apps), the release policy both share
  * (`liftoff:canary`), and the Container Apps settings with their per-profile defaults. Everything
  * the application asks for that Container Apps cannot do is refused here, before any resource is
- * declared (see containerapps-rules.ts).
+ * declared (components/containerapps/rules.ts, the release half's own rules).
  *
  * Kept in its own file with a small hook in validate.ts so the settings table (#14) can take it over.
  */
 import { z } from "zod";
 import type { CanaryPolicy, ContainerAppsDefaults } from "../components/containerapps/contract";
-import { containerAppsAppProblems, cpuMemoryAllowed, describePairs } from "./containerapps-rules";
+import { containerAppsProblems } from "../components/containerapps/rules";
+import { CONSUMPTION_SIZES, formatSize, sizeProblem } from "../components/containerapps/resources";
 import { unsafeInProd } from "./prod-safety";
 import type { ProfileName } from "./profiles";
 import { closest, type ConfigReader, type Section } from "./reader";
@@ -194,9 +195,11 @@ export const runtimeSection: Section<CoreSpec, RuntimeSpec> = {
     const cpu = cpuText === undefined ? profile.defaults.cpu : Number(cpuText);
     const memoryGi = memoryText === undefined ? profile.defaults.memoryGi : parseGi(memoryText);
     const sizeProfile = workloadProfile.type;
-    if (!Number.isFinite(cpu) || memoryGi === undefined || !cpuMemoryAllowed(sizeProfile, cpu, memoryGi)) {
+    const capacity = WORKLOAD_PROFILES[sizeProfile] ?? WORKLOAD_PROFILES[CONSUMPTION]!;
+    const fits = Number.isFinite(cpu) && memoryGi !== undefined && sizeProblem({ cpu, memoryGi }, workloadProfile.name === CONSUMPTION ? CONSUMPTION : workloadProfile.name) === undefined && cpu <= capacity.vcpus && memoryGi <= capacity.memoryGi;
+    if (!fits) {
       const blamed = cpuText !== undefined ? "containerAppsCpu" : "containerAppsMemory";
-      reader.error({ key: k(blamed), value: blamed === "containerAppsCpu" ? cpuText : memoryText, message: `with ${blamed === "containerAppsCpu" ? `memory ${memoryText ?? `${profile.defaults.memoryGi}Gi`}` : `cpu ${cpuText ?? profile.defaults.cpu}`}, is not a CPU/memory pair the ${sizeProfile} workload profile allows`, allowed: describePairs(sizeProfile), fix: `${reader.setCommand("containerAppsCpu", "0.5")} and ${reader.setCommand("containerAppsMemory", "1Gi")}` });
+      reader.error({ key: k(blamed), value: blamed === "containerAppsCpu" ? cpuText : memoryText, message: `with ${blamed === "containerAppsCpu" ? `memory ${memoryText ?? `${profile.defaults.memoryGi}Gi`}` : `cpu ${cpuText ?? profile.defaults.cpu}`}, is not a CPU/memory pair the ${sizeProfile} workload profile allows`, allowed: sizeProfile === CONSUMPTION ? `on Consumption: ${CONSUMPTION_SIZES.map(formatSize).join(", ")}` : `on ${sizeProfile}: up to ${capacity.vcpus} vCPU and ${capacity.memoryGi} Gi, in 0.25 vCPU steps`, fix: `${reader.setCommand("containerAppsCpu", "0.5")} and ${reader.setCommand("containerAppsMemory", "1Gi")}` });
     }
 
     const domains = reader.structured("containerAppsCustomDomains", z.record(z.string(), z.string()), "a map of public endpoint name to hostname", "liftoff:containerAppsCustomDomains: {api: api.example.com}") ?? {};
@@ -225,7 +228,8 @@ export const runtimeSection: Section<CoreSpec, RuntimeSpec> = {
     });
 
     const defaults: ContainerAppsDefaults = { minReplicas, maxReplicas, concurrentRequests, cpu, memoryGi: memoryGi ?? profile.defaults.memoryGi };
-    for (const { severity, ...p } of containerAppsAppProblems(core.app, { azureFiles: new Set(azureFiles), workloadProfile: sizeProfile, defaults })) {
+    const rules = { workloadProfileName: workloadProfile.name, defaults, azureFiles: { key: k("containerAppsAzureFiles"), services: azureFiles } };
+    for (const { severity, ...p } of containerAppsProblems(core.app, rules)) {
       if (severity === "error") reader.error(p);
       else reader.warn(p);
     }

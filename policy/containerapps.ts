@@ -21,8 +21,10 @@ function appName(resource: { name: string; props: Readonly<Obj> }): string {
 }
 
 /**
- * Public ingress serves HTTPS only: an external ingress never allows plain HTTP (`allowInsecure`),
- * and every custom domain is bound to a certificate (`bindingType` SniEnabled or Auto).
+ * Public ingress serves HTTPS only: an external ingress never allows plain HTTP (`allowInsecure`)
+ * and is not raw TCP. A custom domain may be declared `bindingType: Disabled` for the moment its
+ * managed certificate is issued (Azure's order: hostname, certificate, binding; the release's
+ * traffic driver binds it): with allowInsecure false nothing is served in plain text meanwhile.
  */
 export const containerAppIngressTls: Rule = (resource) => {
   if (resource.type !== CONTAINER_APP_TYPE) return [];
@@ -32,20 +34,19 @@ export const containerAppIngressTls: Rule = (resource) => {
   if (ingress["allowInsecure"] === true) problems.push("its public ingress allows plain HTTP (allowInsecure: true); set allowInsecure: false so HTTP is redirected to HTTPS");
   const transport = ingress["transport"];
   if (typeof transport === "string" && transport.toLowerCase() === "tcp") problems.push("its public ingress is raw TCP, which Container Apps does not terminate TLS for; serve HTTP(S) or keep the port internal");
-  for (const domain of list(ingress["customDomains"])) {
-    if (!isObj(domain)) continue;
-    const binding = domain["bindingType"];
-    if (binding === UNKNOWN) continue;
-    if (typeof binding !== "string" || binding.toLowerCase() === "disabled") {
-      problems.push(`its custom domain ${typeof domain["name"] === "string" ? domain["name"] : "(unnamed)"} has no certificate bound (bindingType ${typeof binding === "string" ? binding : "unset"}); bind a managed certificate (SniEnabled)`);
-    }
-  }
   return problems.map((p) => `${appName(resource)}: ${p}`);
 };
 
-/** A prod app keeps two replicas at least (unless liftoff:allowUnsafeProd names containerAppsMinReplicas). */
+/**
+ * A prod app keeps two replicas at least (unless liftoff:allowUnsafeProd names
+ * containerAppsMinReplicas). An app that mounts an Azure Files share is an accessory that opted
+ * into it, and runs exactly one replica on purpose: two writers of one broker or cache volume over
+ * SMB corrupt it.
+ */
 export const prodMinReplicas: Rule = (resource, facts) => {
   if (resource.type !== CONTAINER_APP_TYPE || !isProd(resource, facts) || facts.allowUnsafeProd.includes("containerAppsMinReplicas")) return [];
+  const volumes = list(at(resource.props, "template.volumes"));
+  if (volumes.some((v) => isObj(v) && typeof v["storageType"] === "string" && v["storageType"].toLowerCase() === "azurefile")) return [];
   const min = at(resource.props, "template.scale.minReplicas");
   if (min === UNKNOWN || (typeof min === "number" && min >= 2)) return [];
   return [`${appName(resource)}: runs ${typeof min === "number" ? min : "Container Apps' default of 0"} replica${min === 1 ? "" : "s"} at least in prod; set template.scale.minReplicas to 2 or more (liftoff:containerAppsMinReplicas)`];

@@ -87,6 +87,36 @@ describe.each(["aca-dev", "aca-prod"])("the %s stack (runtime containerapps)", (
   });
 });
 
+describe.each(["aca-dev", "aca-prod"])("the apps of %s (the release half, components/containerapps)", (stack) => {
+  it("one Container App per service on the foundation's environment, every secret variable a secret ref", async () => {
+    const plan = await runStack(stack);
+    const apps = byType(plan, "azure-native:app:ContainerApp");
+    expect(apps.map((a) => a.inputs["containerAppName"]).sort()).toEqual(["api-gateway", "broker", "catalog", "identity-service", "orders"]);
+    const envId = one(plan, T.env).id;
+    for (const app of apps) {
+      expect(app.inputs["managedEnvironmentId"] ?? app.inputs["environmentId"]).toBe(envId);
+      const env = reveal(app)["template"] as { containers: { env?: { name: string; value?: string; secretRef?: string }[] }[] };
+      for (const variable of env.containers.flatMap((c) => c.env ?? [])) {
+        if (/^(DATABASE_URL|DATABASE_URL_UNPOOLED|MONGODB_URI|OTEL_EXPORTER_OTLP_HEADERS)$/.test(variable.name)) {
+          expect(variable, `${String(app.inputs["containerAppName"])} ${variable.name}`).toMatchObject({ secretRef: expect.any(String) });
+          expect(variable.value).toBeUndefined();
+        }
+      }
+    }
+    const orders = apps.find((a) => a.inputs["containerAppName"] === "orders")!;
+    expect(isSecretAt(orders, "configuration")).toBe(true);
+  });
+
+  it("mounts the broker's opted-in volume from an Azure Files share whose key stays secret", async () => {
+    const plan = await runStack(stack);
+    const storage = one(plan, "azure-native:app:ManagedEnvironmentsStorage");
+    expect(storage.inputs["storageName"]).toBe("broker-data");
+    expect(isSecretAt(storage, "properties.azureFile.accountKey")).toBe(true);
+    expect(one(plan, "azure-native:storage:StorageAccount").inputs).toMatchObject({ sku: { name: stack === "aca-prod" ? "Standard_ZRS" : "Standard_LRS" }, allowBlobPublicAccess: false, minimumTlsVersion: "TLS1_2" });
+    expect(JSON.stringify(plan.resources.map((r) => r.inputs))).not.toContain("plan-storage-key");
+  });
+});
+
 describe("aca-dev and aca-prod differ where they should", () => {
   it("dev: one zone, nothing protected", async () => {
     const plan = await runStack("aca-dev");
@@ -94,13 +124,15 @@ describe("aca-dev and aca-prod differ where they should", () => {
     expect(plan.resources.filter((r) => r.options.protect)).toEqual([]);
   });
 
-  it("prod: zone-redundant; the resource group, the egress IP (what the allow lists hold) and the Grafana stack protected", async () => {
+  it("prod: zone-redundant; the resource group, the egress IP (what the allow lists hold), the broker's share and the Grafana stack protected", async () => {
     const plan = await runStack("aca-prod");
     expect(one(plan, T.env).inputs["zoneRedundant"]).toBe(true);
     const kinds = (r: { type: string }) => r.type.startsWith("azure-native:") || r.type.startsWith("grafana:");
     expect(plan.resources.filter((r) => r.options.protect && kinds(r)).map((r) => r.type).sort()).toEqual([
       "azure-native:network:PublicIPAddress",
       "azure-native:resources:ResourceGroup",
+      "azure-native:storage:FileShare",
+      "azure-native:storage:StorageAccount",
       "grafana:cloud/stack:Stack",
     ]);
   });

@@ -1,14 +1,14 @@
 import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerAppsFoundation } from "../components/containerapps-foundation";
-import type { ContainerAppsReleaseOutputs } from "../components/containerapps/contract";
+import { ContainerAppsRelease } from "../components/containerapps";
+import { namedVolumeMounts } from "../components/containerapps/rules";
 import { endpointBindingName } from "../environments/compose/bindings";
 import type { Environment } from "../environments/load";
 import type { ContainerAppsSpec } from "../environments/runtime";
 import type { EnvironmentSpec } from "../environments/spec";
 import { appWithDefaultVariables } from "./binding-values";
 import { applicationBindings, type ServiceBindings } from "./bindings";
-import { declareRelease } from "./containerapps-release";
 import { dataLayer, type DataLayer } from "./data";
 import { deliveryLayer, type DeliveryLayer } from "./delivery";
 import { resourceGroupName } from "./names";
@@ -21,7 +21,7 @@ export interface ContainerAppsStack {
   readonly data: DataLayer;
   readonly observability: ObservabilityLayer;
   readonly delivery: DeliveryLayer;
-  readonly release: ContainerAppsReleaseOutputs;
+  readonly release: ContainerAppsRelease;
   /** Per service, the bindings its compose file may reference (secret ones are secrets). */
   readonly bindings: Readonly<Record<string, ServiceBindings>>;
 }
@@ -56,6 +56,8 @@ export function containerAppsStack(spec: EnvironmentSpec, environment: Environme
     zoneRedundant: aca.zoneRedundant,
     otlp: observability.otlp,
     protectEgressIp: spec.protect,
+    azureFilesVolumes: azureFilesVolumes(spec, aca),
+    protectData: spec.protect,
   });
 
   // Neon's IP Allow and Atlas's access list hold the NAT gateway's one address.
@@ -64,7 +66,7 @@ export function containerAppsStack(spec: EnvironmentSpec, environment: Environme
 
   const bindings = containerAppsBindings(spec, aca, platform.defaultDomain, observability, data);
   const app = appWithDefaultVariables(spec.app, spec.stack);
-  const release = declareRelease("release", {
+  const release = new ContainerAppsRelease("release", {
     project: spec.project,
     environment: spec.stack,
     foundation: platform.foundation,
@@ -76,10 +78,17 @@ export function containerAppsStack(spec: EnvironmentSpec, environment: Environme
     defaults: aca.defaults,
     canary: spec.runtime.canary,
     jobTimeoutSeconds: aca.jobTimeoutSeconds,
+    azureFilesStorages: platform.azureFilesStorages,
   });
   resolveHostnames(release.endpointHostnames);
 
   return { resourceGroupName: group.name, platform, data, observability, delivery, release, bindings };
+}
+
+/** The compose volumes of the services that opted into Azure Files, each once. */
+export function azureFilesVolumes(spec: Pick<EnvironmentSpec, "app">, aca: Pick<ContainerAppsSpec, "azureFilesServices">): string[] {
+  const services = spec.app.services.filter((s) => aca.azureFilesServices.includes(s.name));
+  return [...new Set(services.flatMap((s) => namedVolumeMounts(s).map((m) => m.volume)))].sort();
 }
 
 /**

@@ -30,6 +30,9 @@ export const endpoints = aca
   ? aca.release.endpointHostnames.apply((hosts) => Object.fromEntries(spec.publicEndpoints.map((e) => [e.service, `https://${hosts[e.name]}`])))
   : Object.fromEntries(spec.publicEndpoints.map((e) => [e.service, e.url]));
 export const vmName = vm?.host.vmName;
+/** containerapps: where the apps are, for `npm run rollback -- <stack>`. */
+export const resourceGroupName = aca?.resourceGroupName;
+export const subscriptionId = aca?.platform.foundation.subscriptionId;
 /** containerapps: the NAT gateway's address, the one Neon and Atlas let in. */
 export const egressIp = aca?.platform.egressIp;
 /** containerapps: the managed environment, its default domain and inbound address (custom domains' A records). */

@@ -1,5 +1,7 @@
 import * as app from "@pulumi/azure-native/app";
 import * as network from "@pulumi/azure-native/network";
+import * as storage from "@pulumi/azure-native/storage";
+import { createHash } from "node:crypto";
 import type * as azureInputs from "@pulumi/azure-native/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import type { ContainerAppsFoundation as Foundation } from "../containerapps/contract";
@@ -37,6 +39,33 @@ export interface ContainerAppsFoundationArgs {
    * allow lists hold, so losing it locks every service out of its data.
    */
   readonly protectEgressIp?: boolean;
+  /**
+   * Compose volumes of accessories that opted into Azure Files (`liftoff:containerAppsAzureFiles`):
+   * each becomes a file share in one storage account and an environment storage the apps mount.
+   */
+  readonly azureFilesVolumes?: readonly string[];
+  /** Protect the storage account and its shares from deletion (prod): they hold the accessories' data. */
+  readonly protectData?: boolean;
+}
+
+/** An environment storage's name for a compose volume: lower case letters, digits and `-`, at most 32. */
+export function environmentStorageName(volume: string): string {
+  return volume.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, 32) || "volume";
+}
+
+/** A file share's name for a compose volume: 3-63 lower case letters, digits and single `-`. */
+export function fileShareName(volume: string): string {
+  const name = volume.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63);
+  return name.length >= 3 ? name : `${name}-share`.slice(0, 63);
+}
+
+/**
+ * The storage account's name: 3-24 lower case letters and digits, unique in all of Azure, so the
+ * prefix is followed by a short hash of it and the region (stable across `up`s).
+ */
+export function storageAccountName(namePrefix: string, location: string): string {
+  const hash = createHash("sha256").update(`${namePrefix}:${location}`).digest("hex").slice(0, 6);
+  return `${namePrefix.toLowerCase().replace(/[^a-z0-9]/g, "").slice(0, 13)}files${hash}`;
 }
 
 /** `k=v,k2=v2` as OTEL_EXPORTER_OTLP_HEADERS writes it (values URL-encoded) → the agent's header list. */
@@ -88,6 +117,8 @@ export class ContainerAppsFoundation extends pulumi.ComponentResource {
   public readonly staticIp: pulumi.Output<string>;
   public readonly egressIp: pulumi.Output<string>;
   public readonly subnetId: pulumi.Output<string>;
+  /** Compose volume -> the environment storage (Azure Files share) it is mounted from. */
+  public readonly azureFilesStorages: Readonly<Record<string, string>>;
 
   constructor(name: string, args: ContainerAppsFoundationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("liftoff:containerapps:Foundation", name, {}, opts);
@@ -153,6 +184,42 @@ export class ContainerAppsFoundation extends pulumi.ComponentResource {
       // The agent's header holds the Grafana token: secret in the state, whatever Azure echoes back.
       additionalSecretOutputs: ["openTelemetryConfiguration"],
     });
+
+    const volumes = args.azureFilesVolumes ?? [];
+    const storages: Record<string, string> = {};
+    if (volumes.length > 0) {
+      const account = new storage.StorageAccount(`${name}-files`, {
+        ...common,
+        accountName: storageAccountName(args.namePrefix, args.location),
+        kind: "StorageV2",
+        sku: { name: args.zoneRedundant ? "Standard_ZRS" : "Standard_LRS" },
+        minimumTlsVersion: "TLS1_2",
+        enableHttpsTrafficOnly: true,
+        allowBlobPublicAccess: false,
+      }, { ...child, protect: args.protectData ?? false });
+      // The key the environment mounts the shares with: read from Azure, held only as a secret.
+      const accountKey = pulumi.secret(storage
+        .listStorageAccountKeysOutput({ resourceGroupName: args.resourceGroupName, accountName: account.name }, child)
+        .apply((r) => r.keys[0]?.value ?? ""));
+      for (const volume of volumes) {
+        const share = new storage.FileShare(`${name}-share-${fileShareName(volume)}`, {
+          resourceGroupName: args.resourceGroupName,
+          accountName: account.name,
+          shareName: fileShareName(volume),
+          enabledProtocols: "SMB",
+          shareQuota: 100,
+        }, { ...child, protect: args.protectData ?? false });
+        const storageName = environmentStorageName(volume);
+        new app.ManagedEnvironmentsStorage(`${name}-storage-${storageName}`, {
+          resourceGroupName: args.resourceGroupName,
+          environmentName: environment.name,
+          storageName,
+          properties: { azureFile: { accountName: account.name, accountKey, shareName: share.name, accessMode: "ReadWrite" } },
+        }, { ...child, additionalSecretOutputs: ["properties"] });
+        storages[volume] = storageName;
+      }
+    }
+    this.azureFilesStorages = storages;
 
     this.managedEnvironmentId = environment.id;
     this.defaultDomain = environment.defaultDomain;

@@ -105,6 +105,8 @@ export function computedState(args: pulumi.runtime.MockResourceArgs): { id: stri
   }
   const data = dataLayerState(args.type, args.name, inputs);
   if (data) return data;
+  const release = containerAppsReleaseState(args.type, args.name, inputs);
+  if (release) return release;
   return { id: `${args.name}-id`, state: { ...inputs } };
 }
 
@@ -184,11 +186,30 @@ export const PLAN_PROBES: Readonly<Record<string, number>> = {
   Amsterdam: 7, Atlanta: 1, Frankfurt: 8, London: 5, NewYork: 2, Paris: 9, SaoPaulo: 12, Singapore: 14, Sydney: 15, Tokyo: 16,
 };
 
+/**
+ * The containerapps release's drivers (components/containerapps/driver.ts): a job run that
+ * succeeded, and a traffic release that ended with every app on the revision it was given.
+ */
+function containerAppsReleaseState(type: string, name: string, inputs: State): { id: string; state: State } | undefined {
+  if (type === "pulumi-nodejs:dynamic/containerapps:JobRun") {
+    const job = String(unwrapSecret(inputs["jobName"]));
+    return { id: `${name}-run`, state: { ...inputs, executionName: `${job}-${planUuid(`${job}:${String(unwrapSecret(inputs["releaseId"]))}`).slice(0, 7)}`, status: "Succeeded" } };
+  }
+  if (type === "pulumi-nodejs:dynamic/containerapps:TrafficRelease") {
+    const apps = (unwrapSecret(inputs["apps"]) as { name: unknown; revision: unknown }[] | undefined) ?? [];
+    const live = Object.fromEntries(apps.map((a) => [String(unwrapSecret(a.name)), String(unwrapSecret(a.revision))]));
+    return { id: `${name}-traffic`, state: { ...inputs, live } };
+  }
+  return undefined;
+}
+
 /** What the providers' lookups (invokes) would return. */
 export function computedInvoke(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
   const inputs = (args.inputs ?? {}) as State;
   const plain = (key: string) => unwrapSecret(inputs[key]);
   switch (args.token) {
+    case "azure-native:storage:listStorageAccountKeys":
+      return { keys: [{ keyName: "key1", permissions: "FULL", value: `plan-storage-key-${String(plain("accountName"))}` }] };
     case "azure-native:authorization:getClientConfig":
       return { clientId: PLAN_SUBSCRIPTION, objectId: PLAN_SUBSCRIPTION, subscriptionId: PLAN_SUBSCRIPTION, tenantId: PLAN_TENANT };
     case "grafana:oss/getDataSource:getDataSource": {
