@@ -84,6 +84,9 @@ describe.each(["aca-dev", "aca-prod"])("the %s stack (runtime containerapps)", (
     expect(byType(plan, T.check).map((c) => c.inputs["target"]).sort()).toEqual([`https://${api}/healthz`, `https://identity-service.${domain}/healthz`]);
     expect(plan.outputs["endpoints"]!.value).toEqual({ "api-gateway": `https://${api}`, "identity-service": `https://identity-service.${domain}` });
     expect(JSON.stringify(plan.resources)).not.toContain("cloudapp.azure.com");
+    // No host: no host dashboard or host alert rules (disk, container restarts) that would never see data.
+    expect(Object.keys(plan.outputs["dashboards"]!.value as object)).toEqual(["services"]);
+    expect(byType(plan, "grafana:alerting/ruleGroup:RuleGroup").map((g) => g.inputs["name"])).toEqual(["services"]);
   });
 });
 

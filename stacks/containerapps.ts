@@ -42,7 +42,7 @@ export function containerAppsStack(spec: EnvironmentSpec, environment: Environme
   // The checks target the apps' hostnames, which the release reports once it exists; the
   // observability layer (whose OTLP settings the release needs) is declared before it.
   const [endpointHostnames, resolveHostnames] = pulumi.deferredOutput<Record<string, string>>();
-  const observability = observabilityLayer(spec, environment, { endpointHostnames, host: `${spec.namePrefix}-env` });
+  const observability = observabilityLayer(spec, environment, { endpointHostnames });
 
   const platform = new ContainerAppsFoundation("containerapps", {
     resourceGroupName: group.name,

@@ -21,8 +21,6 @@ export interface ObservabilityLayer {
 export interface ObservabilityTargets {
   /** Public endpoint name -> hostname (the apps' FQDNs or custom domains, known once the release exists). */
   readonly endpointHostnames: pulumi.Output<Record<string, string>>;
-  /** What the metrics and logs call the environment in place of a host name. */
-  readonly host: string;
 }
 
 /** The environment's Grafana Cloud stack, wired to every service and the host. */
@@ -46,7 +44,8 @@ export function observabilityLayer(spec: EnvironmentSpec, environment: Environme
     syntheticCheck: o.syntheticCheck,
     alertThresholds: o.alertThresholds,
     alertEmails: o.alertEmails,
-    host: targets?.host ?? spec.host.fqdn,
+    // No host on containerapps: no host dashboard, no host alert rules.
+    ...(targets ? {} : { host: spec.host.fqdn }),
   });
   return {
     grafanaUrl: observability.stackUrl,
