@@ -54,13 +54,14 @@ describe.each(["aca-dev", "aca-prod"])("the %s stack (runtime containerapps)", (
     const env = one(plan, T.env);
     expect(isSecretAt(env, "openTelemetryConfiguration.destinationsConfiguration.otlpConfigurations[0].headers")).toBe(true);
     expect(env.options.additionalSecretOutputs).toContain("openTelemetryConfiguration");
-    const otel = reveal(env)["openTelemetryConfiguration"] as Record<string, any>;
-    const destination = otel["destinationsConfiguration"].otlpConfigurations[0];
+    type Otel = { destinationsConfiguration: { otlpConfigurations: { headers: { key: string; value: string }[] }[] } } & Record<string, { destinations: string[] }>;
+    const otel = reveal(env)["openTelemetryConfiguration"] as Otel;
+    const destination = otel.destinationsConfiguration.otlpConfigurations[0]!;
     expect(destination).toMatchObject({ name: "grafana-cloud", endpoint: plan.outputs["otlpEndpoint"]!.value, insecure: false });
     expect(destination.headers).toEqual([{ key: "Authorization", value: expect.stringMatching(/^Basic [A-Za-z0-9+/=]+$/) }]);
-    for (const signal of ["tracesConfiguration", "logsConfiguration", "metricsConfiguration"]) expect(otel[signal].destinations).toEqual(["grafana-cloud"]);
+    for (const signal of ["tracesConfiguration", "logsConfiguration", "metricsConfiguration"]) expect(otel[signal]!.destinations).toEqual(["grafana-cloud"]);
     // The token is nowhere in the clear: not in inputs shown by the plan, not in the log.
-    const token = Buffer.from(destination.headers[0].value.slice("Basic ".length), "base64").toString("utf8").split(":")[1]!;
+    const token = Buffer.from(destination.headers[0]!.value.slice("Basic ".length), "base64").toString("utf8").split(":")[1]!;
     expect(JSON.stringify(plan.resources.map((r) => r.inputs))).not.toContain(token);
     expect(plan.log.join("\n")).not.toContain(token);
   });
