@@ -208,7 +208,7 @@ export const runtimeSection: Section<CoreSpec, RuntimeSpec> = {
     for (const [endpoint, host] of Object.entries(domains)) {
       const key = `${k("containerAppsCustomDomains")}.${endpoint}`;
       if (!endpointNames.includes(endpoint)) {
-        reader.error({ key, value: host, message: `names an endpoint that ${core.app.file} does not declare`, allowed: endpointNames.join(", ") || "the endpoints under x-liftoff.endpoints", fix: `rename it to ${closest(endpoint, endpointNames) ?? endpointNames[0] ?? "api"} in Pulumi.${reader.stack}.yaml` });
+        reader.error({ key, value: host, message: `names an endpoint that ${core.app.file} does not declare`, allowed: `an endpoint under x-liftoff.endpoints: ${endpointNames.join(", ") || "(none declared)"}`, fix: `rename it to ${closest(endpoint, endpointNames) ?? endpointNames[0] ?? "api"} in Pulumi.${reader.stack}.yaml` });
       } else if (!HOSTNAME.test(host.trim().toLowerCase()) || host.includes("*")) {
         reader.error({ key, value: host, message: "is not a hostname a managed certificate can be issued for", allowed: "a fully qualified DNS name you control, without scheme, port or wildcard, e.g. api.example.com", fix: reader.pathCommand(`containerAppsCustomDomains.${endpoint}`, "api.example.com") });
       } else if (Object.values(customDomains).includes(host.trim().toLowerCase())) {
@@ -227,7 +227,14 @@ export const runtimeSection: Section<CoreSpec, RuntimeSpec> = {
       }
     });
 
-    const defaults: ContainerAppsDefaults = { minReplicas, maxReplicas, concurrentRequests, cpu, memoryGi: memoryGi ?? profile.defaults.memoryGi };
+    // A refused setting is reported once, here: the app's rules check against the profile's own value.
+    const defaults: ContainerAppsDefaults = {
+      minReplicas,
+      maxReplicas: Math.max(maxReplicas, minReplicas),
+      concurrentRequests,
+      cpu: fits ? cpu : profile.defaults.cpu,
+      memoryGi: fits && memoryGi !== undefined ? memoryGi : profile.defaults.memoryGi,
+    };
     const rules = { workloadProfileName: workloadProfile.name, defaults, azureFiles: { key: k("containerAppsAzureFiles"), services: azureFiles } };
     for (const { severity, ...p } of containerAppsProblems(core.app, rules)) {
       if (severity === "error") reader.error(p);
