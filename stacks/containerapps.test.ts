@@ -183,3 +183,24 @@ describe("what Container Apps cannot run stops before anything is declared", () 
     expect(plan.error).toContain("pulumi config set liftoff:runtime containerapps --stack dev");
   });
 });
+
+describe("moving a stack from vm to containerapps, as the plan diff shows it", () => {
+  it("removes the host and its network edge, adds the platform and the apps, keeps the databases, and moves Atlas's allow-list entry to the NAT IP", async () => {
+    const { planJson } = await import("../tools/plan/render");
+    const { diffPlans } = await import("../tools/plan/diff");
+    const before = planJson(await runStack("prod"));
+    const moved = await runStack("prod", {
+      config: { runtime: "containerapps", composeFiles: ["app/compose.yaml", "app/compose.containerapps.yaml"], containerAppsAzureFiles: ["broker"], vmSize: undefined, osDiskSizeGb: undefined, osDiskType: undefined },
+    });
+    expect(moved.error).toBeUndefined();
+    const diff = diffPlans(before, planJson(moved), { ref: "main", commit: "0000000" });
+    const by = (action: string) => diff.resources.filter((r) => r.custom && r.action === action).map((r) => r.type);
+    expect(by("remove")).toEqual(expect.arrayContaining(["azure-native:compute:VirtualMachine", "azure-native:network:NetworkSecurityGroup", "azure-native:network:NetworkInterface"]));
+    expect(by("add")).toEqual(expect.arrayContaining(["azure-native:app:ManagedEnvironment", "azure-native:network:NatGateway", "azure-native:app:ContainerApp"]));
+    // The data stays: no Neon or Atlas resource holding data is removed or replaced.
+    const data = diff.resources.filter((r) => /neon:(Project|Database|Branch)|advancedCluster/.test(r.type));
+    expect(data.filter((r) => r.action === "remove" || r.action === "replace")).toEqual([]);
+    // The VM's public IP (protected in prod) goes: the diff alerts the reviewer.
+    expect(diff.alerts.join("\n")).toMatch(/PublicIPAddress/);
+  });
+});
