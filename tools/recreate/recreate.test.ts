@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { RESTORE_WAIT_TYPE } from "../../components/atlas";
 import { NEON_TYPES } from "../../components/neon";
-import { memoryReader } from "../../environments/compose";
+import { fsReader, memoryReader } from "../../environments/compose";
 import { EXAMPLE_APP } from "../../test/config-input";
 import { PROJECT_DIR, byType, input, one } from "../../test/harness";
 import { evaluateProgram } from "../plan/evaluate";
@@ -447,7 +447,7 @@ describe("the secrets provider of the source stack", () => {
 });
 
 describe("recreate of a containerapps stack (aca-prod → aca-prod-dr)", () => {
-  const input = planInput({ source: "aca-prod", target: "aca-prod-dr" }, { existingStacks: ["aca-prod"], source: { config: stackConfig("aca-prod"), outputs: { ...OUTPUTS, fqdn: { value: undefined, secret: false }, endpoints: { value: { "api-gateway": "https://api.acme.example" }, secret: false } } } });
+  const input = planInput({ source: "aca-prod", target: "aca-prod-dr" }, { existingStacks: ["aca-prod"], appFiles: { projectDir: PROJECT_DIR, reader: fsReader }, source: { config: stackConfig("aca-prod"), outputs: { ...OUTPUTS, fqdn: { value: undefined, secret: false }, endpoints: { value: { "api-gateway": "https://api.acme.example" }, secret: false } } } });
   const plan = okPlan(input);
 
   it("keeps the runtime, plans no host, and moves the custom domains only after the new environment is healthy", () => {
