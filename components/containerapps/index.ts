@@ -152,10 +152,10 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
     const beforeRuns: JobRun[] = [];
     const afterJobs: AppService[] = [];
     for (const service of jobServices) {
-      const job = new app.Job(service.name, { ...jobArgs(mappingInput(service), placement), tags }, parent);
+      const job = new app.Job(`${name}-${service.name}`, { ...jobArgs(mappingInput(service), placement), tags }, parent);
       jobs[service.name] = job;
       if (service.job!.phase === "before-release") {
-        beforeRuns.push(new JobRun(`${service.name}-run`, { subscriptionId: f.subscriptionId, resourceGroupName: f.resourceGroupName, jobName: job.name, releaseId, timeoutSeconds: Math.min(service.job!.timeoutSeconds, args.jobTimeoutSeconds) }, { parent: this, dependsOn: [job] }));
+        beforeRuns.push(new JobRun(`${name}-${service.name}-run`, { subscriptionId: f.subscriptionId, resourceGroupName: f.resourceGroupName, jobName: service.name, releaseId, timeoutSeconds: jobWait(service, args) }, { parent: this, dependsOn: [job] }));
       } else {
         afterJobs.push(service);
       }
@@ -182,12 +182,12 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
         ...(cur.customDomains.length > 0 ? { customDomains: cur.customDomains.map((d) => (d.certificateId ? { name: d.name, bindingType: "SniEnabled", certificateId: d.certificateId } : { name: d.name, bindingType: "Disabled" })) } : {}),
       }));
       const withState: inputs.app.ConfigurationArgs = { ...configuration, ...(ingress ? { ingress } : {}) };
-      const containerApp = new app.ContainerApp(service.name, { ...body, configuration: withState, tags }, { parent: this, dependsOn: beforeRuns });
+      const containerApp = new app.ContainerApp(`${name}-${service.name}`, { ...body, configuration: withState, tags }, { parent: this, dependsOn: beforeRuns });
       apps[service.name] = containerApp;
-      if (moved) released.push({ name: containerApp.name, revision: pulumi.interpolate`${service.name}--${contents[service.name]!}` });
+      if (moved) released.push({ name: pulumi.output(service.name), revision: pulumi.interpolate`${service.name}--${contents[service.name]!}` });
       for (const domain of domains) {
         const environmentName = pulumi.output(f.managedEnvironmentId).apply((id) => id.split("/").pop()!);
-        const certificate = new app.ManagedCertificate(`${service.name}-${domain}`, {
+        const certificate = new app.ManagedCertificate(`${name}-${service.name}-${domain}`, {
           resourceGroupName: f.resourceGroupName,
           environmentName,
           location: f.location,
@@ -210,7 +210,7 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
     }, { parent: this, dependsOn: [...Object.values(apps), ...certificates] });
 
     for (const service of afterJobs) {
-      new JobRun(`${service.name}-run`, { subscriptionId: f.subscriptionId, resourceGroupName: f.resourceGroupName, jobName: jobs[service.name]!.name, releaseId, timeoutSeconds: Math.min(service.job!.timeoutSeconds, args.jobTimeoutSeconds) }, { parent: this, dependsOn: [traffic, jobs[service.name]!] });
+      new JobRun(`${name}-${service.name}-run`, { subscriptionId: f.subscriptionId, resourceGroupName: f.resourceGroupName, jobName: service.name, releaseId, timeoutSeconds: jobWait(service, args) }, { parent: this, dependsOn: [traffic, jobs[service.name]!] });
     }
 
     const singles = Object.fromEntries(appServices.filter((s) => revisionMode(s) === "Single").map((s) => [s.name, apps[s.name]!.latestRevisionName]));
@@ -228,6 +228,14 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
     this.jobs = jobs;
     this.registerOutputs({ endpointHostnames: this.endpointHostnames, liveRevisions: this.liveRevisions });
   }
+}
+
+/**
+ * How long the release waits for a job's execution: the job's own timeout (Container Apps stops the
+ * replica then) plus 5 min to schedule it and pull its image, or the stack's job timeout if longer.
+ */
+function jobWait(service: AppService, args: ContainerAppsReleaseArgs): number {
+  return Math.max(service.job!.timeoutSeconds + 300, args.jobTimeoutSeconds);
 }
 
 function imageOf(args: ContainerAppsReleaseArgs, service: AppService): pulumi.Input<string> {

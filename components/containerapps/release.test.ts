@@ -154,7 +154,8 @@ describe("ContainerAppsRelease", () => {
   it("runs the job before the apps change, and moves traffic only after both", async () => {
     const plan = await declare();
     const run = one(plan, JOB_RUN_TYPE);
-    expect(run.inputs).toMatchObject({ jobName: "migrate", resourceGroupName: "liftoff-prod", timeoutSeconds: 300 });
+    expect(run.inputs).toMatchObject({ jobName: "migrate", resourceGroupName: "liftoff-prod", timeoutSeconds: 600 });
+    expect(run.name).toBe("release-migrate-run");
     expect(run.inputs["releaseId"]).toMatch(/^r[0-9a-f]{12}$/);
     for (const app of byType(plan, "azure-native:app:ContainerApp")) expect(app.dependencies).toContain(run.urn);
     const traffic = one(plan, TRAFFIC_RELEASE_TYPE);
