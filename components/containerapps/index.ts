@@ -78,11 +78,16 @@ export class TrafficRelease extends pulumi.CustomResource {
   }
 }
 
-/** What an app serves now (step 1 above); the first release's default when it does not exist yet. */
-async function currentState(parent: pulumi.Resource, resourceGroupName: string, name: string, domains: readonly string[]): Promise<{ traffic: inputs.app.TrafficWeightArgs[]; customDomains: { name: string; certificateId?: string }[] }> {
+/** The fields of `getContainerApp` the pin reads. */
+type ReadApp = () => Promise<Pick<app.GetContainerAppResult, "configuration" | "latestRevisionName">>;
+
+/**
+ * What an app serves now (step 1 above), from `read`; the first release's default when the app
+ * (or its resource group) does not exist yet. Any other failure stops the `up`.
+ */
+export async function currentState(read: ReadApp, domains: readonly string[]): Promise<{ traffic: inputs.app.TrafficWeightArgs[]; customDomains: { name: string; certificateId?: string }[] }> {
   try {
-    // With the component as parent, the invoke uses the same Azure provider as the apps.
-    const current = await app.getContainerApp({ resourceGroupName, containerAppName: name }, { parent });
+    const current = await read();
     const pinned = pinTraffic(current.configuration?.ingress?.traffic, current.latestRevisionName);
     const bound = current.configuration?.ingress?.customDomains ?? [];
     return {
@@ -93,7 +98,7 @@ async function currentState(parent: pulumi.Resource, resourceGroupName: string, 
       }),
     };
   } catch (err) {
-    if (!/not ?found|ResourceNotFound|could not be found|404/i.test(String((err as Error)?.message ?? err))) throw err;
+    if (!/not ?found|ResourceNotFound|ResourceGroupNotFound|could not be found|404/i.test(String((err as Error)?.message ?? err))) throw err;
     return { traffic: [...FIRST_RELEASE_TRAFFIC], customDomains: domains.map((d) => ({ name: d })) };
   }
 }
@@ -167,7 +172,9 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
     const customDomains: { app: string; name: string; certificateId: pulumi.Output<string> }[] = [];
     for (const service of appServices) {
       const domains = domainsOf(service);
-      const current = pulumi.output(f.resourceGroupName).apply((rg) => currentState(this, rg, service.name, domains));
+      const current = pulumi.output(f.resourceGroupName).apply((rg) =>
+        // With the component as parent, the invoke uses the same Azure provider as the apps.
+        currentState(() => app.getContainerApp({ resourceGroupName: rg, containerAppName: service.name }, { parent: this }), domains));
       const release: ReleaseState = {
         revisionSuffix: contents[service.name]!,
         traffic: [] as inputs.app.TrafficWeightArgs[],

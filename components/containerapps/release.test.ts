@@ -9,7 +9,7 @@ import { parseAppDefinition } from "../../environments/app-definition";
 import { serviceBindings } from "../../environments/compose/bindings";
 import type { AppDefinition } from "../../environments/compose/model";
 import { byType, input, isSecretAt, one, reveal, runComponent } from "../../test/harness";
-import { ContainerAppsRelease, JOB_RUN_TYPE, TRAFFIC_RELEASE_TYPE, type ContainerAppsReleaseArgs } from ".";
+import { ContainerAppsRelease, JOB_RUN_TYPE, TRAFFIC_RELEASE_TYPE, currentState, type ContainerAppsReleaseArgs } from ".";
 
 const COMPOSE = `
 x-liftoff:
@@ -181,5 +181,18 @@ describe("ContainerAppsRelease", () => {
     const rotated = await suffixes("two");
     expect(rotated["api-gateway"]).not.toBe(first["api-gateway"]);
     expect(rotated["orders"]).toBe(first["orders"]);
+  });
+});
+
+describe("pinning what an app serves before its update", () => {
+  it("names the revisions serving now, so the new revision starts at 0 %", async () => {
+    const state = await currentState(async () => ({ latestRevisionName: "api--r2", configuration: { ingress: { traffic: [{ latestRevision: true, weight: 100 }], customDomains: [{ name: "api.acme.example", bindingType: "SniEnabled", certificateId: "/cert" }] } } }) as never, ["api.acme.example"]);
+    expect(state).toEqual({ traffic: [{ revisionName: "api--r2", weight: 100 }], customDomains: [{ name: "api.acme.example", certificateId: "/cert" }] });
+  });
+
+  it("lets the first revision of a new app serve; any other failure stops the up", async () => {
+    const missing = await currentState(async () => { throw new Error("Status=404 Code=\"ResourceNotFound\" Message=\"The Resource 'Microsoft.App/containerApps/api' under resource group 'rg' was not found.\""); }, ["api.acme.example"]);
+    expect(missing).toEqual({ traffic: [{ latestRevision: true, weight: 100 }], customDomains: [{ name: "api.acme.example" }] });
+    await expect(currentState(async () => { throw new Error("Status=403 Code=\"AuthorizationFailed\""); }, [])).rejects.toThrow("AuthorizationFailed");
   });
 });
