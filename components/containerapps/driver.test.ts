@@ -142,6 +142,14 @@ describe("TrafficRelease: canary steps with automatic rollback", () => {
     expect(arm.apps["api-gateway"]!.customDomains).toEqual([{ name: "api.example.com", bindingType: "SniEnabled", certificateId }]);
   });
 
+  it("follows a Location long-running operation to its 204", async () => {
+    twoApps();
+    arm.lroStyle = "location";
+    await createTrafficReleaseProvider(clock().options).create({ ...RELEASE, steps: [100] });
+    expect(arm.requests.filter((r) => r.path.startsWith("/locations/")).map((r) => r.status)).toEqual([202, 204, 202, 204]);
+    expect(arm.apps["api-gateway"]!.traffic).toEqual([{ revisionName: "api-gateway--rnew", weight: 100 }]);
+  });
+
   it("refuses steps that do not ascend to 100", async () => {
     const { failures } = await createTrafficReleaseProvider(clock().options).check!({} as never, { ...RELEASE, steps: [50, 10] });
     expect(failures?.[0]?.property).toBe("steps");

@@ -92,7 +92,7 @@ export async function armRequest(arm: Arm, method: string, path: string, body?: 
         signal: AbortSignal.timeout(60_000),
       });
       const text = await response.text();
-      answer = { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+      answer = { status: response.status, headers: response.headers, body: parseBody(text) };
     } catch (err) {
       last = `no answer (${(err as Error).message})`;
       await arm.sleep(Math.min(1000 * 2 ** attempt, 30_000));
@@ -104,6 +104,16 @@ export async function armRequest(arm: Arm, method: string, path: string, body?: 
     await arm.sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 120_000) : Math.min(1000 * 2 ** attempt, 30_000));
   }
   throw new Error(`${method} ${path.split("?")[0]}: Azure did not answer in 6 attempts (last: ${last}). Check https://status.azure.com and run again.`);
+}
+
+/** A JSON body, or the text itself when it is not JSON (a gateway's HTML error page). */
+function parseBody(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return { error: { message: text.slice(0, 200) } };
+  }
 }
 
 /** ARM's error body (`{error: {code, message}}`) as a short suffix. */
@@ -130,7 +140,8 @@ export async function armSettle(arm: Arm, answer: ArmAnswer, what: string): Prom
     await arm.sleep(Math.max(1000, Math.min(arm.pollIntervalMs, 5000)));
     const state = await armRequest(arm, "GET", poll);
     const status = (state.body as { status?: string } | undefined)?.status;
-    if (state.status === 200 && (status === undefined || status === "Succeeded")) return;
+    // Azure-AsyncOperation answers 200 with a status; a Location URL answers 202 until done, then 200 or 204.
+    if (state.status === 204 || (state.status === 200 && (status === undefined || status === "Succeeded"))) return;
     if (status === "Failed" || status === "Canceled" || state.status >= 400) throw new Error(`${what}: the operation ended ${status ?? `HTTP ${state.status}`}${armError(state.body)}`);
     if (arm.now() > deadline) throw new Error(`${what}: the operation was still running after ${Math.round(arm.readyTimeoutMs / 1000)} s`);
   }

@@ -57,6 +57,9 @@ export class FakeArm {
   readonly jobs: Record<string, { next: FakeExecution[]; executions: Record<string, FakeExecution> }> = {};
   /** Every traffic array set, per app, in order. */
   readonly trafficHistory: Record<string, { revisionName?: string; weight: number }[][]> = {};
+  /** How PATCH reports its long-running operation: Azure-AsyncOperation (200 + status) or Location (202, then 204). */
+  lroStyle: "async-operation" | "location" = "async-operation";
+  private locationPolls = 0;
   private server?: http.Server;
   private executionCounter = 0;
 
@@ -65,6 +68,7 @@ export class FakeArm {
   reset(): void {
     this.requests.length = 0;
     this.executionCounter = 0;
+    this.lroStyle = "async-operation";
     for (const k of Object.keys(this.apps)) delete this.apps[k];
     for (const k of Object.keys(this.jobs)) delete this.jobs[k];
     for (const k of Object.keys(this.trafficHistory)) delete this.trafficHistory[k];
@@ -115,6 +119,7 @@ export class FakeArm {
   private handle(method: string, url: URL, body: unknown): { status: number; body?: unknown; headers?: Record<string, string> } {
     const path = url.pathname;
     if (path.startsWith("/operations/")) return { status: 200, body: { status: "Succeeded" } };
+    if (path.startsWith("/locations/")) return (this.locationPolls += 1) % 2 === 1 ? { status: 202 } : { status: 204 };
     const apiVersion = url.searchParams.get("api-version");
     if (/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.App\/containerApps$/.test(path) && method === "GET") {
       return { status: 200, body: { value: Object.entries(this.apps).map(([name, app]) => this.appBody(`${path}/${name}`, name, app)) } };
@@ -143,7 +148,8 @@ export class FakeArm {
         (this.trafficHistory[name] ??= []).push(ingress.traffic);
       }
       if (ingress.customDomains) app.customDomains = ingress.customDomains;
-      return { status: 202, body: this.appBody(appId, name, app), headers: { "Azure-AsyncOperation": `${this.base()}/operations/${name}-${this.requests.length}` } };
+      const poll: Record<string, string> = this.lroStyle === "location" ? { Location: `${this.base()}/locations/${name}-${this.requests.length}` } : { "Azure-AsyncOperation": `${this.base()}/operations/${name}-${this.requests.length}` };
+      return { status: 202, body: this.appBody(appId, name, app), headers: poll };
     }
     if (rest === "/revisions" && method === "GET") return { status: 200, body: { value: Object.keys(app.revisions).map((r) => this.revisionBody(app, r)) } };
     const r = /^\/revisions\/([^/]+)(\/(activate|deactivate))?$/.exec(rest);

@@ -78,11 +78,16 @@ export class TrafficRelease extends pulumi.CustomResource {
   }
 }
 
-/** What an app serves now (step 1 above); the first release's default when it does not exist yet. */
-async function currentState(parent: pulumi.Resource, resourceGroupName: string, name: string, domains: readonly string[]): Promise<{ traffic: inputs.app.TrafficWeightArgs[]; customDomains: { name: string; certificateId?: string }[] }> {
+/** The fields of `getContainerApp` the pin reads. */
+type ReadApp = () => Promise<Pick<app.GetContainerAppResult, "configuration" | "latestRevisionName">>;
+
+/**
+ * What an app serves now (step 1 above), from `read`; the first release's default when the app
+ * (or its resource group) does not exist yet. Any other failure stops the `up`.
+ */
+export async function currentState(read: ReadApp, domains: readonly string[]): Promise<{ traffic: inputs.app.TrafficWeightArgs[]; customDomains: { name: string; certificateId?: string }[] }> {
   try {
-    // With the component as parent, the invoke uses the same Azure provider as the apps.
-    const current = await app.getContainerApp({ resourceGroupName, containerAppName: name }, { parent });
+    const current = await read();
     const pinned = pinTraffic(current.configuration?.ingress?.traffic, current.latestRevisionName);
     const bound = current.configuration?.ingress?.customDomains ?? [];
     return {
@@ -93,7 +98,7 @@ async function currentState(parent: pulumi.Resource, resourceGroupName: string, 
       }),
     };
   } catch (err) {
-    if (!/not ?found|ResourceNotFound|could not be found|404/i.test(String((err as Error)?.message ?? err))) throw err;
+    if (!/not ?found|ResourceNotFound|ResourceGroupNotFound|could not be found|404/i.test(String((err as Error)?.message ?? err))) throw err;
     return { traffic: [...FIRST_RELEASE_TRAFFIC], customDomains: domains.map((d) => ({ name: d })) };
   }
 }
@@ -152,10 +157,10 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
     const beforeRuns: JobRun[] = [];
     const afterJobs: AppService[] = [];
     for (const service of jobServices) {
-      const job = new app.Job(service.name, { ...jobArgs(mappingInput(service), placement), tags }, parent);
+      const job = new app.Job(`${name}-${service.name}`, { ...jobArgs(mappingInput(service), placement), tags }, parent);
       jobs[service.name] = job;
       if (service.job!.phase === "before-release") {
-        beforeRuns.push(new JobRun(`${service.name}-run`, { subscriptionId: f.subscriptionId, resourceGroupName: f.resourceGroupName, jobName: job.name, releaseId, timeoutSeconds: Math.min(service.job!.timeoutSeconds, args.jobTimeoutSeconds) }, { parent: this, dependsOn: [job] }));
+        beforeRuns.push(new JobRun(`${name}-${service.name}-run`, { subscriptionId: f.subscriptionId, resourceGroupName: f.resourceGroupName, jobName: service.name, releaseId, timeoutSeconds: jobWait(service, args) }, { parent: this, dependsOn: [job] }));
       } else {
         afterJobs.push(service);
       }
@@ -167,7 +172,9 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
     const customDomains: { app: string; name: string; certificateId: pulumi.Output<string> }[] = [];
     for (const service of appServices) {
       const domains = domainsOf(service);
-      const current = pulumi.output(f.resourceGroupName).apply((rg) => currentState(this, rg, service.name, domains));
+      const current = pulumi.output(f.resourceGroupName).apply((rg) =>
+        // With the component as parent, the invoke uses the same Azure provider as the apps.
+        currentState(() => app.getContainerApp({ resourceGroupName: rg, containerAppName: service.name }, { parent: this }), domains));
       const release: ReleaseState = {
         revisionSuffix: contents[service.name]!,
         traffic: [] as inputs.app.TrafficWeightArgs[],
@@ -182,12 +189,12 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
         ...(cur.customDomains.length > 0 ? { customDomains: cur.customDomains.map((d) => (d.certificateId ? { name: d.name, bindingType: "SniEnabled", certificateId: d.certificateId } : { name: d.name, bindingType: "Disabled" })) } : {}),
       }));
       const withState: inputs.app.ConfigurationArgs = { ...configuration, ...(ingress ? { ingress } : {}) };
-      const containerApp = new app.ContainerApp(service.name, { ...body, configuration: withState, tags }, { parent: this, dependsOn: beforeRuns });
+      const containerApp = new app.ContainerApp(`${name}-${service.name}`, { ...body, configuration: withState, tags }, { parent: this, dependsOn: beforeRuns });
       apps[service.name] = containerApp;
-      if (moved) released.push({ name: containerApp.name, revision: pulumi.interpolate`${service.name}--${contents[service.name]!}` });
+      if (moved) released.push({ name: pulumi.output(service.name), revision: pulumi.interpolate`${service.name}--${contents[service.name]!}` });
       for (const domain of domains) {
         const environmentName = pulumi.output(f.managedEnvironmentId).apply((id) => id.split("/").pop()!);
-        const certificate = new app.ManagedCertificate(`${service.name}-${domain}`, {
+        const certificate = new app.ManagedCertificate(`${name}-${service.name}-${domain}`, {
           resourceGroupName: f.resourceGroupName,
           environmentName,
           location: f.location,
@@ -210,7 +217,7 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
     }, { parent: this, dependsOn: [...Object.values(apps), ...certificates] });
 
     for (const service of afterJobs) {
-      new JobRun(`${service.name}-run`, { subscriptionId: f.subscriptionId, resourceGroupName: f.resourceGroupName, jobName: jobs[service.name]!.name, releaseId, timeoutSeconds: Math.min(service.job!.timeoutSeconds, args.jobTimeoutSeconds) }, { parent: this, dependsOn: [traffic, jobs[service.name]!] });
+      new JobRun(`${name}-${service.name}-run`, { subscriptionId: f.subscriptionId, resourceGroupName: f.resourceGroupName, jobName: service.name, releaseId, timeoutSeconds: jobWait(service, args) }, { parent: this, dependsOn: [traffic, jobs[service.name]!] });
     }
 
     const singles = Object.fromEntries(appServices.filter((s) => revisionMode(s) === "Single").map((s) => [s.name, apps[s.name]!.latestRevisionName]));
@@ -228,6 +235,14 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
     this.jobs = jobs;
     this.registerOutputs({ endpointHostnames: this.endpointHostnames, liveRevisions: this.liveRevisions });
   }
+}
+
+/**
+ * How long the release waits for a job's execution: the job's own timeout (Container Apps stops the
+ * replica then) plus 5 min to schedule it and pull its image, or the stack's job timeout if longer.
+ */
+function jobWait(service: AppService, args: ContainerAppsReleaseArgs): number {
+  return Math.max(service.job!.timeoutSeconds + 300, args.jobTimeoutSeconds);
 }
 
 function imageOf(args: ContainerAppsReleaseArgs, service: AppService): pulumi.Input<string> {

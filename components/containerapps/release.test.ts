@@ -9,7 +9,7 @@ import { parseAppDefinition } from "../../environments/app-definition";
 import { serviceBindings } from "../../environments/compose/bindings";
 import type { AppDefinition } from "../../environments/compose/model";
 import { byType, input, isSecretAt, one, reveal, runComponent } from "../../test/harness";
-import { ContainerAppsRelease, JOB_RUN_TYPE, TRAFFIC_RELEASE_TYPE, type ContainerAppsReleaseArgs } from ".";
+import { ContainerAppsRelease, JOB_RUN_TYPE, TRAFFIC_RELEASE_TYPE, currentState, type ContainerAppsReleaseArgs } from ".";
 
 const COMPOSE = `
 x-liftoff:
@@ -154,7 +154,8 @@ describe("ContainerAppsRelease", () => {
   it("runs the job before the apps change, and moves traffic only after both", async () => {
     const plan = await declare();
     const run = one(plan, JOB_RUN_TYPE);
-    expect(run.inputs).toMatchObject({ jobName: "migrate", resourceGroupName: "liftoff-prod", timeoutSeconds: 300 });
+    expect(run.inputs).toMatchObject({ jobName: "migrate", resourceGroupName: "liftoff-prod", timeoutSeconds: 600 });
+    expect(run.name).toBe("release-migrate-run");
     expect(run.inputs["releaseId"]).toMatch(/^r[0-9a-f]{12}$/);
     for (const app of byType(plan, "azure-native:app:ContainerApp")) expect(app.dependencies).toContain(run.urn);
     const traffic = one(plan, TRAFFIC_RELEASE_TYPE);
@@ -180,5 +181,18 @@ describe("ContainerAppsRelease", () => {
     const rotated = await suffixes("two");
     expect(rotated["api-gateway"]).not.toBe(first["api-gateway"]);
     expect(rotated["orders"]).toBe(first["orders"]);
+  });
+});
+
+describe("pinning what an app serves before its update", () => {
+  it("names the revisions serving now, so the new revision starts at 0 %", async () => {
+    const state = await currentState(async () => ({ latestRevisionName: "api--r2", configuration: { ingress: { traffic: [{ latestRevision: true, weight: 100 }], customDomains: [{ name: "api.acme.example", bindingType: "SniEnabled", certificateId: "/cert" }] } } }) as never, ["api.acme.example"]);
+    expect(state).toEqual({ traffic: [{ revisionName: "api--r2", weight: 100 }], customDomains: [{ name: "api.acme.example", certificateId: "/cert" }] });
+  });
+
+  it("lets the first revision of a new app serve; any other failure stops the up", async () => {
+    const missing = await currentState(async () => { throw new Error("Status=404 Code=\"ResourceNotFound\" Message=\"The Resource 'Microsoft.App/containerApps/api' under resource group 'rg' was not found.\""); }, ["api.acme.example"]);
+    expect(missing).toEqual({ traffic: [{ latestRevision: true, weight: 100 }], customDomains: [{ name: "api.acme.example" }] });
+    await expect(currentState(async () => { throw new Error("Status=403 Code=\"AuthorizationFailed\""); }, [])).rejects.toThrow("AuthorizationFailed");
   });
 });
