@@ -16,6 +16,8 @@ export const UNSAFE_PROD_RULES = {
   autoShutdown: "a nightly auto-shutdown takes production down every evening",
   atlasBackup: "without Atlas cloud backup (the free M0 tier has none) a lost or corrupted collection cannot be recovered",
   atlasPointInTimeRestore: "without point-in-time restore the data written since the last snapshot cannot be recovered",
+  containerAppsMinReplicas: "with fewer than 2 replicas a restart, a node drain or a platform update takes the service down, and a scaled-to-zero service keeps the first request waiting for a cold start",
+  containerAppsZoneRedundant: "without zone redundancy the loss of one availability zone takes the whole environment down",
   neonHistoryRetentionHours: `with less than ${MIN_PROD_RESTORE_WINDOW_HOURS} h of Neon history a mistake noticed the next morning cannot be undone`,
 } as const;
 export type UnsafeProdRule = keyof typeof UNSAFE_PROD_RULES;

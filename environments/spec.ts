@@ -1,5 +1,6 @@
 import type { AppDefinition, AppService } from "./app-definition";
 import type { DataSpec } from "./data";
+import type { RuntimeSpec } from "./runtime";
 import type { AlertThresholds, OsDiskType, Profile, ProfileName } from "./profiles";
 
 /**
@@ -133,4 +134,6 @@ export type EnvironmentSpec = CoreSpec & {
   readonly data: DataSpec;
   readonly observability: ObservabilitySpec;
   readonly delivery: DeliverySpec;
+  /** Where the application runs (`liftoff:runtime`) and how releases move traffic. */
+  readonly runtime: RuntimeSpec;
 };

@@ -4,6 +4,7 @@ import { deliverySection } from "./delivery";
 import { observabilitySection } from "./observability";
 import { ConfigReader, NAMESPACE, closest, type ConfigInput, type Problem } from "./reader";
 import { readUnsafeProdAllowances, reportUnusedAllowances, unsafeInProd } from "./prod-safety";
+import { runtimeSection } from "./runtime";
 import type { CoreSpec, EnvironmentSpec } from "./spec";
 
 export { NAMESPACE, type ConfigInput, type EvaluationMode, type Problem, type SecretDefinition } from "./reader";
@@ -21,7 +22,7 @@ export interface ValidationResult {
  * Every setting liftoff reads, by section, so a mistyped key is caught instead of silently ignored.
  * A layer's section adds its keys here.
  */
-const KNOWN_KEYS: readonly string[] = [...CORE_KEYS, ...dataSection.keys, ...observabilitySection.keys, ...deliverySection.keys];
+const KNOWN_KEYS: readonly string[] = [...CORE_KEYS, ...dataSection.keys, ...observabilitySection.keys, ...deliverySection.keys, ...runtimeSection.keys];
 
 /**
  * The one validation step: merges the stack's profile with its config into one spec, checking
@@ -63,10 +64,11 @@ export function buildEnvironmentSpec(input: ConfigInput): ValidationResult {
   const data = dataSection.read(reader, draft);
   const observability = observabilitySection.read(reader, draft);
   const delivery = deliverySection.read(reader, draft);
+  const runtime = runtimeSection.read(reader, draft);
   reportUnusedAllowances(reader);
-  if (!core || !data || !observability || !delivery || reader.hasErrors) return { problems: reader.problems };
+  if (!core || !data || !observability || !delivery || !runtime || reader.hasErrors) return { problems: reader.problems };
   return {
-    spec: { ...core, data, observability, delivery, secrets: [...core.secrets, ...observability.secrets, ...delivery.secrets] },
+    spec: { ...core, data, observability, delivery, runtime, secrets: [...core.secrets, ...observability.secrets, ...delivery.secrets] },
     problems: reader.problems,
   };
 }

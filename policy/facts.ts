@@ -7,6 +7,8 @@
 import * as path from "node:path";
 import { composeFilesOf, fsReader, loadApp } from "../environments/app-definition";
 import { DEFAULT_COMPOSE_FILE } from "../environments/core";
+import { serviceBindings } from "../environments/compose/bindings";
+import { appWithDefaultVariables } from "../stacks/binding-values";
 
 /** The ACME HTTP-01 port the firewall always opens (environments/core.ts, components/network/firewall.ts). */
 export const ACME_PORT = 80;
@@ -32,8 +34,27 @@ export interface StackFacts {
   readonly declaredHostAccess: readonly string[];
   /** The host access this stack's reviewers accepted (`liftoff:hostAccessAllowed`), same form. */
   readonly allowedHostAccess: readonly string[];
+  /**
+   * Per service, the environment variables that hold a secret (secret stack variables, secret
+   * bindings, and the defaults liftoff adds such as DATABASE_URL and OTEL_EXPORTER_OTLP_HEADERS):
+   * on Container Apps each must be a secret ref.
+   */
+  readonly secretVariables: Readonly<Record<string, readonly string[]>>;
   /** Why a fact fell back to its strict default; shown in the violations that depend on it. */
   readonly problems: readonly string[];
+}
+
+/** Per service, the variables of its environment (defaults included) whose value is secret. */
+export function secretVariablesOf(app: import("../environments/compose/model").AppDefinition, stack: string): Record<string, string[]> {
+  const withDefaults = appWithDefaultVariables(app, stack);
+  return Object.fromEntries(withDefaults.services.map((service) => {
+    const secretBindings = new Set(serviceBindings(app, service).filter((b) => b.secret).map((b) => b.name));
+    const names = Object.entries(service.environment)
+      .filter(([name, template]) => (service.secretEnvironment ?? []).includes(name) || template.some((part) => typeof part !== "string" && secretBindings.has(part.binding)))
+      .map(([name]) => name)
+      .sort();
+    return [service.name, names];
+  }));
 }
 
 /**
@@ -100,6 +121,7 @@ export function stackFacts(stack: string | undefined, config: Readonly<Record<st
     allowUnsafeProd,
     declaredHostAccess: (app?.services ?? []).flatMap((s) => s.hostAccess.map((kind) => `${s.name}:${kind}`)),
     allowedHostAccess: Array.isArray(allowedHostAccess) ? allowedHostAccess.filter((e): e is string => typeof e === "string") : [],
+    secretVariables: app ? secretVariablesOf(app, stack ?? "") : {},
     problems,
   };
 }

@@ -19,6 +19,7 @@ import {
   type Rule,
 } from "./rules";
 import { unmarkedSecretOutputs } from "./secrets";
+import { containerAppIngressTls, prodMinReplicas, secretsAsSecretRefs } from "./containerapps";
 
 export const PACK_NAME = "liftoff";
 
@@ -89,6 +90,24 @@ export const POLICIES: readonly PolicyDefinition[] = [
     enforcementLevel: "advisory",
     prodEnforcementLevel: "mandatory",
     rule: hostAccessAllowListed,
+  },
+  {
+    name: "containerapps-ingress-tls",
+    description: "No Container App takes public traffic without TLS: external ingress never allows plain HTTP, is not raw TCP, and every custom domain has a certificate bound.",
+    enforcementLevel: "mandatory",
+    rule: containerAppIngressTls,
+  },
+  {
+    name: "containerapps-prod-min-replicas",
+    description: "In prod, every Container App keeps at least 2 replicas (unless liftoff:allowUnsafeProd names containerAppsMinReplicas).",
+    enforcementLevel: "mandatory",
+    rule: prodMinReplicas,
+  },
+  {
+    name: "containerapps-secrets-as-refs",
+    description: "Secrets reach Container Apps and Jobs only as secret refs: no secret environment variable or credential-shaped value as a plain env value, no plain registry password.",
+    enforcementLevel: "mandatory",
+    rule: secretsAsSecretRefs,
   },
   {
     name: "azure-resources-tagged",

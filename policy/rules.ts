@@ -273,6 +273,9 @@ export const TAGGED_AZURE_TYPES: readonly string[] = [
   "azure-native:network:NetworkInterface",
   "azure-native:compute:VirtualMachine",
   "azure-native:devtestlab:GlobalSchedule",
+  "azure-native:network:NatGateway",
+  "azure-native:app:ManagedEnvironment",
+  "azure-native:storage:StorageAccount",
 ];
 
 export const REQUIRED_TAGS = ["environment", "owner"] as const;

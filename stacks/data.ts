@@ -27,6 +27,14 @@ export interface ServiceDatabases {
   };
 }
 
+/**
+ * What the data layer needs of the foundation: the one address the services connect from (the
+ * host's public IP on `vm`, the NAT gateway's on `containerapps`).
+ */
+export interface DataFoundation {
+  readonly network: Pick<Foundation["network"], "publicIpAddress">;
+}
+
 /** What the data layer gives the layers after it. */
 export interface DataLayer {
   /** Per service that needs a database; services without one are absent. */
@@ -40,7 +48,7 @@ export interface DataLayer {
  * host's static IP; Neon too (plus the operators' SSH ranges) on the Scale plan, the one with IP
  * Allow. In prod the databases are protected and kept even if Pulumi deletes them.
  */
-export function dataLayer(spec: EnvironmentSpec, foundation: Foundation, env: Pick<Environment, "secret">): DataLayer {
+export function dataLayer(spec: EnvironmentSpec, foundation: DataFoundation, env: Pick<Environment, "secret">): DataLayer {
   const { data } = spec;
   const services: Record<string, { postgres?: ServiceDatabases["postgres"]; mongodb?: ServiceDatabases["mongodb"] }> = {};
   const entry = (service: string) => (services[service] ??= {});

@@ -21,7 +21,13 @@ export interface DeliveryLayer {
 }
 
 /** GHCR credentials, every image pinned by digest, and the stack's GitHub environment. */
-export function deliveryLayer(spec: EnvironmentSpec, environment: Environment, foundation: Foundation, observability: ObservabilityLayer): DeliveryLayer {
+/**
+ * What the delivery layer hands the workflows of a host: its name and the deploy login. Absent on
+ * `containerapps`, which has no host and no SSH: its workflows get no host variables or key.
+ */
+export type DeliveryFoundation = Pick<Foundation, "sshPrivateKey"> & { readonly network: Pick<Foundation["network"], "fqdn"> };
+
+export function deliveryLayer(spec: EnvironmentSpec, environment: Environment, foundation: DeliveryFoundation | undefined, observability: ObservabilityLayer): DeliveryLayer {
   const d = spec.delivery;
   const collector = parseImageRef(observability.collector.container.image);
   if (!collector.ok) throw new Error(`the collector image ${observability.collector.container.image} is not a valid reference: ${collector.detail}`);
@@ -45,12 +51,14 @@ export function deliveryLayer(spec: EnvironmentSpec, environment: Environment, f
       environment: d.github.environment,
       reviewers: d.github.reviewers,
       protected: d.github.protected,
-      variables: {
-        [GITHUB_VARIABLES.host]: foundation.network.fqdn,
-        [GITHUB_VARIABLES.sshUser]: spec.host.deployUser,
-        [GITHUB_VARIABLES.sshPort]: String(spec.network.sshPort),
-      },
-      secrets: foundation.sshPrivateKey ? { [GITHUB_SECRETS.sshPrivateKey]: foundation.sshPrivateKey } : {},
+      variables: foundation
+        ? {
+          [GITHUB_VARIABLES.host]: foundation.network.fqdn,
+          [GITHUB_VARIABLES.sshUser]: spec.host.deployUser,
+          [GITHUB_VARIABLES.sshPort]: String(spec.network.sshPort),
+        }
+        : {},
+      secrets: foundation?.sshPrivateKey ? { [GITHUB_SECRETS.sshPrivateKey]: foundation.sshPrivateKey } : {},
     });
     github = { repository: `${d.github.owner}/${d.github.repository}`, environment: deployment.environmentName };
   } else {

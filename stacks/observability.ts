@@ -17,8 +17,14 @@ export interface ObservabilityLayer {
   readonly collector: CollectorSpec;
 }
 
+/** Where the checks look when there is no host (runtime `containerapps`): each public endpoint's own hostname. */
+export interface ObservabilityTargets {
+  /** Public endpoint name -> hostname (the apps' FQDNs or custom domains, known once the release exists). */
+  readonly endpointHostnames: pulumi.Output<Record<string, string>>;
+}
+
 /** The environment's Grafana Cloud stack, wired to every service and the host. */
-export function observabilityLayer(spec: EnvironmentSpec, environment: Environment): ObservabilityLayer {
+export function observabilityLayer(spec: EnvironmentSpec, environment: Environment, targets?: ObservabilityTargets): ObservabilityLayer {
   const o = spec.observability;
   const observability = new Observability("observability", {
     environment: spec.stack,
@@ -31,11 +37,15 @@ export function observabilityLayer(spec: EnvironmentSpec, environment: Environme
     labels: { environment: spec.stack, profile: spec.profileName, owner: spec.owner },
     services: spec.services.map((s) => ({ name: s.name, version: imageVersion(s.image) })),
     ...(o.gatewayService ? { gatewayService: o.gatewayService } : {}),
-    healthChecks: spec.publicEndpoints.map((e) => ({ service: e.service, url: healthUrl(e.url, e.healthPath) })),
+    healthChecks: spec.publicEndpoints.map((e) => ({
+      service: e.service,
+      url: targets ? targets.endpointHostnames.apply((h) => healthUrl(`https://${h[e.name]}`, e.healthPath)) : healthUrl(e.url, e.healthPath),
+    })),
     syntheticCheck: o.syntheticCheck,
     alertThresholds: o.alertThresholds,
     alertEmails: o.alertEmails,
-    host: spec.host.fqdn,
+    // No host on containerapps: no host dashboard, no host alert rules.
+    ...(targets ? {} : { host: spec.host.fqdn }),
   });
   return {
     grafanaUrl: observability.stackUrl,

@@ -273,6 +273,8 @@ function simulate(stack: string, options: { upFails: boolean; vm?: { powerState:
     if (t === "failure()") return failed;
     const outcome = /^steps\.([\w-]+)\.outcome (==|!=) '(\w+)'$/.exec(t);
     if (outcome) return (outcomes[outcome[1]!] === outcome[3]) === (outcome[2] === "==");
+    const output = /^steps\.([\w-]+)\.outputs\.(\w+) (==|!=) '([\w-]+)'$/.exec(t);
+    if (output) return ((outputs[output[1]!]?.[output[2]!] ?? "") === output[4]) === (output[3] === "==");
     throw new Error(`the simulation does not know the condition ${t}`);
   });
 
@@ -310,6 +312,16 @@ describe("the deploy job's SSH window, run for real against a fake az", () => {
     expect(windowCalls.map((c) => [c[3], parseWindowRuleName(c[c.indexOf("--name") + 1]!)?.run])).toEqual([["create", "4242-1"], ["delete", "4242-1"]]);
     expect(windowCalls[0]).toEqual(expect.arrayContaining(["--source-address-prefixes", "20.61.10.7/32", "--destination-port-ranges", "22"]));
     expect(az.state().rules.map((r) => r.name)).toEqual(["allow-ssh-admin", "deny-all-inbound"]);
+  }, 120_000);
+});
+
+describe("the deploy job of a containerapps stack, run for real against a fake az", () => {
+  it("opens no SSH window, starts no VM and loads no key: it logs in to Azure and runs pulumi up", () => {
+    const { az, ran, failed } = simulate("aca-dev", { upFails: false, vm: { powerState: "deallocated" } });
+    expect(failed).toBe(false);
+    expect(az.calls()).toEqual([]);
+    expect(ran.filter((s) => /SSH|VM|deploy key|runner's public address/.test(s))).toEqual([]);
+    expect(ran).toEqual(expect.arrayContaining(["Which runtime the stack runs on (vm or containerapps)", "pulumi up"]));
   }, 120_000);
 });
 

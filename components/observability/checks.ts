@@ -2,8 +2,8 @@
 
 export interface HealthCheck {
   readonly service: string;
-  /** The full health URL, e.g. `https://host.example:8443/healthz`. */
-  readonly url: string;
+  /** The full health URL, e.g. `https://host.example:8443/healthz` (an Output when the host is known only at `up`, as on Container Apps). */
+  readonly url: import("@pulumi/pulumi").Input<string>;
 }
 
 /** The check's `job` label (and name in Grafana): `<namePrefix>-<service>-health`. */

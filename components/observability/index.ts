@@ -53,8 +53,11 @@ export interface ObservabilityArgs {
   readonly alertThresholds: AlertThresholds;
   /** Whom the alerts mail; at least one address. */
   readonly alertEmails: readonly string[];
-  /** The host's name as its metrics and logs are labelled (`instance`, `host`). */
-  readonly host: string;
+  /**
+   * The host's name as its metrics and logs are labelled (`instance`, `host`). Absent when there is
+   * no host (runtime `containerapps`): then no host dashboard and no host alert rules.
+   */
+  readonly host?: string;
 }
 
 /** The collector the deploy layer runs on the host, ready to start. */
@@ -148,8 +151,11 @@ export class Observability extends pulumi.ComponentResource {
     const serviceNames = args.services.map((s) => s.name);
     const dashboards: Record<string, pulumi.Output<Dashboard>> = {
       services: prometheus.apply((p) => servicesDashboard({ environment: args.environment, services: serviceNames, prometheus: p })),
-      host: pulumi.all([prometheus, loki]).apply(([p, l]) => hostDashboard({ environment: args.environment, host: args.host, prometheus: p, loki: l })),
     };
+    if (args.host !== undefined) {
+      const host = args.host;
+      dashboards["host"] = pulumi.all([prometheus, loki]).apply(([p, l]) => hostDashboard({ environment: args.environment, host, prometheus: p, loki: l }));
+    }
     const dashboardUrls: Record<string, pulumi.Output<string>> = {};
     for (const [kind, json] of Object.entries(dashboards)) {
       const dashboard = new oss.Dashboard(`${name}-${kind}`, {
@@ -179,10 +185,10 @@ export class Observability extends pulumi.ComponentResource {
         thresholds: args.alertThresholds,
         ...(args.gatewayService ? { gatewayService: args.gatewayService } : {}),
         healthCheckJobs: checkJobPattern(args.namePrefix),
-        host: args.host,
+        host: args.host ?? "",
       }),
     );
-    for (const groupName of RULE_GROUPS) {
+    for (const groupName of RULE_GROUPS.filter((g) => g !== "host" || args.host !== undefined)) {
       const group = groups.apply((all) => all.find((g) => g.name === groupName)!);
       new alerting.RuleGroup(`${name}-${groupName}-rules`, {
         name: groupName,
@@ -262,7 +268,7 @@ export class Observability extends pulumi.ComponentResource {
         .apply(([metricsUrl, metricsUser, logsUrl, logsUser]) =>
           renderAlloyConfig({
             environment: args.environment,
-            host: args.host,
+            host: args.host ?? "",
             metrics: { url: metricsUrl, username: String(metricsUser) },
             logs: { url: logsUrl, username: String(logsUser) },
           }),

@@ -41,6 +41,7 @@ function main(argv: readonly string[]): string {
   } catch (error) {
     throw error instanceof StackSpecError ? new Refused(error.message) : error;
   }
+  if (spec.runtime.kind !== "vm") return `${values.stack} runs on ${spec.runtime.kind}: there is no VM to start`;
   if (!spec.host.autoShutdown) return `${values.stack} has no auto-shutdown: nothing to start`;
   const target: VmTarget = { resourceGroup: resourceGroupName(spec.namePrefix), vm: vmName(spec.namePrefix) };
   const state = az(powerStateCommand(target));

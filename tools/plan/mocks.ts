@@ -10,6 +10,8 @@ export const PLAN_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
 export const PLAN_PUBLIC_IP = "198.51.100.10";
 export const PLAN_PRIVATE_IP = "10.42.1.4";
 export const PLAN_TENANT = "11111111-1111-1111-1111-111111111111";
+/** The Container Apps environment's inbound address (documentation range, like every plan address). */
+export const PLAN_ENVIRONMENT_IP = "198.51.100.20";
 
 /** The input that carries an Azure resource's own name, per resource type. */
 const AZURE_NAME_INPUT: Readonly<Record<string, string>> = {
@@ -26,6 +28,13 @@ const AZURE_NAME_INPUT: Readonly<Record<string, string>> = {
   "azure-native:storage:BlobContainer": "containerName",
   "azure-native:keyvault:Vault": "vaultName",
   "azure-native:keyvault:Key": "keyName",
+  "azure-native:network:NatGateway": "natGatewayName",
+  "azure-native:app:ManagedEnvironment": "environmentName",
+  "azure-native:app:ContainerApp": "containerAppName",
+  "azure-native:app:Job": "jobName",
+  "azure-native:app:ManagedCertificate": "managedCertificateName",
+  "azure-native:app:ManagedEnvironmentsStorage": "storageName",
+  "azure-native:storage:FileShare": "shareName",
 };
 
 type State = Record<string, unknown>;
@@ -49,6 +58,26 @@ export function computedState(args: pulumi.runtime.MockResourceArgs): { id: stri
       const dns = plain("dnsSettings") as { domainNameLabel?: string } | undefined;
       state["ipAddress"] = PLAN_PUBLIC_IP;
       state["dnsSettings"] = { ...dns, fqdn: `${dns?.domainNameLabel}.${String(plain("location"))}.cloudapp.azure.com` };
+    }
+    if (args.type === "azure-native:app:ManagedEnvironment") {
+      // Azure picks a random word per environment; here one derived from its place and name.
+      state["defaultDomain"] = `${planUuid(`env:${group}:${name}`).slice(0, 13).replace("-", "")}.${String(plain("location"))}.azurecontainerapps.io`;
+      state["staticIp"] = PLAN_ENVIRONMENT_IP;
+      state["provisioningState"] = "Succeeded";
+    }
+    if (args.type === "azure-native:app:ContainerApp") {
+      const environmentId = String(plain("managedEnvironmentId") ?? plain("environmentId") ?? "");
+      const domain = `${planUuid(`env:${group}:${environmentId.split("/").at(-1)}`).slice(0, 13).replace("-", "")}.${String(plain("location"))}.azurecontainerapps.io`;
+      const configuration = (plain("configuration") as State | undefined) ?? {};
+      const ingress = unwrapSecret(configuration["ingress"]) as State | undefined;
+      const fqdn = ingress ? `${name}${ingress["external"] === true ? "" : ".internal"}.${domain}` : undefined;
+      const template = (plain("template") as State | undefined) ?? {};
+      const suffix = String(unwrapSecret(template["revisionSuffix"]) ?? planUuid(JSON.stringify(template)).slice(0, 8));
+      state["latestRevisionName"] = `${name}--${suffix}`;
+      state["latestReadyRevisionName"] = `${name}--${suffix}`;
+      state["latestRevisionFqdn"] = fqdn ? `${name}--${suffix}.${domain}` : "";
+      state["outboundIpAddresses"] = [PLAN_PUBLIC_IP];
+      if (ingress) state["configuration"] = { ...configuration, ingress: { ...ingress, fqdn } };
     }
     if (args.type === "azure-native:compute:VirtualMachine") {
       // Azure gives every VM it creates a new vmId. Here it is derived from what makes a new VM (its
@@ -76,6 +105,8 @@ export function computedState(args: pulumi.runtime.MockResourceArgs): { id: stri
   }
   const data = dataLayerState(args.type, args.name, inputs);
   if (data) return data;
+  const release = containerAppsReleaseState(args.type, args.name, inputs);
+  if (release) return release;
   return { id: `${args.name}-id`, state: { ...inputs } };
 }
 
@@ -155,11 +186,30 @@ export const PLAN_PROBES: Readonly<Record<string, number>> = {
   Amsterdam: 7, Atlanta: 1, Frankfurt: 8, London: 5, NewYork: 2, Paris: 9, SaoPaulo: 12, Singapore: 14, Sydney: 15, Tokyo: 16,
 };
 
+/**
+ * The containerapps release's drivers (components/containerapps/driver.ts): a job run that
+ * succeeded, and a traffic release that ended with every app on the revision it was given.
+ */
+function containerAppsReleaseState(type: string, name: string, inputs: State): { id: string; state: State } | undefined {
+  if (type === "pulumi-nodejs:dynamic/containerapps:JobRun") {
+    const job = String(unwrapSecret(inputs["jobName"]));
+    return { id: `${name}-run`, state: { ...inputs, executionName: `${job}-${planUuid(`${job}:${String(unwrapSecret(inputs["releaseId"]))}`).slice(0, 7)}`, status: "Succeeded" } };
+  }
+  if (type === "pulumi-nodejs:dynamic/containerapps:TrafficRelease") {
+    const apps = (unwrapSecret(inputs["apps"]) as { name: unknown; revision: unknown }[] | undefined) ?? [];
+    const live = Object.fromEntries(apps.map((a) => [String(unwrapSecret(a.name)), String(unwrapSecret(a.revision))]));
+    return { id: `${name}-traffic`, state: { ...inputs, live } };
+  }
+  return undefined;
+}
+
 /** What the providers' lookups (invokes) would return. */
 export function computedInvoke(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
   const inputs = (args.inputs ?? {}) as State;
   const plain = (key: string) => unwrapSecret(inputs[key]);
   switch (args.token) {
+    case "azure-native:storage:listStorageAccountKeys":
+      return { keys: [{ keyName: "key1", permissions: "FULL", value: `plan-storage-key-${String(plain("accountName"))}` }] };
     case "azure-native:authorization:getClientConfig":
       return { clientId: PLAN_SUBSCRIPTION, objectId: PLAN_SUBSCRIPTION, subscriptionId: PLAN_SUBSCRIPTION, tenantId: PLAN_TENANT };
     case "grafana:oss/getDataSource:getDataSource": {

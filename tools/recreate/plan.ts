@@ -100,7 +100,13 @@ export interface RecreatePlan {
   readonly restore: { readonly postgres?: PostgresRestore; readonly mongodb?: MongoRestore | { readonly empty: true; readonly reason: string } };
   /** The release the new stack must run: service → image by digest, as the source ran it. */
   readonly images: Readonly<Record<string, string>>;
-  /** The new host's name and the health URLs `recreate` waits for. */
+  /** The runtime the new stack runs on (the source's). */
+  readonly runtime: "vm" | "containerapps";
+  /**
+   * The new host's name and the health URLs `recreate` waits for. On `containerapps` there is no
+   * host: `fqdn` is empty and each URL is the health path alone, joined after `up` to the
+   * endpoint's URL the new stack reports (its apps' hostnames are Azure's to choose).
+   */
   readonly fqdn: string;
   readonly health: readonly HealthTarget[];
   /** What the operator must know or do besides. */
@@ -271,6 +277,9 @@ export function planRecreate(input: PlanInput): PlanResult {
   }
 
   // The target must pass the one validation step before anything is created.
+  if (sourceSpec.runtime.kind === "containerapps" && sourceConfig[`${NS}containerAppsCustomDomains`]) {
+    set("containerAppsCustomDomains", undefined, "a custom domain is bound to one environment at a time: move it once the new one is healthy (docs/runtimes.md)");
+  }
   const targetSpec = validate(input, request.target, config, input.mode ?? "up");
   if (!targetSpec.spec) {
     return { ok: false, refusals: [{ subject: `stack ${request.target}`, message: `its config would not validate:\n${formatProblems(targetSpec.problems.filter((p) => p.severity === "error"))}`, allowed: "a config the program accepts", fix: "fix the source's config, or pass the flags named above" }] };
@@ -278,7 +287,10 @@ export function planRecreate(input: PlanInput): PlanResult {
   const spec = targetSpec.spec;
   for (const warning of targetSpec.problems.filter((p) => p.severity === "warning")) notes.push(`${warning.key}: ${warning.message}`);
 
-  if (region !== sourceSpec.region) {
+  const containerApps = spec.runtime.kind === "containerapps";
+  if (containerApps) {
+    notes.push(`The new environment's apps get new hostnames (<service>.<its own default domain>, in the stack's endpoints output); clients of ${request.source} must move to them, or move your custom domains (liftoff:containerAppsCustomDomains) once it is healthy.`);
+  } else if (region !== sourceSpec.region) {
     notes.push(`The new host is ${azureFqdn(dnsLabel, region)}: Azure DNS labels are regional, so clients must move from ${sourceSpec.host.fqdn} (point your own DNS name's CNAME at the new one).`);
   } else {
     notes.push(`The new host is ${azureFqdn(dnsLabel, region)}; clients of ${sourceSpec.host.fqdn} must move to it (or your own DNS name's CNAME).`);
@@ -288,7 +300,11 @@ export function planRecreate(input: PlanInput): PlanResult {
     if (pg?.ipAllow) notes.push(`Postgres: ${request.source}'s project uses IP Allow; the new host's address is added to it while ${request.target} exists. A \`pulumi up --refresh\` of ${request.source} would take it out again.`);
   }
   const accessories = spec.services.filter((s) => s.accessory).map((s) => s.name);
-  if (accessories.length > 0) notes.push(`Not recovered: the host-local volumes of ${accessories.join(", ")} (they lived on ${request.source}'s VM disk); they start empty.`);
+  if (accessories.length > 0) {
+    notes.push(containerApps
+      ? `Not recovered: the Azure Files shares of ${accessories.join(", ")} (${request.source}'s own); they start empty.`
+      : `Not recovered: the host-local volumes of ${accessories.join(", ")} (they lived on ${request.source}'s VM disk); they start empty.`);
+  }
 
   const sourceKeys = Object.keys(sourceConfig);
   const changed = new Set(changes.map((c) => c.key));
@@ -304,8 +320,9 @@ export function planRecreate(input: PlanInput): PlanResult {
       copied: { total: unchanged.length, secrets: unchanged.filter((k) => sourceConfig[k]!.secret).length },
       restore,
       images: pinned,
-      fqdn: spec.host.fqdn,
-      health: healthTargets(spec.host.fqdn, spec),
+      runtime: spec.runtime.kind,
+      fqdn: containerApps ? "" : spec.host.fqdn,
+      health: containerApps ? spec.publicEndpoints.map((e) => ({ service: e.service, url: e.healthPath })) : healthTargets(spec.host.fqdn, spec),
       notes,
     },
   };
@@ -379,7 +396,7 @@ export function renderPlan(plan: RecreatePlan): string {
   lines.push("", "release (images by digest, as the source runs them):");
   for (const [service, ref] of Object.entries(plan.images)) lines.push(`  ${service}: ${ref}`);
   lines.push("", `health checks waited for after \`pulumi up\`:`);
-  for (const h of plan.health) lines.push(`  ${h.service}: ${h.url}`);
+  for (const h of plan.health) lines.push(`  ${h.service}: ${plan.runtime === "containerapps" ? `<its endpoint URL, known after up>${h.url}` : h.url}`);
   if (plan.notes.length > 0) {
     lines.push("", "notes:");
     for (const n of plan.notes) lines.push(`  - ${n}`);

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { RESTORE_WAIT_TYPE } from "../../components/atlas";
 import { NEON_TYPES } from "../../components/neon";
-import { memoryReader } from "../../environments/compose";
+import { fsReader, memoryReader } from "../../environments/compose";
 import { EXAMPLE_APP } from "../../test/config-input";
 import { PROJECT_DIR, byType, input, one } from "../../test/harness";
 import { evaluateProgram } from "../plan/evaluate";
@@ -17,7 +17,7 @@ import { readStackFiles } from "../plan/project";
 import { parseArgs } from "./cli";
 import type { HealthResult } from "./health";
 import { planRecreate, renderPlan, renderRefusals, type PlanInput, type RecreatePlan, type RecreateRequest, type StackConfig, type StackOutputs } from "./plan";
-import { EXIT, recreate, type RecreateDeps } from "./run";
+import { EXIT, healthTargetsAfterUp, recreate, type RecreateDeps } from "./run";
 import { automationWorkspace, secretConfigArgs, secretsProviderOf, setSecretConfig, type RecreateWorkspace } from "./workspace";
 
 const NOW = new Date("2026-11-20T12:00:00Z");
@@ -48,11 +48,11 @@ const OUTPUTS: StackOutputs = {
 };
 
 /** A stack's config as the Automation API returns it, from the repository's stack file plus secrets. */
-function stackConfig(stack: "prod" | "dev", changes: Record<string, string | undefined> = {}): StackConfig {
+function stackConfig(stack: "prod" | "dev" | "aca-prod", changes: Record<string, string | undefined> = {}): StackConfig {
   const files = readStackFiles(PROJECT_DIR, stack);
   const config: Record<string, { value: string; secret: boolean }> = {};
   for (const [k, v] of Object.entries(files.config)) config[k] = { value: v, secret: false };
-  for (const [k, v] of Object.entries(SECRETS)) if (stack === "prod" || k !== "liftoff:githubToken") config[k] = { value: v, secret: true };
+  for (const [k, v] of Object.entries(SECRETS)) if (stack !== "dev" || k !== "liftoff:githubToken") config[k] = { value: v, secret: true };
   for (const [k, v] of Object.entries(changes)) {
     if (v === undefined) delete config[`liftoff:${k}`];
     else config[`liftoff:${k}`] = { value: v, secret: false };
@@ -444,4 +444,49 @@ describe("the secrets provider of the source stack", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+describe("recreate of a containerapps stack (aca-prod → aca-prod-dr)", () => {
+  const input = planInput({ source: "aca-prod", target: "aca-prod-dr" }, { existingStacks: ["aca-prod"], appFiles: { projectDir: PROJECT_DIR, reader: fsReader }, source: { config: stackConfig("aca-prod"), outputs: { ...OUTPUTS, fqdn: { value: undefined, secret: false }, endpoints: { value: { "api-gateway": "https://api.acme.example" }, secret: false } } } });
+  const plan = okPlan(input);
+
+  it("keeps the runtime, plans no host, and moves the custom domains only after the new environment is healthy", () => {
+    expect(plan.runtime).toBe("containerapps");
+    expect(plan.fqdn).toBe("");
+    expect(value(plan, "runtime")).toBe("containerapps");
+    expect(value(plan, "containerAppsCustomDomains")).toBeUndefined();
+    expect(plan.changes.find((c) => c.key === "liftoff:containerAppsCustomDomains")?.why).toMatch(/one environment at a time/);
+    expect(plan.health).toEqual([{ service: "api-gateway", url: "/healthz" }, { service: "identity-service", url: "/healthz" }]);
+    expect(plan.notes.join("\n")).toMatch(/new hostnames/);
+    expect(plan.notes.join("\n")).not.toMatch(/cloudapp\.azure\.com/);
+    expect(plan.notes.join("\n")).toMatch(/Azure Files shares of broker/);
+    expect(renderPlan(plan)).toContain("<its endpoint URL, known after up>/healthz");
+  });
+
+  it("waits for the apps' hostnames the new stack reports", () => {
+    const outputs = { endpoints: { value: { "api-gateway": "https://api-gateway.happy-sky.westeurope.azurecontainerapps.io", "identity-service": "https://identity-service.happy-sky.westeurope.azurecontainerapps.io/" } } };
+    expect(healthTargetsAfterUp(plan, outputs)).toEqual([
+      { service: "api-gateway", url: "https://api-gateway.happy-sky.westeurope.azurecontainerapps.io/healthz" },
+      { service: "identity-service", url: "https://identity-service.happy-sky.westeurope.azurecontainerapps.io/healthz" },
+    ]);
+  });
+
+  it("the planned config is a containerapps program: the platform and the restore, no VM or SSH", async () => {
+    const config = Object.fromEntries(Object.entries(plan.config).map(([k, v]) => [k, v.value]));
+    const evaluation = await evaluateProgram({
+      project: "liftoff",
+      stack: "aca-prod-dr",
+      config,
+      secretKeys: Object.entries(plan.config).filter(([, v]) => v.secret).map(([k]) => k),
+      load: async () => {
+        vi.resetModules();
+        return (await import("../../stacks/index")) as Record<string, unknown>;
+      },
+    });
+    expect(evaluation.error).toBeUndefined();
+    expect(byType(evaluation, "azure-native:app:ManagedEnvironment")).toHaveLength(1);
+    expect(byType(evaluation, "azure-native:compute:VirtualMachine")).toEqual([]);
+    expect(byType(evaluation, "azure-native:network:SecurityRule")).toEqual([]);
+    expect(one(evaluation, NEON_TYPES.branch).inputs["parentTimestamp"]).toBe("2026-11-20T08:30:00Z");
+  });
 });

@@ -6,6 +6,7 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation/events";
 import { DEFAULT_COMPOSE_FILE } from "../../environments/validate";
 import type { HealthResult, HealthWaitOptions } from "./health";
+import { resourceGroupName } from "../../stacks/names";
 import { planRecreate, renderPlan, renderRefusals, type HealthTarget, type PlanInput, type RecreatePlan, type RecreateRequest } from "./plan";
 import type { RecreateWorkspace } from "./workspace";
 
@@ -54,6 +55,8 @@ export interface RecreateOutcome {
 /** Which part of the program a resource type belongs to, for the timing of `pulumi up`. */
 export function phaseOf(type: string): "data restore" | "host" | "deploy" | "observability and delivery" | undefined {
   if (type.startsWith("pulumi-nodejs:dynamic/neon:") || type.startsWith("mongodbatlas:")) return "data restore";
+  // The apps of a containerapps stack are its release; its environment is the platform, like a host.
+  if (type === "azure-native:app:ContainerApp" || type === "azure-native:app:Job") return "deploy";
   if (type.startsWith("azure-native:") || type.startsWith("tls:")) return "host";
   if (type.startsWith("command:")) return "deploy";
   if (type.startsWith("pulumi:") || type.startsWith("liftoff:")) return undefined;
@@ -162,19 +165,34 @@ export async function recreate(request: RecreateRequest, options: RecreateOption
 
   // 4. The public health checks, at the FQDN the new stack reports.
   const fqdn = typeof outputs["fqdn"]?.value === "string" ? (outputs["fqdn"].value as string) : plan.fqdn;
-  const targets = plan.health.map((h) => ({ ...h, url: h.url.replace(plan.fqdn, fqdn) }));
-  print("", `[4/4] waiting for ${targets.length} public health check${targets.length === 1 ? "" : "s"} at ${fqdn}`);
+  const targets = healthTargetsAfterUp(plan, outputs);
+  print("", `[4/4] waiting for ${targets.length} public health check${targets.length === 1 ? "" : "s"} at ${plan.runtime === "containerapps" ? "the apps' hostnames" : fqdn}`);
   const health = await deps.waitForHealth(targets, { ...(options.healthTimeoutMs ? { timeoutMs: options.healthTimeoutMs } : {}), onProgress: (line) => print(line) });
   endStep("health checks");
   summary();
   const failing = health.filter((h) => !h.healthy);
   if (failing.length > 0) {
     print("", `${plan.target} is up but not healthy: ${failing.map((h) => `${h.service} (${h.url}: ${h.last})`).join(", ")}`);
-    print(`look at the host: ssh to ${fqdn}, then /srv/liftoff/bin/liftoff-release status`);
+    print(plan.runtime === "containerapps"
+      ? `look at the apps: az containerapp revision list --name <service> --resource-group ${resourceGroupName(`${deps.project}-${plan.target}`)}, and their logs in Grafana`
+      : `look at the host: ssh to ${fqdn}, then /srv/liftoff/bin/liftoff-release status`);
     return { exitCode: EXIT.unhealthy, plan, timings };
   }
   print("", `${plan.target} serves ${plan.source}'s release with data as of ${plan.at}: ${targets.map((t) => t.url).join(", ")}`);
   return { exitCode: EXIT.ok, plan, timings };
+}
+
+/**
+ * The health URLs to wait for once the new stack is up: on a VM the planned ones at the FQDN the
+ * stack reports; on Container Apps each endpoint's URL from the `endpoints` output plus its path.
+ */
+export function healthTargetsAfterUp(plan: Pick<RecreatePlan, "runtime" | "fqdn" | "health">, outputs: Readonly<Record<string, { readonly value: unknown }>>): { service: string; url: string }[] {
+  if (plan.runtime === "containerapps") {
+    const endpoints = (outputs["endpoints"]?.value ?? {}) as Record<string, string>;
+    return plan.health.filter((h) => typeof endpoints[h.service] === "string").map((h) => ({ service: h.service, url: `${endpoints[h.service]!.replace(/\/+$/, "")}${h.url}` }));
+  }
+  const fqdn = typeof outputs["fqdn"]?.value === "string" ? (outputs["fqdn"].value as string) : plan.fqdn;
+  return plan.health.map((h) => ({ ...h, url: h.url.replace(plan.fqdn, fqdn) }));
 }
 
 function message(err: unknown): string {
