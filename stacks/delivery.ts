@@ -20,15 +20,18 @@ export interface DeliveryLayer {
   readonly github?: { readonly repository: string; readonly environment: pulumi.Output<string> };
 }
 
-/** GHCR credentials, every image pinned by digest, and the stack's GitHub environment. */
-export function deliveryLayer(spec: EnvironmentSpec, environment: Environment, foundation: Foundation, observability: ObservabilityLayer): DeliveryLayer {
+/**
+ * GHCR credentials, every image pinned by digest, and the stack's GitHub environment. `pinnedImages`:
+ * in a drift check, the digests of the last `pulumi up` (LIFTOFF_PINNED_IMAGES, see image-pins.ts).
+ */
+export function deliveryLayer(spec: EnvironmentSpec, environment: Environment, foundation: Foundation, observability: ObservabilityLayer, pinnedImages?: string): DeliveryLayer {
   const d = spec.delivery;
   const collector = parseImageRef(observability.collector.container.image);
   if (!collector.ok) throw new Error(`the collector image ${observability.collector.container.image} is not a valid reference: ${collector.detail}`);
   const images: Record<string, ImageRef> = Object.fromEntries(spec.services.map((s) => [s.name, s.image]));
 
   const allImages = { ...images, [COLLECTOR]: collector.ref };
-  const pins = driftCheckPins(allImages);
+  const pins = driftCheckPins(pinnedImages, allImages);
   const containerImages = new ContainerImages("images", {
     registry: { server: d.registry.server, username: d.registry.username, password: stackSecret(environment, "ghcrToken") },
     images: allImages,
@@ -74,8 +77,7 @@ const COLLECTOR = "(collector)";
  * In a drift check (LIFTOFF_PINNED_IMAGES set by .github/workflows/drift.yml), the digests of the
  * last `pulumi up`, so the preview shows infrastructure drift only; unset: none.
  */
-function driftCheckPins(images: Readonly<Record<string, ImageRef>>): Readonly<Record<string, string>> | undefined {
-  const text = process.env[PINNED_IMAGES_ENV];
+function driftCheckPins(text: string | undefined, images: Readonly<Record<string, ImageRef>>): Readonly<Record<string, string>> | undefined {
   if (text === undefined || text.trim() === "") return undefined;
   let result;
   try {

@@ -4,7 +4,7 @@ import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE } from "../components/observabili
 import type { AppDefinition, AppService } from "../environments/app-definition";
 import { stringify } from "yaml";
 import { parseAppDefinition } from "../environments/app-definition";
-import { OFFLINE_PLAN_ENV } from "../environments/load";
+import type { EvaluationMode } from "../environments/validate";
 import type { EnvironmentSpec } from "../environments/spec";
 import { appWithDefaultVariables } from "./binding-values";
 import { applicationBindings, resolvedBindings, type ServiceBindings } from "./bindings";
@@ -88,6 +88,7 @@ export function deployLayer(
   data: DataLayer,
   observability: ObservabilityLayer,
   delivery: DeliveryLayer,
+  evaluation: { readonly mode: EvaluationMode; readonly sshAgentSocket?: string | undefined },
 ): DeployLayer {
   const bindings = applicationBindings(spec.app, spec.services, {
     stack: spec.stack,
@@ -123,7 +124,7 @@ export function deployLayer(
   });
   const release: pulumi.Output<RenderedRelease> = pulumi.secret(inputs.apply((i) => renderRelease(releaseInput(i))));
 
-  if (!foundation.sshPrivateKey) requireSshAgent();
+  if (!foundation.sshPrivateKey) requireSshAgent(evaluation.sshAgentSocket, evaluation.mode);
   const deploy = new Deploy("deploy", {
     connection: {
       // The static IP: it answers as soon as the VM does, before DNS has caught up.
@@ -168,12 +169,8 @@ export function sshAgentCheck(input: { readonly socket: string | undefined; read
   return { ok: false, severity: "error", message: `${base}: start ssh-agent and \`ssh-add\` the matching private key, then run \`pulumi up\` again` };
 }
 
-function requireSshAgent(): void {
-  const check = sshAgentCheck({
-    socket: process.env["SSH_AUTH_SOCK"],
-    dryRun: pulumi.runtime.isDryRun(),
-    offlinePlan: process.env[OFFLINE_PLAN_ENV] === "1",
-  });
+function requireSshAgent(socket: string | undefined, mode: EvaluationMode): void {
+  const check = sshAgentCheck({ socket, dryRun: pulumi.runtime.isDryRun(), offlinePlan: mode === "plan" });
   if (check.ok) return;
   if (check.severity === "warning") pulumi.log.warn(check.message);
   else throw new pulumi.RunError(check.message);
