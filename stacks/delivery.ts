@@ -2,8 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ContainerImages, DeploymentEnvironment, GITHUB_SECRETS, GITHUB_VARIABLES, type RegistryCredentials } from "../components/delivery";
 import { parseImageRef, type ImageRef } from "../environments/image-ref";
 import type { Environment } from "../environments/load";
-import type { EnvironmentSpec } from "../environments/spec";
-import type { Foundation } from "./foundation";
+import type { FoundationLayer } from "./foundation";
 import type { ObservabilityLayer } from "./observability";
 import { PINNED_IMAGES_ENV, imagePins } from "./image-pins";
 import { stackSecret } from "./secrets";
@@ -20,11 +19,17 @@ export interface DeliveryLayer {
   readonly github?: { readonly repository: string; readonly environment: pulumi.Output<string> };
 }
 
-/**
- * GHCR credentials, every image pinned by digest, and the stack's GitHub environment. `pinnedImages`:
- * in a drift check, the digests of the last `pulumi up` (LIFTOFF_PINNED_IMAGES, see image-pins.ts).
- */
-export function deliveryLayer(spec: EnvironmentSpec, environment: Environment, foundation: Foundation, observability: ObservabilityLayer, pinnedImages?: string): DeliveryLayer {
+/** GHCR credentials, every image pinned by digest, and the stack's GitHub environment. */
+export function deliveryLayer(
+  environment: Environment,
+  { foundation, observability, pinnedImages }: {
+    readonly foundation: FoundationLayer;
+    readonly observability: ObservabilityLayer;
+    /** In a drift check, the digests of the last `pulumi up` (LIFTOFF_PINNED_IMAGES, see image-pins.ts). */
+    readonly pinnedImages?: string | undefined;
+  },
+): DeliveryLayer {
+  const { spec } = environment;
   const d = spec.delivery;
   const collector = parseImageRef(observability.collector.container.image);
   if (!collector.ok) throw new Error(`the collector image ${observability.collector.container.image} is not a valid reference: ${collector.detail}`);

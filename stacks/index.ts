@@ -35,16 +35,18 @@ export function liftoff(context: ProgramContext) {
   const environment = loadEnvironment(context.mode);
   const { spec } = environment;
 
-  const foundation = foundationLayer(spec);
-  const host = hostLayer(spec, foundation);
+  // Each layer takes the environment and, by name, the layers it stands on, and returns a
+  // read-only record of outputs.
+  const foundation = foundationLayer(environment);
+  const host = hostLayer(environment, { foundation });
   // Neon and Atlas; Atlas lets in only foundation.network.publicIpAddress. `data.services` is what the
   // deploy layer hands each service (secrets).
-  const data = dataLayer(spec, foundation, environment);
-  const observability = observabilityLayer(spec, environment);
-  const delivery = deliveryLayer(spec, environment, foundation, observability, context.pinnedImages);
+  const data = dataLayer(environment, { foundation });
+  const observability = observabilityLayer(environment);
+  const delivery = deliveryLayer(environment, { foundation, observability, pinnedImages: context.pinnedImages });
   // Last, the release of the application on the host: every service with its databases and OTLP
   // settings, images by digest, the collector beside them.
-  const deploy = deployLayer(spec, foundation, host, data, observability, delivery, { mode: context.mode, sshAgentSocket: context.sshAgentSocket });
+  const deploy = deployLayer(environment, { foundation, host, data, observability, delivery, sshAgentSocket: context.sshAgentSocket });
 
   return {
     fqdn: foundation.network.fqdn,
