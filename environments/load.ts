@@ -3,7 +3,9 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { fsReader, type FileReader } from "./compose/files";
 import type { EnvironmentSpec } from "./spec";
-import { DEFAULT_COMPOSE_FILE, NAMESPACE, buildEnvironmentSpec, formatProblems, type EvaluationMode } from "./validate";
+import { DEFAULT_COMPOSE_FILE } from "./core";
+import { NAMESPACE, type EvaluationMode } from "./reader";
+import { buildEnvironmentSpec, formatProblems } from "./validate";
 
 /** The stack's validated spec plus its secrets as Pulumi secret outputs. */
 export interface Environment {

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadEnvironment } from "../environments/load";
-import type { EvaluationMode } from "../environments/validate";
+import type { EvaluationMode } from "../environments/reader";
 import { dataLayer } from "./data";
 import { deployLayer } from "./deploy";
 import { deliveryLayer } from "./delivery";

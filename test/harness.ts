@@ -4,7 +4,8 @@ import { vi } from "vitest";
 import { evaluateProgram, revealInputs, type Evaluation, type PlannedResource } from "../tools/plan/evaluate";
 import { fsReader } from "../environments/compose/files";
 import { readAppFile, type Environment } from "../environments/load";
-import { DEFAULT_COMPOSE_FILE, buildEnvironmentSpec, formatProblems } from "../environments/validate";
+import { DEFAULT_COMPOSE_FILE } from "../environments/core";
+import { buildEnvironmentSpec, formatProblems } from "../environments/validate";
 import { readStackFiles } from "../tools/plan/project";
 import type { ProgramContext } from "../stacks/index";
 
