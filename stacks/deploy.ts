@@ -107,7 +107,7 @@ export function deployLayer(
   });
   // Every service gets today's variables (DATABASE_URL, MONGODB_URI, OTEL_*) as references to its
   // bindings, unless it sets the name itself; `bindings` fills every `${LIFTOFF_...}` reference,
-  // in the 0600 env files only (components/deploy/release.ts, issue #10 item 5).
+  // in the 0600 env files only (components/deploy/release.ts).
   const app = appWithDefaultVariables(spec.app, spec.stack);
   const releaseInput = (i: pulumi.Unwrap<typeof inputs>): ReleaseInput => ({
     project: spec.project,
