@@ -8,7 +8,8 @@ import { dataSection, defaultDatabaseName, mongoNameProblem, postgresNameProblem
 import { ConfigReader } from "./reader";
 import type { CoreSpec } from "./spec";
 import { NEON_REGIONS, neonRegionForAzure } from "./neon";
-import { buildEnvironmentSpec, formatProblems, type ConfigInput, type Problem } from "./validate";
+import type { ConfigInput, Problem } from "./reader";
+import { buildEnvironmentSpec, formatProblems } from "./validate";
 
 const IMAGES = {
   "api-gateway": "ghcr.io/acme/api-gateway:1.4.2",

@@ -3,17 +3,18 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { fsReader, type FileReader } from "./compose/files";
 import type { EnvironmentSpec } from "./spec";
-import { DEFAULT_COMPOSE_FILE, NAMESPACE, buildEnvironmentSpec, formatProblems, type EvaluationMode } from "./validate";
-
-/**
- * Set by the offline plan (`npm run plan`), which evaluates this same program under mocks without
- * the stack's secrets: missing secrets are then warnings rather than errors.
- */
-export const OFFLINE_PLAN_ENV = "LIFTOFF_OFFLINE_PLAN";
+import { DEFAULT_COMPOSE_FILE } from "./core";
+import { NAMESPACE, type EvaluationMode } from "./reader";
+import { buildEnvironmentSpec, formatProblems } from "./validate";
 
 /** The stack's validated spec plus its secrets as Pulumi secret outputs. */
 export interface Environment {
   readonly spec: EnvironmentSpec;
+  /**
+   * How the program is being evaluated: `up` by the Pulumi engine (`pulumi up`, `pulumi preview`),
+   * `plan` by the offline plan (`npm run plan`), under mocks and without the stack's secrets.
+   */
+  readonly mode: EvaluationMode;
   /** Secret config by key (without namespace); absent when not set (only possible in the offline plan). */
   readonly secret: (key: string) => pulumi.Output<string> | undefined;
 }
@@ -21,9 +22,9 @@ export interface Environment {
 /**
  * The edge between Pulumi config and the pure validation: reads every `liftoff:*` setting, validates
  * them all at once, logs warnings, and stops the program with every error before any resource is
- * declared.
+ * declared. In `plan` mode a missing secret is a warning rather than an error.
  */
-export function loadEnvironment(): Environment {
+export function loadEnvironment(mode: EvaluationMode): Environment {
   const prefix = `${NAMESPACE}:`;
   const values: Record<string, string> = {};
   const secretKeys = new Set<string>();
@@ -40,7 +41,6 @@ export function loadEnvironment(): Environment {
     // isConfigSecret is the SDK's own test; when an SDK lacks it, trust the operator.
     if (runtime.isConfigSecret ? runtime.isConfigSecret(fullKey) : true) secretKeys.add(key);
   }
-  const mode: EvaluationMode = process.env[OFFLINE_PLAN_ENV] === "1" ? "plan" : "up";
   const { spec, problems } = buildEnvironmentSpec({
     project: pulumi.getProject(),
     stack: pulumi.getStack(),
@@ -61,7 +61,7 @@ export function loadEnvironment(): Environment {
     );
   }
   const config = new pulumi.Config(NAMESPACE);
-  return { spec, secret: (key) => config.getSecret(key) };
+  return { spec, mode, secret: (key) => config.getSecret(key) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { configInput, errors } from "../test/config-input";
-import { buildEnvironmentSpec, type Problem } from "./validate";
+import { buildEnvironmentSpec } from "./validate";
+import type { Problem } from "./reader";
 
 /** An application Container Apps runs as it is: a public gateway, an internal service, a migration job. */
 const APP = {

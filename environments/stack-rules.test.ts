@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import { IMAGES, configInput, errors, onlyError } from "../test/config-input";
 import { SSH_KEYS } from "../test/ssh-keys";
 import { parseImageRef } from "./image-ref";
-import { buildEnvironmentSpec, formatProblems, type ConfigInput, type Problem } from "./validate";
+import type { ConfigInput, Problem } from "./reader";
+import { buildEnvironmentSpec, formatProblems } from "./validate";
 
 const COMPOSE = readFileSync(path.join(__dirname, "..", "app", "compose.yaml"), "utf8");
 const withBrokerImage = (image: string) => ({ app: { file: "app/compose.yaml", text: COMPOSE.replace("image: ghcr.io/acme/broker:3.13", `image: ${image}`) } });

@@ -3,7 +3,8 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { IMAGES as PINNED_IMAGES, configInput, errors, onlyError as sharedOnlyError } from "../test/config-input";
-import { buildEnvironmentSpec, formatProblems, type ConfigInput, type Problem } from "./validate";
+import type { ConfigInput, Problem } from "./reader";
+import { buildEnvironmentSpec, formatProblems } from "./validate";
 
 const IMAGES = {
   "api-gateway": "ghcr.io/acme/api-gateway:main",

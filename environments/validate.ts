@@ -7,11 +7,6 @@ import { readUnsafeProdAllowances, reportUnusedAllowances, unsafeInProd } from "
 import { runtimeSection } from "./runtime";
 import type { CoreSpec, EnvironmentSpec } from "./spec";
 
-export { NAMESPACE, type ConfigInput, type EvaluationMode, type Problem, type SecretDefinition } from "./reader";
-export { DEFAULT_COMPOSE_FILE, REQUIRED_SECRETS } from "./core";
-export { GRAFANA_CLOUD_TOKEN, THRESHOLD_RANGES } from "./observability";
-export { GHCR, GITHUB_TOKEN, MAX_REVIEWERS } from "./delivery";
-
 export interface ValidationResult {
   /** Present only when there is no error. */
   readonly spec?: EnvironmentSpec;

@@ -31,7 +31,8 @@ export interface ContainerAppsStack {
  * one egress IP, managed environment with its OpenTelemetry agent), the same data, observability
  * and delivery layers as on a VM, and one Container App per service (components/containerapps).
  */
-export function containerAppsStack(spec: EnvironmentSpec, environment: Environment): ContainerAppsStack {
+export function containerAppsStack(environment: Environment, host: { readonly pinnedImages?: string | undefined }): ContainerAppsStack {
+  const { spec } = environment;
   const aca = spec.runtime.containerApps!;
   const group = new resources.ResourceGroup("resource-group", {
     resourceGroupName: resourceGroupName(spec.namePrefix),
@@ -42,7 +43,7 @@ export function containerAppsStack(spec: EnvironmentSpec, environment: Environme
   // The checks target the apps' hostnames, which the release reports once it exists; the
   // observability layer (whose OTLP settings the release needs) is declared before it.
   const [endpointHostnames, resolveHostnames] = pulumi.deferredOutput<Record<string, string>>();
-  const observability = observabilityLayer(spec, environment, { endpointHostnames });
+  const observability = observabilityLayer(environment, { targets: { endpointHostnames } });
 
   const platform = new ContainerAppsFoundation("containerapps", {
     resourceGroupName: group.name,
@@ -61,8 +62,8 @@ export function containerAppsStack(spec: EnvironmentSpec, environment: Environme
   });
 
   // Neon's IP Allow and Atlas's access list hold the NAT gateway's one address.
-  const data = dataLayer(spec, { network: { publicIpAddress: platform.egressIp } }, environment);
-  const delivery = deliveryLayer(spec, environment, undefined, observability);
+  const data = dataLayer(environment, { foundation: { network: { publicIpAddress: platform.egressIp } } });
+  const delivery = deliveryLayer(environment, { observability, pinnedImages: host.pinnedImages });
 
   const bindings = containerAppsBindings(spec, aca, platform.defaultDomain, observability, data);
   const app = appWithDefaultVariables(spec.app, spec.stack);

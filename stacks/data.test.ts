@@ -12,7 +12,7 @@ import { readStackFiles } from "../tools/plan/project";
 import { serviceBindings } from "../environments/compose/bindings";
 import { applicationBindings } from "./bindings";
 import { dataLayer } from "./data";
-import type { Foundation } from "./foundation";
+import type { FoundationLayer } from "./foundation";
 
 /** Stands in for the deploy layer's per-service release, which will take the database settings. */
 class ServiceRelease extends pulumi.CustomResource {
@@ -149,8 +149,8 @@ describe("the data layer's inputs and outputs", () => {
     const seen: Record<string, Record<string, string>> = {};
     const secrecy: Promise<[string, string, boolean]>[] = [];
     const plan = await runComponent(() => {
-      const foundation = { network: { publicIpAddress: pulumi.output("198.51.100.10") } } as unknown as Foundation;
-      const data = dataLayer(spec!, foundation, { secret: () => undefined });
+      const foundation = { network: { publicIpAddress: pulumi.output("198.51.100.10") } } as unknown as FoundationLayer;
+      const data = dataLayer({ spec: spec!, mode: "plan", secret: () => undefined }, { foundation });
       const otlp = { endpoint: pulumi.output("https://otlp.example/otlp"), headers: pulumi.secret("Authorization=Basic%20c2VjcmV0") };
       const bindings = applicationBindings(spec!.app, spec!.services, { stack: "prod", fqdn: spec!.host.fqdn, otlp, databases: data.services });
       // Stands in for the deploy layer: one resource per service, taking its bindings.
@@ -203,8 +203,8 @@ describe("a shared database through the data layer and the bindings", () => {
     const seen: Record<string, string> = {};
     let resolved: Promise<unknown> | undefined;
     const plan = await runComponent(() => {
-      const foundation = { network: { publicIpAddress: pulumi.output("198.51.100.10") } } as unknown as Foundation;
-      const data = dataLayer(spec, foundation, { secret: () => undefined });
+      const foundation = { network: { publicIpAddress: pulumi.output("198.51.100.10") } } as unknown as FoundationLayer;
+      const data = dataLayer({ spec, mode: "plan", secret: () => undefined }, { foundation });
       const otlp = { endpoint: pulumi.output("https://otlp.example/otlp"), headers: pulumi.secret("Authorization=Basic%20c2VjcmV0") };
       const bindings = applicationBindings(spec.app, services, { stack: "dev", fqdn: spec.host.fqdn, otlp, databases: data.services });
       resolved = new Promise((resolve) => pulumi.all(bindings["api-gateway"]!).apply((v) => resolve(Object.assign(seen, v))));

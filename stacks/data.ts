@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { AtlasMongo, type MongoLogin } from "../components/atlas";
 import { NeonPostgres, type PostgresLogin } from "../components/neon";
 import type { Environment } from "../environments/load";
-import type { EnvironmentSpec } from "../environments/spec";
-import type { Foundation } from "./foundation";
+import type { FoundationLayer } from "./foundation";
+import { stackSecret } from "./secrets";
 
 /** One service's databases, as the deploy layer hands them to the service. Every URI is a secret. */
 export interface ServiceDatabases {
@@ -32,15 +32,26 @@ export interface ServiceDatabases {
  * host's public IP on `vm`, the NAT gateway's on `containerapps`).
  */
 export interface DataFoundation {
-  readonly network: Pick<Foundation["network"], "publicIpAddress">;
+  readonly network: Pick<FoundationLayer["network"], "publicIpAddress">;
 }
 
 /** What the data layer gives the layers after it. */
 export interface DataLayer {
   /** Per service that needs a database; services without one are absent. */
   readonly services: Readonly<Record<string, ServiceDatabases>>;
-  readonly postgres?: NeonPostgres;
-  readonly mongodb?: AtlasMongo;
+  readonly postgres?: {
+    readonly projectId: pulumi.Output<string>;
+    /** The branch the services use: what `npm run recreate` restores another stack from. */
+    readonly branchId: pulumi.Output<string>;
+    /** The compute the services use (the restore branch's during a recovery). */
+    readonly host: pulumi.Output<string>;
+  };
+  readonly mongodb?: {
+    readonly projectId: pulumi.Output<string>;
+    readonly clusterName: pulumi.Output<string>;
+    /** The cluster's address without credentials. */
+    readonly standardSrv: pulumi.Output<string>;
+  };
 }
 
 /**
@@ -48,15 +59,16 @@ export interface DataLayer {
  * host's static IP; Neon too (plus the operators' SSH ranges) on the Scale plan, the one with IP
  * Allow. In prod the databases are protected and kept even if Pulumi deletes them.
  */
-export function dataLayer(spec: EnvironmentSpec, foundation: DataFoundation, env: Pick<Environment, "secret">): DataLayer {
+export function dataLayer(environment: Environment, { foundation }: { readonly foundation: DataFoundation }): DataLayer {
+  const { spec } = environment;
   const { data } = spec;
   const services: Record<string, { postgres?: ServiceDatabases["postgres"]; mongodb?: ServiceDatabases["mongodb"] }> = {};
   const entry = (service: string) => (services[service] ??= {});
 
-  let postgres: NeonPostgres | undefined;
+  let postgres: DataLayer["postgres"];
   if (data.postgres) {
     const claims = data.databases.filter((d) => d.kind === "postgres").map((d) => ({ service: d.service, database: d.database, role: d.user, ...(d.sharedFrom ? { sharedFrom: d.sharedFrom } : {}) }));
-    postgres = new NeonPostgres("postgres", {
+    const neon = new NeonPostgres("postgres", {
       projectName: data.postgres.projectName,
       region: data.postgres.region,
       pgVersion: data.postgres.pgVersion,
@@ -71,21 +83,22 @@ export function dataLayer(spec: EnvironmentSpec, foundation: DataFoundation, env
       databases: claims,
       protect: spec.protect,
     });
-    for (const [service, c] of Object.entries(postgres.connections)) {
+    for (const [service, c] of Object.entries(neon.connections)) {
       entry(service).postgres = { database: c.database, role: c.role, login: c.login, uri: c.uri, pooledUri: c.pooledUri };
     }
+    postgres = { projectId: neon.projectId, branchId: neon.branchId, host: neon.host };
   }
 
-  let mongodb: AtlasMongo | undefined;
+  let mongodb: DataLayer["mongodb"];
   if (data.mongodb) {
     const m = data.mongodb;
     // Credentials are passed to an explicit provider so they come from liftoff's own (secret)
-    // settings; absent only in the offline plan, which never calls Atlas.
+    // settings; placeholders only in the offline plan, which never calls Atlas.
     const credentials = m.credentials === "serviceAccount"
-      ? { clientId: env.secret("atlasClientId"), clientSecret: env.secret("atlasClientSecret") }
-      : { publicKey: env.secret("atlasPublicKey"), privateKey: env.secret("atlasPrivateKey") };
-    const atlas = new AtlasProvider("atlas", Object.fromEntries(Object.entries(credentials).filter(([, v]) => v !== undefined)));
-    mongodb = new AtlasMongo("mongodb", {
+      ? { clientId: stackSecret(environment, "atlasClientId"), clientSecret: stackSecret(environment, "atlasClientSecret") }
+      : { publicKey: stackSecret(environment, "atlasPublicKey"), privateKey: stackSecret(environment, "atlasPrivateKey") };
+    const atlas = new AtlasProvider("atlas", credentials);
+    const cluster = new AtlasMongo("mongodb", {
       orgId: m.orgId,
       projectName: m.projectName,
       clusterName: m.clusterName,
@@ -98,9 +111,10 @@ export function dataLayer(spec: EnvironmentSpec, foundation: DataFoundation, env
       protect: spec.protect,
       ...(m.restoreSource ? { restoreSource: m.restoreSource } : {}),
     }, { providers: [atlas] });
-    for (const [service, c] of Object.entries(mongodb.connections)) {
+    for (const [service, c] of Object.entries(cluster.connections)) {
       entry(service).mongodb = { database: c.database, username: c.username, login: c.login, uri: c.uri };
     }
+    mongodb = { projectId: cluster.projectId, clusterName: cluster.clusterName, standardSrv: cluster.standardSrv };
   }
 
   return { services, ...(postgres ? { postgres } : {}), ...(mongodb ? { mongodb } : {}) };

@@ -2,8 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ContainerImages, DeploymentEnvironment, GITHUB_SECRETS, GITHUB_VARIABLES, type RegistryCredentials } from "../components/delivery";
 import { parseImageRef, type ImageRef } from "../environments/image-ref";
 import type { Environment } from "../environments/load";
-import type { EnvironmentSpec } from "../environments/spec";
-import type { Foundation } from "./foundation";
+import type { FoundationLayer } from "./foundation";
 import type { ObservabilityLayer } from "./observability";
 import { PINNED_IMAGES_ENV, imagePins } from "./image-pins";
 import { stackSecret } from "./secrets";
@@ -25,16 +24,26 @@ export interface DeliveryLayer {
  * What the delivery layer hands the workflows of a host: its name and the deploy login. Absent on
  * `containerapps`, which has no host and no SSH: its workflows get no host variables or key.
  */
-export type DeliveryFoundation = Pick<Foundation, "sshPrivateKey"> & { readonly network: Pick<Foundation["network"], "fqdn"> };
+export type DeliveryFoundation = Pick<FoundationLayer, "sshPrivateKey"> & { readonly network: Pick<FoundationLayer["network"], "fqdn"> };
 
-export function deliveryLayer(spec: EnvironmentSpec, environment: Environment, foundation: DeliveryFoundation | undefined, observability: ObservabilityLayer): DeliveryLayer {
+export function deliveryLayer(
+  environment: Environment,
+  { foundation, observability, pinnedImages }: {
+    /** The host's name and deploy login; absent on `containerapps`, which has no host and no SSH. */
+    readonly foundation?: DeliveryFoundation | undefined;
+    readonly observability: ObservabilityLayer;
+    /** In a drift check, the digests of the last `pulumi up` (LIFTOFF_PINNED_IMAGES, see image-pins.ts). */
+    readonly pinnedImages?: string | undefined;
+  },
+): DeliveryLayer {
+  const { spec } = environment;
   const d = spec.delivery;
   const collector = parseImageRef(observability.collector.container.image);
   if (!collector.ok) throw new Error(`the collector image ${observability.collector.container.image} is not a valid reference: ${collector.detail}`);
   const images: Record<string, ImageRef> = Object.fromEntries(spec.services.map((s) => [s.name, s.image]));
 
   const allImages = { ...images, [COLLECTOR]: collector.ref };
-  const pins = driftCheckPins(allImages);
+  const pins = driftCheckPins(pinnedImages, allImages);
   const containerImages = new ContainerImages("images", {
     registry: { server: d.registry.server, username: d.registry.username, password: stackSecret(environment, "ghcrToken") },
     images: allImages,
@@ -82,8 +91,7 @@ const COLLECTOR = "(collector)";
  * In a drift check (LIFTOFF_PINNED_IMAGES set by .github/workflows/drift.yml), the digests of the
  * last `pulumi up`, so the preview shows infrastructure drift only; unset: none.
  */
-function driftCheckPins(images: Readonly<Record<string, ImageRef>>): Readonly<Record<string, string>> | undefined {
-  const text = process.env[PINNED_IMAGES_ENV];
+function driftCheckPins(text: string | undefined, images: Readonly<Record<string, ImageRef>>): Readonly<Record<string, string>> | undefined {
   if (text === undefined || text.trim() === "") return undefined;
   let result;
   try {

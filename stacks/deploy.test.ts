@@ -192,37 +192,22 @@ describe("reaching the host", () => {
 
   it("logs in through the operator's SSH agent when the operator gave the public key, without the socket path as an input, and stops `pulumi up` without one", async () => {
     const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMEIOiuTWnwttD1DcRZZiQzl+gu1AxuqPpq3zWEoqDhI op@laptop";
-    const saved = process.env["SSH_AUTH_SOCK"];
-    try {
-      process.env["SSH_AUTH_SOCK"] = "/tmp/agent.sock";
-      const withAgent = await runStack("dev", { config: { sshPublicKey: key } });
-      const apply = byType(withAgent, "command:remote:Command").find((c) => c.name === "deploy-apply")!;
-      // The provider reads SSH_AUTH_SOCK itself: a path that differs per shell or CI job is no input,
-      // so it never shows as a change (and never re-runs the commands).
-      expect(reveal(apply)["connection"]).not.toHaveProperty("agentSocketPath");
-      expect(reveal(apply)["connection"]).not.toHaveProperty("privateKey");
-      delete process.env["SSH_AUTH_SOCK"];
-      const up = await runStack("dev", { mode: "up", secrets: UP_SECRETS, config: { sshPublicKey: key, atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" } });
-      expect(up.error).toContain("SSH_AUTH_SOCK is not set");
-    } finally {
-      if (saved === undefined) delete process.env["SSH_AUTH_SOCK"];
-      else process.env["SSH_AUTH_SOCK"] = saved;
-    }
+    const withAgent = await runStack("dev", { config: { sshPublicKey: key }, host: { sshAgentSocket: "/tmp/agent.sock" } });
+    const apply = byType(withAgent, "command:remote:Command").find((c) => c.name === "deploy-apply")!;
+    // The provider reads SSH_AUTH_SOCK itself: a path that differs per shell or CI job is no input,
+    // so it never shows as a change (and never re-runs the commands).
+    expect(reveal(apply)["connection"]).not.toHaveProperty("agentSocketPath");
+    expect(reveal(apply)["connection"]).not.toHaveProperty("privateKey");
+    const up = await runStack("dev", { mode: "up", secrets: UP_SECRETS, config: { sshPublicKey: key, atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" } });
+    expect(up.error).toContain("SSH_AUTH_SOCK is not set");
   });
 
   it("previews (pull-request preview, drift check) a stack with liftoff:sshPublicKey and no SSH agent with a warning, not an error", async () => {
     const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMEIOiuTWnwttD1DcRZZiQzl+gu1AxuqPpq3zWEoqDhI op@laptop";
-    const saved = process.env["SSH_AUTH_SOCK"];
-    try {
-      delete process.env["SSH_AUTH_SOCK"];
-      const preview = await runStack("dev", { mode: "up", preview: true, secrets: UP_SECRETS, config: { sshPublicKey: key, atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" } });
-      expect(preview.error).toBeUndefined();
-      expect(preview.log.join("\n")).toMatch(/warning: .*SSH_AUTH_SOCK is not set: fine for a preview/);
-      expect(byType(preview, "command:remote:Command").map((c) => c.name)).toEqual(["deploy-wait-for-host", "deploy-agent", "deploy-apply"]);
-    } finally {
-      if (saved === undefined) delete process.env["SSH_AUTH_SOCK"];
-      else process.env["SSH_AUTH_SOCK"] = saved;
-    }
+    const preview = await runStack("dev", { mode: "up", preview: true, secrets: UP_SECRETS, config: { sshPublicKey: key, atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" } });
+    expect(preview.error).toBeUndefined();
+    expect(preview.log.join("\n")).toMatch(/warning: .*SSH_AUTH_SOCK is not set: fine for a preview/);
+    expect(byType(preview, "command:remote:Command").map((c) => c.name)).toEqual(["deploy-wait-for-host", "deploy-agent", "deploy-apply"]);
   });
 
   it("sshAgentCheck: an agent is fine everywhere; without one, preview and offline plan warn and `pulumi up` stops", () => {

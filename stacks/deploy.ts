@@ -4,16 +4,14 @@ import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE } from "../components/observabili
 import type { AppDefinition, AppService } from "../environments/app-definition";
 import { stringify } from "yaml";
 import { parseAppDefinition } from "../environments/app-definition";
-import { OFFLINE_PLAN_ENV } from "../environments/load";
-import type { EnvironmentSpec } from "../environments/spec";
+import type { Environment } from "../environments/load";
 import { appWithDefaultVariables } from "./binding-values";
 import { applicationBindings, resolvedBindings, type ServiceBindings } from "./bindings";
 import type { DataLayer } from "./data";
 import type { DeliveryLayer } from "./delivery";
-import type { Foundation } from "./foundation";
-import { RELEASE_ROOT } from "./host";
+import type { FoundationLayer } from "./foundation";
+import { RELEASE_ROOT, type HostLayer } from "./host";
 import type { ObservabilityLayer } from "./observability";
-import type { Host } from "../components/host";
 
 /** The host collector runs as an accessory under this name. */
 export const COLLECTOR_SERVICE = "alloy";
@@ -82,13 +80,18 @@ export function releasedApp(app: AppDefinition, collectorImage: string): AppDefi
  * and applies it to the host over SSH: health-gated, zero-downtime, rolled back on failure.
  */
 export function deployLayer(
-  spec: EnvironmentSpec,
-  foundation: Foundation,
-  host: Host,
-  data: DataLayer,
-  observability: ObservabilityLayer,
-  delivery: DeliveryLayer,
+  environment: Environment,
+  { foundation, host, data, observability, delivery, sshAgentSocket }: {
+    readonly foundation: FoundationLayer;
+    readonly host: HostLayer;
+    readonly data: DataLayer;
+    readonly observability: ObservabilityLayer;
+    readonly delivery: DeliveryLayer;
+    /** The operator's SSH agent (SSH_AUTH_SOCK), needed when liftoff did not generate the key pair. */
+    readonly sshAgentSocket?: string | undefined;
+  },
 ): DeployLayer {
+  const { spec } = environment;
   const bindings = applicationBindings(spec.app, spec.services, {
     stack: spec.stack,
     fqdn: spec.host.fqdn,
@@ -104,7 +107,7 @@ export function deployLayer(
   });
   // Every service gets today's variables (DATABASE_URL, MONGODB_URI, OTEL_*) as references to its
   // bindings, unless it sets the name itself; `bindings` fills every `${LIFTOFF_...}` reference,
-  // in the 0600 env files only (components/deploy/release.ts, issue #10 item 5).
+  // in the 0600 env files only (components/deploy/release.ts).
   const app = appWithDefaultVariables(spec.app, spec.stack);
   const releaseInput = (i: pulumi.Unwrap<typeof inputs>): ReleaseInput => ({
     project: spec.project,
@@ -123,7 +126,7 @@ export function deployLayer(
   });
   const release: pulumi.Output<RenderedRelease> = pulumi.secret(inputs.apply((i) => renderRelease(releaseInput(i))));
 
-  if (!foundation.sshPrivateKey) requireSshAgent();
+  if (!foundation.sshPrivateKey) requireSshAgent(sshAgentSocket, environment.mode);
   const deploy = new Deploy("deploy", {
     connection: {
       // The static IP: it answers as soon as the VM does, before DNS has caught up.
@@ -168,12 +171,8 @@ export function sshAgentCheck(input: { readonly socket: string | undefined; read
   return { ok: false, severity: "error", message: `${base}: start ssh-agent and \`ssh-add\` the matching private key, then run \`pulumi up\` again` };
 }
 
-function requireSshAgent(): void {
-  const check = sshAgentCheck({
-    socket: process.env["SSH_AUTH_SOCK"],
-    dryRun: pulumi.runtime.isDryRun(),
-    offlinePlan: process.env[OFFLINE_PLAN_ENV] === "1",
-  });
+function requireSshAgent(socket: string | undefined, mode: Environment["mode"]): void {
+  const check = sshAgentCheck({ socket, dryRun: pulumi.runtime.isDryRun(), offlinePlan: mode === "plan" });
   if (check.ok) return;
   if (check.severity === "warning") pulumi.log.warn(check.message);
   else throw new pulumi.RunError(check.message);

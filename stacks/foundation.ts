@@ -2,12 +2,20 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { Network } from "../components/network";
-import type { EnvironmentSpec } from "../environments/spec";
+import type { Environment } from "../environments/load";
 import { resourceGroupName } from "./names";
 
-export interface Foundation {
+/** What the foundation hands the layers after it. */
+export interface FoundationLayer {
   readonly resourceGroupName: pulumi.Output<string>;
-  readonly network: Network;
+  readonly network: {
+    readonly subnetId: pulumi.Output<string>;
+    readonly publicIpId: pulumi.Output<string>;
+    /** The host's static public IP: what the databases let in. */
+    readonly publicIpAddress: pulumi.Output<string>;
+    /** `<dnsLabel>.<region>.cloudapp.azure.com`. */
+    readonly fqdn: pulumi.Output<string>;
+  };
   /** The key the admin and deploy users log in with. */
   readonly sshPublicKey: pulumi.Output<string>;
   /** Only when liftoff generated the key pair (secret). */
@@ -15,7 +23,8 @@ export interface Foundation {
 }
 
 /** Resource group, network edge and SSH identity: what the host and every later layer stand on. */
-export function foundationLayer(spec: EnvironmentSpec): Foundation {
+export function foundationLayer(environment: Environment): FoundationLayer {
+  const { spec } = environment;
   const group = new resources.ResourceGroup("resource-group", {
     resourceGroupName: resourceGroupName(spec.namePrefix),
     location: spec.region,
@@ -37,16 +46,10 @@ export function foundationLayer(spec: EnvironmentSpec): Foundation {
     },
     protectPublicIp: spec.protect,
   });
+  const edge = { resourceGroupName: group.name, network: { subnetId: network.subnetId, publicIpId: network.publicIpId, publicIpAddress: network.publicIpAddress, fqdn: network.fqdn } };
 
-  if (spec.host.sshPublicKey) {
-    return { resourceGroupName: group.name, network, sshPublicKey: pulumi.output(spec.host.sshPublicKey) };
-  }
+  if (spec.host.sshPublicKey) return { ...edge, sshPublicKey: pulumi.output(spec.host.sshPublicKey) };
   // The private key lives in the (encrypted) stack state and is exported as a secret output.
   const key = new tls.PrivateKey("ssh-key", { algorithm: "ED25519" });
-  return {
-    resourceGroupName: group.name,
-    network,
-    sshPublicKey: key.publicKeyOpenssh,
-    sshPrivateKey: pulumi.secret(key.privateKeyOpenssh),
-  };
+  return { ...edge, sshPublicKey: key.publicKeyOpenssh, sshPrivateKey: pulumi.secret(key.privateKeyOpenssh) };
 }

@@ -4,7 +4,7 @@
  * (so a moved `:main` tag changes nothing the preview compares) and reports the moved tags as
  * information lines. Run as the drift job runs the program: as a preview.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseImageRef, type ImageRef } from "../environments/image-ref";
 import { byType, runStack } from "../test/harness";
 import { PINNED_IMAGES_ENV, imagePins } from "./image-pins";
@@ -28,10 +28,6 @@ const ref = (text: string): ImageRef => {
   return parsed.ref;
 };
 
-afterEach(() => {
-  delete process.env[PINNED_IMAGES_ENV];
-});
-
 describe("a drift check of dev (tags track :main) with the last up's digests pinned", () => {
   it("renders the release with the pinned digests, so a new :main image is no change, and reports each moved tag as information", async () => {
     const unpinned = await runStack("dev", { preview: true });
@@ -39,8 +35,7 @@ describe("a drift check of dev (tags track :main) with the last up's digests pin
     const moving = unpinned.outputs["images"]!.value as Record<string, string>;
     expect(moving["orders"]).not.toBe(LAST_UP.images.orders);
 
-    process.env[PINNED_IMAGES_ENV] = JSON.stringify(LAST_UP);
-    const pinned = await runStack("dev", { preview: true });
+    const pinned = await runStack("dev", { preview: true, host: { pinnedImages: JSON.stringify(LAST_UP) } });
     expect(pinned.error).toBeUndefined();
     expect(pinned.outputs["images"]!.value).toEqual(LAST_UP.images);
     expect(pinned.outputs["collectorImage"]!.value).toBe(LAST_UP.collectorImage);
@@ -57,8 +52,8 @@ describe("a drift check of dev (tags track :main) with the last up's digests pin
 
   it("pins nothing and reports nothing when the tags still name the pinned digests", async () => {
     const today = await runStack("dev", { preview: true });
-    process.env[PINNED_IMAGES_ENV] = JSON.stringify({ images: today.outputs["images"]!.value, collectorImage: today.outputs["collectorImage"]!.value });
-    const pinned = await runStack("dev", { preview: true });
+    const pins = JSON.stringify({ images: today.outputs["images"]!.value, collectorImage: today.outputs["collectorImage"]!.value });
+    const pinned = await runStack("dev", { preview: true, host: { pinnedImages: pins } });
     expect(pinned.outputs["images"]!.value).toEqual(today.outputs["images"]!.value);
     expect(pinned.log.join("\n")).not.toContain("newer image:");
     const apply = (e: typeof today) => byType(e, "command:remote:Command").find((c) => c.name === "deploy-apply")!.inputs["triggers"];
@@ -66,8 +61,7 @@ describe("a drift check of dev (tags track :main) with the last up's digests pin
   });
 
   it("stops with the variable's name when what it holds is not the stack's image outputs", async () => {
-    process.env[PINNED_IMAGES_ENV] = '{"images": {"orders": "ghcr.io/acme/orders:main"}}';
-    const bad = await runStack("dev", { preview: true });
+    const bad = await runStack("dev", { preview: true, host: { pinnedImages: '{"images": {"orders": "ghcr.io/acme/orders:main"}}' } });
     expect(bad.error).toContain(`${PINNED_IMAGES_ENV}: orders = "ghcr.io/acme/orders:main" is not an image by digest`);
   });
 });

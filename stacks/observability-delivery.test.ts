@@ -21,9 +21,9 @@ class DeployStandIn extends pulumi.CustomResource {
 function runLayers(stack: string) {
   return runComponent(() => {
     const environment = stackEnvironment(stack);
-    const foundation = foundationLayer(environment.spec);
-    const observability = observabilityLayer(environment.spec, environment);
-    const delivery = deliveryLayer(environment.spec, environment, foundation, observability);
+    const foundation = foundationLayer(environment);
+    const observability = observabilityLayer(environment);
+    const delivery = deliveryLayer(environment, { foundation, observability });
     new DeployStandIn({
       otel: observability.otelEnvironment,
       collectorEnvironment: observability.collector.environment,

@@ -1,7 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { Observability, healthUrl, imageVersion, type CollectorSpec, type OtelVariable } from "../components/observability";
 import type { Environment } from "../environments/load";
-import type { EnvironmentSpec } from "../environments/spec";
 import { stackSecret } from "./secrets";
 
 /** What the observability layer hands the layers after it (the deploy layer runs the services and the collector). */
@@ -24,7 +23,8 @@ export interface ObservabilityTargets {
 }
 
 /** The environment's Grafana Cloud stack, wired to every service and the host. */
-export function observabilityLayer(spec: EnvironmentSpec, environment: Environment, targets?: ObservabilityTargets): ObservabilityLayer {
+export function observabilityLayer(environment: Environment, { targets }: { readonly targets?: ObservabilityTargets | undefined } = {}): ObservabilityLayer {
+  const { spec } = environment;
   const o = spec.observability;
   const observability = new Observability("observability", {
     environment: spec.stack,

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { expect } from "vitest";
-import { buildEnvironmentSpec, type ConfigInput, type Problem } from "../environments/validate";
+import type { ConfigInput, Problem } from "../environments/reader";
+import { buildEnvironmentSpec } from "../environments/validate";
 
 /** The example application every fixture stack runs. */
 export const EXAMPLE_APP = { file: "app/compose.yaml", text: readFileSync(path.join(__dirname, "..", "app", "compose.yaml"), "utf8") };

@@ -4,8 +4,10 @@ import { vi } from "vitest";
 import { evaluateProgram, revealInputs, type Evaluation, type PlannedResource } from "../tools/plan/evaluate";
 import { fsReader } from "../environments/compose/files";
 import { readAppFile, type Environment } from "../environments/load";
-import { DEFAULT_COMPOSE_FILE, buildEnvironmentSpec, formatProblems } from "../environments/validate";
+import { DEFAULT_COMPOSE_FILE } from "../environments/core";
+import { buildEnvironmentSpec, formatProblems } from "../environments/validate";
 import { readStackFiles } from "../tools/plan/project";
+import type { ProgramContext } from "../stacks/index";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -17,12 +19,14 @@ export interface StackRun {
   readonly mode?: "plan" | "up";
   /** Evaluate as a preview (isDryRun), as `pulumi preview` and the drift check run the program. */
   readonly preview?: boolean;
+  /** What the program is told about the host (default: no SSH agent, no pinned images). */
+  readonly host?: Omit<ProgramContext, "mode">;
   /** Receives the program's exports as it returns them (Outputs), for tests that look inside one. */
   readonly onExports?: (exports: Record<string, unknown>) => void;
 }
 
 /**
- * Evaluates the real program (stacks/index.ts, what `pulumi up` runs) for a stack under the mock
+ * Evaluates the real program (stacks/index.ts, what `pulumi up` runs through index.ts) for a stack under the mock
  * monitor, with the stack's config from Pulumi.<stack>.yaml plus the run's changes.
  */
 export async function runStack(stack: string, run: StackRun = {}): Promise<Evaluation> {
@@ -44,11 +48,15 @@ export async function runStack(stack: string, run: StackRun = {}): Promise<Evalu
     secretKeys: [...secretKeys],
     mode: run.mode ?? "plan",
     ...(run.preview ? { preview: true } : {}),
+    ...(run.host ? { host: run.host } : {}),
     load: async () => {
       vi.resetModules();
-      const exports = (await import("../stacks/index")) as Record<string, unknown>;
-      run.onExports?.(exports);
-      return exports;
+      const { liftoff } = await import("../stacks/index");
+      return (context: ProgramContext) => {
+        const exports = liftoff(context) as Record<string, unknown>;
+        run.onExports?.(exports);
+        return exports;
+      };
     },
   });
 }
@@ -71,7 +79,7 @@ export function stackEnvironment(stack: string): Environment {
     appFiles: { projectDir: PROJECT_DIR, reader: fsReader },
   });
   if (!spec) throw new Error(formatProblems(problems));
-  return { spec, secret: (key) => pulumi.secret(`test-${key}`) };
+  return { spec, mode: "plan", secret: (key) => pulumi.secret(`test-${key}`) };
 }
 
 /** Evaluates a component alone: `declare` constructs it and returns what to treat as outputs. */

@@ -18,7 +18,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as app from "@pulumi/azure-native/app";
 import type * as inputs from "@pulumi/azure-native/types/input";
-import { OFFLINE_PLAN_ENV } from "../../environments/load";
 import type { AppService } from "../../environments/compose/model";
 import type { ContainerAppsReleaseArgs, ContainerAppsReleaseOutputs } from "./contract";
 import { createJobRunProvider, createTrafficReleaseProvider } from "./driver";
@@ -31,25 +30,21 @@ export { containerAppsProblems, COMPOSE_FIELDS, type ContainerAppsRuleOptions } 
 /** Pulumi types of the two dynamic resources. */
 export const JOB_RUN_TYPE = "pulumi-nodejs:dynamic/containerapps:JobRun";
 export const TRAFFIC_RELEASE_TYPE = "pulumi-nodejs:dynamic/containerapps:TrafficRelease";
-const UNSERIALIZED = "(the provider's code is serialized under `pulumi up`, not in the offline plan)";
 
-const serialized: Record<string, Promise<string>> = {};
-function providerCode(kind: "jobRun" | "traffic"): pulumi.Input<string> {
-  if (process.env[OFFLINE_PLAN_ENV] === "1") return UNSERIALIZED;
-  const provider = kind === "jobRun" ? createJobRunProvider() : createTrafficReleaseProvider();
-  serialized[kind] ??= pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true }).then((sf) => {
-    if (sf.containsSecrets) throw new Error(`the containerapps ${kind} provider's code captured a secret`);
-    return sf.text;
-  });
-  return pulumi.output(serialized[kind]);
-}
+/**
+ * One provider object per kind, made on first use: `pulumi.dynamic.Resource` serializes a provider
+ * once per process (it caches the code by the object).
+ */
+const providers: { jobRun?: pulumi.dynamic.ResourceProvider; traffic?: pulumi.dynamic.ResourceProvider } = {};
+const jobRunProvider = () => (providers.jobRun ??= createJobRunProvider());
+const trafficProvider = () => (providers.traffic ??= createTrafficReleaseProvider());
 
 /** Starts a job execution once per release and waits for it; fails with its status (driver.ts). */
-export class JobRun extends pulumi.CustomResource {
+export class JobRun extends pulumi.dynamic.Resource {
   declare readonly executionName: pulumi.Output<string>;
   declare readonly status: pulumi.Output<string>;
   constructor(name: string, args: { subscriptionId: pulumi.Input<string>; resourceGroupName: pulumi.Input<string>; jobName: pulumi.Input<string>; releaseId: pulumi.Input<string>; timeoutSeconds: number }, opts?: pulumi.CustomResourceOptions) {
-    super(JOB_RUN_TYPE, name, { ...args, executionName: undefined, status: undefined, __provider: providerCode("jobRun") }, opts);
+    super(jobRunProvider(), name, { ...args, executionName: undefined, status: undefined }, opts, "containerapps", "JobRun");
   }
 }
 
@@ -59,7 +54,7 @@ export interface TrafficReleaseApp {
 }
 
 /** Moves the apps' traffic to their new revisions by the canary steps (driver.ts). */
-export class TrafficRelease extends pulumi.CustomResource {
+export class TrafficRelease extends pulumi.dynamic.Resource {
   declare readonly live: pulumi.Output<Record<string, string>>;
   constructor(
     name: string,
@@ -74,7 +69,7 @@ export class TrafficRelease extends pulumi.CustomResource {
     },
     opts?: pulumi.CustomResourceOptions,
   ) {
-    super(TRAFFIC_RELEASE_TYPE, name, { ...args, live: undefined, __provider: providerCode("traffic") }, opts);
+    super(trafficProvider(), name, { ...args, live: undefined }, opts, "containerapps", "TrafficRelease");
   }
 }
 

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { pack } from "tar-stream";
 
@@ -101,8 +100,4 @@ export function applyReleaseCommand(releaseRoot: string, releaseId: string): str
 export async function applyReleaseStdin(release: RenderedRelease, registryToken: string | undefined): Promise<string> {
   if (registryToken?.includes("\n")) throw new Error("the registry token must be one line");
   return `${registryToken ?? ""}\n${await releaseArchive(release)}\n`;
-}
-
-export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
 }

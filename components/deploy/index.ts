@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { remote } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { applyReleaseCommand, applyReleaseStdin, installAgentCommand, sha256, waitForHostCommand, type RenderedRelease } from "./commands";
+import { applyReleaseCommand, applyReleaseStdin, installAgentCommand, waitForHostCommand, type RenderedRelease } from "./commands";
+import { sha256 } from "./release";
 
 export * from "./commands";
 export * from "./release";

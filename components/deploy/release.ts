@@ -479,10 +479,7 @@ function assetFile(a: ReleaseAsset): ReleaseFile {
     : { path: a.path, content: a.contentBase64, encoding: "base64", mode, ...(a.secret ? { secret: true } : {}) };
 }
 
-/**
- * The service's dependencies on deployed services. An optional one (`required: false`) on a service
- * that is not deployed (outside the active profiles) is left out, as Compose does.
- */
+/** The service's `depends_on` in its long form: a plain list means `service_started` on each. */
 function dependsOn(s: AppService): Block {
   const deps = s.compose["depends_on"];
   if (Array.isArray(deps)) return Object.fromEntries(deps.map((d) => [String(d), { condition: "service_started" }]));
@@ -490,6 +487,7 @@ function dependsOn(s: AppService): Block {
   return {};
 }
 
+/** Drops optional dependencies (`required: false`) on services not deployed (outside the active profiles), as Compose does. */
 function withoutOptionalMissing(app: AppDefinition): AppDefinition {
   const deployed = new Set(app.services.map((s) => s.name));
   return {
@@ -640,6 +638,6 @@ function byPath(a: { path: string }, b: { path: string }): number {
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
-function sha256(data: string | Buffer): string {
+export function sha256(data: string | Buffer): string {
   return createHash("sha256").update(data).digest("hex");
 }

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { byType, input, one, runComponent } from "../../test/harness";
 import { evaluateProgram } from "../../tools/plan/evaluate";
 import { NEON_TYPES, NeonPostgres, type NeonPostgresArgs } from ".";
-import { UNSERIALIZED_PROVIDER } from "./resources";
 
 const CLAIMS = [
   { service: "orders", database: "orders", role: "orders" },
@@ -95,24 +94,21 @@ describe("NeonPostgres component", () => {
     expect(plan.outputs["host"]!.value).toBe("ep-plan-liftoff-test-restore-20261120t083000z.eu-central-1.aws.neon.tech");
   });
 
-  it("registers each Neon resource as Pulumi's dynamic provider host expects: the provider's code in __provider", async () => {
-    const up = await evaluateProgram({
-      project: "liftoff", stack: "test", config: {}, secretKeys: [], mode: "up",
+  it("registers each Neon resource through pulumi.dynamic.Resource: the provider's code in __provider, serialized once, holding no secret", async () => {
+    const evaluation = await evaluateProgram({
+      project: "liftoff", stack: "test", config: {}, secretKeys: [],
       load: async () => {
         new NeonPostgres("postgres", { projectName: "liftoff-test", region: "aws-eu-central-1", pgVersion: 17, historyRetentionSeconds: 21600, databases: CLAIMS });
         return {};
       },
     });
-    const neonResources = up.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/neon:"));
-    expect(neonResources).toHaveLength(5);
+    const neonResources = evaluation.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/neon:"));
+    expect(neonResources.map((r) => r.type).sort()).toEqual([NEON_TYPES.database, NEON_TYPES.database, NEON_TYPES.project, NEON_TYPES.role, NEON_TYPES.role]);
     const codes = new Set(neonResources.map((r) => r.inputs["__provider"]));
     expect(codes.size).toBe(1);
     const [summary] = [...codes] as string[];
     expect(summary).toMatch(/^<serialized dynamic provider, \d{5} characters, sha256 [0-9a-f]{12}>$/);
-  });
-
-  it("skips serializing the provider in the offline plan, which never runs it", async () => {
-    const project = one(await declare(), NEON_TYPES.project);
-    expect(project.inputs["__provider"]).toBe(UNSERIALIZED_PROVIDER);
+    // A secret captured in the code would make __provider secret, and sit in the state of every resource.
+    for (const r of neonResources) expect(r.secretPaths, r.name).not.toContain("__provider");
   });
 });

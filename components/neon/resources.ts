@@ -1,40 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
-import { OFFLINE_PLAN_ENV } from "../../environments/load";
 import { createNeonProvider } from "./provider";
 
-/** One provider for all Neon resources: serialized once, configured once per `pulumi up`. */
+/**
+ * One provider object for all Neon resources: `pulumi.dynamic.Resource` serializes a provider once
+ * per process (it caches the code by the object), and the engine configures it once per `pulumi up`.
+ * The provider reads the API key from the stack config in configure(), so the serialized code holds
+ * no secret (closure.test.ts proves it).
+ */
 const neonProvider = createNeonProvider();
 
-/** What the offline plan shows instead of the provider's code, which it never runs. */
-export const UNSERIALIZED_PROVIDER = "(the provider's code is serialized under `pulumi up`, not in the offline plan)";
-
-let serialized: Promise<string> | undefined;
-
 /**
- * The provider's code, as `pulumi.dynamic.Resource` stores it in each resource's `__provider`
- * input: `serializeFunction(() => provider, {allowSecrets: true})`. The first serialization in a
- * process costs about half a second (the closure serializer warms up), which the offline plan, never
- * running the provider, does not pay.
+ * A Neon resource: a `pulumi.dynamic.Resource` of type `pulumi-nodejs:dynamic/neon:<Kind>`, whose
+ * `__provider` input holds the provider's serialized code, run by Pulumi's dynamic provider host.
  */
-function providerCode(): pulumi.Input<string> {
-  if (process.env[OFFLINE_PLAN_ENV] === "1") return UNSERIALIZED_PROVIDER;
-  serialized ??= pulumi.runtime.serializeFunction(() => neonProvider, { allowSecrets: true }).then((sf) => {
-    // The API key comes from the stack config at run time; captured in the code it would sit in the
-    // state of every Neon resource.
-    if (sf.containsSecrets) throw new Error("the Neon provider's code captured a secret; it must read secrets in configure()");
-    return sf.text;
-  });
-  return pulumi.output(serialized);
-}
-
-/**
- * A Neon resource, registered exactly as `pulumi.dynamic.Resource` registers one (type
- * `pulumi-nodejs:dynamic/neon:<Kind>`, the provider's code in `__provider`), so the engine runs it
- * with Pulumi's dynamic provider host.
- */
-abstract class NeonResource extends pulumi.CustomResource {
+abstract class NeonResource extends pulumi.dynamic.Resource {
   constructor(kind: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
-    super(`pulumi-nodejs:dynamic/neon:${kind}`, name, { ...props, __provider: providerCode() }, opts);
+    super(neonProvider, name, props, opts, "neon", kind);
   }
 }
 

@@ -5,7 +5,8 @@
  */
 import { readAppFile } from "../../environments/load";
 import type { EnvironmentSpec } from "../../environments/spec";
-import { DEFAULT_COMPOSE_FILE, buildEnvironmentSpec, formatProblems } from "../../environments/validate";
+import { DEFAULT_COMPOSE_FILE } from "../../environments/core";
+import { buildEnvironmentSpec, formatProblems } from "../../environments/validate";
 import { readStackFiles } from "../plan/project";
 
 /** The stack name or its config was refused; the message says why. */

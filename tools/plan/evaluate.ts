@@ -1,6 +1,6 @@
 import { createHash, createHmac } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { OFFLINE_PLAN_ENV } from "../../environments/load";
+import type { ProgramContext } from "../../stacks";
 import { computedInvoke, computedState, isWireSecret, wireSecret } from "./mocks";
 import { SECRET_PLACEHOLDER } from "./project";
 
@@ -67,8 +67,13 @@ export interface EvaluateOptions {
   readonly secretKeys: readonly string[];
   /** `plan` (default) tolerates missing secrets with a warning; `up` treats them as `pulumi up` does. */
   readonly mode?: "plan" | "up";
-  /** Imports the program module and returns its exports (the stack outputs). */
-  readonly load: () => Promise<Record<string, unknown>>;
+  /** What the program is told about the host besides the mode (the SSH agent, a drift check's pins); default nothing. */
+  readonly host?: Omit<ProgramContext, "mode">;
+  /**
+   * Imports the program module and returns its exports (the stack outputs), or the function it
+   * exports: that is called, as the engine calls it, but with `mode` and `host`.
+   */
+  readonly load: () => Promise<Record<string, unknown> | ((context: ProgramContext) => unknown)>;
   /**
    * A random key, shared by the two evaluations of a plan diff, to digest secrets with (HMAC), so
    * the diff can tell that a secret changed without ever holding it. Without it, no digests.
@@ -104,10 +109,6 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   const records: { request: RegisterRequest; inputs: Record<string, unknown>; id?: string; urn?: string }[] = [];
   const log: string[] = [];
   const failures: string[] = [];
-
-  const previousMode = process.env[OFFLINE_PLAN_ENV];
-  if ((options.mode ?? "plan") === "plan") process.env[OFFLINE_PLAN_ENV] = "1";
-  else delete process.env[OFFLINE_PLAN_ENV];
 
   const seen: { inputs: Record<string, unknown>; id: string }[] = [];
   // The engine marks a resource's additionalSecretOutputs secret; the mock monitor does not, so the
@@ -169,7 +170,8 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   const outputDigests: Record<string, string> = {};
   const digestKey = options.secretDigestKey;
   try {
-    const exports = await options.load();
+    const loaded = await options.load();
+    const exports = (typeof loaded === "function" ? await loaded({ ...options.host, mode: options.mode ?? "plan" }) : loaded) as Record<string, unknown>;
     for (const [key, value] of Object.entries(exports)) {
       if (key === "__esModule" || typeof value === "function") continue;
       const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
@@ -192,8 +194,6 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
     console.error = originalError;
     console.log = originalLog;
     process.off("unhandledRejection", onRejection);
-    if (previousMode === undefined) delete process.env[OFFLINE_PLAN_ENV];
-    else process.env[OFFLINE_PLAN_ENV] = previousMode;
   }
 
   const resources = records.map(({ request, inputs, id, urn }): PlannedResource => {

@@ -260,7 +260,7 @@ export function wireSecret(value: unknown): { value: unknown } {
 }
 
 // -------------------------------------------------------------------------------------------------
-// Data layer (issue #3): Neon (liftoff's dynamic provider), MongoDB Atlas, generated passwords.
+// Data layer: Neon (liftoff's dynamic provider), MongoDB Atlas, generated passwords.
 // Ids and hosts have the providers' shapes and say "plan" where they can; the engine marks the
 // secret ones (a role's password, a generated password) from the resources' additionalSecretOutputs.
 // -------------------------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ describe("the plan and the engine run the same program the same way", () => {
   it("Pulumi.yaml's main is the module the plan loads, through the same TypeScript hook", () => {
     const project = parse(readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { main: string; runtime: { options: { typescript: boolean; nodeargs: string } } };
     const scripts = (JSON.parse(readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-    expect(project.main).toBe("stacks/index.ts");
+    expect(project.main).toBe("index.ts");
     expect(project.runtime.options.typescript).toBe(false);
     expect(project.runtime.options.nodeargs).toBe("--require ./tools/ts-register.js");
     expect(scripts["plan"]).toBe("node -r ./tools/ts-register.js tools/plan/cli.ts");

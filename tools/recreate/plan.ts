@@ -8,7 +8,8 @@ import { slugFromLabel } from "../../environments/grafana";
 import { formatDuration } from "../../environments/neon";
 import { closest } from "../../environments/reader";
 import type { EnvironmentSpec } from "../../environments/spec";
-import { buildEnvironmentSpec, formatProblems, type ConfigInput, type EvaluationMode } from "../../environments/validate";
+import type { ConfigInput, EvaluationMode } from "../../environments/reader";
+import { buildEnvironmentSpec, formatProblems } from "../../environments/validate";
 
 const NS = "liftoff:";
 

@@ -213,7 +213,7 @@ describe("the target stack's program under the offline plan, with the planned co
       secretKeys: Object.entries(plan.config).filter(([, v]) => v.secret).map(([k]) => k),
       load: async () => {
         vi.resetModules();
-        return (await import("../../stacks/index")) as Record<string, unknown>;
+        return (await import("../../stacks/index")).liftoff;
       },
     });
     expect(evaluation.error).toBeUndefined();
@@ -480,7 +480,7 @@ describe("recreate of a containerapps stack (aca-prod → aca-prod-dr)", () => {
       secretKeys: Object.entries(plan.config).filter(([, v]) => v.secret).map(([k]) => k),
       load: async () => {
         vi.resetModules();
-        return (await import("../../stacks/index")) as Record<string, unknown>;
+        return (await import("../../stacks/index")).liftoff;
       },
     });
     expect(evaluation.error).toBeUndefined();

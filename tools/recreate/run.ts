@@ -4,7 +4,7 @@
  * health wait are passed in, so tests run it all against fakes.
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation/events";
-import { DEFAULT_COMPOSE_FILE } from "../../environments/validate";
+import { DEFAULT_COMPOSE_FILE } from "../../environments/core";
 import type { HealthResult, HealthWaitOptions } from "./health";
 import { resourceGroupName } from "../../stacks/names";
 import { planRecreate, renderPlan, renderRefusals, type HealthTarget, type PlanInput, type RecreatePlan, type RecreateRequest } from "./plan";
