@@ -31,7 +31,7 @@ describe("observability settings", () => {
 
   it("lists the Grafana Cloud token among the stack's secrets", () => {
     const { spec } = buildEnvironmentSpec(configInput("dev"));
-    expect(spec!.secrets.map((s) => s.key)).toEqual(["ghcrToken", "grafanaCloudToken"]);
+    expect(spec!.secrets.map((s) => s.key)).toEqual(["ghcrToken", "neonApiKey", "atlasPublicKey", "atlasPrivateKey", "grafanaCloudToken"]);
   });
 });
 

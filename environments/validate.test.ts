@@ -178,10 +178,18 @@ describe("validation rules (one test each)", () => {
     expect(errors(result)).toEqual([expect.objectContaining({ key: "liftoff:composeFile", value: "app/compose.yaml" })]);
   });
 
-  it("refuses a missing required secret under `pulumi up`", () => {
+  it("refuses a missing required secret under `pulumi up`, with the exact command that sets it on this stack", () => {
     const p = onlyError({ ghcrToken: undefined }, "liftoff:ghcrToken");
     expect(p.message).toContain("`pulumi up` will need it");
-    expect(p.fix).toContain("pulumi config set --secret liftoff:ghcrToken");
+    expect(p.fix).toMatch(/, then: pulumi config set --secret liftoff:ghcrToken --stack dev$/);
+  });
+
+  it("lists every section's secrets in the spec, the data layer's included, each with its command", () => {
+    const { spec } = buildEnvironmentSpec(configInput("prod"));
+    const sections = [spec!.data, spec!.observability, spec!.delivery];
+    expect(spec!.secrets.map((s) => s.key)).toEqual(["ghcrToken", ...sections.flatMap((section) => section.secrets.map((s) => s.key))]);
+    expect(spec!.secrets.map((s) => s.key)).toEqual(expect.arrayContaining(["neonApiKey", "atlasPublicKey", "atlasPrivateKey"]));
+    for (const s of spec!.secrets) expect(s.howToSet).toMatch(new RegExp(`, then: pulumi config set --secret liftoff:${s.key} --stack prod$`));
   });
 
   it("only warns about a missing secret in the offline plan", () => {
