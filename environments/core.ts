@@ -12,8 +12,9 @@ import { parseImageRef, type ImageRef } from "./image-ref";
 import { movingReference } from "./image-policy";
 import { MIN_SSH_PREFIX, checkSshSource } from "./network-address";
 import { DATA_ONLY_DISK_TYPES, OS_DISK_TYPES, PROFILES, PROFILE_NAMES, isProfileName, type OsDiskType, type Profile, type ProfileName } from "./profiles";
-import { closest, type ConfigReader, type SecretRequirement, type Section } from "./reader";
+import { closest, type ConfigReader, type SecretRequirement } from "./reader";
 import { CORE_SETTINGS, DEFAULT_COMPOSE_FILE } from "./settings";
+import type { Section } from "./setting";
 import { MIN_RSA_BITS, readSshPublicKey } from "./ssh-key";
 import { WINDOWS_TIME_ZONES, findWindowsTimeZone, windowsTimeZoneForIana } from "./time-zones";
 
@@ -105,6 +106,7 @@ const SHUTDOWN_TIME = /^([01][0-9]|2[0-3]):?([0-5][0-9])$/;
  */
 export const coreSection: Section<"core", void, CoreSpec> = {
   name: "core",
+  title: "Core: profile, Azure host, network edge, application",
   settings: CORE_SETTINGS,
   read: readCore,
 };

@@ -8,8 +8,9 @@ import type { CoreSpec } from "./core";
 import { ATLAS_AZURE_FREE_REGIONS, ATLAS_AZURE_REGIONS, ATLAS_FREE_TIER, ATLAS_ORG_ID, RETIRED_ATLAS_TIERS, atlasRegionForAzure, isAtlasTier } from "./atlas";
 import { NEON_MAX_HISTORY_RETENTION_SECONDS, NEON_REGIONS, RETIRED_NEON_REGIONS, formatDuration, isNeonRegion, neonRegionForAzure, type NeonPlan } from "./neon";
 import { MIN_PROD_RESTORE_WINDOW_HOURS, unsafeInProd } from "./prod-safety";
-import { closest, type ConfigReader, type SecretRequirement, type Section } from "./reader";
+import { closest, type ConfigReader, type SecretRequirement } from "./reader";
 import { DATA_SETTINGS, isUtcInstant } from "./settings";
+import type { Section } from "./setting";
 
 /** The database kinds liftoff provisions (Postgres on Neon, MongoDB on Atlas) are the application's. */
 export { DATABASE_KINDS, type DatabaseKind } from "./compose/model";
@@ -143,6 +144,7 @@ const YAML_NUMBER = /^[-+]?(\d+(\.\d*)?([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|\.?i
  */
 export const dataSection: Section<"data", CoreSpec, DataSpec> = {
   name: "data",
+  title: "Data: Neon Postgres and MongoDB Atlas",
   settings: DATA_SETTINGS,
   read(reader: ConfigReader, core: CoreSpec): DataSpec {
     const databases = readDatabases(reader, core);

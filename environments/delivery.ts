@@ -4,8 +4,9 @@
  */
 import type { CoreSpec } from "./core";
 import { parseImageRepository } from "./image-ref";
-import type { ConfigReader, SecretRequirement, Section } from "./reader";
+import type { ConfigReader, SecretRequirement } from "./reader";
 import { DELIVERY_SETTINGS } from "./settings";
+import type { Section } from "./setting";
 
 /** The delivery layer's part: where images come from and the GitHub environment deployments run in. */
 export interface DeliverySpec {
@@ -46,6 +47,7 @@ const TEAM_SLUG = /^[a-z0-9][a-z0-9_-]{0,99}$/;
 
 export const deliverySection: Section<"delivery", CoreSpec, DeliverySpec> = {
   name: "delivery",
+  title: "Delivery: images and the GitHub environment",
   settings: DELIVERY_SETTINGS,
   read(reader: ConfigReader, core: CoreSpec): DeliverySpec {
     const username = readGhcrUser(reader);

@@ -5,8 +5,9 @@
 import { GRAFANA_CLOUD_REGIONS, GRAFANA_REGION_ALIASES, PROBE_NAME_PATTERN, STACK_SLUG_PATTERN, grafanaStackUrl, slugFromLabel } from "./grafana";
 import type { CoreSpec } from "./core";
 import { THRESHOLD_RANGES, type AlertThresholds } from "./profiles";
-import { closest, type ConfigReader, type SecretRequirement, type Section } from "./reader";
+import { closest, type ConfigReader, type SecretRequirement } from "./reader";
 import { OBSERVABILITY_SETTINGS } from "./settings";
+import type { Section } from "./setting";
 
 export { THRESHOLD_RANGES } from "./profiles";
 
@@ -42,6 +43,7 @@ const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61
 
 export const observabilitySection: Section<"observability", CoreSpec, ObservabilitySpec> = {
   name: "observability",
+  title: "Observability: Grafana Cloud",
   settings: OBSERVABILITY_SETTINGS,
   read(reader: ConfigReader, core: CoreSpec): ObservabilitySpec {
     const region = readGrafanaRegion(reader);

@@ -225,16 +225,3 @@ function editDistance(a: string, b: string): number {
   }
   return row[b.length]!;
 }
-
-/**
- * One part of the one validation step: the settings it declares (settings.ts) and how it turns them
- * into its part of the spec, given what earlier sections produced (`Input`: nothing for the core,
- * the core's draft for a layer). It always returns its part, with stand-ins where a setting is
- * invalid, so later sections are still checked; its problems go to the reader, and the spec exists
- * only when the reader holds no error.
- */
-export interface Section<Name extends string, Input, T> {
-  readonly name: Name;
-  readonly settings: Readonly<Record<string, { readonly key: string }>>;
-  read(reader: ConfigReader, input: Input): T;
-}

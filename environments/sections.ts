@@ -7,15 +7,9 @@ import { coreSection } from "./core";
 import { dataSection } from "./data";
 import { deliverySection } from "./delivery";
 import { observabilitySection } from "./observability";
-import type { Setting } from "./setting";
 
 export const LAYER_SECTIONS = [dataSection, observabilitySection, deliverySection] as const;
 export const SECTIONS = [coreSection, ...LAYER_SECTIONS] as const;
 
 /** Each layer's part of the spec, under the layer section's name. */
 export type LayerSpecs = { readonly [S in (typeof LAYER_SECTIONS)[number] as S["name"]]: ReturnType<S["read"]> };
-
-/** Every setting of every section, in the sections' order: the one table the reference is generated from. */
-export function allSettings(): readonly (Setting & { readonly section: string })[] {
-  return SECTIONS.flatMap((section) => Object.values(section.settings as Readonly<Record<string, Setting>>).map((s) => ({ ...s, section: section.name })));
-}

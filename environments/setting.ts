@@ -146,3 +146,18 @@ export function secret(declaration: { readonly purpose: string; readonly obtain:
     };
   };
 }
+
+/**
+ * One part of the one validation step: the settings it declares (settings.ts) and how it turns them
+ * into its part of the spec, given what earlier sections produced (`Input`: nothing for the core,
+ * the core's draft for a layer). It always returns its part, with stand-ins where a setting is
+ * invalid, so later sections are still checked; its problems go to the reader, and the spec exists
+ * only when the reader holds no error.
+ */
+export interface Section<Name extends string, Input, T> {
+  readonly name: Name;
+  /** What its settings are about, as the configuration reference's heading. */
+  readonly title: string;
+  readonly settings: Readonly<Record<string, Setting>>;
+  read(reader: ConfigReader, input: Input): T;
+}

@@ -58,7 +58,7 @@ export const CORE_SETTINGS = settingsTable({
   profile: oneOf({
     choices: PROFILE_NAMES,
     noun: "a known profile",
-    description: "the kind of environment; every default marked *profile* comes from it (environments/profiles.ts)",
+    description: "the kind of environment; every default shown as dev / prod comes from it (environments/profiles.ts)",
     example: "dev",
     default: { kind: "required" },
   }),
@@ -312,12 +312,12 @@ export const DATA_SETTINGS = settingsTable({
   atlasClientId: secret({
     purpose: "identifies liftoff's Atlas service account (with liftoff:atlasClientSecret)",
     obtain: "create a service account with Organization Project Creator in Atlas (Organization → Access Manager → Service Accounts)",
-    required: "instead of the API key pair",
+    required: "a service needs mongodb and the service account is used instead of the API key",
   }),
   atlasClientSecret: secret({
     purpose: "authenticates liftoff's Atlas service account (with liftoff:atlasClientId)",
     obtain: "copy the client secret shown once when the service account is created",
-    required: "instead of the API key pair",
+    required: "a service needs mongodb and the service account is used instead of the API key",
   }),
 });
 
