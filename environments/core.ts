@@ -5,7 +5,7 @@
  */
 import * as posixPath from "node:path/posix";
 import { AZURE_REGIONS, DNS_LABEL_PATTERN, RESERVED_ADMIN_USERS, VM_SIZE_PATTERN, azureFqdn } from "./azure";
-import { MIN_VM_MEMORY_GIB, MIN_VM_VCPUS, VM_SIZES, describeVmSize, findVmSize, isLargeEnough, largeEnoughInstead, type VmSize } from "./azure-vm-sizes";
+import { VM_SIZES, describeVmSize, findVmSize, isLargeEnough, largeEnoughInstead, type VmSize } from "./azure-vm-sizes";
 import { releaseProblem } from "../components/deploy/release";
 import { composeFilesOf, loadApp, memoryReader, type AppDefinition, type AppService, type FileReader, type Variable } from "./compose";
 import { parseImageRef, type ImageRef } from "./image-ref";
@@ -217,7 +217,7 @@ function readVmSize(reader: ConfigReader, profile: Profile | undefined): VmSize 
   if (text === undefined) return undefined;
   const size = findVmSize(text);
   const key = reader.key(S.vmSize.key);
-  const allowed = `a size from liftoff's table (environments/azure-vm-sizes.ts: B, Bsv2, Basv2, Dv3-Dv5, Dasv5, Dlsv5, Ev5, Easv5, Fsv2) with at least ${MIN_VM_VCPUS} vCPUs and ${MIN_VM_MEMORY_GIB} GiB, e.g. Standard_B2s, Standard_D2s_v5`;
+  const allowed = S.vmSize.allowed;
   if (!size) {
     const candidates = VM_SIZES.filter(isLargeEnough).map((s) => s.name);
     const near = closest(text, candidates) ?? closest(`Standard_${text}`, candidates) ?? profile?.vmSize ?? "Standard_B2s";

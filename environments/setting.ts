@@ -70,8 +70,8 @@ export function defaultValue<T>(setting: Pick<Setting<T>, "default">, profile: P
   return undefined;
 }
 
-/** Free text; the section checks its form. */
-export function text(declaration: Common<string>): Declaration<string> {
+/** Text; the section checks its form (`type` names it for the reference, e.g. "one of" a list with its own messages). */
+export function text(declaration: Common<string> & { readonly type?: SettingType }): Declaration<string> {
   return (key) => ({ key, type: "text", ...declaration, read: (reader, profile) => reader.text(key) ?? defaultValue(declaration, profile) });
 }
 

@@ -9,6 +9,7 @@
  * A new section is a new table here, a `Section` in its own file, and one line in sections.ts.
  */
 import { z } from "zod";
+import { MIN_VM_MEMORY_GIB, MIN_VM_VCPUS } from "./azure-vm-sizes";
 import { MIN_SSH_PREFIX } from "./network-address";
 import { IMAGE_POLICIES } from "./image-policy";
 import { NEON_PLANS } from "./neon";
@@ -82,7 +83,7 @@ export const CORE_SETTINGS = settingsTable({
   }),
   vmSize: text({
     description: "the Azure VM size of the host",
-    allowed: "a size from liftoff's table (environments/azure-vm-sizes.ts) with at least 2 vCPUs and 2 GiB, e.g. Standard_B2s, Standard_D2s_v5",
+    allowed: `a size from liftoff's table (environments/azure-vm-sizes.ts: B, Bsv2, Basv2, Dv3-Dv5, Dasv5, Dlsv5, Ev5, Easv5, Fsv2) with at least ${MIN_VM_VCPUS} vCPUs and ${MIN_VM_MEMORY_GIB} GiB, e.g. Standard_B2s, Standard_D2s_v5`,
     example: "Standard_B2s",
     default: { kind: "profile", of: (p) => p.vmSize },
   }),
@@ -94,6 +95,7 @@ export const CORE_SETTINGS = settingsTable({
     default: { kind: "profile", of: (p) => p.osDisk.sizeGb },
   }),
   osDiskType: text({
+    type: "one of",
     description: "the managed disk type of the host's OS disk (Premium only on a size with an s in its name)",
     allowed: OS_DISK_TYPES.join(", "),
     example: "Premium_LRS",

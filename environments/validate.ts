@@ -2,6 +2,7 @@ import { coreSection } from "./core";
 import { ConfigReader, NAMESPACE, closest, type ConfigInput, type Problem } from "./reader";
 import { readUnsafeProdAllowances, reportUnusedAllowances, unsafeInProd } from "./prod-safety";
 import { LAYER_SECTIONS, SECTIONS, type LayerSpecs } from "./sections";
+import { CORE_SETTINGS } from "./settings";
 import type { CoreSpec, EnvironmentSpec } from "./spec";
 
 export { NAMESPACE, type ConfigInput, type EvaluationMode, type Problem, type SecretDefinition } from "./reader";
@@ -31,7 +32,7 @@ export function buildEnvironmentSpec(input: ConfigInput): ValidationResult {
   // Every layer is checked even when the core is not valid, against the core's draft (its valid
   // parts and stand-ins), so one bad core setting does not hide a layer's problems.
   const core = coreSection.read(reader);
-  readUnsafeProdAllowances(reader, core.profileName);
+  readUnsafeProdAllowances(reader, core.profileName, CORE_SETTINGS.allowUnsafeProd);
   checkProdHost(reader, core);
   const layers = Object.fromEntries(LAYER_SECTIONS.map((section) => [section.name, section.read(reader, core)])) as unknown as LayerSpecs;
   reportUnusedAllowances(reader);
@@ -78,12 +79,13 @@ function checkProdHost(reader: ConfigReader, core: CoreSpec): void {
   const shutdown = core.host.autoShutdown;
   if (!shutdown) return;
   const time = `${shutdown.time.slice(0, 2)}:${shutdown.time.slice(2)}`;
+  const key = CORE_SETTINGS.autoShutdown.key;
   unsafeInProd(reader, "autoShutdown", {
-    key: reader.key("autoShutdown"),
+    key: reader.key(key),
     value: time,
     message: `shuts the host down every day at ${time} ${shutdown.timeZone}`,
     allowed: "off (the prod profile's default)",
-    fix: `pulumi config rm ${reader.key("autoShutdown")} --stack ${reader.stack}`,
+    fix: `pulumi config rm ${reader.key(key)} --stack ${reader.stack}`,
   });
 }
 
