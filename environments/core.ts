@@ -14,7 +14,7 @@ import { MIN_SSH_PREFIX, checkSshSource } from "./network-address";
 import { DATA_ONLY_DISK_TYPES, OS_DISK_TYPES, PROFILES, PROFILE_NAMES, isProfileName, type OsDiskType, type Profile, type ProfileName } from "./profiles";
 import { closest, type ConfigReader, type SecretRequirement } from "./reader";
 import { CORE_SETTINGS, DEFAULT_COMPOSE_FILE } from "./settings";
-import type { Section } from "./setting";
+import { defaultValue, type Section } from "./setting";
 import { MIN_RSA_BITS, readSshPublicKey } from "./ssh-key";
 import { WINDOWS_TIME_ZONES, findWindowsTimeZone, windowsTimeZoneForIana } from "./time-zones";
 
@@ -123,7 +123,7 @@ function readCore(reader: ConfigReader): CoreSpec {
   const osDiskType = readOsDiskType(reader, profile, vmSize);
   const adminUser = readAdminUser(reader);
   const sshPublicKey = readSshPublicKeySetting(reader);
-  const sshPort = S.sshPort.read(reader) ?? 22;
+  const sshPort = S.sshPort.read(reader) ?? defaultValue(S.sshPort, profile)!;
   const sshAllowedCidrs = readSshAllowedCidrs(reader);
   const autoShutdown = readAutoShutdown(reader, profile);
   const app = readApp(reader);

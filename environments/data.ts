@@ -10,7 +10,7 @@ import { NEON_MAX_HISTORY_RETENTION_SECONDS, NEON_REGIONS, RETIRED_NEON_REGIONS,
 import { MIN_PROD_RESTORE_WINDOW_HOURS, unsafeInProd } from "./prod-safety";
 import { closest, type ConfigReader, type SecretRequirement } from "./reader";
 import { DATA_SETTINGS, isUtcInstant } from "./settings";
-import type { Section } from "./setting";
+import { defaultValue, type Section } from "./setting";
 
 /** The database kinds liftoff provisions (Postgres on Neon, MongoDB on Atlas) are the application's. */
 export { DATABASE_KINDS, type DatabaseKind } from "./compose/model";
@@ -290,7 +290,7 @@ function readPostgres(reader: ConfigReader, core: CoreSpec, needed: boolean): Po
   const region = readNeonRegion(reader, core);
   const plan = S.neonPlan.read(reader, core.profile);
   const hours = readNeonHistoryRetentionHours(reader, core, plan, needed);
-  const pgVersion = S.neonPgVersion.read(reader) ?? 17;
+  const pgVersion = S.neonPgVersion.read(reader) ?? defaultValue(S.neonPgVersion, core.profile)!;
   const orgId = readNeonOrgId(reader);
   const restoreFrom = readNeonRestoreFrom(reader);
   const restoreSource = readNeonRestoreSource(reader, restoreFrom);
@@ -371,7 +371,7 @@ function readMongo(reader: ConfigReader, core: CoreSpec, needed: boolean): Mongo
   const instanceSize = readAtlasInstanceSize(reader, core);
   const free = instanceSize === ATLAS_FREE_TIER;
   const { backup, pointInTimeRestore } = readAtlasBackup(reader, core, instanceSize, needed);
-  const snapshotRetentionDays = S.atlasSnapshotRetentionDays.read(reader, core.profile) ?? 7;
+  const snapshotRetentionDays = S.atlasSnapshotRetentionDays.read(reader, core.profile) ?? defaultValue(S.atlasSnapshotRetentionDays, core.profile)!;
   const region = readAtlasRegion(reader, core, free);
   const restoreSource = readAtlasRestoreSource(reader, instanceSize);
   const name = atlasName(core.namePrefix);
