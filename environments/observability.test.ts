@@ -93,6 +93,15 @@ describe("observability validation rules (one test each)", () => {
     expect(p.allowed).toBe("api-gateway, identity-service");
   });
 
+  it("refuses a gateway service when the application has no public endpoint, naming what would give it one", () => {
+    const app = { file: "app/compose.yaml", text: "services:\n  worker:\n    image: ghcr.io/acme/worker:1.4.2\n" };
+    const p = onlyError("dev", { gatewayService: "worker", images: undefined }, "liftoff:gatewayService", { app });
+    // No setting called liftoff:publicEndpoints exists: the endpoints are the compose file's.
+    expect(p.allowed).not.toContain("liftoff:publicEndpoints");
+    expect(p.allowed).toContain("x-liftoff.public");
+    expect(p.fix).toBe("remove it: pulumi config rm liftoff:gatewayService --stack dev, or give worker an endpoint in app/compose.yaml (x-liftoff.endpoints and the service's x-liftoff.public)");
+  });
+
   it("refuses a missing Grafana Cloud token under `pulumi up`, saying which scopes it needs", () => {
     const p = onlyError("dev", { grafanaCloudToken: undefined }, "liftoff:grafanaCloudToken");
     expect(p.fix).toContain("stacks:write");

@@ -149,7 +149,10 @@ function readGatewayService(reader: ConfigReader, core: CoreSpec): string | unde
       value: given,
       message: "is not a service with a public endpoint",
       allowed: publicServices.join(", ") || "a service that serves an endpoint (x-liftoff.public in the compose file); the application has none",
-      fix: reader.setCommand(S.gatewayService.key, closest(given, publicServices) ?? publicServices[0] ?? S.gatewayService.example),
+      fix:
+        publicServices.length > 0
+          ? reader.setCommand(S.gatewayService.key, closest(given, publicServices) ?? publicServices[0]!)
+          : `remove it: pulumi config rm ${reader.key(S.gatewayService.key)} --stack ${reader.stack}, or give ${given} an endpoint in ${core.app.file} (x-liftoff.endpoints and the service's x-liftoff.public)`,
     });
   }
   return given ?? (core.publicEndpoints.find((e) => e.port === 443) ?? core.publicEndpoints[0])?.service;

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { IMAGES as PINNED_IMAGES, configInput, errors, onlyError as sharedOnlyError } from "../test/config-input";
+import { SECTIONS } from "./sections";
 import { buildEnvironmentSpec, formatProblems, type ConfigInput, type Problem } from "./validate";
 
 const IMAGES = {
@@ -219,6 +220,18 @@ describe("validation rules (one test each)", () => {
   it("refuses a mistyped setting and names the one meant", () => {
     const p = onlyError({ vmsize: "Standard_B2s" }, "liftoff:vmsize");
     expect(p.fix).toBe("rename it to liftoff:vmSize");
+  });
+
+  it("knows every setting the sections' tables declare, in every section, and lists them when refusing a typo", () => {
+    const declared = SECTIONS.flatMap((section) => Object.values(section.settings).map((s) => s.key));
+    expect(declared).toEqual(expect.arrayContaining(["region", "neonPlan", "grafanaRegion", "ghcrUser", "neonApiKey", "atlasClientSecret"]));
+    for (const key of declared) {
+      const unknown = buildEnvironmentSpec(input({ [key]: "x" })).problems.filter((p) => p.message.includes("is not a setting liftoff knows"));
+      expect(unknown, key).toEqual([]);
+    }
+    const typo = onlyError({ neonPlna: "launch" }, "liftoff:neonPlna");
+    expect(typo.fix).toBe("rename it to liftoff:neonPlan");
+    expect(typo.allowed.split(", ")).toEqual(declared.map((key) => `liftoff:${key}`));
   });
 
   it("refuses a reserved admin user name", () => {
