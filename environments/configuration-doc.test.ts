@@ -22,6 +22,11 @@ describe("the configuration reference", () => {
     expect(rows).toEqual([...settings.filter((s) => s.type !== "secret"), ...settings.filter((s) => s.type === "secret")].map((s) => s.key));
   });
 
+  it("declares each setting once: no key in two sections' tables", () => {
+    const keys = settings.map((s) => s.key);
+    expect(keys.filter((key, i) => keys.indexOf(key) !== i)).toEqual([]);
+  });
+
   it("gives every secret the exact command that sets it", () => {
     const doc = renderConfigurationDoc();
     for (const s of settings.filter((s) => s.type === "secret")) {
