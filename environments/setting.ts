@@ -1,8 +1,8 @@
 /**
  * How one setting is declared: its key, type, default (fixed, the profile's, or derived from other
  * settings), allowed values, description and, for a secret, its purpose and how to obtain it. The
- * declarations themselves are the table in settings.ts; the known keys, the checks a setting's type
- * implies, the secrets list and docs/configuration.md all come from it.
+ * declarations themselves are the tables in settings.ts; the known keys, the checks a setting's
+ * type implies, the secrets list and docs/configuration.md all come from them.
  */
 import type { z } from "zod";
 import { closest, type ConfigReader, type SecretDefinition, type SecretRequirement } from "./reader";
@@ -39,7 +39,8 @@ export interface Setting<T = unknown> {
   /**
    * The value as the table declares it: read, checked against the type (range, choices, shape),
    * defaulted; a problem is reported and undefined returned when it is invalid, or unset without a
-   * default. Without a profile (the stack names none that exists) profile defaults are undefined. Checks only a setting's own section knows come after, in the section's read steps.
+   * default. Without a profile (the stack names none that exists) profile defaults are undefined.
+   * Checks only the setting's own section knows come after, in the section's read steps.
    */
   read(reader: ConfigReader, profile?: Profile): T | undefined;
 }
