@@ -71,6 +71,17 @@ export interface ContainerAppsReleaseArgs {
   readonly canary: CanaryPolicy;
   /** Seconds a job may run before the release fails. */
   readonly jobTimeoutSeconds: number;
+  /**
+   * Per service: replica bounds and scale rule overriding {@link ContainerAppsDefaults} (from the
+   * service's `x-liftoff` once the model carries them). Absent: the defaults.
+   */
+  readonly scale?: Readonly<Record<string, Partial<Pick<ContainerAppsDefaults, "minReplicas" | "maxReplicas" | "concurrentRequests">>>>;
+  /**
+   * Accessories opted into Azure Files: compose volume name -> the managed environment's storage
+   * (`app.ManagedEnvironmentsStorage`, an Azure Files share) the platform declared for it. A volume
+   * without an entry uses a storage named as the volume.
+   */
+  readonly azureFilesStorages?: Readonly<Record<string, string>>;
 }
 
 export interface ContainerAppsReleaseOutputs {
