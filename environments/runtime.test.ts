@@ -41,7 +41,11 @@ function only(result: { problems: readonly Problem[] }, key: string): Problem {
 describe("liftoff:runtime", () => {
   it("is vm by default, with blue/green releases and no Container Apps settings", () => {
     const { spec } = buildEnvironmentSpec(configInput("dev"));
-    expect(spec!.runtime).toEqual({ kind: "vm", canary: { steps: [100], pauseSeconds: 60, maxErrorRate: 0.05 } });
+    expect(spec!.runtime).toEqual({ kind: "vm", canary: { steps: [100], stepSeconds: 30, maxErrorRate: 0.02 } });
+  });
+
+  it("containerapps holds each canary step longer by default: Azure's metrics lag", () => {
+    expect(aca("dev").spec!.runtime.canary).toEqual({ steps: [100], stepSeconds: 60, maxErrorRate: 0.05 });
   });
 
   it("refuses an unknown runtime with the nearest one as the fix", () => {
@@ -80,16 +84,30 @@ describe("liftoff:runtime", () => {
   });
 });
 
+describe("the runtime settings are in the one table", () => {
+  it("a mistyped runtime key is refused with the key it meant", () => {
+    expect(only(aca("dev", { containerAppsMinReplica: "2" }), "liftoff:containerAppsMinReplica").fix).toBe("rename it to liftoff:containerAppsMinReplicas");
+    expect(only(buildEnvironmentSpec(configInput("dev", { canari: "[10, 100]" })), "liftoff:canari").fix).toBe("rename it to liftoff:canary");
+  });
+
+  it("an invalid canary still leaves the Container Apps settings checked in the same pass", () => {
+    const found = errors(aca("dev", { canary: "[10, 50]", containerAppsWorkloadProfile: "D5" }));
+    expect(found.map((p) => p.key).sort()).toEqual(["liftoff:canary", "liftoff:containerAppsWorkloadProfile"]);
+  });
+});
+
 describe("liftoff:canary", () => {
   it("takes a list or an object, for either runtime", () => {
-    expect(buildEnvironmentSpec(configInput("dev", { canary: "[10, 50, 100]" })).spec!.runtime.canary).toEqual({ steps: [10, 50, 100], pauseSeconds: 60, maxErrorRate: 0.05 });
-    expect(aca("dev", { canary: JSON.stringify({ steps: [25, 100], pauseSeconds: 30, maxErrorRate: 0.01 }) }).spec!.runtime.canary).toEqual({ steps: [25, 100], pauseSeconds: 30, maxErrorRate: 0.01 });
+    expect(buildEnvironmentSpec(configInput("dev", { canary: "[10, 50, 100]" })).spec!.runtime.canary).toEqual({ steps: [10, 50, 100], stepSeconds: 30, maxErrorRate: 0.02 });
+    expect(aca("dev", { canary: "[10, 50, 100]" }).spec!.runtime.canary).toEqual({ steps: [10, 50, 100], stepSeconds: 60, maxErrorRate: 0.05 });
+    expect(aca("dev", { canary: JSON.stringify({ steps: [25, 100], stepSeconds: 30, maxErrorRate: 0.01 }) }).spec!.runtime.canary).toEqual({ steps: [25, 100], stepSeconds: 30, maxErrorRate: 0.01 });
   });
 
   it.each([
     ["[10, 50]", "liftoff:canary", /does not end at 100/],
     ["[50, 10, 100]", "liftoff:canary", /not a traffic sequence/],
-    [JSON.stringify({ steps: [10, 100], pauseSeconds: 7200 }), "liftoff:canary.pauseSeconds", /out of range/],
+    [JSON.stringify({ steps: [10, 100], stepSeconds: 7200 }), "liftoff:canary.stepSeconds", /out of range/],
+    [JSON.stringify({ steps: [10, 100], pauseSeconds: 30 }), "liftoff:canary", /pauseSeconds/],
     [JSON.stringify({ steps: [10, 100], maxErrorRate: 5 }), "liftoff:canary.maxErrorRate", /not a share/],
   ])("refuses %s", (value, key, message) => {
     expect(only(buildEnvironmentSpec(configInput("dev", { canary: value })), key).message).toMatch(message);
