@@ -2,9 +2,11 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { remote } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { applyReleaseCommand, applyReleaseStdin, installAgentCommand, sha256, waitForHostCommand, type RenderedRelease } from "./commands";
+import { applyReleaseCommand, applyReleaseStdin, installAgentCommand, waitForHostCommand } from "./commands";
+import { sha256, type RenderedRelease } from "./release-files";
 
 export * from "./commands";
+export * from "./release-files";
 export * from "./release";
 
 /** The host release agent, shipped to every host by this component. */

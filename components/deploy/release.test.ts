@@ -8,10 +8,11 @@ import { appFromCompose, composeConfig, composeV2, unescapeDollars } from "../..
 import { SAMPLE_APPS, loadSampleApp, renderSampleApp } from "../../test/e2e/apps";
 import { HOSTILE_ENV } from "../../test/env-corpus";
 import { runTool } from "../../test/tools";
-import { fileBytes, type RenderedRelease } from "./commands";
+import { fileBytes, type RenderedRelease } from "./release-files";
 import {
   APP_VOLUME_PREFIX,
   JOB_PROFILE,
+  DEFAULT_RELEASE_POLICY,
   ReleaseError,
   portVariable,
   releaseId,
@@ -195,12 +196,29 @@ describe("release rendering", () => {
     const out = slotConfig(materialise(release), release);
     expect(Object.keys(out.services).sort()).toEqual(["api", "web"]);
     const manifest = JSON.parse(fileContent(release, "manifest.json")) as Record<string, unknown>;
-    expect(manifest["format"]).toBe(2);
+    expect(manifest["format"]).toBe(3);
     expect(manifest["jobs"]).toEqual([
       { name: "migrate", image: carryInput.images["migrate"], phase: "before-release", timeoutSeconds: 300 },
       { name: "warm", image: carryInput.images["warm"], phase: "after-release", timeoutSeconds: 300 },
     ]);
     expect((manifest["services"] as { name: string }[]).map((s) => s.name)).toEqual(["api", "web"]);
+  });
+
+  it("writes the release policy into the manifest's release object (format 3): the dev defaults when none is given", () => {
+    const manifestOf = (release: ReturnType<typeof renderRelease>) => JSON.parse(fileContent(release, "manifest.json")) as Record<string, unknown>;
+    expect(manifestOf(renderRelease(carryInput))["release"]).toEqual({ bakeSeconds: 30, canary: { steps: [100], stepSeconds: 30 }, maxErrorRate: 0.02, minRequests: 20 });
+    const policy = { bakeSeconds: 120, canary: { steps: [10, 50, 100], stepSeconds: 15 }, maxErrorRate: 0.05, minRequests: 0 };
+    const canary = renderRelease({ ...carryInput, release: policy });
+    expect(manifestOf(canary)["release"]).toEqual(policy);
+    expect(canary.id, "the policy is part of the release id").not.toBe(renderRelease(carryInput).id);
+  });
+
+  it("refuses a release policy the validation step would have refused", () => {
+    const bad = (release: Partial<typeof DEFAULT_RELEASE_POLICY>) => () => renderRelease({ ...carryInput, release: { ...DEFAULT_RELEASE_POLICY, ...release } });
+    expect(bad({ bakeSeconds: 3601 })).toThrow(/release.bakeSeconds must be a whole number from 0 to 3600/);
+    expect(bad({ canary: { steps: [50, 10, 100], stepSeconds: 1 } })).toThrow(/release.canary.steps must be ascending/);
+    expect(bad({ canary: { steps: [10, 50], stepSeconds: 1 } })).toThrow(/ending at 100/);
+    expect(bad({ maxErrorRate: 1.5 })).toThrow(/release.maxErrorRate must be from 0 to 1/);
   });
 
   it("renders accessories in their own project, and tells the agent which slot networks each joins under which aliases", () => {

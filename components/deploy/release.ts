@@ -1,9 +1,8 @@
-import { createHash } from "node:crypto";
 import * as posix from "node:path/posix";
 import { stringify } from "yaml";
 import { serviceBindings } from "../../environments/compose/bindings";
 import type { AppDefinition, AppService, EnvTemplate, ReleaseAsset } from "../../environments/compose/model";
-import { fileBytes, type ReleaseFile, type RenderedRelease } from "./commands";
+import { fileBytes, sha256, type ReleaseFile, type RenderedRelease } from "./release-files";
 import { envFileLine, envNameProblem, envValueProblem, healthPathProblem } from "./rules";
 
 export { HEALTH_PATH, HEALTH_PATH_PATTERN, envNameProblem, envValueProblem, healthPathProblem } from "./rules";
@@ -47,7 +46,31 @@ export interface ReleaseInput {
   readonly healthTimeoutSeconds?: number;
   readonly keepReleases?: number;
   readonly proxy?: Partial<ProxyTuning>;
+  /** Bake window and canary steps after the switch (manifest `release`); {@link DEFAULT_RELEASE_POLICY} when absent. */
+  readonly release?: ReleasePolicy;
 }
+
+/**
+ * How the agent moves traffic to a new release and watches it (manifest format 3, `release`):
+ * canary steps (percent of requests to the new slot, ascending, ending at 100), each held for
+ * `stepSeconds`, then a bake window of `bakeSeconds` with the previous slot kept warm; the release
+ * is rolled back when its share of 5xx through the proxy exceeds `maxErrorRate` over at least
+ * `minRequests` requests, or a container fails or restarts.
+ */
+export interface ReleasePolicy {
+  readonly bakeSeconds: number;
+  readonly canary: { readonly steps: readonly number[]; readonly stepSeconds: number };
+  readonly maxErrorRate: number;
+  readonly minRequests: number;
+}
+
+/** Straight to 100 % (blue/green), baked 30 s: the dev profile's policy. */
+export const DEFAULT_RELEASE_POLICY: ReleasePolicy = {
+  bakeSeconds: 30,
+  canary: { steps: [100], stepSeconds: 30 },
+  maxErrorRate: 0.02,
+  minRequests: 20,
+};
 
 /** Loopback ports of the two slots, from this base up, two per public service in endpoint-name order. */
 export const SLOT_PORT_BASE = 20000;
@@ -62,7 +85,7 @@ export const APP_VOLUME_PREFIX = "liftoff-app_";
 export const JOB_PROFILE = "liftoff-job";
 /** Where relative bind mounts of the operator's project live inside a release. */
 export const APP_ASSET_DIR = "app";
-const MANIFEST_FORMAT = 2;
+const MANIFEST_FORMAT = 3;
 const ZERO_ID = "0".repeat(64);
 
 export class ReleaseError extends Error {}
@@ -168,6 +191,7 @@ export function renderRelease(given: ReleaseInput): RenderedRelease {
     assets: [...app.assets].sort(byPath).map((a) => ({ path: a.path, mode: a.secret ? 0o600 : a.mode & 0o777, secret: a.secret })),
     healthTimeoutSeconds: input.healthTimeoutSeconds ?? 120,
     keepReleases: input.keepReleases ?? 5,
+    release: releasePolicyManifest(input.release ?? DEFAULT_RELEASE_POLICY),
   }, null, 2)}\n`;
   add({ path: "manifest.json", content: manifest(ZERO_ID), mode: 0o644 });
   const id = releaseId(files);
@@ -194,6 +218,20 @@ export function releaseId(files: readonly ReleaseFile[]): string {
     .map((f) => `${sha256(fileBytes(f))}  ${f.path}\n`)
     .join("");
   return sha256(listing);
+}
+
+/** The manifest's `release` object, checked: the validation step should have refused anything else. */
+function releasePolicyManifest(p: ReleasePolicy): ReleasePolicy {
+  const whole = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max;
+  const steps = p.canary.steps;
+  if (!whole(p.bakeSeconds, 0, 3600)) throw new ReleaseError(`release.bakeSeconds must be a whole number from 0 to 3600, not ${p.bakeSeconds}`);
+  if (!whole(p.canary.stepSeconds, 0, 3600)) throw new ReleaseError(`release.canary.stepSeconds must be a whole number from 0 to 3600, not ${p.canary.stepSeconds}`);
+  if (steps.length === 0 || steps.some((n, i) => !whole(n, 1, 100) || (i > 0 && n <= steps[i - 1]!)) || steps[steps.length - 1] !== 100) {
+    throw new ReleaseError(`release.canary.steps must be ascending whole percentages from 1 to 100 ending at 100, not ${JSON.stringify(steps)}`);
+  }
+  if (!(p.maxErrorRate >= 0 && p.maxErrorRate <= 1)) throw new ReleaseError(`release.maxErrorRate must be from 0 to 1, not ${p.maxErrorRate}`);
+  if (!whole(p.minRequests, 0, Number.MAX_SAFE_INTEGER)) throw new ReleaseError(`release.minRequests must be a whole number >= 0, not ${p.minRequests}`);
+  return { bakeSeconds: p.bakeSeconds, canary: { steps: [...steps], stepSeconds: p.canary.stepSeconds }, maxErrorRate: p.maxErrorRate, minRequests: p.minRequests };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -638,8 +676,4 @@ function withoutNulls(block: Readonly<Record<string, unknown>>): Block {
 
 function byPath(a: { path: string }, b: { path: string }): number {
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
-}
-
-function sha256(data: string | Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
 }
