@@ -17,7 +17,10 @@
  * SIGTERM (what `docker stop` sends) is handled by the entrypoint, PID 1, in three steps:
  *  1. lame duck: /healthz starts failing (404) while requests are still served, for
  *     LIFTOFF_LAME_DUCK_SECONDS (default 3 s), so the proxy's active health check takes the
- *     instance out of rotation before it stops listening;
+ *     instance out of rotation before it stops listening. The lame duck belongs to the process,
+ *     not the container: /www/healthz is created by the entrypoint when it starts (from
+ *     /liftoff/healthz, outside the served tree) and removed on SIGTERM, so a container started
+ *     again (`docker restart`, a dockerd restart, a reboot) is healthy again;
  *  2. the httpd listener is stopped (no new connections);
  *  3. in-flight requests (httpd's per-connection children, re-parented to PID 1) are allowed
  *     to finish, for up to LIFTOFF_DRAIN_SECONDS (default 10 s); then it exits 0. (Only httpd
@@ -144,6 +147,8 @@ if [ "$startup_delay" -gt 0 ]; then
 	sleep "$startup_delay" &
 	wait $!
 fi
+# A fresh process is not a lame duck, whatever an earlier run of this container left behind.
+cp /liftoff/healthz /www/healthz
 httpd -f -p ${HTTP_PORT} -h /www &
 server=$!
 echo "entrypoint: $(cat /www/version) listening on :${HTTP_PORT}" >&2
@@ -289,7 +294,7 @@ export function buildContext(spec: ImageSpec): BuildContext {
     case "good":
       files.push(
         { path: "rootfs/liftoff/entrypoint", mode: 0o755, content: renderGoodEntrypoint() },
-        { path: "rootfs/www/healthz", mode: 0o644, content: "ok\n" },
+        { path: "rootfs/liftoff/healthz", mode: 0o644, content: "ok\n" },
         ...(spec.kind === "broker" ? brokerCgis() : serviceCgis()),
       );
       break;
