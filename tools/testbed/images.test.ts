@@ -54,6 +54,7 @@ describe("buildContext", () => {
     expect(paths(good)).toEqual([
       "rootfs/liftoff/entrypoint",
       "rootfs/liftoff/healthz",
+      "rootfs/liftoff/respond-500",
       "rootfs/www/cgi-bin/broker",
       "rootfs/www/cgi-bin/call",
       "rootfs/www/cgi-bin/env",
@@ -73,7 +74,7 @@ describe("buildContext", () => {
 
   it("CGIs are executable, static files are not", () => {
     for (const f of buildContext(good).files) {
-      expect(f.mode, f.path).toBe(f.path.includes("/cgi-bin/") || f.path === "rootfs/liftoff/entrypoint" ? 0o755 : 0o644);
+      expect(f.mode, f.path).toBe(f.path.includes("/cgi-bin/") || f.path === "rootfs/liftoff/entrypoint" || f.path === "rootfs/liftoff/respond-500" ? 0o755 : 0o644);
     }
   });
 
@@ -128,6 +129,15 @@ describe("buildContext", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("a good image can be told to break after its health gate: 500 to everything, or exit 1", () => {
+    const files = buildContext(good).files;
+    const entry = files.find((f) => f.path === "rootfs/liftoff/entrypoint")?.content ?? "";
+    expect(entry).toContain("fail_after=${LIFTOFF_FAIL_AFTER_SECONDS:-0}");
+    expect(entry).toContain("exit_after=${LIFTOFF_EXIT_AFTER_SECONDS:-0}");
+    expect(entry).toContain("nc -ll -p 8080 -e /bin/sh /liftoff/respond-500 &");
+    expect(files.find((f) => f.path === "rootfs/liftoff/respond-500")?.content).toContain("HTTP/1.0 500 Internal Server Error");
   });
 
   it("the unhealthy variant answers /healthz with 500 and /version with 200", () => {

@@ -8,7 +8,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { releaseId, writeRelease, type FixtureRelease } from "../../../test/e2e/release-fixture";
+import { loadApp, memoryReader } from "../../../environments/compose";
+import { writeReleaseDir } from "../../../tools/testing/example-system";
+import { releaseId, renderRelease } from "../release";
+import type { RenderedRelease } from "../release-files";
 
 const AGENT = path.join(__dirname, "liftoff-release");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "liftoff-release-unit-"));
@@ -23,29 +26,49 @@ function agent(args: string[], env: Record<string, string> = {}): { code: number
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-const release: FixtureRelease = {
-  project: "shop",
-  environment: "dev",
-  registry: { server: "ghcr.io", username: "octo" },
-  services: [
-    {
-      name: "api-gateway",
-      image: `ghcr.io/octo/api-gateway@sha256:${"a".repeat(64)}`,
-      healthPath: "/healthz",
-      public: { address: "https://shop.example.org:443", containerPort: 8080, slotPorts: { blue: 20001, green: 20002 } },
-      env: { APP_TOKEN: "t0k3n" },
-    },
-    { name: "orders", image: `ghcr.io/octo/orders@sha256:${"b".repeat(64)}`, healthPath: null, env: { APP_DATABASE_URL: "postgres://u:p@h/db" } },
-  ],
-  accessories: [{ name: "broker", image: `ghcr.io/octo/broker@sha256:${"c".repeat(64)}`, volume: "broker-data", mountPath: "/data" }],
-  healthTimeoutSeconds: 90,
-  keepReleases: 5,
-};
+/** A small application (a public gateway, an internal service, an accessory) rendered by the real renderer. */
+const COMPOSE = `
+x-liftoff:
+  endpoints:
+    api: { port: 443 }
+services:
+  api-gateway:
+    image: ghcr.io/octo/api-gateway@sha256:${"a".repeat(64)}
+    environment: { APP_TOKEN: t0k3n }
+    x-liftoff: { public: { endpoint: api, containerPort: 8080 }, health: /healthz }
+  orders:
+    image: ghcr.io/octo/orders@sha256:${"b".repeat(64)}
+    environment: { APP_DATABASE_URL: "postgres://u:p@h/db" }
+  broker:
+    image: ghcr.io/octo/broker@sha256:${"c".repeat(64)}
+    volumes: [broker-data:/data]
+    x-liftoff: { accessory: true }
+volumes:
+  broker-data: {}
+`;
+
+function rendered(registry: { server: string; username: string } | null): RenderedRelease {
+  const { app, problems } = loadApp({ projectDir: "/app", files: ["compose.yaml"], reader: memoryReader({ "/app/compose.yaml": COMPOSE }) });
+  if (!app) throw new Error(JSON.stringify(problems));
+  return renderRelease({
+    project: "shop",
+    environment: "dev",
+    app,
+    images: Object.fromEntries(app.services.map((s) => [s.name, s.imageText])),
+    sites: { api: "https://shop.example.org:443" },
+    bindings: {},
+    registry,
+    healthTimeoutSeconds: 90,
+    keepReleases: 5,
+  });
+}
 
 let n = 0;
-function fresh(spec: FixtureRelease = release): { dir: string; id: string } {
+function fresh(registry: { server: string; username: string } | null = { server: "ghcr.io", username: "octo" }): { dir: string; id: string } {
   const dir = path.join(tmp, `release-${n++}`);
-  return { dir, id: writeRelease(dir, spec) };
+  const release = rendered(registry);
+  writeReleaseDir(dir, release);
+  return { dir, id: release.id };
 }
 
 function filesOf(dir: string, prefix = ""): Map<string, Buffer> {
@@ -65,7 +88,7 @@ function editManifest(dir: string, edit: (m: Record<string, unknown>) => void): 
   edit(m);
   m.id = "0".repeat(64);
   fs.writeFileSync(file, JSON.stringify(m));
-  m.id = releaseId(filesOf(dir));
+  m.id = releaseId([...filesOf(dir)].map(([p, content]) => ({ path: p, content: content.toString("base64"), encoding: "base64" as const, mode: 0o644 })));
   fs.writeFileSync(file, JSON.stringify(m));
 }
 
@@ -164,7 +187,7 @@ describe("liftoff-release", () => {
       { mode: 0o755 },
     );
     fs.writeFileSync(path.join(bin, "docker-compose"), `#!/bin/sh\necho "$*" >> ${v1Used}\necho 1.29.2\n`, { mode: 0o755 });
-    const { dir } = fresh({ ...release, registry: null });
+    const { dir } = fresh(null);
     const r = agent(["apply", dir], { PATH: `${bin}:${process.env["PATH"] ?? ""}`, LIFTOFF_ROOT: path.join(tmp, "root-no-compose-v2") });
     expect(r.stderr).toContain(
       "'docker compose version' does not run (docker: 'compose' is not a docker command.): this host needs Compose v2, the docker CLI plugin (Docker's package docker-compose-plugin)",
