@@ -6,12 +6,12 @@
  */
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { applyReleaseCommand, applyReleaseStdin, installAgentCommand, renderRelease, type RenderedRelease } from "../../components/deploy";
+import { agentScript, applyReleaseCommand, applyReleaseStdin, installAgentCommand, renderRelease, type RenderedRelease } from "../../components/deploy";
 import * as os from "node:os";
 import * as path from "node:path";
 import { appFromCompose } from "../compose-app";
 import type { TestbedInfo } from "../../tools/testbed/render";
-import { AGENT_SOURCE, TestHost, freshTestHost, startLoad, type CommandResult } from "./harness";
+import { TestHost, freshTestHost, startLoad, type CommandResult } from "./harness";
 
 const GATEWAY = "http://127.0.0.1:18443";
 const IDENTITY = "http://127.0.0.1:18444";
@@ -95,7 +95,7 @@ describe("the deploy component's commands on the local test host", () => {
   });
 
   it("installs the agent from stdin with the component's command", async () => {
-    const result = await host.start(onTestHost(host, `mkdir -p '${host.root}/bin' && ${installAgentCommand(host.root)}`), fs.readFileSync(AGENT_SOURCE, "utf8")).done;
+    const result = await host.start(onTestHost(host, `mkdir -p '${host.root}/bin' && ${installAgentCommand(host.root)}`), agentScript()).done;
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect((await host.agent("version")).stdout).toMatch(/^liftoff-release /);
