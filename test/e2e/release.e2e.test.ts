@@ -124,14 +124,22 @@ async function containerStarts(host: TestHost): Promise<string> {
 
 const SERVICES = ["api-gateway", "catalog", "identity-service", "orders"];
 
-/** The release is live and alone: every service healthy in its slot, the other slot empty, the endpoints on `version`. */
+const running = (rows: AgentStatus["slots"]["blue"]) => rows.filter((s) => s.state === "running");
+
+/**
+ * The release is live and alone: every service healthy in its slot, nothing running in the other
+ * (stopped containers may be kept there for a fast rollback; stopping them is off the critical
+ * path, so this waits up to 40 s for it), the endpoints on `version`.
+ */
 async function expectOnlyLive(host: TestHost, rel: RenderedRelease, version: string): Promise<AgentStatus> {
+  await host.isOnlyLive(rel, 40_000);
   const st = await host.status();
   expect(st.live?.release, "the live release").toBe(rel.id);
   const slot = st.live?.slot as "blue" | "green";
   const idle = slot === "blue" ? "green" : "blue";
   expect(st.slots[slot].map((s) => `${s.service} ${s.state} ${s.health}`).sort()).toEqual(SERVICES.map((s) => `${s} running healthy`));
-  expect(st.slots[idle], `slot ${idle} must be empty`).toEqual([]);
+  expect(running(st.slots[idle]), `nothing may run in slot ${idle}`).toEqual([]);
+  expect(st.unfinished ?? null, "no unfinished run").toBeNull();
   expect(await body(`${GATEWAY}/version`)).toBe(`api-gateway ${version}`);
   expect(await body(`${IDENTITY}/version`)).toBe(`identity-service ${version}`);
   return st;
@@ -139,9 +147,14 @@ async function expectOnlyLive(host: TestHost, rel: RenderedRelease, version: str
 
 /** Exactly one slot has containers, and the endpoints answer one version over many requests. */
 async function expectOneReleaseServed(host: TestHost): Promise<{ st: AgentStatus; version: string }> {
-  const st = await host.status();
-  const occupied = (["blue", "green"] as const).filter((s) => st.slots[s].length > 0);
-  expect(occupied, "containers in exactly one slot").toHaveLength(1);
+  const deadline = Date.now() + 40_000;
+  let st = await host.status();
+  while (Date.now() < deadline && ((["blue", "green"] as const).filter((s) => running(st.slots[s]).length > 0).length !== 1 || st.unfinished)) {
+    await sleep(500);
+    st = await host.status();
+  }
+  const occupied = (["blue", "green"] as const).filter((s) => running(st.slots[s]).length > 0);
+  expect(occupied, "containers running in exactly one slot").toHaveLength(1);
   expect(st.live?.slot).toBe(occupied[0]);
   const seen = new Set<string>();
   for (let i = 0; i < 40; i++) seen.add(await body(`${GATEWAY}/version`));
@@ -154,8 +167,8 @@ async function expectOldUntouched(host: TestHost, before: AgentStatus, after: Ag
   expect(after.live).toEqual(before.live);
   const slot = before.live?.slot as "blue" | "green";
   const idle = slot === "blue" ? "green" : "blue";
-  expect(after.slots[slot].map((s) => `${s.service} ${s.container}`)).toEqual(before.slots[slot].map((s) => `${s.service} ${s.container}`));
-  expect(after.slots[idle], "the failed release's slot is removed").toEqual([]);
+  expect(running(after.slots[slot]).map((s) => `${s.service} ${s.container}`)).toEqual(running(before.slots[slot]).map((s) => `${s.service} ${s.container}`));
+  expect(running(after.slots[idle]), "nothing of the failed release runs").toEqual([]);
   const last = (await host.history()).filter((e) => e.result !== "started").pop();
   expect(last?.result).toBe("failed");
 }
@@ -370,7 +383,7 @@ describe("liftoff-release on the local test host", () => {
     expect(r.stderr).toMatch(/Caddyfile/);
     expectNoFailedRequest(load);
     expect(after.live).toEqual(before.live);
-    expect(after.slots[before.live?.slot === "blue" ? "green" : "blue"]).toEqual([]);
+    expect(running(after.slots[before.live?.slot === "blue" ? "green" : "blue"])).toEqual([]);
     expect(await body(`${GATEWAY}/version`)).toBe("api-gateway v1");
   });
 
@@ -499,8 +512,7 @@ describe("liftoff-release on the local test host", () => {
     expect(repaired.code, repaired.stderr).toBe(0);
     expectNoFailedRequest(load);
     await expectOneReleaseServed(host);
-    const st = await host.status();
-    expect((st as AgentStatus & { unfinished?: unknown }).unfinished ?? null, "no unfinished run left").toBeNull();
+    expect((await host.status()).unfinished ?? null, "no unfinished run left").toBeNull();
   });
 
   it("a dropped SSH session during the health wait: the work completes (or its slot is undone) and is recorded", async () => {

@@ -57,6 +57,8 @@ export interface AgentStatus {
   previous: { release: string; slot: string } | null;
   slots: Record<"blue" | "green", { service: string; state: string; health: string; container: string; startedAt: string; image: string }[]>;
   accessories: { service: string; state: string; health: string; container: string; startedAt: string; image: string; definitionHash: string | null }[];
+  /** The journal of a run that has not finished (killed, or still stopping the old slot). */
+  unfinished?: { run: string; pid: number; action: string; release: string; phase: string } | null;
 }
 
 export interface AuditEntry {
@@ -229,13 +231,24 @@ export class TestHost {
     return JSON.parse(r.stdout) as AuditEntry[];
   }
 
-  /** True when the release is live, every service of it healthy and the idle slot empty. */
-  async isOnlyLive(release: RenderedRelease): Promise<boolean> {
-    const st = await this.status().catch(() => undefined);
-    if (!st?.live || st.live.release !== release.id) return false;
-    const slot = st.live.slot as "blue" | "green";
-    const idle = slot === "blue" ? "green" : "blue";
-    return st.slots[idle].length === 0 && st.slots[slot].length > 0 && st.slots[slot].every((s) => s.state === "running" && s.health === "healthy");
+  /**
+   * True when the release is live, every service of it healthy, nothing runs in the idle slot (the
+   * agent may keep the old slot's containers stopped, for a fast rollback) and no run is unfinished.
+   * The old slot is stopped after the outcome is recorded: this waits up to `settleMs` for that.
+   */
+  async isOnlyLive(release: RenderedRelease, settleMs = 0): Promise<boolean> {
+    const deadline = Date.now() + settleMs;
+    for (;;) {
+      const st = await this.status().catch(() => undefined);
+      if (!st?.live || st.live.release !== release.id) return false;
+      const slot = st.live.slot as "blue" | "green";
+      const idle = slot === "blue" ? "green" : "blue";
+      const healthy = st.slots[slot].length > 0 && st.slots[slot].every((s) => s.state === "running" && s.health === "healthy");
+      const settled = !st.slots[idle].some((s) => s.state === "running") && !st.unfinished;
+      if (healthy && settled) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 
   /**
@@ -246,12 +259,12 @@ export class TestHost {
   async ensureLive(release: RenderedRelease, opts: { env?: Record<string, string> } = {}): Promise<void> {
     await checkTestbedUp(this);
     await this.ensureAgent();
-    if (await this.isOnlyLive(release)) return;
+    if (await this.isOnlyLive(release, 30_000)) return;
     const first = await this.apply(release, opts);
-    if (first.code === 0 && (await this.isOnlyLive(release))) return;
+    if (first.code === 0 && (await this.isOnlyLive(release, 60_000))) return;
     await resetHost(this);
     const again = await this.apply(release, opts);
-    if (again.code !== 0 || !(await this.isOnlyLive(release))) {
+    if (again.code !== 0 || !(await this.isOnlyLive(release, 60_000))) {
       throw new Error(`could not bring the test host to release ${release.id.slice(0, 12)} (exit ${again.code}):\n${again.stderr}`);
     }
   }
@@ -259,10 +272,10 @@ export class TestHost {
   /** {@link ensureLive} of `previous`, then `release` applied on top: two releases, the second live. */
   async ensureLiveAfter(previous: RenderedRelease, release: RenderedRelease): Promise<void> {
     const st = await this.status().catch(() => undefined);
-    if (st?.previous?.release === previous.id && (await this.isOnlyLive(release))) return;
+    if (st?.previous?.release === previous.id && (await this.isOnlyLive(release, 30_000))) return;
     await this.ensureLive(previous);
     const r = await this.apply(release);
-    if (r.code !== 0 || !(await this.isOnlyLive(release))) throw new Error(`could not apply ${release.id.slice(0, 12)} over ${previous.id.slice(0, 12)} (exit ${r.code}):\n${r.stderr}`);
+    if (r.code !== 0 || !(await this.isOnlyLive(release, 60_000))) throw new Error(`could not apply ${release.id.slice(0, 12)} over ${previous.id.slice(0, 12)} (exit ${r.code}):\n${r.stderr}`);
   }
 }
 
