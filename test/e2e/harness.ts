@@ -6,12 +6,14 @@ import autocannon from "autocannon";
 import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { agentArtifact } from "../../components/deploy";
 import { COMPOSE_VERSION, DOCKER_ENGINE_VERSION, isPinnedVersion } from "../../tools/testbed/layout";
 import { parseTestbedJson, type TestbedInfo } from "../../tools/testbed/render";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const TESTBED_JSON = path.join(REPO_ROOT, ".testbed", "testbed.json");
-export const AGENT_SOURCE = path.join(REPO_ROOT, "components", "deploy", "agent", "liftoff-release");
+/** The agent as the component ships it (components/deploy agentArtifact), written here for scp. */
+export const AGENT_SOURCE = path.join(REPO_ROOT, ".testbed", "liftoff-release.pyz");
 export const START_HINT = "run `npm run testbed -- up`";
 
 /** Reads .testbed/testbed.json; throws an error that says how to start the testbed. */
@@ -224,6 +226,8 @@ export async function resetHost(host: TestHost): Promise<void> {
     `caddy reload --config ${shq(host.tb.caddy.entryCaddyfile)} --adapter caddyfile --address ${shq(host.tb.caddy.admin)} >/dev/null 2>&1`,
   ].join("\n");
   await host.sshOk(script);
+  fs.mkdirSync(path.dirname(AGENT_SOURCE), { recursive: true });
+  fs.writeFileSync(AGENT_SOURCE, agentArtifact());
   await host.scp(AGENT_SOURCE, `${root}/bin/liftoff-release`);
   await host.sshOk(`chmod 755 ${shq(`${root}/bin/liftoff-release`)}`);
 }

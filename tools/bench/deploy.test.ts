@@ -55,7 +55,7 @@ describe("service sets", () => {
     expect(spec.accessories.map((a) => a.image)).toEqual([images.broker?.v1]);
     const dir = path.join(tmp, "release");
     const id = writeRelease(dir, spec);
-    const verify = spawnSync("bash", [path.join(__dirname, "..", "..", "components", "deploy", "agent", "liftoff-release"), "verify", dir], {
+    const verify = spawnSync("python3", [path.join(__dirname, "..", "..", "components", "deploy", "agent", "liftoff_release"), "verify", dir], {
       encoding: "utf8",
       env: { ...process.env, LIFTOFF_ROOT: path.join(tmp, "root") },
     });

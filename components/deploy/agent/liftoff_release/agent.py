@@ -22,7 +22,7 @@ from .host import Host, Timings, log, log_block, probe
 from .manifest import Manifest
 from .manifest import load as load_manifest
 from .ports import BakeResult, ContainerWatch, ImplicitSwitch, Switch, Watch, describe_shares, shares_for
-from .state import Journal, Live, Lock, Paths, State
+from .state import Journal, Lock, Paths, State
 
 
 @dataclass(frozen=True)

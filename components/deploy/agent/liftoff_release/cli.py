@@ -149,7 +149,7 @@ def worker(config: Config, action: str, run_id: str, args: list[str]) -> int:
         log(f"FAILED: {e.message}")
         cur = a.state.current() if code not in (ex.ROLLED_BACK,) else None
         tail = f"; release {short(cur.release)} is still live in slot {cur.slot}" if cur and cur.release != a.release else ""
-        log(f"{action} failed after {a.timings.elapsed():.1f} s{tail} (exit {code})")
+        log(f"{action} failed after {a.timings.elapsed():.1f} s (exit {code}): {e.message}{tail}")
     except Exception as e:  # an agent bug: recorded, and the journal (if any) lets the next run converge
         code = ex.FAIL
         log_raw(traceback.format_exc())

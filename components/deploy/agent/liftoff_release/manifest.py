@@ -297,7 +297,7 @@ def parse(doc: object, directory: Path | None = None) -> Manifest:
 
 
 def _check_files(m: Manifest, d: Path) -> None:
-    for name in [s.name for s in m.services] + [j.name for j in m.jobs] + [a.name for a in m.accessories]:
+    for name in [s.name for s in m.services] + [j.name for j in m.jobs]:
         if not (d / "env" / f"{name}.env").is_file():
             raise _bad(f"env/{name}.env is missing")
     for a in m.assets:

@@ -55,11 +55,20 @@ def converge_live(a: Agent, m: Manifest, rel: Path, live: Live, d: plan.Drift) -
         a.stop_slot(plan.other_slot(live.slot))
 
 
+def require_compose(a: Agent) -> None:
+    r = a.host.run(c.compose_version())
+    if not r.ok:
+        first = (r.output.splitlines() or [""])[0]
+        raise AgentError(ex.FAIL, f"'docker compose version' does not run ({first}): this host needs Compose v2, the docker CLI plugin (Docker's package docker-compose-plugin)")
+    log(f"using docker compose ({r.stdout.strip() or 'unknown version'})")
+
+
 def apply(a: Agent, src: Path, token: str) -> int:
     m = load_manifest(src)
     a.release = m.id
     a.timings.mark("validate")
     a.take_lock(f"apply {short(m.id)}")
+    require_compose(a)
     a.cleanup_tmp()
     a.recover()
     cur, prev = a.state.current(), a.state.previous()
@@ -161,6 +170,7 @@ def deploy(a: Agent, m: Manifest, rel: Path, target: str, cur: Live | None, prev
 
 def rollback(a: Agent) -> int:
     a.take_lock("rollback")
+    require_compose(a)
     a.cleanup_tmp()
     a.recover()
     cur, prev = a.state.current(), a.state.previous()

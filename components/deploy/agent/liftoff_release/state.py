@@ -10,6 +10,7 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, cast
 
 
@@ -186,7 +187,7 @@ class Lock:
         self.fd = fd
         return True
 
-    def acquire(self, timeout: float, on_wait: Any = None) -> bool:
+    def acquire(self, timeout: float, on_wait: Callable[[str], None] | None = None) -> bool:
         if self.try_acquire():
             return True
         if on_wait is not None:
