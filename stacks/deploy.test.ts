@@ -177,7 +177,7 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
       const result = runComposeV2(["--project-directory", dir, "-f", path.join(dir, file), "config", "--quiet"], { env });
       expect(result.output, file).toBe("");
     }
-    const verified = runTool("bash", [path.join(__dirname, "..", "components", "deploy", "agent", "liftoff-release"), "verify", dir], "bash");
+    const verified = runTool("python3", [path.join(__dirname, "..", "components", "deploy", "agent", "liftoff_release"), "verify", dir], "python3");
     expect(verified.status).toBe(0);
   });
 });

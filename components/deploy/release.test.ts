@@ -268,7 +268,7 @@ describe("release rendering", () => {
 
   it("is a release the host agent accepts, with the id the agent computes", () => {
     const release = renderRelease(carryInput);
-    const result = runTool("bash", [path.join(__dirname, "agent", "liftoff-release"), "verify", materialise(release)], "bash");
+    const result = runTool("python3", [path.join(__dirname, "agent", "liftoff_release"), "verify", materialise(release)], "python3");
     expect(result.output).toContain("is valid: 2 services, 2 jobs, 1 accessories");
     expect(result.status).toBe(0);
     expect(result.output.split("\n")).toContain(release.id);
@@ -297,7 +297,7 @@ describe("release rendering", () => {
       expect(r.stderr, `${name}/${file!}`).toBe("");
       expect(r.status).toBe(0);
     }
-    expect(runTool("bash", [path.join(__dirname, "agent", "liftoff-release"), "verify", dir], "bash").status).toBe(0);
+    expect(runTool("python3", [path.join(__dirname, "agent", "liftoff_release"), "verify", dir], "python3").status).toBe(0);
   });
 
   it.each([

@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
-import { agentScript, applyReleaseCommand, applyReleaseStdin, installAgentCommand, renderRelease, type RenderedRelease } from "../../components/deploy";
+import { agentArtifact, applyReleaseCommand, applyReleaseStdin, installAgentCommand, renderRelease, type RenderedRelease } from "../../components/deploy";
 import * as os from "node:os";
 import * as path from "node:path";
 import { appFromCompose } from "../compose-app";
@@ -95,7 +95,7 @@ describe("the deploy component's commands on the local test host", () => {
   });
 
   it("installs the agent from stdin with the component's command", async () => {
-    const result = await host.start(onTestHost(host, `mkdir -p '${host.root}/bin' && ${installAgentCommand(host.root)}`), agentScript()).done;
+    const result = await host.start(onTestHost(host, `mkdir -p '${host.root}/bin' && ${installAgentCommand(host.root)}`), `${agentArtifact().toString("base64")}\n`).done;
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect((await host.agent("version")).stdout).toMatch(/^liftoff-release /);

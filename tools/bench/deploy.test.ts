@@ -3,9 +3,13 @@
  * seed's files, time to live from a version watch, the agent's timings line, goals and rendering.
  * No test host needed.
  */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { exampleRelease, releaseFile, serviceNames } from "../testing/example-system";
+import { exampleRelease, releaseFile, serviceNames, writeReleaseDir } from "../testing/example-system";
 import {
   evaluateGoals,
   firstAnswer,
@@ -50,6 +54,19 @@ describe("the releases the bench applies", () => {
     expect(imageOf("extra-06")).toBe(images.catalog?.v2);
     expect(manifest.accessories.map((a) => a.image)).toEqual([images.broker?.v1]);
     expect(() => exampleRelease(tb, { tag: "crashloop" })).toThrow(/no image api-gateway:crashloop/);
+    // and the host agent accepts it, with the same id
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-deploy-unit-")), "release");
+    try {
+      writeReleaseDir(dir, rel);
+      const verify = spawnSync("python3", [path.join(__dirname, "..", "..", "components", "deploy", "agent", "liftoff_release"), "verify", dir], {
+        encoding: "utf8",
+        env: { ...process.env, LIFTOFF_ROOT: path.join(dir, "..", "root") },
+      });
+      expect(verify.status, verify.stderr).toBe(0);
+      expect(verify.stdout.trim()).toBe(rel.id);
+    } finally {
+      fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+    }
   });
 });
 

@@ -8,7 +8,7 @@
 import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { agentScript, applyReleaseCommand, applyReleaseStdin, hostPaths, installAgentCommand, sha256, type RenderedRelease } from "../../components/deploy";
+import { agentArtifact, applyReleaseCommand, applyReleaseStdin, hostPaths, installAgentCommand, sha256, type RenderedRelease } from "../../components/deploy";
 import { COMPOSE_VERSION, DOCKER_ENGINE_VERSION, isPinnedVersion } from "../testbed/layout";
 import { parseTestbedJson, type TestbedInfo } from "../testbed/render";
 
@@ -197,13 +197,14 @@ export class TestHost {
 
   /** Installs the agent as the deploy component does (its install command, the agent on stdin). */
   async installAgent(): Promise<void> {
-    await this.sshOk(`mkdir -p ${shq(`${this.root}/bin`)} && ${installAgentCommand(this.root)}`, agentScript());
+    // The component sends the agent (a zipapp) base64-encoded on stdin.
+    await this.sshOk(`mkdir -p ${shq(`${this.root}/bin`)} && ${installAgentCommand(this.root)}`, `${agentArtifact().toString("base64")}\n`);
   }
 
   /** Installs the agent unless the host already runs this checkout's. */
   async ensureAgent(): Promise<void> {
     const installed = await this.ssh(`sha256sum ${shq(hostPaths(this.root).agent)}`);
-    if (installed.code !== 0 || installed.stdout.split(" ")[0] !== sha256(agentScript())) await this.installAgent();
+    if (installed.code !== 0 || installed.stdout.split(" ")[0] !== sha256(agentArtifact())) await this.installAgent();
   }
 
   /**
