@@ -41,6 +41,8 @@ export interface FixtureRelease {
   readonly proxy?: Partial<ProxyTuning>;
   /** A bare Caddyfile to use instead of the rendered one (for the rejected-config case). */
   readonly caddyfileOverride?: string;
+  /** The format 3 `release` object (bake, canary); without it the manifest is format 2. */
+  readonly release?: { readonly bakeSeconds: number; readonly canary?: { readonly steps: readonly number[]; readonly stepSeconds: number } };
 }
 
 const ZERO_ID = "0".repeat(64);
@@ -120,7 +122,7 @@ export function releaseId(files: ReadonlyMap<string, Buffer>): string {
 
 function renderManifest(spec: FixtureRelease, id: string): string {
   const manifest = {
-    format: 2,
+    format: spec.release ? 3 : 2,
     id,
     project: spec.project,
     environment: spec.environment,
@@ -140,6 +142,7 @@ function renderManifest(spec: FixtureRelease, id: string): string {
     assets: [],
     healthTimeoutSeconds: spec.healthTimeoutSeconds,
     keepReleases: spec.keepReleases,
+    ...(spec.release ? { release: { canary: { steps: [100], stepSeconds: 0 }, maxErrorRate: 0, minRequests: 0, ...spec.release } } : {}),
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }

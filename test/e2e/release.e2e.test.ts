@@ -264,7 +264,15 @@ async function containerStarts(c: Ctx): Promise<string> {
 }
 
 async function expectOnlyLive(c: Ctx, id: string, version: string): Promise<Status> {
-  const st = await status(c);
+  // The agent stops the old slot after recording the outcome (off the critical path) and keeps its
+  // containers stopped for a fast rollback: wait for the stop, then nothing in the idle slot runs.
+  let st = await status(c);
+  for (let i = 0; i < 60; i++) {
+    const idleSlot = st.live?.slot === "blue" ? "green" : "blue";
+    if (!st.slots[idleSlot].some((s) => s.state !== "exited")) break;
+    await new Promise((r) => setTimeout(r, 500));
+    st = await status(c);
+  }
   expect(st.live?.release).toBe(id);
   const slot = st.live?.slot as "blue" | "green";
   const idle = slot === "blue" ? "green" : "blue";
@@ -274,7 +282,7 @@ async function expectOnlyLive(c: Ctx, id: string, version: string): Promise<Stat
     "identity-service running healthy",
     "orders running healthy",
   ]);
-  expect(st.slots[idle], `slot ${idle} must be empty`).toEqual([]);
+  expect(st.slots[idle].filter((s) => s.state !== "exited"), `slot ${idle} must serve nothing`).toEqual([]);
   expect(await body(`${GATEWAY}/version`)).toBe(`api-gateway ${version}`);
   expect(await body(`${IDENTITY}/version`)).toBe(`identity-service ${version}`);
   return st;
@@ -686,7 +694,7 @@ describe("liftoff-release on the local test host", () => {
     for (const line of audit.trim().split("\n")) {
       const entry = JSON.parse(line) as Record<string, unknown>;
       expect(Object.keys(entry).sort()).toEqual(
-        ["action", "client", "exit", "message", "previous", "release", "result", "seconds", "slot", "time", "user"],
+        ["action", "client", "exit", "message", "previous", "release", "result", "run", "seconds", "slot", "time", "user"],
       );
     }
     expect(audit.includes(secret) || audit.includes(encoded)).toBe(false);

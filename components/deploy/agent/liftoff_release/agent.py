@@ -154,6 +154,8 @@ class Agent:
                     sw.send(m, {r.serve_slot: 100, j.target: 0})
                     sw.wait_seen(m, {r.serve_slot: 100, j.target: 0}, 10)
             if r.remove_slot is not None and (r.serve_slot is None or r.remove_slot != r.serve_slot):
+                if self.host.slot_containers(r.remove_slot):
+                    log(f"slot {r.remove_slot} has leftover containers of the interrupted run: removing them")
                 self.remove_slot(r.remove_slot)
             if r.restore is not None:
                 self.state.set_live(r.restore[0], r.restore[1])
@@ -191,9 +193,6 @@ class Agent:
         present = self.host.local_digest_refs()
         pulls = [img for img in wanted if not ("@sha256:" in img and img in present)]
         have = len(wanted) - len(pulls)
-        if not pulls:
-            log(f"images: all {have} already on this host; no registry login")
-            return
         config_dir = tempfile.mkdtemp(prefix="docker-config.", dir=self.paths.tmp)
         os.chmod(config_dir, 0o700)
         try:
@@ -369,6 +368,8 @@ class Agent:
             else:
                 log(f"docker start failed ({r.output[:200]}): recreating the slot")
         if cs:
+            # Kept containers that failed to come back never served: no graceful stop needed.
+            self.host.run(c.rm([x.id for x in cs]))
             self.remove_slot(slot)
         self.timings.mark("clean-slot")
         self.start_slot(m, rel, slot, run_jobs=False)
@@ -463,6 +464,7 @@ class Agent:
         candidate = rel / "Caddyfile"
         pf = self.paths.proxy_file
         if pf.is_file() and pf.read_bytes() == candidate.read_bytes():
+            log("proxy config unchanged: no reload")
             return False
         log("proxy config changed: validating")
         check = Path(tempfile.mkdtemp(prefix="caddy-check.", dir=self.paths.tmp))
@@ -571,9 +573,11 @@ class Agent:
                 log(f"removed image {ref}")
 
     def cleanup_tmp(self) -> None:
-        for pattern in ("docker-config.*", "caddy-check.*"):
+        """Leftovers of killed runs: registry credentials, proxy checks, release copies."""
+        for pattern in ("docker-config.*", "caddy-check.*", "run-*"):
             for p in self.paths.tmp.glob(pattern):
-                shutil.rmtree(p, ignore_errors=True)
+                if p.name != f"run-{self.run_id}":
+                    shutil.rmtree(p, ignore_errors=True)
 
 
 def secure_release(d: Path, m: Manifest) -> None:

@@ -142,14 +142,18 @@ def worker(config: Config, action: str, run_id: str, args: list[str]) -> int:
             code = operations.repair(a)
     except AgentError as e:
         code = e.code
+        if a.journal is not None and a.journal.phase == "prepare":
+            a.set_journal(None)  # failed before its slot was touched: nothing to converge
         if a.timings.phases:
             log(a.timings.line())
         if not a.outcome_recorded:
             a.outcome("failed", e.code, e.message)
         log(f"FAILED: {e.message}")
-        cur = a.state.current() if code not in (ex.ROLLED_BACK,) else None
-        tail = f"; release {short(cur.release)} is still live in slot {cur.slot}" if cur and cur.release != a.release else ""
-        log(f"{action} failed after {a.timings.elapsed():.1f} s (exit {code}): {e.message}{tail}")
+        cur = a.state.current()
+        live = f"; release {short(cur.release)} is still live in slot {cur.slot}" if cur and cur.release != a.release else ""
+        if code == ex.ROLLED_BACK and cur:
+            live = f"; release {short(cur.release)} is live again in slot {cur.slot}"
+        log(f"{action} failed after {a.timings.elapsed():.1f} s ({e.message}){live} (exit {code})")
     except Exception as e:  # an agent bug: recorded, and the journal (if any) lets the next run converge
         code = ex.FAIL
         log_raw(traceback.format_exc())

@@ -68,7 +68,6 @@ def apply(a: Agent, src: Path, token: str) -> int:
     a.release = m.id
     a.timings.mark("validate")
     a.take_lock(f"apply {short(m.id)}")
-    require_compose(a)
     a.cleanup_tmp()
     a.recover()
     cur, prev = a.state.current(), a.state.previous()
@@ -92,6 +91,7 @@ def apply(a: Agent, src: Path, token: str) -> int:
         log(msg)
         return 0
 
+    require_compose(a)
     target = plan.target_slot(cur)
     a.slot = target
     a.set_journal(_journal(a, m, target, cur, prev))
