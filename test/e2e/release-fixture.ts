@@ -110,7 +110,7 @@ export function renderCaddyfile(spec: FixtureRelease): string {
   const tuning = { ...DEFAULT_PROXY_TUNING, ...spec.proxy };
   const blocks = ["# liftoff release: proxy config (test fixture)"];
   for (const s of spec.services) {
-    if (s.public) blocks.push(caddySite({ address: s.public.address, bind: "127.0.0.1", slotPorts: s.public.slotPorts, healthPath: s.healthPath, tuning }));
+    if (s.public) blocks.push(caddySite({ address: s.public.address, bind: "127.0.0.1", upstreams: [`127.0.0.1:${s.public.slotPorts.blue}`, `127.0.0.1:${s.public.slotPorts.green}`], tuning }));
   }
   return `${blocks.join("\n\n")}\n`;
 }
