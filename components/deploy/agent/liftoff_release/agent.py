@@ -21,7 +21,7 @@ from .errors import AgentError
 from .host import Host, Timings, log, log_block, probe
 from .manifest import Manifest
 from .manifest import load as load_manifest
-from .ports import BakeResult, ContainerWatch, ImplicitSwitch, Switch, Watch, describe_shares, shares_for
+from .ports import BakeResult, BakeWatch, Switch, Watch, describe_shares, shares_for, switch_for
 from .state import Journal, Lock, Paths, State
 
 
@@ -73,7 +73,7 @@ def whoami() -> str:
 
 class Agent:
     def __init__(self, config: Config, action: str, run_id: str, host: Host | None = None,
-                 switch_factory: Callable[[Path], Switch] | None = None, watch: Watch | None = None) -> None:
+                 switch_factory: Callable[[Path, Manifest], Switch] | None = None, watch: Watch | None = None) -> None:
         self.config = config
         self.action = action
         self.run_id = run_id
@@ -82,8 +82,8 @@ class Agent:
         self.state = State(self.paths)
         self.lock = Lock(self.paths)
         self.timings = Timings()
-        self.switch_factory = switch_factory or ImplicitSwitch
-        self.watch = watch or ContainerWatch(self.host)
+        self.switch_factory: Callable[[Path, Manifest], Switch] = switch_factory or self._switch
+        self.watch = watch or BakeWatch(self.host)
         self.client = (os.environ.get("SSH_CONNECTION") or "").split(" ")[0] or os.environ.get("LIFTOFF_CLIENT") or None
         self.release: str | None = None
         self.slot: str | None = None
@@ -91,6 +91,9 @@ class Agent:
         self.journal: Journal | None = None
         self.outcome_recorded = False
         self.on_outcome: Callable[[int], None] | None = None
+
+    def _switch(self, release_dir: Path, manifest: Manifest) -> Switch:
+        return switch_for(release_dir, manifest, self.config.caddy_admin)
 
     # ------------------------------------------------------------------ audit, lock, journal
 
@@ -145,8 +148,8 @@ class Agent:
                 old_release = j.old_release
                 old_dir = self.paths.release_dir(old_release) if old_release else None
                 if old_dir is not None and old_dir.is_dir():
-                    sw = self.switch_factory(old_dir)
                     m = load_manifest(old_dir)
+                    sw = self.switch_factory(old_dir, m)
                     running = [x for x in self.host.slot_containers(r.serve_slot) if x.running]
                     if not running:
                         log(f"slot {r.serve_slot} is not running: starting it again")
@@ -290,11 +293,11 @@ class Agent:
             probes: dict[str, int | None] = {}
             for s in specs:
                 if s.host_port is not None and s.health_path is not None and any(x.service == s.name and x.running for x in cs):
-                    probes[s.name] = probe(s.host_port, s.health_path)
+                    probes[s.name] = probe(s.host_port, s.health_path, s.host_ip)
             v = plan.gate(specs, cs, probes)
             for name in sorted(v.ready - reported):
                 spec = next(s for s in specs if s.name == name)
-                log(f"service {name} is ready" + (f" (127.0.0.1:{spec.host_port}{spec.health_path or ''} 2xx)" if spec.host_port else ""))
+                log(f"service {name} is ready" + (f" ({spec.host_ip}:{spec.host_port}{spec.health_path or ''} 2xx)" if spec.host_port else ""))
             reported |= v.ready
             if v.failure is not None:
                 f = v.failure
@@ -324,7 +327,10 @@ class Agent:
             time.sleep(0.2)
 
     def compose_env(self, m: Manifest, slot: str) -> dict[str, str]:
-        return c.slot_env(plan.slot_ports(m, slot))
+        env = c.slot_env(plan.slot_ports(m, slot))
+        if m.traffic is not None:
+            env["LIFTOFF_LOOPBACK"] = m.traffic.loopback[slot]
+        return env
 
     def start_slot(self, m: Manifest, rel: Path, slot: str, run_jobs: bool) -> None:
         """Creates the slot (networks, containers), joins the accessories, runs the
@@ -499,7 +505,7 @@ class Agent:
     def go_live(self, m: Manifest, rel: Path, target: str, old_slot: str | None, bake: bool) -> BakeResult:
         """Moves traffic to the target slot step by step (canary), watching after each step, then
         bakes at 100 %. The old slot keeps running throughout: switching back is one decision."""
-        sw = self.switch_factory(rel)
+        sw = self.switch_factory(rel, m)
         steps = plan.traffic_steps(m.release.canary.steps, m.release.canary.step_seconds, m.release.bake_seconds) if bake and old_slot else [(100, 0)]
         for pct, seconds in steps:
             shares = shares_for(target, pct) if old_slot else {target: 100}
@@ -516,7 +522,7 @@ class Agent:
                 self.timings.mark("switch")
             if seconds > 0:
                 log(f"watching slot {target} for {seconds} s" + (" (bake)" if pct == 100 else f" at {pct} %"))
-                result = self.watch.watch(m, target, seconds)
+                result = self.watch.watch(m, target, seconds, pct)
                 if not result.ok:
                     return result
                 self.timings.mark("bake" if pct == 100 else f"canary-{pct}")
@@ -525,7 +531,7 @@ class Agent:
     def switch_back(self, m_old: Manifest | None, rel_old: Path | None, old_slot: str, target: str) -> None:
         if m_old is None or rel_old is None:
             return
-        sw = self.switch_factory(rel_old)
+        sw = self.switch_factory(rel_old, m_old)
         shares = {old_slot: 100, target: 0}
         sw.send(m_old, shares)
         sw.wait_seen(m_old, shares, 10)

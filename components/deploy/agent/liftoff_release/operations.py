@@ -28,7 +28,12 @@ def check_live(a: Agent, m: Manifest, rel: Path, live: Live) -> plan.Drift:
     applied = {x.name: a.state.accessory_hash(x.name) for x in m.accessories}
     pf = a.paths.proxy_file
     proxy_ok = pf.is_file() and pf.read_bytes() == (rel / "Caddyfile").read_bytes()
-    return plan.drift(m, live.slot, a.host.containers(), proxy_ok, applied)
+    d = plan.drift(m, live.slot, a.host.containers(), proxy_ok, applied)
+    shares = a.switch_factory(rel, m).shares()
+    if shares and shares.get(live.slot) != 100:
+        d.gates = True
+        d.reasons.append(f"the gates do not send all traffic to the live slot {live.slot}: {shares}")
+    return d
 
 
 def converge_live(a: Agent, m: Manifest, rel: Path, live: Live, d: plan.Drift) -> None:
@@ -49,7 +54,7 @@ def converge_live(a: Agent, m: Manifest, rel: Path, live: Live, d: plan.Drift) -
         a.gate(m, project, [s for s in plan.gate_specs(m, live.slot) if s.name in d.recreate], a.health_timeout(m))
     if d.proxy_file:
         a.install_proxy(rel)
-    sw = a.switch_factory(rel)
+    sw = a.switch_factory(rel, m)
     sw.send(m, {live.slot: 100, plan.other_slot(live.slot): 0})
     if d.idle_running:
         a.stop_slot(plan.other_slot(live.slot))
