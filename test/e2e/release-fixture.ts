@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DEFAULT_PROXY_TUNING, caddySite, releaseId as contentReleaseId, type ProxyTuning } from "../../components/deploy/release";
+import { DEFAULT_PROXY_TUNING, GATE_PORT, LOOPBACK, caddySite, gateSite, releaseId as contentReleaseId, type ProxyTuning } from "../../components/deploy/release";
 import { envFileLine } from "../../components/deploy/rules";
 
 export interface FixtureService {
@@ -41,7 +41,9 @@ export interface FixtureRelease {
   readonly proxy?: Partial<ProxyTuning>;
   /** A bare Caddyfile to use instead of the rendered one (for the rejected-config case). */
   readonly caddyfileOverride?: string;
-  /** The format 3 `release` object (bake, canary); without it the manifest is format 2. */
+  /** The `release` object (bake, canary) of the format 3 manifest; default: no bake, no canary. */
+  /** The gate directory (`traffic.gateRoot`): `<agent root>/gates` on the test host. */
+  readonly gateRoot?: string;
   readonly release?: { readonly bakeSeconds: number; readonly canary?: { readonly steps: readonly number[]; readonly stepSeconds: number } };
 }
 
@@ -69,7 +71,7 @@ export function renderCompose(spec: FixtureRelease): string {
       `      - env/${s.name}.env`,
     );
     if (s.public) {
-      lines.push("    ports:", `      - "127.0.0.1:\${${portVar(s.name)}}:${s.public.containerPort}"`);
+      lines.push("    ports:", `      - "\${LIFTOFF_LOOPBACK}.1:\${${portVar(s.name)}}:${s.public.containerPort}"`);
     }
     lines.push("    networks:", "      - default", "      - liftoff-accessories", "    stop_grace_period: 30s");
   }
@@ -110,8 +112,9 @@ export function renderCaddyfile(spec: FixtureRelease): string {
   const tuning = { ...DEFAULT_PROXY_TUNING, ...spec.proxy };
   const blocks = ["# liftoff release: proxy config (test fixture)"];
   for (const s of spec.services) {
-    if (s.public) blocks.push(caddySite({ address: s.public.address, bind: "127.0.0.1", upstreams: [`127.0.0.1:${s.public.slotPorts.blue}`, `127.0.0.1:${s.public.slotPorts.green}`], tuning }));
+    if (s.public) blocks.push(caddySite({ address: s.public.address, bind: "127.0.0.1", upstreams: [...lanes(s.public, "blue"), ...lanes(s.public, "green")], tuning }));
   }
+  blocks.push(gateSite(1, gateRootOf(spec)));
   return `${blocks.join("\n\n")}\n`;
 }
 
@@ -120,9 +123,18 @@ export function releaseId(files: ReadonlyMap<string, Buffer>): string {
   return contentReleaseId([...files].map(([p, content]) => ({ path: p, content: content.toString("utf8"), mode: 0o644 })));
 }
 
+/** One lane per slot (format 3): the slot's loopback address .1 and its port. */
+function lanes(pub: { readonly slotPorts: { readonly blue: number; readonly green: number } }, slot: "blue" | "green"): string[] {
+  return [`${LOOPBACK[slot]}.1:${pub.slotPorts[slot]}`];
+}
+
+function gateRootOf(spec: FixtureRelease): string {
+  return spec.gateRoot ?? "/srv/liftoff/gates";
+}
+
 function renderManifest(spec: FixtureRelease, id: string): string {
   const manifest = {
-    format: spec.release ? 3 : 2,
+    format: 3,
     id,
     project: spec.project,
     environment: spec.environment,
@@ -131,8 +143,16 @@ function renderManifest(spec: FixtureRelease, id: string): string {
       name: s.name,
       image: s.image,
       healthPath: s.healthPath,
-      public: s.public ?? null,
+      public: s.public ? { ...s.public, upstreams: { blue: lanes(s.public, "blue"), green: lanes(s.public, "green") } } : null,
     })),
+    traffic: {
+      lanes: 1,
+      gatePort: GATE_PORT,
+      gateRoot: gateRootOf(spec),
+      loopback: LOOPBACK,
+      healthInterval: Number.parseInt((spec.proxy?.healthInterval ?? DEFAULT_PROXY_TUNING.healthInterval).replace("ms", ""), 10) / 1000,
+      bind: "127.0.0.1",
+    },
     jobs: [],
     accessories: spec.accessories.map((a) => ({
       name: a.name,
@@ -142,7 +162,7 @@ function renderManifest(spec: FixtureRelease, id: string): string {
     assets: [],
     healthTimeoutSeconds: spec.healthTimeoutSeconds,
     keepReleases: spec.keepReleases,
-    ...(spec.release ? { release: { canary: { steps: [100], stepSeconds: 0 }, maxErrorRate: 0, minRequests: 0, ...spec.release } } : {}),
+    release: { canary: { steps: [100], stepSeconds: 0 }, maxErrorRate: 0.01, minRequests: 20, bakeSeconds: 0, ...spec.release },
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }

@@ -128,6 +128,7 @@ function spec(tb: TestbedInfo, o: SpecOptions = {}): FixtureRelease {
     accessories: [{ name: "broker", image: image(tb, "broker", o.broker ?? "v1"), volume: "broker-data", mountPath: "/data" }],
     healthTimeoutSeconds: 60,
     keepReleases: 3,
+    gateRoot: `${tb.agentRoot}/gates`,
     ...(o.caddyfileOverride ? { caddyfileOverride: o.caddyfileOverride } : {}),
   };
 }

@@ -43,6 +43,7 @@ function spec(tb: TestbedInfo, tag: "v1" | "v2", build: string, release?: Fixtur
     accessories: [{ name: "broker", image: image(tb, "broker", "v1"), volume: "broker-data", mountPath: "/data" }],
     healthTimeoutSeconds: 60,
     keepReleases: 3,
+    gateRoot: `${tb.agentRoot}/gates`,
     ...(release ? { release } : {}),
   };
 }
