@@ -179,7 +179,7 @@ describe("the agent survives the session, kill -9 and dead containers", () => {
       return run.done;
     });
     expect(result.code, result.stderr).toBe(12);
-    expect(result.stderr).toMatch(/FAILED: release [0-9a-f]{12} rolled back: service orders restarted or exited during the bake/);
+    expect(result.stderr).toMatch(/FAILED: release [0-9a-f]{12} rolled back: service orders (of the new release (restarted|stopped|is unhealthy)|restarted or exited)/);
     const st = await status(host);
     expect(st.live?.release).toBe(v1.id);
     expect(st.slots.green).toEqual([]);

@@ -146,8 +146,8 @@ def deploy(a: Agent, m: Manifest, rel: Path, target: str, cur: Live | None, prev
         a.timings.mark("remove-new")
         a.set_journal(None)
         code = ex.PROXY if result.reason.startswith("verify") else ex.ROLLED_BACK
-        back = f"release {short(cur.release)} is live again in slot {cur.slot}" if cur else "no release was live before: nothing serves"
-        raise AgentError(code, f"release {short(m.id)} rolled back: {result.reason}; {back}")
+        back = "" if cur else "; no release was live before: nothing serves"
+        raise AgentError(code, f"release {short(m.id)} rolled back: {result.reason}{back}")
     log(f"release {short(m.id)} is live in slot {target}")
 
     after_failed = None
