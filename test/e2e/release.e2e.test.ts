@@ -26,7 +26,7 @@ import {
   type LoadResult,
   type RunningCommand,
 } from "./harness";
-import { writeRelease, type FixtureRelease, type FixtureService } from "./release-fixture";
+import { renderCaddyfile, writeRelease, type FixtureRelease, type FixtureService } from "./release-fixture";
 
 const GATEWAY = "http://127.0.0.1:18443";
 const IDENTITY = "http://127.0.0.1:18444";
@@ -453,15 +453,8 @@ describe("liftoff-release on the local test host", () => {
   });
   it("a proxy config Caddy rejects: the new slot is removed, the old config and release stay", async () => {
     const c = await ctx();
-    const bad = [
-      `${GATEWAY} {`,
-      "\tbind 127.0.0.1",
-      "\treverse_proxy 127.0.0.1:20001 127.0.0.1:20002 {",
-      "\t\tlb_policy no_such_policy",
-      "\t}",
-      "}",
-      "",
-    ].join("\n");
+    // The release's own Caddyfile (it matches the manifest), with a policy Caddy does not know.
+    const bad = renderCaddyfile(spec(c.tb, { tag: "v1", build: "proxy" })).replace(/lb_policy round_robin/g, "lb_policy no_such_policy");
     const proxyBefore = await c.host.sshOk(`cat ${shq(c.tb.agentEnv.LIFTOFF_PROXY_FILE ?? "")}`);
     const { result: r, load, before, after } = await failures(c, "proxy config rejected", spec(c.tb, { tag: "v1", build: "proxy", caddyfileOverride: bad }));
     expect(r.code, r.stderr).toBe(7);

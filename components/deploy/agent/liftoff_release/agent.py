@@ -10,54 +10,20 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from . import commands as c
 from . import errors as ex
 from . import plan
+from .config import Config
 from .errors import AgentError
 from .host import Host, Timings, log, log_block, probe
 from .manifest import Manifest
 from .manifest import load as load_manifest
 from .ports import BakeResult, BakeWatch, Switch, Watch, describe_shares, shares_for, switch_for
 from .state import Journal, Lock, Paths, State
-
-
-@dataclass(frozen=True)
-class Config:
-    root: Path
-    proxy_file: Path
-    proxy_entry: Path
-    caddy_admin: str | None
-    lock_timeout: float
-    health_timeout: int | None
-    stop_timeout: int | None
-    drain_seconds: float | None
-
-    @staticmethod
-    def from_env(env: dict[str, str]) -> Config:
-        root = Path(env.get("LIFTOFF_ROOT", "/srv/liftoff"))
-
-        def num(key: str) -> float | None:
-            v = env.get(key, "")
-            try:
-                return float(v) if v else None
-            except ValueError:
-                raise AgentError(ex.USAGE, f"{key} must be a number of seconds (got {v!r})") from None
-
-        ht, st = num("LIFTOFF_HEALTH_TIMEOUT"), num("LIFTOFF_STOP_TIMEOUT")
-        return Config(
-            root=root,
-            proxy_file=Path(env.get("LIFTOFF_PROXY_FILE") or root / "proxy" / "Caddyfile"),
-            proxy_entry=Path(env.get("LIFTOFF_PROXY_ENTRY") or "/etc/caddy/Caddyfile"),
-            caddy_admin=env.get("LIFTOFF_CADDY_ADMIN") or None,
-            lock_timeout=num("LIFTOFF_LOCK_TIMEOUT") or 600.0,
-            health_timeout=int(ht) if ht is not None else None,
-            stop_timeout=int(st) if st is not None else None,
-            drain_seconds=num("LIFTOFF_DRAIN_SECONDS"),
-        )
 
 
 def short(release: str | None) -> str:

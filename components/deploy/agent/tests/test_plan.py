@@ -7,7 +7,8 @@ from typing import Any
 
 from helpers import manifest_doc
 from liftoff_release import plan
-from liftoff_release.agent import Agent, Config
+from liftoff_release.agent import Agent
+from liftoff_release.config import Config
 from liftoff_release.manifest import Manifest, parse
 from liftoff_release.plan import Container, GateSpec
 from liftoff_release.ports import BakeResult
