@@ -30,7 +30,7 @@ const images: Images = Object.fromEntries(
     Object.fromEntries(["v1", "v2", "unhealthy"].map((tag, j) => [tag, `127.0.0.1:5000/liftoff/${name}@${digest(String((i * 3 + j) % 10))}`])),
   ]),
 );
-const tb = { images, registry: { url: "127.0.0.1:5000", username: "liftoff", password: "not-used" } };
+const tb = { images, registry: { url: "127.0.0.1:5000", username: "liftoff", password: "not-used" }, agentRoot: "/home/liftoff-deploy/liftoff" };
 
 describe("the releases the bench applies", () => {
   it("are the example system plus internal extras that reuse the orders and catalog images", () => {

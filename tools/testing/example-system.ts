@@ -104,7 +104,7 @@ export function exampleApp(images: Images, o: ExampleOptions = {}): AppDefinitio
 }
 
 /** A release of the example system, rendered by the real renderer for the test host. */
-export function exampleRelease(tb: Pick<TestbedInfo, "images" | "registry">, o: ExampleOptions = {}): RenderedRelease {
+export function exampleRelease(tb: Pick<TestbedInfo, "images" | "registry" | "agentRoot">, o: ExampleOptions = {}): RenderedRelease {
   const app = exampleApp(tb.images, o);
   return renderRelease({
     project: o.project ?? "shop",
@@ -117,6 +117,8 @@ export function exampleRelease(tb: Pick<TestbedInfo, "images" | "registry">, o: 
     registry: { server: tb.registry.url, username: tb.registry.username },
     healthTimeoutSeconds: o.healthTimeoutSeconds ?? 60,
     keepReleases: 3,
+    // The proxy's gate files live under the agent's root: the test host's, not a real host's.
+    releaseRoot: tb.agentRoot,
     ...(o.release ? { release: o.release } : {}),
   });
 }

@@ -10,54 +10,20 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from . import commands as c
 from . import errors as ex
 from . import plan
+from .config import Config
 from .errors import AgentError
 from .host import Host, Timings, log, log_block, probe
 from .manifest import Manifest
 from .manifest import load as load_manifest
-from .ports import BakeResult, ContainerWatch, ImplicitSwitch, Switch, Watch, describe_shares, shares_for
+from .ports import BakeResult, BakeWatch, Switch, Watch, describe_shares, shares_for, switch_for
 from .state import Journal, Lock, Paths, State
-
-
-@dataclass(frozen=True)
-class Config:
-    root: Path
-    proxy_file: Path
-    proxy_entry: Path
-    caddy_admin: str | None
-    lock_timeout: float
-    health_timeout: int | None
-    stop_timeout: int | None
-    drain_seconds: float | None
-
-    @staticmethod
-    def from_env(env: dict[str, str]) -> Config:
-        root = Path(env.get("LIFTOFF_ROOT", "/srv/liftoff"))
-
-        def num(key: str) -> float | None:
-            v = env.get(key, "")
-            try:
-                return float(v) if v else None
-            except ValueError:
-                raise AgentError(ex.USAGE, f"{key} must be a number of seconds (got {v!r})") from None
-
-        ht, st = num("LIFTOFF_HEALTH_TIMEOUT"), num("LIFTOFF_STOP_TIMEOUT")
-        return Config(
-            root=root,
-            proxy_file=Path(env.get("LIFTOFF_PROXY_FILE") or root / "proxy" / "Caddyfile"),
-            proxy_entry=Path(env.get("LIFTOFF_PROXY_ENTRY") or "/etc/caddy/Caddyfile"),
-            caddy_admin=env.get("LIFTOFF_CADDY_ADMIN") or None,
-            lock_timeout=num("LIFTOFF_LOCK_TIMEOUT") or 600.0,
-            health_timeout=int(ht) if ht is not None else None,
-            stop_timeout=int(st) if st is not None else None,
-            drain_seconds=num("LIFTOFF_DRAIN_SECONDS"),
-        )
 
 
 def short(release: str | None) -> str:
@@ -73,7 +39,7 @@ def whoami() -> str:
 
 class Agent:
     def __init__(self, config: Config, action: str, run_id: str, host: Host | None = None,
-                 switch_factory: Callable[[Path], Switch] | None = None, watch: Watch | None = None) -> None:
+                 switch_factory: Callable[[Path, Manifest], Switch] | None = None, watch: Watch | None = None) -> None:
         self.config = config
         self.action = action
         self.run_id = run_id
@@ -82,8 +48,8 @@ class Agent:
         self.state = State(self.paths)
         self.lock = Lock(self.paths)
         self.timings = Timings()
-        self.switch_factory = switch_factory or ImplicitSwitch
-        self.watch = watch or ContainerWatch(self.host)
+        self.switch_factory: Callable[[Path, Manifest], Switch] = switch_factory or self._switch
+        self.watch = watch or BakeWatch(self.host)
         self.client = (os.environ.get("SSH_CONNECTION") or "").split(" ")[0] or os.environ.get("LIFTOFF_CLIENT") or None
         self.release: str | None = None
         self.slot: str | None = None
@@ -91,6 +57,9 @@ class Agent:
         self.journal: Journal | None = None
         self.outcome_recorded = False
         self.on_outcome: Callable[[int], None] | None = None
+
+    def _switch(self, release_dir: Path, manifest: Manifest) -> Switch:
+        return switch_for(release_dir, manifest, self.config.caddy_admin)
 
     # ------------------------------------------------------------------ audit, lock, journal
 
@@ -145,8 +114,8 @@ class Agent:
                 old_release = j.old_release
                 old_dir = self.paths.release_dir(old_release) if old_release else None
                 if old_dir is not None and old_dir.is_dir():
-                    sw = self.switch_factory(old_dir)
                     m = load_manifest(old_dir)
+                    sw = self.switch_factory(old_dir, m)
                     running = [x for x in self.host.slot_containers(r.serve_slot) if x.running]
                     if not running:
                         log(f"slot {r.serve_slot} is not running: starting it again")
@@ -154,6 +123,8 @@ class Agent:
                     sw.send(m, {r.serve_slot: 100, j.target: 0})
                     sw.wait_seen(m, {r.serve_slot: 100, j.target: 0}, 10)
             if r.remove_slot is not None and (r.serve_slot is None or r.remove_slot != r.serve_slot):
+                if self.host.slot_containers(r.remove_slot):
+                    log(f"slot {r.remove_slot} has leftover containers of the interrupted run: removing them")
                 self.remove_slot(r.remove_slot)
             if r.restore is not None:
                 self.state.set_live(r.restore[0], r.restore[1])
@@ -191,9 +162,6 @@ class Agent:
         present = self.host.local_digest_refs()
         pulls = [img for img in wanted if not ("@sha256:" in img and img in present)]
         have = len(wanted) - len(pulls)
-        if not pulls:
-            log(f"images: all {have} already on this host; no registry login")
-            return
         config_dir = tempfile.mkdtemp(prefix="docker-config.", dir=self.paths.tmp)
         os.chmod(config_dir, 0o700)
         try:
@@ -291,11 +259,11 @@ class Agent:
             probes: dict[str, int | None] = {}
             for s in specs:
                 if s.host_port is not None and s.health_path is not None and any(x.service == s.name and x.running for x in cs):
-                    probes[s.name] = probe(s.host_port, s.health_path)
+                    probes[s.name] = probe(s.host_port, s.health_path, s.host_ip)
             v = plan.gate(specs, cs, probes)
             for name in sorted(v.ready - reported):
                 spec = next(s for s in specs if s.name == name)
-                log(f"service {name} is ready" + (f" (127.0.0.1:{spec.host_port}{spec.health_path or ''} 2xx)" if spec.host_port else ""))
+                log(f"service {name} is ready" + (f" ({spec.host_ip}:{spec.host_port}{spec.health_path or ''} 2xx)" if spec.host_port else ""))
             reported |= v.ready
             if v.failure is not None:
                 f = v.failure
@@ -325,7 +293,10 @@ class Agent:
             time.sleep(0.2)
 
     def compose_env(self, m: Manifest, slot: str) -> dict[str, str]:
-        return c.slot_env(plan.slot_ports(m, slot))
+        env = c.slot_env(plan.slot_ports(m, slot))
+        if m.traffic is not None:
+            env["LIFTOFF_LOOPBACK"] = m.traffic.loopback[slot]
+        return env
 
     def start_slot(self, m: Manifest, rel: Path, slot: str, run_jobs: bool) -> None:
         """Creates the slot (networks, containers), joins the accessories, runs the
@@ -369,6 +340,8 @@ class Agent:
             else:
                 log(f"docker start failed ({r.output[:200]}): recreating the slot")
         if cs:
+            # Kept containers that failed to come back never served: no graceful stop needed.
+            self.host.run(c.rm([x.id for x in cs]))
             self.remove_slot(slot)
         self.timings.mark("clean-slot")
         self.start_slot(m, rel, slot, run_jobs=False)
@@ -463,6 +436,7 @@ class Agent:
         candidate = rel / "Caddyfile"
         pf = self.paths.proxy_file
         if pf.is_file() and pf.read_bytes() == candidate.read_bytes():
+            log("proxy config unchanged: no reload")
             return False
         log("proxy config changed: validating")
         check = Path(tempfile.mkdtemp(prefix="caddy-check.", dir=self.paths.tmp))
@@ -497,7 +471,7 @@ class Agent:
     def go_live(self, m: Manifest, rel: Path, target: str, old_slot: str | None, bake: bool) -> BakeResult:
         """Moves traffic to the target slot step by step (canary), watching after each step, then
         bakes at 100 %. The old slot keeps running throughout: switching back is one decision."""
-        sw = self.switch_factory(rel)
+        sw = self.switch_factory(rel, m)
         steps = plan.traffic_steps(m.release.canary.steps, m.release.canary.step_seconds, m.release.bake_seconds) if bake and old_slot else [(100, 0)]
         for pct, seconds in steps:
             shares = shares_for(target, pct) if old_slot else {target: 100}
@@ -514,7 +488,7 @@ class Agent:
                 self.timings.mark("switch")
             if seconds > 0:
                 log(f"watching slot {target} for {seconds} s" + (" (bake)" if pct == 100 else f" at {pct} %"))
-                result = self.watch.watch(m, target, seconds)
+                result = self.watch.watch(m, target, seconds, pct)
                 if not result.ok:
                     return result
                 self.timings.mark("bake" if pct == 100 else f"canary-{pct}")
@@ -523,7 +497,7 @@ class Agent:
     def switch_back(self, m_old: Manifest | None, rel_old: Path | None, old_slot: str, target: str) -> None:
         if m_old is None or rel_old is None:
             return
-        sw = self.switch_factory(rel_old)
+        sw = self.switch_factory(rel_old, m_old)
         shares = {old_slot: 100, target: 0}
         sw.send(m_old, shares)
         sw.wait_seen(m_old, shares, 10)
@@ -571,9 +545,11 @@ class Agent:
                 log(f"removed image {ref}")
 
     def cleanup_tmp(self) -> None:
-        for pattern in ("docker-config.*", "caddy-check.*"):
+        """Leftovers of killed runs: registry credentials, proxy checks, release copies."""
+        for pattern in ("docker-config.*", "caddy-check.*", "run-*"):
             for p in self.paths.tmp.glob(pattern):
-                shutil.rmtree(p, ignore_errors=True)
+                if p.name != f"run-{self.run_id}":
+                    shutil.rmtree(p, ignore_errors=True)
 
 
 def secure_release(d: Path, m: Manifest) -> None:

@@ -20,14 +20,13 @@ import traceback
 from pathlib import Path
 from types import FrameType
 
-from . import VERSION, operations
+from . import VERSION
 from . import errors as ex
-from .agent import Agent, Config, short
+from .config import Config
 from .errors import AgentError
 from .host import Host, log, log_raw
 from .manifest import load as load_manifest
 from .state import Paths, State, atomic_write
-from .status import history_text, status
 
 USAGE = """usage: liftoff-release apply <release-dir>   (registry token on stdin when the release names a registry)
        liftoff-release rollback
@@ -120,6 +119,10 @@ def detach(config: Config, action: str, args: list[str], token: str) -> int:
 
 
 def worker(config: Config, action: str, run_id: str, args: list[str]) -> int:
+    # Imported here: the follower and the queries start faster without the whole agent.
+    from . import operations
+    from .agent import Agent, short
+
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
     def interrupted(signum: int, _frame: FrameType | None) -> None:
@@ -142,14 +145,18 @@ def worker(config: Config, action: str, run_id: str, args: list[str]) -> int:
             code = operations.repair(a)
     except AgentError as e:
         code = e.code
+        if a.journal is not None and a.journal.phase == "prepare":
+            a.set_journal(None)  # failed before its slot was touched: nothing to converge
         if a.timings.phases:
             log(a.timings.line())
         if not a.outcome_recorded:
             a.outcome("failed", e.code, e.message)
         log(f"FAILED: {e.message}")
-        cur = a.state.current() if code not in (ex.ROLLED_BACK,) else None
-        tail = f"; release {short(cur.release)} is still live in slot {cur.slot}" if cur and cur.release != a.release else ""
-        log(f"{action} failed after {a.timings.elapsed():.1f} s (exit {code}): {e.message}{tail}")
+        cur = a.state.current()
+        live = f"; release {short(cur.release)} is still live in slot {cur.slot}" if cur and cur.release != a.release else ""
+        if code == ex.ROLLED_BACK and cur:
+            live = f"; release {short(cur.release)} is live again in slot {cur.slot}"
+        log(f"{action} failed after {a.timings.elapsed():.1f} s ({e.message}){live} (exit {code})")
     except Exception as e:  # an agent bug: recorded, and the journal (if any) lets the next run converge
         code = ex.FAIL
         log_raw(traceback.format_exc())
@@ -227,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         if cmd == "status":
             if rest not in ([], ["--json"]):
                 return usage()
+            from .status import status
+
             print(status(State(Paths(config.root, config.proxy_file)), Host(), rest == ["--json"]))
             return 0
         if cmd == "history":
@@ -238,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
 
                 print(json.dumps(entries, indent=2))
             elif entries:
+                from .status import history_text
+
                 print(history_text(entries))
             else:
                 log(f"no operations recorded yet ({config.root / 'state' / 'audit.log'})")
@@ -252,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             except AgentError as e:
                 raise AgentError(e.code, f"invalid release in {rest[0]}: {e.message}") from None
             print(m.id)
-            log(f"release {short(m.id)} of {m.project}/{m.environment} is valid: {len(m.services)} services, {len(m.jobs)} jobs, {len(m.accessories)} accessories")
+            log(f"release {m.id[:12]} of {m.project}/{m.environment} is valid: {len(m.services)} services, {len(m.jobs)} jobs, {len(m.accessories)} accessories")
             return 0
         if cmd in ("version", "--version"):
             print(f"liftoff-release {VERSION}")

@@ -7,8 +7,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
@@ -119,10 +117,13 @@ class Host:
         return {line for line in self.run(c.images_by_digest()).stdout.split() if not line.endswith("@<none>")}
 
 
-def probe(port: int, path: str, timeout: float = 2.0) -> int | None:
-    """The HTTP status of http://127.0.0.1:<port><path>, None when nothing answers."""
+def probe(port: int, path: str, ip: str = "127.0.0.1", timeout: float = 2.0) -> int | None:
+    """The HTTP status of http://<ip>:<port><path>, None when nothing answers."""
+    import urllib.error  # only the gate needs HTTP: keeps every other run's start-up short
+    import urllib.request
+
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as resp:
+        with urllib.request.urlopen(f"http://{ip}:{port}{path}", timeout=timeout) as resp:
             return int(resp.status)
     except urllib.error.HTTPError as e:
         return int(e.code)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from .errors import RELEASE, AgentError
+from .traffic import TrafficSpec, caddyfile_problems, parse_traffic
 
 # Format 2 (no `release` object) is read as format 3 with no bake and one canary step of 100 %,
 # until the renderer writes format 3 (contract-deploy-v2.md); any other format is refused.
@@ -109,6 +110,8 @@ class Manifest:
     health_timeout_seconds: int
     keep_releases: int
     release: ReleaseSettings
+    traffic: TrafficSpec | None = None
+    """Format 3: the lanes and gates the switch uses (traffic.py); None for format 2."""
 
     def images(self) -> dict[str, list[str]]:
         """Every image the release runs, in manifest order, with the names that use it."""
@@ -276,7 +279,13 @@ def parse(doc: object, directory: Path | None = None) -> Manifest:
             raise _bad(f"assets[{i}] is secret but not mode 0600")
         assets.append(Asset(p, mode, secret))
 
-    settings = DEFAULT_SETTINGS if fmt == 2 and "release" not in m else parse_settings(m.get("release"))
+    settings = DEFAULT_SETTINGS if "release" not in m else parse_settings(m.get("release"))
+    spec = None
+    if fmt == 3:
+        # The switch's fields (traffic, public upstreams, access logs) are traffic.py's to read.
+        spec, problems = parse_traffic(m)
+        if problems:
+            raise _bad("; ".join(problems))
     manifest = Manifest(
         format=cast(int, fmt),
         id=rid,
@@ -290,9 +299,14 @@ def parse(doc: object, directory: Path | None = None) -> Manifest:
         health_timeout_seconds=_int(m.get("healthTimeoutSeconds"), "healthTimeoutSeconds", 1, 3600),
         keep_releases=_int(m.get("keepReleases"), "keepReleases", 2, 100),
         release=settings,
+        traffic=spec,
     )
     if directory is not None:
         _check_files(manifest, directory)
+        if spec is not None:
+            problems = caddyfile_problems(spec, (directory / "Caddyfile").read_text())
+            if problems:
+                raise _bad("the Caddyfile does not match the manifest: " + "; ".join(problems))
     return manifest
 
 

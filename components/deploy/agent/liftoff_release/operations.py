@@ -28,7 +28,12 @@ def check_live(a: Agent, m: Manifest, rel: Path, live: Live) -> plan.Drift:
     applied = {x.name: a.state.accessory_hash(x.name) for x in m.accessories}
     pf = a.paths.proxy_file
     proxy_ok = pf.is_file() and pf.read_bytes() == (rel / "Caddyfile").read_bytes()
-    return plan.drift(m, live.slot, a.host.containers(), proxy_ok, applied)
+    d = plan.drift(m, live.slot, a.host.containers(), proxy_ok, applied)
+    shares = a.switch_factory(rel, m).shares()
+    if shares and shares.get(live.slot) != 100:
+        d.gates = True
+        d.reasons.append(f"the gates do not send all traffic to the live slot {live.slot}: {shares}")
+    return d
 
 
 def converge_live(a: Agent, m: Manifest, rel: Path, live: Live, d: plan.Drift) -> None:
@@ -49,7 +54,7 @@ def converge_live(a: Agent, m: Manifest, rel: Path, live: Live, d: plan.Drift) -
         a.gate(m, project, [s for s in plan.gate_specs(m, live.slot) if s.name in d.recreate], a.health_timeout(m))
     if d.proxy_file:
         a.install_proxy(rel)
-    sw = a.switch_factory(rel)
+    sw = a.switch_factory(rel, m)
     sw.send(m, {live.slot: 100, plan.other_slot(live.slot): 0})
     if d.idle_running:
         a.stop_slot(plan.other_slot(live.slot))
@@ -68,7 +73,6 @@ def apply(a: Agent, src: Path, token: str) -> int:
     a.release = m.id
     a.timings.mark("validate")
     a.take_lock(f"apply {short(m.id)}")
-    require_compose(a)
     a.cleanup_tmp()
     a.recover()
     cur, prev = a.state.current(), a.state.previous()
@@ -92,6 +96,7 @@ def apply(a: Agent, src: Path, token: str) -> int:
         log(msg)
         return 0
 
+    require_compose(a)
     target = plan.target_slot(cur)
     a.slot = target
     a.set_journal(_journal(a, m, target, cur, prev))
@@ -141,8 +146,8 @@ def deploy(a: Agent, m: Manifest, rel: Path, target: str, cur: Live | None, prev
         a.timings.mark("remove-new")
         a.set_journal(None)
         code = ex.PROXY if result.reason.startswith("verify") else ex.ROLLED_BACK
-        back = f"release {short(cur.release)} is live again in slot {cur.slot}" if cur else "no release was live before: nothing serves"
-        raise AgentError(code, f"release {short(m.id)} rolled back: {result.reason}; {back}")
+        back = "" if cur else "; no release was live before: nothing serves"
+        raise AgentError(code, f"release {short(m.id)} rolled back: {result.reason}{back}")
     log(f"release {short(m.id)} is live in slot {target}")
 
     after_failed = None

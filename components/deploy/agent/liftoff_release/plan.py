@@ -99,7 +99,8 @@ def release_of(container: Container) -> str | None:
 class GateSpec:
     name: str
     health_path: str | None
-    host_port: int | None  # public services: probed at http://127.0.0.1:<port><path>
+    host_port: int | None  # public services: probed at http://<host_ip>:<port><path>
+    host_ip: str = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ class GateVerdict:
 
 
 def gate_specs(manifest: Manifest, slot: str | None) -> list[GateSpec]:
-    return [GateSpec(s.name, s.health_path, s.public.slot_ports[slot] if s.public is not None and slot else None) for s in manifest.services]
+    ip = f"{manifest.traffic.loopback[slot]}.1" if manifest.traffic is not None and slot else "127.0.0.1"
+    return [GateSpec(s.name, s.health_path, s.public.slot_ports[slot] if s.public is not None and slot else None, ip) for s in manifest.services]
 
 
 def gate(specs: Sequence[GateSpec], containers: Sequence[Container], probes: Mapping[str, int | None]) -> GateVerdict:
@@ -154,7 +156,7 @@ def gate(specs: Sequence[GateSpec], containers: Sequence[Container], probes: Map
         if not why and spec.host_port is not None and spec.health_path is not None:
             code = probes.get(spec.name)
             if code is None or not 200 <= code < 300:
-                why = f"http://127.0.0.1:{spec.host_port}{spec.health_path} answered {code or 'nothing'}"
+                why = f"http://{spec.host_ip}:{spec.host_port}{spec.health_path} answered {code or 'nothing'}"
         if why:
             v.waiting[spec.name] = why
         else:
@@ -191,11 +193,12 @@ class Drift:
     accessories: list[str] = field(default_factory=lambda: cast(list[str], []))
     idle_running: list[str] = field(default_factory=lambda: cast(list[str], []))  # container ids
     proxy_file: bool = False
+    gates: bool = False
     reasons: list[str] = field(default_factory=lambda: cast(list[str], []))
 
     @property
     def clean(self) -> bool:
-        return not (self.recreate or self.accessories or self.idle_running or self.proxy_file)
+        return not (self.recreate or self.accessories or self.idle_running or self.proxy_file or self.gates)
 
 
 def drift(manifest: Manifest, live_slot: str, containers: Sequence[Container], proxy_matches: bool, applied: Mapping[str, str | None]) -> Drift:

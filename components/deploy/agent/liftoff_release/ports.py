@@ -11,7 +11,10 @@ from typing import Protocol
 
 from .host import Host, log
 from .manifest import Manifest, health_interval_seconds
+from . import bake
 from .plan import other_slot
+from .traffic import StdlibHttp, SystemClock, Traffic, TrafficSpec
+from .traffic import caddyfile_problems as traffic_caddyfile_problems
 
 
 @dataclass(frozen=True)
@@ -22,13 +25,14 @@ class BakeResult:
 
 class Switch(Protocol):
     def caddyfile_problems(self, manifest: Manifest, caddyfile: str) -> list[str]: ...
+    def shares(self) -> dict[str, int]: ...
     def send(self, manifest: Manifest, shares: dict[str, int]) -> None: ...
     def wait_seen(self, manifest: Manifest, shares: dict[str, int], timeout: float) -> None: ...
     def verify(self, manifest: Manifest, slot: str) -> list[str]: ...
 
 
 class Watch(Protocol):
-    def watch(self, manifest: Manifest, slot: str, seconds: float) -> BakeResult: ...
+    def watch(self, manifest: Manifest, slot: str, seconds: float, share: int = 100) -> BakeResult: ...
 
 
 class ImplicitSwitch:
@@ -44,6 +48,9 @@ class ImplicitSwitch:
 
     def caddyfile_problems(self, manifest: Manifest, caddyfile: str) -> list[str]:
         return []
+
+    def shares(self) -> dict[str, int]:
+        return {}  # not known: Caddy's health checks decide
 
     def send(self, manifest: Manifest, shares: dict[str, int]) -> None:
         return None
@@ -63,7 +70,7 @@ class ContainerWatch:
     def __init__(self, host: Host) -> None:
         self.host = host
 
-    def watch(self, manifest: Manifest, slot: str, seconds: float) -> BakeResult:
+    def watch(self, manifest: Manifest, slot: str, seconds: float, share: int = 100) -> BakeResult:
         deadline = time.monotonic() + seconds
         names = {s.name for s in manifest.services}
         while True:
@@ -81,6 +88,70 @@ class ContainerWatch:
             time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
 
+class GateSwitch:
+    """Format 3: traffic.py's gates. A slot gets traffic only when the agent opens its gates."""
+
+    def __init__(self, spec: TrafficSpec, admin: str | None) -> None:
+        self.spec = spec
+        self.traffic = Traffic(Path(spec.gate_root), admin or "localhost:2019", StdlibHttp(), SystemClock())
+
+    def caddyfile_problems(self, manifest: Manifest, caddyfile: str) -> list[str]:
+        return traffic_caddyfile_problems(self.spec, caddyfile)
+
+    def shares(self) -> dict[str, int]:
+        return self.traffic.shares(self.spec)
+
+    def send(self, manifest: Manifest, shares: dict[str, int]) -> None:
+        self.traffic.send(self.spec, shares)
+
+    def wait_seen(self, manifest: Manifest, shares: dict[str, int], timeout: float) -> None:
+        self.traffic.wait_seen(self.spec)
+
+    def verify(self, manifest: Manifest, slot: str) -> list[str]:
+        return self.traffic.verify(self.spec, slot)
+
+
+def switch_for(release_dir: Path, manifest: Manifest, admin: str | None) -> Switch:
+    return GateSwitch(manifest.traffic, admin) if manifest.traffic is not None else ImplicitSwitch(release_dir)
+
+
+class BakeWatch:
+    """Format 3: bake.py's judgement (health, restarts, 5xx rate through the proxy from Caddy's
+    access log) over the new slot's containers."""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self.fallback = ContainerWatch(host)
+
+    def watch(self, manifest: Manifest, slot: str, seconds: float, share: int = 100) -> BakeResult:
+        if manifest.traffic is None:
+            return self.fallback.watch(manifest, slot, seconds)
+        ports = {e.service: bake.log_port(e.access_log) for e in manifest.traffic.endpoints if e.access_log}
+        try:
+            listener: bake.AccessLogListener | None = bake.AccessLogListener(ports) if ports else None
+        except OSError as err:
+            log(f"note: cannot read Caddy's access log ({err}): the bake judges container health only")
+            listener = None
+        names = {s.name for s in manifest.services}
+
+        def observe() -> bake.Observation:
+            cs = tuple(bake.Container(x.service, x.running, None if x.health == "none" else x.health, x.restarts, x.exit_code)
+                       for x in self.host.slot_containers(slot) if not x.oneoff and x.service in names)
+            return bake.Observation(cs, listener.counts() if listener is not None else None)
+
+        try:
+            r = bake.watch(bake.BakePolicy(manifest.release.max_error_rate, manifest.release.min_requests), observe, SystemClock(), seconds, share / 100)
+        finally:
+            if listener is not None:
+                listener.close()
+        if not r.ok and r.service is not None:
+            for x in self.host.slot_containers(slot):
+                if x.service == r.service and not x.oneoff:
+                    self.host.logs(x.id, r.service)
+                    break
+        return BakeResult(r.ok, r.reason)
+
+
 def describe_shares(shares: dict[str, int]) -> str:
     return ", ".join(f"{slot} {pct} %" for slot, pct in sorted(shares.items(), key=lambda kv: -kv[1]))
 
@@ -89,4 +160,4 @@ def shares_for(target: str, percent: int) -> dict[str, int]:
     return {target: percent, other_slot(target): 100 - percent}
 
 
-__all__ = ["BakeResult", "ContainerWatch", "ImplicitSwitch", "Switch", "Watch", "describe_shares", "log", "shares_for"]
+__all__ = ["BakeResult", "BakeWatch", "ContainerWatch", "GateSwitch", "ImplicitSwitch", "Switch", "Watch", "describe_shares", "log", "shares_for", "switch_for"]

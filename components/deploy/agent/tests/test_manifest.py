@@ -31,7 +31,8 @@ def test_a_written_release_loads_with_its_settings(tmp_path: Path) -> None:
     m = load(tmp_path / "r")
     assert m.id == rid
     assert m.release.bake_seconds == 30
-    assert m.release.canary.steps == (10, 50, 100)
+    assert m.release.canary.steps == (50, 100)
+    assert m.traffic is not None and m.traffic.lanes == 2
     assert m.services[0].port_var() == "LIFTOFF_PORT_API_GATEWAY"
     assert m.images()["ghcr.io/octo/orders@sha256:" + "b" * 64] == ["orders", "migrate"]
 
@@ -53,7 +54,7 @@ def test_an_extra_file_changes_the_id(tmp_path: Path) -> None:
 
 def test_format_2_reads_as_no_bake_and_one_step() -> None:
     doc = manifest_doc(format=2)
-    del doc["release"]
+    del doc["release"], doc["traffic"]
     m = parse(doc)
     assert (m.release.bake_seconds, m.release.canary.steps) == (0, (100,))
 
@@ -87,6 +88,31 @@ def test_slot_ports_and_names_are_unique() -> None:
     doc = manifest_doc()
     doc["jobs"][0]["name"] = "orders"
     with pytest.raises(AgentError, match="the name orders is used twice"):
+        parse(doc)
+
+
+def test_a_caddyfile_that_does_not_match_the_manifest_is_refused(tmp_path: Path) -> None:
+    write_release(tmp_path / "r")
+    caddyfile = (tmp_path / "r" / "Caddyfile").read_text().replace("127.77.2.2:20002", "127.77.2.2:29999")
+    doc = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    (tmp_path / "r" / "Caddyfile").write_text(caddyfile)
+    write_release(tmp_path / "r", doc)  # restamp the id with the edited Caddyfile kept
+    (tmp_path / "r" / "Caddyfile").write_text(caddyfile)
+    doc["id"] = "0" * 64
+    (tmp_path / "r" / "manifest.json").write_text(json.dumps(doc))
+    from liftoff_release.manifest import release_id
+
+    doc["id"] = release_id(tmp_path / "r", "0" * 64)
+    (tmp_path / "r" / "manifest.json").write_text(json.dumps(doc))
+    with pytest.raises(AgentError, match="the Caddyfile does not match the manifest") as e:
+        load(tmp_path / "r")
+    assert e.value.code == 3
+
+
+def test_format_3_without_traffic_fields_is_refused() -> None:
+    doc = manifest_doc()
+    del doc["traffic"]
+    with pytest.raises(AgentError, match="traffic: missing"):
         parse(doc)
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from helpers import manifest_doc
 from liftoff_release import plan
-from liftoff_release.agent import Agent, Config
+from liftoff_release.agent import Agent
+from liftoff_release.config import Config
 from liftoff_release.manifest import Manifest, parse
 from liftoff_release.plan import Container, GateSpec
 from liftoff_release.ports import BakeResult
@@ -136,6 +137,9 @@ class FakeSwitch:
     def caddyfile_problems(self, manifest: Manifest, caddyfile: str) -> list[str]:
         return []
 
+    def shares(self) -> dict[str, int]:
+        return {}
+
     def send(self, manifest: Manifest, shares: dict[str, int]) -> None:
         self.log.append(f"send {sorted(shares.items())}")
 
@@ -151,9 +155,9 @@ class FakeWatch:
     def __init__(self, log: list[str], fail_at: int | None = None) -> None:
         self.log, self.fail_at, self.n = log, fail_at, 0
 
-    def watch(self, manifest: Manifest, slot: str, seconds: float) -> BakeResult:
+    def watch(self, manifest: Manifest, slot: str, seconds: float, share: int = 100) -> BakeResult:
         self.n += 1
-        self.log.append(f"watch {slot} {seconds:g}")
+        self.log.append(f"watch {slot} {seconds:g} at {share}")
         if self.n == self.fail_at:
             return BakeResult(False, "service api-gateway: 5xx rate 40 % through the proxy")
         return BakeResult(True, "")
@@ -161,22 +165,21 @@ class FakeWatch:
 
 def agent(tmp: Path, log: list[str], fail_at: int | None = None, problems: list[str] | None = None) -> Agent:
     cfg = Config(tmp, tmp / "proxy" / "Caddyfile", tmp / "entry", None, 1, None, None, None)
-    return Agent(cfg, "apply", "run", switch_factory=lambda _d: FakeSwitch(log, problems), watch=FakeWatch(log, fail_at))
+    return Agent(cfg, "apply", "run", switch_factory=lambda _d, _m: FakeSwitch(log, problems), watch=FakeWatch(log, fail_at))
 
 
 def test_go_live_moves_traffic_step_by_step_watching_between_steps(tmp_path: Path) -> None:
     log: list[str] = []
     assert agent(tmp_path, log).go_live(M, tmp_path, "green", "blue", bake=True).ok
-    assert log == ["send [('blue', 90), ('green', 10)]", "seen", "watch green 5",
-                   "send [('blue', 50), ('green', 50)]", "seen", "watch green 5",
-                   "send [('blue', 0), ('green', 100)]", "seen", "verify green", "watch green 30"]
+    assert log == ["send [('blue', 50), ('green', 50)]", "seen", "watch green 5 at 50",
+                   "send [('blue', 0), ('green', 100)]", "seen", "verify green", "watch green 30 at 100"]
 
 
 def test_go_live_stops_at_the_first_failing_watch(tmp_path: Path) -> None:
     log: list[str] = []
-    r = agent(tmp_path, log, fail_at=2).go_live(M, tmp_path, "green", "blue", bake=True)
+    r = agent(tmp_path, log, fail_at=1).go_live(M, tmp_path, "green", "blue", bake=True)
     assert (r.ok, r.reason) == (False, "service api-gateway: 5xx rate 40 % through the proxy")
-    assert log[-1] == "watch green 5" and not any("100" in line for line in log)
+    assert log[-1] == "watch green 5 at 50" and not any("100" in line for line in log)
 
 
 def test_go_live_fails_when_the_proxy_does_not_show_the_new_slot(tmp_path: Path) -> None:
