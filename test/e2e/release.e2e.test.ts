@@ -376,7 +376,9 @@ describe("liftoff-release on the local test host", () => {
     const host = await testHost();
     const good = release(host, { tag: "v2", build: "elsewhere" });
     // Every upstream of the rendered proxy config moved to ports no slot listens on.
-    const elsewhere = releaseFile(good, "Caddyfile").replace(/127\.0\.0\.\d+:(\d+)/g, (_m, port: string) => `127.0.0.1:${Number(port) + 9000}`);
+    const elsewhere = releaseFile(good, "Caddyfile").replace(/^(\s*reverse_proxy )([^{\n]*)/gm, (_m, head: string, upstreams: string) =>
+      head + upstreams.replace(/:(\d+)/g, (_p, port: string) => `:${Number(port) + 9000}`),
+    );
     expect(elsewhere).not.toBe(releaseFile(good, "Caddyfile"));
     const { result: r, load, before, after } = await applyOver(host, v1(host), withFile(good, "Caddyfile", elsewhere), "Caddyfile upstreams elsewhere");
     expect(r.code, r.stderr).toBe(3);
