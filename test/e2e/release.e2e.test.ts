@@ -691,6 +691,8 @@ describe("liftoff-release on the local test host", () => {
     await host.ensureLive(rels[0]!);
     expect((await host.apply(crash)).code).toBe(6);
     for (const rel of rels.slice(1)) expect((await host.apply(rel)).code).toBe(0);
+    // Pruning follows the outcome, with the old slot's stop, off the critical path: let it finish.
+    expect(await host.isOnlyLive(rels[4]!, 60_000), "the last release alone, its run finished").toBe(true);
     const st = await host.status();
     const stored = (await host.sshOk(`ls ${shq(`${host.root}/releases`)}`)).trim().split("\n");
     expect(stored.length, `stored: ${stored.join(" ")}`).toBeLessThanOrEqual(4);
