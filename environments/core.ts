@@ -8,6 +8,7 @@ import { parseImageRef, type ImageRef } from "./image-ref";
 import { IMAGE_POLICIES, movingReference, type ImagePolicy } from "./image-policy";
 import { MIN_SSH_PREFIX, checkSshSource } from "./network-address";
 import { DATA_ONLY_DISK_TYPES, OS_DISK_TYPES, PROFILES, PROFILE_NAMES, isProfileName, type OsDiskType, type Profile, type ProfileName } from "./profiles";
+import { RELEASE_POLICY_KEYS, readReleasePolicy } from "./release-policy";
 import { closest, type ConfigReader, type ProblemInput, type SecretDefinition } from "./reader";
 import { MIN_RSA_BITS, readSshPublicKey } from "./ssh-key";
 import { WINDOWS_TIME_ZONES, findWindowsTimeZone, windowsTimeZoneForIana } from "./time-zones";
@@ -38,6 +39,7 @@ export const CORE_KEYS: readonly string[] = [
   "profile", "region", "owner", "dnsLabel", "vmSize", "osDiskSizeGb", "osDiskType", "adminUser",
   "sshPublicKey", "sshAllowedCidrs", "sshPort", "autoShutdown", "autoShutdownTimeZone", "composeFile",
   "composeFiles", "composeVariables", "composeSecrets", "composeProfiles", "images", "imagePolicy", "allowUnsafeProd", "hostAccessAllowed",
+  ...RELEASE_POLICY_KEYS,
   ...REQUIRED_SECRETS.map((s) => s.key),
 ];
 
@@ -377,6 +379,7 @@ export function readCore(reader: ConfigReader): CoreResult {
   }
 
   const secrets: SecretRequirement[] = REQUIRED_SECRETS.map((s) => reader.requireSecret(s));
+  const release = readReleasePolicy(reader, resolvedProfile);
 
   const fqdn = azureFqdn(dnsLabel ?? "", region ?? "");
   const draft: CoreSpec = {
@@ -404,6 +407,7 @@ export function readCore(reader: ConfigReader): CoreResult {
     services,
     publicEndpoints: publicEndpoints.map((e) => ({ ...e, url: e.port === 443 ? `https://${fqdn}` : `https://${fqdn}:${e.port}` })),
     secrets,
+    release,
   };
   const valid = !reader.hasErrors && profile && region && owner && dnsLabel && vmSize && osDiskTypeText && app;
   return valid ? { spec: draft, draft } : { draft };

@@ -1,6 +1,7 @@
 import type { AppDefinition, AppService } from "./app-definition";
 import type { DataSpec } from "./data";
 import type { RuntimeSpec } from "./runtime";
+import type { ReleasePolicy } from "../components/deploy/release";
 import type { AlertThresholds, OsDiskType, Profile, ProfileName } from "./profiles";
 
 /**
@@ -76,6 +77,8 @@ export interface CoreSpec {
   readonly services: readonly ServiceSpec[];
   readonly publicEndpoints: readonly PublicEndpoint[];
   readonly secrets: readonly SecretRequirement[];
+  /** `liftoff:bakeSeconds` and `liftoff:canary` over the profile's defaults (environments/release-policy.ts). */
+  readonly release: ReleasePolicy;
 }
 
 /** The observability layer's part: the environment's Grafana Cloud stack and what it watches. */
