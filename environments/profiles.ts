@@ -77,6 +77,11 @@ export interface Profile {
      */
     readonly requireReviewers: boolean;
   };
+  /** Defaults for the deploy layer on the VM. */
+  readonly deploy: {
+    /** Seconds a new release is watched after the switch, the previous one kept warm to switch back to. */
+    readonly bakeSeconds: number;
+  };
 }
 
 const HOUR = 3600;
@@ -102,6 +107,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
       syntheticCheck: { probes: ["Amsterdam"], frequencySeconds: 300 },
     },
     delivery: { requireReviewers: false },
+    deploy: { bakeSeconds: 30 },
   },
   prod: {
     // General purpose, 2 vCPU / 8 GiB, no CPU credits to run out of under sustained load.
@@ -119,6 +125,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
       syntheticCheck: { probes: ["Amsterdam", "Frankfurt", "London"], frequencySeconds: 60 },
     },
     delivery: { requireReviewers: true },
+    // Long enough for a failure that needs real traffic to show before the old release is gone.
+    deploy: { bakeSeconds: 120 },
   },
 };
 

@@ -41,7 +41,7 @@ function only(result: { problems: readonly Problem[] }, key: string): Problem {
 describe("liftoff:runtime", () => {
   it("is vm by default, with blue/green releases and no Container Apps settings", () => {
     const { spec } = buildEnvironmentSpec(configInput("dev"));
-    expect(spec!.runtime).toEqual({ kind: "vm", canary: { steps: [100], stepSeconds: 30, maxErrorRate: 0.02 } });
+    expect(spec!.runtime).toEqual({ kind: "vm", canary: { steps: [100], stepSeconds: 30, maxErrorRate: 0.02 }, bakeSeconds: 30 });
   });
 
   it("containerapps holds each canary step longer by default: Azure's metrics lag", () => {
@@ -79,6 +79,7 @@ describe("liftoff:runtime", () => {
   it("reports a VM setting on a containerapps stack (and the reverse) as having no effect, and no SSH lock-out warning", () => {
     const { problems } = aca("dev", { vmSize: "Standard_B2s", sshAllowedCidrs: JSON.stringify([]) });
     expect(problems.filter((p) => p.severity === "warning").map((p) => p.key)).toEqual(["liftoff:vmSize"]);
+    expect(aca("dev", { bakeSeconds: "10" }).problems.find((p) => p.key === "liftoff:bakeSeconds")).toMatchObject({ severity: "warning", message: expect.stringContaining("no effect") });
     const vm = buildEnvironmentSpec(configInput("dev", { containerAppsMinReplicas: "1" }));
     expect(vm.problems.find((p) => p.key === "liftoff:containerAppsMinReplicas")).toMatchObject({ severity: "warning", message: expect.stringContaining("no effect") });
   });
@@ -92,7 +93,7 @@ describe("the runtime settings are in the one table", () => {
 
   it("an invalid canary still leaves the Container Apps settings checked in the same pass", () => {
     const found = errors(aca("dev", { canary: "[10, 50]", containerAppsWorkloadProfile: "D5" }));
-    expect(found.map((p) => p.key).sort()).toEqual(["liftoff:canary", "liftoff:containerAppsWorkloadProfile"]);
+    expect(found.map((p) => p.key).sort()).toEqual(["liftoff:canary[1]", "liftoff:containerAppsWorkloadProfile"]);
   });
 });
 
@@ -104,8 +105,8 @@ describe("liftoff:canary", () => {
   });
 
   it.each([
-    ["[10, 50]", "liftoff:canary", /does not end at 100/],
-    ["[50, 10, 100]", "liftoff:canary", /not a traffic sequence/],
+    ["[10, 50]", "liftoff:canary[1]", /last step but not 100/],
+    ["[50, 10, 100]", "liftoff:canary[1]", /not above the step before it \(50\)/],
     [JSON.stringify({ steps: [10, 100], stepSeconds: 7200 }), "liftoff:canary.stepSeconds", /out of range/],
     [JSON.stringify({ steps: [10, 100], pauseSeconds: 30 }), "liftoff:canary", /pauseSeconds/],
     [JSON.stringify({ steps: [10, 100], maxErrorRate: 5 }), "liftoff:canary.maxErrorRate", /not a share/],
@@ -114,7 +115,7 @@ describe("liftoff:canary", () => {
   });
 
   it("suggests the sequence ending at 100", () => {
-    expect(only(buildEnvironmentSpec(configInput("dev", { canary: "[10, 50]" })), "liftoff:canary").fix).toContain("liftoff:canary: [10, 50, 100]");
+    expect(only(buildEnvironmentSpec(configInput("dev", { canary: "[10, 50]" })), "liftoff:canary[1]").fix).toContain("liftoff:canary: [10, 50, 100]");
   });
 });
 

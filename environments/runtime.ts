@@ -6,6 +6,7 @@
  * do is refused here, before any resource is declared (components/containerapps/rules.ts).
  */
 import type { ContainerAppsDefaults } from "../components/containerapps/contract";
+import { DEFAULT_RELEASE_POLICY, type ReleasePolicy } from "../components/deploy/release";
 import { containerAppsProblems } from "../components/containerapps/rules";
 import { CONSUMPTION_SIZES, formatSize, sizeProblem } from "../components/containerapps/resources";
 import { DEFAULT_JOB_TIMEOUT_SECONDS } from "./compose/rules";
@@ -38,6 +39,8 @@ export interface RuntimeSpec {
   readonly kind: RuntimeKind;
   /** How a release moves traffic; both runtimes read it (each with its own defaults). */
   readonly canary: CanarySpec;
+  /** The VM's bake window after the switch (`liftoff:bakeSeconds`; the profile's by default). */
+  readonly bakeSeconds: number;
   /** Present exactly when `kind` is `containerapps`. */
   readonly containerApps?: ContainerAppsSpec;
 }
@@ -49,6 +52,7 @@ const CONTAINERAPPS_KEYS = Object.values(S).map((s) => s.key).filter((key) => ke
 
 /** Settings only the VM runtime reads: set on a containerapps stack, they are reported as unused. */
 const VM_ONLY_KEYS = [
+  RUNTIME_SETTINGS.bakeSeconds,
   CORE_SETTINGS.vmSize,
   CORE_SETTINGS.osDiskSizeGb,
   CORE_SETTINGS.osDiskType,
@@ -74,16 +78,23 @@ export const runtimeSection: Section<"runtime", CoreSpec, RuntimeSpec> = {
   read(reader: ConfigReader, core: CoreSpec): RuntimeSpec {
     const kind = S.runtime.read(reader) ?? "vm";
     const canary = readCanary(reader, CANARY_DEFAULTS[kind]);
+    const bakeSeconds = S.bakeSeconds.read(reader, core.profile) ?? core.profile.deploy.bakeSeconds;
     if (kind !== "containerapps") {
       warnUnused(reader, CONTAINERAPPS_KEYS, "is read only by the containerapps runtime; this stack runs on a VM, so it has no effect", "Container Apps settings on stacks with liftoff:runtime: containerapps", (key) => `remove it: pulumi config rm ${reader.key(key)} --stack ${reader.stack}, or ${reader.setCommand(S.runtime.key, "containerapps")}`);
-      return { kind, canary };
+      return { kind, canary, bakeSeconds };
     }
     warnUnused(reader, VM_ONLY_KEYS, "is read only by the vm runtime; on containerapps there is no host, so it has no effect", "VM settings on stacks with liftoff:runtime: vm", (key) => `remove it: pulumi config rm ${reader.key(key)} --stack ${reader.stack}`);
     // Core warns that an empty SSH list locks everyone out of the host; there is no host here.
     dropProblem(reader, reader.key(CORE_SETTINGS.sshAllowedCidrs.key), /SSH is closed to everyone/);
-    return { kind, canary, containerApps: readContainerApps(reader, core) };
+    return { kind, canary, bakeSeconds, containerApps: readContainerApps(reader, core) };
   },
 };
+
+/** What the VM's agent is given (manifest `release`): the one `liftoff:canary` and the bake window. */
+export function releasePolicy(runtime: RuntimeSpec): ReleasePolicy {
+  const { steps, stepSeconds, maxErrorRate } = runtime.canary;
+  return { ...DEFAULT_RELEASE_POLICY, bakeSeconds: runtime.bakeSeconds, canary: { steps, stepSeconds }, maxErrorRate };
+}
 
 function warnUnused(reader: ConfigReader, keys: readonly string[], message: string, allowed: string, fix: (key: string) => string): void {
   for (const key of keys) {
@@ -217,15 +228,17 @@ export function readCanary(reader: ConfigReader, defaults: CanarySpec): CanarySp
   const given = Array.isArray(value) ? { steps: value } : value;
   const { steps, stepSeconds = defaults.stepSeconds, maxErrorRate = defaults.maxErrorRate } = given;
   const key = reader.key(setting.key);
-  const stepsValid = steps.length > 0 && steps.length <= 10 && steps.every((s, i) => Number.isInteger(s) && s >= 1 && s <= 100 && (i === 0 || s > steps[i - 1]!)) && steps.at(-1) === 100;
+  const stepsKey = Array.isArray(value) ? key : `${key}.steps`;
+  const stepProblem = firstStepProblem(steps);
+  const stepsValid = stepProblem === undefined;
   const stepSecondsValid = Number.isInteger(stepSeconds) && stepSeconds >= 0 && stepSeconds <= MAX_CANARY_STEP_SECONDS;
   const maxErrorRateValid = maxErrorRate >= 0 && maxErrorRate <= 1;
-  if (!stepsValid) {
+  if (stepProblem) {
     const fixed = [...new Set(steps.filter((s) => Number.isInteger(s) && s >= 1 && s < 100))].sort((a, b) => a - b).slice(0, 9);
     reader.error({
-      key: Array.isArray(value) ? key : `${key}.steps`,
-      value: JSON.stringify(steps),
-      message: steps.at(-1) !== 100 ? "does not end at 100: the release would never move all traffic" : "is not a traffic sequence",
+      key: stepProblem.index === undefined ? stepsKey : `${stepsKey}[${stepProblem.index}]`,
+      value: stepProblem.index === undefined ? JSON.stringify(steps) : String(steps[stepProblem.index]),
+      message: stepProblem.message,
       allowed: "1 to 10 whole percentages, strictly ascending, ending at 100, e.g. [10, 50, 100]",
       fix: reader.yamlFix(`liftoff:canary: [${[...fixed, 100].join(", ")}]`),
     });
@@ -241,6 +254,20 @@ export function readCanary(reader: ConfigReader, defaults: CanarySpec): CanarySp
     stepSeconds: stepSecondsValid ? stepSeconds : defaults.stepSeconds,
     maxErrorRate: maxErrorRateValid ? maxErrorRate : defaults.maxErrorRate,
   };
+}
+
+/** The first thing wrong with a canary's steps, naming the step (`index`) where there is one. */
+function firstStepProblem(steps: readonly number[]): { index?: number; message: string } | undefined {
+  if (steps.length === 0) return { message: "is empty: a release needs at least the step to 100" };
+  if (steps.length > 10) return { message: `has ${steps.length} steps; at most 10` };
+  for (const [index, step] of steps.entries()) {
+    if (!Number.isInteger(step)) return { index, message: "is not a whole number" };
+    if (step < 1) return { index, message: "is below 1 %" };
+    if (step > 100) return { index, message: "is above 100 %" };
+    if (index > 0 && step <= steps[index - 1]!) return { index, message: `is not above the step before it (${steps[index - 1]})` };
+  }
+  if (steps.at(-1) !== 100) return { index: steps.length - 1, message: "is the last step but not 100: a release must end serving every request" };
+  return undefined;
 }
 
 /** `1Gi`, `1.5Gi`, `512Mi`, `1` (Gi) → GiB; undefined when it is none of these. */

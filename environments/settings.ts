@@ -448,7 +448,7 @@ export const CANARY_DEFAULTS: Readonly<Record<RuntimeKind, CanarySpec>> = {
   containerapps: { steps: [100], stepSeconds: 60, maxErrorRate: 0.05 },
 };
 export const MAX_CANARY_STEP_SECONDS = 3600;
-export const CANARY_EXAMPLE = "liftoff:canary: {steps: [10, 50, 100], stepSeconds: 120, maxErrorRate: 0.02}";
+export const CANARY_EXAMPLE = "liftoff:canary: {steps: [10, 50, 100], stepSeconds: 30, maxErrorRate: 0.02}";
 
 const canary = z.union([
   z.array(numberLike),
@@ -473,6 +473,13 @@ export const RUNTIME_SETTINGS = settingsTable({
     allowed: `a list of 1-10 whole percentages, ascending, ending at 100 ([10, 50, 100]), or {steps, stepSeconds: 0-${MAX_CANARY_STEP_SECONDS}, maxErrorRate: 0-1}`,
     example: CANARY_EXAMPLE,
     default: { kind: "derived", text: `vm: ${showCanary(CANARY_DEFAULTS.vm)}; containerapps: ${showCanary(CANARY_DEFAULTS.containerapps)} (Azure's metrics lag); a list sets only the steps` },
+  }),
+  bakeSeconds: integer({
+    description: "on the VM: seconds a new release is watched after the switch, the previous one kept warm to switch back to",
+    min: 0,
+    max: 3600,
+    example: "30",
+    default: { kind: "profile", of: (p) => p.deploy.bakeSeconds },
   }),
   containerAppsWorkloadProfile: text({
     type: "one of",

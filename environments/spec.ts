@@ -3,6 +3,7 @@
  * `buildEnvironmentSpec`, so a layer never sees an unvalidated value. Each section's file owns its
  * part; this module only puts them together.
  */
+import type { ReleasePolicy } from "../components/deploy/release";
 import type { CoreSpec } from "./core";
 import type { SecretRequirement } from "./reader";
 import type { LayerSpecs } from "./sections";
@@ -14,5 +15,9 @@ export type { ObservabilitySpec } from "./observability";
 export type { ContainerAppsSpec, RuntimeSpec } from "./runtime";
 export type { SecretRequirement } from "./reader";
 
-/** The core, each layer's part under its name, and `secrets`: every section's secrets. */
-export type EnvironmentSpec = Omit<CoreSpec, "secrets"> & LayerSpecs & { readonly secrets: readonly SecretRequirement[] };
+/**
+ * The core, each layer's part under its name, `secrets`: every section's secrets, and `release`:
+ * what the VM's agent is given, from the runtime section's `liftoff:canary` and `liftoff:bakeSeconds`.
+ */
+export type EnvironmentSpec = Omit<CoreSpec, "secrets"> &
+  LayerSpecs & { readonly secrets: readonly SecretRequirement[]; readonly release: ReleasePolicy };

@@ -1,6 +1,7 @@
 import { coreSection } from "./core";
 import { ConfigReader, NAMESPACE, closest, type ConfigInput, type Problem, type SecretRequirement } from "./reader";
 import { readUnsafeProdAllowances, reportUnusedAllowances, unsafeInProd } from "./prod-safety";
+import { releasePolicy } from "./runtime";
 import { LAYER_SECTIONS, SECTIONS, type LayerSpecs } from "./sections";
 import { CORE_SETTINGS } from "./settings";
 import type { CoreSpec, EnvironmentSpec } from "./spec";
@@ -34,7 +35,7 @@ export function buildEnvironmentSpec(input: ConfigInput): ValidationResult {
   if (reader.hasErrors) return { problems: reader.problems };
   // A section without secrets (the runtime's) has no `secrets` in its part.
   const secrets = [...core.secrets, ...LAYER_SECTIONS.flatMap((section) => (layers[section.name] as { readonly secrets?: readonly SecretRequirement[] }).secrets ?? [])];
-  return { spec: { ...core, ...layers, secrets }, problems: reader.problems };
+  return { spec: { ...core, ...layers, secrets, release: releasePolicy(layers.runtime) }, problems: reader.problems };
 }
 
 /** A `liftoff:` key no section declares: a typo, named with the key it most likely meant. */

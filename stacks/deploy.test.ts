@@ -53,6 +53,17 @@ describe("the deploy layer with the operator's own values", () => {
     expect(env).toMatchObject(values);
   });
 
+  it("carries liftoff:bakeSeconds and liftoff:canary to the release the host gets (manifest release object), over the profile's bake window", async () => {
+    const release = async (stack: string, config: Record<string, string>) => {
+      const plan = await runStack(stack, { config });
+      expect(plan.error).toBeUndefined();
+      return (JSON.parse((await shippedRelease(plan)).files["manifest.json"]!) as { release: unknown }).release;
+    };
+    expect(await release("dev", {})).toEqual({ bakeSeconds: 30, canary: { steps: [100], stepSeconds: 30 }, maxErrorRate: 0.02, minRequests: 20 });
+    expect(await release("prod", {})).toMatchObject({ bakeSeconds: 120 });
+    expect(await release("dev", { bakeSeconds: "45", canary: JSON.stringify({ steps: [10, 50, 100], stepSeconds: 20 }) })).toMatchObject({ bakeSeconds: 45, canary: { steps: [10, 50, 100], stepSeconds: 20 } });
+  });
+
   it("refuses in the plan a health path the host agent would refuse (/healthz;x), naming the field", async () => {
     const plan = await runStack("dev", { config: { composeFile: exampleWith((t) => t.replace("      health: /healthz\n", "      health: /healthz;x\n")) } });
     expect(plan.resources).toEqual([]);
@@ -119,7 +130,10 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     expect(manifest.accessories.map((a) => a.name)).toEqual(["broker", "alloy"]);
     expect(manifest.registry).toEqual({ server: "ghcr.io", username: "acme-deploy-bot" });
     const compose = parse(files["compose.yaml"]!) as { services: Record<string, { ports?: string[] }> };
-    expect(compose.services["api-gateway"]!.ports).toEqual(["127.0.0.1:${LIFTOFF_PORT_API_GATEWAY}:8080"]);
+    // One lane: the slot's loopback network the agent exports (127.77.<slot>), never a public interface.
+    expect(compose.services["api-gateway"]!.ports).toEqual(["${LIFTOFF_LOOPBACK}.1:${LIFTOFF_PORT_API_GATEWAY}:8080"]);
+    const traffic = (JSON.parse(files["manifest.json"]!) as { traffic: { loopback: Record<string, string> } }).traffic;
+    for (const network of Object.values(traffic.loopback)) expect(network).toMatch(/^127\.\d+\.\d+$/);
     expect(compose.services["orders"]!.ports).toBeUndefined();
     expect(files["Caddyfile"]).toContain(`https://liftoff-acme-${stack}.westeurope.cloudapp.azure.com:8443 {`);
   });
@@ -172,12 +186,12 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
       mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
       writeFileSync(path.join(dir, name), content);
     }
-    const env = { LIFTOFF_PORT_API_GATEWAY: "20000", LIFTOFF_PORT_IDENTITY_SERVICE: "20002" };
+    const env = { LIFTOFF_LOOPBACK: "127.77.1", LIFTOFF_PORT_API_GATEWAY: "20000", LIFTOFF_PORT_IDENTITY_SERVICE: "20002" };
     for (const file of ["compose.yaml", "accessories.yaml"]) {
       const result = runComposeV2(["--project-directory", dir, "-f", path.join(dir, file), "config", "--quiet"], { env });
       expect(result.output, file).toBe("");
     }
-    const verified = runTool("bash", [path.join(__dirname, "..", "components", "deploy", "agent", "liftoff-release"), "verify", dir], "bash");
+    const verified = runTool("python3", [path.join(__dirname, "..", "components", "deploy", "agent", "liftoff_release"), "verify", dir], "python3");
     expect(verified.status).toBe(0);
   });
 });

@@ -115,6 +115,7 @@ export function deployLayer(
     app: releasedApp(app, i.collectorImage),
     images: { ...i.images, [COLLECTOR_SERVICE]: i.collectorImage },
     sites: Object.fromEntries(spec.publicEndpoints.map((e) => [e.name, e.url])),
+    release: spec.release,
     bindings: {
       ...i.bindings,
       [COLLECTOR_SERVICE]: {

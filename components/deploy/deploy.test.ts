@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { byType, reveal, runComponent } from "../../test/harness";
-import { Deploy, applyReleaseCommand, applyReleaseStdin, installAgentCommand, releaseArchive, type RenderedRelease } from ".";
+import { Deploy, agentArtifact, agentFiles, agentZipapp, applyReleaseCommand, applyReleaseStdin, bootRepairLine, installAgentCommand, releaseArchive, type RenderedRelease } from ".";
 
 const SECRET = "postgres://orders:s3cr3t-pa55@db.example/orders";
 const TOKEN = "ghp_registry_token_never_shown";
@@ -25,7 +25,7 @@ function declare(overrides: Partial<ConstructorParameters<typeof Deploy>[1]> = {
       releaseRoot: "/srv/liftoff",
       release,
       registryToken: TOKEN,
-      agent: "#!/usr/bin/env bash\necho agent\n",
+      agent: Buffer.from("#!/usr/bin/env bash\necho agent\n"),
       ...overrides,
     });
     return { liveReleaseId: deploy.liveReleaseId };
@@ -116,12 +116,32 @@ describe("shipping a release", () => {
     expect(result.stderr).toContain("orders is unhealthy");
   });
 
-  it("installs the agent atomically from stdin", () => {
+  it("installs the agent atomically from stdin, and the @reboot repair in the user's crontab once", () => {
     const root = mkdtempSync(path.join(tmpdir(), "liftoff-root-"));
     mkdirSync(path.join(root, "bin"));
-    const result = spawnSync("bash", ["-c", installAgentCommand(root)], { input: "#!/bin/sh\necho hi\n", encoding: "utf8" });
-    expect(result.status).toBe(0);
-    expect(spawnSync(path.join(root, "bin", "liftoff-release"), { encoding: "utf8" }).stdout).toBe("hi\n");
+    // A stand-in crontab: the test must not touch the crontab of whoever runs it.
+    const fakeBin = path.join(root, "fake-bin");
+    mkdirSync(fakeBin);
+    const tab = path.join(root, "crontab.txt");
+    writeFileSync(tab, "0 3 * * * backup\n");
+    writeFileSync(path.join(fakeBin, "crontab"), `#!/bin/sh\nif [ "$1" = -l ]; then cat ${tab}; else cat > ${tab}.new && mv ${tab}.new ${tab}; fi\n`);
+    chmodSync(path.join(fakeBin, "crontab"), 0o755);
+    const env = { ...process.env, PATH: `${fakeBin}:${process.env["PATH"] ?? ""}` };
+    for (let i = 0; i < 2; i++) {
+      const result = spawnSync("bash", ["-c", installAgentCommand(root)], { input: agentArtifact().toString("base64") + "\n", encoding: "utf8", env });
+      expect(result.stderr).toBe("");
+      expect(result.status).toBe(0);
+    }
+    expect(spawnSync(path.join(root, "bin", "liftoff-release"), ["version"], { encoding: "utf8" }).stdout).toMatch(/^liftoff-release \d+\n$/);
+    expect(readFileSync(tab, "utf8")).toBe(`0 3 * * * backup\n${bootRepairLine(root)}\n`);
+  });
+
+  it("builds the agent into the same zipapp bytes from the same modules, and other bytes when one changes", () => {
+    const files = agentFiles();
+    expect(agentZipapp(files).equals(agentZipapp([...files].reverse()))).toBe(true);
+    const changed = files.map((f, i) => (i === 0 ? { ...f, bytes: Buffer.concat([f.bytes, Buffer.from("\n")]) } : f));
+    expect(agentZipapp(changed).equals(agentZipapp(files))).toBe(false);
+    expect(files.map((f) => f.path)).toEqual(expect.arrayContaining(["liftoff_release/cli.py", "liftoff_release/manifest.py"]));
   });
 
   it("refuses a multi-line registry token instead of corrupting the stream", async () => {

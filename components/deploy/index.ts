@@ -1,16 +1,28 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { remote } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { applyReleaseCommand, applyReleaseStdin, installAgentCommand, waitForHostCommand, type RenderedRelease } from "./commands";
-import { sha256 } from "./release";
+import { agentZipapp, applyReleaseCommand, applyReleaseStdin, installAgentCommand, waitForHostCommand, type AgentFile } from "./commands";
+import { sha256, type RenderedRelease } from "./release-files";
 
 export * from "./commands";
+export * from "./release-files";
 export * from "./release";
 
-/** The host release agent, shipped to every host by this component. */
-export function agentScript(): string {
-  return readFileSync(path.join(__dirname, "agent", "liftoff-release"), "utf8");
+/** The Python package of the host release agent (components/deploy/agent/liftoff_release). */
+export const AGENT_PACKAGE = path.join(__dirname, "agent", "liftoff_release");
+
+/** The agent's modules, as the zipapp holds them (no caches, no tests). */
+export function agentFiles(dir: string = AGENT_PACKAGE): AgentFile[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith(".py"))
+    .sort()
+    .map((name) => ({ path: `liftoff_release/${name}`, bytes: readFileSync(path.join(dir, name)) }));
+}
+
+/** The host release agent, shipped to every host by this component: one deterministic zipapp. */
+export function agentArtifact(): Buffer {
+  return agentZipapp(agentFiles());
 }
 
 export interface DeployArgs {
@@ -39,8 +51,8 @@ export interface DeployArgs {
   readonly release: pulumi.Input<RenderedRelease>;
   /** Registry token for pulls on the host; sent on stdin only. */
   readonly registryToken?: pulumi.Input<string>;
-  /** The agent's source; defaults to the agent in this folder. */
-  readonly agent?: string;
+  /** The agent (a python3 zipapp); defaults to the agent in this folder (agentArtifact). */
+  readonly agent?: Buffer;
   /**
    * SSH attempts, 15 s each, before giving up on a host that is still booting (default 40, about
    * ten minutes: a new VM's first boot installs Docker).
@@ -60,7 +72,8 @@ export class Deploy extends pulumi.ComponentResource {
 
   constructor(name: string, args: DeployArgs, opts?: pulumi.ComponentResourceOptions) {
     super("liftoff:deploy:Deploy", name, {}, opts);
-    const agent = args.agent ?? agentScript();
+    const agent = args.agent ?? agentArtifact();
+    // Any module that changes changes the zipapp's bytes, hence this trigger.
     const agentHash = sha256(agent);
     const connection = {
       host: args.connection.host,
@@ -86,7 +99,7 @@ export class Deploy extends pulumi.ComponentResource {
     const installed = new remote.Command(`${name}-agent`, {
       ...common,
       create: installAgentCommand(args.releaseRoot),
-      stdin: agent,
+      stdin: agent.toString("base64") + "\n",
       triggers: [args.hostId, agentHash],
       logging: "stderr",
     }, { parent: this, dependsOn: [ready] });

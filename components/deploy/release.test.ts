@@ -8,10 +8,15 @@ import { appFromCompose, composeConfig, composeV2, unescapeDollars } from "../..
 import { SAMPLE_APPS, loadSampleApp, renderSampleApp } from "../../test/e2e/apps";
 import { HOSTILE_ENV } from "../../test/env-corpus";
 import { runTool } from "../../test/tools";
-import { fileBytes, type RenderedRelease } from "./commands";
+import { fileBytes, type RenderedRelease } from "./release-files";
 import {
   APP_VOLUME_PREFIX,
+  GATE_PORT,
   JOB_PROFILE,
+  DEFAULT_RELEASE_POLICY,
+  LOOPBACK,
+  LOOPBACK_VARIABLE,
+  lanesFor,
   ReleaseError,
   portVariable,
   releaseId,
@@ -66,7 +71,7 @@ function materialise(release: RenderedRelease): string {
 /** What Compose v2 makes of the rendered project, as the agent runs it in the blue slot. */
 function slotConfig(dir: string, release: RenderedRelease, file = "compose.yaml", extra: string[] = []): { services: Record<string, Record<string, unknown>>; [k: string]: unknown } {
   const manifest = JSON.parse(fileContent(release, "manifest.json")) as { services: { name: string; public: { slotPorts: { blue: number } } | null }[] };
-  const ports = Object.fromEntries(manifest.services.filter((s) => s.public).map((s) => [portVariable(s.name), String(s.public!.slotPorts.blue)]));
+  const ports = { ...Object.fromEntries(manifest.services.filter((s) => s.public).map((s) => [portVariable(s.name), String(s.public!.slotPorts.blue)])), [LOOPBACK_VARIABLE]: LOOPBACK.blue };
   return composeConfig(dir, [file], ports, ["-p", file === "compose.yaml" ? "liftoff-blue" : "liftoff-accessories", ...extra]) as never;
 }
 const fileContent = (release: RenderedRelease, p: string) => file(release, p).content;
@@ -114,7 +119,7 @@ describe("release rendering", () => {
     const compose = parse(fileContent(renderRelease(input), "compose.yaml")) as { services: Record<string, Record<string, unknown>>; networks: Record<string, unknown> };
     expect(Object.keys(compose.services)).toEqual(["api-gateway", "catalog", "identity-service", "orders"]);
     expect(compose.services["api-gateway"]!["image"]).toBe(input.images["api-gateway"]);
-    expect(compose.services["api-gateway"]!["ports"]).toEqual([`127.0.0.1:\${${portVariable("api-gateway")}}:8080`]);
+    expect(compose.services["api-gateway"]!["ports"]).toEqual([`\${${LOOPBACK_VARIABLE}}.1:\${${portVariable("api-gateway")}}:8080`]);
     expect(compose.services["orders"]!["ports"]).toBeUndefined();
     expect(compose.services["orders"]!["environment"]).toBeUndefined();
     expect(compose.services["orders"]!["networks"]).toEqual(["default"]);
@@ -137,7 +142,7 @@ describe("release rendering", () => {
       // accessories start before the slot, before-release jobs complete before it
       depends_on: withoutDeps(web["depends_on"] as Record<string, unknown>, ["cache", "migrate"]),
       networks: { front: null },
-      ports: [{ mode: "ingress", host_ip: "127.0.0.1", target: 8080, published: "20000", protocol: "tcp" }],
+      ports: [{ mode: "ingress", host_ip: "127.77.1.1", target: 8080, published: "20000", protocol: "tcp" }],
       volumes: [{ ...(web["volumes"] as object[])[0], source: path.join(dir, "app", "static") }],
       labels: { "io.liftoff.service": "web" },
     });
@@ -195,12 +200,29 @@ describe("release rendering", () => {
     const out = slotConfig(materialise(release), release);
     expect(Object.keys(out.services).sort()).toEqual(["api", "web"]);
     const manifest = JSON.parse(fileContent(release, "manifest.json")) as Record<string, unknown>;
-    expect(manifest["format"]).toBe(2);
+    expect(manifest["format"]).toBe(3);
     expect(manifest["jobs"]).toEqual([
       { name: "migrate", image: carryInput.images["migrate"], phase: "before-release", timeoutSeconds: 300 },
       { name: "warm", image: carryInput.images["warm"], phase: "after-release", timeoutSeconds: 300 },
     ]);
     expect((manifest["services"] as { name: string }[]).map((s) => s.name)).toEqual(["api", "web"]);
+  });
+
+  it("writes the release policy into the manifest's release object (format 3): the dev defaults when none is given", () => {
+    const manifestOf = (release: ReturnType<typeof renderRelease>) => JSON.parse(fileContent(release, "manifest.json")) as Record<string, unknown>;
+    expect(manifestOf(renderRelease(carryInput))["release"]).toEqual({ bakeSeconds: 30, canary: { steps: [100], stepSeconds: 30 }, maxErrorRate: 0.02, minRequests: 20 });
+    const policy = { bakeSeconds: 120, canary: { steps: [10, 50, 100], stepSeconds: 15 }, maxErrorRate: 0.05, minRequests: 0 };
+    const canary = renderRelease({ ...carryInput, release: policy });
+    expect(manifestOf(canary)["release"]).toEqual(policy);
+    expect(canary.id, "the policy is part of the release id").not.toBe(renderRelease(carryInput).id);
+  });
+
+  it("refuses a release policy the validation step would have refused", () => {
+    const bad = (release: Partial<typeof DEFAULT_RELEASE_POLICY>) => () => renderRelease({ ...carryInput, release: { ...DEFAULT_RELEASE_POLICY, ...release } });
+    expect(bad({ bakeSeconds: 3601 })).toThrow(/release.bakeSeconds must be a whole number from 0 to 3600/);
+    expect(bad({ canary: { steps: [50, 10, 100], stepSeconds: 1 } })).toThrow(/canary steps \[50,10,100\]|release.canary.steps must be ascending/);
+    expect(bad({ canary: { steps: [10, 50], stepSeconds: 1 } })).toThrow(/ending (at|with) 100/);
+    expect(bad({ maxErrorRate: 1.5 })).toThrow(/release.maxErrorRate must be from 0 to 1/);
   });
 
   it("renders accessories in their own project, and tells the agent which slot networks each joins under which aliases", () => {
@@ -230,27 +252,57 @@ describe("release rendering", () => {
     const dir = materialise(renderRelease(input));
     for (const [slot, a, b] of [["blue", "20000", "20002"], ["green", "20001", "20003"]]) {
       const r = composeV2(["--project-directory", dir, "-f", path.join(dir, "compose.yaml"), "-p", `liftoff-${slot!}`, "config", "--quiet"], {
-        env: { [portVariable("api-gateway")]: a!, [portVariable("identity-service")]: b! },
+        env: { [portVariable("api-gateway")]: a!, [portVariable("identity-service")]: b!, [LOOPBACK_VARIABLE]: LOOPBACK[slot as "blue"] },
       });
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
     }
   });
 
-  it("lists both slots of each endpoint in the proxy config, health-checked, and `caddy validate` accepts it", () => {
+  it("lists every lane of both slots of each endpoint, gated, and `caddy validate` accepts it", () => {
     const release = renderRelease(input);
     const caddyfile = fileContent(release, "Caddyfile");
-    expect(caddyfile).toContain("https://acme-dev.westeurope.cloudapp.azure.com {\n\treverse_proxy 127.0.0.1:20000 127.0.0.1:20001 {");
-    expect(caddyfile).toContain("https://acme-dev.westeurope.cloudapp.azure.com:8443 {\n\treverse_proxy 127.0.0.1:20002 127.0.0.1:20003 {");
-    expect(caddyfile).toContain("health_uri /healthz");
+    expect(caddyfile).toContain("\treverse_proxy 127.77.1.1:20000 127.77.2.1:20001 {");
+    expect(caddyfile).toContain("\treverse_proxy 127.77.1.1:20002 127.77.2.1:20003 {");
+    // The health check asks the gate, never the service: a healthy slot gets no traffic by itself.
+    expect(caddyfile).toContain(`health_port ${GATE_PORT}`);
+    expect(caddyfile).not.toContain("health_uri /healthz");
+    expect(caddyfile).toContain(`http://:${GATE_PORT} {\n\tbind 127.77.1.1 127.77.2.1\n\troot * /srv/liftoff/gates\n`);
     const result = runTool("caddy", ["validate", "--adapter", "caddyfile", "--config", path.join(materialise(release), "Caddyfile")], "caddy");
     expect(result.output).toContain("Valid configuration");
     expect(result.status).toBe(0);
   });
 
+  it("renders one lane per slot without a canary, and enough lanes for each canary step, which compose and caddy accept", () => {
+    expect(lanesFor([100])).toBe(1);
+    expect(lanesFor([50, 100])).toBe(2);
+    expect(lanesFor([25, 100])).toBe(4);
+    expect(lanesFor([10, 50, 100])).toBe(10);
+    expect(lanesFor([5, 100])).toBe(20);
+    expect(lanesFor([33, 100])).toBe(20);
+    const release = renderRelease({ ...input, release: { ...DEFAULT_RELEASE_POLICY, canary: { steps: [10, 50, 100], stepSeconds: 30 } }, releaseRoot: "/home/deploy/liftoff", bind: "127.0.0.1" });
+    const manifest = JSON.parse(fileContent(release, "manifest.json")) as { traffic: Record<string, unknown>; services: { public: { upstreams: Record<string, string[]> } | null }[] };
+    expect(manifest.traffic).toEqual({ lanes: 10, gatePort: GATE_PORT, gateRoot: "/home/deploy/liftoff/gates", loopback: LOOPBACK, healthInterval: 0.25, bind: "127.0.0.1" });
+    expect(manifest.services[0]!.public!.upstreams["green"]).toEqual(Array.from({ length: 10 }, (_, k) => `127.77.2.${k + 1}:20001`));
+    // The agent's tests (components/deploy/agent/tests/test_traffic.py) read these same files.
+    const fixture = path.join(__dirname, "testdata", "traffic-canary");
+    if (process.env["UPDATE_GOLDEN"] === "1") {
+      mkdirSync(fixture, { recursive: true });
+      for (const p of ["manifest.json", "Caddyfile"]) writeFileSync(path.join(fixture, p), fileContent(release, p));
+    }
+    for (const p of ["manifest.json", "Caddyfile"]) expect(fileContent(release, p), p).toBe(readFileSync(path.join(fixture, p), "utf8"));
+    const dir = materialise(release);
+    const out = slotConfig(dir, release);
+    expect((out.services["api-gateway"]!["ports"] as { host_ip: string }[]).map((p) => p.host_ip)).toEqual(Array.from({ length: 10 }, (_, k) => `127.77.1.${k + 1}`));
+    const result = runTool("caddy", ["validate", "--adapter", "caddyfile", "--config", path.join(dir, "Caddyfile")], "caddy");
+    expect(result.status, result.output).toBe(0);
+    expect(() => renderRelease({ ...input, release: { ...DEFAULT_RELEASE_POLICY, canary: { steps: [50, 10, 100], stepSeconds: 30 } } })).toThrow("canary steps [50,10,100]");
+    expect(() => renderRelease({ ...input, release: { ...DEFAULT_RELEASE_POLICY, canary: { steps: [10], stepSeconds: 30 } } })).toThrow("ending with 100");
+  });
+
   it("is a release the host agent accepts, with the id the agent computes", () => {
     const release = renderRelease(carryInput);
-    const result = runTool("bash", [path.join(__dirname, "agent", "liftoff-release"), "verify", materialise(release)], "bash");
+    const result = runTool("python3", [path.join(__dirname, "agent", "liftoff_release"), "verify", materialise(release)], "python3");
     expect(result.output).toContain("is valid: 2 services, 2 jobs, 1 accessories");
     expect(result.status).toBe(0);
     expect(result.output.split("\n")).toContain(release.id);
@@ -264,7 +316,7 @@ describe("release rendering", () => {
   it("leaves a host-network service (opted in) off the release's networks, as Compose requires", () => {
     const release = renderRelease(withCompose(carryInput, "api", { network_mode: "host", networks: undefined }));
     const dir = materialise(release);
-    const r = composeV2(["--project-directory", dir, "-f", path.join(dir, "compose.yaml"), "-p", "liftoff-blue", "config", "--quiet"], { env: { [portVariable("web")]: "20000" } });
+    const r = composeV2(["--project-directory", dir, "-f", path.join(dir, "compose.yaml"), "-p", "liftoff-blue", "config", "--quiet"], { env: { [portVariable("web")]: "20000", [LOOPBACK_VARIABLE]: LOOPBACK.blue } });
     expect(r.stderr).toBe("");
     expect((parse(fileContent(release, "compose.yaml")) as { services: Record<string, Record<string, unknown>> }).services["api"]!["networks"]).toBeUndefined();
   });
@@ -275,11 +327,11 @@ describe("release rendering", () => {
     const release = renderSampleApp(name, images, "http://127.0.0.1:18443", null);
     const dir = materialise(release);
     for (const [file, project] of [["compose.yaml", "liftoff-blue"], ["accessories.yaml", "liftoff-accessories"]]) {
-      const r = composeV2(["--project-directory", dir, "-f", path.join(dir, file!), "-p", project!, "--profile", JOB_PROFILE, "config", "--quiet"], { env: { [portVariable("gateway")]: "20000" } });
+      const r = composeV2(["--project-directory", dir, "-f", path.join(dir, file!), "-p", project!, "--profile", JOB_PROFILE, "config", "--quiet"], { env: { [portVariable("gateway")]: "20000", [LOOPBACK_VARIABLE]: LOOPBACK.blue } });
       expect(r.stderr, `${name}/${file!}`).toBe("");
       expect(r.status).toBe(0);
     }
-    expect(runTool("bash", [path.join(__dirname, "agent", "liftoff-release"), "verify", dir], "bash").status).toBe(0);
+    expect(runTool("python3", [path.join(__dirname, "agent", "liftoff_release"), "verify", dir], "python3").status).toBe(0);
   });
 
   it.each([

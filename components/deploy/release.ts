@@ -1,16 +1,20 @@
-import { createHash } from "node:crypto";
 import * as posix from "node:path/posix";
 import { stringify } from "yaml";
 import { serviceBindings } from "../../environments/compose/bindings";
 import type { AppDefinition, AppService, EnvTemplate, ReleaseAsset } from "../../environments/compose/model";
-import { fileBytes, type ReleaseFile, type RenderedRelease } from "./commands";
+import { fileBytes, sha256, type ReleaseFile, type RenderedRelease } from "./release-files";
 import { envFileLine, envNameProblem, envValueProblem, healthPathProblem } from "./rules";
 
 export { HEALTH_PATH, HEALTH_PATH_PATTERN, envNameProblem, envValueProblem, healthPathProblem } from "./rules";
 
-/** Proxy tuning of the static two-slot upstream set; measured under load to lose no request. */
+/**
+ * Proxy tuning of the static upstream set (every lane of both slots); measured under load to lose
+ * no request. The active health check asks the gate (see {@link caddySite}), not the service, so
+ * `healthInterval` is how long a switch takes to be seen.
+ */
 export interface ProxyTuning {
-  readonly lbPolicy: string;
+  /** round_robin: uniform over the open lanes, which is what makes k of N lanes a k/N share. */
+  readonly lbPolicy: "round_robin";
   readonly tryDuration: string;
   readonly tryInterval: string;
   readonly failDuration: string;
@@ -23,9 +27,36 @@ export const DEFAULT_PROXY_TUNING: ProxyTuning = {
   tryDuration: "5s",
   tryInterval: "100ms",
   failDuration: "2s",
-  healthInterval: "1s",
-  healthTimeout: "2s",
+  healthInterval: "250ms",
+  healthTimeout: "1s",
 };
+
+/**
+ * The switch (components/deploy/agent/README.md, "Caddyfile"): each slot's public containers
+ * publish on `lanes` loopback addresses `<LOOPBACK[slot]>.<k>`; Caddy health-checks every lane on
+ * the gate port, where a file server answers 200 only for the lanes the agent opened.
+ */
+export const LOOPBACK = { blue: "127.77.1", green: "127.77.2" } as const;
+/** The gate site's port on every lane address. */
+export const GATE_PORT = 19999;
+/** Public site i (endpoint-name order) sends its JSON access log to udp/127.0.0.1:<base + i>. */
+export const ACCESS_LOG_PORT_BASE = 19900;
+/** More lanes give finer canary steps, but each is one more published port per slot. */
+export const MAX_LANES = 20;
+/** The compose variable holding the slot's loopback network (`127.77.1`), exported by the agent. */
+export const LOOPBACK_VARIABLE = "LIFTOFF_LOOPBACK";
+
+/**
+ * Lanes per slot for these canary steps: the fewest (up to {@link MAX_LANES}) that give every
+ * step exactly, else {@link MAX_LANES} (each step then within 2.5 percentage points). `[100]`, no
+ * canary, needs one lane: one published port per public service and slot.
+ */
+export function lanesFor(steps: readonly number[]): number {
+  for (let n = 1; n <= MAX_LANES; n++) {
+    if (steps.every((p) => p >= 100 || ((p * n) % 100 === 0 && p * n >= 100 && (p * n) / 100 < n))) return n;
+  }
+  return MAX_LANES;
+}
 
 export interface ReleaseInput {
   readonly project: string;
@@ -47,7 +78,39 @@ export interface ReleaseInput {
   readonly healthTimeoutSeconds?: number;
   readonly keepReleases?: number;
   readonly proxy?: Partial<ProxyTuning>;
+  /**
+   * Bake window and canary steps after the switch (manifest `release`; the canary's steps also set
+   * the lanes); {@link DEFAULT_RELEASE_POLICY} when absent.
+   */
+  readonly release?: ReleasePolicy;
+  /**
+   * The agent's root on the host (its LIFTOFF_ROOT); the proxy's gate files live in `<root>/gates`.
+   * Default `/srv/liftoff`, the real host's (stacks/host.ts RELEASE_ROOT).
+   */
+  readonly releaseRoot?: string;
 }
+
+/**
+ * How the agent moves traffic to a new release and watches it (manifest format 3, `release`):
+ * canary steps (percent of requests to the new slot, ascending, ending at 100), each held for
+ * `stepSeconds`, then a bake window of `bakeSeconds` with the previous slot kept warm; the release
+ * is rolled back when its share of 5xx through the proxy exceeds `maxErrorRate` over at least
+ * `minRequests` requests, or a container fails or restarts.
+ */
+export interface ReleasePolicy {
+  readonly bakeSeconds: number;
+  readonly canary: { readonly steps: readonly number[]; readonly stepSeconds: number };
+  readonly maxErrorRate: number;
+  readonly minRequests: number;
+}
+
+/** Straight to 100 % (blue/green), baked 30 s: the dev profile's policy. */
+export const DEFAULT_RELEASE_POLICY: ReleasePolicy = {
+  bakeSeconds: 30,
+  canary: { steps: [100], stepSeconds: 30 },
+  maxErrorRate: 0.02,
+  minRequests: 20,
+};
 
 /** Loopback ports of the two slots, from this base up, two per public service in endpoint-name order. */
 export const SLOT_PORT_BASE = 20000;
@@ -62,7 +125,8 @@ export const APP_VOLUME_PREFIX = "liftoff-app_";
 export const JOB_PROFILE = "liftoff-job";
 /** Where relative bind mounts of the operator's project live inside a release. */
 export const APP_ASSET_DIR = "app";
-const MANIFEST_FORMAT = 2;
+const MANIFEST_FORMAT = 3;
+const DEFAULT_RELEASE_ROOT = "/srv/liftoff";
 const ZERO_ID = "0".repeat(64);
 
 export class ReleaseError extends Error {}
@@ -129,19 +193,25 @@ export function renderRelease(given: ReleaseInput): RenderedRelease {
   const services = app.services.filter((s) => !s.accessory && !s.job);
   const ports = slotPorts({ services });
   checkServices(input, services, jobs, accessories);
+  const policy = input.release ?? DEFAULT_RELEASE_POLICY;
+  const lanes = checkedLanes(policy.canary.steps);
+  const gateRoot = `${(input.releaseRoot ?? DEFAULT_RELEASE_ROOT).replace(/\/+$/, "")}/gates`;
+  if (!/^\/[^\s{}"#]*$/.test(gateRoot)) throw new ReleaseError(`releaseRoot: ${JSON.stringify(input.releaseRoot)} is not an absolute path without whitespace, braces, quotes or #`);
+  const publicServices = publicInSiteOrder(services);
 
   const envFiles = Object.fromEntries(app.services.map((s) => [s.name, renderEnvFile(s, input.bindings[s.name] ?? {})]));
   const assets = assetIndex(app.assets);
   const files: ReleaseFile[] = [];
   const add = (file: ReleaseFile) => files.push(file);
 
-  add({ path: "compose.yaml", content: renderCompose(input, services, jobs, accessories, ports, assets), mode: 0o644 });
+  add({ path: "compose.yaml", content: renderCompose(input, services, jobs, accessories, lanes, assets), mode: 0o644 });
   const accessoryBlocks = Object.fromEntries(accessories.map((a) => [a.name, accessoryService(a, input.images[a.name]!, accessories, assets)]));
   if (accessories.length > 0) add({ path: "accessories.yaml", content: renderAccessories(app, accessories, accessoryBlocks), mode: 0o644 });
-  add({ path: "Caddyfile", content: renderCaddyfile(input, services, ports), mode: 0o644 });
+  add({ path: "Caddyfile", content: renderCaddyfile(input, publicServices, ports, lanes, gateRoot), mode: 0o644 });
   for (const s of app.services) add({ path: `env/${s.name}.env`, content: envFiles[s.name]!, mode: 0o600, secret: true });
   for (const a of app.assets) add(assetFile(a));
 
+  const t = { ...DEFAULT_PROXY_TUNING, ...input.proxy };
   const manifest = (id: string) => `${JSON.stringify({
     format: MANIFEST_FORMAT,
     id,
@@ -152,8 +222,24 @@ export function renderRelease(given: ReleaseInput): RenderedRelease {
       name: s.name,
       image: input.images[s.name],
       healthPath: s.healthPath ?? null,
-      public: s.public ? { address: input.sites[s.public.endpoint], containerPort: s.public.containerPort, slotPorts: ports[s.name] } : null,
+      public: s.public
+        ? {
+            address: input.sites[s.public.endpoint],
+            containerPort: s.public.containerPort,
+            slotPorts: ports[s.name],
+            upstreams: { blue: laneUpstreams("blue", ports[s.name]!.blue, lanes), green: laneUpstreams("green", ports[s.name]!.green, lanes) },
+            accessLog: accessLogAddress(publicServices.indexOf(s)),
+          }
+        : null,
     })),
+    traffic: {
+      lanes,
+      gatePort: GATE_PORT,
+      gateRoot,
+      loopback: LOOPBACK,
+      healthInterval: seconds(t.healthInterval),
+      bind: input.bind ?? null,
+    },
     jobs: jobs.map((j) => ({ name: j.name, image: input.images[j.name], phase: j.job!.phase, timeoutSeconds: j.job!.timeoutSeconds })),
     accessories: accessories.map((a) => ({
       name: a.name,
@@ -168,6 +254,7 @@ export function renderRelease(given: ReleaseInput): RenderedRelease {
     assets: [...app.assets].sort(byPath).map((a) => ({ path: a.path, mode: a.secret ? 0o600 : a.mode & 0o777, secret: a.secret })),
     healthTimeoutSeconds: input.healthTimeoutSeconds ?? 120,
     keepReleases: input.keepReleases ?? 5,
+    release: releasePolicyManifest(policy),
   }, null, 2)}\n`;
   add({ path: "manifest.json", content: manifest(ZERO_ID), mode: 0o644 });
   const id = releaseId(files);
@@ -194,6 +281,20 @@ export function releaseId(files: readonly ReleaseFile[]): string {
     .map((f) => `${sha256(fileBytes(f))}  ${f.path}\n`)
     .join("");
   return sha256(listing);
+}
+
+/** The manifest's `release` object, checked: the validation step should have refused anything else. */
+function releasePolicyManifest(p: ReleasePolicy): ReleasePolicy {
+  const whole = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max;
+  const steps = p.canary.steps;
+  if (!whole(p.bakeSeconds, 0, 3600)) throw new ReleaseError(`release.bakeSeconds must be a whole number from 0 to 3600, not ${p.bakeSeconds}`);
+  if (!whole(p.canary.stepSeconds, 0, 3600)) throw new ReleaseError(`release.canary.stepSeconds must be a whole number from 0 to 3600, not ${p.canary.stepSeconds}`);
+  if (steps.length === 0 || steps.some((n, i) => !whole(n, 1, 100) || (i > 0 && n <= steps[i - 1]!)) || steps[steps.length - 1] !== 100) {
+    throw new ReleaseError(`release.canary.steps must be ascending whole percentages from 1 to 100 ending at 100, not ${JSON.stringify(steps)}`);
+  }
+  if (!(p.maxErrorRate >= 0 && p.maxErrorRate <= 1)) throw new ReleaseError(`release.maxErrorRate must be from 0 to 1, not ${p.maxErrorRate}`);
+  if (!whole(p.minRequests, 0, Number.MAX_SAFE_INTEGER)) throw new ReleaseError(`release.minRequests must be a whole number >= 0, not ${p.minRequests}`);
+  return { bakeSeconds: p.bakeSeconds, canary: { steps: [...steps], stepSeconds: p.canary.stepSeconds }, maxErrorRate: p.maxErrorRate, minRequests: p.minRequests };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -292,7 +393,7 @@ function renderCompose(
   services: readonly AppService[],
   jobs: readonly AppService[],
   accessories: readonly AppService[],
-  ports: Record<string, { blue: number; green: number }>,
+  lanes: number,
   assets: AssetIndex,
 ): string {
   const accessoryNames = new Set(accessories.map((a) => a.name));
@@ -310,7 +411,7 @@ function renderCompose(
     }));
     rendered[s.name] = appBlock(s, input.images[s.name]!, deps, assets, {
       restart: "unless-stopped",
-      ...(s.public ? { ports: [`127.0.0.1:\${${portVariable(s.name)}}:${s.public.containerPort}`] } : {}),
+      ...(s.public ? { ports: lanePorts(portVariable(s.name), s.public.containerPort, lanes) } : {}),
     });
   }
   for (const j of jobs) {
@@ -539,43 +640,113 @@ function usedVolumes(services: readonly AppService[]): Set<string> {
 // ---------------------------------------------------------------------------------------------
 // proxy
 
-function renderCaddyfile(input: ReleaseInput, services: readonly AppService[], ports: Record<string, { blue: number; green: number }>): string {
+function renderCaddyfile(
+  input: ReleaseInput,
+  publicServices: readonly AppService[],
+  ports: Record<string, { blue: number; green: number }>,
+  lanes: number,
+  gateRoot: string,
+): string {
   const t = { ...DEFAULT_PROXY_TUNING, ...input.proxy };
   // Site blocks only: Caddy imports this file from its entry file, which holds any global options.
-  const blocks: string[] = [`# liftoff proxy of ${input.project}/${input.environment}: each endpoint over both slots.`];
-  for (const s of [...services].filter((s) => s.public).sort((a, b) => a.public!.endpoint.localeCompare(b.public!.endpoint))) {
-    blocks.push(caddySite({ address: input.sites[s.public!.endpoint]!, bind: input.bind, slotPorts: ports[s.name]!, healthPath: s.healthPath, tuning: t }));
-  }
+  const blocks: string[] = [`# liftoff proxy of ${input.project}/${input.environment}: each endpoint over every lane of both slots; the gates decide.`];
+  publicServices.forEach((s, i) => {
+    blocks.push(
+      caddySite({
+        address: input.sites[s.public!.endpoint]!,
+        bind: input.bind,
+        upstreams: [...laneUpstreams("blue", ports[s.name]!.blue, lanes), ...laneUpstreams("green", ports[s.name]!.green, lanes)],
+        accessLog: accessLogAddress(i),
+        tuning: t,
+      }),
+    );
+  });
+  if (publicServices.length > 0) blocks.push(gateSite(lanes, gateRoot));
   return `${blocks.join("\n\n")}\n`;
 }
 
+/** Public services in endpoint-name order: the order of sites, slot ports and access-log ports. */
+function publicInSiteOrder(services: readonly AppService[]): AppService[] {
+  return services.filter((s) => s.public).sort((a, b) => a.public!.endpoint.localeCompare(b.public!.endpoint));
+}
+
+/** The dial addresses of a slot's lanes for one public service, lane 1 first. */
+export function laneUpstreams(slot: keyof typeof LOOPBACK, port: number, lanes: number): string[] {
+  return Array.from({ length: lanes }, (_, k) => `${LOOPBACK[slot]}.${k + 1}:${port}`);
+}
+
+/** The compose `ports` of a public service: its container port on every lane of the slot. */
+function lanePorts(variable: string, containerPort: number, lanes: number): string[] {
+  return Array.from({ length: lanes }, (_, k) => `\${${LOOPBACK_VARIABLE}}.${k + 1}:\${${variable}}:${containerPort}`);
+}
+
+function accessLogAddress(siteIndex: number): string {
+  return `udp/127.0.0.1:${ACCESS_LOG_PORT_BASE + siteIndex}`;
+}
+
+function checkedLanes(steps: readonly number[]): number {
+  const valid = steps.length > 0 && steps.every((p, i) => Number.isInteger(p) && p >= 1 && p <= 100 && (i === 0 || p > steps[i - 1]!)) && steps[steps.length - 1] === 100;
+  if (!valid) throw new ReleaseError(`canary steps ${JSON.stringify(steps)}: expected ascending whole percentages 1-100 ending with 100`);
+  return lanesFor(steps);
+}
+
+/** "250ms" / "1s" / "1m" as seconds, for the manifest. */
+function seconds(duration: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(duration);
+  if (!m) throw new ReleaseError(`proxy.healthInterval: ${duration} is not a duration like 250ms or 1s`);
+  return Number(m[1]) * (m[2] === "ms" ? 0.001 : m[2] === "m" ? 60 : 1);
+}
+
 /**
- * One endpoint's Caddy site: both slots' loopback ports as a static upstream set, health-checked
- * on the service's path, so a slot that goes away is retried on the other without a reload.
+ * One endpoint's Caddy site: every lane of both slots as one static upstream set, round robin over
+ * the available ones. The active health check goes to the gate port of each lane's address
+ * (`health_port`), so an upstream is in rotation exactly while the agent keeps its gate open; a
+ * switch never reloads Caddy. The access log goes to a loopback UDP port the agent reads while it
+ * watches a release (nothing is written when nobody listens).
  */
 export function caddySite(site: {
   readonly address: string;
   readonly bind?: string;
-  readonly slotPorts: { readonly blue: number; readonly green: number };
-  readonly healthPath?: string | null;
+  readonly upstreams: readonly string[];
+  readonly accessLog?: string;
   readonly tuning: ProxyTuning;
 }): string {
   const t = site.tuning;
   const lines = [`${site.address} {`];
   if (site.bind) lines.push(`\tbind ${site.bind}`);
+  if (site.accessLog) lines.push("\tlog {", `\t\toutput net ${site.accessLog}`, "\t\tformat json", "\t}");
   lines.push(
-    `\treverse_proxy 127.0.0.1:${site.slotPorts.blue} 127.0.0.1:${site.slotPorts.green} {`,
+    `\treverse_proxy ${site.upstreams.join(" ")} {`,
     `\t\tlb_policy ${t.lbPolicy}`,
     `\t\tlb_try_duration ${t.tryDuration}`,
     `\t\tlb_try_interval ${t.tryInterval}`,
     `\t\tfail_duration ${t.failDuration}`,
     "\t\tmax_fails 1",
+    "\t\thealth_uri /liftoff-gate",
+    `\t\thealth_port ${GATE_PORT}`,
+    `\t\thealth_interval ${t.healthInterval}`,
+    `\t\thealth_timeout ${t.healthTimeout}`,
+    "\t\thealth_status 2xx",
+    "\t}",
+    "}",
   );
-  if (site.healthPath) {
-    lines.push(`\t\thealth_uri ${site.healthPath}`, `\t\thealth_interval ${t.healthInterval}`, `\t\thealth_timeout ${t.healthTimeout}`, "\t\thealth_status 2xx");
-  }
-  lines.push("\t}", "}");
   return lines.join("\n");
+}
+
+/**
+ * The gate: on every lane address, answers 200 when `<gateRoot>/<lane address>` exists, else 404.
+ * `gateRoot` is a symlink the agent replaces in one rename, so a decision reaches Caddy whole.
+ */
+export function gateSite(lanes: number, gateRoot: string): string {
+  const addresses = (["blue", "green"] as const).flatMap((slot) => Array.from({ length: lanes }, (_, k) => `${LOOPBACK[slot]}.${k + 1}`));
+  return [
+    `http://:${GATE_PORT} {`,
+    `\tbind ${addresses.join(" ")}`,
+    `\troot * ${gateRoot}`,
+    "\trewrite * /{http.request.host}",
+    "\tfile_server",
+    "}",
+  ].join("\n");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -636,8 +807,4 @@ function withoutNulls(block: Readonly<Record<string, unknown>>): Block {
 
 function byPath(a: { path: string }, b: { path: string }): number {
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
-}
-
-export function sha256(data: string | Buffer): string {
-  return createHash("sha256").update(data).digest("hex");
 }

@@ -5,7 +5,7 @@ import { HEALTH_PATH_PATTERN, envFileLine, envNameProblem, envValueProblem, heal
 
 describe("the rules the plan and the host share", () => {
   it("the host agent validates health paths with exactly the renderer's pattern", () => {
-    const agent = readFileSync(path.join(__dirname, "agent", "liftoff-release"), "utf8");
+    const agent = readFileSync(path.join(__dirname, "agent", "liftoff_release", "manifest.py"), "utf8");
     const match = /^HPATH = re\.compile\(r"(.*)"\)$/m.exec(agent);
     expect(match, "the agent defines HPATH = re.compile(r\"...\")").not.toBeNull();
     expect(match![1]).toBe(HEALTH_PATH_PATTERN);

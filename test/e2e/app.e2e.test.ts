@@ -9,12 +9,12 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { applyReleaseCommand, applyReleaseStdin, renderRelease, type RenderedRelease } from "../../components/deploy";
 import type { TestbedInfo } from "../../tools/testbed/render";
 import { appFromCompose } from "../compose-app";
 import { HOSTILE_ENV } from "../env-corpus";
-import { TestHost, freshTestHost, shq, startLoad, type CommandResult } from "./harness";
+import { TestHost, checkTestbedUp, loadTestbed, resetHost, shq, startLoad, type CommandResult } from "./harness";
 
 const GATEWAY = "http://127.0.0.1:18443";
 const DB_PASSWORD = "e2e-db-password: s3cr3t $ \"quoted\"\n";
@@ -114,8 +114,16 @@ volumes:
 describe("an operator's compose app on the local test host", () => {
   let host: TestHost;
 
+  // Every case stands alone (`-t '<case>'`): the host is checked and the agent installed here, and
+  // a case that needs a release live first brings the host there (host.ensureLive).
+  beforeAll(async () => {
+    host = new TestHost(loadTestbed());
+    await checkTestbedUp(host);
+    await host.ensureAgent();
+  });
+
   it("the test host is up, and reset to one that never saw a release", async () => {
-    host = await freshTestHost();
+    await resetHost(host);
   });
 
   it("gets every hostile env value and name to the container byte for byte (render -> agent -> docker exec env)", async () => {
@@ -138,6 +146,7 @@ describe("an operator's compose app on the local test host", () => {
     entrypoint: ["/bin/sh", "-c", 'wget -q -O - "http://broker:8080/cgi-bin/messages?m=$$MIGRATION" && echo "migrated $$MIGRATION"']
     environment: { MIGRATION: "migration-0042" }
     x-liftoff: { job: before-release, timeout: 60 }`;
+    await host.ensureLive(render(host.tb, "base-v1", baseCompose(host.tb)));
     const release = render(host.tb, "job-ok", baseCompose(host.tb, job, "", "v2"));
     const result = await apply(host, release);
     expect(result.code, result.stderr).toBe(0);
@@ -154,6 +163,7 @@ describe("an operator's compose app on the local test host", () => {
     image: ${image(host.tb, "orders", "v2")}
     entrypoint: ["/bin/sh", "-c", 'echo "applying 0043"; echo "migration 0043 failed: relation orders already exists" >&2; exit 3']
     x-liftoff: { job: before-release }`;
+    await host.ensureLive(render(host.tb, "base-v2", baseCompose(host.tb, "", "", "v2")));
     const bad = render(host.tb, "job-fails", baseCompose(host.tb, job, "", "v1"));
     const load = startLoad([`${GATEWAY}/version`], 100);
     const result = await apply(host, bad);
@@ -172,6 +182,7 @@ describe("an operator's compose app on the local test host", () => {
     image: ${image(host.tb, "orders", "v2")}
     entrypoint: ["/bin/sh", "-c", "echo 'waiting for a lock'; sleep 60"]
     x-liftoff: { job: before-release, timeout: 3 }`;
+    await host.ensureLive(render(host.tb, "base-v2", baseCompose(host.tb, "", "", "v2")));
     const result = await apply(host, render(host.tb, "job-timeout", baseCompose(host.tb, job, "", "v1")));
     expect(result.code, result.stderr).toBe(10);
     expect(result.stderr).toContain("the before-release job migrate did not finish within 3 s");
@@ -185,6 +196,7 @@ describe("an operator's compose app on the local test host", () => {
     image: ${image(host.tb, "orders", "v1")}
     entrypoint: ["/bin/sh", "-c", "echo 'cache warm-up failed' >&2; exit 1"]
     x-liftoff: { job: after-release }`;
+    await host.ensureLive(render(host.tb, "base-v2", baseCompose(host.tb, "", "", "v2")));
     const result = await apply(host, render(host.tb, "after-fails", baseCompose(host.tb, job, "", "v1")));
     expect(result.code, result.stderr).toBe(11);
     expect(result.stderr).toContain("but the after-release job warm failed: it exited with code 1");

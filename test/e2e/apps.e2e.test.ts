@@ -6,11 +6,11 @@
  *
  * Needs `npm run testbed -- up`. Without it every test here FAILS saying so; none is skipped.
  */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { applyReleaseCommand, applyReleaseStdin, type RenderedRelease } from "../../components/deploy";
 import type { TestbedInfo } from "../../tools/testbed/render";
 import { renderSampleApp, type SampleImages } from "./apps";
-import { TestHost, freshTestHost, shq, type CommandResult } from "./harness";
+import { TestHost, checkTestbedUp, loadTestbed, resetHost, shq, type CommandResult } from "./harness";
 
 const GATEWAY = "http://127.0.0.1:18443";
 
@@ -43,8 +43,16 @@ async function live(host: TestHost, service: string): Promise<string> {
 describe("three sample applications on the local test host", () => {
   let host: TestHost;
 
+  // Every case stands alone (`-t '<case>'`): the host is checked and the agent installed here, and
+  // a case that needs a release live first brings the host there (host.ensureLive).
+  beforeAll(async () => {
+    host = new TestHost(loadTestbed());
+    await checkTestbedUp(host);
+    await host.ensureAgent();
+  });
+
   it("the test host is up, and reset to one that never saw a release", async () => {
-    host = await freshTestHost();
+    await resetHost(host);
   });
 
   it("shop (compose.yaml + compose.override.yaml, six services) passes its health checks with the override applied", async () => {

@@ -5,13 +5,13 @@
  * (components/deploy/commands.ts), over real SSH as the deploy user, under load.
  */
 import * as fs from "node:fs";
-import { describe, expect, it } from "vitest";
-import { applyReleaseCommand, applyReleaseStdin, installAgentCommand, renderRelease, type RenderedRelease } from "../../components/deploy";
+import { beforeAll, describe, expect, it } from "vitest";
+import { agentArtifact, applyReleaseCommand, applyReleaseStdin, installAgentCommand, renderRelease, type RenderedRelease } from "../../components/deploy";
 import * as os from "node:os";
 import * as path from "node:path";
 import { appFromCompose } from "../compose-app";
 import type { TestbedInfo } from "../../tools/testbed/render";
-import { AGENT_SOURCE, TestHost, freshTestHost, startLoad, type CommandResult } from "./harness";
+import { TestHost, checkTestbedUp, loadTestbed, resetHost, startLoad, type CommandResult } from "./harness";
 
 const GATEWAY = "http://127.0.0.1:18443";
 const IDENTITY = "http://127.0.0.1:18444";
@@ -90,12 +90,20 @@ async function version(url: string): Promise<string> {
 describe("the deploy component's commands on the local test host", () => {
   let host: TestHost;
 
+  // Every case stands alone (`-t '<case>'`): the host is checked and the agent installed here, and
+  // a case that needs a release live first brings the host there (host.ensureLive).
+  beforeAll(async () => {
+    host = new TestHost(loadTestbed());
+    await checkTestbedUp(host);
+    await host.ensureAgent();
+  });
+
   it("the test host is up, and reset to one that never saw a release", async () => {
-    host = await freshTestHost();
+    await resetHost(host);
   });
 
   it("installs the agent from stdin with the component's command", async () => {
-    const result = await host.start(onTestHost(host, `mkdir -p '${host.root}/bin' && ${installAgentCommand(host.root)}`), fs.readFileSync(AGENT_SOURCE, "utf8")).done;
+    const result = await host.start(onTestHost(host, `mkdir -p '${host.root}/bin' && ${installAgentCommand(host.root)}`), `${agentArtifact().toString("base64")}\n`).done;
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect((await host.agent("version")).stdout).toMatch(/^liftoff-release /);
@@ -134,6 +142,7 @@ describe("the deploy component's commands on the local test host", () => {
   });
 
   it("a rendered release whose service fails its health check leaves the old one serving", async () => {
+    await host.ensureLive(render(host.tb, "v2"));
     const app = appFor(host.tb, "v2");
     const bad = renderRelease({
       project: "liftoff",

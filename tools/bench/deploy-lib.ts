@@ -1,13 +1,12 @@
 /**
- * The pure parts of `npm run bench:deploy` (tools/bench/deploy.ts): the service sets and release
- * specs it applies, the seed's compose project and proxy config, the agent's phase timings, the
- * goals, and the table and JSON it prints. No I/O here; tools/bench/deploy.test.ts tests it.
+ * The pure parts of `npm run bench:deploy` (tools/bench/deploy.ts): the seed's compose project and
+ * proxy config, time to live read from a version watch, the agent's phase timings, the goals of
+ * the issue, and the table and JSON it prints. Releases come from the real renderer through
+ * tools/testing/example-system.ts. No I/O here; tools/bench/deploy.test.ts tests it.
  */
-import type { FixtureRelease, FixtureService } from "../../test/e2e/release-fixture";
+import { GATEWAY, IDENTITY, imageRef, serviceNames, type Images } from "../testing/example-system";
 
-/** The public endpoints through Caddy (tools/testbed: plain http on loopback). */
-export const GATEWAY = "http://127.0.0.1:18443";
-export const IDENTITY = "http://127.0.0.1:18444";
+export { GATEWAY, IDENTITY };
 /** Requests per second on each public endpoint, the e2e suite's rate. */
 export const RATE_PER_ENDPOINT = 250;
 export const LOAD_URLS: readonly string[] = [`${GATEWAY}/version`, `${IDENTITY}/version`];
@@ -16,91 +15,22 @@ export const LOAD_URLS: readonly string[] = [`${GATEWAY}/version`, `${IDENTITY}/
 export const SEED_PORTS: Readonly<Record<string, number>> = { "api-gateway": 28443, "identity-service": 28444 };
 export const SEED_PROJECT = "liftoff-seed";
 
-export type Images = Readonly<Record<string, Readonly<Record<string, string>>>>;
-export type Tag = "v1" | "v2" | "unhealthy" | "crashloop";
-
-/** The example system's application services; the broker accessory comes on top. */
-export const BASE_SERVICES = ["api-gateway", "identity-service", "orders", "catalog"] as const;
-
-export interface ServicePlan {
-  readonly name: string;
-  /** The test image it runs (extra services reuse orders' and catalog's). */
-  readonly image: string;
-  readonly public: { readonly address: string; readonly blue: number; readonly green: number } | null;
-}
-
-/**
- * The service set of a stack of `count` application services: the four of the example system,
- * then internal services `extra-05`, `extra-06`, … that alternately run the orders and catalog
- * test images under their own names.
- */
-export function serviceSet(count: number): ServicePlan[] {
-  if (!Number.isInteger(count) || count < BASE_SERVICES.length || count > 99) {
-    throw new Error(`service count must be an integer from ${BASE_SERVICES.length} to 99, got ${count}`);
-  }
-  const plans: ServicePlan[] = [
-    { name: "api-gateway", image: "api-gateway", public: { address: GATEWAY, blue: 20001, green: 20002 } },
-    { name: "identity-service", image: "identity-service", public: { address: IDENTITY, blue: 20011, green: 20012 } },
-    { name: "orders", image: "orders", public: null },
-    { name: "catalog", image: "catalog", public: null },
-  ];
-  for (let n = BASE_SERVICES.length + 1; n <= count; n++) {
-    plans.push({ name: `extra-${String(n).padStart(2, "0")}`, image: n % 2 === 1 ? "orders" : "catalog", public: null });
-  }
-  return plans;
-}
-
-export function imageRef(images: Images, name: string, tag: string): string {
-  const ref = images[name]?.[tag];
-  if (!ref) throw new Error(`testbed.json has no image ${name}:${tag}: run \`npm run testbed -- up\``);
-  return ref;
-}
+export type { Images };
+export type Tag = "v1" | "v2";
 
 /** The tag reference of a digest-pinned test image (`repo@sha256:…` -> `repo:tag`), as the seed pulls it. */
 export function tagRef(images: Images, name: string, tag: string): string {
-  const ref = imageRef(images, name, tag);
-  return `${ref.split("@")[0]}:${tag}`;
-}
-
-export interface ReleaseOptions {
-  readonly count: number;
-  readonly tag: Tag;
-  /** Per-service tag overrides (e.g. identity-service: "unhealthy"). */
-  readonly tags?: Readonly<Record<string, Tag>>;
-  readonly registry: { readonly server: string; readonly username: string };
-  readonly images: Images;
-}
-
-/** A liftoff release of the service set: the e2e fixture's format, broker v1 as the accessory. */
-export function benchRelease(o: ReleaseOptions): FixtureRelease {
-  const services: FixtureService[] = serviceSet(o.count).map((p) => ({
-    name: p.name,
-    image: imageRef(o.images, p.image, o.tags?.[p.name] ?? o.tag),
-    healthPath: "/healthz",
-    ...(p.public
-      ? { public: { address: p.public.address, containerPort: 8080, slotPorts: { blue: p.public.blue, green: p.public.green } } }
-      : {}),
-    env: { APP_SERVICE: p.name, APP_STACK: `bench-${o.count}` },
-  }));
-  return {
-    project: "shop",
-    environment: "bench",
-    registry: o.registry,
-    services,
-    accessories: [{ name: "broker", image: imageRef(o.images, "broker", "v1"), volume: "broker-data", mountPath: "/data" }],
-    healthTimeoutSeconds: 60,
-    keepReleases: 3,
-  };
+  return `${imageRef(images, name, tag).split("@")[0]}:${tag}`;
 }
 
 /**
- * The seed's docker-compose.yml for the same four services and broker: images by tag, the public
- * services on fixed loopback ports, settings inline, no health checks of its own (the images'
- * HEALTHCHECK still runs, as it would on the seed's host).
+ * The seed's docker-compose.yml for the same services and broker as liftoff's release of `count`
+ * services: images by tag, the public services on fixed loopback ports, settings inline, no health
+ * checks of its own (the images' HEALTHCHECK still runs, as it would on the seed's host).
  */
-export function seedCompose(images: Images, tag: Tag): string {
-  const lines = [`# the seed's docker-compose.yml (bench: ${tag})`, "services:"];
-  for (const p of serviceSet(BASE_SERVICES.length)) {
+export function seedCompose(images: Images, tag: Tag, count = 4): string {
+  const lines = [`# the seed's docker-compose.yml (bench: ${tag}, ${count} services)`, "services:"];
+  for (const p of serviceNames(count)) {
     lines.push(`  ${p.name}:`, `    image: ${tagRef(images, p.image, tag)}`, "    restart: unless-stopped", "    environment:");
     lines.push(`      APP_SERVICE: ${p.name}`, "      APP_STACK: seed");
     const port = SEED_PORTS[p.name];
@@ -121,8 +51,7 @@ export function seedCompose(images: Images, tag: Tag): string {
 
 /** The seed's proxy config: each endpoint to its one fixed port, Caddy's defaults otherwise. */
 export function seedCaddyfile(): string {
-  const site = (address: string, port: number | undefined) =>
-    [`${address} {`, "\tbind 127.0.0.1", `\treverse_proxy 127.0.0.1:${port}`, "}"].join("\n");
+  const site = (address: string, port: number | undefined) => [`${address} {`, "\tbind 127.0.0.1", `\treverse_proxy 127.0.0.1:${port}`, "}"].join("\n");
   return [
     "# bench: the seed's proxy config (one upstream per endpoint)",
     "",
@@ -134,8 +63,8 @@ export function seedCaddyfile(): string {
 }
 
 /**
- * The last "timings (s): validate 0.05, lock 0.00, …" line (the agent's, or the one the bench
- * prints around the seed's commands), as { phase: seconds }.
+ * The last "timings (s): lock 0.00, pull 1.2, …" line (the agent's, or the one the bench prints
+ * around the seed's commands), as { phase: seconds }.
  */
 export function parseTimings(stderr: string): Record<string, number> {
   const lines = stderr.split("\n").filter((l) => /(?:liftoff-release|seed): timings \(s\): /.test(l));
@@ -150,16 +79,46 @@ export function parseTimings(stderr: string): Record<string, number> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// time to live
+
+/** One answer of the version watch: when (ms since epoch), and what (body, or `HTTP <code>` / an error). */
+export interface Sample {
+  readonly at: number;
+  readonly answer: string;
+}
+
+/**
+ * Seconds from `start` until every endpoint answers only `want` (a body) from then on: the moment
+ * after the last answer of anything else. `undefined` when the watch never saw `want` last on
+ * every endpoint. 0 when nothing else was seen after start.
+ */
+export function timeToServe(samplesByEndpoint: readonly (readonly Sample[])[], start: number, want: (answer: string) => boolean): number | undefined {
+  let lastOther = start;
+  for (const samples of samplesByEndpoint) {
+    const after = samples.filter((s) => s.at >= start);
+    const last = after.at(-1);
+    if (!last || !want(last.answer)) return undefined;
+    for (const s of after) if (!want(s.answer)) lastOther = Math.max(lastOther, s.at);
+  }
+  return (lastOther - start) / 1000;
+}
+
+/** The first answer at or after `start` that `bad` matches, in seconds from `start`. */
+export function firstAnswer(samplesByEndpoint: readonly (readonly Sample[])[], start: number, bad: (answer: string) => boolean): number | undefined {
+  const times = samplesByEndpoint.flatMap((samples) => samples.filter((s) => s.at >= start && bad(s.answer)).map((s) => s.at));
+  return times.length > 0 ? (Math.min(...times) - start) / 1000 : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
 // results
 
 export type ScenarioId =
-  | "seed-upgrade"
-  | "upgrade"
-  | "failed-release"
-  | "rollback"
-  | "rollback-again"
+  | `seed-upgrade-${number}`
+  | `upgrade-${number}`
   | "unchanged"
-  | `upgrade-${number}`;
+  | "failed-gate"
+  | "rollback-in-bake"
+  | "rollback-after-bake";
 
 export interface Row {
   readonly id: ScenarioId;
@@ -168,7 +127,9 @@ export interface Row {
   readonly requests: number;
   /** Non-2xx responses plus request errors, over all public endpoints. */
   readonly failed: number;
-  /** Wall time of the command as run over SSH. */
+  /** Seconds until the wanted release served every request (from the command's start, or from `liveFrom`). */
+  readonly live?: number;
+  /** Wall time of the command as run over SSH ("time to done"). */
   readonly seconds: number;
   readonly exitCode: number;
   /** The agent's phases (liftoff rows), from its timings line. */
@@ -185,57 +146,56 @@ export interface Goal {
   readonly met: boolean;
 }
 
+/** The goals of the issue (#12 item 6). */
 export const GOALS = {
-  rollbackSeconds: 3,
+  liveRatio: 1.0,
+  rollbackInBakeSeconds: 1,
+  rollbackAfterBakeSeconds: 3,
   unchangedSeconds: 1,
-  upgradeRatio: 1.25,
 } as const;
 
 const s = (x: number): string => `${x.toFixed(2)} s`;
 
 /** The issue's goals, judged on the rows; a goal whose scenario is missing is not met. */
-export function evaluateGoals(rows: readonly Row[]): Goal[] {
+export function evaluateGoals(rows: readonly Row[], scales: readonly number[]): Goal[] {
   const goals: Goal[] = [];
   const find = (id: ScenarioId) => rows.find((r) => r.id === id);
-  const zero = (id: ScenarioId, goal: string) => {
-    const r = find(id);
-    goals.push({ goal, target: "0 failed", actual: r ? `${r.failed} failed of ${r.requests}` : "not run", met: !!r && r.failed === 0 });
-  };
-  zero("upgrade", "liftoff upgrade: no failed request");
-  zero("failed-release", "failing release: no failed request (old keeps serving)");
-  for (const id of ["rollback", "rollback-again"] as const) {
-    const r = find(id);
-    if (!r && id === "rollback-again") continue;
-    zero(id, `${r?.scenario ?? "rollback"}: no failed request`);
+  for (const n of scales) {
+    const seed = find(`seed-upgrade-${n}`);
+    const up = find(`upgrade-${n}`);
+    const ratio = seed?.live !== undefined && up?.live !== undefined && seed.live > 0 ? up.live / seed.live : undefined;
     goals.push({
-      goal: `${r?.scenario ?? "rollback"}: time`,
-      target: `<= ${GOALS.rollbackSeconds} s`,
-      actual: r ? s(r.seconds) : "not run",
-      met: !!r && r.exitCode === 0 && r.seconds <= GOALS.rollbackSeconds,
+      goal: `${n} services: time to live vs the seed's pull && up -d`,
+      target: `<= ${GOALS.liveRatio.toFixed(2)}x`,
+      actual: ratio === undefined ? "not run" : `${ratio.toFixed(2)}x (${s(up!.live!)} vs ${s(seed!.live!)})`,
+      met: ratio !== undefined && up!.exitCode === 0 && ratio <= GOALS.liveRatio,
+    });
+    goals.push({ goal: `${n} services: upgrade without a failed request`, target: "0 failed", actual: up ? `${up.failed} failed of ${up.requests}` : "not run", met: !!up && up.exitCode === 0 && up.failed === 0 });
+    const stopOld = up?.phases?.["stop-old"];
+    goals.push({
+      goal: `${n} services: stop-old off the critical path`,
+      target: "live before stop-old ends",
+      actual: up?.live === undefined ? "not run" : `live ${s(up.live)}, done ${s(up.seconds)}${stopOld === undefined ? "" : `, stop-old ${s(stopOld)}`}`,
+      met: !!up && up.live !== undefined && up.live < up.seconds,
     });
   }
-  const unchanged = find("unchanged");
-  goals.push({
-    goal: "unchanged redeploy: time",
-    target: `<= ${GOALS.unchangedSeconds} s`,
-    actual: unchanged ? s(unchanged.seconds) : "not run",
-    met: !!unchanged && unchanged.exitCode === 0 && unchanged.seconds <= GOALS.unchangedSeconds,
-  });
-  const seed = find("seed-upgrade");
-  const upgrade = find("upgrade");
-  const ratio = seed && upgrade && seed.seconds > 0 ? upgrade.seconds / seed.seconds : undefined;
-  goals.push({
-    goal: "liftoff upgrade time vs the seed's pull+up",
-    target: `<= ${GOALS.upgradeRatio}x`,
-    actual: ratio === undefined ? "not run" : `${ratio.toFixed(2)}x (${s(upgrade!.seconds)} vs ${s(seed!.seconds)})`,
-    met: ratio !== undefined && upgrade!.exitCode === 0 && ratio <= GOALS.upgradeRatio,
-  });
+  const timed = (id: ScenarioId, goal: string, max: number, field: "live" | "seconds") => {
+    const r = find(id);
+    const value = r?.[field];
+    goals.push({ goal, target: `<= ${max} s, 0 failed`, actual: r && value !== undefined ? `${s(value)}, ${r.failed} failed` : "not run", met: !!r && value !== undefined && value <= max && r.failed === 0 });
+  };
+  timed("rollback-in-bake", "rollback in the bake window: back to serving the old release", GOALS.rollbackInBakeSeconds, "live");
+  timed("rollback-after-bake", "rollback after the bake: back to serving the old release", GOALS.rollbackAfterBakeSeconds, "live");
+  timed("unchanged", "unchanged redeploy", GOALS.unchangedSeconds, "seconds");
+  const gate = find("failed-gate");
+  goals.push({ goal: "release failing its gate: the old one serves on", target: "exit 6, 0 failed", actual: gate ? `exit ${gate.exitCode}, ${gate.failed} failed` : "not run", met: !!gate && gate.exitCode === 6 && gate.failed === 0 });
   return goals;
 }
 
 export interface BenchResult {
   readonly ratePerEndpoint: number;
   readonly endpoints: readonly string[];
+  readonly bakeSeconds: number;
   readonly rows: readonly Row[];
   readonly goals: readonly Goal[];
 }
@@ -248,35 +208,30 @@ const thousands = (n: number): string => n.toLocaleString("en-US");
 
 export function renderTable(result: BenchResult): string {
   const width = Math.max(8, ...result.rows.map((r) => r.scenario.length));
-  const header = `${"scenario".padEnd(width)}  services  requests  failed  seconds  exit`;
+  const header = `${"scenario".padEnd(width)}  services  requests  failed  live s  done s  exit`;
   const lines = [
-    `load: ${result.ratePerEndpoint} req/s on each of ${result.endpoints.join(", ")} (autocannon, keep-alive)`,
+    `load: ${result.ratePerEndpoint} req/s on each of ${result.endpoints.join(", ")} (autocannon, keep-alive); liftoff's bake window ${result.bakeSeconds} s`,
+    "live s: until the new release (for rollbacks: the old one) answers every request; done s: until the command returned",
     "",
     header,
     "-".repeat(header.length),
   ];
   for (const r of result.rows) {
     lines.push(
-      `${r.scenario.padEnd(width)}  ${String(r.services).padStart(8)}  ${thousands(r.requests).padStart(8)}  ${thousands(r.failed).padStart(6)}  ${r.seconds
+      `${r.scenario.padEnd(width)}  ${String(r.services).padStart(8)}  ${thousands(r.requests).padStart(8)}  ${thousands(r.failed).padStart(6)}  ${(r.live === undefined ? "-" : r.live.toFixed(2)).padStart(6)}  ${r.seconds
         .toFixed(2)
-        .padStart(7)}  ${String(r.exitCode).padStart(4)}`,
+        .padStart(6)}  ${String(r.exitCode).padStart(4)}`,
     );
   }
   const withFailures = result.rows.filter((r) => r.failures && Object.keys(r.failures).length > 0);
   if (withFailures.length > 0) {
     lines.push("", "failed requests");
-    for (const r of withFailures) {
-      const kinds = Object.entries(r.failures ?? {}).map(([k, v]) => `${k} x${v}`);
-      lines.push(`  ${r.scenario}: ${kinds.join(", ")}`);
-    }
+    for (const r of withFailures) lines.push(`  ${r.scenario}: ${Object.entries(r.failures ?? {}).map(([k, v]) => `${k} x${v}`).join(", ")}`);
   }
   const withPhases = result.rows.filter((r) => r.phases && Object.keys(r.phases).length > 0);
   if (withPhases.length > 0) {
-    lines.push("", "phases (s, from the agent's timings line, or timed around the seed's two commands; the rest of the wall time is SSH and process start)");
-    for (const r of withPhases) {
-      const phases = Object.entries(r.phases ?? {}).map(([k, v]) => `${k} ${v.toFixed(2)}`);
-      lines.push(`  ${r.scenario}: ${phases.join(", ")}`);
-    }
+    lines.push("", "phases (s, from the agent's timings line, or timed around the seed's two commands)");
+    for (const r of withPhases) lines.push(`  ${r.scenario}: ${Object.entries(r.phases ?? {}).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}`);
   }
   const notes = result.rows.filter((r) => r.note);
   if (notes.length > 0) {
@@ -286,9 +241,7 @@ export function renderTable(result: BenchResult): string {
   const gw = Math.max(...result.goals.map((g) => g.goal.length), 4);
   const tw = Math.max(...result.goals.map((g) => g.target.length), 6);
   lines.push("", "goals");
-  for (const g of result.goals) {
-    lines.push(`  ${(g.met ? "met" : "NOT MET").padEnd(7)}  ${g.goal.padEnd(gw)}  ${g.target.padEnd(tw)}  ${g.actual}`);
-  }
+  for (const g of result.goals) lines.push(`  ${(g.met ? "met" : "NOT MET").padEnd(7)}  ${g.goal.padEnd(gw)}  ${g.target.padEnd(tw)}  ${g.actual}`);
   lines.push("");
   return lines.join("\n");
 }

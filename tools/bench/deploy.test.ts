@@ -1,22 +1,24 @@
 /**
- * The pure parts of `npm run bench:deploy`: service sets, release specs, the seed's files, the
- * agent's timings line, goals and rendering. No test host needed.
+ * The pure parts of `npm run bench:deploy`: the releases it applies (the real renderer's), the
+ * seed's files, time to live from a version watch, the agent's timings line, goals and rendering.
+ * No test host needed.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { writeRelease } from "../../test/e2e/release-fixture";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { exampleRelease, releaseFile, serviceNames, writeReleaseDir } from "../testing/example-system";
 import {
-  benchRelease,
   evaluateGoals,
+  firstAnswer,
   parseTimings,
   renderJson,
   renderTable,
   seedCaddyfile,
   seedCompose,
-  serviceSet,
+  timeToServe,
   type Images,
   type Row,
 } from "./deploy-lib";
@@ -28,128 +30,138 @@ const images: Images = Object.fromEntries(
     Object.fromEntries(["v1", "v2", "unhealthy"].map((tag, j) => [tag, `127.0.0.1:5000/liftoff/${name}@${digest(String((i * 3 + j) % 10))}`])),
   ]),
 );
-const registry = { server: "127.0.0.1:5000", username: "liftoff" };
+const tb = { images, registry: { url: "127.0.0.1:5000", username: "liftoff", password: "not-used" }, agentRoot: "/home/liftoff-deploy/liftoff" };
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-deploy-unit-"));
-afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-describe("service sets", () => {
+describe("the releases the bench applies", () => {
   it("are the example system plus internal extras that reuse the orders and catalog images", () => {
-    expect(serviceSet(4).map((s) => s.name)).toEqual(["api-gateway", "identity-service", "orders", "catalog"]);
-    const twenty = serviceSet(20);
-    expect(twenty).toHaveLength(20);
+    expect(serviceNames(4).map((s) => s.name)).toEqual(["api-gateway", "identity-service", "orders", "catalog"]);
+    const twenty = serviceNames(20);
     expect(new Set(twenty.map((s) => s.name)).size).toBe(20);
     expect(twenty.slice(4).map((s) => s.name)).toEqual(Array.from({ length: 16 }, (_, i) => `extra-${String(i + 5).padStart(2, "0")}`));
-    expect(twenty.slice(4).every((s) => s.public === null && (s.image === "orders" || s.image === "catalog"))).toBe(true);
-    expect(twenty.filter((s) => s.public).map((s) => s.name)).toEqual(["api-gateway", "identity-service"]);
-    expect(() => serviceSet(3)).toThrow(/from 4 to 99/);
-    expect(() => serviceSet(4.5)).toThrow(/integer/);
+    expect(twenty.slice(4).every((s) => s.image === "orders" || s.image === "catalog")).toBe(true);
+    expect(() => serviceNames(3)).toThrow(/from 4 to 99/);
   });
 
-  it("give releases the agent accepts, with per-service tag overrides", () => {
-    const spec = benchRelease({ count: 10, tag: "v2", tags: { "identity-service": "unhealthy" }, registry, images });
-    expect(spec.services).toHaveLength(10);
-    expect(spec.services.find((s) => s.name === "identity-service")?.image).toBe(images["identity-service"]?.unhealthy);
-    expect(spec.services.find((s) => s.name === "extra-05")?.image).toBe(images.orders?.v2);
-    expect(spec.services.find((s) => s.name === "extra-06")?.image).toBe(images.catalog?.v2);
-    expect(spec.accessories.map((a) => a.image)).toEqual([images.broker?.v1]);
-    const dir = path.join(tmp, "release");
-    const id = writeRelease(dir, spec);
-    const verify = spawnSync("bash", [path.join(__dirname, "..", "..", "components", "deploy", "agent", "liftoff-release"), "verify", dir], {
-      encoding: "utf8",
-      env: { ...process.env, LIFTOFF_ROOT: path.join(tmp, "root") },
-    });
-    expect(verify.status, verify.stderr).toBe(0);
-    expect(verify.stdout.trim()).toBe(id);
-    expect(() => benchRelease({ count: 4, tag: "crashloop", registry, images })).toThrow(/no image api-gateway:crashloop/);
+  it("are rendered by the real renderer (format 3, the bench's release policy), with per-service tag overrides", () => {
+    const rel = exampleRelease(tb, { tag: "v2", services: 10, tags: { "identity-service": "unhealthy" }, release: { bakeSeconds: 10, canary: { steps: [100], stepSeconds: 30 }, maxErrorRate: 0.02, minRequests: 20 } });
+    const manifest = JSON.parse(releaseFile(rel, "manifest.json")) as { format: number; services: { name: string; image: string }[]; accessories: { image: string }[]; release: { bakeSeconds: number } };
+    expect(manifest.format).toBe(3);
+    expect(manifest.release.bakeSeconds).toBe(10);
+    expect(manifest.services).toHaveLength(10);
+    const imageOf = (n: string) => manifest.services.find((s) => s.name === n)?.image;
+    expect(imageOf("identity-service")).toBe(images["identity-service"]?.unhealthy);
+    expect(imageOf("extra-05")).toBe(images.orders?.v2);
+    expect(imageOf("extra-06")).toBe(images.catalog?.v2);
+    expect(manifest.accessories.map((a) => a.image)).toEqual([images.broker?.v1]);
+    expect(() => exampleRelease(tb, { tag: "crashloop" })).toThrow(/no image api-gateway:crashloop/);
+    // and the host agent accepts it, with the same id
+    const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-deploy-unit-")), "release");
+    try {
+      writeReleaseDir(dir, rel);
+      const verify = spawnSync("python3", [path.join(__dirname, "..", "..", "components", "deploy", "agent", "liftoff_release"), "verify", dir], {
+        encoding: "utf8",
+        env: { ...process.env, LIFTOFF_ROOT: path.join(dir, "..", "root") },
+      });
+      expect(verify.status, verify.stderr).toBe(0);
+      expect(verify.stdout.trim()).toBe(rel.id);
+    } finally {
+      fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+    }
   });
 });
 
 describe("the seed's files", () => {
   it("compose: the same services by tag, public ones on fixed loopback ports, the broker with its volume", () => {
-    const compose = seedCompose(images, "v2");
-    expect(compose).toContain("image: 127.0.0.1:5000/liftoff/api-gateway:v2\n");
-    expect(compose).toContain("image: 127.0.0.1:5000/liftoff/broker:v1\n");
-    expect(compose.match(/ports:/g)).toHaveLength(2);
-    expect(compose).toContain('- "127.0.0.1:28443:8080"');
-    expect(compose).toContain('- "127.0.0.1:28444:8080"');
-    expect(compose).toContain("      - broker-data:/data\n");
-    expect(compose).not.toMatch(/healthcheck|@sha256/);
+    const doc = parse(seedCompose(images, "v2", 10)) as { services: Record<string, { image: string; ports?: string[] }> };
+    expect(Object.keys(doc.services)).toHaveLength(11);
+    expect(doc.services["api-gateway"]?.image).toBe("127.0.0.1:5000/liftoff/api-gateway:v2");
+    expect(doc.services["api-gateway"]?.ports).toEqual(["127.0.0.1:28443:8080"]);
+    expect(doc.services["extra-05"]?.image).toBe("127.0.0.1:5000/liftoff/orders:v2");
+    expect(doc.services["broker"]?.image).toBe("127.0.0.1:5000/liftoff/broker:v1");
   });
 
   it("Caddyfile: one upstream per endpoint", () => {
-    const caddy = seedCaddyfile();
-    expect(caddy).toContain("http://127.0.0.1:18443 {\n\tbind 127.0.0.1\n\treverse_proxy 127.0.0.1:28443\n}");
-    expect(caddy).toContain("http://127.0.0.1:18444 {\n\tbind 127.0.0.1\n\treverse_proxy 127.0.0.1:28444\n}");
-    expect(caddy).not.toMatch(/health_|lb_/);
+    expect(seedCaddyfile()).toContain("http://127.0.0.1:18443 {\n\tbind 127.0.0.1\n\treverse_proxy 127.0.0.1:28443\n}");
+  });
+});
+
+describe("time to live", () => {
+  const at = (t: number, answer: string) => ({ at: 1000 + t, answer });
+  it("is the moment after the last answer of anything but the wanted release, on every endpoint", () => {
+    const gw = [at(0, "api-gateway v1"), at(500, "api-gateway v1"), at(900, "HTTP 502"), at(1200, "api-gateway v2"), at(2000, "api-gateway v2")];
+    const id = [at(0, "identity-service v1"), at(1500, "identity-service v1"), at(1600, "identity-service v2")];
+    expect(timeToServe([gw, id], 1000, (a) => a.endsWith(" v2"))).toBe(1.5);
+    expect(timeToServe([gw], 1000, (a) => a.endsWith(" v2"))).toBe(0.9);
+  });
+
+  it("is undefined when the wanted release is not what answers last", () => {
+    expect(timeToServe([[at(0, "api-gateway v2"), at(100, "api-gateway v1")]], 1000, (a) => a.endsWith(" v2"))).toBeUndefined();
+  });
+
+  it("finds the first failing answer", () => {
+    expect(firstAnswer([[at(0, "a v2"), at(300, "HTTP 500"), at(400, "HTTP 500")], [at(350, "error: x")]], 1000, (a) => a.startsWith("HTTP 5") || a.startsWith("error"))).toBe(0.3);
   });
 });
 
 describe("the agent's timings line", () => {
   it("is read into phases; the last line wins", () => {
     const stderr = [
-      "2026-11-23T14:41:42+0000 liftoff-release: timings (s): lock 9.00",
-      "2026-11-23T14:41:42+0000 liftoff-release: timings (s): validate 0.06, lock 0.02, start 2.02, stop-old 5.42",
-      "2026-11-23T14:41:42+0000 liftoff-release: applied release 3a575fd64d80 in slot green in 8.0 s",
+      "liftoff-release: timings (s): lock 9.00",
+      "liftoff-release: timings (s): lock 0.02, start 2.02, switch 0.3, bake 10.0",
+      "seed: timings (s): pull 1.31, up 4.52",
     ].join("\n");
-    expect(parseTimings(stderr)).toEqual({ validate: 0.06, lock: 0.02, start: 2.02, "stop-old": 5.42 });
+    expect(parseTimings(stderr)).toEqual({ pull: 1.31, up: 4.52 });
+    expect(parseTimings(stderr.split("\n").slice(0, 2).join("\n"))).toEqual({ lock: 0.02, start: 2.02, switch: 0.3, bake: 10 });
     expect(parseTimings("no such line")).toEqual({});
-    expect(parseTimings("Recreating liftoff-seed_orders_1 ... done\nseed: timings (s): pull 1.31, up 4.52\n")).toEqual({ pull: 1.31, up: 4.52 });
   });
 });
 
 const rows: Row[] = [
-  { id: "seed-upgrade", scenario: "seed", services: 4, requests: 4800, failed: 750, seconds: 6.4, exitCode: 0, failures: { "HTTP 502": 750 } },
-  { id: "upgrade", scenario: "liftoff upgrade", services: 4, requests: 7000, failed: 0, seconds: 8, exitCode: 0, phases: { start: 2, "stop-old": 4 } },
-  { id: "failed-release", scenario: "failing", services: 4, requests: 9000, failed: 0, seconds: 15, exitCode: 6 },
-  { id: "rollback", scenario: "rollback", services: 4, requests: 7000, failed: 2, seconds: 2.5, exitCode: 0 },
+  { id: "seed-upgrade-4", scenario: "seed, 4", services: 4, requests: 4800, failed: 750, live: 6.4, seconds: 6.4, exitCode: 0, failures: { "HTTP 502": 750 } },
+  { id: "upgrade-4", scenario: "liftoff, 4", services: 4, requests: 7000, failed: 0, live: 5.1, seconds: 16, exitCode: 0, phases: { start: 2, "stop-old": 4 } },
   { id: "unchanged", scenario: "unchanged", services: 4, requests: 2000, failed: 0, seconds: 0.4, exitCode: 0, note: "a note" },
-  { id: "upgrade-20", scenario: "liftoff upgrade, 20 services", services: 20, requests: 20000, failed: 0, seconds: 37.5, exitCode: 0 },
+  { id: "rollback-after-bake", scenario: "rollback after", services: 4, requests: 7000, failed: 2, live: 2.5, seconds: 2.6, exitCode: 0 },
+  { id: "rollback-in-bake", scenario: "rollback in bake", services: 4, requests: 9000, failed: 40, live: 0.8, seconds: 20, exitCode: 12 },
+  { id: "failed-gate", scenario: "failing gate", services: 4, requests: 9000, failed: 0, seconds: 15, exitCode: 6 },
 ];
 
 describe("goals", () => {
-  it("are judged on the rows", () => {
-    const goals = evaluateGoals(rows);
-    const byGoal = Object.fromEntries(goals.map((g) => [g.goal, g]));
-    expect(byGoal["liftoff upgrade: no failed request"]?.met).toBe(true);
-    expect(byGoal["failing release: no failed request (old keeps serving)"]?.met).toBe(true);
-    expect(byGoal["rollback: no failed request"]).toMatchObject({ met: false, actual: "2 failed of 7000" });
-    expect(byGoal["rollback: time"]).toMatchObject({ met: true, target: "<= 3 s", actual: "2.50 s" });
-    expect(byGoal["unchanged redeploy: time"]?.met).toBe(true);
-    expect(byGoal["liftoff upgrade time vs the seed's pull+up"]).toMatchObject({ met: true, actual: "1.25x (8.00 s vs 6.40 s)" });
-    expect(goals.some((g) => g.goal.includes("rollback again"))).toBe(false);
+  it("are judged on the rows: time to live against the seed's, stop-old off the critical path, rollbacks, unchanged", () => {
+    const byGoal = Object.fromEntries(evaluateGoals(rows, [4]).map((g) => [g.goal, g]));
+    expect(byGoal["4 services: time to live vs the seed's pull && up -d"]).toMatchObject({ met: true, actual: "0.80x (5.10 s vs 6.40 s)" });
+    expect(byGoal["4 services: upgrade without a failed request"]?.met).toBe(true);
+    expect(byGoal["4 services: stop-old off the critical path"]).toMatchObject({ met: true, actual: "live 5.10 s, done 16.00 s, stop-old 4.00 s" });
+    expect(byGoal["rollback after the bake: back to serving the old release"]).toMatchObject({ met: false, actual: "2.50 s, 2 failed" });
+    expect(byGoal["rollback in the bake window: back to serving the old release"]).toMatchObject({ met: false, actual: "0.80 s, 40 failed" });
+    expect(byGoal["unchanged redeploy"]?.met).toBe(true);
+    expect(byGoal["release failing its gate: the old one serves on"]?.met).toBe(true);
   });
 
-  it("a missing scenario or a failed command is not met", () => {
-    const goals = evaluateGoals(rows.filter((r) => r.id !== "seed-upgrade").map((r) => (r.id === "unchanged" ? { ...r, exitCode: 1 } : r)));
-    const byGoal = Object.fromEntries(goals.map((g) => [g.goal, g]));
-    expect(byGoal["liftoff upgrade time vs the seed's pull+up"]).toMatchObject({ met: false, actual: "not run" });
-    expect(byGoal["unchanged redeploy: time"]?.met).toBe(false);
+  it("a missing scenario is not met", () => {
+    const byGoal = Object.fromEntries(evaluateGoals(rows, [4, 10]).map((g) => [g.goal, g]));
+    expect(byGoal["10 services: time to live vs the seed's pull && up -d"]).toMatchObject({ met: false, actual: "not run" });
   });
 });
 
 describe("rendering", () => {
-  const result = { ratePerEndpoint: 250, endpoints: ["http://127.0.0.1:18443/version"], rows, goals: evaluateGoals(rows) };
+  const result = { ratePerEndpoint: 250, endpoints: ["http://127.0.0.1:18443/version"], bakeSeconds: 10, rows, goals: evaluateGoals(rows, [4]) };
 
-  it("a table: one line per scenario, then failures, phases, notes and the goals", () => {
+  it("a table: live and done side by side, then failures, phases, notes and the goals", () => {
     const table = renderTable(result);
     const lines = table.split("\n");
-    expect(lines[0]).toBe("load: 250 req/s on each of http://127.0.0.1:18443/version (autocannon, keep-alive)");
-    expect(lines).toContain("scenario                      services  requests  failed  seconds  exit");
-    expect(lines).toContain("seed                                 4     4,800     750     6.40     0");
-    expect(lines).toContain("liftoff upgrade, 20 services        20    20,000       0    37.50     0");
-    expect(table).toContain("failed requests\n  seed: HTTP 502 x750\n");
-    expect(table).toContain("  liftoff upgrade: start 2.00, stop-old 4.00\n");
+    expect(lines[0]).toBe("load: 250 req/s on each of http://127.0.0.1:18443/version (autocannon, keep-alive); liftoff's bake window 10 s");
+    expect(lines).toContain("scenario          services  requests  failed  live s  done s  exit");
+    expect(lines).toContain("seed, 4                  4     4,800     750    6.40    6.40     0");
+    expect(lines).toContain("unchanged                4     2,000       0       -    0.40     0");
+    expect(table).toContain("failed requests\n  seed, 4: HTTP 502 x750\n");
+    expect(table).toContain("  liftoff, 4: start 2.00, stop-old 4.00\n");
     expect(table).toContain("notes\n  unchanged: a note\n");
-    expect(table).toMatch(/\n {2}NOT MET {2}rollback: no failed request +0 failed +2 failed of 7000\n/);
-    expect(table).toMatch(/\n {2}met {6}rollback: time +<= 3 s +2\.50 s\n/);
   });
 
   it("JSON: the same rows and goals, and whether all goals are met", () => {
-    const parsed = JSON.parse(renderJson(result)) as { rows: Row[]; goals: unknown[]; allGoalsMet: boolean; ratePerEndpoint: number };
+    const parsed = JSON.parse(renderJson(result)) as { rows: Row[]; goals: unknown[]; allGoalsMet: boolean };
     expect(parsed.rows).toEqual(rows);
     expect(parsed.goals).toEqual(result.goals);
     expect(parsed.allGoalsMet).toBe(false);
-    expect(parsed.ratePerEndpoint).toBe(250);
   });
 });

@@ -1,39 +1,35 @@
 /**
- * `npm run bench:deploy [-- --json]`: the seed's deploy against liftoff's release agent, on the
- * local test host (`npm run testbed -- up`), under steady HTTP load through Caddy, in one run:
+ * `npm run bench:deploy [-- --json] [-- --scales 4,10,20]`: the seed's deploy against liftoff's
+ * release agent on the local test host (`npm run testbed -- up`), under steady HTTP load through
+ * Caddy, in one run. For each scale (4, 10 and 20 application services, plus the broker):
  *
  *   1. the seed's way, v1 -> v2: `docker compose pull && docker compose up -d` of a plain compose
  *      project of the same services, the public ones on fixed loopback ports, each Caddy's only
  *      upstream;
- *   2. liftoff's upgrade v1 -> v2 (`liftoff-release apply`);
- *   3. a failing release (identity-service fails its health check): automatic rollback;
- *   4. `liftoff-release rollback` (v2 -> v1), and once more (v1 -> v2);
- *   5. an unchanged redeploy (apply of the live release again);
- *   6. liftoff's upgrade v1 -> v2 at 5, 10 and 20 services.
+ *   2. liftoff's upgrade v1 -> v2 (the deploy component's apply command), from the same start.
  *
- * Every figure is the wall time of the command as an operator runs it over SSH, and the requests
- * (and failed ones: non-2xx or errors) that autocannon sent meanwhile at a fixed rate on each
- * public endpoint. Progress goes to stderr; the table (or JSON with --json) to stdout. It reuses
- * the e2e harness (test/e2e/harness.ts) and release fixture; the pure parts are in deploy-lib.ts.
+ * At 4 services, also: an unchanged redeploy; a release failing its health gate; a release whose
+ * gateway turns 500 after the switch (rolled back by the agent in the bake window); and an
+ * operator's `rollback` after the bake.
+ *
+ * "live" is read from a version watch (back-to-back GETs on each public endpoint): the time from
+ * the command's start until the wanted release answers every request from then on; for the
+ * rollback in the bake window, from the first failing answer. "done" is the command's wall time
+ * over SSH. Failed requests are those of the load generator (autocannon, a fixed rate per endpoint).
+ * Releases are rendered by the real renderer (tools/testing/example-system.ts). Progress goes to
+ * stderr; the table (or JSON with --json) to stdout.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import {
-  checkTestbedUp,
-  loadTestbed,
-  resetHost,
-  shq,
-  startLoad,
-  TestHost,
-  type CommandResult,
-  type LoadResult,
-} from "../../test/e2e/harness";
-import { writeRelease, type FixtureRelease } from "../../test/e2e/release-fixture";
+import { DEFAULT_RELEASE_POLICY, type RenderedRelease } from "../../components/deploy";
+import { exampleRelease, type ExampleOptions } from "../testing/example-system";
+import { failureKinds, startLoad, type LoadResult } from "../testing/load";
+import { checkTestbedUp, loadTestbed, resetHost, shq, TestHost, type CommandResult } from "../testing/testhost";
 import type { TestbedInfo } from "../testbed/render";
 import {
-  benchRelease,
   evaluateGoals,
+  firstAnswer,
   GATEWAY,
   IDENTITY,
   LOAD_URLS,
@@ -44,13 +40,17 @@ import {
   seedCaddyfile,
   seedCompose,
   SEED_PROJECT,
+  timeToServe,
   type BenchResult,
   type Row,
+  type Sample,
   type ScenarioId,
   type Tag,
 } from "./deploy-lib";
 
-const SCALES = [5, 10, 20] as const;
+const DEFAULT_SCALES = [4, 10, 20] as const;
+/** liftoff's bake window in the bench (the dev profile's is 30 s; it only lengthens "done"). */
+const BAKE_SECONDS = 10;
 /** Load runs this long before the command starts and after it returns. */
 const SETTLE_BEFORE_MS = 1000;
 const SETTLE_AFTER_MS = 2000;
@@ -62,84 +62,128 @@ function progress(message: string): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function get(url: string): Promise<{ status: number; body: string }> {
+async function answer(url: string): Promise<string> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    return { status: res.status, body: (await res.text()).trim() };
+    const text = (await res.text()).trim();
+    return res.status === 200 ? text : `HTTP ${res.status}`;
   } catch (err) {
-    return { status: 0, body: (err as Error).message };
+    return `error: ${(err as Error).message}`;
   }
 }
 
 /** Waits until both public endpoints answer with the given version (e.g. "v2"). */
-async function expectServing(version: string, timeoutMs = 20_000): Promise<void> {
+async function expectServing(version: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
-    const gw = await get(`${GATEWAY}/version`);
-    const id = await get(`${IDENTITY}/version`);
-    last = `${gw.status} ${gw.body} | ${id.status} ${id.body}`;
-    if (gw.body === `api-gateway ${version}` && id.body === `identity-service ${version}`) return;
+    const gw = await answer(`${GATEWAY}/version`);
+    const id = await answer(`${IDENTITY}/version`);
+    last = `${gw} | ${id}`;
+    if (gw === `api-gateway ${version}` && id === `identity-service ${version}`) return;
     await sleep(200);
   }
   throw new Error(`the public endpoints do not serve ${version}: ${last}`);
 }
 
+/** Back-to-back GETs on each public endpoint, every answer timed: what "live" is read from. */
+function startVersionWatch(): { stop(): Promise<Sample[][]> } {
+  let running = true;
+  const loops = LOAD_URLS.map(async (url) => {
+    const samples: Sample[] = [];
+    while (running) {
+      const a = await answer(url);
+      samples.push({ at: Date.now(), answer: a });
+      await sleep(10);
+    }
+    return samples;
+  });
+  return {
+    async stop() {
+      running = false;
+      return Promise.all(loops);
+    },
+  };
+}
+
 interface Measured {
   readonly result: CommandResult;
   readonly load: LoadResult[];
+  readonly samples: Sample[][];
+  /** When the command started (ms since epoch). */
+  readonly start: number;
 }
 
-/** Runs the command under steady load on the public endpoints. */
+/** Runs the command under steady load on the public endpoints, with the version watch. */
 async function underLoad(run: () => Promise<CommandResult>): Promise<Measured> {
   const load = startLoad(LOAD_URLS, RATE_PER_ENDPOINT);
+  const watch = startVersionWatch();
   await sleep(SETTLE_BEFORE_MS);
   try {
+    const start = Date.now();
     const result = await run();
     await sleep(SETTLE_AFTER_MS);
-    return { result, load: await load.stop() };
+    return { result, load: await load.stop(), samples: await watch.stop(), start };
   } catch (err) {
     await load.stop();
+    await watch.stop();
     throw err;
   }
 }
 
-function row(id: ScenarioId, scenario: string, services: number, m: Measured, note?: string): Row {
-  const failures: Record<string, number> = {};
-  for (const l of m.load) {
-    for (const [code, n] of Object.entries(l.statusCodes)) if (!/^2\d\d$/.test(code)) failures[`HTTP ${code}`] = (failures[`HTTP ${code}`] ?? 0) + n;
-    for (const [kind, n] of Object.entries(l.errorKinds)) failures[kind] = (failures[kind] ?? 0) + n;
-  }
+const serves = (version: string) => (a: string) => a.endsWith(` ${version}`);
+
+function row(id: ScenarioId, scenario: string, services: number, m: Measured, live: number | undefined, note?: string): Row {
+  const failures = failureKinds(m.load);
   const phases = parseTimings(m.result.stderr);
   const pulled = /images: (\d+) pulled, (\d+) already on this host/.exec(m.result.stderr);
   const notes = [note, pulled ? `${pulled[1]} image(s) pulled, ${pulled[2]} already on the host` : undefined].filter(Boolean);
-  note = notes.length > 0 ? notes.join("; ") : undefined;
   return {
     id,
     scenario,
     services,
     requests: m.load.reduce((n, l) => n + l.requests, 0),
     failed: m.load.reduce((n, l) => n + l.failed, 0),
+    ...(live !== undefined ? { live: Number(live.toFixed(2)) } : {}),
     seconds: Number((m.result.ms / 1000).toFixed(2)),
     exitCode: m.result.code,
     ...(Object.keys(phases).length > 0 ? { phases } : {}),
     ...(Object.keys(failures).length > 0 ? { failures } : {}),
-    ...(note ? { note } : {}),
+    ...(notes.length > 0 ? { note: notes.join("; ") } : {}),
   };
 }
 
 function report(r: Row): void {
   const phases = Object.entries(r.phases ?? {}).map(([k, v]) => `${k} ${v.toFixed(2)}`);
   progress(
-    `${r.scenario}: ${r.seconds.toFixed(2)} s, exit ${r.exitCode}, ${r.requests} requests, ${r.failed} failed${phases.length > 0 ? ` (phases: ${phases.join(", ")})` : ""}`,
+    `${r.scenario}: live ${r.live === undefined ? "-" : `${r.live.toFixed(2)} s`}, done ${r.seconds.toFixed(2)} s, exit ${r.exitCode}, ${r.requests} requests, ${r.failed} failed${
+      phases.length > 0 ? ` (phases: ${phases.join(", ")})` : ""
+    }`,
   );
 }
 
-function expectExit(m: Measured, code: number, what: string): void {
-  if (m.result.code !== code) {
-    throw new Error(`${what}: exit ${m.result.code}, expected ${code}:\n${m.result.stderr}${m.result.stdout}`);
+/**
+ * A scenario that did not end as expected is reported (a note on its row, its output on stderr)
+ * and the run goes on, so one run still gives every figure it can.
+ */
+function checkExit(m: Measured, code: number, what: string): string | undefined {
+  if (m.result.code === code) return undefined;
+  progress(`${what}: exit ${m.result.code}, expected ${code}; its output:\n${m.result.stderr}${m.result.stdout}`);
+  return `UNEXPECTED: exit ${m.result.code}, expected ${code}`;
+}
+
+/** Like expectServing, but reported instead of thrown. */
+async function checkServing(version: string, timeoutMs?: number): Promise<string | undefined> {
+  try {
+    await expectServing(version, timeoutMs);
+    return undefined;
+  } catch (err) {
+    progress((err as Error).message);
+    return `UNEXPECTED: ${(err as Error).message}`;
   }
 }
+
+const notes = (...parts: (string | undefined)[]): string | undefined => parts.filter(Boolean).join("; ") || undefined;
 
 // ---------------------------------------------------------------------------------------------
 // the seed's way
@@ -160,31 +204,27 @@ class Seed {
   }
 
   /** What the seed's workflow copies to the VM: the compose file of this version. */
-  async copyCompose(tag: Tag): Promise<void> {
-    const local = path.join(this.localDir, `seed-${tag}`);
+  async copyCompose(tag: Tag, count: number): Promise<void> {
+    const local = path.join(this.localDir, `seed-${tag}-${count}`);
     fs.mkdirSync(local, { recursive: true });
-    fs.writeFileSync(path.join(local, "docker-compose.yml"), seedCompose(this.tb.images, tag));
+    fs.writeFileSync(path.join(local, "docker-compose.yml"), seedCompose(this.tb.images, tag, count));
     await this.host.scp(path.join(local, "docker-compose.yml"), `${this.dir}/docker-compose.yml`);
   }
 
-  async setUp(): Promise<void> {
+  async setUp(count: number): Promise<void> {
     await this.tearDown();
     await this.host.sshOk(`mkdir -p ${shq(`${this.dir}/.docker`)} && chmod 700 ${shq(this.dir)} ${shq(`${this.dir}/.docker`)}`);
-    // `docker login`, the password on stdin, into the seed's own config directory.
     await this.host.sshOk(
       `docker --config ${shq(`${this.dir}/.docker`)} login --username ${shq(this.tb.registry.username)} --password-stdin ${shq(this.tb.registry.url)} >/dev/null`,
       this.tb.registry.password,
     );
-    await this.copyCompose("v1");
+    await this.copyCompose("v1", count);
     const started = Date.now();
     await this.host.sshOk(this.compose("pull --quiet && ") + this.compose("up -d"));
     progress(`seed: v1 pulled and up (setup, no load) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    // The seed's Caddy config: written where the agent's would be, then one reload (no load yet).
     const proxyFile = this.tb.agentEnv.LIFTOFF_PROXY_FILE ?? `${this.host.root}/proxy/Caddyfile`;
     await this.host.sshOk(`cat > ${shq(proxyFile)}`, seedCaddyfile());
-    await this.host.sshOk(
-      `caddy reload --config ${shq(this.tb.caddy.entryCaddyfile)} --adapter caddyfile --address ${shq(this.tb.caddy.admin)} >/dev/null 2>&1`,
-    );
+    await this.host.sshOk(`caddy reload --config ${shq(this.tb.caddy.entryCaddyfile)} --adapter caddyfile --address ${shq(this.tb.caddy.admin)} >/dev/null 2>&1`);
     await expectServing("v1");
   }
 
@@ -201,63 +241,28 @@ class Seed {
   }
 
   async tearDown(): Promise<void> {
-    await this.host.ssh(
-      `if [ -f ${shq(`${this.dir}/docker-compose.yml`)} ]; then ${this.compose("down --volumes --remove-orphans")} >/dev/null 2>&1; fi; rm -rf ${shq(this.dir)}`,
-    );
+    await this.host.ssh(`if [ -f ${shq(`${this.dir}/docker-compose.yml`)} ]; then ${this.compose("down --volumes --remove-orphans")} >/dev/null 2>&1; fi; rm -rf ${shq(this.dir)}`);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-// liftoff
 
-class Liftoff {
-  private readonly shipped = new Map<string, { id: string; dir: string }>();
-  constructor(
-    private readonly host: TestHost,
-    private readonly tb: TestbedInfo,
-    private readonly localDir: string,
-  ) {}
-
-  spec(count: number, tag: Tag, tags?: Record<string, Tag>): FixtureRelease {
-    return benchRelease({ count, tag, ...(tags ? { tags } : {}), registry: { server: this.tb.registry.url, username: this.tb.registry.username }, images: this.tb.images });
+function parseArgs(argv: readonly string[]): { json: boolean; scales: number[] } | undefined {
+  let json = false;
+  let scales: number[] = [...DEFAULT_SCALES];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--json") json = true;
+    else if (argv[i] === "--scales" && argv[i + 1]) scales = argv[++i]!.split(",").map(Number);
+    else return undefined;
   }
-
-  /** Writes the release locally and copies it to the host (as the Pulumi component would ship it). */
-  async ship(label: string, spec: FixtureRelease): Promise<{ id: string; dir: string }> {
-    const known = this.shipped.get(label);
-    if (known) return known;
-    const local = path.join(this.localDir, label);
-    const id = writeRelease(local, spec);
-    await this.host.scp(local, `${this.host.root}/incoming/`);
-    const entry = { id, dir: `${this.host.root}/incoming/${label}` };
-    this.shipped.set(label, entry);
-    return entry;
-  }
-
-  apply(dir: string): Promise<CommandResult> {
-    return this.host.agent(`apply ${shq(dir)}`, { token: this.tb.registry.password });
-  }
-
-  rollback(): Promise<CommandResult> {
-    return this.host.agent("rollback");
-  }
-
-  /** An untimed apply without load (setting up the next scenario). */
-  async setUp(label: string, spec: FixtureRelease): Promise<void> {
-    const rel = await this.ship(label, spec);
-    const r = await this.apply(rel.dir);
-    if (r.code !== 0) throw new Error(`setting up ${label}: apply failed (exit ${r.code}):\n${r.stderr}`);
-    progress(`liftoff: ${label} applied (setup, no load) in ${(r.ms / 1000).toFixed(1)} s`);
-  }
+  if (scales.some((n) => !Number.isInteger(n) || n < 4 || n > 99)) return undefined;
+  return { json, scales };
 }
-
-// ---------------------------------------------------------------------------------------------
 
 async function main(argv: readonly string[]): Promise<number> {
-  const json = argv.includes("--json");
-  const unknown = argv.filter((a) => a !== "--json");
-  if (unknown.length > 0) {
-    process.stderr.write("usage: npm run bench:deploy [-- --json]\n");
+  const args = parseArgs(argv);
+  if (!args) {
+    process.stderr.write("usage: npm run bench:deploy [-- --json] [-- --scales 4,10,20]\n");
     return 2;
   }
   const tb = loadTestbed();
@@ -265,73 +270,69 @@ async function main(argv: readonly string[]): Promise<number> {
   await checkTestbedUp(host);
   const localDir = fs.mkdtempSync(path.join(os.tmpdir(), "liftoff-bench-deploy-"));
   const seed = new Seed(host, tb, localDir);
-  const liftoff = new Liftoff(host, tb, localDir);
+  const policy = { ...DEFAULT_RELEASE_POLICY, bakeSeconds: BAKE_SECONDS };
+  const release = (o: ExampleOptions): RenderedRelease => exampleRelease(tb, { environment: "bench", release: policy, ...o });
   const rows: Row[] = [];
   const add = (r: Row) => {
     rows.push(r);
     report(r);
   };
+  const setUp = async (label: string, rel: RenderedRelease) => {
+    const r = await host.apply(rel);
+    if (r.code !== 0) throw new Error(`setting up ${label}: apply failed (exit ${r.code}):\n${r.stderr}`);
+    if (!(await host.isOnlyLive(rel, 60_000))) throw new Error(`setting up ${label}: the release is not alone and healthy after the apply`);
+    progress(`liftoff: ${label} applied (setup, no load) in ${(r.ms / 1000).toFixed(1)} s`);
+  };
 
   try {
-    // 1. The seed's way. A host without liftoff and without any test image: both ways pull v2.
-    progress("resetting the test host (no release, no test image)");
-    await seed.tearDown();
-    await resetHost(host);
-    await seed.setUp();
-    await seed.copyCompose("v2");
-    const seedRun = await underLoad(() => seed.upgrade());
-    expectExit(seedRun, 0, "the seed's pull && up -d");
-    await expectServing("v2");
-    add(row("seed-upgrade", "seed: compose pull && up -d (v1 -> v2)", 4, seedRun, "Compose v2 (docker compose); Caddy: one upstream per endpoint, its defaults; copying the compose file and docker login not timed (liftoff's apply includes its login)"));
-    await seed.tearDown();
+    for (const n of args.scales) {
+      // 1. The seed's way. A host without liftoff and without any test image: both ways pull v2.
+      progress(`${n} services: resetting the test host (no release, no test image)`);
+      await seed.tearDown();
+      await resetHost(host);
+      await seed.setUp(n);
+      await seed.copyCompose("v2", n);
+      const seedRun = await underLoad(() => seed.upgrade());
+      const seedNote = notes(checkExit(seedRun, 0, "the seed's pull && up -d"), await checkServing("v2"), "Caddy: one upstream per endpoint, its defaults; copying the compose file and docker login not timed");
+      add(row(`seed-upgrade-${n}`, `seed: compose pull && up -d (v1 -> v2), ${n} services`, n, seedRun, timeToServe(seedRun.samples, seedRun.start, serves("v2")), seedNote));
+      await seed.tearDown();
 
-    // 2. liftoff's upgrade, from the same starting point.
-    progress("resetting the test host for liftoff (no release, no test image; agent installed)");
-    await resetHost(host);
-    await liftoff.setUp("v1", liftoff.spec(4, "v1"));
-    await expectServing("v1");
-    const v2 = await liftoff.ship("v2", liftoff.spec(4, "v2"));
-    const up = await underLoad(() => liftoff.apply(v2.dir));
-    expectExit(up, 0, "liftoff's upgrade");
-    await expectServing("v2");
-    add(row("upgrade", "liftoff: apply (v1 -> v2)", 4, up));
+      // 2. liftoff's upgrade, from the same starting point.
+      progress(`${n} services: resetting the test host for liftoff (no release, no test image; agent installed)`);
+      await resetHost(host);
+      const v1 = release({ tag: "v1", services: n });
+      const v2 = release({ tag: "v2", services: n });
+      await setUp(`v1, ${n} services`, v1);
+      const up = await underLoad(() => host.apply(v2));
+      const upNote = notes(checkExit(up, 0, `liftoff's upgrade at ${n} services`), await checkServing("v2"));
+      add(row(`upgrade-${n}`, `liftoff: apply (v1 -> v2), ${n} services`, n, up, timeToServe(up.samples, up.start, serves("v2")), upNote));
 
-    // 3. A release whose identity-service fails its health check: v2 keeps serving.
-    const bad = await liftoff.ship("v2-identity-unhealthy", liftoff.spec(4, "v2", { "identity-service": "unhealthy" }));
-    const failed = await underLoad(() => liftoff.apply(bad.dir));
-    expectExit(failed, 6, "the failing release");
-    if (!/FAILED: service identity-service is unhealthy/.test(failed.result.stderr)) {
-      throw new Error(`the failing release did not fail on identity-service's health check:\n${failed.result.stderr}`);
-    }
-    await expectServing("v2", 3000);
-    add(row("failed-release", "liftoff: failing release (exit 6, v2 kept)", 4, failed));
+      if (n !== 4) continue;
+      await host.isOnlyLive(v2, 60_000);
 
-    // 4. rollback to v1, then forth again to v2.
-    const back = await underLoad(() => liftoff.rollback());
-    expectExit(back, 0, "rollback");
-    await expectServing("v1", 3000);
-    add(row("rollback", "liftoff: rollback (v2 -> v1)", 4, back));
-    const forth = await underLoad(() => liftoff.rollback());
-    expectExit(forth, 0, "rollback again");
-    await expectServing("v2", 3000);
-    add(row("rollback-again", "liftoff: rollback again (v1 -> v2)", 4, forth));
+      // 3. apply the live release again.
+      const same = await underLoad(() => host.apply(v2));
+      add(row("unchanged", "liftoff: unchanged redeploy (v2 again)", n, same, undefined, checkExit(same, 0, "unchanged redeploy")));
 
-    // 5. apply the live release again.
-    const same = await underLoad(() => liftoff.apply(v2.dir));
-    expectExit(same, 0, "unchanged redeploy");
-    if (!/is already live in slot \w+: nothing to do/.test(same.result.stderr)) {
-      throw new Error(`the unchanged redeploy was not a no-op:\n${same.result.stderr}`);
-    }
-    add(row("unchanged", "liftoff: unchanged redeploy (v2 again)", 4, same));
+      // 4. An operator's rollback after the bake (the old slot stopped, its containers kept).
+      const back = await underLoad(() => host.agent("rollback"));
+      const backNote = notes(checkExit(back, 0, "rollback after the bake"), await checkServing("v1"));
+      add(row("rollback-after-bake", "liftoff: rollback after the bake (v2 -> v1)", n, back, timeToServe(back.samples, back.start, serves("v1")), backNote));
+      await host.isOnlyLive(v1, 60_000);
 
-    // 6. the upgrade at more services (extra internal ones share the test images).
-    for (const count of SCALES) {
-      await liftoff.setUp(`v1-x${count}`, liftoff.spec(count, "v1"));
-      const rel = await liftoff.ship(`v2-x${count}`, liftoff.spec(count, "v2"));
-      const m = await underLoad(() => liftoff.apply(rel.dir));
-      expectExit(m, 0, `upgrade at ${count} services`);
-      await expectServing("v2");
-      add(row(`upgrade-${count}`, `liftoff: apply (v1 -> v2), ${count} services`, count, m));
+      // 5. A release failing its health gate: v1 keeps serving.
+      const gate = await underLoad(() => host.apply(release({ tag: "v2", services: n, tags: { "identity-service": "unhealthy" } })));
+      const gateNote = notes(checkExit(gate, 6, "the release failing its gate"), await checkServing("v1", 3000));
+      add(row("failed-gate", "liftoff: release failing its gate (exit 6, v1 kept)", n, gate, undefined, gateNote));
+
+      // 6. A gateway that turns 500 8 s after it starts: the agent switches back in the bake window.
+      const turns = release({ tag: "v2", services: n, build: "turns-500", release: { ...policy, bakeSeconds: 30 }, env: { "api-gateway": { LIFTOFF_FAIL_AFTER_SECONDS: "8" } } });
+      const baked = await underLoad(() => host.apply(turns));
+      const bakedNote = notes(checkExit(baked, 12, "the release rolled back in the bake window"), await checkServing("v1", 3000));
+      const firstFailure = firstAnswer(baked.samples, baked.start, (a) => a.startsWith("HTTP 5") || a.startsWith("error"));
+      const backAt = timeToServe(baked.samples, baked.start, serves("v1"));
+      const toServe = firstFailure !== undefined && backAt !== undefined ? Math.max(0, backAt - firstFailure) : undefined;
+      add(row("rollback-in-bake", "liftoff: gateway turns 500 in the bake, rolled back (exit 12)", n, baked, toServe, notes(bakedNote, `live = from the first failing answer (${firstFailure?.toFixed(2) ?? "-"} s) to v1 answering every request (${backAt?.toFixed(2) ?? "-"} s)`)));
     }
     // 40 containers with a health check every second keep both cores of the test host busy.
     progress("resetting the test host (no release left running)");
@@ -342,8 +343,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   progress("done");
 
-  const result: BenchResult = { ratePerEndpoint: RATE_PER_ENDPOINT, endpoints: LOAD_URLS, rows, goals: evaluateGoals(rows) };
-  process.stdout.write(json ? renderJson(result) : renderTable(result));
+  const result: BenchResult = { ratePerEndpoint: RATE_PER_ENDPOINT, endpoints: LOAD_URLS, bakeSeconds: BAKE_SECONDS, rows, goals: evaluateGoals(rows, args.scales) };
+  process.stdout.write(args.json ? renderJson(result) : renderTable(result));
   return 0;
 }
 

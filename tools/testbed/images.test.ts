@@ -53,11 +53,12 @@ describe("buildContext", () => {
   it("good service: healthz, version, entrypoint and the CGIs", () => {
     expect(paths(good)).toEqual([
       "rootfs/liftoff/entrypoint",
+      "rootfs/liftoff/healthz",
+      "rootfs/liftoff/respond-500",
       "rootfs/www/cgi-bin/broker",
       "rootfs/www/cgi-bin/call",
       "rootfs/www/cgi-bin/env",
       "rootfs/www/cgi-bin/slow",
-      "rootfs/www/healthz",
       "rootfs/www/version",
     ]);
     const version = buildContext(good).files.find((f) => f.path === "rootfs/www/version");
@@ -73,7 +74,7 @@ describe("buildContext", () => {
 
   it("CGIs are executable, static files are not", () => {
     for (const f of buildContext(good).files) {
-      expect(f.mode, f.path).toBe(f.path.includes("/cgi-bin/") || f.path.startsWith("rootfs/liftoff/") ? 0o755 : 0o644);
+      expect(f.mode, f.path).toBe(f.path.includes("/cgi-bin/") || f.path === "rootfs/liftoff/entrypoint" || f.path === "rootfs/liftoff/respond-500" ? 0o755 : 0o644);
     }
   });
 
@@ -83,6 +84,60 @@ describe("buildContext", () => {
     const positions = order.map((s) => entry.indexOf(s));
     for (const p of positions) expect(p).toBeGreaterThan(-1);
     expect(positions.slice(1)).toEqual([...positions.slice(1)].sort((a, b) => a - b));
+  });
+
+  it("the lame duck does not outlive its process: each start of the entrypoint serves /healthz again before listening", () => {
+    // A container restarted after SIGTERM (docker restart, dockerd restart, reboot) keeps its
+    // filesystem; were the lame duck a file deleted for good, it would be unhealthy forever.
+    const files = buildContext(good).files;
+    expect(files.map((f) => f.path)).not.toContain("rootfs/www/healthz");
+    expect(files.find((f) => f.path === "rootfs/liftoff/healthz")?.content).toBe("ok\n");
+    const entry = files.find((f) => f.path === "rootfs/liftoff/entrypoint")?.content ?? "";
+    const restore = entry.indexOf("cp /liftoff/healthz /www/healthz");
+    expect(restore).toBeGreaterThan(entry.indexOf("trap on_term TERM INT"));
+    expect(restore).toBeLessThan(entry.indexOf("httpd -f -p 8080"));
+  });
+
+  it("the lame duck, run for real: /healthz is gone after SIGTERM and back when the entrypoint starts again", () => {
+    // The entrypoint with its absolute paths moved into a scratch directory, run by this machine's sh.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "testbed-lame-duck-"));
+    try {
+      for (const f of buildContext(good).files) {
+        fs.mkdirSync(path.dirname(path.join(dir, f.path)), { recursive: true });
+        fs.writeFileSync(path.join(dir, f.path), f.content, { mode: f.mode });
+      }
+      const root = path.join(dir, "rootfs");
+      const bin = path.join(dir, "bin");
+      fs.mkdirSync(bin);
+      // httpd stands in as a sleeper: the test is about the health file, not the server.
+      fs.writeFileSync(path.join(bin, "httpd"), "#!/bin/sh\nexec sleep 30\n", { mode: 0o755 });
+      const script = (buildContext(good).files.find((f) => f.path === "rootfs/liftoff/entrypoint")?.content ?? "")
+        .replaceAll("/www/", `${root}/www/`)
+        .replaceAll("/liftoff/", `${root}/liftoff/`)
+        .replaceAll("/proc/[0-9]*", `${dir}/no-proc/[0-9]*`);
+      fs.writeFileSync(path.join(dir, "entry.sh"), script);
+      const healthz = path.join(root, "www", "healthz");
+      const run = () =>
+        execFileSync("sh", ["-c", `sh ${dir}/entry.sh & pid=$!; sleep 0.5; test -f ${healthz} && echo started-healthy; kill -TERM $pid; sleep 0.5; test -f ${healthz} || echo lame-duck; wait $pid; test -f ${healthz} || echo stopped-unhealthy`], {
+          env: { PATH: `${bin}:/usr/bin:/bin`, LIFTOFF_LAME_DUCK_SECONDS: "1", LIFTOFF_DRAIN_SECONDS: "0" },
+          encoding: "utf8",
+          timeout: 20_000,
+        });
+      expect(run().trim().split("\n")).toEqual(["started-healthy", "lame-duck", "stopped-unhealthy"]);
+      // The same filesystem started again: a restarted container.
+      expect(run().trim().split("\n")).toEqual(["started-healthy", "lame-duck", "stopped-unhealthy"]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a good image can be told to break after its health gate: 500 to everything, or exit 1", () => {
+    const files = buildContext(good).files;
+    const entry = files.find((f) => f.path === "rootfs/liftoff/entrypoint")?.content ?? "";
+    expect(entry).toContain("fail_after=${LIFTOFF_FAIL_AFTER_SECONDS:-0}");
+    expect(entry).toContain("exit_after=${LIFTOFF_EXIT_AFTER_SECONDS:-0}");
+    expect(entry).toContain("nc -ll -p 8080 -e /bin/sh /liftoff/respond-500 &");
+    expect(files.find((f) => f.path === "rootfs/liftoff/respond-500")?.content).toContain("HTTP/1.0 500 Internal Server Error");
   });
 
   it("the unhealthy variant answers /healthz with 500 and /version with 200", () => {

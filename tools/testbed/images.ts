@@ -12,12 +12,20 @@
  *  - GET /cgi-bin/slow?<seconds> -> answers after that long (an in-flight request for stop tests);
  *  - GET /cgi-bin/broker?m=<text> -> appends <text> through the broker accessory, returns its log;
  *  - a Docker HEALTHCHECK with busybox wget on /healthz every second (start period 5 s);
- *  - LIFTOFF_STARTUP_DELAY_SECONDS (default 0) delays listening, to simulate a slow start.
+ *  - LIFTOFF_STARTUP_DELAY_SECONDS (default 0) delays listening, to simulate a slow start;
+ *  - LIFTOFF_FAIL_AFTER_SECONDS (default 0: never) turns it bad that long after it started
+ *    listening: every request, /healthz included, is then answered 500 (a release that breaks
+ *    after its health gate);
+ *  - LIFTOFF_EXIT_AFTER_SECONDS (default 0: never) makes it exit 1 that long after it started
+ *    listening (with `restart: unless-stopped`, a service that flaps).
  *
  * SIGTERM (what `docker stop` sends) is handled by the entrypoint, PID 1, in three steps:
  *  1. lame duck: /healthz starts failing (404) while requests are still served, for
  *     LIFTOFF_LAME_DUCK_SECONDS (default 3 s), so the proxy's active health check takes the
- *     instance out of rotation before it stops listening;
+ *     instance out of rotation before it stops listening. The lame duck belongs to the process,
+ *     not the container: /www/healthz is created by the entrypoint when it starts (from
+ *     /liftoff/healthz, outside the served tree) and removed on SIGTERM, so a container started
+ *     again (`docker restart`, a dockerd restart, a reboot) is healthy again;
  *  2. the httpd listener is stopped (no new connections);
  *  3. in-flight requests (httpd's per-connection children, re-parented to PID 1) are allowed
  *     to finish, for up to LIFTOFF_DRAIN_SECONDS (default 10 s); then it exits 0. (Only httpd
@@ -107,6 +115,8 @@ export function renderGoodEntrypoint(): string {
 lame_duck=${"$"}{LIFTOFF_LAME_DUCK_SECONDS:-3}
 drain=${"$"}{LIFTOFF_DRAIN_SECONDS:-10}
 startup_delay=${"$"}{LIFTOFF_STARTUP_DELAY_SECONDS:-0}
+fail_after=${"$"}{LIFTOFF_FAIL_AFTER_SECONDS:-0}
+exit_after=${"$"}{LIFTOFF_EXIT_AFTER_SECONDS:-0}
 server=
 
 # True while an httpd process runs: httpd forks one per connection (CGIs run under it), and
@@ -139,16 +149,37 @@ on_term() {
 }
 trap on_term TERM INT
 
+# LIFTOFF_FAIL_AFTER_SECONDS: httpd gives way to a responder that answers 500 to everything.
+on_fail() {
+	echo "entrypoint: simulated failure: answering 500 to every request from now on" >&2
+	kill -TERM "$server" 2>/dev/null
+	wait "$server" 2>/dev/null
+	nc -ll -p ${HTTP_PORT} -e /bin/sh /liftoff/respond-500 &
+	server=$!
+}
+trap on_fail USR2
+# LIFTOFF_EXIT_AFTER_SECONDS: a crash.
+trap 'echo "entrypoint: simulated crash after $exit_after s, exiting with status 1" >&2; exit 1' USR1
+
 if [ "$startup_delay" -gt 0 ]; then
 	echo "entrypoint: simulating a slow start: $startup_delay s before listening" >&2
 	sleep "$startup_delay" &
 	wait $!
 fi
+# A fresh process is not a lame duck, whatever an earlier run of this container left behind.
+cp /liftoff/healthz /www/healthz
 httpd -f -p ${HTTP_PORT} -h /www &
 server=$!
 echo "entrypoint: $(cat /www/version) listening on :${HTTP_PORT}" >&2
-wait "$server"
-echo "entrypoint: httpd exited unexpectedly" >&2
+self=$$
+[ "$fail_after" -gt 0 ] && { sleep "$fail_after"; kill -USR2 "$self"; } &
+[ "$exit_after" -gt 0 ] && { sleep "$exit_after"; kill -USR1 "$self"; } &
+# wait returns early when a trap ran; the server (httpd, or the 500 responder) may still be there.
+while :; do
+	wait "$server"
+	kill -0 "$server" 2>/dev/null || break
+done
+echo "entrypoint: the server exited unexpectedly" >&2
 exit 1
 `;
 }
@@ -186,6 +217,21 @@ case ${"$"}{target%%\?*} in
 *) respond "404 Not Found" "not found
 " ;;
 esac
+`;
+}
+
+/** One HTTP exchange answered 500, whatever was asked (a good image after LIFTOFF_FAIL_AFTER_SECONDS). */
+export function renderFailingResponder(): string {
+  return String.raw`#!/bin/sh
+cr=$(printf '\r')
+read -r method target proto || exit 0
+while IFS= read -r line; do
+	line=${"$"}{line%"$cr"}
+	[ -z "$line" ] && break
+done
+body="$(cat /www/version) failing
+"
+printf 'HTTP/1.0 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: %s\r\nConnection: close\r\n\r\n%s' "${"$"}{#body}" "$body"
 `;
 }
 
@@ -289,7 +335,8 @@ export function buildContext(spec: ImageSpec): BuildContext {
     case "good":
       files.push(
         { path: "rootfs/liftoff/entrypoint", mode: 0o755, content: renderGoodEntrypoint() },
-        { path: "rootfs/www/healthz", mode: 0o644, content: "ok\n" },
+        { path: "rootfs/liftoff/healthz", mode: 0o644, content: "ok\n" },
+        { path: "rootfs/liftoff/respond-500", mode: 0o755, content: renderFailingResponder() },
         ...(spec.kind === "broker" ? brokerCgis() : serviceCgis()),
       );
       break;

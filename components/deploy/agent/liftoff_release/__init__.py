@@ -1,0 +1,3 @@
+"""liftoff-release: the host-side release agent of liftoff (see ../README.md, the contract)."""
+
+VERSION = "2"
