@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -57,14 +58,12 @@ class FakeHttp:
 
 def _with_lanes(manifest: dict[str, object], lanes: int) -> dict[str, object]:
     """The manifest as an older renderer wrote it, with ``lanes`` lanes per slot."""
-    traffic_fields = manifest["traffic"]
-    services = manifest["services"]
-    assert isinstance(traffic_fields, dict) and isinstance(services, list)
-    traffic_fields["lanes"] = lanes
-    for s in services:
+    doc = cast("dict[str, Any]", manifest)
+    doc["traffic"]["lanes"] = lanes
+    for s in cast("list[dict[str, Any]]", doc["services"]):
         if s["public"]:
             for slot in ("blue", "green"):
-                s["public"]["upstreams"][slot] = s["public"]["upstreams"][slot][:lanes]  # type: ignore[index]
+                s["public"]["upstreams"][slot] = s["public"]["upstreams"][slot][:lanes]
     return manifest
 
 
@@ -281,3 +280,15 @@ def test_a_canary_after_a_release_without_canary_opens_only_lanes_the_old_slot_p
     green_open = {a for a in plan if a in new.lane_addresses("green")}
     assert blue_open <= _published(old, "blue")
     assert abs(100 * len(green_open) / (len(blue_open) + len(green_open)) - step) <= traffic.CANARY_TOLERANCE
+
+
+@pytest.mark.parametrize(("old_lanes", "blue", "green", "sent"), [(1, 1, 1, 50.0), (4, 3, 1, 25.0), (10, 9, 3, 25.0)])
+def test_a_canary_against_an_older_slot_opens_only_its_published_lanes(old_lanes: int, blue: int, green: int, sent: float) -> None:
+    # Hosts whose live release predates equal lanes: the old slot publishes old_lanes lanes.
+    spec = traffic.with_published(spec_of(load("traffic-canary")[0]), "blue", old_lanes)
+    plan = traffic.gate_plan(spec, {"blue": 75, "green": 25})
+    assert sorted(a for a in plan if a.startswith("127.77.1.")) == sorted(spec.lane_addresses("blue")[:blue])
+    assert sorted(a for a in plan if a.startswith("127.77.2.")) == sorted(spec.lane_addresses("green")[:green])
+    assert traffic.planned_percent(spec, {"blue": 75, "green": 25}, "green") == sent
+    # switching back to the old slot opens only its published lanes too
+    assert traffic.gate_plan(spec, {"blue": 100, "green": 0}) == frozenset(spec.lane_addresses("blue")[:old_lanes])
