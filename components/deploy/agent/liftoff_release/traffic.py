@@ -211,7 +211,7 @@ def parse_traffic(manifest: Mapping[str, object]) -> tuple[TrafficSpec | None, l
             if abs(got - step) > CANARY_TOLERANCE:
                 problems.append(
                     f"release.canary.steps: {step} % cannot be sent with {lanes} lane(s) per slot (nearest {got:g} %); "
-                    "render the release with its canary steps (the renderer derives traffic.lanes from them)"
+                    "render the release with the current renderer (components/deploy/release.ts LANES: the same lanes for every release)"
                 )
     if not endpoints:
         problems.append("services: no public service; a release needs at least one public endpoint to switch")
@@ -278,7 +278,7 @@ def gate_plan(spec: TrafficSpec, shares: Mapping[str, int]) -> frozenset[str]:
         )
     else:
         if spec.lanes < 2:
-            raise TrafficError(f"shares {dict(shares)} need at least 2 lanes; this release has {spec.lanes} (render it with its canary steps)")
+            raise TrafficError(f"shares {dict(shares)} need at least 2 lanes; this release has {spec.lanes} (render it with the current renderer)")
         # The smaller share is the one rounded to lanes (the canary); the other gets the rest.
         minor = "green" if green_share <= blue_share else "blue"
         k = min(spec.lanes - 1, lanes_open(min(blue_share, green_share), spec.lanes))
