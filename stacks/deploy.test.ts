@@ -130,7 +130,10 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     expect(manifest.accessories.map((a) => a.name)).toEqual(["broker", "alloy"]);
     expect(manifest.registry).toEqual({ server: "ghcr.io", username: "acme-deploy-bot" });
     const compose = parse(files["compose.yaml"]!) as { services: Record<string, { ports?: string[] }> };
-    expect(compose.services["api-gateway"]!.ports).toEqual(["127.0.0.1:${LIFTOFF_PORT_API_GATEWAY}:8080"]);
+    // One lane: the slot's loopback network the agent exports (127.77.<slot>), never a public interface.
+    expect(compose.services["api-gateway"]!.ports).toEqual(["${LIFTOFF_LOOPBACK}.1:${LIFTOFF_PORT_API_GATEWAY}:8080"]);
+    const traffic = (JSON.parse(files["manifest.json"]!) as { traffic: { loopback: Record<string, string> } }).traffic;
+    for (const network of Object.values(traffic.loopback)) expect(network).toMatch(/^127\.\d+\.\d+$/);
     expect(compose.services["orders"]!.ports).toBeUndefined();
     expect(files["Caddyfile"]).toContain(`https://liftoff-acme-${stack}.westeurope.cloudapp.azure.com:8443 {`);
   });
@@ -183,7 +186,7 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
       mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
       writeFileSync(path.join(dir, name), content);
     }
-    const env = { LIFTOFF_PORT_API_GATEWAY: "20000", LIFTOFF_PORT_IDENTITY_SERVICE: "20002" };
+    const env = { LIFTOFF_LOOPBACK: "127.77.1", LIFTOFF_PORT_API_GATEWAY: "20000", LIFTOFF_PORT_IDENTITY_SERVICE: "20002" };
     for (const file of ["compose.yaml", "accessories.yaml"]) {
       const result = runComposeV2(["--project-directory", dir, "-f", path.join(dir, file), "config", "--quiet"], { env });
       expect(result.output, file).toBe("");
