@@ -9,6 +9,7 @@ import { parse } from "yaml";
 import { PROJECT_DIR, byType, reveal, runStack } from "../test/harness";
 import { runComposeV2, runTool, tempFile } from "../test/tools";
 import { sshAgentCheck } from "./deploy";
+import { LANES } from "../components/deploy/release";
 
 /** Every secret a `pulumi up` of dev or prod needs, so the program runs as under the engine. */
 const UP_SECRETS = { ghcrToken: "g", grafanaCloudToken: "g", githubToken: "g", neonApiKey: "n", atlasPublicKey: "a", atlasPrivateKey: "a" };
@@ -130,8 +131,9 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     expect(manifest.accessories.map((a) => a.name)).toEqual(["broker", "alloy"]);
     expect(manifest.registry).toEqual({ server: "ghcr.io", username: "acme-deploy-bot" });
     const compose = parse(files["compose.yaml"]!) as { services: Record<string, { ports?: string[] }> };
-    // One lane: the slot's loopback network the agent exports (127.77.<slot>), never a public interface.
-    expect(compose.services["api-gateway"]!.ports).toEqual(["${LIFTOFF_LOOPBACK}.1:${LIFTOFF_PORT_API_GATEWAY}:8080"]);
+    // LANES lanes (the same for every release): the slot's loopback network the agent exports
+    // (127.77.<slot>), never a public interface.
+    expect(compose.services["api-gateway"]!.ports).toEqual(Array.from({ length: LANES }, (_, k) => `\${LIFTOFF_LOOPBACK}.${k + 1}:\${LIFTOFF_PORT_API_GATEWAY}:8080`));
     const traffic = (JSON.parse(files["manifest.json"]!) as { traffic: { loopback: Record<string, string> } }).traffic;
     for (const network of Object.values(traffic.loopback)) expect(network).toMatch(/^127\.\d+\.\d+$/);
     expect(compose.services["orders"]!.ports).toBeUndefined();

@@ -16,7 +16,8 @@ import {
   DEFAULT_RELEASE_POLICY,
   LOOPBACK,
   LOOPBACK_VARIABLE,
-  lanesFor,
+  LANES,
+  laneUpstreams,
   ReleaseError,
   portVariable,
   releaseId,
@@ -119,7 +120,7 @@ describe("release rendering", () => {
     const compose = parse(fileContent(renderRelease(input), "compose.yaml")) as { services: Record<string, Record<string, unknown>>; networks: Record<string, unknown> };
     expect(Object.keys(compose.services)).toEqual(["api-gateway", "catalog", "identity-service", "orders"]);
     expect(compose.services["api-gateway"]!["image"]).toBe(input.images["api-gateway"]);
-    expect(compose.services["api-gateway"]!["ports"]).toEqual([`\${${LOOPBACK_VARIABLE}}.1:\${${portVariable("api-gateway")}}:8080`]);
+    expect(compose.services["api-gateway"]!["ports"]).toEqual(Array.from({ length: LANES }, (_, k) => `\${${LOOPBACK_VARIABLE}}.${k + 1}:\${${portVariable("api-gateway")}}:8080`));
     expect(compose.services["orders"]!["ports"]).toBeUndefined();
     expect(compose.services["orders"]!["environment"]).toBeUndefined();
     expect(compose.services["orders"]!["networks"]).toEqual(["default"]);
@@ -142,7 +143,7 @@ describe("release rendering", () => {
       // accessories start before the slot, before-release jobs complete before it
       depends_on: withoutDeps(web["depends_on"] as Record<string, unknown>, ["cache", "migrate"]),
       networks: { front: null },
-      ports: [{ mode: "ingress", host_ip: "127.77.1.1", target: 8080, published: "20000", protocol: "tcp" }],
+      ports: Array.from({ length: LANES }, (_, k) => ({ mode: "ingress", host_ip: `127.77.1.${k + 1}`, target: 8080, published: "20000", protocol: "tcp" })),
       volumes: [{ ...(web["volumes"] as object[])[0], source: path.join(dir, "app", "static") }],
       labels: { "io.liftoff.service": "web" },
     });
@@ -262,28 +263,39 @@ describe("release rendering", () => {
   it("lists every lane of both slots of each endpoint, gated, and `caddy validate` accepts it", () => {
     const release = renderRelease(input);
     const caddyfile = fileContent(release, "Caddyfile");
-    expect(caddyfile).toContain("\treverse_proxy 127.77.1.1:20000 127.77.2.1:20001 {");
-    expect(caddyfile).toContain("\treverse_proxy 127.77.1.1:20002 127.77.2.1:20003 {");
+    const lanes = (slot: "blue" | "green", port: number) => laneUpstreams(slot, port, LANES).join(" ");
+    expect(caddyfile).toContain(`\treverse_proxy ${lanes("blue", 20000)} ${lanes("green", 20001)} {`);
+    expect(caddyfile).toContain(`\treverse_proxy ${lanes("blue", 20002)} ${lanes("green", 20003)} {`);
     // The health check asks the gate, never the service: a healthy slot gets no traffic by itself.
     expect(caddyfile).toContain(`health_port ${GATE_PORT}`);
     expect(caddyfile).not.toContain("health_uri /healthz");
-    expect(caddyfile).toContain(`http://:${GATE_PORT} {\n\tbind 127.77.1.1 127.77.2.1\n\troot * /srv/liftoff/gates\n`);
+    expect(caddyfile).toContain(`http://:${GATE_PORT} {\n\tbind ${[1, 2].flatMap((n) => Array.from({ length: LANES }, (_, k) => `127.77.${n}.${k + 1}`)).join(" ")}\n\troot * /srv/liftoff/gates\n`);
     const result = runTool("caddy", ["validate", "--adapter", "caddyfile", "--config", path.join(materialise(release), "Caddyfile")], "caddy");
     expect(result.output).toContain("Valid configuration");
     expect(result.status).toBe(0);
   });
 
-  it("renders one lane per slot without a canary, and enough lanes for each canary step, which compose and caddy accept", () => {
-    expect(lanesFor([100])).toBe(1);
-    expect(lanesFor([50, 100])).toBe(2);
-    expect(lanesFor([25, 100])).toBe(4);
-    expect(lanesFor([10, 50, 100])).toBe(10);
-    expect(lanesFor([5, 100])).toBe(20);
-    expect(lanesFor([33, 100])).toBe(20);
+  it("publishes the same lanes whatever the canary steps, so a canary runs against the lanes the old slot publishes", () => {
+    // A canary step opens gates of the old slot from the new release's Caddyfile; the old slot runs
+    // the previous release's compose file (e2e: v1 without canary, v2 with [25, 100]).
+    const lanesOf = (steps: number[]) => {
+      const r = renderRelease({ ...input, release: { ...DEFAULT_RELEASE_POLICY, canary: { steps, stepSeconds: 30 } } });
+      return (JSON.parse(fileContent(r, "manifest.json")) as { traffic: { lanes: number } }).traffic.lanes;
+    };
+    expect([[100], [50, 100], [25, 100], [10, 50, 100], [5, 100], [33, 100]].map(lanesOf)).toEqual(Array.from({ length: 6 }, () => LANES));
+    const old = renderRelease(input);
+    const canary = renderRelease({ ...input, release: { ...DEFAULT_RELEASE_POLICY, canary: { steps: [25, 100], stepSeconds: 20 } } });
+    const published = new Set((slotConfig(materialise(old), old).services["api-gateway"]!["ports"] as { host_ip: string }[]).map((p) => p.host_ip));
+    const listed = [...fileContent(canary, "Caddyfile").matchAll(/127\.77\.1\.\d+(?=:20000)/g)].map((m) => m[0]);
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.filter((a) => !published.has(a))).toEqual([]);
+  });
+
+  it("renders the lanes into the manifest, the compose file and the Caddyfile, which compose and caddy accept", () => {
     const release = renderRelease({ ...input, release: { ...DEFAULT_RELEASE_POLICY, canary: { steps: [10, 50, 100], stepSeconds: 30 } }, releaseRoot: "/home/deploy/liftoff", bind: "127.0.0.1" });
     const manifest = JSON.parse(fileContent(release, "manifest.json")) as { traffic: Record<string, unknown>; services: { public: { upstreams: Record<string, string[]> } | null }[] };
-    expect(manifest.traffic).toEqual({ lanes: 10, gatePort: GATE_PORT, gateRoot: "/home/deploy/liftoff/gates", loopback: LOOPBACK, healthInterval: 0.25, bind: "127.0.0.1" });
-    expect(manifest.services[0]!.public!.upstreams["green"]).toEqual(Array.from({ length: 10 }, (_, k) => `127.77.2.${k + 1}:20001`));
+    expect(manifest.traffic).toEqual({ lanes: LANES, gatePort: GATE_PORT, gateRoot: "/home/deploy/liftoff/gates", loopback: LOOPBACK, healthInterval: 0.25, bind: "127.0.0.1" });
+    expect(manifest.services[0]!.public!.upstreams["green"]).toEqual(Array.from({ length: LANES }, (_, k) => `127.77.2.${k + 1}:20001`));
     // The agent's tests (components/deploy/agent/tests/test_traffic.py) read these same files.
     const fixture = path.join(__dirname, "testdata", "traffic-canary");
     if (process.env["UPDATE_GOLDEN"] === "1") {
@@ -293,7 +305,7 @@ describe("release rendering", () => {
     for (const p of ["manifest.json", "Caddyfile"]) expect(fileContent(release, p), p).toBe(readFileSync(path.join(fixture, p), "utf8"));
     const dir = materialise(release);
     const out = slotConfig(dir, release);
-    expect((out.services["api-gateway"]!["ports"] as { host_ip: string }[]).map((p) => p.host_ip)).toEqual(Array.from({ length: 10 }, (_, k) => `127.77.1.${k + 1}`));
+    expect((out.services["api-gateway"]!["ports"] as { host_ip: string }[]).map((p) => p.host_ip)).toEqual(Array.from({ length: LANES }, (_, k) => `127.77.1.${k + 1}`));
     const result = runTool("caddy", ["validate", "--adapter", "caddyfile", "--config", path.join(dir, "Caddyfile")], "caddy");
     expect(result.status, result.output).toBe(0);
     expect(() => renderRelease({ ...input, release: { ...DEFAULT_RELEASE_POLICY, canary: { steps: [50, 10, 100], stepSeconds: 30 } } })).toThrow("canary steps [50,10,100]");

@@ -41,22 +41,17 @@ export const LOOPBACK = { blue: "127.77.1", green: "127.77.2" } as const;
 export const GATE_PORT = 19999;
 /** Public site i (endpoint-name order) sends its JSON access log to udp/127.0.0.1:<base + i>. */
 export const ACCESS_LOG_PORT_BASE = 19900;
-/** More lanes give finer canary steps, but each is one more published port per slot. */
-export const MAX_LANES = 20;
+/**
+ * Lanes per slot, the same for every release whatever its canary steps: a canary step runs the new
+ * release's Caddyfile against the old slot, which still publishes the lanes of the compose file it
+ * was started with. Were the lanes derived from each release's steps, a first canary after a
+ * release without one (1 lane) would open gates on old-slot lanes nobody listens on, and Caddy
+ * would fail over to the rest (the e2e measured 49.8 % for a 25 % step). 20 lanes send every whole
+ * percentage within 2.5 points; each lane is one published port per public service and slot.
+ */
+export const LANES = 20;
 /** The compose variable holding the slot's loopback network (`127.77.1`), exported by the agent. */
 export const LOOPBACK_VARIABLE = "LIFTOFF_LOOPBACK";
-
-/**
- * Lanes per slot for these canary steps: the fewest (up to {@link MAX_LANES}) that give every
- * step exactly, else {@link MAX_LANES} (each step then within 2.5 percentage points). `[100]`, no
- * canary, needs one lane: one published port per public service and slot.
- */
-export function lanesFor(steps: readonly number[]): number {
-  for (let n = 1; n <= MAX_LANES; n++) {
-    if (steps.every((p) => p >= 100 || ((p * n) % 100 === 0 && p * n >= 100 && (p * n) / 100 < n))) return n;
-  }
-  return MAX_LANES;
-}
 
 export interface ReleaseInput {
   readonly project: string;
@@ -79,8 +74,7 @@ export interface ReleaseInput {
   readonly keepReleases?: number;
   readonly proxy?: Partial<ProxyTuning>;
   /**
-   * Bake window and canary steps after the switch (manifest `release`; the canary's steps also set
-   * the lanes); {@link DEFAULT_RELEASE_POLICY} when absent.
+   * Bake window and canary steps after the switch (manifest `release`); {@link DEFAULT_RELEASE_POLICY} when absent.
    */
   readonly release?: ReleasePolicy;
   /**
@@ -687,7 +681,7 @@ function accessLogAddress(siteIndex: number): string {
 function checkedLanes(steps: readonly number[]): number {
   const valid = steps.length > 0 && steps.every((p, i) => Number.isInteger(p) && p >= 1 && p <= 100 && (i === 0 || p > steps[i - 1]!)) && steps[steps.length - 1] === 100;
   if (!valid) throw new ReleaseError(`canary steps ${JSON.stringify(steps)}: expected ascending whole percentages 1-100 ending with 100`);
-  return lanesFor(steps);
+  return LANES;
 }
 
 /** "250ms" / "1s" / "1m" as seconds, for the manifest. */

@@ -1,6 +1,6 @@
 """Gate driver for tools/traffic/measure.ts: one explicit decision with the agent's own traffic.py.
 
-usage: gate.py <manifest.json> <gates dir> <blue percent> <green percent>
+usage: gate.py <manifest.json> <gates dir> <blue percent> <green percent> [<lanes blue publishes>]
 Prints the wall-clock time (ms since the epoch) of the decision's rename, then waits until Caddy
 has seen it (Traffic.wait_seen) and prints the time again.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "components" / "deploy" / "agent"))
 
-from liftoff_release.traffic import StdlibHttp, SystemClock, Traffic, parse_traffic  # noqa: E402
+from liftoff_release.traffic import StdlibHttp, SystemClock, Traffic, parse_traffic, with_published  # noqa: E402
 
 
 def main() -> int:
@@ -23,6 +23,8 @@ def main() -> int:
     if spec is None:
         print("\n".join(problems), file=sys.stderr)
         return 3
+    if len(sys.argv) > 5:
+        spec = with_published(spec, "blue", int(sys.argv[5]))
     t = Traffic(Path(gates), "127.0.0.1:2019", StdlibHttp(), SystemClock())
     t.send(spec, {"blue": int(blue), "green": int(green)})
     print(f"{time.time() * 1000:.1f}", flush=True)

@@ -10,7 +10,11 @@
  * - for comparison, failed requests per `caddy reload` under the same load.
  *
  * usage: npx tsx tools/traffic/measure.ts [--rate 1000] [--connections 10] [--switches 10]
- *        [--steps 10,25,50,90] [--reloads 5]
+ *        [--steps 10,25,50,90] [--reloads 5] [--old-lanes N [--uncapped]]
+ *
+ * --old-lanes N: the blue slot listens on only its first N lanes, as a live release rendered with
+ * N lanes does (the e2e's first canary after a release without one); the gates then open only
+ * those (the agent's `traffic.with_published`), or every lane with --uncapped (the agent before).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -30,6 +34,8 @@ const { values } = parseArgs({
     steps: { type: "string", default: "10,25,50,90" },
     reloads: { type: "string", default: "5" },
     seconds: { type: "string", default: "5" },
+    "old-lanes": { type: "string" },
+    uncapped: { type: "boolean", default: false },
   },
 });
 const RATE = Number(values.rate);
@@ -38,6 +44,9 @@ const SWITCHES = Number(values.switches);
 const STEPS = values.steps!.split(",").map(Number);
 const RELOADS = Number(values.reloads);
 const STEP_SECONDS = Number(values.seconds);
+const OLD_LANES = values["old-lanes"] === undefined ? undefined : Number(values["old-lanes"]);
+/** gate.py's optional 5th argument: the lanes the blue slot publishes. */
+const PUBLISHED = OLD_LANES !== undefined && !values.uncapped ? [String(OLD_LANES)] : [];
 
 // Its own loopback network, ports and admin address, so it can run beside a test host that
 // applies real releases (127.77.x.y, 19999, 2019).
@@ -110,7 +119,7 @@ function backend(slot: string, addresses: readonly string[]): ChildProcess {
 }
 
 function gate(manifest: string, gates: string, blue: number, green: number): { decided: number; seen: number } {
-  const r = spawnSync("python3", [path.join(REPO, "tools", "traffic", "gate.py"), manifest, gates, String(blue), String(green)], { encoding: "utf8" });
+  const r = spawnSync("python3", [path.join(REPO, "tools", "traffic", "gate.py"), manifest, gates, String(blue), String(green), ...PUBLISHED], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`gate.py failed: ${r.stderr}`);
   const [decided, seen] = r.stdout.trim().split("\n").map(Number);
   return { decided: decided!, seen: seen! };
@@ -118,7 +127,7 @@ function gate(manifest: string, gates: string, blue: number, green: number): { d
 
 async function gateAsync(manifest: string, gates: string, blue: number, green: number): Promise<{ decided: number; seen: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn("python3", [path.join(REPO, "tools", "traffic", "gate.py"), manifest, gates, String(blue), String(green)]);
+    const child = spawn("python3", [path.join(REPO, "tools", "traffic", "gate.py"), manifest, gates, String(blue), String(green), ...PUBLISHED]);
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.on("exit", (code) => {
@@ -154,9 +163,9 @@ async function main(): Promise<void> {
   const manifest = JSON.parse(text("manifest.json")) as { traffic: { lanes: number }; services: { public: { upstreams: Record<string, string[]> } }[] };
   const upstreams = manifest.services[0]!.public.upstreams;
   const gates = path.join(dir, "gates");
-  console.error(`# ${manifest.traffic.lanes} lane(s) per slot; Caddyfile ${proxyFile}`);
+  console.error(`# ${manifest.traffic.lanes} lane(s) per slot${OLD_LANES === undefined ? "" : `, blue listens on ${OLD_LANES}${values.uncapped ? " (gates uncapped)" : ""}`}; Caddyfile ${proxyFile}`);
 
-  const children: ChildProcess[] = [backend("blue", upstreams["blue"]!), backend("green", upstreams["green"]!)];
+  const children: ChildProcess[] = [backend("blue", upstreams["blue"]!.slice(0, OLD_LANES)), backend("green", upstreams["green"]!)];
   gate(manifestFile, gates, 100, 0);
   const caddy = spawn("caddy", ["run", "--config", entry, "--adapter", "caddyfile"], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
   let caddyLog = "";

@@ -24,6 +24,7 @@ from .manifest import Manifest
 from .manifest import load as load_manifest
 from .ports import BakeResult, BakeWatch, Switch, Watch, describe_shares, shares_for, switch_for
 from .state import Journal, Lock, Paths, State
+from .traffic import CANARY_TOLERANCE, planned_percent, with_published
 
 
 def short(release: str | None) -> str:
@@ -468,13 +469,22 @@ class Agent:
 
     # ------------------------------------------------------------------ switch, bake, finish
 
-    def go_live(self, m: Manifest, rel: Path, target: str, old_slot: str | None, bake: bool) -> BakeResult:
+    def go_live(self, m: Manifest, rel: Path, target: str, old_slot: str | None, bake: bool, old_lanes: int | None = None) -> BakeResult:
         """Moves traffic to the target slot step by step (canary), watching after each step, then
-        bakes at 100 %. The old slot keeps running throughout: switching back is one decision."""
+        bakes at 100 %. The old slot keeps running throughout: switching back is one decision.
+        ``old_lanes``: the lanes the old slot's release publishes (its manifest's traffic.lanes);
+        only those of its gates are opened."""
+        if old_slot is not None and m.traffic is not None and old_lanes is not None and old_lanes < m.traffic.lanes:
+            log(f"note: slot {old_slot} publishes {old_lanes} of this release's {m.traffic.lanes} lanes (an older release): only those are opened")
+            m = replace(m, traffic=with_published(m.traffic, old_slot, old_lanes))
         sw = self.switch_factory(rel, m)
         steps = plan.traffic_steps(m.release.canary.steps, m.release.canary.step_seconds, m.release.bake_seconds) if bake and old_slot else [(100, 0)]
         for pct, seconds in steps:
             shares = shares_for(target, pct) if old_slot else {target: 100}
+            if m.traffic is not None and 0 < pct < 100:
+                got = planned_percent(m.traffic, shares, target)
+                if abs(got - pct) > CANARY_TOLERANCE:
+                    log(f"note: canary step {pct} % sends {got:g} %: slot {old_slot} publishes too few lanes for it (its release predates equal lanes); the next release's canary is exact")
             sw.send(m, shares)
             if self.config.drain_seconds is not None:
                 time.sleep(self.config.drain_seconds)

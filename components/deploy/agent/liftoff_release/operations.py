@@ -108,6 +108,18 @@ def apply(a: Agent, src: Path, token: str) -> int:
     return deploy(a, m, rel, target, cur, prev, run_jobs=True)
 
 
+def _published_lanes(a: Agent, live: Live | None) -> int | None:
+    """The lanes the live slot's containers publish: its release's traffic.lanes (None: unknown)."""
+    if live is None:
+        return None
+    d = a.paths.release_dir(live.release)
+    try:
+        old = load_manifest(d) if d.is_dir() else None
+    except AgentError:
+        return None
+    return old.traffic.lanes if old is not None and old.traffic is not None else None
+
+
 def deploy(a: Agent, m: Manifest, rel: Path, target: str, cur: Live | None, prev: Live | None, run_jobs: bool, fast_start: bool = False) -> int:
     """Shared by apply and rollback: start the target slot, gate, switch, bake, record, finish."""
     a.phase("start")
@@ -133,7 +145,7 @@ def deploy(a: Agent, m: Manifest, rel: Path, target: str, cur: Live | None, prev
     a.phase("switched")
     a.state.set_live(Live(m.id, target, int(time.time())), cur)
     os.utime(rel)
-    result = a.go_live(m, rel, target, cur.slot if cur else None, bake=True)
+    result = a.go_live(m, rel, target, cur.slot if cur else None, bake=True, old_lanes=_published_lanes(a, cur))
     if not result.ok:
         a.timings.mark("failing")
         old_dir = a.paths.release_dir(cur.release) if cur else None

@@ -49,7 +49,7 @@ import ssl
 import time
 import urllib.parse
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Protocol, Sequence, cast
 
@@ -92,6 +92,10 @@ class TrafficSpec:
     bind: str | None
     """Where the public sites listen (Caddy ``bind``); None: every interface, probed on 127.0.0.1."""
     endpoints: tuple[Endpoint, ...]
+    published: Mapping[str, int] = field(default_factory=lambda: dict[str, int]())
+    """Per slot, the lanes its running containers publish when fewer than ``lanes``: the old slot
+    of a canary, started from a release rendered with fewer lanes (before they were the same for
+    every release). Its other lanes have no listener, so their gates must stay shut."""
 
     def lane_addresses(self, slot: str) -> tuple[str, ...]:
         """The slot's lane addresses, lane 1 first: the names of its gate files."""
@@ -207,7 +211,7 @@ def parse_traffic(manifest: Mapping[str, object]) -> tuple[TrafficSpec | None, l
             if abs(got - step) > CANARY_TOLERANCE:
                 problems.append(
                     f"release.canary.steps: {step} % cannot be sent with {lanes} lane(s) per slot (nearest {got:g} %); "
-                    "render the release with its canary steps (the renderer derives traffic.lanes from them)"
+                    "render the release with the current renderer (components/deploy/release.ts LANES: the same lanes for every release)"
                 )
     if not endpoints:
         problems.append("services: no public service; a release needs at least one public endpoint to switch")
@@ -233,11 +237,24 @@ def achieved_percent(percent: int, lanes: int) -> float:
     return 100.0 * lanes_open(percent, lanes) / lanes
 
 
+def with_published(spec: TrafficSpec, slot: str, lanes: int | None) -> TrafficSpec:
+    """``spec`` for a decision while ``slot`` runs containers that publish only ``lanes`` lanes."""
+    if lanes is None or lanes >= spec.lanes:
+        return spec
+    return replace(spec, published={**spec.published, slot: max(1, lanes)})
+
+
+def _usable(spec: TrafficSpec, slot: str) -> int:
+    return min(spec.lanes, spec.published.get(slot, spec.lanes))
+
+
 def gate_plan(spec: TrafficSpec, shares: Mapping[str, int]) -> frozenset[str]:
     """The lane addresses whose gates are open for the given percent per slot.
 
     Shares must sum to 100 (a decision always says where all of the traffic goes) or be all 0
-    (nothing served: only for tests and a release's first failure with no live slot).
+    (nothing served: only for tests and a release's first failure with no live slot). Only lanes
+    a slot publishes (:attr:`TrafficSpec.published`) are opened: Caddy would dial a gated-open lane
+    nobody listens on, fail, and retry on the others, which skews the share.
     """
     unknown = set(shares) - set(SLOTS)
     if unknown:
@@ -248,17 +265,32 @@ def gate_plan(spec: TrafficSpec, shares: Mapping[str, int]) -> frozenset[str]:
     if total == 0:
         return frozenset()
     blue_share, green_share = shares.get("blue", 0), shares.get("green", 0)
+    cap_blue, cap_green = _usable(spec, "blue"), _usable(spec, "green")
     if blue_share == 0 or green_share == 0:
-        blue = spec.lanes if blue_share else 0
-        green = spec.lanes - blue
+        blue = cap_blue if blue_share else 0
+        green = 0 if blue_share else cap_green
+    elif (cap_blue, cap_green) != (spec.lanes, spec.lanes):
+        # One slot publishes fewer lanes: the counts within both caps nearest the share, the most
+        # lanes among equals (finer and better spread).
+        blue, green = min(
+            ((b, g) for b in range(1, cap_blue + 1) for g in range(1, cap_green + 1)),
+            key=lambda bg: (abs(100 * bg[1] / (bg[0] + bg[1]) - green_share), -(bg[0] + bg[1])),
+        )
     else:
         if spec.lanes < 2:
-            raise TrafficError(f"shares {dict(shares)} need at least 2 lanes; this release has {spec.lanes} (render it with its canary steps)")
+            raise TrafficError(f"shares {dict(shares)} need at least 2 lanes; this release has {spec.lanes} (render it with the current renderer)")
         # The smaller share is the one rounded to lanes (the canary); the other gets the rest.
         minor = "green" if green_share <= blue_share else "blue"
         k = min(spec.lanes - 1, lanes_open(min(blue_share, green_share), spec.lanes))
         blue, green = (spec.lanes - k, k) if minor == "green" else (k, spec.lanes - k)
     return frozenset(spec.lane_addresses("blue")[:blue] + spec.lane_addresses("green")[:green])
+
+
+def planned_percent(spec: TrafficSpec, shares: Mapping[str, int], slot: str) -> float:
+    """The share of requests ``slot`` gets from :func:`gate_plan` (what a canary step really sends)."""
+    plan = gate_plan(spec, shares)
+    mine = sum(1 for a in spec.lane_addresses(slot) if a in plan)
+    return 100.0 * mine / len(plan) if plan else 0.0
 
 
 def shares_of(spec: TrafficSpec, open_gates: frozenset[str]) -> dict[str, int]:

@@ -187,3 +187,23 @@ def test_go_live_fails_when_the_proxy_does_not_show_the_new_slot(tmp_path: Path)
     r = agent(tmp_path, log, problems=["https://shop.example.org answered 502"]).go_live(M, tmp_path, "green", None, bake=True)
     assert (r.ok, r.reason) == (False, "verify through the proxy: https://shop.example.org answered 502")
     assert log == ["send [('green', 100)]", "seen", "verify green"]  # a first release has nothing to canary against
+
+
+def test_go_live_opens_only_the_lanes_an_older_live_release_publishes(tmp_path: Path) -> None:
+    # The live release was rendered with fewer lanes (before every release had the same): the
+    # switch gets a spec that keeps the old slot's other gates shut.
+    seen: list[Manifest] = []
+    log: list[str] = []
+    cfg = Config(tmp_path, tmp_path / "proxy" / "Caddyfile", tmp_path / "entry", None, 1, None, None, None)
+
+    def factory(_d: Path, m: Manifest) -> FakeSwitch:
+        seen.append(m)
+        return FakeSwitch(log)
+
+    a = Agent(cfg, "apply", "run", switch_factory=factory, watch=FakeWatch(log))
+    assert M.traffic is not None and M.traffic.lanes == 2
+    assert a.go_live(M, tmp_path, "green", "blue", bake=True, old_lanes=1).ok
+    assert [m.traffic.published for m in seen if m.traffic is not None] == [{"blue": 1}]
+    seen.clear()
+    assert a.go_live(M, tmp_path, "green", "blue", bake=True, old_lanes=2).ok
+    assert [m.traffic.published for m in seen if m.traffic is not None] == [{}]

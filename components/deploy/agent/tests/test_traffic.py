@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -55,8 +56,20 @@ class FakeHttp:
         return answer
 
 
+def _with_lanes(manifest: dict[str, object], lanes: int) -> dict[str, object]:
+    """The manifest as an older renderer wrote it, with ``lanes`` lanes per slot."""
+    doc = cast("dict[str, Any]", manifest)
+    doc["traffic"]["lanes"] = lanes
+    for s in cast("list[dict[str, Any]]", doc["services"]):
+        if s["public"]:
+            for slot in ("blue", "green"):
+                s["public"]["upstreams"][slot] = s["public"]["upstreams"][slot][:lanes]
+    return manifest
+
+
 def test_the_renderers_release_passes_the_caddyfile_check() -> None:
-    for fixture, lanes in (("golden-release", 1), ("traffic-canary", 10)):
+    # Every release has the same lanes, whatever its canary steps (release.ts LANES).
+    for fixture, lanes in (("golden-release", 20), ("traffic-canary", 20)):
         manifest, caddyfile = load(fixture)
         spec = spec_of(manifest)
         assert spec.lanes == lanes
@@ -93,7 +106,7 @@ def test_a_manifest_whose_upstreams_disagree_with_its_lanes_is_refused() -> None
 
 
 def test_a_canary_step_the_lanes_cannot_send_within_5_points_is_refused() -> None:
-    manifest, _ = load("golden-release")
+    manifest = _with_lanes(load("golden-release")[0], 2)
     manifest["release"] = {"canary": {"steps": [10, 100], "stepSeconds": 30}}
     spec, problems = traffic.parse_traffic(manifest)
     assert spec is None
@@ -103,12 +116,13 @@ def test_a_canary_step_the_lanes_cannot_send_within_5_points_is_refused() -> Non
 @pytest.mark.parametrize(
     ("shares", "blue", "green"),
     [
-        ({"blue": 100}, 10, 0),
-        ({"green": 100, "blue": 0}, 0, 10),
-        ({"blue": 90, "green": 10}, 9, 1),
-        ({"blue": 50, "green": 50}, 5, 5),
-        ({"blue": 99, "green": 1}, 9, 1),  # at least one lane for a step above 0
-        ({"blue": 1, "green": 99}, 1, 9),
+        ({"blue": 100}, 20, 0),
+        ({"green": 100, "blue": 0}, 0, 20),
+        ({"blue": 90, "green": 10}, 18, 2),
+        ({"blue": 75, "green": 25}, 15, 5),
+        ({"blue": 50, "green": 50}, 10, 10),
+        ({"blue": 99, "green": 1}, 19, 1),  # at least one lane for a step above 0
+        ({"blue": 1, "green": 99}, 1, 19),
         ({"blue": 0, "green": 0}, 0, 0),
     ],
 )
@@ -126,7 +140,7 @@ def test_gate_plan_refuses_a_decision_that_does_not_place_all_traffic() -> None:
         traffic.gate_plan(spec, {"blue": 50, "green": 10})
     with pytest.raises(TrafficError, match="unknown slot"):
         traffic.gate_plan(spec, {"red": 100})
-    one_lane = spec_of(load("golden-release")[0])
+    one_lane = spec_of(_with_lanes(load("golden-release")[0], 1))
     with pytest.raises(TrafficError, match="at least 2 lanes"):
         traffic.gate_plan(one_lane, {"blue": 90, "green": 10})
 
@@ -142,7 +156,7 @@ def test_send_replaces_the_gate_set_in_one_rename_and_shares_reads_it_back(tmp_p
     first = gates.resolve()
     t.send(spec, {"blue": 90, "green": 10})
     assert t.shares(spec) == {"blue": 90, "green": 10}
-    assert sorted(p.name for p in gates.iterdir()) == sorted([*spec.lane_addresses("blue")[:9], "127.77.2.1"])
+    assert sorted(p.name for p in gates.iterdir()) == sorted([*spec.lane_addresses("blue")[:18], *spec.lane_addresses("green")[:2]])
     assert not first.exists(), "the previous gate set is removed"
     assert len(list((tmp_path / "gates.d").iterdir())) == 1
     assert oct((gates / "127.77.2.1").stat().st_mode & 0o777) == "0o644", "Caddy (another user) reads the gates"
@@ -244,3 +258,37 @@ def test_achieved_share_of_a_step() -> None:
     assert traffic.lanes_open(0, 20) == 0
     with pytest.raises(TrafficError):
         traffic.lanes_open(101, 20)
+
+
+def _published(manifest: dict[str, object], slot: str) -> set[str]:
+    """The lane addresses a release's compose file publishes for ``slot`` (its manifest's upstreams)."""
+    services = manifest["services"]
+    assert isinstance(services, list)
+    return {str(u).rsplit(":", 1)[0] for s in services if s["public"] for u in s["public"]["upstreams"][slot]}  # type: ignore[index]
+
+
+@pytest.mark.parametrize("step", [10, 25, 50])
+def test_a_canary_after_a_release_without_canary_opens_only_lanes_the_old_slot_publishes(step: int) -> None:
+    # The e2e "canary step at 25 %": v1 rendered with the default policy (no canary) is live on
+    # blue; v2 rendered with canary steps goes to green. The old slot still runs v1's compose file,
+    # so every blue gate v2's decision opens must be a lane v1 publishes; a gate open on a lane
+    # nobody listens on makes Caddy fail over to the remaining upstreams (measured: 49.8 % for 25 %).
+    old, _ = load("golden-release")
+    new = spec_of(load("traffic-canary")[0])
+    plan = traffic.gate_plan(new, {"blue": 100 - step, "green": step})
+    blue_open = {a for a in plan if a in new.lane_addresses("blue")}
+    green_open = {a for a in plan if a in new.lane_addresses("green")}
+    assert blue_open <= _published(old, "blue")
+    assert abs(100 * len(green_open) / (len(blue_open) + len(green_open)) - step) <= traffic.CANARY_TOLERANCE
+
+
+@pytest.mark.parametrize(("old_lanes", "blue", "green", "sent"), [(1, 1, 1, 50.0), (4, 3, 1, 25.0), (10, 9, 3, 25.0)])
+def test_a_canary_against_an_older_slot_opens_only_its_published_lanes(old_lanes: int, blue: int, green: int, sent: float) -> None:
+    # Hosts whose live release predates equal lanes: the old slot publishes old_lanes lanes.
+    spec = traffic.with_published(spec_of(load("traffic-canary")[0]), "blue", old_lanes)
+    plan = traffic.gate_plan(spec, {"blue": 75, "green": 25})
+    assert sorted(a for a in plan if a.startswith("127.77.1.")) == sorted(spec.lane_addresses("blue")[:blue])
+    assert sorted(a for a in plan if a.startswith("127.77.2.")) == sorted(spec.lane_addresses("green")[:green])
+    assert traffic.planned_percent(spec, {"blue": 75, "green": 25}, "green") == sent
+    # switching back to the old slot opens only its published lanes too
+    assert traffic.gate_plan(spec, {"blue": 100, "green": 0}) == frozenset(spec.lane_addresses("blue")[:old_lanes])
