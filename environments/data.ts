@@ -1,17 +1,19 @@
-import type { DatabaseKind } from "./app-definition";
-import type { DatabaseDeclaration } from "./compose/model";
+/**
+ * The data layer's section: which service needs which database (from the application), and the
+ * Neon and Atlas settings (DATA_SETTINGS in settings.ts), merged from the profile and the stack
+ * config. Each `readX` step reports to the one collector.
+ */
+import type { DatabaseDeclaration, DatabaseKind } from "./compose/model";
+import type { CoreSpec } from "./core";
 import { ATLAS_AZURE_FREE_REGIONS, ATLAS_AZURE_REGIONS, ATLAS_FREE_TIER, ATLAS_ORG_ID, RETIRED_ATLAS_TIERS, atlasRegionForAzure, isAtlasTier } from "./atlas";
-import {
-  NEON_MAX_HISTORY_RETENTION_SECONDS, NEON_PLANS, NEON_REGIONS, RETIRED_NEON_REGIONS, formatDuration, isNeonRegion,
-  neonRegionForAzure, type NeonPlan,
-} from "./neon";
-import { z } from "zod";
+import { NEON_MAX_HISTORY_RETENTION_SECONDS, NEON_REGIONS, RETIRED_NEON_REGIONS, formatDuration, isNeonRegion, neonRegionForAzure, type NeonPlan } from "./neon";
 import { MIN_PROD_RESTORE_WINDOW_HOURS, unsafeInProd } from "./prod-safety";
-import { closest, type ConfigReader, type SecretDefinition, type Section } from "./reader";
-import type { CoreSpec, SecretRequirement } from "./spec";
+import { closest, type ConfigReader, type SecretRequirement } from "./reader";
+import { DATA_SETTINGS, isUtcInstant } from "./settings";
+import { defaultValue, type Section } from "./setting";
 
 /** The database kinds liftoff provisions (Postgres on Neon, MongoDB on Atlas) are the application's. */
-export { DATABASE_KINDS, type DatabaseKind } from "./app-definition";
+export { DATABASE_KINDS, type DatabaseKind } from "./compose/model";
 
 /** One service's claim on one database: it gets that database and a login for it, nothing else. */
 export interface DatabaseNeed {
@@ -91,43 +93,7 @@ export interface DataSpec {
   readonly secrets: readonly SecretRequirement[];
 }
 
-export const NEON_API_KEY: SecretDefinition = {
-  key: "neonApiKey",
-  purpose: "lets liftoff create the Neon project, roles and databases",
-  howToSet: "create an API key in the Neon Console (Organization settings → API keys), then: pulumi config set --secret liftoff:neonApiKey",
-};
-const ATLAS_API_KEY: readonly SecretDefinition[] = [
-  {
-    key: "atlasPublicKey",
-    purpose: "identifies liftoff's Atlas API key (with liftoff:atlasPrivateKey)",
-    howToSet: "create an API key with Organization Project Creator in Atlas (Organization → Access Manager → API Keys), then: pulumi config set --secret liftoff:atlasPublicKey",
-  },
-  {
-    key: "atlasPrivateKey",
-    purpose: "signs liftoff's Atlas API requests (with liftoff:atlasPublicKey)",
-    howToSet: "copy the private key shown once when the Atlas API key is created, then: pulumi config set --secret liftoff:atlasPrivateKey",
-  },
-];
-const ATLAS_SERVICE_ACCOUNT: readonly SecretDefinition[] = [
-  {
-    key: "atlasClientId",
-    purpose: "identifies liftoff's Atlas service account (with liftoff:atlasClientSecret)",
-    howToSet: "create a service account with Organization Project Creator in Atlas (Organization → Access Manager → Service Accounts), then: pulumi config set --secret liftoff:atlasClientId",
-  },
-  {
-    key: "atlasClientSecret",
-    purpose: "authenticates liftoff's Atlas service account (with liftoff:atlasClientId)",
-    howToSet: "copy the client secret shown once when the service account is created, then: pulumi config set --secret liftoff:atlasClientSecret",
-  },
-];
-
-/** The settings the data section reads. */
-export const DATA_KEYS: readonly string[] = [
-  "neonRegion", "neonPlan", "neonHistoryRetentionHours", "neonPgVersion", "neonOrgId", "neonRestoreFrom", "neonRestoreSource",
-  "atlasOrgId", "atlasRegion", "atlasInstanceSize", "atlasBackup", "atlasPointInTimeRestore", "atlasSnapshotRetentionDays", "atlasRestoreSource",
-  NEON_API_KEY.key, ...ATLAS_API_KEY.map((s) => s.key), ...ATLAS_SERVICE_ACCOUNT.map((s) => s.key),
-];
-
+const S = DATA_SETTINGS;
 
 /** Names Postgres or Neon keep for themselves: `neondb` and its owner come with every Neon project. */
 const RESERVED_POSTGRES_NAMES = ["postgres", "template0", "template1", "neondb", "neondb_owner", "neon_superuser", "cloud_admin", "public"];
@@ -165,22 +131,6 @@ function atlasName(namePrefix: string): string {
   return namePrefix.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 64);
 }
 
-const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
-const utcInstant = z.string().refine((t) => RFC3339_UTC.test(t) && !Number.isNaN(Date.parse(t)), "is not a UTC instant YYYY-MM-DDTHH:MM:SSZ");
-/** Neon's id patterns (its OpenAPI's path parameters). */
-const NEON_ID = /^[a-z0-9-]{1,60}$/;
-const neonRestoreSourceSchema = z.strictObject({
-  projectId: z.string().regex(NEON_ID, "is not a Neon project id"),
-  branchId: z.string().regex(/^br-[a-z0-9-]{1,57}$/, "is not a Neon branch id (br-...)").optional(),
-  timestamp: utcInstant,
-});
-const atlasRestoreSourceSchema = z.strictObject({
-  projectId: z.string().regex(/^[0-9a-f]{24}$/, "is not an Atlas project id (24 hexadecimal characters)"),
-  clusterName: z.string().regex(/^[a-zA-Z0-9-]{1,64}$/, "is not an Atlas cluster name"),
-  timestamp: utcInstant,
-});
-export const NEON_RESTORE_SOURCE_EXAMPLE = "liftoff:neonRestoreSource: {projectId: <source neonProjectId>, branchId: <source neonBranchId>, timestamp: 2026-11-20T08:30:00Z}";
-export const ATLAS_RESTORE_SOURCE_EXAMPLE = "liftoff:atlasRestoreSource: {projectId: <source atlasProjectId>, clusterName: <source atlasClusterName>, timestamp: 2026-11-20T08:30:00Z}";
 /** What Pulumi.dev.yaml and Pulumi.prod.yaml ship with until an operator sets theirs. */
 export const ATLAS_PLACEHOLDER_ORG_ID = "000000000000000000000000";
 const NEON_ORG_ID = /^[a-z0-9-]{1,60}$/;
@@ -188,26 +138,24 @@ const NEON_ORG_ID = /^[a-z0-9-]{1,60}$/;
 const YAML_NUMBER = /^[-+]?(\d+(\.\d*)?([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|\.?inf(inity)?|Infinity|NaN|\.nan)$/i;
 
 /**
- * The data layer's section of the one validation step: which service needs which database, and the
- * Neon and Atlas settings, merged from the profile and the stack config.
+ * The data layer's section: the databases every service needs, and the Neon and Atlas settings.
+ * Neon's and Atlas's settings are checked even when no service needs them (a stack file with a bad
+ * value is wrong either way); their part and credentials are in the spec only when one does.
  */
-export const dataSection: Section<CoreSpec, DataSpec> = {
-  keys: DATA_KEYS,
-  read(reader: ConfigReader, core: CoreSpec): DataSpec | undefined {
-    const before = reader.problems.filter((p) => p.severity === "error").length;
+export const dataSection: Section<"data", CoreSpec, DataSpec> = {
+  name: "data",
+  title: "Data: Neon Postgres and MongoDB Atlas",
+  settings: DATA_SETTINGS,
+  read(reader: ConfigReader, core: CoreSpec): DataSpec {
     const databases = readDatabases(reader, core);
     const needs = (kind: DatabaseKind) => databases.some((d) => d.kind === kind);
     const postgres = readPostgres(reader, core, needs("postgres"));
     const mongodb = readMongo(reader, core, needs("mongodb"));
-    const secrets: SecretRequirement[] = [];
-    if (needs("postgres")) secrets.push(reader.requireSecret(NEON_API_KEY));
-    if (needs("mongodb")) secrets.push(...atlasCredentials(reader).requirements);
-    if (reader.problems.filter((p) => p.severity === "error").length > before) return undefined;
     return {
       databases,
-      ...(needs("postgres") && postgres ? { postgres } : {}),
-      ...(needs("mongodb") && mongodb ? { mongodb } : {}),
-      secrets,
+      ...(needs("postgres") ? { postgres } : {}),
+      ...(needs("mongodb") ? { mongodb } : {}),
+      secrets: [...(needs("postgres") ? [S.neonApiKey.read(reader)!] : []), ...(needs("mongodb") ? atlasCredentials(reader).requirements : [])],
     };
   },
 };
@@ -336,84 +284,21 @@ function readDatabases(reader: ConfigReader, core: CoreSpec): DatabaseNeed[] {
   return needs;
 }
 
-function readPostgres(reader: ConfigReader, core: CoreSpec, needed: boolean): PostgresSpec | undefined {
-  const k = (key: string) => reader.key(key);
+/** Neon's settings; invalid ones are reported, and stood in for by the profile's. */
+function readPostgres(reader: ConfigReader, core: CoreSpec, needed: boolean): PostgresSpec {
   const defaults = core.profile.data.neon;
-  let ok = true;
-
-  const region = reader.text("neonRegion") ?? neonRegionForAzure(core.region);
-  const retired = RETIRED_NEON_REGIONS[region];
-  if (retired) {
-    ok = false;
-    reader.error({ key: k("neonRegion"), value: region, message: `was retired by Neon on ${retired.retired}; no project can be created there`, allowed: NEON_REGIONS.join(", "), fix: reader.setCommand("neonRegion", retired.successor) });
-  } else if (!isNeonRegion(region)) {
-    ok = false;
-    reader.error({ key: k("neonRegion"), value: region, message: "is not a Neon region", allowed: NEON_REGIONS.join(", "), fix: reader.setCommand("neonRegion", closest(region, NEON_REGIONS) ?? neonRegionForAzure(core.region)) });
-  }
-
-  const planText = reader.text("neonPlan") ?? defaults.plan;
-  let plan: NeonPlan | undefined;
-  if ((NEON_PLANS as readonly string[]).includes(planText)) plan = planText as NeonPlan;
-  else {
-    ok = false;
-    reader.error({ key: k("neonPlan"), value: planText, message: "is not a Neon plan", allowed: NEON_PLANS.join(", "), fix: reader.setCommand("neonPlan", "launch") });
-  }
-
-  const hours = reader.integer("neonHistoryRetentionHours", defaults.historyRetentionSeconds / 3600, 0, 720, "24");
-  if (hours === undefined) ok = false;
-  if (plan && hours !== undefined) {
-    const max = NEON_MAX_HISTORY_RETENTION_SECONDS[plan];
-    if (hours * 3600 > max) {
-      ok = false;
-      const given = reader.isSet("neonHistoryRetentionHours") ? "" : ` (the ${core.profileName} profile's default)`;
-      reader.error({
-        key: k("neonHistoryRetentionHours"),
-        value: String(hours),
-        message: `is longer than Neon's ${plan} plan allows${given}; Neon would refuse to create the project`,
-        allowed: `0-${max / 3600} hours (${formatDuration(max)}) on the ${plan} plan`,
-        fix: `${reader.setCommand("neonHistoryRetentionHours", String(max / 3600))}, or move to a larger plan and set liftoff:neonPlan`,
-      });
-    }
-  }
-
-  if (hours !== undefined && hours < MIN_PROD_RESTORE_WINDOW_HOURS && needed) {
-    const given = reader.isSet("neonHistoryRetentionHours") ? "" : ` (the ${core.profileName} profile's default)`;
-    if (unsafeInProd(reader, "neonHistoryRetentionHours", { key: k("neonHistoryRetentionHours"), value: String(hours), message: `keeps ${hours} h of history${given}, less than the ${MIN_PROD_RESTORE_WINDOW_HOURS} h minimum`, allowed: `${MIN_PROD_RESTORE_WINDOW_HOURS} hours or more (the Launch and Scale plans allow 168 and 720)`, fix: reader.setCommand("neonHistoryRetentionHours", "168") })) ok = false;
-  }
-
-  const pgVersion = reader.integer("neonPgVersion", 17, 14, 18, "17");
-  if (pgVersion === undefined) ok = false;
-
-  const orgId = reader.text("neonOrgId");
-  if (orgId !== undefined && !NEON_ORG_ID.test(orgId)) {
-    ok = false;
-    reader.error({ key: k("neonOrgId"), value: orgId, message: "is not a Neon organization id", allowed: "the id from Neon Console → Organization settings, e.g. org-morning-bread-81040908", fix: reader.setCommand("neonOrgId", "org-morning-bread-81040908") });
-  }
-
-  const restoreFrom = reader.text("neonRestoreFrom");
-  if (restoreFrom !== undefined && (!RFC3339_UTC.test(restoreFrom) || Number.isNaN(Date.parse(restoreFrom)))) {
-    ok = false;
-    reader.error({ key: k("neonRestoreFrom"), value: restoreFrom, message: "is not a UTC timestamp Neon accepts", allowed: "YYYY-MM-DDTHH:MM:SSZ within the restore window, e.g. 2026-11-20T08:30:00Z", fix: reader.setCommand("neonRestoreFrom", "2026-11-20T08:30:00Z") });
-  }
-
-  const restoreSource = reader.structured(
-    "neonRestoreSource",
-    neonRestoreSourceSchema,
-    "disaster recovery into this stack: {projectId, branchId (optional: the default branch), timestamp} of the source stack's Neon project (its neonProjectId and neonBranchId outputs) and a UTC instant inside its history retention; `npm run recreate` sets it",
-    NEON_RESTORE_SOURCE_EXAMPLE,
-  );
-  if (reader.isSet("neonRestoreSource") && restoreSource === undefined) ok = false;
-  if (restoreSource && restoreFrom !== undefined) {
-    ok = false;
-    reader.error({ key: k("neonRestoreSource"), value: JSON.stringify(restoreSource), message: "is set together with liftoff:neonRestoreFrom; a stack restores either its own project (neonRestoreFrom) or another stack's (neonRestoreSource)", allowed: "one of the two", fix: `pulumi config rm ${k("neonRestoreFrom")} --stack ${reader.stack}` });
-  }
-
-  if (!ok || !plan || hours === undefined || pgVersion === undefined) return undefined;
+  const region = readNeonRegion(reader, core);
+  const plan = S.neonPlan.read(reader, core.profile);
+  const hours = readNeonHistoryRetentionHours(reader, core, plan, needed);
+  const pgVersion = S.neonPgVersion.read(reader) ?? defaultValue(S.neonPgVersion, core.profile)!;
+  const orgId = readNeonOrgId(reader);
+  const restoreFrom = readNeonRestoreFrom(reader);
+  const restoreSource = readNeonRestoreSource(reader, restoreFrom);
   return {
     projectName: core.namePrefix,
     region,
-    plan,
-    historyRetentionSeconds: hours * 3600,
+    plan: plan ?? defaults.plan,
+    historyRetentionSeconds: hours === undefined ? defaults.historyRetentionSeconds : hours * 3600,
     pgVersion,
     ipAllow: plan === "scale",
     ...(orgId ? { orgId } : {}),
@@ -422,110 +307,76 @@ function readPostgres(reader: ConfigReader, core: CoreSpec, needed: boolean): Po
   };
 }
 
-function readMongo(reader: ConfigReader, core: CoreSpec, needed: boolean): MongoSpec | undefined {
-  const k = (key: string) => reader.key(key);
-  const defaults = core.profile.data.atlas;
-  let ok = true;
-
-  const orgId = reader.text("atlasOrgId");
-  if (orgId === undefined) {
-    if (needed) {
-      ok = false;
-      reader.error({ key: k("atlasOrgId"), message: "is not set; the Atlas project is created in this organization", allowed: "the 24-character id from Atlas → Organization Settings", fix: reader.setCommand("atlasOrgId", "<24-hex-character-org-id>") });
-    }
-  } else if (orgId === ATLAS_PLACEHOLDER_ORG_ID && needed) {
-    // The example stack files carry this placeholder so the offline plan works out of the box.
-    const problem = { key: k("atlasOrgId"), value: orgId, message: "is the example stack file's placeholder, not your organization", allowed: "the 24-character id from Atlas → Organization Settings", fix: reader.setCommand("atlasOrgId", "<24-hex-character-org-id>") };
-    if (reader.input.mode === "up") {
-      ok = false;
-      reader.error(problem);
-    } else {
-      reader.warn(problem);
-    }
-  } else if (!ATLAS_ORG_ID.test(orgId)) {
-    ok = false;
-    // An id of digits left unquoted in the stack file is read by YAML as a number, and reaches us
-    // rounded (1.2345678901234569e+23, or 0 for the zeros placeholder): the digits are lost.
-    if (YAML_NUMBER.test(orgId)) {
-      reader.error({
-        key: k("atlasOrgId"),
-        value: orgId,
-        message: "was read by YAML as a number, not text, so its digits are lost: quote it",
-        allowed: "24 hexadecimal characters, in quotes when they are all digits",
-        fix: `write it in quotes in Pulumi.${reader.stack}.yaml: \`liftoff:atlasOrgId: "<your 24-character org id>"\`, or set it with ${reader.setCommand("atlasOrgId", "<your-24-character-org-id>")} (the CLI stores it as text)`,
-      });
-    } else {
-      reader.error({ key: k("atlasOrgId"), value: orgId, message: "is not an Atlas organization id", allowed: "24 hexadecimal characters, from Atlas → Organization Settings", fix: reader.setCommand("atlasOrgId", "<24-hex-character-org-id>") });
-    }
+function readNeonRegion(reader: ConfigReader, core: CoreSpec): string {
+  const region = S.neonRegion.read(reader) ?? neonRegionForAzure(core.region);
+  const retired = RETIRED_NEON_REGIONS[region];
+  if (retired) {
+    reader.error({ key: reader.key(S.neonRegion.key), value: region, message: `was retired by Neon on ${retired.retired}; no project can be created there`, allowed: NEON_REGIONS.join(", "), fix: reader.setCommand(S.neonRegion.key, retired.successor) });
+  } else if (!isNeonRegion(region)) {
+    reader.error({ key: reader.key(S.neonRegion.key), value: region, message: "is not a Neon region", allowed: NEON_REGIONS.join(", "), fix: reader.setCommand(S.neonRegion.key, closest(region, NEON_REGIONS) ?? neonRegionForAzure(core.region)) });
   }
+  return region;
+}
 
-  const instanceSize = reader.text("atlasInstanceSize") ?? defaults.instanceSize;
-  if (RETIRED_ATLAS_TIERS.includes(instanceSize)) {
-    ok = false;
-    reader.error({ key: k("atlasInstanceSize"), value: instanceSize, message: "is a shared tier Atlas retired in January 2026", allowed: "M0 (free) or a dedicated tier M10 and up", fix: reader.setCommand("atlasInstanceSize", "M10") });
-  } else if (!isAtlasTier(instanceSize)) {
-    ok = false;
-    reader.error({ key: k("atlasInstanceSize"), value: instanceSize, message: "is not an Atlas cluster tier liftoff provisions", allowed: "M0 (free) or a dedicated tier: M10, M20, M30, ... or R40, R50, ...", fix: reader.setCommand("atlasInstanceSize", "M10") });
-  }
-  const free = instanceSize === ATLAS_FREE_TIER;
-
-  const backup = reader.boolean("atlasBackup", defaults.backup);
-  const pointInTimeRestore = reader.boolean("atlasPointInTimeRestore", defaults.pointInTimeRestore);
-  // Prod needs the backups; reported once, on the setting that takes them away.
-  let prodRefused = false;
-  if (needed && free) {
-    prodRefused = unsafeInProd(reader, "atlasBackup", { key: k("atlasInstanceSize"), value: instanceSize, message: "is the free tier, which has no cloud backup", allowed: "a dedicated tier (M10 and up) with liftoff:atlasBackup true", fix: reader.setCommand("atlasInstanceSize", "M10") });
-  } else if (needed && !backup) {
-    prodRefused = unsafeInProd(reader, "atlasBackup", { key: k("atlasBackup"), value: "false", message: "turns Atlas cloud backup off", allowed: "true", fix: reader.setCommand("atlasBackup", "true") });
-  } else if (needed && !pointInTimeRestore) {
-    prodRefused = unsafeInProd(reader, "atlasPointInTimeRestore", { key: k("atlasPointInTimeRestore"), value: "false", message: "turns Atlas point-in-time restore off", allowed: "true", fix: reader.setCommand("atlasPointInTimeRestore", "true") });
-  }
-  if (prodRefused) ok = false;
-  if (backup && free && !prodRefused) {
-    ok = false;
-    const blamed = reader.isSet("atlasInstanceSize") || !reader.isSet("atlasBackup") ? "atlasInstanceSize" : "atlasBackup";
+/** The history retention, within what the Neon plan allows, and at least a day in prod. */
+function readNeonHistoryRetentionHours(reader: ConfigReader, core: CoreSpec, plan: NeonPlan | undefined, needed: boolean): number | undefined {
+  const key = S.neonHistoryRetentionHours.key;
+  const hours = S.neonHistoryRetentionHours.read(reader, core.profile);
+  if (hours === undefined) return undefined;
+  const given = reader.isSet(key) ? "" : ` (the ${core.profileName} profile's default)`;
+  const max = plan && NEON_MAX_HISTORY_RETENTION_SECONDS[plan];
+  if (plan && max !== undefined && hours * 3600 > max) {
     reader.error({
-      key: k(blamed),
-      value: blamed === "atlasInstanceSize" ? instanceSize : "true",
-      message: blamed === "atlasInstanceSize"
-        ? `cannot have cloud backups, which this stack asks for (liftoff:atlasBackup is true${reader.isSet("atlasBackup") ? "" : ` in the ${core.profileName} profile`})`
-        : `asks for cloud backups, which the free tier ${instanceSize} cannot have`,
-      allowed: "a dedicated tier (M10 and up) when backups are on",
-      fix: `${reader.setCommand("atlasInstanceSize", "M10")}, or turn backups off: ${reader.setCommand("atlasBackup", "false")}`,
+      key: reader.key(key),
+      value: String(hours),
+      message: `is longer than Neon's ${plan} plan allows${given}; Neon would refuse to create the project`,
+      allowed: `0-${max / 3600} hours (${formatDuration(max)}) on the ${plan} plan`,
+      fix: `${reader.setCommand(key, String(max / 3600))}, or move to a larger plan and set liftoff:neonPlan`,
     });
-  } else if (pointInTimeRestore && !backup && !prodRefused) {
-    ok = false;
-    reader.error({ key: k("atlasPointInTimeRestore"), value: "true", message: "needs cloud backup, which is off", allowed: "true only with liftoff:atlasBackup true", fix: reader.setCommand("atlasPointInTimeRestore", "false") });
   }
-  const retentionFallback = defaults.snapshotRetentionDays > 0 ? defaults.snapshotRetentionDays : 7;
-  const snapshotRetentionDays = reader.integer("atlasSnapshotRetentionDays", retentionFallback, 1, 365, "7");
-  if (snapshotRetentionDays === undefined) ok = false;
-
-  const regionText = reader.text("atlasRegion");
-  const region = regionText ?? atlasRegionForAzure(core.region, free);
-  if (!ATLAS_AZURE_REGIONS.includes(region)) {
-    ok = false;
-    reader.error({ key: k("atlasRegion"), value: region, message: "is not an Atlas region on Azure", allowed: "Atlas's name of an Azure region, e.g. EUROPE_WEST, US_EAST_2; unset: the one nearest liftoff:region", fix: reader.setCommand("atlasRegion", closest(region, ATLAS_AZURE_REGIONS) ?? atlasRegionForAzure(core.region, free)) });
-  } else if (regionText !== undefined && free && !ATLAS_AZURE_FREE_REGIONS.includes(region)) {
-    reader.warn({ key: k("atlasRegion"), value: region, message: "may not offer the free M0 tier on Azure; Atlas refuses the cluster if it does not", allowed: `a region Atlas offers M0 in on Azure, e.g. ${ATLAS_AZURE_FREE_REGIONS.join(", ")}`, fix: reader.setCommand("atlasRegion", atlasRegionForAzure(core.region, true)) });
+  if (hours < MIN_PROD_RESTORE_WINDOW_HOURS && needed) {
+    unsafeInProd(reader, "neonHistoryRetentionHours", { key: reader.key(key), value: String(hours), message: `keeps ${hours} h of history${given}, less than the ${MIN_PROD_RESTORE_WINDOW_HOURS} h minimum`, allowed: `${MIN_PROD_RESTORE_WINDOW_HOURS} hours or more (the Launch and Scale plans allow 168 and 720)`, fix: reader.setCommand(key, "168") });
   }
+  return hours;
+}
 
-  const restoreSource = reader.structured(
-    "atlasRestoreSource",
-    atlasRestoreSourceSchema,
-    "disaster recovery into this stack: {projectId, clusterName, timestamp} of the source stack's cluster (its atlasProjectId and atlasClusterName outputs), which must have cloud backup with point-in-time restore, and a UTC instant inside its restore window; `npm run recreate` sets it",
-    ATLAS_RESTORE_SOURCE_EXAMPLE,
-  );
-  if (reader.isSet("atlasRestoreSource") && restoreSource === undefined) ok = false;
-  if (restoreSource && free) {
-    ok = false;
-    reader.error({ key: k("atlasRestoreSource"), value: JSON.stringify(restoreSource), message: `restores into this stack's cluster, but ${instanceSize} is the free shared tier, which Atlas cannot restore a backup into`, allowed: "a restore source only with a dedicated tier (M10 and up)", fix: reader.setCommand("atlasInstanceSize", "M10") });
+function readNeonOrgId(reader: ConfigReader): string | undefined {
+  const orgId = S.neonOrgId.read(reader);
+  if (orgId !== undefined && !NEON_ORG_ID.test(orgId)) {
+    reader.error({ key: reader.key(S.neonOrgId.key), value: orgId, message: "is not a Neon organization id", allowed: S.neonOrgId.allowed, fix: reader.setCommand(S.neonOrgId.key, S.neonOrgId.example) });
   }
+  return orgId;
+}
 
-  if (!ok || orgId === undefined || snapshotRetentionDays === undefined) return undefined;
+function readNeonRestoreFrom(reader: ConfigReader): string | undefined {
+  const instant = S.neonRestoreFrom.read(reader);
+  if (instant !== undefined && !isUtcInstant(instant)) {
+    reader.error({ key: reader.key(S.neonRestoreFrom.key), value: instant, message: "is not a UTC timestamp Neon accepts", allowed: S.neonRestoreFrom.allowed, fix: reader.setCommand(S.neonRestoreFrom.key, S.neonRestoreFrom.example) });
+  }
+  return instant;
+}
+
+/** A stack restores either its own project (neonRestoreFrom) or another stack's (neonRestoreSource). */
+function readNeonRestoreSource(reader: ConfigReader, restoreFrom: string | undefined) {
+  const source = S.neonRestoreSource.read(reader);
+  if (source && restoreFrom !== undefined) {
+    reader.error({ key: reader.key(S.neonRestoreSource.key), value: JSON.stringify(source), message: "is set together with liftoff:neonRestoreFrom; a stack restores either its own project (neonRestoreFrom) or another stack's (neonRestoreSource)", allowed: "one of the two", fix: `pulumi config rm ${reader.key(S.neonRestoreFrom.key)} --stack ${reader.stack}` });
+  }
+  return source;
+}
+
+/** Atlas's settings; invalid ones are reported, and stood in for by the profile's. */
+function readMongo(reader: ConfigReader, core: CoreSpec, needed: boolean): MongoSpec {
+  const orgId = readAtlasOrgId(reader, needed);
+  const instanceSize = readAtlasInstanceSize(reader, core);
+  const free = instanceSize === ATLAS_FREE_TIER;
+  const { backup, pointInTimeRestore } = readAtlasBackup(reader, core, instanceSize, needed);
+  const snapshotRetentionDays = S.atlasSnapshotRetentionDays.read(reader, core.profile) ?? defaultValue(S.atlasSnapshotRetentionDays, core.profile)!;
+  const region = readAtlasRegion(reader, core, free);
+  const restoreSource = readAtlasRestoreSource(reader, instanceSize);
   const name = atlasName(core.namePrefix);
   return {
-    orgId,
+    orgId: orgId ?? "",
     projectName: name,
     clusterName: name,
     region,
@@ -539,6 +390,104 @@ function readMongo(reader: ConfigReader, core: CoreSpec, needed: boolean): Mongo
   };
 }
 
+function readAtlasOrgId(reader: ConfigReader, needed: boolean): string | undefined {
+  const key = reader.key(S.atlasOrgId.key);
+  const fix = reader.setCommand(S.atlasOrgId.key, S.atlasOrgId.example);
+  const orgId = S.atlasOrgId.read(reader);
+  if (orgId === undefined) {
+    if (needed) reader.error({ key, message: "is not set; the Atlas project is created in this organization", allowed: "the 24-character id from Atlas → Organization Settings", fix });
+  } else if (orgId === ATLAS_PLACEHOLDER_ORG_ID && needed) {
+    // The example stack files carry this placeholder so the offline plan works out of the box.
+    const problem = { key, value: orgId, message: "is the example stack file's placeholder, not your organization", allowed: "the 24-character id from Atlas → Organization Settings", fix };
+    if (reader.input.mode === "up") reader.error(problem);
+    else reader.warn(problem);
+  } else if (!ATLAS_ORG_ID.test(orgId)) {
+    // An id of digits left unquoted in the stack file is read by YAML as a number, and reaches us
+    // rounded (1.2345678901234569e+23, or 0 for the zeros placeholder): the digits are lost.
+    if (YAML_NUMBER.test(orgId)) {
+      reader.error({
+        key,
+        value: orgId,
+        message: "was read by YAML as a number, not text, so its digits are lost: quote it",
+        allowed: "24 hexadecimal characters, in quotes when they are all digits",
+        fix: `write it in quotes in Pulumi.${reader.stack}.yaml: \`liftoff:atlasOrgId: "<your 24-character org id>"\`, or set it with ${reader.setCommand(S.atlasOrgId.key, "<your-24-character-org-id>")} (the CLI stores it as text)`,
+      });
+    } else {
+      reader.error({ key, value: orgId, message: "is not an Atlas organization id", allowed: S.atlasOrgId.allowed, fix });
+    }
+  }
+  return orgId;
+}
+
+function readAtlasInstanceSize(reader: ConfigReader, core: CoreSpec): string {
+  const size = S.atlasInstanceSize.read(reader, core.profile)!;
+  if (RETIRED_ATLAS_TIERS.includes(size)) {
+    reader.error({ key: reader.key(S.atlasInstanceSize.key), value: size, message: "is a shared tier Atlas retired in January 2026", allowed: "M0 (free) or a dedicated tier M10 and up", fix: reader.setCommand(S.atlasInstanceSize.key, "M10") });
+  } else if (!isAtlasTier(size)) {
+    reader.error({ key: reader.key(S.atlasInstanceSize.key), value: size, message: "is not an Atlas cluster tier liftoff provisions", allowed: S.atlasInstanceSize.allowed, fix: reader.setCommand(S.atlasInstanceSize.key, "M10") });
+  }
+  return size;
+}
+
+/**
+ * Backup and point-in-time restore: prod needs both (reported once, on the setting that takes them
+ * away), the free tier can have neither, and point-in-time restore needs backup.
+ */
+function readAtlasBackup(reader: ConfigReader, core: CoreSpec, instanceSize: string, needed: boolean): { backup: boolean; pointInTimeRestore: boolean } {
+  const backup = S.atlasBackup.read(reader, core.profile)!;
+  const pointInTimeRestore = S.atlasPointInTimeRestore.read(reader, core.profile)!;
+  const free = instanceSize === ATLAS_FREE_TIER;
+  const k = (key: string) => reader.key(key);
+  let refusedInProd = false;
+  if (needed && free) {
+    refusedInProd = unsafeInProd(reader, "atlasBackup", { key: k(S.atlasInstanceSize.key), value: instanceSize, message: "is the free tier, which has no cloud backup", allowed: "a dedicated tier (M10 and up) with liftoff:atlasBackup true", fix: reader.setCommand(S.atlasInstanceSize.key, "M10") });
+  } else if (needed && !backup) {
+    refusedInProd = unsafeInProd(reader, "atlasBackup", { key: k(S.atlasBackup.key), value: "false", message: "turns Atlas cloud backup off", allowed: "true", fix: reader.setCommand(S.atlasBackup.key, "true") });
+  } else if (needed && !pointInTimeRestore) {
+    refusedInProd = unsafeInProd(reader, "atlasPointInTimeRestore", { key: k(S.atlasPointInTimeRestore.key), value: "false", message: "turns Atlas point-in-time restore off", allowed: "true", fix: reader.setCommand(S.atlasPointInTimeRestore.key, "true") });
+  }
+  if (refusedInProd) return { backup, pointInTimeRestore };
+  if (backup && free) {
+    const blamed = reader.isSet(S.atlasInstanceSize.key) || !reader.isSet(S.atlasBackup.key) ? S.atlasInstanceSize.key : S.atlasBackup.key;
+    reader.error({
+      key: k(blamed),
+      value: blamed === S.atlasInstanceSize.key ? instanceSize : "true",
+      message:
+        blamed === S.atlasInstanceSize.key
+          ? `cannot have cloud backups, which this stack asks for (liftoff:atlasBackup is true${reader.isSet(S.atlasBackup.key) ? "" : ` in the ${core.profileName} profile`})`
+          : `asks for cloud backups, which the free tier ${instanceSize} cannot have`,
+      allowed: "a dedicated tier (M10 and up) when backups are on",
+      fix: `${reader.setCommand(S.atlasInstanceSize.key, "M10")}, or turn backups off: ${reader.setCommand(S.atlasBackup.key, "false")}`,
+    });
+  } else if (pointInTimeRestore && !backup) {
+    reader.error({ key: k(S.atlasPointInTimeRestore.key), value: "true", message: "needs cloud backup, which is off", allowed: "true only with liftoff:atlasBackup true", fix: reader.setCommand(S.atlasPointInTimeRestore.key, "false") });
+  }
+  return { backup, pointInTimeRestore };
+}
+
+function readAtlasRegion(reader: ConfigReader, core: CoreSpec, free: boolean): string {
+  const given = S.atlasRegion.read(reader);
+  const region = given ?? atlasRegionForAzure(core.region, free);
+  if (!ATLAS_AZURE_REGIONS.includes(region)) {
+    reader.error({ key: reader.key(S.atlasRegion.key), value: region, message: "is not an Atlas region on Azure", allowed: S.atlasRegion.allowed, fix: reader.setCommand(S.atlasRegion.key, closest(region, ATLAS_AZURE_REGIONS) ?? atlasRegionForAzure(core.region, free)) });
+  } else if (given !== undefined && free && !ATLAS_AZURE_FREE_REGIONS.includes(region)) {
+    reader.warn({ key: reader.key(S.atlasRegion.key), value: region, message: "may not offer the free M0 tier on Azure; Atlas refuses the cluster if it does not", allowed: `a region Atlas offers M0 in on Azure, e.g. ${ATLAS_AZURE_FREE_REGIONS.join(", ")}`, fix: reader.setCommand(S.atlasRegion.key, atlasRegionForAzure(core.region, true)) });
+  }
+  return region;
+}
+
+/** Atlas cannot restore a backup into the free shared tier. */
+function readAtlasRestoreSource(reader: ConfigReader, instanceSize: string) {
+  const source = S.atlasRestoreSource.read(reader);
+  if (source && instanceSize === ATLAS_FREE_TIER) {
+    reader.error({ key: reader.key(S.atlasRestoreSource.key), value: JSON.stringify(source), message: `restores into this stack's cluster, but ${instanceSize} is the free shared tier, which Atlas cannot restore a backup into`, allowed: "a restore source only with a dedicated tier (M10 and up)", fix: reader.setCommand(S.atlasInstanceSize.key, "M10") });
+  }
+  return source;
+}
+
+const ATLAS_API_KEY = [S.atlasPublicKey, S.atlasPrivateKey];
+const ATLAS_SERVICE_ACCOUNT = [S.atlasClientId, S.atlasClientSecret];
+
 /**
  * Atlas takes either a programmatic API key (public + private) or a service account (client id +
  * secret). Whichever pair the operator started setting is the one required.
@@ -548,5 +497,5 @@ function atlasCredentials(reader: ConfigReader, options: { quiet?: boolean } = {
   const kind = serviceAccount ? "serviceAccount" : "apiKey";
   if (options.quiet) return { kind, requirements: [] };
   const pair = serviceAccount ? ATLAS_SERVICE_ACCOUNT : ATLAS_API_KEY;
-  return { kind, requirements: pair.map((s) => reader.requireSecret(s)) };
+  return { kind, requirements: pair.map((s) => s.read(reader)!) };
 }

@@ -22,7 +22,8 @@ describe("delivery settings", () => {
       reviewers: { users: ["alice"], teams: ["platform"] },
       protected: true,
     });
-    expect(spec!.secrets.map((s) => s.key)).toEqual(["ghcrToken", "grafanaCloudToken", "githubToken"]);
+    // Every section's secrets, the data layer's among them (the example app needs Postgres and MongoDB).
+    expect(spec!.secrets.map((s) => s.key)).toEqual(["ghcrToken", "neonApiKey", "atlasPublicKey", "atlasPrivateKey", "grafanaCloudToken", "githubToken"]);
   });
 
   it("dev with GitHub: an unprotected environment, and the token becomes required", () => {

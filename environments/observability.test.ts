@@ -31,7 +31,7 @@ describe("observability settings", () => {
 
   it("lists the Grafana Cloud token among the stack's secrets", () => {
     const { spec } = buildEnvironmentSpec(configInput("dev"));
-    expect(spec!.secrets.map((s) => s.key)).toEqual(["ghcrToken", "grafanaCloudToken"]);
+    expect(spec!.secrets.map((s) => s.key)).toEqual(["ghcrToken", "neonApiKey", "atlasPublicKey", "atlasPrivateKey", "grafanaCloudToken"]);
   });
 });
 
@@ -91,6 +91,15 @@ describe("observability validation rules (one test each)", () => {
   it("refuses a gateway service that has no public endpoint", () => {
     const p = onlyError("dev", { gatewayService: "orders" }, "liftoff:gatewayService");
     expect(p.allowed).toBe("api-gateway, identity-service");
+  });
+
+  it("refuses a gateway service when the application has no public endpoint, naming what would give it one", () => {
+    const app = { file: "app/compose.yaml", text: "services:\n  worker:\n    image: ghcr.io/acme/worker:1.4.2\n" };
+    const p = onlyError("dev", { gatewayService: "worker", images: undefined }, "liftoff:gatewayService", { app });
+    // No setting called liftoff:publicEndpoints exists: the endpoints are the compose file's.
+    expect(p.allowed).not.toContain("liftoff:publicEndpoints");
+    expect(p.allowed).toContain("x-liftoff.public");
+    expect(p.fix).toBe("remove it: pulumi config rm liftoff:gatewayService --stack dev, or give worker an endpoint in app/compose.yaml (x-liftoff.endpoints and the service's x-liftoff.public)");
   });
 
   it("refuses a missing Grafana Cloud token under `pulumi up`, saying which scopes it needs", () => {

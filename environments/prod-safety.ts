@@ -4,9 +4,9 @@
  * the rule in `liftoff:allowUnsafeProd`, a deliberate, reviewable override; the plan then warns.
  * The policy pack (policy/rules.ts) enforces the same rules at preview, and honours the same list.
  */
-import { z } from "zod";
 import { closest, type ConfigReader, type ProblemInput } from "./reader";
 import type { ProfileName } from "./profiles";
+import type { Setting } from "./setting";
 
 /** The shortest point-in-time restore window a prod database may have, in hours. */
 export const MIN_PROD_RESTORE_WINDOW_HOURS = 24;
@@ -35,14 +35,13 @@ interface State {
 const states = new WeakMap<ConfigReader, State>();
 
 /**
- * Reads `liftoff:allowUnsafeProd` (a list of rule ids) for this validation; call once, before any
- * section checks a rule.
+ * Reads `liftoff:allowUnsafeProd` (a list of rule ids, declared in settings.ts) for this validation;
+ * call once, before any section checks a rule.
  */
-export function readUnsafeProdAllowances(reader: ConfigReader, profile: ProfileName): void {
-  const key = reader.key(ALLOW_UNSAFE_PROD_KEY);
-  const example = `liftoff:${ALLOW_UNSAFE_PROD_KEY}: [autoShutdown]`;
-  const allowed = `a list of rule ids: ${UNSAFE_PROD_RULE_IDS.join(", ")}`;
-  const list = reader.structured(ALLOW_UNSAFE_PROD_KEY, z.array(z.string()), allowed, example) ?? [];
+export function readUnsafeProdAllowances(reader: ConfigReader, profile: ProfileName, setting: Setting<string[]>): void {
+  const key = reader.key(setting.key);
+  const allowed = setting.allowed;
+  const list = setting.read(reader) ?? [];
   const ids = new Set<string>();
   list.forEach((id, i) => {
     if ((UNSAFE_PROD_RULE_IDS as readonly string[]).includes(id)) ids.add(id);

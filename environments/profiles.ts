@@ -29,6 +29,15 @@ export interface AlertThresholds {
   readonly containerRestarts: number;
 }
 
+/** What each threshold may be: below or above these an alert is either always or never firing. */
+export const THRESHOLD_RANGES: Readonly<Record<keyof AlertThresholds, { min: number; max: number; integer: boolean; unit: string }>> = {
+  gateway5xxPercent: { min: 0.1, max: 50, integer: false, unit: "percent of the gateway's requests answered 5xx" },
+  p95LatencyMs: { min: 10, max: 60_000, integer: true, unit: "milliseconds of 95th-percentile request duration" },
+  healthCheckSuccessPercent: { min: 1, max: 100, integer: false, unit: "percent of health probes that must succeed" },
+  diskUsedPercent: { min: 50, max: 99, integer: false, unit: "percent of the root filesystem used" },
+  containerRestarts: { min: 1, max: 100, integer: true, unit: "restarts of one container within 15 minutes" },
+};
+
 export interface Profile {
   readonly name: ProfileName;
   /** Azure VM size of the single host. */

@@ -1,5 +1,4 @@
 import type { z } from "zod";
-import type { SecretRequirement } from "./spec";
 
 export const NAMESPACE = "liftoff";
 
@@ -49,8 +48,22 @@ export interface SecretDefinition {
   readonly key: string;
   /** What it is for, completing "it ...". */
   readonly purpose: string;
-  /** How to obtain and set it. */
+  /** Where the value comes from; the command that sets it follows from the key. */
+  readonly obtain: string;
+}
+
+/** A secret the stack needs, and whether the operator has set it. */
+export interface SecretRequirement {
+  readonly key: string;
+  readonly purpose: string;
+  /** How to obtain it, then the exact command that sets it on this stack. */
   readonly howToSet: string;
+  readonly isSet: boolean;
+}
+
+/** The command that sets a secret: Pulumi prompts for the value, so it stays out of argv and history. */
+export function setSecretCommand(fullKey: string, stack: string): string {
+  return `pulumi config set --secret ${fullKey} --stack ${stack}`;
 }
 
 /**
@@ -164,14 +177,15 @@ export class ConfigReader {
   requireSecret(definition: SecretDefinition): SecretRequirement {
     const isSet = this.isSet(definition.key);
     const key = this.key(definition.key);
+    const howToSet = `${definition.obtain}, then: ${setSecretCommand(key, this.stack)}`;
     if (!isSet) {
-      const problem = { key, message: `is not set; \`pulumi up\` will need it: it ${definition.purpose}`, allowed: "a secret value", fix: definition.howToSet };
+      const problem = { key, message: `is not set; \`pulumi up\` will need it: it ${definition.purpose}`, allowed: "a secret value", fix: howToSet };
       if (this.input.mode === "up") this.error(problem);
       else this.warn(problem);
     } else if (!this.input.secretKeys.has(definition.key)) {
-      this.error({ key, value: "(hidden)", message: "is stored in plain text in the stack config", allowed: "a value set with --secret", fix: definition.howToSet });
+      this.error({ key, value: "(hidden)", message: "is stored in plain text in the stack config", allowed: "a value set with --secret", fix: howToSet });
     }
-    return { ...definition, isSet };
+    return { key: definition.key, purpose: definition.purpose, howToSet, isSet };
   }
 }
 
@@ -210,13 +224,4 @@ function editDistance(a: string, b: string): number {
     }
   }
   return row[b.length]!;
-}
-
-/**
- * A layer's part of the one validation step: the settings it reads and how it turns them into its
- * part of the spec, given the validated core. Returns undefined when it reported an error.
- */
-export interface Section<Core, T> {
-  readonly keys: readonly string[];
-  read(reader: ConfigReader, core: Core): T | undefined;
 }

@@ -41,7 +41,11 @@ function only(result: { problems: readonly Problem[] }, key: string): Problem {
 describe("liftoff:runtime", () => {
   it("is vm by default, with blue/green releases and no Container Apps settings", () => {
     const { spec } = buildEnvironmentSpec(configInput("dev"));
-    expect(spec!.runtime).toEqual({ kind: "vm", canary: { steps: [100], pauseSeconds: 60, maxErrorRate: 0.05 } });
+    expect(spec!.runtime).toEqual({ kind: "vm", canary: { steps: [100], stepSeconds: 30, maxErrorRate: 0.02 }, bakeSeconds: 30 });
+  });
+
+  it("containerapps holds each canary step longer by default: Azure's metrics lag", () => {
+    expect(aca("dev").spec!.runtime.canary).toEqual({ steps: [100], stepSeconds: 60, maxErrorRate: 0.05 });
   });
 
   it("refuses an unknown runtime with the nearest one as the fix", () => {
@@ -75,28 +79,43 @@ describe("liftoff:runtime", () => {
   it("reports a VM setting on a containerapps stack (and the reverse) as having no effect, and no SSH lock-out warning", () => {
     const { problems } = aca("dev", { vmSize: "Standard_B2s", sshAllowedCidrs: JSON.stringify([]) });
     expect(problems.filter((p) => p.severity === "warning").map((p) => p.key)).toEqual(["liftoff:vmSize"]);
+    expect(aca("dev", { bakeSeconds: "10" }).problems.find((p) => p.key === "liftoff:bakeSeconds")).toMatchObject({ severity: "warning", message: expect.stringContaining("no effect") });
     const vm = buildEnvironmentSpec(configInput("dev", { containerAppsMinReplicas: "1" }));
     expect(vm.problems.find((p) => p.key === "liftoff:containerAppsMinReplicas")).toMatchObject({ severity: "warning", message: expect.stringContaining("no effect") });
   });
 });
 
+describe("the runtime settings are in the one table", () => {
+  it("a mistyped runtime key is refused with the key it meant", () => {
+    expect(only(aca("dev", { containerAppsMinReplica: "2" }), "liftoff:containerAppsMinReplica").fix).toBe("rename it to liftoff:containerAppsMinReplicas");
+    expect(only(buildEnvironmentSpec(configInput("dev", { canari: "[10, 100]" })), "liftoff:canari").fix).toBe("rename it to liftoff:canary");
+  });
+
+  it("an invalid canary still leaves the Container Apps settings checked in the same pass", () => {
+    const found = errors(aca("dev", { canary: "[10, 50]", containerAppsWorkloadProfile: "D5" }));
+    expect(found.map((p) => p.key).sort()).toEqual(["liftoff:canary[1]", "liftoff:containerAppsWorkloadProfile"]);
+  });
+});
+
 describe("liftoff:canary", () => {
   it("takes a list or an object, for either runtime", () => {
-    expect(buildEnvironmentSpec(configInput("dev", { canary: "[10, 50, 100]" })).spec!.runtime.canary).toEqual({ steps: [10, 50, 100], pauseSeconds: 60, maxErrorRate: 0.05 });
-    expect(aca("dev", { canary: JSON.stringify({ steps: [25, 100], pauseSeconds: 30, maxErrorRate: 0.01 }) }).spec!.runtime.canary).toEqual({ steps: [25, 100], pauseSeconds: 30, maxErrorRate: 0.01 });
+    expect(buildEnvironmentSpec(configInput("dev", { canary: "[10, 50, 100]" })).spec!.runtime.canary).toEqual({ steps: [10, 50, 100], stepSeconds: 30, maxErrorRate: 0.02 });
+    expect(aca("dev", { canary: "[10, 50, 100]" }).spec!.runtime.canary).toEqual({ steps: [10, 50, 100], stepSeconds: 60, maxErrorRate: 0.05 });
+    expect(aca("dev", { canary: JSON.stringify({ steps: [25, 100], stepSeconds: 30, maxErrorRate: 0.01 }) }).spec!.runtime.canary).toEqual({ steps: [25, 100], stepSeconds: 30, maxErrorRate: 0.01 });
   });
 
   it.each([
-    ["[10, 50]", "liftoff:canary", /does not end at 100/],
-    ["[50, 10, 100]", "liftoff:canary", /not a traffic sequence/],
-    [JSON.stringify({ steps: [10, 100], pauseSeconds: 7200 }), "liftoff:canary.pauseSeconds", /out of range/],
+    ["[10, 50]", "liftoff:canary[1]", /last step but not 100/],
+    ["[50, 10, 100]", "liftoff:canary[1]", /not above the step before it \(50\)/],
+    [JSON.stringify({ steps: [10, 100], stepSeconds: 7200 }), "liftoff:canary.stepSeconds", /out of range/],
+    [JSON.stringify({ steps: [10, 100], pauseSeconds: 30 }), "liftoff:canary", /pauseSeconds/],
     [JSON.stringify({ steps: [10, 100], maxErrorRate: 5 }), "liftoff:canary.maxErrorRate", /not a share/],
   ])("refuses %s", (value, key, message) => {
     expect(only(buildEnvironmentSpec(configInput("dev", { canary: value })), key).message).toMatch(message);
   });
 
   it("suggests the sequence ending at 100", () => {
-    expect(only(buildEnvironmentSpec(configInput("dev", { canary: "[10, 50]" })), "liftoff:canary").fix).toContain("liftoff:canary: [10, 50, 100]");
+    expect(only(buildEnvironmentSpec(configInput("dev", { canary: "[10, 50]" })), "liftoff:canary[1]").fix).toContain("liftoff:canary: [10, 50, 100]");
   });
 });
 

@@ -1,79 +1,21 @@
 /**
- * The runtime a stack runs its application on (issue #13): `liftoff:runtime: vm` (one host, the
- * default) or `containerapps` (Azure Container Apps), the release policy both share
- * (`liftoff:canary`), and the Container Apps settings with their per-profile defaults. Everything
- * the application asks for that Container Apps cannot do is refused here, before any resource is
- * declared (components/containerapps/rules.ts, the release half's own rules).
- *
- * Kept in its own file with a small hook in validate.ts so the settings table (#14) can take it over.
+ * The runtime section: where a stack runs its application (`liftoff:runtime`: `vm`, one host, the
+ * default, or `containerapps`, Azure Container Apps), the release policy both runtimes share
+ * (`liftoff:canary`), and the Container Apps settings with their per-profile defaults
+ * (RUNTIME_SETTINGS in settings.ts). Everything the application asks for that Container Apps cannot
+ * do is refused here, before any resource is declared (components/containerapps/rules.ts).
  */
-import { z } from "zod";
-import type { CanaryPolicy, ContainerAppsDefaults } from "../components/containerapps/contract";
+import type { ContainerAppsDefaults } from "../components/containerapps/contract";
+import { DEFAULT_RELEASE_POLICY, type ReleasePolicy } from "../components/deploy/release";
 import { containerAppsProblems } from "../components/containerapps/rules";
 import { CONSUMPTION_SIZES, formatSize, sizeProblem } from "../components/containerapps/resources";
+import { DEFAULT_JOB_TIMEOUT_SECONDS } from "./compose/rules";
+import { CONSUMPTION, CONTAINERAPPS_NETWORK, CONTAINERAPPS_PROFILES, WORKLOAD_PROFILES } from "./containerapps-profiles";
+import type { CoreSpec } from "./core";
 import { unsafeInProd } from "./prod-safety";
-import type { ProfileName } from "./profiles";
-import { closest, type ConfigReader, type Section } from "./reader";
-import type { CoreSpec } from "./spec";
-
-export const RUNTIMES = ["vm", "containerapps"] as const;
-export type RuntimeKind = (typeof RUNTIMES)[number];
-
-/**
- * Container Apps workload profiles liftoff offers: the serverless Consumption profile, and the
- * dedicated general-purpose (D) and memory-optimized (E) node sizes, with each node's capacity.
- */
-export const WORKLOAD_PROFILES: Readonly<Record<string, { readonly vcpus: number; readonly memoryGi: number }>> = {
-  Consumption: { vcpus: 4, memoryGi: 8 },
-  D4: { vcpus: 4, memoryGi: 16 },
-  D8: { vcpus: 8, memoryGi: 32 },
-  D16: { vcpus: 16, memoryGi: 64 },
-  D32: { vcpus: 32, memoryGi: 128 },
-  E4: { vcpus: 4, memoryGi: 32 },
-  E8: { vcpus: 8, memoryGi: 64 },
-  E16: { vcpus: 16, memoryGi: 128 },
-  E32: { vcpus: 32, memoryGi: 256 },
-};
-export const CONSUMPTION = "Consumption";
-
-/** What a Container Apps environment of each profile is by default. */
-export interface ContainerAppsProfile {
-  readonly workloadProfile: string;
-  /** Nodes of a dedicated workload profile (ignored for Consumption). */
-  readonly dedicatedNodes: { readonly min: number; readonly max: number };
-  readonly zoneRedundant: boolean;
-  readonly defaults: ContainerAppsDefaults;
-}
-
-export const CONTAINERAPPS_PROFILES: Readonly<Record<ProfileName, ContainerAppsProfile>> = {
-  // Scales to zero when idle: a dev environment costs nothing between uses (first request waits for a cold start).
-  dev: {
-    workloadProfile: CONSUMPTION,
-    dedicatedNodes: { min: 1, max: 3 },
-    zoneRedundant: false,
-    defaults: { minReplicas: 0, maxReplicas: 3, concurrentRequests: 50, cpu: 0.5, memoryGi: 1 },
-  },
-  // Two replicas at least, spread over the region's zones: one replica or one zone can fail unnoticed.
-  prod: {
-    workloadProfile: CONSUMPTION,
-    dedicatedNodes: { min: 3, max: 10 },
-    zoneRedundant: true,
-    defaults: { minReplicas: 2, maxReplicas: 10, concurrentRequests: 50, cpu: 0.5, memoryGi: 1 },
-  },
-};
-
-/** Blue/green: every new revision ready, then 100 % at once. */
-export const DEFAULT_CANARY: CanaryPolicy = { steps: [100], pauseSeconds: 60, maxErrorRate: 0.05 };
-
-/**
- * The VNet of a Container Apps environment. Workload-profile environments need a subnet of /27 at
- * least; a /23 leaves room for ~250 dedicated nodes or ~2,500 Consumption replicas, and the
- * subnet cannot be resized once the environment exists.
- */
-export const CONTAINERAPPS_NETWORK = { addressSpace: "10.43.0.0/16", subnetPrefix: "10.43.0.0/23" } as const;
-
-/** Seconds a job may run when neither the job (`x-liftoff.job.timeout`) nor the stack says. */
-export const DEFAULT_JOB_TIMEOUT_SECONDS = 600;
+import { closest, type ConfigReader } from "./reader";
+import type { Section } from "./setting";
+import { CANARY_DEFAULTS, CANARY_EXAMPLE, CORE_SETTINGS, MAX_CANARY_STEP_SECONDS, RUNTIME_SETTINGS, type CanarySpec, type RuntimeKind } from "./settings";
 
 export interface ContainerAppsSpec {
   readonly workloadProfile: {
@@ -95,192 +37,237 @@ export interface ContainerAppsSpec {
 
 export interface RuntimeSpec {
   readonly kind: RuntimeKind;
-  /** How a release moves traffic; both runtimes read it. */
-  readonly canary: CanaryPolicy;
+  /** How a release moves traffic; both runtimes read it (each with its own defaults). */
+  readonly canary: CanarySpec;
+  /** The VM's bake window after the switch (`liftoff:bakeSeconds`; the profile's by default). */
+  readonly bakeSeconds: number;
   /** Present exactly when `kind` is `containerapps`. */
   readonly containerApps?: ContainerAppsSpec;
 }
 
+const S = RUNTIME_SETTINGS;
+
 /** Settings read only by the Container Apps runtime. */
-export const CONTAINERAPPS_KEYS = [
-  "containerAppsWorkloadProfile",
-  "containerAppsZoneRedundant",
-  "containerAppsMinReplicas",
-  "containerAppsMaxReplicas",
-  "containerAppsConcurrentRequests",
-  "containerAppsCpu",
-  "containerAppsMemory",
-  "containerAppsCustomDomains",
-  "containerAppsAzureFiles",
-] as const;
+const CONTAINERAPPS_KEYS = Object.values(S).map((s) => s.key).filter((key) => key.startsWith("containerApps"));
 
 /** Settings only the VM runtime reads: set on a containerapps stack, they are reported as unused. */
-export const VM_ONLY_KEYS = ["vmSize", "osDiskSizeGb", "osDiskType", "adminUser", "sshPublicKey", "sshPort", "autoShutdown", "autoShutdownTimeZone", "hostAccessAllowed"] as const;
+const VM_ONLY_KEYS = [
+  RUNTIME_SETTINGS.bakeSeconds,
+  CORE_SETTINGS.vmSize,
+  CORE_SETTINGS.osDiskSizeGb,
+  CORE_SETTINGS.osDiskType,
+  CORE_SETTINGS.adminUser,
+  CORE_SETTINGS.sshPublicKey,
+  CORE_SETTINGS.sshPort,
+  CORE_SETTINGS.autoShutdown,
+  CORE_SETTINGS.autoShutdownTimeZone,
+  CORE_SETTINGS.hostAccessAllowed,
+].map((s) => s.key);
 
-const KEYS = ["runtime", "canary", ...CONTAINERAPPS_KEYS];
-
-const numberLike = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
-const canarySchema = z.union([
-  z.array(numberLike),
-  z.strictObject({ steps: z.array(numberLike), pauseSeconds: numberLike.optional(), maxErrorRate: numberLike.optional() }),
-]);
 const HOSTNAME = /^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
-/** The runtime section of the one validation step. */
-export const runtimeSection: Section<CoreSpec, RuntimeSpec> = {
-  keys: KEYS,
-  read(reader: ConfigReader, core: CoreSpec): RuntimeSpec | undefined {
-    const errorsBefore = reader.problems.filter((p) => p.severity === "error").length;
-    const k = (key: string) => reader.key(key);
-
-    const runtimeText = reader.text("runtime") ?? "vm";
-    let kind: RuntimeKind = "vm";
-    if ((RUNTIMES as readonly string[]).includes(runtimeText)) kind = runtimeText as RuntimeKind;
-    else {
-      reader.error({
-        key: k("runtime"),
-        value: runtimeText,
-        message: "is not a runtime liftoff offers",
-        allowed: "vm (one Azure VM, the default) or containerapps (Azure Container Apps; docs/runtimes.md)",
-        fix: reader.setCommand("runtime", closest(runtimeText, RUNTIMES) ?? "containerapps"),
-      });
-    }
-
-    const canary = readCanary(reader);
-
+/**
+ * The runtime section. Its read always returns the runtime: `vm` standing in for an unknown one,
+ * the runtime's default canary for an invalid one, the profile's values for invalid Container Apps
+ * settings, so every problem is reported in the same pass.
+ */
+export const runtimeSection: Section<"runtime", CoreSpec, RuntimeSpec> = {
+  name: "runtime",
+  title: "Runtime: VM or Azure Container Apps, and how releases move traffic",
+  settings: RUNTIME_SETTINGS,
+  read(reader: ConfigReader, core: CoreSpec): RuntimeSpec {
+    const kind = S.runtime.read(reader) ?? "vm";
+    const canary = readCanary(reader, CANARY_DEFAULTS[kind]);
+    const bakeSeconds = S.bakeSeconds.read(reader, core.profile) ?? core.profile.deploy.bakeSeconds;
     if (kind !== "containerapps") {
-      for (const key of CONTAINERAPPS_KEYS) {
-        if (!reader.isSet(key)) continue;
-        reader.warn({ key: k(key), value: reader.text(key), message: "is read only by the containerapps runtime; this stack runs on a VM, so it has no effect", allowed: "Container Apps settings on stacks with liftoff:runtime: containerapps", fix: `remove it: pulumi config rm ${k(key)} --stack ${reader.stack}, or ${reader.setCommand("runtime", "containerapps")}` });
-      }
-      const failed = reader.problems.filter((p) => p.severity === "error").length > errorsBefore;
-      return failed ? undefined : { kind, canary };
+      warnUnused(reader, CONTAINERAPPS_KEYS, "is read only by the containerapps runtime; this stack runs on a VM, so it has no effect", "Container Apps settings on stacks with liftoff:runtime: containerapps", (key) => `remove it: pulumi config rm ${reader.key(key)} --stack ${reader.stack}, or ${reader.setCommand(S.runtime.key, "containerapps")}`);
+      return { kind, canary, bakeSeconds };
     }
-
-    for (const key of VM_ONLY_KEYS) {
-      if (!reader.isSet(key)) continue;
-      reader.warn({ key: k(key), value: reader.text(key), message: "is read only by the vm runtime; on containerapps there is no host, so it has no effect", allowed: "VM settings on stacks with liftoff:runtime: vm", fix: `remove it: pulumi config rm ${k(key)} --stack ${reader.stack}` });
-    }
+    warnUnused(reader, VM_ONLY_KEYS, "is read only by the vm runtime; on containerapps there is no host, so it has no effect", "VM settings on stacks with liftoff:runtime: vm", (key) => `remove it: pulumi config rm ${reader.key(key)} --stack ${reader.stack}`);
     // Core warns that an empty SSH list locks everyone out of the host; there is no host here.
-    dropProblem(reader, k("sshAllowedCidrs"), /SSH is closed to everyone/);
-
-    const profile = CONTAINERAPPS_PROFILES[core.profileName];
-    const profileText = reader.text("containerAppsWorkloadProfile") ?? profile.workloadProfile;
-    const profileNames = Object.keys(WORKLOAD_PROFILES);
-    const node = WORKLOAD_PROFILES[profileText];
-    if (!node) {
-      reader.error({ key: k("containerAppsWorkloadProfile"), value: profileText, message: "is not a Container Apps workload profile liftoff offers", allowed: `${profileNames.join(", ")} (Consumption: per-second billing, scale to zero; D/E: dedicated nodes of that many vCPUs)`, fix: reader.setCommand("containerAppsWorkloadProfile", closest(profileText, profileNames) ?? CONSUMPTION) });
-    }
-    const workloadProfile: ContainerAppsSpec["workloadProfile"] = profileText === CONSUMPTION || !node
-      ? { name: CONSUMPTION, type: CONSUMPTION }
-      : { name: profileText.toLowerCase(), type: profileText, nodes: profile.dedicatedNodes };
-
-    const zoneRedundant = reader.boolean("containerAppsZoneRedundant", profile.zoneRedundant);
-    if (!zoneRedundant) {
-      unsafeInProd(reader, "containerAppsZoneRedundant", { key: k("containerAppsZoneRedundant"), value: "false", message: "keeps the whole environment in one availability zone", allowed: "true (the prod profile's default)", fix: `pulumi config rm ${k("containerAppsZoneRedundant")} --stack ${reader.stack}` });
-    }
-
-    const minReplicas = reader.integer("containerAppsMinReplicas", profile.defaults.minReplicas, 0, 1000, String(profile.defaults.minReplicas)) ?? profile.defaults.minReplicas;
-    const maxReplicas = reader.integer("containerAppsMaxReplicas", Math.max(profile.defaults.maxReplicas, minReplicas), 1, 1000, String(profile.defaults.maxReplicas)) ?? profile.defaults.maxReplicas;
-    if (maxReplicas < minReplicas) {
-      reader.error({ key: k("containerAppsMaxReplicas"), value: String(maxReplicas), message: `is below liftoff:containerAppsMinReplicas (${minReplicas})`, allowed: `${Math.max(minReplicas, 1)} to 1000`, fix: reader.setCommand("containerAppsMaxReplicas", String(Math.max(minReplicas, 1) * 2)) });
-    }
-    if (minReplicas < 2) {
-      unsafeInProd(reader, "containerAppsMinReplicas", { key: k("containerAppsMinReplicas"), value: String(minReplicas), message: minReplicas === 0 ? "scales every service to zero when idle" : "runs one replica of each service", allowed: "2 or more (the prod profile's default is 2)", fix: reader.setCommand("containerAppsMinReplicas", "2") });
-    }
-    const concurrentRequests = reader.integer("containerAppsConcurrentRequests", profile.defaults.concurrentRequests, 1, 10_000, "50") ?? profile.defaults.concurrentRequests;
-
-    const cpuText = reader.text("containerAppsCpu");
-    const memoryText = reader.text("containerAppsMemory");
-    const cpu = cpuText === undefined ? profile.defaults.cpu : Number(cpuText);
-    const memoryGi = memoryText === undefined ? profile.defaults.memoryGi : parseGi(memoryText);
-    const sizeProfile = workloadProfile.type;
-    const capacity = WORKLOAD_PROFILES[sizeProfile] ?? WORKLOAD_PROFILES[CONSUMPTION]!;
-    const fits = Number.isFinite(cpu) && memoryGi !== undefined && sizeProblem({ cpu, memoryGi }, workloadProfile.name === CONSUMPTION ? CONSUMPTION : workloadProfile.name) === undefined && cpu <= capacity.vcpus && memoryGi <= capacity.memoryGi;
-    if (!fits) {
-      const blamed = cpuText !== undefined ? "containerAppsCpu" : "containerAppsMemory";
-      reader.error({ key: k(blamed), value: blamed === "containerAppsCpu" ? cpuText : memoryText, message: `with ${blamed === "containerAppsCpu" ? `memory ${memoryText ?? `${profile.defaults.memoryGi}Gi`}` : `cpu ${cpuText ?? profile.defaults.cpu}`}, is not a CPU/memory pair the ${sizeProfile} workload profile allows`, allowed: sizeProfile === CONSUMPTION ? `on Consumption: ${CONSUMPTION_SIZES.map(formatSize).join(", ")}` : `on ${sizeProfile}: up to ${capacity.vcpus} vCPU and ${capacity.memoryGi} Gi, in 0.25 vCPU steps`, fix: `${reader.setCommand("containerAppsCpu", "0.5")} and ${reader.setCommand("containerAppsMemory", "1Gi")}` });
-    }
-
-    const domains = reader.structured("containerAppsCustomDomains", z.record(z.string(), z.string()), "a map of public endpoint name to hostname", "liftoff:containerAppsCustomDomains: {api: api.example.com}") ?? {};
-    const endpointNames = core.app.endpoints.map((e) => e.name);
-    const customDomains: Record<string, string> = {};
-    for (const [endpoint, host] of Object.entries(domains)) {
-      const key = `${k("containerAppsCustomDomains")}.${endpoint}`;
-      if (!endpointNames.includes(endpoint)) {
-        reader.error({ key, value: host, message: `names an endpoint that ${core.app.file} does not declare`, allowed: `an endpoint under x-liftoff.endpoints: ${endpointNames.join(", ") || "(none declared)"}`, fix: `rename it to ${closest(endpoint, endpointNames) ?? endpointNames[0] ?? "api"} in Pulumi.${reader.stack}.yaml` });
-      } else if (!HOSTNAME.test(host.trim().toLowerCase()) || host.includes("*")) {
-        reader.error({ key, value: host, message: "is not a hostname a managed certificate can be issued for", allowed: "a fully qualified DNS name you control, without scheme, port or wildcard, e.g. api.example.com", fix: reader.pathCommand(`containerAppsCustomDomains.${endpoint}`, "api.example.com") });
-      } else if (Object.values(customDomains).includes(host.trim().toLowerCase())) {
-        reader.error({ key, value: host, message: "is already the domain of another endpoint", allowed: "one hostname per endpoint", fix: `give ${endpoint} its own hostname in Pulumi.${reader.stack}.yaml` });
-      } else {
-        customDomains[endpoint] = host.trim().toLowerCase();
-      }
-    }
-
-    const azureFiles = reader.structured("containerAppsAzureFiles", z.array(z.string()), "a list of service names whose volumes become Azure Files shares", "liftoff:containerAppsAzureFiles: [broker]") ?? [];
-    const serviceNames = core.app.services.map((s) => s.name);
-    azureFiles.forEach((name, i) => {
-      const service = core.app.services.find((s) => s.name === name);
-      if (!service) {
-        reader.error({ key: `${k("containerAppsAzureFiles")}[${i}]`, value: name, message: `names a service that ${core.app.file} does not define`, allowed: serviceNames.join(", "), fix: reader.pathCommand(`containerAppsAzureFiles[${i}]`, closest(name, serviceNames) ?? serviceNames[0] ?? "broker") });
-      }
-    });
-
-    // A refused setting is reported once, here: the app's rules check against the profile's own value.
-    const defaults: ContainerAppsDefaults = {
-      minReplicas,
-      maxReplicas: Math.max(maxReplicas, minReplicas),
-      concurrentRequests,
-      cpu: fits ? cpu : profile.defaults.cpu,
-      memoryGi: fits && memoryGi !== undefined ? memoryGi : profile.defaults.memoryGi,
-    };
-    const rules = { workloadProfileName: workloadProfile.name, defaults, azureFiles: { key: k("containerAppsAzureFiles"), services: azureFiles } };
-    for (const { severity, ...p } of containerAppsProblems(core.app, rules)) {
-      if (severity === "error") reader.error(p);
-      else reader.warn(p);
-    }
-
-    const jobTimeoutSeconds = Math.max(DEFAULT_JOB_TIMEOUT_SECONDS, ...core.app.services.flatMap((s) => (s.job ? [s.job.timeoutSeconds] : [])));
-    const failed = reader.problems.filter((p) => p.severity === "error").length > errorsBefore;
-    if (failed) return undefined;
-    return {
-      kind,
-      canary,
-      containerApps: {
-        workloadProfile,
-        zoneRedundant,
-        defaults,
-        customDomains,
-        azureFilesServices: azureFiles,
-        network: CONTAINERAPPS_NETWORK,
-        jobTimeoutSeconds,
-      },
-    };
+    dropProblem(reader, reader.key(CORE_SETTINGS.sshAllowedCidrs.key), /SSH is closed to everyone/);
+    return { kind, canary, bakeSeconds, containerApps: readContainerApps(reader, core) };
   },
 };
 
-/** `liftoff:canary`: `[10, 50, 100]`, or `{steps, pauseSeconds, maxErrorRate}`; default blue/green. */
-function readCanary(reader: ConfigReader): CanaryPolicy {
-  const example = "liftoff:canary: {steps: [10, 50, 100], pauseSeconds: 120, maxErrorRate: 0.02}";
-  const value = reader.structured("canary", canarySchema, "a list of traffic percentages ending at 100, or {steps, pauseSeconds, maxErrorRate}", example);
-  if (value === undefined) return DEFAULT_CANARY;
-  const { steps, pauseSeconds = DEFAULT_CANARY.pauseSeconds, maxErrorRate = DEFAULT_CANARY.maxErrorRate } = Array.isArray(value) ? { steps: value } : value;
-  const key = reader.key("canary");
+/** What the VM's agent is given (manifest `release`): the one `liftoff:canary` and the bake window. */
+export function releasePolicy(runtime: RuntimeSpec): ReleasePolicy {
+  const { steps, stepSeconds, maxErrorRate } = runtime.canary;
+  return { ...DEFAULT_RELEASE_POLICY, bakeSeconds: runtime.bakeSeconds, canary: { steps, stepSeconds }, maxErrorRate };
+}
+
+function warnUnused(reader: ConfigReader, keys: readonly string[], message: string, allowed: string, fix: (key: string) => string): void {
+  for (const key of keys) {
+    if (reader.isSet(key)) reader.warn({ key: reader.key(key), value: reader.text(key), message, allowed, fix: fix(key) });
+  }
+}
+
+function readContainerApps(reader: ConfigReader, core: CoreSpec): ContainerAppsSpec {
+  const profile = CONTAINERAPPS_PROFILES[core.profileName];
+  const workloadProfile = readWorkloadProfile(reader, core);
+  const zoneRedundant = readZoneRedundant(reader, core);
+  const { minReplicas, maxReplicas } = readReplicas(reader, core);
+  const concurrentRequests = S.containerAppsConcurrentRequests.read(reader, core.profile) ?? profile.defaults.concurrentRequests;
+  const size = readSize(reader, core, workloadProfile);
+  const customDomains = readCustomDomains(reader, core);
+  const azureFiles = readAzureFiles(reader, core);
+
+  // A refused setting is reported once, here: the app's rules check against the profile's own value.
+  const defaults: ContainerAppsDefaults = { minReplicas, maxReplicas, concurrentRequests, ...size };
+  const rules = { workloadProfileName: workloadProfile.name, defaults, azureFiles: { key: reader.key(S.containerAppsAzureFiles.key), services: azureFiles } };
+  for (const { severity, ...p } of containerAppsProblems(core.app, rules)) {
+    if (severity === "error") reader.error(p);
+    else reader.warn(p);
+  }
+
+  const jobTimeoutSeconds = Math.max(DEFAULT_JOB_TIMEOUT_SECONDS, ...core.app.services.flatMap((s) => (s.job ? [s.job.timeoutSeconds] : [])));
+  return { workloadProfile, zoneRedundant, defaults, customDomains, azureFilesServices: azureFiles, network: CONTAINERAPPS_NETWORK, jobTimeoutSeconds };
+}
+
+/** Consumption when it is not one liftoff offers. */
+function readWorkloadProfile(reader: ConfigReader, core: CoreSpec): ContainerAppsSpec["workloadProfile"] {
+  const setting = S.containerAppsWorkloadProfile;
+  const text = setting.read(reader, core.profile) ?? CONSUMPTION;
+  const names = Object.keys(WORKLOAD_PROFILES);
+  if (!WORKLOAD_PROFILES[text]) {
+    reader.error({ key: reader.key(setting.key), value: text, message: "is not a Container Apps workload profile liftoff offers", allowed: `${setting.allowed} (Consumption: per-second billing, scale to zero; D/E: dedicated nodes of that many vCPUs)`, fix: reader.setCommand(setting.key, closest(text, names) ?? CONSUMPTION) });
+    return { name: CONSUMPTION, type: CONSUMPTION };
+  }
+  if (text === CONSUMPTION) return { name: CONSUMPTION, type: CONSUMPTION };
+  return { name: text.toLowerCase(), type: text, nodes: CONTAINERAPPS_PROFILES[core.profileName].dedicatedNodes };
+}
+
+function readZoneRedundant(reader: ConfigReader, core: CoreSpec): boolean {
+  const key = S.containerAppsZoneRedundant.key;
+  const zoneRedundant = S.containerAppsZoneRedundant.read(reader, core.profile) ?? false;
+  if (!zoneRedundant) {
+    unsafeInProd(reader, "containerAppsZoneRedundant", { key: reader.key(key), value: "false", message: "keeps the whole environment in one availability zone", allowed: "true (the prod profile's default)", fix: `pulumi config rm ${reader.key(key)} --stack ${reader.stack}` });
+  }
+  return zoneRedundant;
+}
+
+/** Unset, the maximum is the profile's, raised to the minimum; set below the minimum, it is refused. */
+function readReplicas(reader: ConfigReader, core: CoreSpec): { minReplicas: number; maxReplicas: number } {
+  const defaults = CONTAINERAPPS_PROFILES[core.profileName].defaults;
+  const [min, max] = [S.containerAppsMinReplicas, S.containerAppsMaxReplicas];
+  const minReplicas = min.read(reader, core.profile) ?? defaults.minReplicas;
+  const maxSet = max.read(reader, core.profile) ?? defaults.maxReplicas;
+  const maxReplicas = reader.isSet(max.key) ? maxSet : Math.max(maxSet, minReplicas);
+  if (maxReplicas < minReplicas) {
+    reader.error({ key: reader.key(max.key), value: String(maxReplicas), message: `is below ${reader.key(min.key)} (${minReplicas})`, allowed: `${Math.max(minReplicas, 1)} to 1000`, fix: reader.setCommand(max.key, String(Math.max(minReplicas, 1) * 2)) });
+  }
+  if (minReplicas < 2) {
+    unsafeInProd(reader, "containerAppsMinReplicas", { key: reader.key(min.key), value: String(minReplicas), message: minReplicas === 0 ? "scales every service to zero when idle" : "runs one replica of each service", allowed: "2 or more (the prod profile's default is 2)", fix: reader.setCommand(min.key, "2") });
+  }
+  return { minReplicas, maxReplicas: Math.max(maxReplicas, minReplicas) };
+}
+
+/** The replica size; the profile's when the pair is not one the workload profile runs. */
+function readSize(reader: ConfigReader, core: CoreSpec, workloadProfile: ContainerAppsSpec["workloadProfile"]): { cpu: number; memoryGi: number } {
+  const defaults = CONTAINERAPPS_PROFILES[core.profileName].defaults;
+  const [cpuSetting, memorySetting] = [S.containerAppsCpu, S.containerAppsMemory];
+  const cpuText = reader.text(cpuSetting.key);
+  const memoryText = reader.text(memorySetting.key);
+  const cpu = Number(cpuSetting.read(reader, core.profile) ?? defaults.cpu);
+  const memoryGi = parseGi(memorySetting.read(reader, core.profile) ?? `${defaults.memoryGi}Gi`);
+  const sizeProfile = workloadProfile.type;
+  const capacity = WORKLOAD_PROFILES[sizeProfile] ?? WORKLOAD_PROFILES[CONSUMPTION]!;
+  const fits = Number.isFinite(cpu) && memoryGi !== undefined && sizeProblem({ cpu, memoryGi }, workloadProfile.name === CONSUMPTION ? CONSUMPTION : workloadProfile.name) === undefined && cpu <= capacity.vcpus && memoryGi <= capacity.memoryGi;
+  if (fits) return { cpu, memoryGi };
+  const blamed = cpuText !== undefined ? cpuSetting.key : memorySetting.key;
+  const other = blamed === cpuSetting.key ? `memory ${memoryText ?? `${defaults.memoryGi}Gi`}` : `cpu ${cpuText ?? defaults.cpu}`;
+  reader.error({
+    key: reader.key(blamed),
+    value: blamed === cpuSetting.key ? cpuText : memoryText,
+    message: `with ${other}, is not a CPU/memory pair the ${sizeProfile} workload profile allows`,
+    allowed: sizeProfile === CONSUMPTION ? `on Consumption: ${CONSUMPTION_SIZES.map(formatSize).join(", ")}` : `on ${sizeProfile}: up to ${capacity.vcpus} vCPU and ${capacity.memoryGi} Gi, in 0.25 vCPU steps`,
+    fix: `${reader.setCommand(cpuSetting.key, "0.5")} and ${reader.setCommand(memorySetting.key, "1Gi")}`,
+  });
+  return { cpu: defaults.cpu, memoryGi: defaults.memoryGi };
+}
+
+function readCustomDomains(reader: ConfigReader, core: CoreSpec): Readonly<Record<string, string>> {
+  const setting = S.containerAppsCustomDomains;
+  const domains = setting.read(reader, core.profile) ?? {};
+  const endpointNames = core.app.endpoints.map((e) => e.name);
+  const customDomains: Record<string, string> = {};
+  for (const [endpoint, host] of Object.entries(domains)) {
+    const key = `${reader.key(setting.key)}.${endpoint}`;
+    if (!endpointNames.includes(endpoint)) {
+      reader.error({ key, value: host, message: `names an endpoint that ${core.app.file} does not declare`, allowed: `an endpoint under x-liftoff.endpoints: ${endpointNames.join(", ") || "(none declared)"}`, fix: `rename it to ${closest(endpoint, endpointNames) ?? endpointNames[0] ?? "api"} in Pulumi.${reader.stack}.yaml` });
+    } else if (!HOSTNAME.test(host.trim().toLowerCase()) || host.includes("*")) {
+      reader.error({ key, value: host, message: "is not a hostname a managed certificate can be issued for", allowed: "a fully qualified DNS name you control, without scheme, port or wildcard, e.g. api.example.com", fix: reader.pathCommand(`${setting.key}.${endpoint}`, "api.example.com") });
+    } else if (Object.values(customDomains).includes(host.trim().toLowerCase())) {
+      reader.error({ key, value: host, message: "is already the domain of another endpoint", allowed: "one hostname per endpoint", fix: `give ${endpoint} its own hostname in Pulumi.${reader.stack}.yaml` });
+    } else {
+      customDomains[endpoint] = host.trim().toLowerCase();
+    }
+  }
+  return customDomains;
+}
+
+function readAzureFiles(reader: ConfigReader, core: CoreSpec): readonly string[] {
+  const setting = S.containerAppsAzureFiles;
+  const azureFiles = setting.read(reader, core.profile) ?? [];
+  const serviceNames = core.app.services.map((s) => s.name);
+  azureFiles.forEach((name, i) => {
+    if (serviceNames.includes(name)) return;
+    reader.error({ key: `${reader.key(setting.key)}[${i}]`, value: name, message: `names a service that ${core.app.file} does not define`, allowed: serviceNames.join(", "), fix: reader.pathCommand(`${setting.key}[${i}]`, closest(name, serviceNames) ?? serviceNames[0] ?? "broker") });
+  });
+  return azureFiles;
+}
+
+/**
+ * `liftoff:canary`: `[10, 50, 100]` (the steps; the runtime's defaults for the rest), or
+ * `{steps, stepSeconds, maxErrorRate}`; unset, or where a part is invalid, the runtime's default.
+ */
+export function readCanary(reader: ConfigReader, defaults: CanarySpec): CanarySpec {
+  const setting = RUNTIME_SETTINGS.canary;
+  const value = setting.read(reader);
+  if (value === undefined) return defaults;
+  const given = Array.isArray(value) ? { steps: value } : value;
+  const { steps, stepSeconds = defaults.stepSeconds, maxErrorRate = defaults.maxErrorRate } = given;
+  const key = reader.key(setting.key);
   const stepsKey = Array.isArray(value) ? key : `${key}.steps`;
-  const stepsAllowed = "1 to 10 whole percentages, strictly ascending, ending at 100, e.g. [10, 50, 100]";
-  const bad = steps.length === 0 || steps.length > 10 || steps.some((s, i) => !Number.isInteger(s) || s < 1 || s > 100 || (i > 0 && s <= steps[i - 1]!)) || steps.at(-1) !== 100;
-  if (bad) {
+  const stepProblem = firstStepProblem(steps);
+  const stepsValid = stepProblem === undefined;
+  const stepSecondsValid = Number.isInteger(stepSeconds) && stepSeconds >= 0 && stepSeconds <= MAX_CANARY_STEP_SECONDS;
+  const maxErrorRateValid = maxErrorRate >= 0 && maxErrorRate <= 1;
+  if (stepProblem) {
     const fixed = [...new Set(steps.filter((s) => Number.isInteger(s) && s >= 1 && s < 100))].sort((a, b) => a - b).slice(0, 9);
-    reader.error({ key: stepsKey, value: JSON.stringify(steps), message: steps.at(-1) !== 100 ? "does not end at 100: the release would never move all traffic" : "is not a traffic sequence", allowed: stepsAllowed, fix: reader.yamlFix(`liftoff:canary: [${[...fixed, 100].join(", ")}]`) });
+    reader.error({
+      key: stepProblem.index === undefined ? stepsKey : `${stepsKey}[${stepProblem.index}]`,
+      value: stepProblem.index === undefined ? JSON.stringify(steps) : String(steps[stepProblem.index]),
+      message: stepProblem.message,
+      allowed: "1 to 10 whole percentages, strictly ascending, ending at 100, e.g. [10, 50, 100]",
+      fix: reader.yamlFix(`liftoff:canary: [${[...fixed, 100].join(", ")}]`),
+    });
   }
-  if (!Number.isInteger(pauseSeconds) || pauseSeconds < 0 || pauseSeconds > 3600) {
-    reader.error({ key: `${key}.pauseSeconds`, value: String(pauseSeconds), message: "is out of range", allowed: "a whole number of seconds from 0 to 3600", fix: reader.yamlFix(example) });
+  if (!stepSecondsValid) {
+    reader.error({ key: `${key}.stepSeconds`, value: String(stepSeconds), message: "is out of range", allowed: `a whole number of seconds from 0 to ${MAX_CANARY_STEP_SECONDS}`, fix: reader.yamlFix(CANARY_EXAMPLE) });
   }
-  if (!(maxErrorRate >= 0 && maxErrorRate <= 1)) {
-    reader.error({ key: `${key}.maxErrorRate`, value: String(maxErrorRate), message: "is not a share of requests", allowed: "a number from 0 to 1 (0.02 = 2 % of requests answered 5xx)", fix: reader.yamlFix(example) });
+  if (!maxErrorRateValid) {
+    reader.error({ key: `${key}.maxErrorRate`, value: String(maxErrorRate), message: "is not a share of requests", allowed: "a number from 0 to 1 (0.02 = 2 % of requests answered 5xx)", fix: reader.yamlFix(CANARY_EXAMPLE) });
   }
-  return { steps, pauseSeconds, maxErrorRate };
+  return {
+    steps: stepsValid ? steps : defaults.steps,
+    stepSeconds: stepSecondsValid ? stepSeconds : defaults.stepSeconds,
+    maxErrorRate: maxErrorRateValid ? maxErrorRate : defaults.maxErrorRate,
+  };
+}
+
+/** The first thing wrong with a canary's steps, naming the step (`index`) where there is one. */
+function firstStepProblem(steps: readonly number[]): { index?: number; message: string } | undefined {
+  if (steps.length === 0) return { message: "is empty: a release needs at least the step to 100" };
+  if (steps.length > 10) return { message: `has ${steps.length} steps; at most 10` };
+  for (const [index, step] of steps.entries()) {
+    if (!Number.isInteger(step)) return { index, message: "is not a whole number" };
+    if (step < 1) return { index, message: "is below 1 %" };
+    if (step > 100) return { index, message: "is above 100 %" };
+    if (index > 0 && step <= steps[index - 1]!) return { index, message: `is not above the step before it (${steps[index - 1]})` };
+  }
+  if (steps.at(-1) !== 100) return { index: steps.length - 1, message: "is the last step but not 100: a release must end serving every request" };
+  return undefined;
 }
 
 /** `1Gi`, `1.5Gi`, `512Mi`, `1` (Gi) → GiB; undefined when it is none of these. */

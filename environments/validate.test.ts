@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { IMAGES as PINNED_IMAGES, configInput, errors, onlyError as sharedOnlyError } from "../test/config-input";
+import { SECTIONS } from "./sections";
 import type { ConfigInput, Problem } from "./reader";
 import { buildEnvironmentSpec, formatProblems } from "./validate";
 
@@ -179,10 +180,18 @@ describe("validation rules (one test each)", () => {
     expect(errors(result)).toEqual([expect.objectContaining({ key: "liftoff:composeFile", value: "app/compose.yaml" })]);
   });
 
-  it("refuses a missing required secret under `pulumi up`", () => {
+  it("refuses a missing required secret under `pulumi up`, with the exact command that sets it on this stack", () => {
     const p = onlyError({ ghcrToken: undefined }, "liftoff:ghcrToken");
     expect(p.message).toContain("`pulumi up` will need it");
-    expect(p.fix).toContain("pulumi config set --secret liftoff:ghcrToken");
+    expect(p.fix).toMatch(/, then: pulumi config set --secret liftoff:ghcrToken --stack dev$/);
+  });
+
+  it("lists every section's secrets in the spec, the data layer's included, each with its command", () => {
+    const { spec } = buildEnvironmentSpec(configInput("prod"));
+    const sections = [spec!.data, spec!.observability, spec!.delivery];
+    expect(spec!.secrets.map((s) => s.key)).toEqual(["ghcrToken", ...sections.flatMap((section) => section.secrets.map((s) => s.key))]);
+    expect(spec!.secrets.map((s) => s.key)).toEqual(expect.arrayContaining(["neonApiKey", "atlasPublicKey", "atlasPrivateKey"]));
+    for (const s of spec!.secrets) expect(s.howToSet).toMatch(new RegExp(`, then: pulumi config set --secret liftoff:${s.key} --stack prod$`));
   });
 
   it("only warns about a missing secret in the offline plan", () => {
@@ -212,6 +221,18 @@ describe("validation rules (one test each)", () => {
   it("refuses a mistyped setting and names the one meant", () => {
     const p = onlyError({ vmsize: "Standard_B2s" }, "liftoff:vmsize");
     expect(p.fix).toBe("rename it to liftoff:vmSize");
+  });
+
+  it("knows every setting the sections' tables declare, in every section, and lists them when refusing a typo", () => {
+    const declared = SECTIONS.flatMap((section) => Object.values(section.settings).map((s) => s.key));
+    expect(declared).toEqual(expect.arrayContaining(["region", "neonPlan", "grafanaRegion", "ghcrUser", "neonApiKey", "atlasClientSecret"]));
+    for (const key of declared) {
+      const unknown = buildEnvironmentSpec(input({ [key]: "x" })).problems.filter((p) => p.message.includes("is not a setting liftoff knows"));
+      expect(unknown, key).toEqual([]);
+    }
+    const typo = onlyError({ neonPlna: "launch" }, "liftoff:neonPlna");
+    expect(typo.fix).toBe("rename it to liftoff:neonPlan");
+    expect(typo.allowed.split(", ")).toEqual(declared.map((key) => `liftoff:${key}`));
   });
 
   it("refuses a reserved admin user name", () => {

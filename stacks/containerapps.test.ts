@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { NEON_TYPES } from "../components/neon";
 import { byType, input, isSecretAt, one, reveal, runStack } from "../test/harness";
+import { canaryPolicy } from "./containerapps";
 
 const T = {
   group: "azure-native:resources:ResourceGroup",
@@ -202,5 +203,11 @@ describe("moving a stack from vm to containerapps, as the plan diff shows it", (
     expect(data.filter((r) => r.action === "remove" || r.action === "replace")).toEqual([]);
     // The VM's public IP (protected in prod) goes: the diff alerts the reviewer.
     expect(diff.alerts.join("\n")).toMatch(/PublicIPAddress/);
+  });
+});
+
+describe("liftoff:canary on containerapps", () => {
+  it("each step is held stepSeconds: the release half's pauseSeconds", () => {
+    expect(canaryPolicy({ steps: [10, 50, 100], stepSeconds: 120, maxErrorRate: 0.02 })).toEqual({ steps: [10, 50, 100], pauseSeconds: 120, maxErrorRate: 0.02 });
   });
 });

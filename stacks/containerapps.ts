@@ -2,10 +2,12 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerAppsFoundation } from "../components/containerapps-foundation";
 import { ContainerAppsRelease } from "../components/containerapps";
+import type { CanaryPolicy } from "../components/containerapps/contract";
 import { namedVolumeMounts } from "../components/containerapps/rules";
 import { endpointBindingName } from "../environments/compose/bindings";
 import type { Environment } from "../environments/load";
 import type { ContainerAppsSpec } from "../environments/runtime";
+import type { CanarySpec } from "../environments/settings";
 import type { EnvironmentSpec } from "../environments/spec";
 import { appWithDefaultVariables } from "./binding-values";
 import { applicationBindings, type ServiceBindings } from "./bindings";
@@ -77,13 +79,18 @@ export function containerAppsStack(environment: Environment, host: { readonly pi
     registry: { server: delivery.registry.server, username: delivery.registry.username, password: delivery.registry.password },
     customDomains: aca.customDomains,
     defaults: aca.defaults,
-    canary: spec.runtime.canary,
+    canary: canaryPolicy(spec.runtime.canary),
     jobTimeoutSeconds: aca.jobTimeoutSeconds,
     azureFilesStorages: platform.azureFilesStorages,
   });
   resolveHostnames(release.endpointHostnames);
 
   return { resourceGroupName: group.name, platform, data, observability, delivery, release, bindings };
+}
+
+/** The one `liftoff:canary` as the release half takes it: a step is held `pauseSeconds` there. */
+export function canaryPolicy(canary: CanarySpec): CanaryPolicy {
+  return { steps: canary.steps, pauseSeconds: canary.stepSeconds, maxErrorRate: canary.maxErrorRate };
 }
 
 /** The compose volumes of the services that opted into Azure Files, each once. */
