@@ -57,6 +57,8 @@ function render(tb: TestbedInfo, label: string, compose: string, files: Files = 
     bindings,
     registry: { server: tb.registry.url, username: tb.registry.username },
     healthTimeoutSeconds: 60,
+    // The proxy's gate files live under the agent's root: the test host's, not a real host's.
+    releaseRoot: tb.agentRoot,
   });
 }
 

@@ -56,7 +56,7 @@ describe("three sample applications on the local test host", () => {
   });
 
   it("shop (compose.yaml + compose.override.yaml, six services) passes its health checks with the override applied", async () => {
-    const result = await apply(host, renderSampleApp("shop", images(host.tb), GATEWAY, { server: host.tb.registry.url, username: host.tb.registry.username }));
+    const result = await apply(host, renderSampleApp("shop", images(host.tb), GATEWAY, { server: host.tb.registry.url, username: host.tb.registry.username }, host.tb.agentRoot));
     expect(result.code, result.stderr).toBe(0);
     expect(await body(`${GATEWAY}/version`)).toBe("200 api-gateway v1\n");
     expect(await body(`${GATEWAY}/cgi-bin/env`)).toContain("APP_MODE=override");
@@ -66,7 +66,7 @@ describe("three sample applications on the local test host", () => {
   });
 
   it("ledger (five services, a migration job before the release and a job after it) runs both jobs and passes its health checks", async () => {
-    const result = await apply(host, renderSampleApp("ledger", images(host.tb), GATEWAY, { server: host.tb.registry.url, username: host.tb.registry.username }));
+    const result = await apply(host, renderSampleApp("ledger", images(host.tb), GATEWAY, { server: host.tb.registry.url, username: host.tb.registry.username }, host.tb.agentRoot));
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain("job migrate completed");
     expect(result.stderr).toContain("job warm-up completed");
@@ -74,7 +74,7 @@ describe("three sample applications on the local test host", () => {
   });
 
   it("media (five services on a front and an internal back network, a secret file, a config file, a bind mount) passes its health checks", async () => {
-    const result = await apply(host, renderSampleApp("media", images(host.tb), GATEWAY, { server: host.tb.registry.url, username: host.tb.registry.username }));
+    const result = await apply(host, renderSampleApp("media", images(host.tb), GATEWAY, { server: host.tb.registry.url, username: host.tb.registry.username }, host.tb.agentRoot));
     expect(result.code, result.stderr).toBe(0);
     expect(await body(`${GATEWAY}/static/index.html`)).toBe("200 <h1>media</h1>\n");
     expect(await body(`${GATEWAY}/cgi-bin/call?uploads`)).toContain("orders v1");

@@ -26,7 +26,14 @@ export function loadSampleApp(name: string, images: SampleImages): AppDefinition
   return app;
 }
 
-export function renderSampleApp(name: string, images: SampleImages, site: string, registry: { server: string; username: string } | null): RenderedRelease {
+export function renderSampleApp(
+  name: string,
+  images: SampleImages,
+  site: string,
+  registry: { server: string; username: string } | null,
+  /** Where the host agent keeps its state (the test host's differs from a real host's /srv/liftoff). */
+  releaseRoot?: string,
+): RenderedRelease {
   const app = loadSampleApp(name, images);
   return renderRelease({
     project: name,
@@ -38,5 +45,7 @@ export function renderSampleApp(name: string, images: SampleImages, site: string
     bindings: {},
     registry,
     healthTimeoutSeconds: 60,
+    // The proxy's gate files live under the agent's root: the test host's, not a real host's.
+    ...(releaseRoot ? { releaseRoot } : {}),
   });
 }
