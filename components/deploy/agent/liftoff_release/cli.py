@@ -25,6 +25,7 @@ from . import errors as ex
 from .config import Config
 from .errors import AgentError
 from .host import Host, log, log_raw
+from .manifest import Manifest
 from .manifest import load as load_manifest
 from .state import Paths, State, atomic_write
 
@@ -116,6 +117,41 @@ def detach(config: Config, action: str, args: list[str], token: str) -> int:
     except BrokenPipeError:
         pass
     return _follow(proc, logfile, exitfile)
+
+
+def noop_apply(config: Config, m: Manifest) -> int | None:
+    """A redeploy of the live release, decided here without starting the worker (one process, no
+    copy of the release): 0 when the host serves it as it should, None when the worker must run
+    (another release, an unfinished run, the lock held, any drift to repair)."""
+    paths = Paths(config.root, config.proxy_file)
+    state = State(paths)
+    cur = state.current()
+    rel = paths.release_dir(m.id)
+    if cur is None or cur.release != m.id or state.journal() is not None or not rel.is_dir():
+        return None
+    try:
+        if load_manifest(rel).id != m.id:
+            return None
+    except AgentError:
+        return None
+    from .agent import Agent, short
+    from .operations import check_live
+
+    a = Agent(config, "apply", _new_run_id())
+    if not a.lock.try_acquire():
+        return None
+    try:
+        cur = state.current()  # again, under the lock: a run may have finished meanwhile
+        if cur is None or cur.release != m.id or state.journal() is not None:
+            return None
+        a.release, a.slot = m.id, cur.slot
+        if not check_live(a, m, rel, cur).clean:
+            return None
+        a.outcome("unchanged", 0, f"release already live in slot {cur.slot}")
+        log(f"release {short(m.id)} is already live in slot {cur.slot}: nothing to do ({a.timings.elapsed():.1f} s)")
+        return 0
+    finally:
+        a.lock.release()
 
 
 def worker(config: Config, action: str, run_id: str, args: list[str]) -> int:
@@ -222,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
                 if not token:
                     raise AgentError(ex.REGISTRY, f"the release pulls from {m.registry.server}: pass the registry token on stdin")
             sys.stdin.close()
+            fast = noop_apply(config, m)
+            if fast is not None:
+                return fast
             return detach(config, "apply", [str(src.resolve())], token)
         if cmd in ("rollback", "repair"):
             if cmd == "repair" and rest[:1] == ["--wait-for-docker"] and len(rest) == 2:
