@@ -260,7 +260,7 @@ describe("liftoff-release on the local test host", () => {
     expect(last).toMatchObject({ action: "apply", release: rel.id, result: "success", exit: 0, user: "liftoff-deploy", client: "127.0.0.1" });
   });
 
-  it("unchanged redeploy: a no-op in well under 1 s, no container restarted", async () => {
+  it("unchanged redeploy: a no-op, no container restarted, no request lost", async () => {
     const host = await testHost();
     const rel = v1(host);
     await host.ensureLive(rel);
@@ -269,7 +269,8 @@ describe("liftoff-release on the local test host", () => {
     record("unchanged redeploy (v1)", r, load);
     expect(r.code, r.stderr).toBe(0);
     expect(lastLine(r)).toMatch(/nothing to do/);
-    expect(r.ms, "wall time of the whole ssh command").toBeLessThan(1000);
+    // Its time is a benchmark figure (`npm run bench:deploy`, "unchanged redeploy"), not asserted here: a timed
+    // test on a shared machine measures the machine.
     expect(await containerStarts(host)).toBe(before);
     expectNoFailedRequest(load);
   });
