@@ -6,8 +6,10 @@
 import { liftoff, type ProgramContext } from "./stacks";
 import { PINNED_IMAGES_ENV } from "./stacks/image-pins";
 
-export = (context: ProgramContext = {
-  mode: "up",
-  sshAgentSocket: process.env["SSH_AUTH_SOCK"],
-  pinnedImages: process.env[PINNED_IMAGES_ENV],
-}) => liftoff(context);
+export = (
+  context: ProgramContext = {
+    mode: "up",
+    sshAgentSocket: process.env["SSH_AUTH_SOCK"],
+    pinnedImages: process.env[PINNED_IMAGES_ENV],
+  },
+) => liftoff(context);

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
-  assignmentName, backendUrl, bootstrapNames, loginEnvironment, readBootstrapConfig, secretsProviderUrl,
+  assignmentName,
+  backendUrl,
+  bootstrapNames,
+  loginEnvironment,
+  readBootstrapConfig,
+  secretsProviderUrl,
   type BootstrapInput,
 } from "./config";
 
@@ -8,7 +13,12 @@ const OPERATORS = "2f3c9a1e-8b7d-4c6e-9f0a-1b2c3d4e5f60";
 const CI = "7a1b2c3d-4e5f-4061-8273-9a8b7c6d5e4f";
 
 function input(overrides: Record<string, unknown> = {}): BootstrapInput {
-  const values: Record<string, unknown> = { prefix: "acmeliftoff", region: "westeurope", operatorsGroupId: OPERATORS, ...overrides };
+  const values: Record<string, unknown> = {
+    prefix: "acmeliftoff",
+    region: "westeurope",
+    operatorsGroupId: OPERATORS,
+    ...overrides,
+  };
   for (const [key, value] of Object.entries(overrides)) if (value === undefined) delete values[key];
   return { project: "liftoff-bootstrap", stack: "team", values };
 }
@@ -27,8 +37,20 @@ describe("bootstrap config", () => {
       prefix: "acmeliftoff",
       region: "westeurope",
       storageSku: "Standard_GRS",
-      names: { resourceGroup: "acmeliftoff-state-rg", storageAccount: "acmeliftoffstate", container: "state", vault: "acmeliftoff-kv", key: "pulumi-secrets" },
-      retention: { blobSoftDeleteDays: 30, containerSoftDeleteDays: 30, restoreDays: 29, versionRetentionDays: 90, vaultSoftDeleteDays: 90 },
+      names: {
+        resourceGroup: "acmeliftoff-state-rg",
+        storageAccount: "acmeliftoffstate",
+        container: "state",
+        vault: "acmeliftoff-kv",
+        key: "pulumi-secrets",
+      },
+      retention: {
+        blobSoftDeleteDays: 30,
+        containerSoftDeleteDays: 30,
+        restoreDays: 29,
+        versionRetentionDays: 90,
+        vaultSoftDeleteDays: 90,
+      },
       principals: [{ role: "operators", principalId: OPERATORS, principalType: "Group" }],
     });
   });
@@ -42,13 +64,30 @@ describe("bootstrap config", () => {
   });
 
   it("takes configured retention, restore window derived from blob soft delete", () => {
-    const { spec } = readBootstrapConfig(input({ blobSoftDeleteDays: "14", containerSoftDeleteDays: "7", versionRetentionDays: "60", vaultSoftDeleteDays: "30" }));
-    expect(spec!.retention).toEqual({ blobSoftDeleteDays: 14, containerSoftDeleteDays: 7, restoreDays: 13, versionRetentionDays: 60, vaultSoftDeleteDays: 30 });
+    const { spec } = readBootstrapConfig(
+      input({
+        blobSoftDeleteDays: "14",
+        containerSoftDeleteDays: "7",
+        versionRetentionDays: "60",
+        vaultSoftDeleteDays: "30",
+      }),
+    );
+    expect(spec!.retention).toEqual({
+      blobSoftDeleteDays: 14,
+      containerSoftDeleteDays: 7,
+      restoreDays: 13,
+      versionRetentionDays: 60,
+      vaultSoftDeleteDays: 30,
+    });
   });
 
   it("refuses a prefix that cannot name a storage account, suggesting one that can", () => {
     const [problem] = errors({ prefix: "Acme-Liftoff" });
-    expect(problem).toMatchObject({ key: "liftoff-bootstrap:prefix", value: "Acme-Liftoff", message: "cannot name a storage account and a key vault" });
+    expect(problem).toMatchObject({
+      key: "liftoff-bootstrap:prefix",
+      value: "Acme-Liftoff",
+      message: "cannot name a storage account and a key vault",
+    });
     expect(problem!.allowed).toContain("3-19 lowercase letters and digits");
     expect(problem!.fix).toBe("pulumi config set liftoff-bootstrap:prefix acmeliftoff --stack team");
     expect(errors({ prefix: "a".repeat(20) })[0]!.key).toBe("liftoff-bootstrap:prefix");
@@ -81,11 +120,20 @@ describe("bootstrap config", () => {
       expect(problem!.allowed).toContain("Standard_GZRS");
     }
     expect(readBootstrapConfig(input({ storageSku: "Standard_GZRS" })).spec!.storageSku).toBe("Standard_GZRS");
-    expect(errors({ storageSku: "Premium_GRS" })[0]!.message).toBe("is not a storage redundancy the state backend offers");
+    expect(errors({ storageSku: "Premium_GRS" })[0]!.message).toBe(
+      "is not a storage redundancy the state backend offers",
+    );
   });
 
   it("refuses retention outside what Azure accepts", () => {
-    for (const [key, value] of [["blobSoftDeleteDays", "1"], ["blobSoftDeleteDays", "366"], ["containerSoftDeleteDays", "0"], ["vaultSoftDeleteDays", "6"], ["vaultSoftDeleteDays", "91"], ["blobSoftDeleteDays", "thirty"]] as const) {
+    for (const [key, value] of [
+      ["blobSoftDeleteDays", "1"],
+      ["blobSoftDeleteDays", "366"],
+      ["containerSoftDeleteDays", "0"],
+      ["vaultSoftDeleteDays", "6"],
+      ["vaultSoftDeleteDays", "91"],
+      ["blobSoftDeleteDays", "thirty"],
+    ] as const) {
       const [problem] = errors({ [key]: value });
       expect(problem).toMatchObject({ key: `liftoff-bootstrap:${key}`, value, message: "is out of range" });
       expect(problem!.fix).toMatch(new RegExp(`^pulumi config set liftoff-bootstrap:${key} \\d+ --stack team$`));
@@ -94,18 +142,33 @@ describe("bootstrap config", () => {
 
   it("refuses a restore window not shorter than blob soft delete", () => {
     const [problem] = errors({ blobSoftDeleteDays: "10", restoreDays: "10" });
-    expect(problem).toMatchObject({ key: "liftoff-bootstrap:restoreDays", value: "10", allowed: "a whole number from 1 to 9" });
+    expect(problem).toMatchObject({
+      key: "liftoff-bootstrap:restoreDays",
+      value: "10",
+      allowed: "a whole number from 1 to 9",
+    });
     expect(problem!.fix).toBe("pulumi config set liftoff-bootstrap:restoreDays 9 --stack team");
   });
 
   it("refuses a version expiry that would delete versions point-in-time restore needs", () => {
     const [problem] = errors({ restoreDays: "20", versionRetentionDays: "20" });
-    expect(problem).toMatchObject({ key: "liftoff-bootstrap:versionRetentionDays", value: "20", allowed: "a whole number from 21 to 3650" });
+    expect(problem).toMatchObject({
+      key: "liftoff-bootstrap:versionRetentionDays",
+      value: "20",
+      allowed: "a whole number from 21 to 3650",
+    });
   });
 
   it("requires the operators' group as a GUID, and refuses the all-zero placeholder", () => {
-    expect(errors({ operatorsGroupId: undefined })[0]).toMatchObject({ key: "liftoff-bootstrap:operatorsGroupId", message: expect.stringContaining("nobody can use the backend") });
-    expect(errors({ operatorsGroupId: "platform-team" })[0]).toMatchObject({ key: "liftoff-bootstrap:operatorsGroupId", value: "platform-team", message: "is not a GUID" });
+    expect(errors({ operatorsGroupId: undefined })[0]).toMatchObject({
+      key: "liftoff-bootstrap:operatorsGroupId",
+      message: expect.stringContaining("nobody can use the backend"),
+    });
+    expect(errors({ operatorsGroupId: "platform-team" })[0]).toMatchObject({
+      key: "liftoff-bootstrap:operatorsGroupId",
+      value: "platform-team",
+      message: "is not a GUID",
+    });
     expect(errors({ operatorsGroupId: "00000000-0000-0000-0000-000000000000" })[0]!.message).toContain("placeholder");
     const [ci] = errors({ ciPrincipalId: "my-ci-app" });
     expect(ci).toMatchObject({ key: "liftoff-bootstrap:ciPrincipalId", value: "my-ci-app" });
@@ -115,12 +178,24 @@ describe("bootstrap config", () => {
 
   it("names a mistyped key and what it probably meant", () => {
     const [problem] = errors({ blobSoftDeletDays: "30" });
-    expect(problem).toMatchObject({ key: "liftoff-bootstrap:blobSoftDeletDays", fix: "rename it to liftoff-bootstrap:blobSoftDeleteDays" });
+    expect(problem).toMatchObject({
+      key: "liftoff-bootstrap:blobSoftDeletDays",
+      fix: "rename it to liftoff-bootstrap:blobSoftDeleteDays",
+    });
   });
 
   it("reports every problem at once", () => {
-    const keys = errors({ prefix: "x", region: "mars", operatorsGroupId: "nope", storageSku: "Standard_LRS" }).map((p) => p.key);
-    expect(keys).toEqual(expect.arrayContaining(["liftoff-bootstrap:prefix", "liftoff-bootstrap:region", "liftoff-bootstrap:operatorsGroupId", "liftoff-bootstrap:storageSku"]));
+    const keys = errors({ prefix: "x", region: "mars", operatorsGroupId: "nope", storageSku: "Standard_LRS" }).map(
+      (p) => p.key,
+    );
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        "liftoff-bootstrap:prefix",
+        "liftoff-bootstrap:region",
+        "liftoff-bootstrap:operatorsGroupId",
+        "liftoff-bootstrap:storageSku",
+      ]),
+    );
   });
 });
 

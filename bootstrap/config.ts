@@ -40,8 +40,16 @@ export const SECRETS_KEY = "pulumi-secrets";
 export const SECRETS_KEY_SIZE = 3072;
 
 export const BOOTSTRAP_KEYS = [
-  "prefix", "region", "storageSku", "blobSoftDeleteDays", "containerSoftDeleteDays", "restoreDays",
-  "versionRetentionDays", "vaultSoftDeleteDays", "operatorsGroupId", "ciPrincipalId",
+  "prefix",
+  "region",
+  "storageSku",
+  "blobSoftDeleteDays",
+  "containerSoftDeleteDays",
+  "restoreDays",
+  "versionRetentionDays",
+  "vaultSoftDeleteDays",
+  "operatorsGroupId",
+  "ciPrincipalId",
 ] as const;
 
 /** 3-19 lowercase letters and digits: `<prefix>state` must fit a storage account name (3-24, globally unique). */
@@ -158,17 +166,42 @@ export function readBootstrapConfig(input: BootstrapInput): BootstrapValidation 
 
   const prefix = reader.text("prefix");
   if (prefix === undefined) {
-    reader.error({ key: k("prefix"), message: "is not set; it names the storage account (<prefix>state) and the key vault (<prefix>-kv), both unique across all of Azure", allowed: "3-19 lowercase letters and digits, starting with a letter, e.g. your organisation's name", fix: set("prefix", "acmeliftoff") });
+    reader.error({
+      key: k("prefix"),
+      message:
+        "is not set; it names the storage account (<prefix>state) and the key vault (<prefix>-kv), both unique across all of Azure",
+      allowed: "3-19 lowercase letters and digits, starting with a letter, e.g. your organisation's name",
+      fix: set("prefix", "acmeliftoff"),
+    });
   } else if (!PREFIX.test(prefix)) {
-    reader.error({ key: k("prefix"), value: prefix, message: "cannot name a storage account and a key vault", allowed: "3-19 lowercase letters and digits, starting with a letter (no hyphens: storage account names allow none)", fix: set("prefix", suggestPrefix(prefix)) });
+    reader.error({
+      key: k("prefix"),
+      value: prefix,
+      message: "cannot name a storage account and a key vault",
+      allowed:
+        "3-19 lowercase letters and digits, starting with a letter (no hyphens: storage account names allow none)",
+      fix: set("prefix", suggestPrefix(prefix)),
+    });
   }
 
   const region = reader.text("region");
   if (region === undefined) {
-    reader.error({ key: k("region"), message: "is not set", allowed: "an Azure region name such as westeurope, eastus2, northeurope (one with a paired region, for geo-redundancy)", fix: set("region", "westeurope") });
+    reader.error({
+      key: k("region"),
+      message: "is not set",
+      allowed:
+        "an Azure region name such as westeurope, eastus2, northeurope (one with a paired region, for geo-redundancy)",
+      fix: set("region", "westeurope"),
+    });
   } else if (!AZURE_REGIONS.includes(region)) {
     const near = closest(region.toLowerCase().replace(/\s+/g, ""), AZURE_REGIONS);
-    reader.error({ key: k("region"), value: region, message: "is not an Azure region", allowed: "an Azure region name as `az account list-locations` spells it (lowercase, no spaces)", fix: set("region", near ?? "westeurope") });
+    reader.error({
+      key: k("region"),
+      value: region,
+      message: "is not an Azure region",
+      allowed: "an Azure region name as `az account list-locations` spells it (lowercase, no spaces)",
+      fix: set("region", near ?? "westeurope"),
+    });
   }
 
   const skuText = reader.text("storageSku") ?? DEFAULT_STORAGE_SKU;
@@ -178,15 +211,35 @@ export function readBootstrapConfig(input: BootstrapInput): BootstrapValidation 
     reader.error({
       key: k("storageSku"),
       value: skuText,
-      message: zoneOnly ? "keeps the state in one region, so a regional outage would take the state of every stack with it" : "is not a storage redundancy the state backend offers",
+      message: zoneOnly
+        ? "keeps the state in one region, so a regional outage would take the state of every stack with it"
+        : "is not a storage redundancy the state backend offers",
       allowed: `${STORAGE_SKUS.join(", ")} (geo-redundant)`,
       fix: set("storageSku", DEFAULT_STORAGE_SKU),
     });
   }
 
-  const blobSoftDeleteDays = reader.integer("blobSoftDeleteDays", DEFAULTS.blobSoftDeleteDays, 2, 365, String(DEFAULTS.blobSoftDeleteDays));
-  const containerSoftDeleteDays = reader.integer("containerSoftDeleteDays", DEFAULTS.containerSoftDeleteDays, 1, 365, String(DEFAULTS.containerSoftDeleteDays));
-  const vaultSoftDeleteDays = reader.integer("vaultSoftDeleteDays", DEFAULTS.vaultSoftDeleteDays, 7, 90, String(DEFAULTS.vaultSoftDeleteDays));
+  const blobSoftDeleteDays = reader.integer(
+    "blobSoftDeleteDays",
+    DEFAULTS.blobSoftDeleteDays,
+    2,
+    365,
+    String(DEFAULTS.blobSoftDeleteDays),
+  );
+  const containerSoftDeleteDays = reader.integer(
+    "containerSoftDeleteDays",
+    DEFAULTS.containerSoftDeleteDays,
+    1,
+    365,
+    String(DEFAULTS.containerSoftDeleteDays),
+  );
+  const vaultSoftDeleteDays = reader.integer(
+    "vaultSoftDeleteDays",
+    DEFAULTS.vaultSoftDeleteDays,
+    7,
+    90,
+    String(DEFAULTS.vaultSoftDeleteDays),
+  );
 
   // Azure refuses a restore window that is not at least a day shorter than blob soft delete.
   let restoreDays: number | undefined;
@@ -194,15 +247,33 @@ export function readBootstrapConfig(input: BootstrapInput): BootstrapValidation 
     const maxRestore = blobSoftDeleteDays - 1;
     restoreDays = reader.integer("restoreDays", maxRestore, 1, 365, String(maxRestore));
     if (restoreDays !== undefined && restoreDays > maxRestore) {
-      reader.error({ key: k("restoreDays"), value: String(restoreDays), message: `must be shorter than blob soft delete (${k("blobSoftDeleteDays")} = ${blobSoftDeleteDays}); Azure refuses a longer point-in-time restore window`, allowed: `a whole number from 1 to ${maxRestore}`, fix: set("restoreDays", String(maxRestore)) });
+      reader.error({
+        key: k("restoreDays"),
+        value: String(restoreDays),
+        message: `must be shorter than blob soft delete (${k("blobSoftDeleteDays")} = ${blobSoftDeleteDays}); Azure refuses a longer point-in-time restore window`,
+        allowed: `a whole number from 1 to ${maxRestore}`,
+        fix: set("restoreDays", String(maxRestore)),
+      });
       restoreDays = undefined;
     }
   }
 
   // Point-in-time restore replays versions: deleting them inside the window would break it.
-  let versionRetentionDays = reader.integer("versionRetentionDays", DEFAULTS.versionRetentionDays, 1, 3650, String(DEFAULTS.versionRetentionDays));
+  let versionRetentionDays = reader.integer(
+    "versionRetentionDays",
+    DEFAULTS.versionRetentionDays,
+    1,
+    3650,
+    String(DEFAULTS.versionRetentionDays),
+  );
   if (versionRetentionDays !== undefined && restoreDays !== undefined && versionRetentionDays <= restoreDays) {
-    reader.error({ key: k("versionRetentionDays"), value: String(versionRetentionDays), message: `would delete state versions that point-in-time restore (${k("restoreDays")} = ${restoreDays}) needs`, allowed: `a whole number from ${restoreDays + 1} to 3650`, fix: set("versionRetentionDays", String(Math.max(DEFAULTS.versionRetentionDays, restoreDays + 1))) });
+    reader.error({
+      key: k("versionRetentionDays"),
+      value: String(versionRetentionDays),
+      message: `would delete state versions that point-in-time restore (${k("restoreDays")} = ${restoreDays}) needs`,
+      allowed: `a whole number from ${restoreDays + 1} to 3650`,
+      fix: set("versionRetentionDays", String(Math.max(DEFAULTS.versionRetentionDays, restoreDays + 1))),
+    });
     versionRetentionDays = undefined;
   }
 
@@ -210,9 +281,21 @@ export function readBootstrapConfig(input: BootstrapInput): BootstrapValidation 
   const operators = reader.text("operatorsGroupId");
   const guidAllowed = "an Entra object id (a GUID such as 2f3c9a1e-8b7d-4c6e-9f0a-1b2c3d4e5f60)";
   if (operators === undefined) {
-    reader.error({ key: k("operatorsGroupId"), message: "is not set; the operators' Entra group gets read/write on the state and use of the secrets key, and without it nobody can use the backend", allowed: guidAllowed, fix: `${set("operatorsGroupId", '"$(az ad group show --group <group name> --query id -o tsv)"')}` });
+    reader.error({
+      key: k("operatorsGroupId"),
+      message:
+        "is not set; the operators' Entra group gets read/write on the state and use of the secrets key, and without it nobody can use the backend",
+      allowed: guidAllowed,
+      fix: `${set("operatorsGroupId", '"$(az ad group show --group <group name> --query id -o tsv)"')}`,
+    });
   } else if (!isGuid(operators)) {
-    reader.error({ key: k("operatorsGroupId"), value: operators, message: operators === NIL_GUID ? "is the all-zero placeholder, not a group" : "is not a GUID", allowed: guidAllowed, fix: `${set("operatorsGroupId", '"$(az ad group show --group <group name> --query id -o tsv)"')}` });
+    reader.error({
+      key: k("operatorsGroupId"),
+      value: operators,
+      message: operators === NIL_GUID ? "is the all-zero placeholder, not a group" : "is not a GUID",
+      allowed: guidAllowed,
+      fix: `${set("operatorsGroupId", '"$(az ad group show --group <group name> --query id -o tsv)"')}`,
+    });
   } else {
     principals.push({ role: "operators", principalId: operators.toLowerCase(), principalType: "Group" });
   }
@@ -220,9 +303,21 @@ export function readBootstrapConfig(input: BootstrapInput): BootstrapValidation 
   const ci = reader.text("ciPrincipalId");
   if (ci !== undefined) {
     if (!isGuid(ci)) {
-      reader.error({ key: k("ciPrincipalId"), value: ci, message: ci === NIL_GUID ? "is the all-zero placeholder, not an identity" : "is not a GUID", allowed: `${guidAllowed}: the object (principal) id of the CI identity's service principal, not its client id`, fix: `${set("ciPrincipalId", '"$(az ad sp show --id <client id> --query id -o tsv)"')}` });
+      reader.error({
+        key: k("ciPrincipalId"),
+        value: ci,
+        message: ci === NIL_GUID ? "is the all-zero placeholder, not an identity" : "is not a GUID",
+        allowed: `${guidAllowed}: the object (principal) id of the CI identity's service principal, not its client id`,
+        fix: `${set("ciPrincipalId", '"$(az ad sp show --id <client id> --query id -o tsv)"')}`,
+      });
     } else if (operators !== undefined && ci.toLowerCase() === operators.toLowerCase()) {
-      reader.error({ key: k("ciPrincipalId"), value: ci, message: `is the same id as ${k("operatorsGroupId")}`, allowed: "the CI identity's own object id, or unset", fix: `pulumi config rm ${k("ciPrincipalId")} --stack ${input.stack}` });
+      reader.error({
+        key: k("ciPrincipalId"),
+        value: ci,
+        message: `is the same id as ${k("operatorsGroupId")}`,
+        allowed: "the CI identity's own object id, or unset",
+        fix: `pulumi config rm ${k("ciPrincipalId")} --stack ${input.stack}`,
+      });
     } else {
       principals.push({ role: "ci", principalId: ci.toLowerCase(), principalType: "ServicePrincipal" });
     }
@@ -254,6 +349,10 @@ function isGuid(value: string): boolean {
 }
 
 function suggestPrefix(prefix: string): string {
-  const cleaned = prefix.toLowerCase().replace(/[^a-z0-9]/g, "").replace(/^[0-9]+/, "").slice(0, 19);
+  const cleaned = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, "")
+    .replace(/^[0-9]+/, "")
+    .slice(0, 19);
   return PREFIX.test(cleaned) ? cleaned : "acmeliftoff";
 }

@@ -4,7 +4,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { formatProblems } from "../environments/validate";
-import { BOOTSTRAP_NAMESPACE, backendUrl as toBackendUrl, loginEnvironment, readBootstrapConfig, secretsProviderUrl, type BootstrapSpec } from "./config";
+import {
+  BOOTSTRAP_NAMESPACE,
+  backendUrl as toBackendUrl,
+  loginEnvironment,
+  readBootstrapConfig,
+  secretsProviderUrl,
+  type BootstrapSpec,
+} from "./config";
 import { stateBackend } from "./state-backend";
 
 /** Reads `liftoff-bootstrap:*` and stops, naming every problem, before anything is declared. */
@@ -15,7 +22,8 @@ function loadSpec(): BootstrapSpec {
     if (key.startsWith(prefix)) values[key.slice(prefix.length)] = value;
   }
   const { spec, problems } = readBootstrapConfig({ project: pulumi.getProject(), stack: pulumi.getStack(), values });
-  for (const warning of problems.filter((p) => p.severity === "warning")) pulumi.log.warn(formatProblems([warning], { withSeverity: false }));
+  for (const warning of problems.filter((p) => p.severity === "warning"))
+    pulumi.log.warn(formatProblems([warning], { withSeverity: false }));
   if (!spec) {
     const errors = problems.filter((p) => p.severity === "error");
     throw new pulumi.RunError(

@@ -28,27 +28,31 @@ export function stateBackend(spec: BootstrapSpec): StateBackend {
     tags,
   });
 
-  const account = new storage.StorageAccount("state", {
-    accountName: names.storageAccount,
-    resourceGroupName: group.name,
-    location: spec.region,
-    kind: storage.Kind.StorageV2,
-    sku: { name: spec.storageSku },
-    accessTier: storage.AccessTier.Hot,
-    enableHttpsTrafficOnly: true,
-    minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
-    allowBlobPublicAccess: false,
-    // The azblob backend authenticates with Entra ID (DefaultAzureCredential) when no account key
-    // or SAS is given, so keys are switched off: access is only ever through the two role grants.
-    allowSharedKeyAccess: false,
-    defaultToOAuthAuthentication: true,
-    allowCrossTenantReplication: false,
-    // CI runners (GitHub-hosted) have no fixed addresses; access is guarded by Entra ID + RBAC.
-    publicNetworkAccess: storage.PublicNetworkAccess.Enabled,
-    networkRuleSet: { defaultAction: storage.DefaultAction.Allow, bypass: storage.Bypass.AzureServices },
-    isHnsEnabled: false,
-    tags,
-  }, { protect: true });
+  const account = new storage.StorageAccount(
+    "state",
+    {
+      accountName: names.storageAccount,
+      resourceGroupName: group.name,
+      location: spec.region,
+      kind: storage.Kind.StorageV2,
+      sku: { name: spec.storageSku },
+      accessTier: storage.AccessTier.Hot,
+      enableHttpsTrafficOnly: true,
+      minimumTlsVersion: storage.MinimumTlsVersion.TLS1_2,
+      allowBlobPublicAccess: false,
+      // The azblob backend authenticates with Entra ID (DefaultAzureCredential) when no account key
+      // or SAS is given, so keys are switched off: access is only ever through the two role grants.
+      allowSharedKeyAccess: false,
+      defaultToOAuthAuthentication: true,
+      allowCrossTenantReplication: false,
+      // CI runners (GitHub-hosted) have no fixed addresses; access is guarded by Entra ID + RBAC.
+      publicNetworkAccess: storage.PublicNetworkAccess.Enabled,
+      networkRuleSet: { defaultAction: storage.DefaultAction.Allow, bypass: storage.Bypass.AzureServices },
+      isHnsEnabled: false,
+      tags,
+    },
+    { protect: true },
+  );
 
   // Versioning keeps every write of every state file; soft delete keeps deleted blobs, versions
   // and the container; change feed + restore policy allow rolling the container back in time.
@@ -63,31 +67,41 @@ export function stateBackend(spec: BootstrapSpec): StateBackend {
     restorePolicy: { enabled: true, days: retention.restoreDays },
   });
 
-  new storage.BlobContainer("state", {
-    accountName: account.name,
-    resourceGroupName: group.name,
-    containerName: names.container,
-    publicAccess: storage.PublicAccess.None,
-  }, { protect: true, dependsOn: [blobService] });
+  new storage.BlobContainer(
+    "state",
+    {
+      accountName: account.name,
+      resourceGroupName: group.name,
+      containerName: names.container,
+      publicAccess: storage.PublicAccess.None,
+    },
+    { protect: true, dependsOn: [blobService] },
+  );
 
   // The DIY backend rewrites the checkpoint after every step, so versions pile up quickly; old
   // ones go after the retention, well outside the point-in-time restore window.
-  new storage.ManagementPolicy("state-versions", {
-    accountName: account.name,
-    resourceGroupName: group.name,
-    managementPolicyName: "default",
-    policy: {
-      rules: [{
-        name: "expire-old-state-versions",
-        enabled: true,
-        type: storage.RuleType.Lifecycle,
-        definition: {
-          filters: { blobTypes: ["blockBlob"], prefixMatch: [`${names.container}/`] },
-          actions: { version: { delete: { daysAfterCreationGreaterThan: retention.versionRetentionDays } } },
-        },
-      }],
+  new storage.ManagementPolicy(
+    "state-versions",
+    {
+      accountName: account.name,
+      resourceGroupName: group.name,
+      managementPolicyName: "default",
+      policy: {
+        rules: [
+          {
+            name: "expire-old-state-versions",
+            enabled: true,
+            type: storage.RuleType.Lifecycle,
+            definition: {
+              filters: { blobTypes: ["blockBlob"], prefixMatch: [`${names.container}/`] },
+              actions: { version: { delete: { daysAfterCreationGreaterThan: retention.versionRetentionDays } } },
+            },
+          },
+        ],
+      },
     },
-  }, { dependsOn: [blobService] });
+    { dependsOn: [blobService] },
+  );
 
   new authorization.ManagementLockByScope("state-account", {
     scope: account.id,
@@ -96,42 +110,54 @@ export function stateBackend(spec: BootstrapSpec): StateBackend {
     notes: "Holds the Pulumi state of every liftoff stack. Remove only on purpose.",
   });
 
-  const vault = new keyvault.Vault("secrets", {
-    vaultName: names.vault,
-    resourceGroupName: group.name,
-    location: spec.region,
-    properties: {
-      tenantId: client.tenantId,
-      sku: { family: keyvault.SkuFamily.A, name: keyvault.SkuName.Standard },
-      enableRbacAuthorization: true,
-      enableSoftDelete: true,
-      softDeleteRetentionInDays: retention.vaultSoftDeleteDays,
-      // Once on, nobody (not even an owner) can purge the key before the retention ends.
-      enablePurgeProtection: true,
-      enabledForDeployment: false,
-      enabledForDiskEncryption: false,
-      enabledForTemplateDeployment: false,
-      publicNetworkAccess: "Enabled",
-      networkAcls: { defaultAction: keyvault.NetworkRuleAction.Allow, bypass: keyvault.NetworkRuleBypassOptions.AzureServices },
+  const vault = new keyvault.Vault(
+    "secrets",
+    {
+      vaultName: names.vault,
+      resourceGroupName: group.name,
+      location: spec.region,
+      properties: {
+        tenantId: client.tenantId,
+        sku: { family: keyvault.SkuFamily.A, name: keyvault.SkuName.Standard },
+        enableRbacAuthorization: true,
+        enableSoftDelete: true,
+        softDeleteRetentionInDays: retention.vaultSoftDeleteDays,
+        // Once on, nobody (not even an owner) can purge the key before the retention ends.
+        enablePurgeProtection: true,
+        enabledForDeployment: false,
+        enabledForDiskEncryption: false,
+        enabledForTemplateDeployment: false,
+        publicNetworkAccess: "Enabled",
+        networkAcls: {
+          defaultAction: keyvault.NetworkRuleAction.Allow,
+          bypass: keyvault.NetworkRuleBypassOptions.AzureServices,
+        },
+      },
+      tags,
     },
-    tags,
-  }, { protect: true });
+    { protect: true },
+  );
 
-  new keyvault.Key("secrets", {
-    vaultName: vault.name,
-    resourceGroupName: group.name,
-    keyName: names.key,
-    properties: {
-      kty: keyvault.JsonWebKeyType.RSA,
-      keySize: SECRETS_KEY_SIZE,
-      // The provider only wraps and unwraps each stack's data key (RSA-OAEP-256 encrypt/decrypt).
-      keyOps: [keyvault.JsonWebKeyOperation.Encrypt, keyvault.JsonWebKeyOperation.Decrypt],
-      attributes: { enabled: true },
+  new keyvault.Key(
+    "secrets",
+    {
+      vaultName: vault.name,
+      resourceGroupName: group.name,
+      keyName: names.key,
+      properties: {
+        kty: keyvault.JsonWebKeyType.RSA,
+        keySize: SECRETS_KEY_SIZE,
+        // The provider only wraps and unwraps each stack's data key (RSA-OAEP-256 encrypt/decrypt).
+        keyOps: [keyvault.JsonWebKeyOperation.Encrypt, keyvault.JsonWebKeyOperation.Decrypt],
+        attributes: { enabled: true },
+      },
+      tags,
     },
-    tags,
-  }, { protect: true });
+    { protect: true },
+  );
 
-  const roleId = (id: string) => pulumi.interpolate`/subscriptions/${client.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
+  const roleId = (id: string) =>
+    pulumi.interpolate`/subscriptions/${client.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
   for (const principal of spec.principals) {
     new authorization.RoleAssignment(`${principal.role}-state-data`, {
       roleAssignmentName: assignmentName(names.storageAccount, principal.principalId, ROLE.storageBlobDataContributor),

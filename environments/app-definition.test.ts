@@ -7,7 +7,11 @@ import { parseAppDefinition } from "./app-definition";
 
 const EXAMPLE_FILE = path.join(__dirname, "..", "app", "compose.yaml");
 const EXAMPLE = readFileSync(EXAMPLE_FILE, "utf8");
-type Doc = { "x-liftoff"?: Record<string, unknown>; services: Record<string, Record<string, unknown>>; volumes?: Record<string, unknown> };
+type Doc = {
+  "x-liftoff"?: Record<string, unknown>;
+  services: Record<string, Record<string, unknown>>;
+  volumes?: Record<string, unknown>;
+};
 
 /** The example with one change, re-serialised. */
 function variant(change: (doc: Doc) => void): string {
@@ -37,15 +41,24 @@ describe("the example application (the seed system)", () => {
   it("reads into public services with endpoints, internal services with databases, and an accessory", () => {
     const { app, problems } = parseAppDefinition(EXAMPLE, "app/compose.yaml");
     expect(problems).toEqual([]);
-    expect(app!.endpoints).toEqual([{ name: "api", port: 443 }, { name: "identity", port: 8443 }]);
+    expect(app!.endpoints).toEqual([
+      { name: "api", port: 443 },
+      { name: "identity", port: 8443 },
+    ]);
     const byName = Object.fromEntries(app!.services.map((s) => [s.name, s]));
-    expect(byName["api-gateway"]).toMatchObject({ public: { endpoint: "api", containerPort: 8080 }, healthPath: "/healthz", accessory: false });
+    expect(byName["api-gateway"]).toMatchObject({
+      public: { endpoint: "api", containerPort: 8080 },
+      healthPath: "/healthz",
+      accessory: false,
+    });
     expect(byName["orders"]).toMatchObject({ databases: [{ kind: "postgres" }], accessory: false });
     expect(byName["orders"]!.public).toBeUndefined();
     expect(byName["catalog"]!.databases).toEqual([{ kind: "mongodb" }]);
     expect(byName["identity-service"]!.databases).toEqual([{ kind: "postgres", database: "identity" }]);
     expect(byName["broker"]).toMatchObject({ accessory: true });
-    expect(byName["broker"]!.compose["volumes"]).toEqual([{ type: "volume", source: "broker-data", target: "/var/lib/broker", volume: {} }]);
+    expect(byName["broker"]!.compose["volumes"]).toEqual([
+      { type: "volume", source: "broker-data", target: "/var/lib/broker", volume: {} },
+    ]);
     expect(byName["api-gateway"]!.compose).not.toHaveProperty("x-liftoff");
     expect(app!.volumes).toEqual({ "broker-data": {} });
   });
@@ -53,7 +66,9 @@ describe("the example application (the seed system)", () => {
 
 describe("application definition rules (one test each, naming the service and the field)", () => {
   it("refuses a public service without a health check", () => {
-    const [p, ...rest] = problemsOf(variant((d) => delete (d.services["api-gateway"]!["x-liftoff"] as Record<string, unknown>)["health"]));
+    const [p, ...rest] = problemsOf(
+      variant((d) => delete (d.services["api-gateway"]!["x-liftoff"] as Record<string, unknown>)["health"]),
+    );
     expect(rest).toEqual([]);
     expect(p!.key).toMatch(at("services.api-gateway.x-liftoff.health"));
     expect(p!.message).toContain("public service needs a health check");
@@ -76,13 +91,19 @@ describe("application definition rules (one test each, naming the service and th
   });
 
   it("refuses an unknown endpoint and lists the declared ones", () => {
-    const [p] = problemsOf(variant((d) => ((d.services["api-gateway"]!["x-liftoff"] as { public: { endpoint: string } }).public.endpoint = "apii")));
+    const [p] = problemsOf(
+      variant(
+        (d) => ((d.services["api-gateway"]!["x-liftoff"] as { public: { endpoint: string } }).public.endpoint = "apii"),
+      ),
+    );
     expect(p!.key).toMatch(at("services.api-gateway.x-liftoff.public.endpoint"));
     expect(p!.allowed).toBe("api, identity");
   });
 
   it("refuses an endpoint that no service serves", () => {
-    const [p] = problemsOf(variant((d) => ((d["x-liftoff"]!["endpoints"] as Record<string, unknown>)["admin"] = { port: 9443 })));
+    const [p] = problemsOf(
+      variant((d) => ((d["x-liftoff"]!["endpoints"] as Record<string, unknown>)["admin"] = { port: 9443 })),
+    );
     expect(p!.key).toMatch(at("x-liftoff.endpoints.admin"));
   });
 
@@ -99,13 +120,23 @@ describe("application definition rules (one test each, naming the service and th
   });
 
   it("refuses a database kind liftoff does not provision", () => {
-    const [p] = problemsOf(variant((d) => ((d.services["orders"]!["x-liftoff"] as Record<string, unknown>)["databases"] = ["mysql"])));
+    const [p] = problemsOf(
+      variant((d) => ((d.services["orders"]!["x-liftoff"] as Record<string, unknown>)["databases"] = ["mysql"])),
+    );
     expect(p!.key).toMatch(at("services.orders.x-liftoff.databases[0]"));
     expect(p!.allowed).toBe("postgres, mongodb");
   });
 
   it("refuses the same database kind twice for one service", () => {
-    const [p] = problemsOf(variant((d) => ((d.services["orders"]!["x-liftoff"] as Record<string, unknown>)["databases"] = ["postgres", { kind: "postgres", database: "orders2" }])));
+    const [p] = problemsOf(
+      variant(
+        (d) =>
+          ((d.services["orders"]!["x-liftoff"] as Record<string, unknown>)["databases"] = [
+            "postgres",
+            { kind: "postgres", database: "orders2" },
+          ]),
+      ),
+    );
     expect(p!.key).toMatch(at("services.orders.x-liftoff.databases[1]"));
   });
 
@@ -115,7 +146,9 @@ describe("application definition rules (one test each, naming the service and th
   });
 
   it("refuses a misspelt x-liftoff setting instead of ignoring it", () => {
-    const [p] = problemsOf(variant((d) => ((d.services["orders"]!["x-liftoff"] as Record<string, unknown>)["databse"] = ["postgres"])));
+    const [p] = problemsOf(
+      variant((d) => ((d.services["orders"]!["x-liftoff"] as Record<string, unknown>)["databse"] = ["postgres"])),
+    );
     expect(p!.key).toMatch(at("services.orders.x-liftoff.databse"));
     expect(p!.fix).toContain("rename databse to databases");
   });
@@ -133,7 +166,11 @@ describe("application definition rules (one test each, naming the service and th
       d.services["catalog"]!["image"] = "ghcr.io/acme/catalog";
       delete d.services["broker"]!["volumes"];
     });
-    expect(problemsOf(text).map((p) => p.key.replace(/:\d+:/, ":")).sort()).toEqual(["app/compose.yaml: services.broker.volumes", "app/compose.yaml: services.catalog.image"]);
+    expect(
+      problemsOf(text)
+        .map((p) => p.key.replace(/:\d+:/, ":"))
+        .sort(),
+    ).toEqual(["app/compose.yaml: services.broker.volumes", "app/compose.yaml: services.catalog.image"]);
   });
 
   it("checks its rules against a schema that the real Compose v2 (`docker compose config`) agrees is invalid", () => {

@@ -9,7 +9,15 @@ import type { ProblemInput } from "./reader";
 
 // Every name of the model, for the code that imports the application definition from here.
 export * from "./compose/model";
-export { composeFilesOf, fsReader, loadApp, memoryReader, type FileReader, type LoadAppInput, type LoadAppResult } from "./compose";
+export {
+  composeFilesOf,
+  fsReader,
+  loadApp,
+  memoryReader,
+  type FileReader,
+  type LoadAppInput,
+  type LoadAppResult,
+} from "./compose";
 
 /** Where an in-memory compose file is placed when only its text is known. */
 const VIRTUAL_PROJECT = "/project";
@@ -19,7 +27,11 @@ const VIRTUAL_PROJECT = "/project";
  * same loader and rules as a stack's files. For tools and tests that hold the text only; warnings
  * (declared host access) are dropped, errors returned.
  */
-export function parseAppDefinition(text: string, file: string, files: Readonly<Record<string, string>> = {}): { app?: AppDefinition; problems: ProblemInput[] } {
+export function parseAppDefinition(
+  text: string,
+  file: string,
+  files: Readonly<Record<string, string>> = {},
+): { app?: AppDefinition; problems: ProblemInput[] } {
   const reader = memoryReader({
     [path.join(VIRTUAL_PROJECT, file)]: text,
     ...Object.fromEntries(Object.entries(files).map(([name, content]) => [path.join(VIRTUAL_PROJECT, name), content])),

@@ -5,22 +5,59 @@
  * Azure regions missing here have no Atlas presence; see ATLAS_FALLBACK.
  */
 const ATLAS_REGION_FOR_AZURE: Readonly<Record<string, string>> = {
-  eastasia: "ASIA_EAST", southeastasia: "ASIA_SOUTH_EAST", australiacentral: "AUSTRALIA_CENTRAL",
-  australiacentral2: "AUSTRALIA_CENTRAL_2", australiaeast: "AUSTRALIA_EAST", australiasoutheast: "AUSTRALIA_SOUTH_EAST",
-  brazilsouth: "BRAZIL_SOUTH", brazilsoutheast: "BRAZIL_SOUTHEAST", canadacentral: "CANADA_CENTRAL",
-  canadaeast: "CANADA_EAST", chilecentral: "CHILE_CENTRAL", northeurope: "EUROPE_NORTH", westeurope: "EUROPE_WEST",
-  francecentral: "FRANCE_CENTRAL", francesouth: "FRANCE_SOUTH", germanynorth: "GERMANY_NORTH",
-  germanywestcentral: "GERMANY_WEST_CENTRAL", centralindia: "INDIA_CENTRAL", southindia: "INDIA_SOUTH",
-  westindia: "INDIA_WEST", indonesiacentral: "INDONESIA_CENTRAL", israelcentral: "ISRAEL_CENTRAL",
-  italynorth: "ITALY_NORTH", japaneast: "JAPAN_EAST", japanwest: "JAPAN_WEST", koreacentral: "KOREA_CENTRAL",
-  koreasouth: "KOREA_SOUTH", malaysiawest: "MALAYSIA_WEST", mexicocentral: "MEXICO_CENTRAL",
-  newzealandnorth: "NEW_ZEALAND_NORTH", norwayeast: "NORWAY_EAST", norwaywest: "NORWAY_WEST",
-  polandcentral: "POLAND_CENTRAL", qatarcentral: "QATAR_CENTRAL", southafricanorth: "SOUTH_AFRICA_NORTH",
-  southafricawest: "SOUTH_AFRICA_WEST", spaincentral: "SPAIN_CENTRAL", swedencentral: "SWEDEN_CENTRAL",
-  switzerlandnorth: "SWITZERLAND_NORTH", switzerlandwest: "SWITZERLAND_WEST", uaecentral: "UAE_CENTRAL",
-  uaenorth: "UAE_NORTH", uksouth: "UK_SOUTH", ukwest: "UK_WEST", centralus: "US_CENTRAL", eastus: "US_EAST",
-  eastus2: "US_EAST_2", northcentralus: "US_NORTH_CENTRAL", southcentralus: "US_SOUTH_CENTRAL", westus: "US_WEST",
-  westus2: "US_WEST_2", westus3: "US_WEST_3", westcentralus: "US_WEST_CENTRAL",
+  eastasia: "ASIA_EAST",
+  southeastasia: "ASIA_SOUTH_EAST",
+  australiacentral: "AUSTRALIA_CENTRAL",
+  australiacentral2: "AUSTRALIA_CENTRAL_2",
+  australiaeast: "AUSTRALIA_EAST",
+  australiasoutheast: "AUSTRALIA_SOUTH_EAST",
+  brazilsouth: "BRAZIL_SOUTH",
+  brazilsoutheast: "BRAZIL_SOUTHEAST",
+  canadacentral: "CANADA_CENTRAL",
+  canadaeast: "CANADA_EAST",
+  chilecentral: "CHILE_CENTRAL",
+  northeurope: "EUROPE_NORTH",
+  westeurope: "EUROPE_WEST",
+  francecentral: "FRANCE_CENTRAL",
+  francesouth: "FRANCE_SOUTH",
+  germanynorth: "GERMANY_NORTH",
+  germanywestcentral: "GERMANY_WEST_CENTRAL",
+  centralindia: "INDIA_CENTRAL",
+  southindia: "INDIA_SOUTH",
+  westindia: "INDIA_WEST",
+  indonesiacentral: "INDONESIA_CENTRAL",
+  israelcentral: "ISRAEL_CENTRAL",
+  italynorth: "ITALY_NORTH",
+  japaneast: "JAPAN_EAST",
+  japanwest: "JAPAN_WEST",
+  koreacentral: "KOREA_CENTRAL",
+  koreasouth: "KOREA_SOUTH",
+  malaysiawest: "MALAYSIA_WEST",
+  mexicocentral: "MEXICO_CENTRAL",
+  newzealandnorth: "NEW_ZEALAND_NORTH",
+  norwayeast: "NORWAY_EAST",
+  norwaywest: "NORWAY_WEST",
+  polandcentral: "POLAND_CENTRAL",
+  qatarcentral: "QATAR_CENTRAL",
+  southafricanorth: "SOUTH_AFRICA_NORTH",
+  southafricawest: "SOUTH_AFRICA_WEST",
+  spaincentral: "SPAIN_CENTRAL",
+  swedencentral: "SWEDEN_CENTRAL",
+  switzerlandnorth: "SWITZERLAND_NORTH",
+  switzerlandwest: "SWITZERLAND_WEST",
+  uaecentral: "UAE_CENTRAL",
+  uaenorth: "UAE_NORTH",
+  uksouth: "UK_SOUTH",
+  ukwest: "UK_WEST",
+  centralus: "US_CENTRAL",
+  eastus: "US_EAST",
+  eastus2: "US_EAST_2",
+  northcentralus: "US_NORTH_CENTRAL",
+  southcentralus: "US_SOUTH_CENTRAL",
+  westus: "US_WEST",
+  westus2: "US_WEST_2",
+  westus3: "US_WEST_3",
+  westcentralus: "US_WEST_CENTRAL",
 };
 
 /** Azure regions Atlas does not run in, and the nearest Azure region it does. */
@@ -52,7 +89,8 @@ const AMERICAS = /^(US_|CANADA_|BRAZIL_|CHILE_|MEXICO_)/;
  * offers M0.
  */
 export function atlasRegionForAzure(azureRegion: string, free: boolean): string {
-  const dedicated = ATLAS_REGION_FOR_AZURE[azureRegion] ?? ATLAS_REGION_FOR_AZURE[ATLAS_FALLBACK[azureRegion] ?? ""] ?? "EUROPE_WEST";
+  const dedicated =
+    ATLAS_REGION_FOR_AZURE[azureRegion] ?? ATLAS_REGION_FOR_AZURE[ATLAS_FALLBACK[azureRegion] ?? ""] ?? "EUROPE_WEST";
   if (!free || ATLAS_AZURE_FREE_REGIONS.includes(dedicated)) return dedicated;
   return AMERICAS.test(dedicated) ? FREE_REGION_FOR_AMERICAS : FREE_REGION_ELSEWHERE;
 }

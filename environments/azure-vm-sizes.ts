@@ -23,8 +23,19 @@ export const MIN_VM_MEMORY_GIB = 2;
 export const MIN_VM_VCPUS = 2;
 
 /** A family whose memory is a fixed multiple of its vCPUs: `Standard_D<n>s_v5` for each n. */
-function family(pattern: string, vCpuCounts: readonly number[], gibPerVcpu: number, premiumStorage: boolean, memoryOverrides: Record<number, number> = {}): VmSize[] {
-  return vCpuCounts.map((n) => ({ name: pattern.replace("#", String(n)), vCpus: n, memoryGiB: memoryOverrides[n] ?? n * gibPerVcpu, premiumStorage }));
+function family(
+  pattern: string,
+  vCpuCounts: readonly number[],
+  gibPerVcpu: number,
+  premiumStorage: boolean,
+  memoryOverrides: Record<number, number> = {},
+): VmSize[] {
+  return vCpuCounts.map((n) => ({
+    name: pattern.replace("#", String(n)),
+    vCpus: n,
+    memoryGiB: memoryOverrides[n] ?? n * gibPerVcpu,
+    premiumStorage,
+  }));
 }
 
 const sized = (entries: readonly [string, number, number][]): VmSize[] =>
@@ -39,18 +50,41 @@ const E96 = { 96: 672 };
 export const VM_SIZES: readonly VmSize[] = [
   // B-series (burstable), v1.
   ...sized([
-    ["Standard_B1ls", 1, 0.5], ["Standard_B1s", 1, 1], ["Standard_B1ms", 1, 2], ["Standard_B2s", 2, 4],
-    ["Standard_B2ms", 2, 8], ["Standard_B4ms", 4, 16], ["Standard_B8ms", 8, 32], ["Standard_B12ms", 12, 48],
-    ["Standard_B16ms", 16, 64], ["Standard_B20ms", 20, 80],
+    ["Standard_B1ls", 1, 0.5],
+    ["Standard_B1s", 1, 1],
+    ["Standard_B1ms", 1, 2],
+    ["Standard_B2s", 2, 4],
+    ["Standard_B2ms", 2, 8],
+    ["Standard_B4ms", 4, 16],
+    ["Standard_B8ms", 8, 32],
+    ["Standard_B12ms", 12, 48],
+    ["Standard_B16ms", 16, 64],
+    ["Standard_B20ms", 20, 80],
   ]),
   // Bsv2 (Intel) and Basv2 (AMD), burstable.
   ...sized([
-    ["Standard_B2ts_v2", 2, 1], ["Standard_B2ls_v2", 2, 4], ["Standard_B2s_v2", 2, 8], ["Standard_B4ls_v2", 4, 8],
-    ["Standard_B4s_v2", 4, 16], ["Standard_B8ls_v2", 8, 16], ["Standard_B8s_v2", 8, 32], ["Standard_B16ls_v2", 16, 32],
-    ["Standard_B16s_v2", 16, 64], ["Standard_B32ls_v2", 32, 64], ["Standard_B32s_v2", 32, 128],
-    ["Standard_B2ats_v2", 2, 1], ["Standard_B2als_v2", 2, 4], ["Standard_B2as_v2", 2, 8], ["Standard_B4als_v2", 4, 8],
-    ["Standard_B4as_v2", 4, 16], ["Standard_B8als_v2", 8, 16], ["Standard_B8as_v2", 8, 32], ["Standard_B16als_v2", 16, 32],
-    ["Standard_B16as_v2", 16, 64], ["Standard_B32als_v2", 32, 64], ["Standard_B32as_v2", 32, 128],
+    ["Standard_B2ts_v2", 2, 1],
+    ["Standard_B2ls_v2", 2, 4],
+    ["Standard_B2s_v2", 2, 8],
+    ["Standard_B4ls_v2", 4, 8],
+    ["Standard_B4s_v2", 4, 16],
+    ["Standard_B8ls_v2", 8, 16],
+    ["Standard_B8s_v2", 8, 32],
+    ["Standard_B16ls_v2", 16, 32],
+    ["Standard_B16s_v2", 16, 64],
+    ["Standard_B32ls_v2", 32, 64],
+    ["Standard_B32s_v2", 32, 128],
+    ["Standard_B2ats_v2", 2, 1],
+    ["Standard_B2als_v2", 2, 4],
+    ["Standard_B2as_v2", 2, 8],
+    ["Standard_B4als_v2", 4, 8],
+    ["Standard_B4as_v2", 4, 16],
+    ["Standard_B8als_v2", 8, 16],
+    ["Standard_B8as_v2", 8, 32],
+    ["Standard_B16als_v2", 16, 32],
+    ["Standard_B16as_v2", 16, 64],
+    ["Standard_B32als_v2", 32, 64],
+    ["Standard_B32as_v2", 32, 128],
   ]),
   // General purpose, 4 GiB per vCPU.
   ...family("Standard_D#s_v5", D_V5, 4, true),
@@ -95,9 +129,11 @@ export function isLargeEnough(size: VmSize): boolean {
  * (B1ls and B2s; B2ats_v2 and B2als_v2), else Standard_B2s.
  */
 export function largeEnoughInstead(size: VmSize): string {
-  const family = (name: string) => name.replace(/\d+([a-z]*)/, (_, letters: string) => `#${letters.replace(/[tlm]/g, "")}`);
-  const candidates = VM_SIZES.filter((s) => family(s.name) === family(size.name) && isLargeEnough(s))
-    .sort((a, b) => a.vCpus - b.vCpus || a.memoryGiB - b.memoryGiB);
+  const family = (name: string) =>
+    name.replace(/\d+([a-z]*)/, (_, letters: string) => `#${letters.replace(/[tlm]/g, "")}`);
+  const candidates = VM_SIZES.filter((s) => family(s.name) === family(size.name) && isLargeEnough(s)).sort(
+    (a, b) => a.vCpus - b.vCpus || a.memoryGiB - b.memoryGiB,
+  );
   return candidates[0]?.name ?? "Standard_B2s";
 }
 

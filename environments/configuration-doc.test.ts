@@ -19,7 +19,11 @@ describe("the configuration reference", () => {
       .filter((line) => /^\| `[A-Za-z]+` \|/.test(line))
       .map((line) => line.slice(3, line.indexOf("`", 3)));
     // Each section's table, then the secrets of every section in one table.
-    expect(rows).toEqual([...settings.filter((s) => s.type !== "secret"), ...settings.filter((s) => s.type === "secret")].map((s) => s.key));
+    expect(rows).toEqual(
+      [...settings.filter((s) => s.type !== "secret"), ...settings.filter((s) => s.type === "secret")].map(
+        (s) => s.key,
+      ),
+    );
   });
 
   it("declares each setting once: no key in two sections' tables", () => {

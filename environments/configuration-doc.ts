@@ -35,7 +35,11 @@ export function renderConfigurationDoc(): string {
   const parts = [HEADER];
   for (const section of SECTIONS) {
     const settings = Object.values(section.settings).filter((s) => !s.secret);
-    parts.push(`## ${section.title}\n`, `| key | type | default (${PROFILE_NAMES.join(" / ")}) | allowed | what it is |`, "|---|---|---|---|---|");
+    parts.push(
+      `## ${section.title}\n`,
+      `| key | type | default (${PROFILE_NAMES.join(" / ")}) | allowed | what it is |`,
+      "|---|---|---|---|---|",
+    );
     for (const s of settings) parts.push(row([code(s.key), s.type, defaultText(s), s.allowed, s.description]));
     parts.push("");
   }
@@ -50,7 +54,15 @@ export function renderConfigurationDoc(): string {
     for (const s of Object.values(section.settings)) {
       if (!s.secret) continue;
       const needed = s.default.kind === "required" && s.default.when ? `when ${s.default.when}` : "always";
-      parts.push(row([code(s.key), needed, `it ${s.secret.purpose}`, s.secret.obtain, code(setSecretCommand(`${NAMESPACE}:${s.key}`, "<stack>"))]));
+      parts.push(
+        row([
+          code(s.key),
+          needed,
+          `it ${s.secret.purpose}`,
+          s.secret.obtain,
+          code(setSecretCommand(`${NAMESPACE}:${s.key}`, "<stack>")),
+        ]),
+      );
     }
   }
   return `${parts.join("\n")}\n`;
@@ -77,7 +89,10 @@ function defaultText(s: Setting): string {
 /** A value as it is written in the stack file's YAML (flow style). */
 function show(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(show).join(", ")}]`;
-  if (value !== null && typeof value === "object") return `{${Object.entries(value).map(([k, v]) => `${k}: ${show(v)}`).join(", ")}}`;
+  if (value !== null && typeof value === "object")
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${k}: ${show(v)}`)
+      .join(", ")}}`;
   return String(value);
 }
 
@@ -93,7 +108,11 @@ function row(cells: readonly string[]): string {
   const escape = (text: string) =>
     text
       .split("`")
-      .map((part, i) => (i % 2 === 1 ? part.replace(/\|/g, "\\|") : part.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;")))
+      .map((part, i) =>
+        i % 2 === 1
+          ? part.replace(/\|/g, "\\|")
+          : part.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;"),
+      )
       .join("`");
   return `| ${cells.map(escape).join(" | ")} |`;
 }

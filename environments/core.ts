@@ -7,11 +7,28 @@ import * as posixPath from "node:path/posix";
 import { AZURE_REGIONS, DNS_LABEL_PATTERN, RESERVED_ADMIN_USERS, VM_SIZE_PATTERN, azureFqdn } from "./azure";
 import { VM_SIZES, describeVmSize, findVmSize, isLargeEnough, largeEnoughInstead, type VmSize } from "./azure-vm-sizes";
 import { releaseProblem } from "../components/deploy/release";
-import { composeFilesOf, loadApp, memoryReader, type AppDefinition, type AppService, type FileReader, type Variable } from "./compose";
+import {
+  composeFilesOf,
+  loadApp,
+  memoryReader,
+  type AppDefinition,
+  type AppService,
+  type FileReader,
+  type Variable,
+} from "./compose";
 import { parseImageRef, type ImageRef } from "./image-ref";
 import { movingReference } from "./image-policy";
 import { MIN_SSH_PREFIX, checkSshSource } from "./network-address";
-import { DATA_ONLY_DISK_TYPES, OS_DISK_TYPES, PROFILES, PROFILE_NAMES, isProfileName, type OsDiskType, type Profile, type ProfileName } from "./profiles";
+import {
+  DATA_ONLY_DISK_TYPES,
+  OS_DISK_TYPES,
+  PROFILES,
+  PROFILE_NAMES,
+  isProfileName,
+  type OsDiskType,
+  type Profile,
+  type ProfileName,
+} from "./profiles";
 import { closest, type ConfigReader, type SecretRequirement } from "./reader";
 import { CORE_SETTINGS, DEFAULT_COMPOSE_FILE } from "./settings";
 import { defaultValue, type Section } from "./setting";
@@ -142,13 +159,28 @@ function readCore(reader: ConfigReader): CoreSpec {
     profileName: resolvedProfile.name,
     region: region ?? "",
     owner: owner ?? "",
-    tags: { environment: input.stack, profile: resolvedProfile.name, owner: owner ?? "", "managed-by": "liftoff", project: input.project },
+    tags: {
+      environment: input.stack,
+      profile: resolvedProfile.name,
+      owner: owner ?? "",
+      "managed-by": "liftoff",
+      project: input.project,
+    },
     protect: resolvedProfile.protect,
     namePrefix: `${input.project}-${input.stack}`,
-    network: { addressSpace: ADDRESS_SPACE, subnetPrefix: SUBNET_PREFIX, sshPort, sshAllowedCidrs, acmePort: ACME_PORT },
+    network: {
+      addressSpace: ADDRESS_SPACE,
+      subnetPrefix: SUBNET_PREFIX,
+      sshPort,
+      sshAllowedCidrs,
+      acmePort: ACME_PORT,
+    },
     host: {
       vmSize: vmSize?.name ?? resolvedProfile.vmSize,
-      osDisk: { sizeGb: osDiskSizeGb ?? resolvedProfile.osDisk.sizeGb, type: osDiskType ?? resolvedProfile.osDisk.type },
+      osDisk: {
+        sizeGb: osDiskSizeGb ?? resolvedProfile.osDisk.sizeGb,
+        type: osDiskType ?? resolvedProfile.osDisk.type,
+      },
       adminUser,
       deployUser: DEPLOY_USER,
       ...(sshPublicKey ? { sshPublicKey } : {}),
@@ -168,11 +200,22 @@ function readProfile(reader: ConfigReader): Profile | undefined {
   const text = reader.text(S.profile.key);
   const key = reader.key(S.profile.key);
   if (text === undefined) {
-    reader.error({ key, message: "is not set; a stack must name the kind of environment it is", allowed: S.profile.allowed, fix: reader.setCommand(S.profile.key, likelyProfile(undefined, reader.stack)) });
+    reader.error({
+      key,
+      message: "is not set; a stack must name the kind of environment it is",
+      allowed: S.profile.allowed,
+      fix: reader.setCommand(S.profile.key, likelyProfile(undefined, reader.stack)),
+    });
     return undefined;
   }
   if (!isProfileName(text)) {
-    reader.error({ key, value: text, message: "is not a known profile", allowed: S.profile.allowed, fix: reader.setCommand(S.profile.key, likelyProfile(text, reader.stack)) });
+    reader.error({
+      key,
+      value: text,
+      message: "is not a known profile",
+      allowed: S.profile.allowed,
+      fix: reader.setCommand(S.profile.key, likelyProfile(text, reader.stack)),
+    });
     return undefined;
   }
   return PROFILES[text];
@@ -181,10 +224,21 @@ function readProfile(reader: ConfigReader): Profile | undefined {
 function readRegion(reader: ConfigReader): string | undefined {
   const region = S.region.read(reader);
   if (region === undefined) {
-    reader.error({ key: reader.key(S.region.key), message: "is not set", allowed: "an Azure region name such as westeurope, eastus2, swedencentral", fix: reader.setCommand(S.region.key, S.region.example) });
+    reader.error({
+      key: reader.key(S.region.key),
+      message: "is not set",
+      allowed: "an Azure region name such as westeurope, eastus2, swedencentral",
+      fix: reader.setCommand(S.region.key, S.region.example),
+    });
   } else if (!AZURE_REGIONS.includes(region)) {
     const near = closest(region.toLowerCase().replace(/\s+/g, ""), AZURE_REGIONS);
-    reader.error({ key: reader.key(S.region.key), value: region, message: "is not an Azure region", allowed: S.region.allowed, fix: reader.setCommand(S.region.key, near ?? S.region.example) });
+    reader.error({
+      key: reader.key(S.region.key),
+      value: region,
+      message: "is not an Azure region",
+      allowed: S.region.allowed,
+      fix: reader.setCommand(S.region.key, near ?? S.region.example),
+    });
   }
   return region;
 }
@@ -192,11 +246,23 @@ function readRegion(reader: ConfigReader): string | undefined {
 function readOwner(reader: ConfigReader): string | undefined {
   const owner = S.owner.read(reader);
   if (owner === undefined || owner.trim() === "") {
-    reader.error({ key: reader.key(S.owner.key), value: owner, message: "is not set; every resource is tagged with who answers for it", allowed: "a team or person, e.g. platform-team", fix: reader.setCommand(S.owner.key, S.owner.example) });
+    reader.error({
+      key: reader.key(S.owner.key),
+      value: owner,
+      message: "is not set; every resource is tagged with who answers for it",
+      allowed: "a team or person, e.g. platform-team",
+      fix: reader.setCommand(S.owner.key, S.owner.example),
+    });
     return undefined;
   }
   if (owner.length > 256 || /[<>%&\\?/]/.test(owner)) {
-    reader.error({ key: reader.key(S.owner.key), value: owner, message: "cannot be an Azure tag value", allowed: S.owner.allowed, fix: reader.setCommand(S.owner.key, S.owner.example) });
+    reader.error({
+      key: reader.key(S.owner.key),
+      value: owner,
+      message: "cannot be an Azure tag value",
+      allowed: S.owner.allowed,
+      fix: reader.setCommand(S.owner.key, S.owner.example),
+    });
   }
   return owner;
 }
@@ -204,9 +270,20 @@ function readOwner(reader: ConfigReader): string | undefined {
 function readDnsLabel(reader: ConfigReader): string | undefined {
   const label = S.dnsLabel.read(reader);
   if (label === undefined) {
-    reader.error({ key: reader.key(S.dnsLabel.key), message: "is not set; it names the host <label>.<region>.cloudapp.azure.com and must be unique in the region", allowed: "3-63 lowercase letters, digits and hyphens, starting with a letter", fix: reader.setCommand(S.dnsLabel.key, `acme-${reader.stack}`) });
+    reader.error({
+      key: reader.key(S.dnsLabel.key),
+      message: "is not set; it names the host <label>.<region>.cloudapp.azure.com and must be unique in the region",
+      allowed: "3-63 lowercase letters, digits and hyphens, starting with a letter",
+      fix: reader.setCommand(S.dnsLabel.key, `acme-${reader.stack}`),
+    });
   } else if (!DNS_LABEL_PATTERN.test(label)) {
-    reader.error({ key: reader.key(S.dnsLabel.key), value: label, message: "is a DNS label Azure refuses", allowed: S.dnsLabel.allowed, fix: reader.setCommand(S.dnsLabel.key, suggestLabel(label, reader.stack)) });
+    reader.error({
+      key: reader.key(S.dnsLabel.key),
+      value: label,
+      message: "is a DNS label Azure refuses",
+      allowed: S.dnsLabel.allowed,
+      fix: reader.setCommand(S.dnsLabel.key, suggestLabel(label, reader.stack)),
+    });
   }
   return label;
 }
@@ -220,26 +297,51 @@ function readVmSize(reader: ConfigReader, profile: Profile | undefined): VmSize 
   const allowed = S.vmSize.allowed;
   if (!size) {
     const candidates = VM_SIZES.filter(isLargeEnough).map((s) => s.name);
-    const near = closest(text, candidates) ?? closest(`Standard_${text}`, candidates) ?? profile?.vmSize ?? "Standard_B2s";
-    const message = VM_SIZE_PATTERN.test(text) ? "is not an Azure VM size liftoff supports (Azure has no such size, or it is outside liftoff's table)" : "is not an Azure VM size name";
+    const near =
+      closest(text, candidates) ?? closest(`Standard_${text}`, candidates) ?? profile?.vmSize ?? "Standard_B2s";
+    const message = VM_SIZE_PATTERN.test(text)
+      ? "is not an Azure VM size liftoff supports (Azure has no such size, or it is outside liftoff's table)"
+      : "is not an Azure VM size name";
     reader.error({ key, value: text, message, allowed, fix: reader.setCommand(S.vmSize.key, near) });
   } else if (!isLargeEnough(size)) {
-    reader.error({ key, value: text, message: `is too small (${describeVmSize(size)}): the host runs Docker, the proxy, the collector and, during a deploy, two copies of every service`, allowed, fix: reader.setCommand(S.vmSize.key, largeEnoughInstead(size)) });
+    reader.error({
+      key,
+      value: text,
+      message: `is too small (${describeVmSize(size)}): the host runs Docker, the proxy, the collector and, during a deploy, two copies of every service`,
+      allowed,
+      fix: reader.setCommand(S.vmSize.key, largeEnoughInstead(size)),
+    });
   }
   return size;
 }
 
 /** The OS disk type: one Azure allows for an OS disk, and Premium only on a size that can attach it. */
-function readOsDiskType(reader: ConfigReader, profile: Profile | undefined, vmSize: VmSize | undefined): OsDiskType | undefined {
+function readOsDiskType(
+  reader: ConfigReader,
+  profile: Profile | undefined,
+  vmSize: VmSize | undefined,
+): OsDiskType | undefined {
   const text = S.osDiskType.read(reader, profile);
   if (text === undefined) return undefined;
   const key = reader.key(S.osDiskType.key);
   if ((DATA_ONLY_DISK_TYPES as readonly string[]).includes(text)) {
-    reader.error({ key, value: text, message: "is a disk type Azure allows for data disks only, never as a VM's OS disk", allowed: S.osDiskType.allowed, fix: reader.setCommand(S.osDiskType.key, (vmSize?.premiumStorage ?? true) ? "Premium_LRS" : "StandardSSD_LRS") });
+    reader.error({
+      key,
+      value: text,
+      message: "is a disk type Azure allows for data disks only, never as a VM's OS disk",
+      allowed: S.osDiskType.allowed,
+      fix: reader.setCommand(S.osDiskType.key, (vmSize?.premiumStorage ?? true) ? "Premium_LRS" : "StandardSSD_LRS"),
+    });
     return undefined;
   }
   if (!(OS_DISK_TYPES as readonly string[]).includes(text)) {
-    reader.error({ key, value: text, message: "is not a managed disk type liftoff offers", allowed: S.osDiskType.allowed, fix: reader.setCommand(S.osDiskType.key, closest(text, OS_DISK_TYPES) ?? "Premium_LRS") });
+    reader.error({
+      key,
+      value: text,
+      message: "is not a managed disk type liftoff offers",
+      allowed: S.osDiskType.allowed,
+      fix: reader.setCommand(S.osDiskType.key, closest(text, OS_DISK_TYPES) ?? "Premium_LRS"),
+    });
     return undefined;
   }
   if (text.startsWith("Premium") && vmSize && !vmSize.premiumStorage) {
@@ -248,7 +350,10 @@ function readOsDiskType(reader: ConfigReader, profile: Profile | undefined, vmSi
     reader.error({
       key: reader.key(blamed),
       value: blamed === S.osDiskType.key ? text : vmSize.name,
-      message: blamed === S.osDiskType.key ? `is Premium SSD, which ${vmSize.name} cannot attach (only sizes with an s, e.g. ${withS}, can)` : `cannot attach the Premium SSD OS disk (liftoff:osDiskType ${text})`,
+      message:
+        blamed === S.osDiskType.key
+          ? `is Premium SSD, which ${vmSize.name} cannot attach (only sizes with an s, e.g. ${withS}, can)`
+          : `cannot attach the Premium SSD OS disk (liftoff:osDiskType ${text})`,
       allowed: "a Premium disk only on a size with premium storage (an s in its name)",
       fix: `${reader.setCommand(S.osDiskType.key, "StandardSSD_LRS")}, or ${reader.setCommand(S.vmSize.key, findVmSize(withS) ? withS : "Standard_D2s_v5")}`,
     });
@@ -259,7 +364,13 @@ function readOsDiskType(reader: ConfigReader, profile: Profile | undefined, vmSi
 function readAdminUser(reader: ConfigReader): string {
   const user = S.adminUser.read(reader)!;
   if (!ADMIN_USER.test(user) || RESERVED_ADMIN_USERS.includes(user) || user === DEPLOY_USER) {
-    reader.error({ key: reader.key(S.adminUser.key), value: user, message: "is a Linux admin user name Azure (or liftoff, which reserves `deploy`) refuses", allowed: S.adminUser.allowed, fix: reader.setCommand(S.adminUser.key, S.adminUser.example) });
+    reader.error({
+      key: reader.key(S.adminUser.key),
+      value: user,
+      message: "is a Linux admin user name Azure (or liftoff, which reserves `deploy`) refuses",
+      allowed: S.adminUser.allowed,
+      fix: reader.setCommand(S.adminUser.key, S.adminUser.example),
+    });
   }
   return user;
 }
@@ -280,7 +391,8 @@ function readSshPublicKeySetting(reader: ConfigReader): string | undefined {
   const info = SSH_PUBLIC_KEY.test(line.trim()) ? readSshPublicKey(line) : undefined;
   if (!info || !info.ok) problem(`is not an OpenSSH public key${info ? `: ${info.reason}` : ""}`);
   else if (info.type === "other") problem(`is an ${info.algorithm} key, which Azure refuses for a Linux VM`);
-  else if (info.type === "ssh-rsa" && info.bits < MIN_RSA_BITS) problem(`is a ${info.bits}-bit RSA key; Azure refuses RSA keys under ${MIN_RSA_BITS} bits`);
+  else if (info.type === "ssh-rsa" && info.bits < MIN_RSA_BITS)
+    problem(`is a ${info.bits}-bit RSA key; Azure refuses RSA keys under ${MIN_RSA_BITS} bits`);
   return line.trim() || undefined;
 }
 
@@ -301,32 +413,71 @@ function readSshAllowedCidrs(reader: ConfigReader): string[] {
         reader.error({ key, value: source, message: "opens SSH to the whole internet", allowed, fix });
         break;
       case "too-broad":
-        reader.error({ key, value: source, message: `opens SSH to 2^${32 - check.prefix} addresses, in effect the internet`, allowed, fix });
+        reader.error({
+          key,
+          value: source,
+          message: `opens SSH to 2^${32 - check.prefix} addresses, in effect the internet`,
+          allowed,
+          fix,
+        });
         break;
       case "host-bits":
-        reader.error({ key, value: source, message: `has host bits set; Azure would refuse it`, allowed, fix: reader.pathCommand(`${S.sshAllowedCidrs.key}[${i}]`, check.network) });
+        reader.error({
+          key,
+          value: source,
+          message: `has host bits set; Azure would refuse it`,
+          allowed,
+          fix: reader.pathCommand(`${S.sshAllowedCidrs.key}[${i}]`, check.network),
+        });
         break;
       case "malformed":
-        reader.error({ key, value: source, message: "is not an IPv4 address or CIDR (service tags and IPv6 are not accepted: the host has one IPv4 address)", allowed, fix });
+        reader.error({
+          key,
+          value: source,
+          message:
+            "is not an IPv4 address or CIDR (service tags and IPv6 are not accepted: the host has one IPv4 address)",
+          allowed,
+          fix,
+        });
         break;
     }
   });
   if (reader.isSet(S.sshAllowedCidrs.key) && input.length > 0 && cidrs.length === input.length) {
     for (const duplicate of new Set(cidrs.filter((c, i) => cidrs.indexOf(c) !== i))) {
-      reader.warn({ key: reader.key(S.sshAllowedCidrs.key), value: duplicate, message: "is listed twice", allowed: "each range once", fix: `remove the duplicate from Pulumi.${reader.stack}.yaml` });
+      reader.warn({
+        key: reader.key(S.sshAllowedCidrs.key),
+        value: duplicate,
+        message: "is listed twice",
+        allowed: "each range once",
+        fix: `remove the duplicate from Pulumi.${reader.stack}.yaml`,
+      });
     }
   }
   if (input.length === 0) {
-    reader.warn({ key: reader.key(S.sshAllowedCidrs.key), message: "is empty: SSH is closed to everyone, so neither you nor the deploy layer can reach the host", allowed: "the IPv4 addresses or ranges you administer from", fix: `set ${S.sshAllowedCidrs.example} in Pulumi.${reader.stack}.yaml` });
+    reader.warn({
+      key: reader.key(S.sshAllowedCidrs.key),
+      message: "is empty: SSH is closed to everyone, so neither you nor the deploy layer can reach the host",
+      allowed: "the IPv4 addresses or ranges you administer from",
+      fix: `set ${S.sshAllowedCidrs.example} in Pulumi.${reader.stack}.yaml`,
+    });
   }
   return cidrs;
 }
 
 /** The daily shutdown (`HHmm` and a Windows time zone id, as Azure wants), or undefined for none. */
-function readAutoShutdown(reader: ConfigReader, profile: Profile | undefined): { time: string; timeZone: string } | undefined {
+function readAutoShutdown(
+  reader: ConfigReader,
+  profile: Profile | undefined,
+): { time: string; timeZone: string } | undefined {
   let time = S.autoShutdown.read(reader, profile);
   if (time !== undefined && time !== "off" && !SHUTDOWN_TIME.test(time)) {
-    reader.error({ key: reader.key(S.autoShutdown.key), value: time, message: "is not a time of day or `off`", allowed: S.autoShutdown.allowed, fix: reader.setCommand(S.autoShutdown.key, S.autoShutdown.example) });
+    reader.error({
+      key: reader.key(S.autoShutdown.key),
+      value: time,
+      message: "is not a time of day or `off`",
+      allowed: S.autoShutdown.allowed,
+      fix: reader.setCommand(S.autoShutdown.key, S.autoShutdown.example),
+    });
     time = profile && S.autoShutdown.default.kind === "profile" ? S.autoShutdown.default.of(profile) : undefined;
   }
   const timeZone = readAutoShutdownTimeZone(reader, profile);
@@ -335,7 +486,10 @@ function readAutoShutdown(reader: ConfigReader, profile: Profile | undefined): {
 }
 
 function readAutoShutdownTimeZone(reader: ConfigReader, profile: Profile | undefined): string {
-  const fallback = (profile && S.autoShutdownTimeZone.default.kind === "profile" ? S.autoShutdownTimeZone.default.of(profile) : undefined) ?? "UTC";
+  const fallback =
+    (profile && S.autoShutdownTimeZone.default.kind === "profile"
+      ? S.autoShutdownTimeZone.default.of(profile)
+      : undefined) ?? "UTC";
   const text = reader.text(S.autoShutdownTimeZone.key);
   if (text === undefined) return fallback;
   const timeZone = findWindowsTimeZone(text);
@@ -345,7 +499,9 @@ function readAutoShutdownTimeZone(reader: ConfigReader, profile: Profile | undef
   reader.error({
     key: reader.key(S.autoShutdownTimeZone.key),
     value: text,
-    message: iana ? `is an IANA time zone; Azure's auto-shutdown takes the Windows id, here "${iana}"` : "is not a Windows time zone id Azure's auto-shutdown accepts",
+    message: iana
+      ? `is an IANA time zone; Azure's auto-shutdown takes the Windows id, here "${iana}"`
+      : "is not a Windows time zone id Azure's auto-shutdown accepts",
     allowed: S.autoShutdownTimeZone.allowed,
     fix: reader.setCommand(S.autoShutdownTimeZone.key, `"${near}"`),
   });
@@ -358,15 +514,29 @@ function readComposeVariables(reader: ConfigReader): Record<string, Variable> {
   const secret = S.composeSecrets.read(reader) ?? {};
   const secretCommand = `pulumi config set --secret --path '${reader.key(S.composeSecrets.key)}.<NAME>' <value> --stack ${reader.stack}`;
   if (reader.isSet(S.composeSecrets.key) && !reader.input.secretKeys.has(S.composeSecrets.key)) {
-    reader.error({ key: reader.key(S.composeSecrets.key), value: "(hidden)", message: "is stored in plain text in the stack config", allowed: "values set with --secret", fix: secretCommand });
+    reader.error({
+      key: reader.key(S.composeSecrets.key),
+      value: "(hidden)",
+      message: "is stored in plain text in the stack config",
+      allowed: "values set with --secret",
+      fix: secretCommand,
+    });
   }
   // A map Pulumi holds as secret as a whole cannot say which of its values are: all are treated so.
   const plainAreSecret = reader.input.secretKeys.has(S.composeVariables.key);
   if (plainAreSecret) {
-    reader.warn({ key: reader.key(S.composeVariables.key), value: "(hidden)", message: "holds a secret value, so every variable in it is treated as secret (usable in environment only)", allowed: "non-secret values here, secret ones in liftoff:composeSecrets", fix: `move the secret values to liftoff:composeSecrets (${secretCommand})` });
+    reader.warn({
+      key: reader.key(S.composeVariables.key),
+      value: "(hidden)",
+      message: "holds a secret value, so every variable in it is treated as secret (usable in environment only)",
+      allowed: "non-secret values here, secret ones in liftoff:composeSecrets",
+      fix: `move the secret values to liftoff:composeSecrets (${secretCommand})`,
+    });
   }
   return {
-    ...Object.fromEntries(Object.entries(plain).map(([name, v]) => [name, { value: String(v), secret: plainAreSecret }])),
+    ...Object.fromEntries(
+      Object.entries(plain).map(([name, v]) => [name, { value: String(v), secret: plainAreSecret }]),
+    ),
     ...Object.fromEntries(Object.entries(secret).map(([name, v]) => [name, { value: String(v), secret: true }])),
   };
 }
@@ -380,13 +550,28 @@ function readApp(reader: ConfigReader): AppDefinition | undefined {
   const variables = readComposeVariables(reader);
   let files: { projectDir: string; reader: FileReader } | undefined = input.appFiles;
   if (!files && input.app) {
-    files = { projectDir: "/project", reader: memoryReader({ [posixPath.join("/project", input.app.file)]: input.app.text }) };
+    files = {
+      projectDir: "/project",
+      reader: memoryReader({ [posixPath.join("/project", input.app.file)]: input.app.text }),
+    };
   }
   if (!files || (!input.appFiles && !input.app)) {
-    reader.error({ key: reader.key(S.composeFile.key), value: composeFile, message: "cannot be read; liftoff needs the application's compose file", allowed: S.composeFile.allowed, fix: `create ${composeFile} (see app/compose.yaml) or ${reader.setCommand(S.composeFile.key, DEFAULT_COMPOSE_FILE)}` });
+    reader.error({
+      key: reader.key(S.composeFile.key),
+      value: composeFile,
+      message: "cannot be read; liftoff needs the application's compose file",
+      allowed: S.composeFile.allowed,
+      fix: `create ${composeFile} (see app/compose.yaml) or ${reader.setCommand(S.composeFile.key, DEFAULT_COMPOSE_FILE)}`,
+    });
     return undefined;
   }
-  const result = loadApp({ projectDir: files.projectDir, files: composeFilesOf(composeFile, composeFiles, files.projectDir, files.reader), variables, profiles, reader: files.reader });
+  const result = loadApp({
+    projectDir: files.projectDir,
+    files: composeFilesOf(composeFile, composeFiles, files.projectDir, files.reader),
+    variables,
+    profiles,
+    reader: files.reader,
+  });
   for (const { severity, ...p } of result.problems) {
     if (severity === "error") reader.error(p);
     else reader.warn(p);
@@ -428,20 +613,35 @@ function readHostAccessAllowed(reader: ConfigReader, app: AppDefinition | undefi
 }
 
 /** Per-stack image overrides (`liftoff:images`), each for a service of the application. */
-function readImageOverrides(reader: ConfigReader, app: AppDefinition | undefined): Map<string, { text: string; ref: ImageRef }> {
+function readImageOverrides(
+  reader: ConfigReader,
+  app: AppDefinition | undefined,
+): Map<string, { text: string; ref: ImageRef }> {
   const overrides = S.images.read(reader) ?? {};
   const names = new Set(app?.services.map((s) => s.name) ?? []);
   const images = new Map<string, { text: string; ref: ImageRef }>();
   for (const [name, ref] of Object.entries(overrides)) {
     const key = `${reader.key(S.images.key)}.${name}`;
     if (app && !names.has(name)) {
-      reader.error({ key, value: ref, message: `names a service that ${app.file} does not define`, allowed: [...names].join(", "), fix: `remove it from liftoff:images in Pulumi.${reader.stack}.yaml, or fix the service name` });
+      reader.error({
+        key,
+        value: ref,
+        message: `names a service that ${app.file} does not define`,
+        allowed: [...names].join(", "),
+        fix: `remove it from liftoff:images in Pulumi.${reader.stack}.yaml, or fix the service name`,
+      });
       continue;
     }
     const parsed = parseImageRef(ref);
     if (!parsed.ok) {
       const pinned = parsed.reason === "no-tag-or-digest" ? `${ref}:1.4.2` : `ghcr.io/acme/${name}:1.4.2`;
-      reader.error({ key, value: ref, message: `is not a usable image reference: ${parsed.detail}`, allowed: "registry/owner/name:tag or registry/owner/name@sha256:<digest>", fix: reader.pathCommand(`images.${name}`, pinned) });
+      reader.error({
+        key,
+        value: ref,
+        message: `is not a usable image reference: ${parsed.detail}`,
+        allowed: "registry/owner/name:tag or registry/owner/name@sha256:<digest>",
+        fix: reader.pathCommand(`images.${name}`, pinned),
+      });
       continue;
     }
     images.set(name, { text: ref.trim(), ref: parsed.ref });
@@ -466,7 +666,13 @@ function readServices(reader: ConfigReader, app: AppDefinition | undefined, prof
 }
 
 /** Prod runs pinned images: a moving tag would change what runs at the next `up` unasked. */
-function checkPinned(reader: ConfigReader, service: ServiceSpec, app: AppDefinition, overridden: boolean, policy: string | undefined): void {
+function checkPinned(
+  reader: ConfigReader,
+  service: ServiceSpec,
+  app: AppDefinition,
+  overridden: boolean,
+  policy: string | undefined,
+): void {
   const moving = movingReference(service.image);
   if (!moving) return;
   const pinned = `${service.imageText.split("@")[0]!.replace(/:[^:/]*$/, "")}:1.4.2`;
@@ -487,7 +693,12 @@ function checkPinned(reader: ConfigReader, service: ServiceSpec, app: AppDefinit
 }
 
 /** Public endpoints come from the application; the firewall and the proxy both derive from them. */
-function readPublicEndpoints(reader: ConfigReader, app: AppDefinition | undefined, services: readonly ServiceSpec[], fqdn: string): PublicEndpoint[] {
+function readPublicEndpoints(
+  reader: ConfigReader,
+  app: AppDefinition | undefined,
+  services: readonly ServiceSpec[],
+  fqdn: string,
+): PublicEndpoint[] {
   const seenPorts = new Map<number, string>();
   const endpoints: PublicEndpoint[] = [];
   for (const endpoint of app?.endpoints ?? []) {
@@ -500,12 +711,25 @@ function readPublicEndpoints(reader: ConfigReader, app: AppDefinition | undefine
     } else if (endpoint.port === ACME_PORT) {
       reader.error({ key, value, message: "is kept for certificate issuance and the HTTPS redirect", allowed, fix });
     } else if (seenPorts.has(endpoint.port)) {
-      reader.error({ key, value, message: `is already the port of endpoint ${seenPorts.get(endpoint.port)}`, allowed, fix });
+      reader.error({
+        key,
+        value,
+        message: `is already the port of endpoint ${seenPorts.get(endpoint.port)}`,
+        allowed,
+        fix,
+      });
     } else {
       seenPorts.set(endpoint.port, endpoint.name);
       const service = services.find((s) => s.public?.endpoint === endpoint.name)!;
       const url = endpoint.port === HTTPS_PORT ? `https://${fqdn}` : `https://${fqdn}:${endpoint.port}`;
-      endpoints.push({ name: endpoint.name, service: service.name, port: endpoint.port, containerPort: service.public!.containerPort, healthPath: service.healthPath!, url });
+      endpoints.push({
+        name: endpoint.name,
+        service: service.name,
+        port: endpoint.port,
+        containerPort: service.public!.containerPort,
+        healthPath: service.healthPath!,
+        url,
+      });
     }
   }
   return endpoints;
@@ -516,23 +740,52 @@ function readPublicEndpoints(reader: ConfigReader, app: AppDefinition | undefine
  * (the NSG's) would then open SSH to the internet, or sshd and Caddy would fight over the port.
  */
 function readSshPortConflicts(reader: ConfigReader, app: AppDefinition | undefined, sshPort: number): void {
-  const proxyPorts = new Map<number, string>([[ACME_PORT, "certificate issuance and the HTTPS redirect (open to the internet)"], [HTTPS_PORT, "the proxy's HTTPS port"]]);
-  for (const endpoint of app?.endpoints ?? []) proxyPorts.set(endpoint.port, `the public endpoint ${endpoint.name} (open to the internet)`);
+  const proxyPorts = new Map<number, string>([
+    [ACME_PORT, "certificate issuance and the HTTPS redirect (open to the internet)"],
+    [HTTPS_PORT, "the proxy's HTTPS port"],
+  ]);
+  for (const endpoint of app?.endpoints ?? [])
+    proxyPorts.set(endpoint.port, `the public endpoint ${endpoint.name} (open to the internet)`);
   const usedBy = proxyPorts.get(sshPort);
   if (usedBy === undefined) return;
   const free = [22, 2222, 22022].find((p) => !proxyPorts.has(p))!;
-  reader.error({ key: reader.key(S.sshPort.key), value: String(sshPort), message: `is the port of ${usedBy}; SSH would share it with the proxy and be reachable from the internet`, allowed: `a port other than ${[...proxyPorts.keys()].sort((a, b) => a - b).join(", ")}`, fix: reader.setCommand(S.sshPort.key, String(free)) });
+  reader.error({
+    key: reader.key(S.sshPort.key),
+    value: String(sshPort),
+    message: `is the port of ${usedBy}; SSH would share it with the proxy and be reachable from the internet`,
+    allowed: `a port other than ${[...proxyPorts.keys()].sort((a, b) => a - b).join(", ")}`,
+    fix: reader.setCommand(S.sshPort.key, String(free)),
+  });
 }
 
-function warnNoEndpoints(reader: ConfigReader, app: AppDefinition | undefined, endpoints: readonly PublicEndpoint[]): void {
+function warnNoEndpoints(
+  reader: ConfigReader,
+  app: AppDefinition | undefined,
+  endpoints: readonly PublicEndpoint[],
+): void {
   if (app && endpoints.length === 0 && app.endpoints.length === 0) {
-    reader.warn({ key: `${app.file}: x-liftoff.endpoints`, message: "declares no public endpoint: nothing is reachable from the internet", allowed: "the endpoints the internet may call", fix: `edit ${app.file}: x-liftoff: { endpoints: { api: { port: 443 } } }` });
+    reader.warn({
+      key: `${app.file}: x-liftoff.endpoints`,
+      message: "declares no public endpoint: nothing is reachable from the internet",
+      allowed: "the endpoints the internet may call",
+      fix: `edit ${app.file}: x-liftoff: { endpoints: { api: { port: 443 } } }`,
+    });
   }
 }
 
 /** The stand-in for an application that could not be read: no services, so nothing depends on it. */
 function emptyApp(file: string): AppDefinition {
-  return { files: [file], file, endpoints: [], services: [], volumes: {}, networks: {}, secrets: {}, configs: {}, assets: [] };
+  return {
+    files: [file],
+    file,
+    endpoints: [],
+    services: [],
+    volumes: {},
+    networks: {},
+    secrets: {},
+    configs: {},
+    assets: [],
+  };
 }
 
 /** The profile a missing or mistyped `liftoff:profile` most likely meant, for checking the rest. */
@@ -547,6 +800,11 @@ function truncate(s: string): string {
 }
 
 function suggestLabel(label: string, stack: string): string {
-  const cleaned = label.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^[^a-z]+/, "").replace(/-+$/, "").slice(0, 63);
+  const cleaned = label
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .replace(/^[^a-z]+/, "")
+    .replace(/-+$/, "")
+    .slice(0, 63);
   return DNS_LABEL_PATTERN.test(cleaned) ? cleaned : `acme-${stack}`;
 }

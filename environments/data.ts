@@ -5,8 +5,24 @@
  */
 import type { DatabaseDeclaration, DatabaseKind } from "./compose/model";
 import type { CoreSpec } from "./core";
-import { ATLAS_AZURE_FREE_REGIONS, ATLAS_AZURE_REGIONS, ATLAS_FREE_TIER, ATLAS_ORG_ID, RETIRED_ATLAS_TIERS, atlasRegionForAzure, isAtlasTier } from "./atlas";
-import { NEON_MAX_HISTORY_RETENTION_SECONDS, NEON_REGIONS, RETIRED_NEON_REGIONS, formatDuration, isNeonRegion, neonRegionForAzure, type NeonPlan } from "./neon";
+import {
+  ATLAS_AZURE_FREE_REGIONS,
+  ATLAS_AZURE_REGIONS,
+  ATLAS_FREE_TIER,
+  ATLAS_ORG_ID,
+  RETIRED_ATLAS_TIERS,
+  atlasRegionForAzure,
+  isAtlasTier,
+} from "./atlas";
+import {
+  NEON_MAX_HISTORY_RETENTION_SECONDS,
+  NEON_REGIONS,
+  RETIRED_NEON_REGIONS,
+  formatDuration,
+  isNeonRegion,
+  neonRegionForAzure,
+  type NeonPlan,
+} from "./neon";
 import { MIN_PROD_RESTORE_WINDOW_HOURS, unsafeInProd } from "./prod-safety";
 import { closest, type ConfigReader, type SecretRequirement } from "./reader";
 import { DATA_SETTINGS, isUtcInstant } from "./settings";
@@ -96,7 +112,16 @@ export interface DataSpec {
 const S = DATA_SETTINGS;
 
 /** Names Postgres or Neon keep for themselves: `neondb` and its owner come with every Neon project. */
-const RESERVED_POSTGRES_NAMES = ["postgres", "template0", "template1", "neondb", "neondb_owner", "neon_superuser", "cloud_admin", "public"];
+const RESERVED_POSTGRES_NAMES = [
+  "postgres",
+  "template0",
+  "template1",
+  "neondb",
+  "neondb_owner",
+  "neon_superuser",
+  "cloud_admin",
+  "public",
+];
 /** Databases every MongoDB deployment has; no application may own them. */
 const RESERVED_MONGO_DATABASES = ["admin", "local", "config"];
 
@@ -105,7 +130,8 @@ const RESERVED_MONGO_DATABASES = ["admin", "local", "config"];
  * it is fine. liftoff keeps to unquoted identifiers, so no client has to quote them.
  */
 export function postgresNameProblem(name: string): string | undefined {
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) return "is not a plain Postgres identifier (lowercase letters, digits and _, not starting with a digit)";
+  if (!/^[a-z_][a-z0-9_]*$/.test(name))
+    return "is not a plain Postgres identifier (lowercase letters, digits and _, not starting with a digit)";
   if (Buffer.byteLength(name) > 63) return "is longer than the 63 bytes Postgres keeps of a name";
   if (name.startsWith("pg_")) return "starts with pg_, which Postgres reserves";
   if (RESERVED_POSTGRES_NAMES.includes(name)) return "is a name Postgres or Neon already uses";
@@ -115,7 +141,8 @@ export function postgresNameProblem(name: string): string | undefined {
 /** Why MongoDB (on Atlas) would refuse `name` as a database name, or undefined when it is fine. */
 export function mongoNameProblem(name: string): string | undefined {
   if (name.length === 0) return "is empty";
-  if (/[/\\. "$*<>:|?\0]/.test(name)) return "contains a character MongoDB forbids in database names (/\\. \"$*<>:|? or a space)";
+  if (/[/\\. "$*<>:|?\0]/.test(name))
+    return 'contains a character MongoDB forbids in database names (/\\. "$*<>:|? or a space)';
   if (Buffer.byteLength(name) > 63) return "is longer than the 63 bytes MongoDB allows";
   if (RESERVED_MONGO_DATABASES.includes(name.toLowerCase())) return "is a database MongoDB reserves for itself";
   return undefined;
@@ -128,7 +155,10 @@ export function defaultDatabaseName(service: string): string {
 
 /** Atlas cluster and project names: letters, digits and hyphens. */
 function atlasName(namePrefix: string): string {
-  return namePrefix.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 64);
+  return namePrefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .slice(0, 64);
 }
 
 /** What Pulumi.dev.yaml and Pulumi.prod.yaml ship with until an operator sets theirs. */
@@ -155,7 +185,10 @@ export const dataSection: Section<"data", CoreSpec, DataSpec> = {
       databases,
       ...(needs("postgres") ? { postgres } : {}),
       ...(needs("mongodb") ? { mongodb } : {}),
-      secrets: [...(needs("postgres") ? [S.neonApiKey.read(reader)!] : []), ...(needs("mongodb") ? atlasCredentials(reader).requirements : [])],
+      secrets: [
+        ...(needs("postgres") ? [S.neonApiKey.read(reader)!] : []),
+        ...(needs("mongodb") ? atlasCredentials(reader).requirements : []),
+      ],
     };
   },
 };
@@ -181,12 +214,24 @@ function readDatabases(reader: ConfigReader, core: CoreSpec): DatabaseNeed[] {
     const user = defaultDatabaseName(service);
     const userProblem = kind === "postgres" ? postgresNameProblem(user) : undefined;
     if (userProblem) {
-      reader.error({ key: `${file}: services.${service}`, value: service, message: `gives the Postgres role name ${user}, which ${userProblem}`, allowed: "a service name that is not a Postgres or Neon name", fix: `edit ${file}: rename the service` });
+      reader.error({
+        key: `${file}: services.${service}`,
+        value: service,
+        message: `gives the Postgres role name ${user}, which ${userProblem}`,
+        allowed: "a service name that is not a Postgres or Neon name",
+        fix: `edit ${file}: rename the service`,
+      });
       return undefined;
     }
     const holder = logins.get(`${kind}:${user}`);
     if (holder !== undefined && holder !== service) {
-      reader.error({ key, value: service, message: `gives the ${kind} login name ${user}, which ${holder} already has (- becomes _ in login names)`, allowed: "service names that differ in more than - and _", fix: `edit ${file}: rename ${service} or ${holder}` });
+      reader.error({
+        key,
+        value: service,
+        message: `gives the ${kind} login name ${user}, which ${holder} already has (- becomes _ in login names)`,
+        allowed: "service names that differ in more than - and _",
+        fix: `edit ${file}: rename ${service} or ${holder}`,
+      });
       return undefined;
     }
     logins.set(`${kind}:${user}`, service);
@@ -195,7 +240,8 @@ function readDatabases(reader: ConfigReader, core: CoreSpec): DatabaseNeed[] {
 
   // Databases named after their service first: when a name is taken twice by accident, the service
   // it is named after keeps it, and the message tells the other how to share it.
-  const owning = core.services.flatMap((service) => service.databases.map((declaration: DatabaseDeclaration, i) => ({ service, declaration, i })))
+  const owning = core.services
+    .flatMap((service) => service.databases.map((declaration: DatabaseDeclaration, i) => ({ service, declaration, i })))
     .filter(({ declaration }) => declaration.sharedFrom === undefined)
     .sort((a, b) => Number(a.declaration.database !== undefined) - Number(b.declaration.database !== undefined));
   for (const { service, declaration, i } of owning) {
@@ -207,7 +253,16 @@ function readDatabases(reader: ConfigReader, core: CoreSpec): DatabaseNeed[] {
     const problem = kind === "postgres" ? postgresNameProblem(database) : mongoNameProblem(database);
     if (problem) {
       refused.add(`${service.name}:${kind}`);
-      reader.error({ key: nameKey, value: database, message: `${problem}, so ${kind === "postgres" ? "Neon" : "Atlas"} would refuse it as ${service.name}'s database`, allowed: kind === "postgres" ? "1-63 lowercase letters, digits and _, not postgres, template0/1, neondb or pg_*" : "1-63 characters without /\\. \"$*<>:|? or spaces, not admin, local or config", fix: nameFix });
+      reader.error({
+        key: nameKey,
+        value: database,
+        message: `${problem}, so ${kind === "postgres" ? "Neon" : "Atlas"} would refuse it as ${service.name}'s database`,
+        allowed:
+          kind === "postgres"
+            ? "1-63 lowercase letters, digits and _, not postgres, template0/1, neondb or pg_*"
+            : '1-63 characters without /\\. "$*<>:|? or spaces, not admin, local or config',
+        fix: nameFix,
+      });
       continue;
     }
     const owner = ownerOf.get(`${kind}:${database}`);
@@ -243,17 +298,29 @@ function readDatabases(reader: ConfigReader, core: CoreSpec): DatabaseNeed[] {
         return;
       }
       const key = at(service.name, i);
-      const owners = [...owned.values()].filter((n) => n.kind === kind && n.service !== service.name).map((n) => n.service);
-      const allowed = owners.length > 0 ? `a service that owns a ${kind} database: ${owners.join(", ")}` : `a service that owns a ${kind} database (none does yet)`;
+      const owners = [...owned.values()]
+        .filter((n) => n.kind === kind && n.service !== service.name)
+        .map((n) => n.service);
+      const allowed =
+        owners.length > 0
+          ? `a service that owns a ${kind} database: ${owners.join(", ")}`
+          : `a service that owns a ${kind} database (none does yet)`;
       if (ownerName === service.name) {
-        reader.error({ key: `${key}.shared`, value: ownerName, message: `names ${service.name} itself; a service owns its database by leaving out shared`, allowed, fix: `edit ${file}: remove shared from ${service.name}'s x-liftoff.databases[${i}] (it is then ${service.name}'s own ${kind} database)` });
+        reader.error({
+          key: `${key}.shared`,
+          value: ownerName,
+          message: `names ${service.name} itself; a service owns its database by leaving out shared`,
+          allowed,
+          fix: `edit ${file}: remove shared from ${service.name}'s x-liftoff.databases[${i}] (it is then ${service.name}'s own ${kind} database)`,
+        });
         return;
       }
       if (refused.has(`${ownerName}:${kind}`)) return;
       const need = owned.get(`${ownerName}:${kind}`);
       if (!need) {
         const exists = serviceNames.includes(ownerName);
-        const ownerDeclarations: readonly DatabaseDeclaration[] = core.services.find((s) => s.name === ownerName)?.databases ?? [];
+        const ownerDeclarations: readonly DatabaseDeclaration[] =
+          core.services.find((s) => s.name === ownerName)?.databases ?? [];
         const ownerShares = ownerDeclarations.find((d) => d.kind === kind && d.sharedFrom !== undefined)?.sharedFrom;
         const why = !exists
           ? `is not a service of the application${closest(ownerName, serviceNames) ? ` (did you mean ${closest(ownerName, serviceNames)}?)` : ""}`
@@ -266,14 +333,21 @@ function readDatabases(reader: ConfigReader, core: CoreSpec): DatabaseNeed[] {
           value: ownerName,
           message: why,
           allowed,
-          fix: suggestion !== undefined
-            ? `edit ${file}: set ${service.name}'s x-liftoff.databases[${i}].shared to ${suggestion}${exists && ownerShares === undefined ? `, or add ${kind} to ${ownerName}'s x-liftoff.databases` : ""}`
-            : `edit ${file}: add ${kind} to ${exists ? ownerName : "the owning service"}'s x-liftoff.databases, or remove shared to give ${service.name} a database of its own`,
+          fix:
+            suggestion !== undefined
+              ? `edit ${file}: set ${service.name}'s x-liftoff.databases[${i}].shared to ${suggestion}${exists && ownerShares === undefined ? `, or add ${kind} to ${ownerName}'s x-liftoff.databases` : ""}`
+              : `edit ${file}: add ${kind} to ${exists ? ownerName : "the owning service"}'s x-liftoff.databases, or remove shared to give ${service.name} a database of its own`,
         });
         return;
       }
       if (declaration.database !== undefined && declaration.database !== need.database) {
-        reader.error({ key: `${key}.database`, value: declaration.database, message: `is not ${ownerName}'s ${kind} database (${need.database}), which this declaration shares`, allowed: `${need.database}, or no database (a shared database is the owner's)`, fix: `edit ${file}: remove database from ${service.name}'s x-liftoff.databases[${i}]` });
+        reader.error({
+          key: `${key}.database`,
+          value: declaration.database,
+          message: `is not ${ownerName}'s ${kind} database (${need.database}), which this declaration shares`,
+          allowed: `${need.database}, or no database (a shared database is the owner's)`,
+          fix: `edit ${file}: remove database from ${service.name}'s x-liftoff.databases[${i}]`,
+        });
         return;
       }
       const user = login(service.name, kind, key);
@@ -303,7 +377,15 @@ function readPostgres(reader: ConfigReader, core: CoreSpec, needed: boolean): Po
     ipAllow: plan === "scale",
     ...(orgId ? { orgId } : {}),
     ...(restoreFrom ? { restoreFrom } : {}),
-    ...(restoreSource ? { restoreSource: { projectId: restoreSource.projectId, ...(restoreSource.branchId ? { branchId: restoreSource.branchId } : {}), timestamp: restoreSource.timestamp } } : {}),
+    ...(restoreSource
+      ? {
+          restoreSource: {
+            projectId: restoreSource.projectId,
+            ...(restoreSource.branchId ? { branchId: restoreSource.branchId } : {}),
+            timestamp: restoreSource.timestamp,
+          },
+        }
+      : {}),
   };
 }
 
@@ -311,15 +393,32 @@ function readNeonRegion(reader: ConfigReader, core: CoreSpec): string {
   const region = S.neonRegion.read(reader) ?? neonRegionForAzure(core.region);
   const retired = RETIRED_NEON_REGIONS[region];
   if (retired) {
-    reader.error({ key: reader.key(S.neonRegion.key), value: region, message: `was retired by Neon on ${retired.retired}; no project can be created there`, allowed: NEON_REGIONS.join(", "), fix: reader.setCommand(S.neonRegion.key, retired.successor) });
+    reader.error({
+      key: reader.key(S.neonRegion.key),
+      value: region,
+      message: `was retired by Neon on ${retired.retired}; no project can be created there`,
+      allowed: NEON_REGIONS.join(", "),
+      fix: reader.setCommand(S.neonRegion.key, retired.successor),
+    });
   } else if (!isNeonRegion(region)) {
-    reader.error({ key: reader.key(S.neonRegion.key), value: region, message: "is not a Neon region", allowed: NEON_REGIONS.join(", "), fix: reader.setCommand(S.neonRegion.key, closest(region, NEON_REGIONS) ?? neonRegionForAzure(core.region)) });
+    reader.error({
+      key: reader.key(S.neonRegion.key),
+      value: region,
+      message: "is not a Neon region",
+      allowed: NEON_REGIONS.join(", "),
+      fix: reader.setCommand(S.neonRegion.key, closest(region, NEON_REGIONS) ?? neonRegionForAzure(core.region)),
+    });
   }
   return region;
 }
 
 /** The history retention, within what the Neon plan allows, and at least a day in prod. */
-function readNeonHistoryRetentionHours(reader: ConfigReader, core: CoreSpec, plan: NeonPlan | undefined, needed: boolean): number | undefined {
+function readNeonHistoryRetentionHours(
+  reader: ConfigReader,
+  core: CoreSpec,
+  plan: NeonPlan | undefined,
+  needed: boolean,
+): number | undefined {
   const key = S.neonHistoryRetentionHours.key;
   const hours = S.neonHistoryRetentionHours.read(reader, core.profile);
   if (hours === undefined) return undefined;
@@ -335,7 +434,13 @@ function readNeonHistoryRetentionHours(reader: ConfigReader, core: CoreSpec, pla
     });
   }
   if (hours < MIN_PROD_RESTORE_WINDOW_HOURS && needed) {
-    unsafeInProd(reader, "neonHistoryRetentionHours", { key: reader.key(key), value: String(hours), message: `keeps ${hours} h of history${given}, less than the ${MIN_PROD_RESTORE_WINDOW_HOURS} h minimum`, allowed: `${MIN_PROD_RESTORE_WINDOW_HOURS} hours or more (the Launch and Scale plans allow 168 and 720)`, fix: reader.setCommand(key, "168") });
+    unsafeInProd(reader, "neonHistoryRetentionHours", {
+      key: reader.key(key),
+      value: String(hours),
+      message: `keeps ${hours} h of history${given}, less than the ${MIN_PROD_RESTORE_WINDOW_HOURS} h minimum`,
+      allowed: `${MIN_PROD_RESTORE_WINDOW_HOURS} hours or more (the Launch and Scale plans allow 168 and 720)`,
+      fix: reader.setCommand(key, "168"),
+    });
   }
   return hours;
 }
@@ -343,7 +448,13 @@ function readNeonHistoryRetentionHours(reader: ConfigReader, core: CoreSpec, pla
 function readNeonOrgId(reader: ConfigReader): string | undefined {
   const orgId = S.neonOrgId.read(reader);
   if (orgId !== undefined && !NEON_ORG_ID.test(orgId)) {
-    reader.error({ key: reader.key(S.neonOrgId.key), value: orgId, message: "is not a Neon organization id", allowed: S.neonOrgId.allowed, fix: reader.setCommand(S.neonOrgId.key, S.neonOrgId.example) });
+    reader.error({
+      key: reader.key(S.neonOrgId.key),
+      value: orgId,
+      message: "is not a Neon organization id",
+      allowed: S.neonOrgId.allowed,
+      fix: reader.setCommand(S.neonOrgId.key, S.neonOrgId.example),
+    });
   }
   return orgId;
 }
@@ -351,7 +462,13 @@ function readNeonOrgId(reader: ConfigReader): string | undefined {
 function readNeonRestoreFrom(reader: ConfigReader): string | undefined {
   const instant = S.neonRestoreFrom.read(reader);
   if (instant !== undefined && !isUtcInstant(instant)) {
-    reader.error({ key: reader.key(S.neonRestoreFrom.key), value: instant, message: "is not a UTC timestamp Neon accepts", allowed: S.neonRestoreFrom.allowed, fix: reader.setCommand(S.neonRestoreFrom.key, S.neonRestoreFrom.example) });
+    reader.error({
+      key: reader.key(S.neonRestoreFrom.key),
+      value: instant,
+      message: "is not a UTC timestamp Neon accepts",
+      allowed: S.neonRestoreFrom.allowed,
+      fix: reader.setCommand(S.neonRestoreFrom.key, S.neonRestoreFrom.example),
+    });
   }
   return instant;
 }
@@ -360,7 +477,14 @@ function readNeonRestoreFrom(reader: ConfigReader): string | undefined {
 function readNeonRestoreSource(reader: ConfigReader, restoreFrom: string | undefined) {
   const source = S.neonRestoreSource.read(reader);
   if (source && restoreFrom !== undefined) {
-    reader.error({ key: reader.key(S.neonRestoreSource.key), value: JSON.stringify(source), message: "is set together with liftoff:neonRestoreFrom; a stack restores either its own project (neonRestoreFrom) or another stack's (neonRestoreSource)", allowed: "one of the two", fix: `pulumi config rm ${reader.key(S.neonRestoreFrom.key)} --stack ${reader.stack}` });
+    reader.error({
+      key: reader.key(S.neonRestoreSource.key),
+      value: JSON.stringify(source),
+      message:
+        "is set together with liftoff:neonRestoreFrom; a stack restores either its own project (neonRestoreFrom) or another stack's (neonRestoreSource)",
+      allowed: "one of the two",
+      fix: `pulumi config rm ${reader.key(S.neonRestoreFrom.key)} --stack ${reader.stack}`,
+    });
   }
   return source;
 }
@@ -371,7 +495,9 @@ function readMongo(reader: ConfigReader, core: CoreSpec, needed: boolean): Mongo
   const instanceSize = readAtlasInstanceSize(reader, core);
   const free = instanceSize === ATLAS_FREE_TIER;
   const { backup, pointInTimeRestore } = readAtlasBackup(reader, core, instanceSize, needed);
-  const snapshotRetentionDays = S.atlasSnapshotRetentionDays.read(reader, core.profile) ?? defaultValue(S.atlasSnapshotRetentionDays, core.profile)!;
+  const snapshotRetentionDays =
+    S.atlasSnapshotRetentionDays.read(reader, core.profile) ??
+    defaultValue(S.atlasSnapshotRetentionDays, core.profile)!;
   const region = readAtlasRegion(reader, core, free);
   const restoreSource = readAtlasRestoreSource(reader, instanceSize);
   const name = atlasName(core.namePrefix);
@@ -395,10 +521,22 @@ function readAtlasOrgId(reader: ConfigReader, needed: boolean): string | undefin
   const fix = reader.setCommand(S.atlasOrgId.key, S.atlasOrgId.example);
   const orgId = S.atlasOrgId.read(reader);
   if (orgId === undefined) {
-    if (needed) reader.error({ key, message: "is not set; the Atlas project is created in this organization", allowed: "the 24-character id from Atlas → Organization Settings", fix });
+    if (needed)
+      reader.error({
+        key,
+        message: "is not set; the Atlas project is created in this organization",
+        allowed: "the 24-character id from Atlas → Organization Settings",
+        fix,
+      });
   } else if (orgId === ATLAS_PLACEHOLDER_ORG_ID && needed) {
     // The example stack files carry this placeholder so the offline plan works out of the box.
-    const problem = { key, value: orgId, message: "is the example stack file's placeholder, not your organization", allowed: "the 24-character id from Atlas → Organization Settings", fix };
+    const problem = {
+      key,
+      value: orgId,
+      message: "is the example stack file's placeholder, not your organization",
+      allowed: "the 24-character id from Atlas → Organization Settings",
+      fix,
+    };
     if (reader.input.mode === "up") reader.error(problem);
     else reader.warn(problem);
   } else if (!ATLAS_ORG_ID.test(orgId)) {
@@ -413,7 +551,13 @@ function readAtlasOrgId(reader: ConfigReader, needed: boolean): string | undefin
         fix: `write it in quotes in Pulumi.${reader.stack}.yaml: \`liftoff:atlasOrgId: "<your 24-character org id>"\`, or set it with ${reader.setCommand(S.atlasOrgId.key, "<your-24-character-org-id>")} (the CLI stores it as text)`,
       });
     } else {
-      reader.error({ key, value: orgId, message: "is not an Atlas organization id", allowed: S.atlasOrgId.allowed, fix });
+      reader.error({
+        key,
+        value: orgId,
+        message: "is not an Atlas organization id",
+        allowed: S.atlasOrgId.allowed,
+        fix,
+      });
     }
   }
   return orgId;
@@ -422,9 +566,21 @@ function readAtlasOrgId(reader: ConfigReader, needed: boolean): string | undefin
 function readAtlasInstanceSize(reader: ConfigReader, core: CoreSpec): string {
   const size = S.atlasInstanceSize.read(reader, core.profile)!;
   if (RETIRED_ATLAS_TIERS.includes(size)) {
-    reader.error({ key: reader.key(S.atlasInstanceSize.key), value: size, message: "is a shared tier Atlas retired in January 2026", allowed: "M0 (free) or a dedicated tier M10 and up", fix: reader.setCommand(S.atlasInstanceSize.key, "M10") });
+    reader.error({
+      key: reader.key(S.atlasInstanceSize.key),
+      value: size,
+      message: "is a shared tier Atlas retired in January 2026",
+      allowed: "M0 (free) or a dedicated tier M10 and up",
+      fix: reader.setCommand(S.atlasInstanceSize.key, "M10"),
+    });
   } else if (!isAtlasTier(size)) {
-    reader.error({ key: reader.key(S.atlasInstanceSize.key), value: size, message: "is not an Atlas cluster tier liftoff provisions", allowed: S.atlasInstanceSize.allowed, fix: reader.setCommand(S.atlasInstanceSize.key, "M10") });
+    reader.error({
+      key: reader.key(S.atlasInstanceSize.key),
+      value: size,
+      message: "is not an Atlas cluster tier liftoff provisions",
+      allowed: S.atlasInstanceSize.allowed,
+      fix: reader.setCommand(S.atlasInstanceSize.key, "M10"),
+    });
   }
   return size;
 }
@@ -433,22 +589,48 @@ function readAtlasInstanceSize(reader: ConfigReader, core: CoreSpec): string {
  * Backup and point-in-time restore: prod needs both (reported once, on the setting that takes them
  * away), the free tier can have neither, and point-in-time restore needs backup.
  */
-function readAtlasBackup(reader: ConfigReader, core: CoreSpec, instanceSize: string, needed: boolean): { backup: boolean; pointInTimeRestore: boolean } {
+function readAtlasBackup(
+  reader: ConfigReader,
+  core: CoreSpec,
+  instanceSize: string,
+  needed: boolean,
+): { backup: boolean; pointInTimeRestore: boolean } {
   const backup = S.atlasBackup.read(reader, core.profile)!;
   const pointInTimeRestore = S.atlasPointInTimeRestore.read(reader, core.profile)!;
   const free = instanceSize === ATLAS_FREE_TIER;
   const k = (key: string) => reader.key(key);
   let refusedInProd = false;
   if (needed && free) {
-    refusedInProd = unsafeInProd(reader, "atlasBackup", { key: k(S.atlasInstanceSize.key), value: instanceSize, message: "is the free tier, which has no cloud backup", allowed: "a dedicated tier (M10 and up) with liftoff:atlasBackup true", fix: reader.setCommand(S.atlasInstanceSize.key, "M10") });
+    refusedInProd = unsafeInProd(reader, "atlasBackup", {
+      key: k(S.atlasInstanceSize.key),
+      value: instanceSize,
+      message: "is the free tier, which has no cloud backup",
+      allowed: "a dedicated tier (M10 and up) with liftoff:atlasBackup true",
+      fix: reader.setCommand(S.atlasInstanceSize.key, "M10"),
+    });
   } else if (needed && !backup) {
-    refusedInProd = unsafeInProd(reader, "atlasBackup", { key: k(S.atlasBackup.key), value: "false", message: "turns Atlas cloud backup off", allowed: "true", fix: reader.setCommand(S.atlasBackup.key, "true") });
+    refusedInProd = unsafeInProd(reader, "atlasBackup", {
+      key: k(S.atlasBackup.key),
+      value: "false",
+      message: "turns Atlas cloud backup off",
+      allowed: "true",
+      fix: reader.setCommand(S.atlasBackup.key, "true"),
+    });
   } else if (needed && !pointInTimeRestore) {
-    refusedInProd = unsafeInProd(reader, "atlasPointInTimeRestore", { key: k(S.atlasPointInTimeRestore.key), value: "false", message: "turns Atlas point-in-time restore off", allowed: "true", fix: reader.setCommand(S.atlasPointInTimeRestore.key, "true") });
+    refusedInProd = unsafeInProd(reader, "atlasPointInTimeRestore", {
+      key: k(S.atlasPointInTimeRestore.key),
+      value: "false",
+      message: "turns Atlas point-in-time restore off",
+      allowed: "true",
+      fix: reader.setCommand(S.atlasPointInTimeRestore.key, "true"),
+    });
   }
   if (refusedInProd) return { backup, pointInTimeRestore };
   if (backup && free) {
-    const blamed = reader.isSet(S.atlasInstanceSize.key) || !reader.isSet(S.atlasBackup.key) ? S.atlasInstanceSize.key : S.atlasBackup.key;
+    const blamed =
+      reader.isSet(S.atlasInstanceSize.key) || !reader.isSet(S.atlasBackup.key)
+        ? S.atlasInstanceSize.key
+        : S.atlasBackup.key;
     reader.error({
       key: k(blamed),
       value: blamed === S.atlasInstanceSize.key ? instanceSize : "true",
@@ -460,7 +642,13 @@ function readAtlasBackup(reader: ConfigReader, core: CoreSpec, instanceSize: str
       fix: `${reader.setCommand(S.atlasInstanceSize.key, "M10")}, or turn backups off: ${reader.setCommand(S.atlasBackup.key, "false")}`,
     });
   } else if (pointInTimeRestore && !backup) {
-    reader.error({ key: k(S.atlasPointInTimeRestore.key), value: "true", message: "needs cloud backup, which is off", allowed: "true only with liftoff:atlasBackup true", fix: reader.setCommand(S.atlasPointInTimeRestore.key, "false") });
+    reader.error({
+      key: k(S.atlasPointInTimeRestore.key),
+      value: "true",
+      message: "needs cloud backup, which is off",
+      allowed: "true only with liftoff:atlasBackup true",
+      fix: reader.setCommand(S.atlasPointInTimeRestore.key, "false"),
+    });
   }
   return { backup, pointInTimeRestore };
 }
@@ -469,9 +657,24 @@ function readAtlasRegion(reader: ConfigReader, core: CoreSpec, free: boolean): s
   const given = S.atlasRegion.read(reader);
   const region = given ?? atlasRegionForAzure(core.region, free);
   if (!ATLAS_AZURE_REGIONS.includes(region)) {
-    reader.error({ key: reader.key(S.atlasRegion.key), value: region, message: "is not an Atlas region on Azure", allowed: S.atlasRegion.allowed, fix: reader.setCommand(S.atlasRegion.key, closest(region, ATLAS_AZURE_REGIONS) ?? atlasRegionForAzure(core.region, free)) });
+    reader.error({
+      key: reader.key(S.atlasRegion.key),
+      value: region,
+      message: "is not an Atlas region on Azure",
+      allowed: S.atlasRegion.allowed,
+      fix: reader.setCommand(
+        S.atlasRegion.key,
+        closest(region, ATLAS_AZURE_REGIONS) ?? atlasRegionForAzure(core.region, free),
+      ),
+    });
   } else if (given !== undefined && free && !ATLAS_AZURE_FREE_REGIONS.includes(region)) {
-    reader.warn({ key: reader.key(S.atlasRegion.key), value: region, message: "may not offer the free M0 tier on Azure; Atlas refuses the cluster if it does not", allowed: `a region Atlas offers M0 in on Azure, e.g. ${ATLAS_AZURE_FREE_REGIONS.join(", ")}`, fix: reader.setCommand(S.atlasRegion.key, atlasRegionForAzure(core.region, true)) });
+    reader.warn({
+      key: reader.key(S.atlasRegion.key),
+      value: region,
+      message: "may not offer the free M0 tier on Azure; Atlas refuses the cluster if it does not",
+      allowed: `a region Atlas offers M0 in on Azure, e.g. ${ATLAS_AZURE_FREE_REGIONS.join(", ")}`,
+      fix: reader.setCommand(S.atlasRegion.key, atlasRegionForAzure(core.region, true)),
+    });
   }
   return region;
 }
@@ -480,7 +683,13 @@ function readAtlasRegion(reader: ConfigReader, core: CoreSpec, free: boolean): s
 function readAtlasRestoreSource(reader: ConfigReader, instanceSize: string) {
   const source = S.atlasRestoreSource.read(reader);
   if (source && instanceSize === ATLAS_FREE_TIER) {
-    reader.error({ key: reader.key(S.atlasRestoreSource.key), value: JSON.stringify(source), message: `restores into this stack's cluster, but ${instanceSize} is the free shared tier, which Atlas cannot restore a backup into`, allowed: "a restore source only with a dedicated tier (M10 and up)", fix: reader.setCommand(S.atlasInstanceSize.key, "M10") });
+    reader.error({
+      key: reader.key(S.atlasRestoreSource.key),
+      value: JSON.stringify(source),
+      message: `restores into this stack's cluster, but ${instanceSize} is the free shared tier, which Atlas cannot restore a backup into`,
+      allowed: "a restore source only with a dedicated tier (M10 and up)",
+      fix: reader.setCommand(S.atlasInstanceSize.key, "M10"),
+    });
   }
   return source;
 }
@@ -492,8 +701,12 @@ const ATLAS_SERVICE_ACCOUNT = [S.atlasClientId, S.atlasClientSecret];
  * Atlas takes either a programmatic API key (public + private) or a service account (client id +
  * secret). Whichever pair the operator started setting is the one required.
  */
-function atlasCredentials(reader: ConfigReader, options: { quiet?: boolean } = {}): { kind: "apiKey" | "serviceAccount"; requirements: SecretRequirement[] } {
-  const serviceAccount = ATLAS_SERVICE_ACCOUNT.some((s) => reader.isSet(s.key)) && !ATLAS_API_KEY.some((s) => reader.isSet(s.key));
+function atlasCredentials(
+  reader: ConfigReader,
+  options: { quiet?: boolean } = {},
+): { kind: "apiKey" | "serviceAccount"; requirements: SecretRequirement[] } {
+  const serviceAccount =
+    ATLAS_SERVICE_ACCOUNT.some((s) => reader.isSet(s.key)) && !ATLAS_API_KEY.some((s) => reader.isSet(s.key));
   const kind = serviceAccount ? "serviceAccount" : "apiKey";
   if (options.quiet) return { kind, requirements: [] };
   const pair = serviceAccount ? ATLAS_SERVICE_ACCOUNT : ATLAS_API_KEY;

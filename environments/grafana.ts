@@ -7,11 +7,29 @@
  * would otherwise only fail half-way through `pulumi up`.
  */
 export const GRAFANA_CLOUD_REGIONS: readonly string[] = [
-  "prod-ap-northeast-0", "prod-ap-south-0", "prod-ap-southeast-0", "prod-ap-southeast-1",
-  "prod-ap-southeast-2", "prod-au-southeast-0", "prod-au-southeast-1", "prod-ca-east-0",
-  "prod-eu-north-0", "prod-eu-west-0", "prod-eu-west-2", "prod-eu-west-3", "prod-eu-west-5",
-  "prod-gb-south-0", "prod-gb-south-1", "prod-me-central-0", "prod-sa-east-0", "prod-sa-east-1",
-  "prod-us-central-0", "prod-us-east-0", "prod-us-east-2", "prod-us-east-4", "prod-us-west-0",
+  "prod-ap-northeast-0",
+  "prod-ap-south-0",
+  "prod-ap-southeast-0",
+  "prod-ap-southeast-1",
+  "prod-ap-southeast-2",
+  "prod-au-southeast-0",
+  "prod-au-southeast-1",
+  "prod-ca-east-0",
+  "prod-eu-north-0",
+  "prod-eu-west-0",
+  "prod-eu-west-2",
+  "prod-eu-west-3",
+  "prod-eu-west-5",
+  "prod-gb-south-0",
+  "prod-gb-south-1",
+  "prod-me-central-0",
+  "prod-sa-east-0",
+  "prod-sa-east-1",
+  "prod-us-central-0",
+  "prod-us-east-0",
+  "prod-us-east-2",
+  "prod-us-east-4",
+  "prod-us-west-0",
 ];
 
 /**
@@ -42,6 +60,10 @@ export function grafanaStackUrl(slug: string): string {
 
 /** A slug derived from a DNS label (hyphens dropped), or undefined when no valid slug results. */
 export function slugFromLabel(label: string): string | undefined {
-  const slug = label.toLowerCase().replace(/[^a-z0-9]/g, "").replace(/^[^a-z]+/, "").slice(0, 29);
+  const slug = label
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, "")
+    .replace(/^[^a-z]+/, "")
+    .slice(0, 29);
   return STACK_SLUG_PATTERN.test(slug) ? slug : undefined;
 }

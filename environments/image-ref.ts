@@ -16,8 +16,7 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 export type ImageParse =
-  | { ok: true; ref: ImageRef }
-  | { ok: false; reason: "no-tag-or-digest" | "malformed"; detail: string };
+  { ok: true; ref: ImageRef } | { ok: false; reason: "no-tag-or-digest" | "malformed"; detail: string };
 
 export function parseImageRef(raw: string): ImageParse {
   const value = raw.trim();
@@ -27,7 +26,8 @@ export function parseImageRef(raw: string): ImageParse {
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) return { ok: false, reason: "malformed", detail: `digest "${digest}" is not sha256:<64 lowercase hex>` };
+    if (!DIGEST.test(digest))
+      return { ok: false, reason: "malformed", detail: `digest "${digest}" is not sha256:<64 lowercase hex>` };
   }
   let tag: string | undefined;
   const lastSlash = rest.lastIndexOf("/");
@@ -41,7 +41,11 @@ export function parseImageRef(raw: string): ImageParse {
   if (!name.ok) return { ok: false, reason: "malformed", detail: name.detail };
   const { registry, repository } = name;
   if (!tag && !digest) {
-    return { ok: false, reason: "no-tag-or-digest", detail: "it names neither a tag nor a digest, so what runs would change under you" };
+    return {
+      ok: false,
+      reason: "no-tag-or-digest",
+      detail: "it names neither a tag nor a digest, so what runs would change under you",
+    };
   }
   return { ok: true, ref: { registry, repository, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) } };
 }
@@ -71,7 +75,12 @@ function parseRepositoryName(value: string): RepositoryName {
 
 export type RepositoryParse =
   | { ok: true; registry: string; repository: string; /** `registry/repository`, normalized. */ name: string }
-  | { ok: false; reason: "has-tag-or-digest" | "malformed"; detail: string; /** The repository without the tag or digest, when that is the only problem. */ withoutTag?: string };
+  | {
+      ok: false;
+      reason: "has-tag-or-digest" | "malformed";
+      detail: string;
+      /** The repository without the tag or digest, when that is the only problem. */ withoutTag?: string;
+    };
 
 /**
  * An image repository without tag or digest, as `liftoff:externalImages` lists them, normalized like
@@ -83,12 +92,22 @@ export function parseImageRepository(raw: string): RepositoryParse {
   const image = parseImageRef(value);
   if (image.ok) {
     const withoutTag = `${image.ref.registry}/${image.ref.repository}`;
-    return { ok: false, reason: "has-tag-or-digest", detail: "it names a tag or digest; list the repository alone", withoutTag };
+    return {
+      ok: false,
+      reason: "has-tag-or-digest",
+      detail: "it names a tag or digest; list the repository alone",
+      withoutTag,
+    };
   }
   if (value.includes("@")) return { ok: false, reason: "malformed", detail: image.detail };
   const name = parseRepositoryName(value);
   if (!name.ok) return { ok: false, reason: "malformed", detail: name.detail };
-  return { ok: true, registry: name.registry, repository: name.repository, name: `${name.registry}/${name.repository}` };
+  return {
+    ok: true,
+    registry: name.registry,
+    repository: name.repository,
+    name: `${name.registry}/${name.repository}`,
+  };
 }
 
 export function formatImageRef(ref: ImageRef): string {

@@ -69,7 +69,10 @@ export function loadEnvironment(mode: EvaluationMode): Environment {
  * program in the project directory, so a relative path is relative to it. `app` is absent when the
  * file cannot be read; the loader then names the file (or `liftoff:composeFile` without `appFiles`).
  */
-export function readAppFile(file: string, projectDir: string): { app?: { file: string; text: string }; appFiles: { projectDir: string; reader: FileReader } } {
+export function readAppFile(
+  file: string,
+  projectDir: string,
+): { app?: { file: string; text: string }; appFiles: { projectDir: string; reader: FileReader } } {
   const appFiles = { projectDir: path.resolve(projectDir), reader: fsReader };
   try {
     return { app: { file, text: readFileSync(path.resolve(projectDir, file), "utf8") }, appFiles };

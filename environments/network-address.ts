@@ -1,7 +1,15 @@
 /** Parsing of the address forms an operator types into firewall settings. */
 
 /** Sources Azure NSGs understand that mean "anyone on the internet" (lowercase). */
-export const INTERNET_SOURCES: ReadonlySet<string> = new Set(["*", "internet", "any", "0.0.0.0", "0.0.0.0/0", "::/0", "::"]);
+export const INTERNET_SOURCES: ReadonlySet<string> = new Set([
+  "*",
+  "internet",
+  "any",
+  "0.0.0.0",
+  "0.0.0.0/0",
+  "::/0",
+  "::",
+]);
 
 export type SourceCheck =
   | { kind: "ok"; cidr: string }

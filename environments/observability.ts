@@ -2,7 +2,14 @@
  * The observability layer's section: the environment's Grafana Cloud stack, alerting and synthetic
  * checks (OBSERVABILITY_SETTINGS in settings.ts). Each `readX` step reports to the one collector.
  */
-import { GRAFANA_CLOUD_REGIONS, GRAFANA_REGION_ALIASES, PROBE_NAME_PATTERN, STACK_SLUG_PATTERN, grafanaStackUrl, slugFromLabel } from "./grafana";
+import {
+  GRAFANA_CLOUD_REGIONS,
+  GRAFANA_REGION_ALIASES,
+  PROBE_NAME_PATTERN,
+  STACK_SLUG_PATTERN,
+  grafanaStackUrl,
+  slugFromLabel,
+} from "./grafana";
 import type { CoreSpec } from "./core";
 import { THRESHOLD_RANGES, type AlertThresholds } from "./profiles";
 import { closest, type ConfigReader, type SecretRequirement } from "./reader";
@@ -39,7 +46,8 @@ const S = OBSERVABILITY_SETTINGS;
  * DNS labels with a dot. Deliberately not RFC 5322's full grammar: quoted local parts and IP-literal
  * domains are legal there but never what an on-call list means.
  */
-const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const EMAIL =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 export const observabilitySection: Section<"observability", CoreSpec, ObservabilitySpec> = {
   name: "observability",
@@ -54,7 +62,12 @@ export const observabilitySection: Section<"observability", CoreSpec, Observabil
     const gatewayService = readGatewayService(reader, core);
     const secret = S.grafanaCloudToken.read(reader)!;
     return {
-      grafana: { region: region ?? "", stackSlug: stackSlug ?? "", stackUrl: grafanaStackUrl(stackSlug ?? ""), deleteProtection: core.protect },
+      grafana: {
+        region: region ?? "",
+        stackSlug: stackSlug ?? "",
+        stackUrl: grafanaStackUrl(stackSlug ?? ""),
+        deleteProtection: core.protect,
+      },
       alertEmails,
       alertThresholds,
       ...(gatewayService ? { gatewayService } : {}),
@@ -67,7 +80,12 @@ export const observabilitySection: Section<"observability", CoreSpec, Observabil
 function readGrafanaRegion(reader: ConfigReader): string | undefined {
   const region = S.grafanaRegion.read(reader);
   if (region === undefined) {
-    reader.error({ key: reader.key(S.grafanaRegion.key), message: "is not set; it says where the environment's Grafana Cloud stack and its access policies live", allowed: S.grafanaRegion.allowed, fix: reader.setCommand(S.grafanaRegion.key, S.grafanaRegion.example) });
+    reader.error({
+      key: reader.key(S.grafanaRegion.key),
+      message: "is not set; it says where the environment's Grafana Cloud stack and its access policies live",
+      allowed: S.grafanaRegion.allowed,
+      fix: reader.setCommand(S.grafanaRegion.key, S.grafanaRegion.example),
+    });
   } else if (!GRAFANA_CLOUD_REGIONS.includes(region)) {
     const alias = GRAFANA_REGION_ALIASES[region];
     reader.error({
@@ -75,7 +93,10 @@ function readGrafanaRegion(reader: ConfigReader): string | undefined {
       value: region,
       message: alias ? "is a short region name the access policy API does not take" : "is not a Grafana Cloud region",
       allowed: `a region slug as the region list API spells it: ${GRAFANA_CLOUD_REGIONS.join(", ")}`,
-      fix: reader.setCommand(S.grafanaRegion.key, alias ?? closest(region, GRAFANA_CLOUD_REGIONS) ?? S.grafanaRegion.example),
+      fix: reader.setCommand(
+        S.grafanaRegion.key,
+        alias ?? closest(region, GRAFANA_CLOUD_REGIONS) ?? S.grafanaRegion.example,
+      ),
     });
   }
   return region;
@@ -87,9 +108,20 @@ function readStackSlug(reader: ConfigReader, core: CoreSpec): string | undefined
   const slug = given ?? slugFromLabel(core.host.dnsLabel);
   const fallback = `acme${core.stack.replace(/[^a-z0-9]/g, "")}`;
   if (given !== undefined && !STACK_SLUG_PATTERN.test(given)) {
-    reader.error({ key: reader.key(S.grafanaStackSlug.key), value: given, message: "is a stack slug Grafana refuses", allowed: S.grafanaStackSlug.allowed, fix: reader.setCommand(S.grafanaStackSlug.key, slugFromLabel(given) ?? fallback) });
+    reader.error({
+      key: reader.key(S.grafanaStackSlug.key),
+      value: given,
+      message: "is a stack slug Grafana refuses",
+      allowed: S.grafanaStackSlug.allowed,
+      fix: reader.setCommand(S.grafanaStackSlug.key, slugFromLabel(given) ?? fallback),
+    });
   } else if (slug === undefined && core.host.dnsLabel !== "") {
-    reader.error({ key: reader.key(S.grafanaStackSlug.key), message: `is not set, and none can be derived from dnsLabel "${core.host.dnsLabel}"`, allowed: S.grafanaStackSlug.allowed, fix: reader.setCommand(S.grafanaStackSlug.key, fallback) });
+    reader.error({
+      key: reader.key(S.grafanaStackSlug.key),
+      message: `is not set, and none can be derived from dnsLabel "${core.host.dnsLabel}"`,
+      allowed: S.grafanaStackSlug.allowed,
+      fix: reader.setCommand(S.grafanaStackSlug.key, fallback),
+    });
   }
   return slug;
 }
@@ -97,11 +129,23 @@ function readStackSlug(reader: ConfigReader, core: CoreSpec): string | undefined
 function readAlertEmails(reader: ConfigReader): string[] {
   const emails = S.alertEmails.read(reader);
   if (!reader.isSet(S.alertEmails.key) || (emails !== undefined && emails.length === 0)) {
-    reader.error({ key: reader.key(S.alertEmails.key), value: emails ? "[]" : undefined, message: "is empty; alerts would reach no one", allowed: "one or more e-mail addresses of whoever is on call", fix: reader.yamlFix(S.alertEmails.example) });
+    reader.error({
+      key: reader.key(S.alertEmails.key),
+      value: emails ? "[]" : undefined,
+      message: "is empty; alerts would reach no one",
+      allowed: "one or more e-mail addresses of whoever is on call",
+      fix: reader.yamlFix(S.alertEmails.example),
+    });
   }
   (emails ?? []).forEach((address, i) => {
     if (!EMAIL.test(address.trim())) {
-      reader.error({ key: `${reader.key(S.alertEmails.key)}[${i}]`, value: address, message: "is not an e-mail address", allowed: "name@domain.tld, one address per entry", fix: reader.pathCommand(`${S.alertEmails.key}[${i}]`, "oncall@example.com") });
+      reader.error({
+        key: `${reader.key(S.alertEmails.key)}[${i}]`,
+        value: address,
+        message: "is not an e-mail address",
+        allowed: "name@domain.tld, one address per entry",
+        fix: reader.pathCommand(`${S.alertEmails.key}[${i}]`, "oncall@example.com"),
+      });
     }
   });
   return [...new Set((emails ?? []).map((e) => e.trim()))];
@@ -117,7 +161,13 @@ function readAlertThresholds(reader: ConfigReader, core: CoreSpec): AlertThresho
     const key = name as keyof AlertThresholds;
     const range = THRESHOLD_RANGES[key];
     if (value < range.min || value > range.max || (range.integer && !Number.isInteger(value))) {
-      reader.error({ key: `${reader.key(S.alertThresholds.key)}.${name}`, value: String(value), message: "is out of range: the alert would fire all the time or never", allowed: `${range.integer ? "a whole number" : "a number"} from ${range.min} to ${range.max} (${range.unit})`, fix: reader.pathCommand(`${S.alertThresholds.key}.${name}`, String(profileThresholds[key])) });
+      reader.error({
+        key: `${reader.key(S.alertThresholds.key)}.${name}`,
+        value: String(value),
+        message: "is out of range: the alert would fire all the time or never",
+        allowed: `${range.integer ? "a whole number" : "a number"} from ${range.min} to ${range.max} (${range.unit})`,
+        fix: reader.pathCommand(`${S.alertThresholds.key}.${name}`, String(profileThresholds[key])),
+      });
     } else {
       thresholds[key] = value;
     }
@@ -128,11 +178,23 @@ function readAlertThresholds(reader: ConfigReader, core: CoreSpec): AlertThresho
 function readSyntheticProbes(reader: ConfigReader, core: CoreSpec): string[] {
   const probes = S.syntheticProbes.read(reader, core.profile) ?? [];
   if (reader.isSet(S.syntheticProbes.key) && probes.length === 0) {
-    reader.error({ key: reader.key(S.syntheticProbes.key), value: "[]", message: "is empty; the public health checks would run nowhere", allowed: "one or more public probe names, e.g. Amsterdam, Frankfurt, London", fix: reader.yamlFix("liftoff:syntheticProbes: [Amsterdam]") });
+    reader.error({
+      key: reader.key(S.syntheticProbes.key),
+      value: "[]",
+      message: "is empty; the public health checks would run nowhere",
+      allowed: "one or more public probe names, e.g. Amsterdam, Frankfurt, London",
+      fix: reader.yamlFix("liftoff:syntheticProbes: [Amsterdam]"),
+    });
   }
   probes.forEach((probe, i) => {
     if (!PROBE_NAME_PATTERN.test(probe)) {
-      reader.error({ key: `${reader.key(S.syntheticProbes.key)}[${i}]`, value: probe, message: "is not a probe name", allowed: "a public probe name as Grafana lists it: one capitalised word such as Amsterdam, NewYork, SaoPaulo", fix: reader.pathCommand(`${S.syntheticProbes.key}[${i}]`, "Amsterdam") });
+      reader.error({
+        key: `${reader.key(S.syntheticProbes.key)}[${i}]`,
+        value: probe,
+        message: "is not a probe name",
+        allowed: "a public probe name as Grafana lists it: one capitalised word such as Amsterdam, NewYork, SaoPaulo",
+        fix: reader.pathCommand(`${S.syntheticProbes.key}[${i}]`, "Amsterdam"),
+      });
     }
   });
   return [...new Set(probes)];
@@ -148,7 +210,9 @@ function readGatewayService(reader: ConfigReader, core: CoreSpec): string | unde
       key: reader.key(S.gatewayService.key),
       value: given,
       message: "is not a service with a public endpoint",
-      allowed: publicServices.join(", ") || "a service that serves an endpoint (x-liftoff.public in the compose file); the application has none",
+      allowed:
+        publicServices.join(", ") ||
+        "a service that serves an endpoint (x-liftoff.public in the compose file); the application has none",
       fix:
         publicServices.length > 0
           ? reader.setCommand(S.gatewayService.key, closest(given, publicServices) ?? publicServices[0]!)

@@ -14,10 +14,13 @@ export const MIN_PROD_RESTORE_WINDOW_HOURS = 24;
 /** The rules, by id (the setting each is about), and why each is unsafe in prod. */
 export const UNSAFE_PROD_RULES = {
   autoShutdown: "a nightly auto-shutdown takes production down every evening",
-  atlasBackup: "without Atlas cloud backup (the free M0 tier has none) a lost or corrupted collection cannot be recovered",
+  atlasBackup:
+    "without Atlas cloud backup (the free M0 tier has none) a lost or corrupted collection cannot be recovered",
   atlasPointInTimeRestore: "without point-in-time restore the data written since the last snapshot cannot be recovered",
-  containerAppsMinReplicas: "with fewer than 2 replicas a restart, a node drain or a platform update takes the service down, and a scaled-to-zero service keeps the first request waiting for a cold start",
-  containerAppsZoneRedundant: "without zone redundancy the loss of one availability zone takes the whole environment down",
+  containerAppsMinReplicas:
+    "with fewer than 2 replicas a restart, a node drain or a platform update takes the service down, and a scaled-to-zero service keeps the first request waiting for a cold start",
+  containerAppsZoneRedundant:
+    "without zone redundancy the loss of one availability zone takes the whole environment down",
   neonHistoryRetentionHours: `with less than ${MIN_PROD_RESTORE_WINDOW_HOURS} h of Neon history a mistake noticed the next morning cannot be undone`,
 } as const;
 export type UnsafeProdRule = keyof typeof UNSAFE_PROD_RULES;
@@ -45,10 +48,23 @@ export function readUnsafeProdAllowances(reader: ConfigReader, profile: ProfileN
   const ids = new Set<string>();
   list.forEach((id, i) => {
     if ((UNSAFE_PROD_RULE_IDS as readonly string[]).includes(id)) ids.add(id);
-    else reader.error({ key: `${key}[${i}]`, value: id, message: "is not a prod rule liftoff knows", allowed, fix: reader.pathCommand(`${ALLOW_UNSAFE_PROD_KEY}[${i}]`, closest(id, UNSAFE_PROD_RULE_IDS) ?? "autoShutdown") });
+    else
+      reader.error({
+        key: `${key}[${i}]`,
+        value: id,
+        message: "is not a prod rule liftoff knows",
+        allowed,
+        fix: reader.pathCommand(`${ALLOW_UNSAFE_PROD_KEY}[${i}]`, closest(id, UNSAFE_PROD_RULE_IDS) ?? "autoShutdown"),
+      });
   });
   if (profile !== "prod" && ids.size > 0) {
-    reader.warn({ key, value: JSON.stringify(list), message: `has no effect: the ${profile} profile has no prod rules to allow`, allowed: "only on stacks with the prod profile", fix: `remove it: pulumi config rm ${key} --stack ${reader.stack}` });
+    reader.warn({
+      key,
+      value: JSON.stringify(list),
+      message: `has no effect: the ${profile} profile has no prod rules to allow`,
+      allowed: "only on stacks with the prod profile",
+      fix: `remove it: pulumi config rm ${key} --stack ${reader.stack}`,
+    });
   }
   states.set(reader, { prod: profile === "prod", allowed: ids, used: new Set(), nextIndex: list.length });
 }
@@ -63,7 +79,10 @@ export function unsafeInProd(reader: ConfigReader, rule: UnsafeProdRule, problem
   const why = UNSAFE_PROD_RULES[rule];
   if (state.allowed.has(rule)) {
     state.used.add(rule);
-    reader.warn({ ...problem, message: `${problem.message}: ${why}; allowed for this stack by ${reader.key(ALLOW_UNSAFE_PROD_KEY)} (${rule})` });
+    reader.warn({
+      ...problem,
+      message: `${problem.message}: ${why}; allowed for this stack by ${reader.key(ALLOW_UNSAFE_PROD_KEY)} (${rule})`,
+    });
     return false;
   }
   reader.error({
@@ -80,6 +99,12 @@ export function reportUnusedAllowances(reader: ConfigReader): void {
   if (!state?.prod) return;
   for (const rule of state.allowed) {
     if (state.used.has(rule)) continue;
-    reader.warn({ key: reader.key(ALLOW_UNSAFE_PROD_KEY), value: rule, message: "allows a prod rule this stack does not break", allowed: "only the rules the stack needs to break", fix: `remove ${rule} from ${reader.key(ALLOW_UNSAFE_PROD_KEY)} in Pulumi.${reader.stack}.yaml` });
+    reader.warn({
+      key: reader.key(ALLOW_UNSAFE_PROD_KEY),
+      value: rule,
+      message: "allows a prod rule this stack does not break",
+      allowed: "only the rules the stack needs to break",
+      fix: `remove ${rule} from ${reader.key(ALLOW_UNSAFE_PROD_KEY)} in Pulumi.${reader.stack}.yaml`,
+    });
   }
 }

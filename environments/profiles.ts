@@ -7,7 +7,13 @@ export const PROFILE_NAMES = ["dev", "prod"] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 /** Azure managed disk SKUs a VM's OS disk can be (the ZRS ones only in regions with zones). */
-export const OS_DISK_TYPES = ["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS", "Premium_ZRS"] as const;
+export const OS_DISK_TYPES = [
+  "Standard_LRS",
+  "StandardSSD_LRS",
+  "Premium_LRS",
+  "StandardSSD_ZRS",
+  "Premium_ZRS",
+] as const;
 export type OsDiskType = (typeof OS_DISK_TYPES)[number];
 /** Managed disk SKUs Azure allows for data disks only: a VM with one as its OS disk is refused. */
 export const DATA_ONLY_DISK_TYPES = ["PremiumV2_LRS", "UltraSSD_LRS"] as const;
@@ -30,7 +36,9 @@ export interface AlertThresholds {
 }
 
 /** What each threshold may be: below or above these an alert is either always or never firing. */
-export const THRESHOLD_RANGES: Readonly<Record<keyof AlertThresholds, { min: number; max: number; integer: boolean; unit: string }>> = {
+export const THRESHOLD_RANGES: Readonly<
+  Record<keyof AlertThresholds, { min: number; max: number; integer: boolean; unit: string }>
+> = {
   gateway5xxPercent: { min: 0.1, max: 50, integer: false, unit: "percent of the gateway's requests answered 5xx" },
   p95LatencyMs: { min: 10, max: 60_000, integer: true, unit: "milliseconds of 95th-percentile request duration" },
   healthCheckSuccessPercent: { min: 1, max: 100, integer: false, unit: "percent of health probes that must succeed" },
@@ -102,7 +110,13 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     },
     observability: {
       // Loose: dev runs on a burstable VM that sleeps at night and is redeployed often.
-      alertThresholds: { gateway5xxPercent: 10, p95LatencyMs: 2000, healthCheckSuccessPercent: 50, diskUsedPercent: 90, containerRestarts: 5 },
+      alertThresholds: {
+        gateway5xxPercent: 10,
+        p95LatencyMs: 2000,
+        healthCheckSuccessPercent: 50,
+        diskUsedPercent: 90,
+        containerRestarts: 5,
+      },
       // One probe every 5 minutes keeps dev inside the free tier's check executions.
       syntheticCheck: { probes: ["Amsterdam"], frequencySeconds: 300 },
     },
@@ -120,7 +134,13 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
       atlas: { instanceSize: "M10", backup: true, pointInTimeRestore: true, snapshotRetentionDays: 7 },
     },
     observability: {
-      alertThresholds: { gateway5xxPercent: 2, p95LatencyMs: 800, healthCheckSuccessPercent: 90, diskUsedPercent: 85, containerRestarts: 3 },
+      alertThresholds: {
+        gateway5xxPercent: 2,
+        p95LatencyMs: 800,
+        healthCheckSuccessPercent: 90,
+        diskUsedPercent: 85,
+        containerRestarts: 3,
+      },
       // Three locations, so one probe's own network trouble cannot fail the check alone.
       syntheticCheck: { probes: ["Amsterdam", "Frankfurt", "London"], frequencySeconds: 60 },
     },

@@ -128,7 +128,13 @@ export class ConfigReader {
     if (v === undefined) return fallback;
     const n = Number(v);
     if (!Number.isInteger(n) || n < min || n > max) {
-      this.error({ key: this.key(key), value: v, message: "is out of range", allowed: `a whole number from ${min} to ${max}`, fix: this.setCommand(key, example) });
+      this.error({
+        key: this.key(key),
+        value: v,
+        message: "is out of range",
+        allowed: `a whole number from ${min} to ${max}`,
+        fix: this.setCommand(key, example),
+      });
       return undefined;
     }
     return n;
@@ -139,7 +145,13 @@ export class ConfigReader {
     const v = this.text(key);
     if (v === undefined) return fallback;
     if (v === "true" || v === "false") return v === "true";
-    this.error({ key: this.key(key), value: v, message: "is not a boolean", allowed: "true or false", fix: this.setCommand(key, String(fallback)) });
+    this.error({
+      key: this.key(key),
+      value: v,
+      message: "is not a boolean",
+      allowed: "true or false",
+      fix: this.setCommand(key, String(fallback)),
+    });
     return fallback;
   }
 
@@ -155,7 +167,13 @@ export class ConfigReader {
       try {
         parsed = JSON.parse(v);
       } catch {
-        this.error({ key: this.key(key), value: v, message: "is not a list or map", allowed, fix: this.yamlFix(example) });
+        this.error({
+          key: this.key(key),
+          value: v,
+          message: "is not a list or map",
+          allowed,
+          fix: this.yamlFix(example),
+        });
         return undefined;
       }
     }
@@ -163,7 +181,13 @@ export class ConfigReader {
     if (!result.success) {
       for (const issue of result.error.issues) {
         const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
-        this.error({ key: this.key(key) + path, value: JSON.stringify(valueAt(parsed, issue.path)), message: issue.message, allowed, fix: this.yamlFix(example) });
+        this.error({
+          key: this.key(key) + path,
+          value: JSON.stringify(valueAt(parsed, issue.path)),
+          message: issue.message,
+          allowed,
+          fix: this.yamlFix(example),
+        });
       }
       return undefined;
     }
@@ -179,11 +203,22 @@ export class ConfigReader {
     const key = this.key(definition.key);
     const howToSet = `${definition.obtain}, then: ${setSecretCommand(key, this.stack)}`;
     if (!isSet) {
-      const problem = { key, message: `is not set; \`pulumi up\` will need it: it ${definition.purpose}`, allowed: "a secret value", fix: howToSet };
+      const problem = {
+        key,
+        message: `is not set; \`pulumi up\` will need it: it ${definition.purpose}`,
+        allowed: "a secret value",
+        fix: howToSet,
+      };
       if (this.input.mode === "up") this.error(problem);
       else this.warn(problem);
     } else if (!this.input.secretKeys.has(definition.key)) {
-      this.error({ key, value: "(hidden)", message: "is stored in plain text in the stack config", allowed: "a value set with --secret", fix: howToSet });
+      this.error({
+        key,
+        value: "(hidden)",
+        message: "is stored in plain text in the stack config",
+        allowed: "a value set with --secret",
+        fix: howToSet,
+      });
     }
     return { key: definition.key, purpose: definition.purpose, howToSet, isSet };
   }

@@ -27,11 +27,20 @@ services:
 };
 
 const aca = (profile: "dev" | "prod", overrides: Record<string, unknown> = {}, text = APP.text) =>
-  buildEnvironmentSpec(configInput(profile, { runtime: "containerapps", images: undefined, ...overrides }, { app: { file: APP.file, text } }));
+  buildEnvironmentSpec(
+    configInput(
+      profile,
+      { runtime: "containerapps", images: undefined, ...overrides },
+      { app: { file: APP.file, text } },
+    ),
+  );
 
 function only(result: { problems: readonly Problem[] }, key: string): Problem {
   const found = errors(result);
-  expect(found.map((p) => p.key), JSON.stringify(found, null, 1)).toEqual([key]);
+  expect(
+    found.map((p) => p.key),
+    JSON.stringify(found, null, 1),
+  ).toEqual([key]);
   const p = found[0]!;
   expect(p.allowed.length).toBeGreaterThan(3);
   expect(p.fix.length).toBeGreaterThan(5);
@@ -41,7 +50,11 @@ function only(result: { problems: readonly Problem[] }, key: string): Problem {
 describe("liftoff:runtime", () => {
   it("is vm by default, with blue/green releases and no Container Apps settings", () => {
     const { spec } = buildEnvironmentSpec(configInput("dev"));
-    expect(spec!.runtime).toEqual({ kind: "vm", canary: { steps: [100], stepSeconds: 30, maxErrorRate: 0.02 }, bakeSeconds: 30 });
+    expect(spec!.runtime).toEqual({
+      kind: "vm",
+      canary: { steps: [100], stepSeconds: 30, maxErrorRate: 0.02 },
+      bakeSeconds: 30,
+    });
   });
 
   it("containerapps holds each canary step longer by default: Azure's metrics lag", () => {
@@ -68,7 +81,10 @@ describe("liftoff:runtime", () => {
   });
 
   it("containerapps in prod: two replicas at least, zone-redundant; a dedicated profile from the settings", () => {
-    const { spec } = aca("prod", { containerAppsWorkloadProfile: "D8", containerAppsCustomDomains: JSON.stringify({ api: "API.Example.com" }) });
+    const { spec } = aca("prod", {
+      containerAppsWorkloadProfile: "D8",
+      containerAppsCustomDomains: JSON.stringify({ api: "API.Example.com" }),
+    });
     const c = spec!.runtime.containerApps!;
     expect(c.defaults).toMatchObject({ minReplicas: 2, maxReplicas: 10 });
     expect(c.zoneRedundant).toBe(true);
@@ -79,16 +95,26 @@ describe("liftoff:runtime", () => {
   it("reports a VM setting on a containerapps stack (and the reverse) as having no effect, and no SSH lock-out warning", () => {
     const { problems } = aca("dev", { vmSize: "Standard_B2s", sshAllowedCidrs: JSON.stringify([]) });
     expect(problems.filter((p) => p.severity === "warning").map((p) => p.key)).toEqual(["liftoff:vmSize"]);
-    expect(aca("dev", { bakeSeconds: "10" }).problems.find((p) => p.key === "liftoff:bakeSeconds")).toMatchObject({ severity: "warning", message: expect.stringContaining("no effect") });
+    expect(aca("dev", { bakeSeconds: "10" }).problems.find((p) => p.key === "liftoff:bakeSeconds")).toMatchObject({
+      severity: "warning",
+      message: expect.stringContaining("no effect"),
+    });
     const vm = buildEnvironmentSpec(configInput("dev", { containerAppsMinReplicas: "1" }));
-    expect(vm.problems.find((p) => p.key === "liftoff:containerAppsMinReplicas")).toMatchObject({ severity: "warning", message: expect.stringContaining("no effect") });
+    expect(vm.problems.find((p) => p.key === "liftoff:containerAppsMinReplicas")).toMatchObject({
+      severity: "warning",
+      message: expect.stringContaining("no effect"),
+    });
   });
 });
 
 describe("the runtime settings are in the one table", () => {
   it("a mistyped runtime key is refused with the key it meant", () => {
-    expect(only(aca("dev", { containerAppsMinReplica: "2" }), "liftoff:containerAppsMinReplica").fix).toBe("rename it to liftoff:containerAppsMinReplicas");
-    expect(only(buildEnvironmentSpec(configInput("dev", { canari: "[10, 100]" })), "liftoff:canari").fix).toBe("rename it to liftoff:canary");
+    expect(only(aca("dev", { containerAppsMinReplica: "2" }), "liftoff:containerAppsMinReplica").fix).toBe(
+      "rename it to liftoff:containerAppsMinReplicas",
+    );
+    expect(only(buildEnvironmentSpec(configInput("dev", { canari: "[10, 100]" })), "liftoff:canari").fix).toBe(
+      "rename it to liftoff:canary",
+    );
   });
 
   it("an invalid canary still leaves the Container Apps settings checked in the same pass", () => {
@@ -99,9 +125,20 @@ describe("the runtime settings are in the one table", () => {
 
 describe("liftoff:canary", () => {
   it("takes a list or an object, for either runtime", () => {
-    expect(buildEnvironmentSpec(configInput("dev", { canary: "[10, 50, 100]" })).spec!.runtime.canary).toEqual({ steps: [10, 50, 100], stepSeconds: 30, maxErrorRate: 0.02 });
-    expect(aca("dev", { canary: "[10, 50, 100]" }).spec!.runtime.canary).toEqual({ steps: [10, 50, 100], stepSeconds: 60, maxErrorRate: 0.05 });
-    expect(aca("dev", { canary: JSON.stringify({ steps: [25, 100], stepSeconds: 30, maxErrorRate: 0.01 }) }).spec!.runtime.canary).toEqual({ steps: [25, 100], stepSeconds: 30, maxErrorRate: 0.01 });
+    expect(buildEnvironmentSpec(configInput("dev", { canary: "[10, 50, 100]" })).spec!.runtime.canary).toEqual({
+      steps: [10, 50, 100],
+      stepSeconds: 30,
+      maxErrorRate: 0.02,
+    });
+    expect(aca("dev", { canary: "[10, 50, 100]" }).spec!.runtime.canary).toEqual({
+      steps: [10, 50, 100],
+      stepSeconds: 60,
+      maxErrorRate: 0.05,
+    });
+    expect(
+      aca("dev", { canary: JSON.stringify({ steps: [25, 100], stepSeconds: 30, maxErrorRate: 0.01 }) }).spec!.runtime
+        .canary,
+    ).toEqual({ steps: [25, 100], stepSeconds: 30, maxErrorRate: 0.01 });
   });
 
   it.each([
@@ -115,13 +152,17 @@ describe("liftoff:canary", () => {
   });
 
   it("suggests the sequence ending at 100", () => {
-    expect(only(buildEnvironmentSpec(configInput("dev", { canary: "[10, 50]" })), "liftoff:canary[1]").fix).toContain("liftoff:canary: [10, 50, 100]");
+    expect(only(buildEnvironmentSpec(configInput("dev", { canary: "[10, 50]" })), "liftoff:canary[1]").fix).toContain(
+      "liftoff:canary: [10, 50, 100]",
+    );
   });
 });
 
 describe("Container Apps settings are checked before anything is declared", () => {
   it("a workload profile Container Apps does not have", () => {
-    expect(only(aca("dev", { containerAppsWorkloadProfile: "D5" }), "liftoff:containerAppsWorkloadProfile").fix).toMatch(/containerAppsWorkloadProfile (D4|D8|E4)/);
+    expect(
+      only(aca("dev", { containerAppsWorkloadProfile: "D5" }), "liftoff:containerAppsWorkloadProfile").fix,
+    ).toMatch(/containerAppsWorkloadProfile (D4|D8|E4)/);
   });
 
   it("a CPU/memory pair the Consumption profile does not run", () => {
@@ -131,19 +172,35 @@ describe("Container Apps settings are checked before anything is declared", () =
 
   it("prod below 2 replicas or without zones, each unless allowUnsafeProd names it", () => {
     const result = aca("prod", { containerAppsMinReplicas: "0", containerAppsZoneRedundant: "false" });
-    expect(errors(result).map((p) => p.key).sort()).toEqual(["liftoff:containerAppsMinReplicas", "liftoff:containerAppsZoneRedundant"]);
+    expect(
+      errors(result)
+        .map((p) => p.key)
+        .sort(),
+    ).toEqual(["liftoff:containerAppsMinReplicas", "liftoff:containerAppsZoneRedundant"]);
     expect(errors(result).every((p) => p.fix.includes("allowUnsafeProd"))).toBe(true);
-    const allowed = aca("prod", { containerAppsMinReplicas: "0", allowUnsafeProd: JSON.stringify(["containerAppsMinReplicas"]) });
+    const allowed = aca("prod", {
+      containerAppsMinReplicas: "0",
+      allowUnsafeProd: JSON.stringify(["containerAppsMinReplicas"]),
+    });
     expect(errors(allowed)).toEqual([]);
   });
 
   it("maxReplicas below minReplicas", () => {
-    only(aca("dev", { containerAppsMinReplicas: "3", containerAppsMaxReplicas: "2" }), "liftoff:containerAppsMaxReplicas");
+    only(
+      aca("dev", { containerAppsMinReplicas: "3", containerAppsMaxReplicas: "2" }),
+      "liftoff:containerAppsMaxReplicas",
+    );
   });
 
   it("a custom domain for an endpoint the app does not declare, or that is not a hostname", () => {
-    only(aca("dev", { containerAppsCustomDomains: JSON.stringify({ web: "web.example.com" }) }), "liftoff:containerAppsCustomDomains.web");
-    only(aca("dev", { containerAppsCustomDomains: JSON.stringify({ api: "https://api.example.com" }) }), "liftoff:containerAppsCustomDomains.api");
+    only(
+      aca("dev", { containerAppsCustomDomains: JSON.stringify({ web: "web.example.com" }) }),
+      "liftoff:containerAppsCustomDomains.web",
+    );
+    only(
+      aca("dev", { containerAppsCustomDomains: JSON.stringify({ api: "https://api.example.com" }) }),
+      "liftoff:containerAppsCustomDomains.api",
+    );
   });
 
   it("an Azure Files opt-in for a service the app does not define", () => {
@@ -151,7 +208,9 @@ describe("Container Apps settings are checked before anything is declared", () =
   });
 
   it("what Container Apps cannot run: a privileged service, named by its compose field", () => {
-    const text = APP.text.replace("    expose: [\"8080\"]\n", "    expose: [\"8080\"]\n    privileged: true\n").replace("      databases: [postgres]\n", "      databases: [postgres]\n      hostAccess: [privileged]\n");
+    const text = APP.text
+      .replace('    expose: ["8080"]\n', '    expose: ["8080"]\n    privileged: true\n')
+      .replace("      databases: [postgres]\n", "      databases: [postgres]\n      hostAccess: [privileged]\n");
     const found = errors(aca("dev", {}, text));
     expect(found.length).toBeGreaterThan(0);
     expect(found.every((p) => p.key.startsWith("app/compose.yaml"))).toBe(true);

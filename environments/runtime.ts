@@ -10,12 +10,25 @@ import { DEFAULT_RELEASE_POLICY, type ReleasePolicy } from "../components/deploy
 import { containerAppsProblems } from "../components/containerapps/rules";
 import { CONSUMPTION_SIZES, formatSize, sizeProblem } from "../components/containerapps/resources";
 import { DEFAULT_JOB_TIMEOUT_SECONDS } from "./compose/rules";
-import { CONSUMPTION, CONTAINERAPPS_NETWORK, CONTAINERAPPS_PROFILES, WORKLOAD_PROFILES } from "./containerapps-profiles";
+import {
+  CONSUMPTION,
+  CONTAINERAPPS_NETWORK,
+  CONTAINERAPPS_PROFILES,
+  WORKLOAD_PROFILES,
+} from "./containerapps-profiles";
 import type { CoreSpec } from "./core";
 import { unsafeInProd } from "./prod-safety";
 import { closest, type ConfigReader } from "./reader";
 import type { Section } from "./setting";
-import { CANARY_DEFAULTS, CANARY_EXAMPLE, CORE_SETTINGS, MAX_CANARY_STEP_SECONDS, RUNTIME_SETTINGS, type CanarySpec, type RuntimeKind } from "./settings";
+import {
+  CANARY_DEFAULTS,
+  CANARY_EXAMPLE,
+  CORE_SETTINGS,
+  MAX_CANARY_STEP_SECONDS,
+  RUNTIME_SETTINGS,
+  type CanarySpec,
+  type RuntimeKind,
+} from "./settings";
 
 export interface ContainerAppsSpec {
   readonly workloadProfile: {
@@ -48,7 +61,9 @@ export interface RuntimeSpec {
 const S = RUNTIME_SETTINGS;
 
 /** Settings read only by the Container Apps runtime. */
-const CONTAINERAPPS_KEYS = Object.values(S).map((s) => s.key).filter((key) => key.startsWith("containerApps"));
+const CONTAINERAPPS_KEYS = Object.values(S)
+  .map((s) => s.key)
+  .filter((key) => key.startsWith("containerApps"));
 
 /** Settings only the VM runtime reads: set on a containerapps stack, they are reported as unused. */
 const VM_ONLY_KEYS = [
@@ -80,10 +95,23 @@ export const runtimeSection: Section<"runtime", CoreSpec, RuntimeSpec> = {
     const canary = readCanary(reader, CANARY_DEFAULTS[kind]);
     const bakeSeconds = S.bakeSeconds.read(reader, core.profile) ?? core.profile.deploy.bakeSeconds;
     if (kind !== "containerapps") {
-      warnUnused(reader, CONTAINERAPPS_KEYS, "is read only by the containerapps runtime; this stack runs on a VM, so it has no effect", "Container Apps settings on stacks with liftoff:runtime: containerapps", (key) => `remove it: pulumi config rm ${reader.key(key)} --stack ${reader.stack}, or ${reader.setCommand(S.runtime.key, "containerapps")}`);
+      warnUnused(
+        reader,
+        CONTAINERAPPS_KEYS,
+        "is read only by the containerapps runtime; this stack runs on a VM, so it has no effect",
+        "Container Apps settings on stacks with liftoff:runtime: containerapps",
+        (key) =>
+          `remove it: pulumi config rm ${reader.key(key)} --stack ${reader.stack}, or ${reader.setCommand(S.runtime.key, "containerapps")}`,
+      );
       return { kind, canary, bakeSeconds };
     }
-    warnUnused(reader, VM_ONLY_KEYS, "is read only by the vm runtime; on containerapps there is no host, so it has no effect", "VM settings on stacks with liftoff:runtime: vm", (key) => `remove it: pulumi config rm ${reader.key(key)} --stack ${reader.stack}`);
+    warnUnused(
+      reader,
+      VM_ONLY_KEYS,
+      "is read only by the vm runtime; on containerapps there is no host, so it has no effect",
+      "VM settings on stacks with liftoff:runtime: vm",
+      (key) => `remove it: pulumi config rm ${reader.key(key)} --stack ${reader.stack}`,
+    );
     // Core warns that an empty SSH list locks everyone out of the host; there is no host here.
     dropProblem(reader, reader.key(CORE_SETTINGS.sshAllowedCidrs.key), /SSH is closed to everyone/);
     return { kind, canary, bakeSeconds, containerApps: readContainerApps(reader, core) };
@@ -96,9 +124,16 @@ export function releasePolicy(runtime: RuntimeSpec): ReleasePolicy {
   return { ...DEFAULT_RELEASE_POLICY, bakeSeconds: runtime.bakeSeconds, canary: { steps, stepSeconds }, maxErrorRate };
 }
 
-function warnUnused(reader: ConfigReader, keys: readonly string[], message: string, allowed: string, fix: (key: string) => string): void {
+function warnUnused(
+  reader: ConfigReader,
+  keys: readonly string[],
+  message: string,
+  allowed: string,
+  fix: (key: string) => string,
+): void {
   for (const key of keys) {
-    if (reader.isSet(key)) reader.warn({ key: reader.key(key), value: reader.text(key), message, allowed, fix: fix(key) });
+    if (reader.isSet(key))
+      reader.warn({ key: reader.key(key), value: reader.text(key), message, allowed, fix: fix(key) });
   }
 }
 
@@ -107,21 +142,37 @@ function readContainerApps(reader: ConfigReader, core: CoreSpec): ContainerAppsS
   const workloadProfile = readWorkloadProfile(reader, core);
   const zoneRedundant = readZoneRedundant(reader, core);
   const { minReplicas, maxReplicas } = readReplicas(reader, core);
-  const concurrentRequests = S.containerAppsConcurrentRequests.read(reader, core.profile) ?? profile.defaults.concurrentRequests;
+  const concurrentRequests =
+    S.containerAppsConcurrentRequests.read(reader, core.profile) ?? profile.defaults.concurrentRequests;
   const size = readSize(reader, core, workloadProfile);
   const customDomains = readCustomDomains(reader, core);
   const azureFiles = readAzureFiles(reader, core);
 
   // A refused setting is reported once, here: the app's rules check against the profile's own value.
   const defaults: ContainerAppsDefaults = { minReplicas, maxReplicas, concurrentRequests, ...size };
-  const rules = { workloadProfileName: workloadProfile.name, defaults, azureFiles: { key: reader.key(S.containerAppsAzureFiles.key), services: azureFiles } };
+  const rules = {
+    workloadProfileName: workloadProfile.name,
+    defaults,
+    azureFiles: { key: reader.key(S.containerAppsAzureFiles.key), services: azureFiles },
+  };
   for (const { severity, ...p } of containerAppsProblems(core.app, rules)) {
     if (severity === "error") reader.error(p);
     else reader.warn(p);
   }
 
-  const jobTimeoutSeconds = Math.max(DEFAULT_JOB_TIMEOUT_SECONDS, ...core.app.services.flatMap((s) => (s.job ? [s.job.timeoutSeconds] : [])));
-  return { workloadProfile, zoneRedundant, defaults, customDomains, azureFilesServices: azureFiles, network: CONTAINERAPPS_NETWORK, jobTimeoutSeconds };
+  const jobTimeoutSeconds = Math.max(
+    DEFAULT_JOB_TIMEOUT_SECONDS,
+    ...core.app.services.flatMap((s) => (s.job ? [s.job.timeoutSeconds] : [])),
+  );
+  return {
+    workloadProfile,
+    zoneRedundant,
+    defaults,
+    customDomains,
+    azureFilesServices: azureFiles,
+    network: CONTAINERAPPS_NETWORK,
+    jobTimeoutSeconds,
+  };
 }
 
 /** Consumption when it is not one liftoff offers. */
@@ -130,7 +181,13 @@ function readWorkloadProfile(reader: ConfigReader, core: CoreSpec): ContainerApp
   const text = setting.read(reader, core.profile) ?? CONSUMPTION;
   const names = Object.keys(WORKLOAD_PROFILES);
   if (!WORKLOAD_PROFILES[text]) {
-    reader.error({ key: reader.key(setting.key), value: text, message: "is not a Container Apps workload profile liftoff offers", allowed: `${setting.allowed} (Consumption: per-second billing, scale to zero; D/E: dedicated nodes of that many vCPUs)`, fix: reader.setCommand(setting.key, closest(text, names) ?? CONSUMPTION) });
+    reader.error({
+      key: reader.key(setting.key),
+      value: text,
+      message: "is not a Container Apps workload profile liftoff offers",
+      allowed: `${setting.allowed} (Consumption: per-second billing, scale to zero; D/E: dedicated nodes of that many vCPUs)`,
+      fix: reader.setCommand(setting.key, closest(text, names) ?? CONSUMPTION),
+    });
     return { name: CONSUMPTION, type: CONSUMPTION };
   }
   if (text === CONSUMPTION) return { name: CONSUMPTION, type: CONSUMPTION };
@@ -141,7 +198,13 @@ function readZoneRedundant(reader: ConfigReader, core: CoreSpec): boolean {
   const key = S.containerAppsZoneRedundant.key;
   const zoneRedundant = S.containerAppsZoneRedundant.read(reader, core.profile) ?? false;
   if (!zoneRedundant) {
-    unsafeInProd(reader, "containerAppsZoneRedundant", { key: reader.key(key), value: "false", message: "keeps the whole environment in one availability zone", allowed: "true (the prod profile's default)", fix: `pulumi config rm ${reader.key(key)} --stack ${reader.stack}` });
+    unsafeInProd(reader, "containerAppsZoneRedundant", {
+      key: reader.key(key),
+      value: "false",
+      message: "keeps the whole environment in one availability zone",
+      allowed: "true (the prod profile's default)",
+      fix: `pulumi config rm ${reader.key(key)} --stack ${reader.stack}`,
+    });
   }
   return zoneRedundant;
 }
@@ -154,16 +217,32 @@ function readReplicas(reader: ConfigReader, core: CoreSpec): { minReplicas: numb
   const maxSet = max.read(reader, core.profile) ?? defaults.maxReplicas;
   const maxReplicas = reader.isSet(max.key) ? maxSet : Math.max(maxSet, minReplicas);
   if (maxReplicas < minReplicas) {
-    reader.error({ key: reader.key(max.key), value: String(maxReplicas), message: `is below ${reader.key(min.key)} (${minReplicas})`, allowed: `${Math.max(minReplicas, 1)} to 1000`, fix: reader.setCommand(max.key, String(Math.max(minReplicas, 1) * 2)) });
+    reader.error({
+      key: reader.key(max.key),
+      value: String(maxReplicas),
+      message: `is below ${reader.key(min.key)} (${minReplicas})`,
+      allowed: `${Math.max(minReplicas, 1)} to 1000`,
+      fix: reader.setCommand(max.key, String(Math.max(minReplicas, 1) * 2)),
+    });
   }
   if (minReplicas < 2) {
-    unsafeInProd(reader, "containerAppsMinReplicas", { key: reader.key(min.key), value: String(minReplicas), message: minReplicas === 0 ? "scales every service to zero when idle" : "runs one replica of each service", allowed: "2 or more (the prod profile's default is 2)", fix: reader.setCommand(min.key, "2") });
+    unsafeInProd(reader, "containerAppsMinReplicas", {
+      key: reader.key(min.key),
+      value: String(minReplicas),
+      message: minReplicas === 0 ? "scales every service to zero when idle" : "runs one replica of each service",
+      allowed: "2 or more (the prod profile's default is 2)",
+      fix: reader.setCommand(min.key, "2"),
+    });
   }
   return { minReplicas, maxReplicas: Math.max(maxReplicas, minReplicas) };
 }
 
 /** The replica size; the profile's when the pair is not one the workload profile runs. */
-function readSize(reader: ConfigReader, core: CoreSpec, workloadProfile: ContainerAppsSpec["workloadProfile"]): { cpu: number; memoryGi: number } {
+function readSize(
+  reader: ConfigReader,
+  core: CoreSpec,
+  workloadProfile: ContainerAppsSpec["workloadProfile"],
+): { cpu: number; memoryGi: number } {
   const defaults = CONTAINERAPPS_PROFILES[core.profileName].defaults;
   const [cpuSetting, memorySetting] = [S.containerAppsCpu, S.containerAppsMemory];
   const cpuText = reader.text(cpuSetting.key);
@@ -172,15 +251,25 @@ function readSize(reader: ConfigReader, core: CoreSpec, workloadProfile: Contain
   const memoryGi = parseGi(memorySetting.read(reader, core.profile) ?? `${defaults.memoryGi}Gi`);
   const sizeProfile = workloadProfile.type;
   const capacity = WORKLOAD_PROFILES[sizeProfile] ?? WORKLOAD_PROFILES[CONSUMPTION]!;
-  const fits = Number.isFinite(cpu) && memoryGi !== undefined && sizeProblem({ cpu, memoryGi }, workloadProfile.name === CONSUMPTION ? CONSUMPTION : workloadProfile.name) === undefined && cpu <= capacity.vcpus && memoryGi <= capacity.memoryGi;
+  const fits =
+    Number.isFinite(cpu) &&
+    memoryGi !== undefined &&
+    sizeProblem({ cpu, memoryGi }, workloadProfile.name === CONSUMPTION ? CONSUMPTION : workloadProfile.name) ===
+      undefined &&
+    cpu <= capacity.vcpus &&
+    memoryGi <= capacity.memoryGi;
   if (fits) return { cpu, memoryGi };
   const blamed = cpuText !== undefined ? cpuSetting.key : memorySetting.key;
-  const other = blamed === cpuSetting.key ? `memory ${memoryText ?? `${defaults.memoryGi}Gi`}` : `cpu ${cpuText ?? defaults.cpu}`;
+  const other =
+    blamed === cpuSetting.key ? `memory ${memoryText ?? `${defaults.memoryGi}Gi`}` : `cpu ${cpuText ?? defaults.cpu}`;
   reader.error({
     key: reader.key(blamed),
     value: blamed === cpuSetting.key ? cpuText : memoryText,
     message: `with ${other}, is not a CPU/memory pair the ${sizeProfile} workload profile allows`,
-    allowed: sizeProfile === CONSUMPTION ? `on Consumption: ${CONSUMPTION_SIZES.map(formatSize).join(", ")}` : `on ${sizeProfile}: up to ${capacity.vcpus} vCPU and ${capacity.memoryGi} Gi, in 0.25 vCPU steps`,
+    allowed:
+      sizeProfile === CONSUMPTION
+        ? `on Consumption: ${CONSUMPTION_SIZES.map(formatSize).join(", ")}`
+        : `on ${sizeProfile}: up to ${capacity.vcpus} vCPU and ${capacity.memoryGi} Gi, in 0.25 vCPU steps`,
     fix: `${reader.setCommand(cpuSetting.key, "0.5")} and ${reader.setCommand(memorySetting.key, "1Gi")}`,
   });
   return { cpu: defaults.cpu, memoryGi: defaults.memoryGi };
@@ -194,11 +283,29 @@ function readCustomDomains(reader: ConfigReader, core: CoreSpec): Readonly<Recor
   for (const [endpoint, host] of Object.entries(domains)) {
     const key = `${reader.key(setting.key)}.${endpoint}`;
     if (!endpointNames.includes(endpoint)) {
-      reader.error({ key, value: host, message: `names an endpoint that ${core.app.file} does not declare`, allowed: `an endpoint under x-liftoff.endpoints: ${endpointNames.join(", ") || "(none declared)"}`, fix: `rename it to ${closest(endpoint, endpointNames) ?? endpointNames[0] ?? "api"} in Pulumi.${reader.stack}.yaml` });
+      reader.error({
+        key,
+        value: host,
+        message: `names an endpoint that ${core.app.file} does not declare`,
+        allowed: `an endpoint under x-liftoff.endpoints: ${endpointNames.join(", ") || "(none declared)"}`,
+        fix: `rename it to ${closest(endpoint, endpointNames) ?? endpointNames[0] ?? "api"} in Pulumi.${reader.stack}.yaml`,
+      });
     } else if (!HOSTNAME.test(host.trim().toLowerCase()) || host.includes("*")) {
-      reader.error({ key, value: host, message: "is not a hostname a managed certificate can be issued for", allowed: "a fully qualified DNS name you control, without scheme, port or wildcard, e.g. api.example.com", fix: reader.pathCommand(`${setting.key}.${endpoint}`, "api.example.com") });
+      reader.error({
+        key,
+        value: host,
+        message: "is not a hostname a managed certificate can be issued for",
+        allowed: "a fully qualified DNS name you control, without scheme, port or wildcard, e.g. api.example.com",
+        fix: reader.pathCommand(`${setting.key}.${endpoint}`, "api.example.com"),
+      });
     } else if (Object.values(customDomains).includes(host.trim().toLowerCase())) {
-      reader.error({ key, value: host, message: "is already the domain of another endpoint", allowed: "one hostname per endpoint", fix: `give ${endpoint} its own hostname in Pulumi.${reader.stack}.yaml` });
+      reader.error({
+        key,
+        value: host,
+        message: "is already the domain of another endpoint",
+        allowed: "one hostname per endpoint",
+        fix: `give ${endpoint} its own hostname in Pulumi.${reader.stack}.yaml`,
+      });
     } else {
       customDomains[endpoint] = host.trim().toLowerCase();
     }
@@ -212,7 +319,13 @@ function readAzureFiles(reader: ConfigReader, core: CoreSpec): readonly string[]
   const serviceNames = core.app.services.map((s) => s.name);
   azureFiles.forEach((name, i) => {
     if (serviceNames.includes(name)) return;
-    reader.error({ key: `${reader.key(setting.key)}[${i}]`, value: name, message: `names a service that ${core.app.file} does not define`, allowed: serviceNames.join(", "), fix: reader.pathCommand(`${setting.key}[${i}]`, closest(name, serviceNames) ?? serviceNames[0] ?? "broker") });
+    reader.error({
+      key: `${reader.key(setting.key)}[${i}]`,
+      value: name,
+      message: `names a service that ${core.app.file} does not define`,
+      allowed: serviceNames.join(", "),
+      fix: reader.pathCommand(`${setting.key}[${i}]`, closest(name, serviceNames) ?? serviceNames[0] ?? "broker"),
+    });
   });
   return azureFiles;
 }
@@ -234,7 +347,9 @@ export function readCanary(reader: ConfigReader, defaults: CanarySpec): CanarySp
   const stepSecondsValid = Number.isInteger(stepSeconds) && stepSeconds >= 0 && stepSeconds <= MAX_CANARY_STEP_SECONDS;
   const maxErrorRateValid = maxErrorRate >= 0 && maxErrorRate <= 1;
   if (stepProblem) {
-    const fixed = [...new Set(steps.filter((s) => Number.isInteger(s) && s >= 1 && s < 100))].sort((a, b) => a - b).slice(0, 9);
+    const fixed = [...new Set(steps.filter((s) => Number.isInteger(s) && s >= 1 && s < 100))]
+      .sort((a, b) => a - b)
+      .slice(0, 9);
     reader.error({
       key: stepProblem.index === undefined ? stepsKey : `${stepsKey}[${stepProblem.index}]`,
       value: stepProblem.index === undefined ? JSON.stringify(steps) : String(steps[stepProblem.index]),
@@ -244,10 +359,22 @@ export function readCanary(reader: ConfigReader, defaults: CanarySpec): CanarySp
     });
   }
   if (!stepSecondsValid) {
-    reader.error({ key: `${key}.stepSeconds`, value: String(stepSeconds), message: "is out of range", allowed: `a whole number of seconds from 0 to ${MAX_CANARY_STEP_SECONDS}`, fix: reader.yamlFix(CANARY_EXAMPLE) });
+    reader.error({
+      key: `${key}.stepSeconds`,
+      value: String(stepSeconds),
+      message: "is out of range",
+      allowed: `a whole number of seconds from 0 to ${MAX_CANARY_STEP_SECONDS}`,
+      fix: reader.yamlFix(CANARY_EXAMPLE),
+    });
   }
   if (!maxErrorRateValid) {
-    reader.error({ key: `${key}.maxErrorRate`, value: String(maxErrorRate), message: "is not a share of requests", allowed: "a number from 0 to 1 (0.02 = 2 % of requests answered 5xx)", fix: reader.yamlFix(CANARY_EXAMPLE) });
+    reader.error({
+      key: `${key}.maxErrorRate`,
+      value: String(maxErrorRate),
+      message: "is not a share of requests",
+      allowed: "a number from 0 to 1 (0.02 = 2 % of requests answered 5xx)",
+      fix: reader.yamlFix(CANARY_EXAMPLE),
+    });
   }
   return {
     steps: stepsValid ? steps : defaults.steps,
@@ -264,9 +391,14 @@ function firstStepProblem(steps: readonly number[]): { index?: number; message: 
     if (!Number.isInteger(step)) return { index, message: "is not a whole number" };
     if (step < 1) return { index, message: "is below 1 %" };
     if (step > 100) return { index, message: "is above 100 %" };
-    if (index > 0 && step <= steps[index - 1]!) return { index, message: `is not above the step before it (${steps[index - 1]})` };
+    if (index > 0 && step <= steps[index - 1]!)
+      return { index, message: `is not above the step before it (${steps[index - 1]})` };
   }
-  if (steps.at(-1) !== 100) return { index: steps.length - 1, message: "is the last step but not 100: a release must end serving every request" };
+  if (steps.at(-1) !== 100)
+    return {
+      index: steps.length - 1,
+      message: "is the last step but not 100: a release must end serving every request",
+    };
   return undefined;
 }
 

@@ -9,7 +9,8 @@ import { closest, type ConfigReader, type SecretDefinition, type SecretRequireme
 import type { Profile } from "./profiles";
 
 /** How the value is written in the stack file, as the doc names it. */
-export type SettingType = "text" | "whole number" | "true/false" | "one of" | "list" | "map" | "list or map" | "secret" | "secret map";
+export type SettingType =
+  "text" | "whole number" | "true/false" | "one of" | "list" | "map" | "list or map" | "secret" | "secret map";
 
 /** What the setting is when the stack does not set it. */
 export type SettingDefault<T> =
@@ -59,7 +60,9 @@ interface Common<T> {
  * A section's table of settings, keyed by setting name: `settingsTable({ sshPort: integer(...) })`
  * gives `{ sshPort: Setting<number> }` with `key: "sshPort"`.
  */
-export function settingsTable<D extends Record<string, Declaration<unknown>>>(declarations: D): { readonly [K in keyof D]: D[K] extends Declaration<infer T> ? Setting<T> : never } {
+export function settingsTable<D extends Record<string, Declaration<unknown>>>(
+  declarations: D,
+): { readonly [K in keyof D]: D[K] extends Declaration<infer T> ? Setting<T> : never } {
   return Object.fromEntries(Object.entries(declarations).map(([key, declare]) => [key, declare(key)])) as never;
 }
 
@@ -73,11 +76,18 @@ export function defaultValue<T>(setting: Pick<Setting<T>, "default">, profile: P
 
 /** Text; the section checks its form (`type` names it for the reference, e.g. "one of" a list with its own messages). */
 export function text(declaration: Common<string> & { readonly type?: SettingType }): Declaration<string> {
-  return (key) => ({ key, type: "text", ...declaration, read: (reader, profile) => reader.text(key) ?? defaultValue(declaration, profile) });
+  return (key) => ({
+    key,
+    type: "text",
+    ...declaration,
+    read: (reader, profile) => reader.text(key) ?? defaultValue(declaration, profile),
+  });
 }
 
 /** A whole number in [min, max]. */
-export function integer(declaration: Omit<Common<number>, "allowed"> & { readonly min: number; readonly max: number }): Declaration<number> {
+export function integer(
+  declaration: Omit<Common<number>, "allowed"> & { readonly min: number; readonly max: number },
+): Declaration<number> {
   const { min, max, ...rest } = declaration;
   return (key) => ({
     key,
@@ -101,7 +111,13 @@ export function flag(declaration: Omit<Common<boolean>, "allowed" | "example">):
 }
 
 /** One of a fixed list of names; `noun` completes "is not ..." in the problem. */
-export function oneOf<C extends string>(declaration: Omit<Common<C>, "allowed"> & { readonly choices: readonly C[]; readonly noun: string; readonly allowed?: string }): Declaration<C> {
+export function oneOf<C extends string>(
+  declaration: Omit<Common<C>, "allowed"> & {
+    readonly choices: readonly C[];
+    readonly noun: string;
+    readonly allowed?: string;
+  },
+): Declaration<C> {
   const { choices, noun, ...rest } = declaration;
   return (key) => ({
     key,
@@ -111,19 +127,31 @@ export function oneOf<C extends string>(declaration: Omit<Common<C>, "allowed"> 
     read: (reader, profile) => {
       const value = reader.text(key) ?? defaultValue(declaration, profile);
       if (value === undefined || (choices as readonly string[]).includes(value)) return value as C | undefined;
-      reader.error({ key: reader.key(key), value, message: `is not ${noun}`, allowed: declaration.allowed ?? choices.join(", "), fix: reader.setCommand(key, closest(value, choices) ?? declaration.example) });
+      reader.error({
+        key: reader.key(key),
+        value,
+        message: `is not ${noun}`,
+        allowed: declaration.allowed ?? choices.join(", "),
+        fix: reader.setCommand(key, closest(value, choices) ?? declaration.example),
+      });
       return undefined;
     },
   });
 }
 
 /** A list or map in the stack file, checked against a zod schema; each shape problem names the nested key. */
-export function structured<T>(declaration: Common<T> & { readonly type: "list" | "map" | "list or map" | "secret map"; readonly schema: z.ZodType<T> }): Declaration<T> {
+export function structured<T>(
+  declaration: Common<T> & {
+    readonly type: "list" | "map" | "list or map" | "secret map";
+    readonly schema: z.ZodType<T>;
+  },
+): Declaration<T> {
   const { schema, ...rest } = declaration;
   return (key) => ({
     key,
     ...rest,
-    read: (reader, profile) => reader.structured(key, schema, declaration.allowed, declaration.example) ?? defaultValue(declaration, profile),
+    read: (reader, profile) =>
+      reader.structured(key, schema, declaration.allowed, declaration.example) ?? defaultValue(declaration, profile),
   });
 }
 
@@ -132,7 +160,11 @@ export function structured<T>(declaration: Common<T> & { readonly type: "list" |
  * offline plan), plain text always an error. `obtain` says where the value comes from; the command
  * that sets it is added from the key.
  */
-export function secret(declaration: { readonly purpose: string; readonly obtain: string; readonly required?: string }): Declaration<SecretRequirement> {
+export function secret(declaration: {
+  readonly purpose: string;
+  readonly obtain: string;
+  readonly required?: string;
+}): Declaration<SecretRequirement> {
   return (key) => {
     const definition: SecretDefinition = { key, purpose: declaration.purpose, obtain: declaration.obtain };
     return {

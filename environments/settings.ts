@@ -27,9 +27,18 @@ const variableValues = z.record(z.string(), z.union([z.string(), z.number(), z.b
 
 // Pulumi stores a value set with `config set --path` as text, a value written in YAML as a number:
 // take both.
-const numberLike = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
+const numberLike = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/)
+    .transform(Number),
+]);
 const thresholds = z.strictObject(
-  Object.fromEntries(Object.keys(THRESHOLD_RANGES).map((k) => [k, numberLike.optional()])) as Record<keyof AlertThresholds, z.ZodOptional<typeof numberLike>>,
+  Object.fromEntries(Object.keys(THRESHOLD_RANGES).map((k) => [k, numberLike.optional()])) as Record<
+    keyof AlertThresholds,
+    z.ZodOptional<typeof numberLike>
+  >,
 );
 
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
@@ -42,7 +51,10 @@ const utcInstant = z.string().refine(isUtcInstant, "is not a UTC instant YYYY-MM
 const NEON_ID = /^[a-z0-9-]{1,60}$/;
 const neonRestoreSource = z.strictObject({
   projectId: z.string().regex(NEON_ID, "is not a Neon project id"),
-  branchId: z.string().regex(/^br-[a-z0-9-]{1,57}$/, "is not a Neon branch id (br-...)").optional(),
+  branchId: z
+    .string()
+    .regex(/^br-[a-z0-9-]{1,57}$/, "is not a Neon branch id (br-...)")
+    .optional(),
   timestamp: utcInstant,
 });
 const atlasRestoreSource = z.strictObject({
@@ -50,8 +62,10 @@ const atlasRestoreSource = z.strictObject({
   clusterName: z.string().regex(/^[a-zA-Z0-9-]{1,64}$/, "is not an Atlas cluster name"),
   timestamp: utcInstant,
 });
-export const NEON_RESTORE_SOURCE_EXAMPLE = "liftoff:neonRestoreSource: {projectId: <source neonProjectId>, branchId: <source neonBranchId>, timestamp: 2026-11-20T08:30:00Z}";
-export const ATLAS_RESTORE_SOURCE_EXAMPLE = "liftoff:atlasRestoreSource: {projectId: <source atlasProjectId>, clusterName: <source atlasClusterName>, timestamp: 2026-11-20T08:30:00Z}";
+export const NEON_RESTORE_SOURCE_EXAMPLE =
+  "liftoff:neonRestoreSource: {projectId: <source neonProjectId>, branchId: <source neonBranchId>, timestamp: 2026-11-20T08:30:00Z}";
+export const ATLAS_RESTORE_SOURCE_EXAMPLE =
+  "liftoff:atlasRestoreSource: {projectId: <source atlasProjectId>, clusterName: <source atlasClusterName>, timestamp: 2026-11-20T08:30:00Z}";
 
 const HOURS = 3600;
 
@@ -77,7 +91,8 @@ export const CORE_SETTINGS = settingsTable({
     default: { kind: "required" },
   }),
   dnsLabel: text({
-    description: "the DNS label of the public IP: the host is `<label>.<region>.cloudapp.azure.com`; unique in the region",
+    description:
+      "the DNS label of the public IP: the host is `<label>.<region>.cloudapp.azure.com`; unique in the region",
     allowed: "3-63 lowercase letters, digits and hyphens, starting with a letter and ending with a letter or digit",
     example: "acme-dev",
     default: { kind: "required" },
@@ -133,11 +148,15 @@ export const CORE_SETTINGS = settingsTable({
     description: "a daily shutdown of the VM, to save money",
     allowed: "HH:MM (24 h) or off",
     example: "19:00",
-    default: { kind: "profile", of: (p) => (p.autoShutdown ? `${p.autoShutdown.time.slice(0, 2)}:${p.autoShutdown.time.slice(2)}` : "off") },
+    default: {
+      kind: "profile",
+      of: (p) => (p.autoShutdown ? `${p.autoShutdown.time.slice(0, 2)}:${p.autoShutdown.time.slice(2)}` : "off"),
+    },
   }),
   autoShutdownTimeZone: text({
     description: "the time zone of `autoShutdown`",
-    allowed: "a Windows time zone id such as UTC, W. Europe Standard Time, Pacific Standard Time (the ids `tzutil /l` lists)",
+    allowed:
+      "a Windows time zone id such as UTC, W. Europe Standard Time, Pacific Standard Time (the ids `tzutil /l` lists)",
     example: '"W. Europe Standard Time"',
     default: { kind: "profile", of: (p) => p.autoShutdown?.timeZone ?? "UTC" },
   }),
@@ -166,7 +185,8 @@ export const CORE_SETTINGS = settingsTable({
   composeSecrets: structured({
     type: "secret map",
     schema: variableValues,
-    description: "secret variables the compose files interpolate, usable in `environment` only; set each with `pulumi config set --secret --path 'liftoff:composeSecrets.<NAME>' --stack <stack>`",
+    description:
+      "secret variables the compose files interpolate, usable in `environment` only; set each with `pulumi config set --secret --path 'liftoff:composeSecrets.<NAME>' --stack <stack>`",
     allowed: "a map of variable name to secret value, each set with --secret",
     example: "pulumi config set --secret --path 'liftoff:composeSecrets.DB_PASSWORD' <value>",
     default: { kind: "none" },
@@ -190,7 +210,8 @@ export const CORE_SETTINGS = settingsTable({
   imagePolicy: oneOf({
     choices: IMAGE_POLICIES,
     noun: "an image policy",
-    description: "what a prod-profile stack does with an image on a moving tag (`latest`, `main`, no version) and no digest",
+    description:
+      "what a prod-profile stack does with an image on a moving tag (`latest`, `main`, no version) and no digest",
     allowed: `${IMAGE_POLICIES.join(" or ")}: what a prod stack does with an image on a moving tag (refuse it, or warn)`,
     example: "strict",
     default: { kind: "fixed", value: "strict" },
@@ -198,7 +219,8 @@ export const CORE_SETTINGS = settingsTable({
   [ALLOW_UNSAFE_PROD_KEY]: structured({
     type: "list",
     schema: stringList,
-    description: "prod rules this prod-profile stack deliberately breaks, by id; the plan warns about each, and the policy pack honours the same list",
+    description:
+      "prod rules this prod-profile stack deliberately breaks, by id; the plan warns about each, and the policy pack honours the same list",
     allowed: `a list of rule ids: ${UNSAFE_PROD_RULE_IDS.join(", ")}`,
     example: `liftoff:${ALLOW_UNSAFE_PROD_KEY}: [autoShutdown]`,
     default: { kind: "none" },
@@ -206,13 +228,15 @@ export const CORE_SETTINGS = settingsTable({
   hostAccessAllowed: structured({
     type: "list",
     schema: stringList,
-    description: "the host access the application declares (`x-liftoff.hostAccess`) that this stack accepts; the policy pack holds every other declared access against it",
+    description:
+      "the host access the application declares (`x-liftoff.hostAccess`) that this stack accepts; the policy pack holds every other declared access against it",
     allowed: "a list of <service>:<host access kind> the application declares",
     example: "liftoff:hostAccessAllowed: [agent:host-paths]",
     default: { kind: "none" },
   }),
   ghcrToken: secret({
-    purpose: "pulls the service images from GitHub Container Registry on the host, and lets `pulumi up` look up their digests",
+    purpose:
+      "pulls the service images from GitHub Container Registry on the host, and lets `pulumi up` look up their digests",
     obtain: "create a classic personal access token with only read:packages (GitHub has no API to mint one)",
   }),
 });
@@ -239,7 +263,13 @@ export const DATA_SETTINGS = settingsTable({
     example: "24",
     default: { kind: "profile", of: (p) => p.data.neon.historyRetentionSeconds / HOURS },
   }),
-  neonPgVersion: integer({ description: "the Postgres major version", min: 14, max: 18, example: "17", default: { kind: "fixed", value: 17 } }),
+  neonPgVersion: integer({
+    description: "the Postgres major version",
+    min: 14,
+    max: 18,
+    example: "17",
+    default: { kind: "fixed", value: 17 },
+  }),
   neonOrgId: text({
     description: "the Neon organization, needed only with a personal API key",
     allowed: "the id from Neon Console → Organization settings, e.g. org-morning-bread-81040908",
@@ -247,7 +277,8 @@ export const DATA_SETTINGS = settingsTable({
     default: { kind: "derived", text: "the API key's organization" },
   }),
   neonRestoreFrom: text({
-    description: "disaster recovery: serve Postgres from a new branch holding the default branch's data as of this instant",
+    description:
+      "disaster recovery: serve Postgres from a new branch holding the default branch's data as of this instant",
     allowed: "YYYY-MM-DDTHH:MM:SSZ within the restore window, e.g. 2026-11-20T08:30:00Z",
     example: "2026-11-20T08:30:00Z",
     default: { kind: "none", meaning: "the default branch" },
@@ -255,7 +286,8 @@ export const DATA_SETTINGS = settingsTable({
   neonRestoreSource: structured({
     type: "map",
     schema: neonRestoreSource,
-    description: "disaster recovery into a new stack from another stack's Neon project; set by `npm run recreate`, not by hand",
+    description:
+      "disaster recovery into a new stack from another stack's Neon project; set by `npm run recreate`, not by hand",
     allowed:
       "disaster recovery into this stack: {projectId, branchId (optional: the default branch), timestamp} of the source stack's Neon project (its neonProjectId and neonBranchId outputs) and a UTC instant inside its history retention; `npm run recreate` sets it",
     example: NEON_RESTORE_SOURCE_EXAMPLE,
@@ -279,19 +311,29 @@ export const DATA_SETTINGS = settingsTable({
     example: "M10",
     default: { kind: "profile", of: (p) => p.data.atlas.instanceSize },
   }),
-  atlasBackup: flag({ description: "Atlas cloud backup (dedicated tiers only)", default: { kind: "profile", of: (p) => p.data.atlas.backup } }),
-  atlasPointInTimeRestore: flag({ description: "continuous restore within the backups (needs `atlasBackup`)", default: { kind: "profile", of: (p) => p.data.atlas.pointInTimeRestore } }),
+  atlasBackup: flag({
+    description: "Atlas cloud backup (dedicated tiers only)",
+    default: { kind: "profile", of: (p) => p.data.atlas.backup },
+  }),
+  atlasPointInTimeRestore: flag({
+    description: "continuous restore within the backups (needs `atlasBackup`)",
+    default: { kind: "profile", of: (p) => p.data.atlas.pointInTimeRestore },
+  }),
   atlasSnapshotRetentionDays: integer({
     description: "days snapshots (and the point-in-time window) are kept",
     min: 1,
     max: 365,
     example: "7",
-    default: { kind: "profile", of: (p) => (p.data.atlas.snapshotRetentionDays > 0 ? p.data.atlas.snapshotRetentionDays : 7) },
+    default: {
+      kind: "profile",
+      of: (p) => (p.data.atlas.snapshotRetentionDays > 0 ? p.data.atlas.snapshotRetentionDays : 7),
+    },
   }),
   atlasRestoreSource: structured({
     type: "map",
     schema: atlasRestoreSource,
-    description: "disaster recovery into a new stack from another stack's cluster; set by `npm run recreate`, not by hand",
+    description:
+      "disaster recovery into a new stack from another stack's cluster; set by `npm run recreate`, not by hand",
     allowed:
       "disaster recovery into this stack: {projectId, clusterName, timestamp} of the source stack's cluster (its atlasProjectId and atlasClusterName outputs), which must have cloud backup with point-in-time restore, and a UTC instant inside its restore window; `npm run recreate` sets it",
     example: ATLAS_RESTORE_SOURCE_EXAMPLE,
@@ -299,7 +341,8 @@ export const DATA_SETTINGS = settingsTable({
   }),
   neonApiKey: secret({
     purpose: "lets liftoff create the Neon project, roles and databases",
-    obtain: "create an API key in the Neon Console (Organization settings → API keys; a personal key also needs liftoff:neonOrgId)",
+    obtain:
+      "create an API key in the Neon Console (Organization settings → API keys; a personal key also needs liftoff:neonOrgId)",
     required: "a service needs postgres",
   }),
   atlasPublicKey: secret({
@@ -314,7 +357,8 @@ export const DATA_SETTINGS = settingsTable({
   }),
   atlasClientId: secret({
     purpose: "identifies liftoff's Atlas service account (with liftoff:atlasClientSecret)",
-    obtain: "create a service account with Organization Project Creator in Atlas (Organization → Access Manager → Service Accounts)",
+    obtain:
+      "create a service account with Organization Project Creator in Atlas (Organization → Access Manager → Service Accounts)",
     required: "a service needs mongodb and the service account is used instead of the API key",
   }),
   atlasClientSecret: secret({
@@ -334,7 +378,8 @@ export const OBSERVABILITY_SETTINGS = settingsTable({
   }),
   grafanaStackSlug: text({
     description: "the stack's name: `https://<slug>.grafana.net`, unique in Grafana Cloud",
-    allowed: "2-29 lowercase letters and digits, starting with a letter (no hyphens); it becomes <slug>.grafana.net and must be unique in Grafana Cloud",
+    allowed:
+      "2-29 lowercase letters and digits, starting with a letter (no hyphens); it becomes <slug>.grafana.net and must be unique in Grafana Cloud",
     example: "acmedev",
     default: { kind: "derived", text: "`dnsLabel` without hyphens" },
   }),
@@ -357,7 +402,8 @@ export const OBSERVABILITY_SETTINGS = settingsTable({
   syntheticProbes: structured({
     type: "list",
     schema: stringList,
-    description: "the public probe locations of the synthetic check of every health URL (how often comes from the profile)",
+    description:
+      "the public probe locations of the synthetic check of every health URL (how often comes from the profile)",
     allowed: "a list of Grafana synthetic monitoring probe names",
     example: "liftoff:syntheticProbes: [Amsterdam, Frankfurt]",
     default: { kind: "profile", of: (p) => [...p.observability.syntheticCheck.probes] },
@@ -369,7 +415,8 @@ export const OBSERVABILITY_SETTINGS = settingsTable({
     default: { kind: "derived", text: "the service on port 443, else the first public endpoint's" },
   }),
   grafanaCloudToken: secret({
-    purpose: "lets liftoff create the environment's Grafana Cloud stack, its access policies, tokens and service account",
+    purpose:
+      "lets liftoff create the environment's Grafana Cloud stack, its access policies, tokens and service account",
     obtain:
       "in the Grafana Cloud portal (Administration > Cloud access policies) create a policy with the scopes stacks:read, stacks:write, stacks:delete, accesspolicies:read, accesspolicies:write, accesspolicies:delete, stack-service-accounts:write, add a token to it",
   }),
@@ -392,13 +439,15 @@ export const DELIVERY_SETTINGS = settingsTable({
   externalImages: structured({
     type: "list",
     schema: stringList,
-    description: "image repositories allowed from outside the registry owner (Docker Hub's `redis`, `library/redis` and `docker.io/library/redis` are one)",
+    description:
+      "image repositories allowed from outside the registry owner (Docker Hub's `redis`, `library/redis` and `docker.io/library/redis` are one)",
     allowed: "a list of image repositories (registry/path, no tag)",
     example: "liftoff:externalImages: [docker.io/library/redis]",
     default: { kind: "none" },
   }),
   githubOwner: text({
-    description: "the owner of the repository whose environment `<stack>` liftoff manages; with `githubRepository`, or neither",
+    description:
+      "the owner of the repository whose environment `<stack>` liftoff manages; with `githubRepository`, or neither",
     allowed: "1-39 letters, digits and single hyphens",
     example: "acme",
     default: { kind: "none", meaning: "no GitHub resources" },
@@ -418,7 +467,8 @@ export const DELIVERY_SETTINGS = settingsTable({
     default: { kind: "required", when: "GitHub is configured on a prod-profile stack" },
   }),
   githubToken: secret({
-    purpose: "lets liftoff create this stack's GitHub repository environment with its protection rules, variables and secrets",
+    purpose:
+      "lets liftoff create this stack's GitHub repository environment with its protection rules, variables and secrets",
     obtain:
       "create a fine-grained personal access token for the repository with Administration and Environments: read and write (and Members: read on the organisation for team reviewers; a classic token needs repo, plus read:org for teams)",
     required: "`githubOwner` and `githubRepository` are set",
@@ -452,9 +502,14 @@ export const CANARY_EXAMPLE = "liftoff:canary: {steps: [10, 50, 100], stepSecond
 
 const canary = z.union([
   z.array(numberLike),
-  z.strictObject({ steps: z.array(numberLike), stepSeconds: numberLike.optional(), maxErrorRate: numberLike.optional() }),
+  z.strictObject({
+    steps: z.array(numberLike),
+    stepSeconds: numberLike.optional(),
+    maxErrorRate: numberLike.optional(),
+  }),
 ]);
-const showCanary = (c: CanarySpec) => `\`{steps: [${c.steps.join(", ")}], stepSeconds: ${c.stepSeconds}, maxErrorRate: ${c.maxErrorRate}}\``;
+const showCanary = (c: CanarySpec) =>
+  `\`{steps: [${c.steps.join(", ")}], stepSeconds: ${c.stepSeconds}, maxErrorRate: ${c.maxErrorRate}}\``;
 
 /** The runtime: where the application runs, how releases move traffic, and the Container Apps settings. */
 export const RUNTIME_SETTINGS = settingsTable({
@@ -462,20 +517,26 @@ export const RUNTIME_SETTINGS = settingsTable({
     choices: RUNTIMES,
     noun: "a runtime liftoff offers",
     allowed: "vm (one Azure VM, the default) or containerapps (Azure Container Apps; docs/runtimes.md)",
-    description: "where the application runs: one Azure VM, or Azure Container Apps (then the VM settings have no effect)",
+    description:
+      "where the application runs: one Azure VM, or Azure Container Apps (then the VM settings have no effect)",
     example: "containerapps",
     default: { kind: "fixed", value: "vm" },
   }),
   canary: structured({
     type: "list or map",
     schema: canary,
-    description: "how a release moves traffic, on either runtime: the share of requests the new release gets at each step, how long each step is held, and the share of 5xx that rolls it back",
+    description:
+      "how a release moves traffic, on either runtime: the share of requests the new release gets at each step, how long each step is held, and the share of 5xx that rolls it back",
     allowed: `a list of 1-10 whole percentages, ascending, ending at 100 ([10, 50, 100]), or {steps, stepSeconds: 0-${MAX_CANARY_STEP_SECONDS}, maxErrorRate: 0-1}`,
     example: CANARY_EXAMPLE,
-    default: { kind: "derived", text: `vm: ${showCanary(CANARY_DEFAULTS.vm)}; containerapps: ${showCanary(CANARY_DEFAULTS.containerapps)} (Azure's metrics lag); a list sets only the steps` },
+    default: {
+      kind: "derived",
+      text: `vm: ${showCanary(CANARY_DEFAULTS.vm)}; containerapps: ${showCanary(CANARY_DEFAULTS.containerapps)} (Azure's metrics lag); a list sets only the steps`,
+    },
   }),
   bakeSeconds: integer({
-    description: "on the VM: seconds a new release is watched after the switch, the previous one kept warm to switch back to",
+    description:
+      "on the VM: seconds a new release is watched after the switch, the previous one kept warm to switch back to",
     min: 0,
     max: 3600,
     example: "30",
@@ -483,7 +544,8 @@ export const RUNTIME_SETTINGS = settingsTable({
   }),
   containerAppsWorkloadProfile: text({
     type: "one of",
-    description: "the Container Apps workload profile: Consumption (per-second billing, scale to zero) or dedicated D/E nodes of that many vCPUs",
+    description:
+      "the Container Apps workload profile: Consumption (per-second billing, scale to zero) or dedicated D/E nodes of that many vCPUs",
     allowed: Object.keys(WORKLOAD_PROFILES).join(", "),
     example: "D4",
     default: { kind: "profile", of: (p) => CONTAINERAPPS_PROFILES[p.name].workloadProfile },
@@ -515,7 +577,8 @@ export const RUNTIME_SETTINGS = settingsTable({
   }),
   containerAppsCpu: text({
     description: "vCPUs of each replica unless the service's compose limits say",
-    allowed: "a CPU/memory pair the workload profile allows (Consumption: 0.25 vCPU / 0.5 Gi up to 4 vCPU / 8 Gi, memory twice the CPU)",
+    allowed:
+      "a CPU/memory pair the workload profile allows (Consumption: 0.25 vCPU / 0.5 Gi up to 4 vCPU / 8 Gi, memory twice the CPU)",
     example: "0.5",
     default: { kind: "profile", of: (p) => String(CONTAINERAPPS_PROFILES[p.name].defaults.cpu) },
   }),

@@ -18,7 +18,8 @@ export function readSshPublicKey(line: string): SshKeyInfo {
   const parts = line.trim().split(/\s+/);
   if (parts.length < 2) return { ok: false, reason: "it is not `<algorithm> <base64 key> [comment]`" };
   const [algorithm, encoded] = parts as [string, string];
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) return { ok: false, reason: "its key is not base64" };
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0)
+    return { ok: false, reason: "its key is not base64" };
   const blob = Buffer.from(encoded, "base64");
   const reader = new WireReader(blob);
   const inner = reader.string()?.toString("latin1");
@@ -27,12 +28,14 @@ export function readSshPublicKey(line: string): SshKeyInfo {
   if (algorithm === "ssh-rsa") {
     const exponent = reader.string();
     const modulus = reader.string();
-    if (exponent === undefined || modulus === undefined || !reader.atEnd()) return { ok: false, reason: "its RSA key is malformed" };
+    if (exponent === undefined || modulus === undefined || !reader.atEnd())
+      return { ok: false, reason: "its RSA key is malformed" };
     return { ok: true, type: "ssh-rsa", bits: bitLength(modulus) };
   }
   if (algorithm === "ssh-ed25519") {
     const key = reader.string();
-    if (key === undefined || key.length !== 32 || !reader.atEnd()) return { ok: false, reason: "its Ed25519 key is not 32 bytes" };
+    if (key === undefined || key.length !== 32 || !reader.atEnd())
+      return { ok: false, reason: "its Ed25519 key is not 32 bytes" };
     return { ok: true, type: "ssh-ed25519" };
   }
   return { ok: true, type: "other", algorithm };

@@ -5,7 +5,9 @@
  */
 import { WINDOWS_TO_IANA_MAP, findWindows } from "windows-iana";
 
-export const WINDOWS_TIME_ZONES: readonly string[] = [...new Set(WINDOWS_TO_IANA_MAP.map((z) => z.windowsName as string))].sort();
+export const WINDOWS_TIME_ZONES: readonly string[] = [
+  ...new Set(WINDOWS_TO_IANA_MAP.map((z) => z.windowsName as string)),
+].sort();
 
 const BY_LOWERCASE = new Map(WINDOWS_TIME_ZONES.map((id) => [id.toLowerCase(), id]));
 

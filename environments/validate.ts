@@ -30,11 +30,18 @@ export function buildEnvironmentSpec(input: ConfigInput): ValidationResult {
   const core = coreSection.read(reader);
   readUnsafeProdAllowances(reader, core.profileName, CORE_SETTINGS.allowUnsafeProd);
   checkProdHost(reader, core);
-  const layers = Object.fromEntries(LAYER_SECTIONS.map((section) => [section.name, section.read(reader, core)])) as unknown as LayerSpecs;
+  const layers = Object.fromEntries(
+    LAYER_SECTIONS.map((section) => [section.name, section.read(reader, core)]),
+  ) as unknown as LayerSpecs;
   reportUnusedAllowances(reader);
   if (reader.hasErrors) return { problems: reader.problems };
   // A section without secrets (the runtime's) has no `secrets` in its part.
-  const secrets = [...core.secrets, ...LAYER_SECTIONS.flatMap((section) => (layers[section.name] as { readonly secrets?: readonly SecretRequirement[] }).secrets ?? [])];
+  const secrets = [
+    ...core.secrets,
+    ...LAYER_SECTIONS.flatMap(
+      (section) => (layers[section.name] as { readonly secrets?: readonly SecretRequirement[] }).secrets ?? [],
+    ),
+  ];
   return { spec: { ...core, ...layers, secrets, release: releasePolicy(layers.runtime) }, problems: reader.problems };
 }
 
@@ -48,7 +55,9 @@ function readUnknownKeys(reader: ConfigReader): void {
       value: reader.text(key),
       message: "is not a setting liftoff knows, so it would be ignored",
       allowed: KNOWN_KEYS.map((k) => reader.key(k)).join(", "),
-      fix: near ? `rename it to ${reader.key(near)}` : `remove it: pulumi config rm ${reader.key(key)} --stack ${reader.stack}`,
+      fix: near
+        ? `rename it to ${reader.key(near)}`
+        : `remove it: pulumi config rm ${reader.key(key)} --stack ${reader.stack}`,
     });
   }
 }
@@ -66,7 +75,9 @@ function readOtherNamespaces(reader: ConfigReader): void {
       key: fullKey,
       message: `is in the namespace ${space}, not ${namespace}, so liftoff never reads it`,
       allowed: `${namespace}:<setting>, one of ${KNOWN_KEYS.map((k) => reader.key(k)).join(", ")}`,
-      fix: meant ? `rename it to ${reader.key(meant)} in Pulumi.${reader.stack}.yaml` : `rename it to ${namespace}:${key} in Pulumi.${reader.stack}.yaml, or remove it: pulumi config rm '${fullKey}' --stack ${reader.stack}`,
+      fix: meant
+        ? `rename it to ${reader.key(meant)} in Pulumi.${reader.stack}.yaml`
+        : `rename it to ${namespace}:${key} in Pulumi.${reader.stack}.yaml, or remove it: pulumi config rm '${fullKey}' --stack ${reader.stack}`,
     });
   }
 }
@@ -102,4 +113,3 @@ export function formatProblems(problems: readonly Problem[], options: { withSeve
     )
     .join("\n");
 }
-

@@ -24,8 +24,8 @@ function renderReport(stack: string, resources: number, violations: readonly Vio
   const mandatory = violations.filter((v) => v.enforcement === "mandatory").length;
   const advisory = violations.length - mandatory;
   lines.push(
-    `${mandatory === 0 ? "ok" : "FAILED"}: stack ${stack}, ${resources} resources, ${POLICIES.length} policies + 2 offline secret checks: `
-    + `${mandatory} mandatory and ${advisory} advisory violation${advisory === 1 ? "" : "s"}`,
+    `${mandatory === 0 ? "ok" : "FAILED"}: stack ${stack}, ${resources} resources, ${POLICIES.length} policies + 2 offline secret checks: ` +
+      `${mandatory} mandatory and ${advisory} advisory violation${advisory === 1 ? "" : "s"}`,
   );
   return lines.join("\n");
 }
@@ -59,7 +59,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.stdout.write("", () => process.exit(code)),
   (err: unknown) => {
-    process.stderr.write(`${err instanceof PlanUsageError ? err.message : err instanceof Error ? err.stack : String(err)}\n${USAGE}\n`);
+    process.stderr.write(
+      `${err instanceof PlanUsageError ? err.message : err instanceof Error ? err.stack : String(err)}\n${USAGE}\n`,
+    );
     process.exit(2);
   },
 );

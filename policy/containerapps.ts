@@ -31,9 +31,15 @@ export const containerAppIngressTls: Rule = (resource) => {
   const ingress = at(resource.props, "configuration.ingress");
   if (!isObj(ingress) || ingress["external"] !== true) return [];
   const problems: string[] = [];
-  if (ingress["allowInsecure"] === true) problems.push("its public ingress allows plain HTTP (allowInsecure: true); set allowInsecure: false so HTTP is redirected to HTTPS");
+  if (ingress["allowInsecure"] === true)
+    problems.push(
+      "its public ingress allows plain HTTP (allowInsecure: true); set allowInsecure: false so HTTP is redirected to HTTPS",
+    );
   const transport = ingress["transport"];
-  if (typeof transport === "string" && transport.toLowerCase() === "tcp") problems.push("its public ingress is raw TCP, which Container Apps does not terminate TLS for; serve HTTP(S) or keep the port internal");
+  if (typeof transport === "string" && transport.toLowerCase() === "tcp")
+    problems.push(
+      "its public ingress is raw TCP, which Container Apps does not terminate TLS for; serve HTTP(S) or keep the port internal",
+    );
   return problems.map((p) => `${appName(resource)}: ${p}`);
 };
 
@@ -44,12 +50,24 @@ export const containerAppIngressTls: Rule = (resource) => {
  * SMB corrupt it.
  */
 export const prodMinReplicas: Rule = (resource, facts) => {
-  if (resource.type !== CONTAINER_APP_TYPE || !isProd(resource, facts) || facts.allowUnsafeProd.includes("containerAppsMinReplicas")) return [];
+  if (
+    resource.type !== CONTAINER_APP_TYPE ||
+    !isProd(resource, facts) ||
+    facts.allowUnsafeProd.includes("containerAppsMinReplicas")
+  )
+    return [];
   const volumes = list(at(resource.props, "template.volumes"));
-  if (volumes.some((v) => isObj(v) && typeof v["storageType"] === "string" && v["storageType"].toLowerCase() === "azurefile")) return [];
+  if (
+    volumes.some(
+      (v) => isObj(v) && typeof v["storageType"] === "string" && v["storageType"].toLowerCase() === "azurefile",
+    )
+  )
+    return [];
   const min = at(resource.props, "template.scale.minReplicas");
   if (min === UNKNOWN || (typeof min === "number" && min >= 2)) return [];
-  return [`${appName(resource)}: runs ${typeof min === "number" ? min : "Container Apps' default of 0"} replica${min === 1 ? "" : "s"} at least in prod; set template.scale.minReplicas to 2 or more (liftoff:containerAppsMinReplicas)`];
+  return [
+    `${appName(resource)}: runs ${typeof min === "number" ? min : "Container Apps' default of 0"} replica${min === 1 ? "" : "s"} at least in prod; set template.scale.minReplicas to 2 or more (liftoff:containerAppsMinReplicas)`,
+  ];
 };
 
 /** What a connection string or an auth header looks like: never a plain env value. */
@@ -65,7 +83,10 @@ export const secretsAsSecretRefs: Rule = (resource, facts) => {
   const name = appName(resource);
   const secretNames = new Set(facts.secretVariables[name] ?? Object.values(facts.secretVariables).flat());
   const problems: string[] = [];
-  const containers = [...list(at(resource.props, "template.containers")), ...list(at(resource.props, "template.initContainers"))];
+  const containers = [
+    ...list(at(resource.props, "template.containers")),
+    ...list(at(resource.props, "template.initContainers")),
+  ];
   for (const container of containers) {
     if (!isObj(container)) continue;
     for (const entry of list(container["env"])) {
@@ -73,12 +94,15 @@ export const secretsAsSecretRefs: Rule = (resource, facts) => {
       const value = entry["value"];
       if (value === undefined || value === null || value === UNKNOWN) continue;
       if (secretNames.has(entry["name"]) || (typeof value === "string" && CREDENTIAL_VALUE.test(value))) {
-        problems.push(`variable ${entry["name"]} of container ${typeof container["name"] === "string" ? container["name"] : "(unnamed)"} holds a secret as a plain value; put it in configuration.secrets and reference it with secretRef`);
+        problems.push(
+          `variable ${entry["name"]} of container ${typeof container["name"] === "string" ? container["name"] : "(unnamed)"} holds a secret as a plain value; put it in configuration.secrets and reference it with secretRef`,
+        );
       }
     }
   }
   for (const registry of list(at(resource.props, "configuration.registries"))) {
-    if (isObj(registry) && registry["password"] !== undefined) problems.push(`the registry ${String(registry["server"])} has a plain password; use passwordSecretRef`);
+    if (isObj(registry) && registry["password"] !== undefined)
+      problems.push(`the registry ${String(registry["server"])} has a plain password; use passwordSecretRef`);
   }
   return problems.map((p) => `${name}: ${p}`);
 };

@@ -54,7 +54,11 @@ export async function startPack(stack: string, config: Readonly<Record<string, s
       const request = analyzeRequest(resource);
       return new Promise<Violation[]>((resolve, reject) =>
         client.analyze(request, (err: grpc.ServiceError | null, response?: AnalyzeResponse) =>
-          err || !response ? reject(err ?? new Error("no response")) : resolve(violationsOf(response, request.getUrn()))));
+          err || !response
+            ? reject(err ?? new Error("no response"))
+            : resolve(violationsOf(response, request.getUrn())),
+        ),
+      );
     },
     close: () => {
       client.close();

@@ -45,28 +45,48 @@ export interface StackFacts {
 }
 
 /** Per service, the variables of its environment (defaults included) whose value is secret. */
-export function secretVariablesOf(app: import("../environments/compose/model").AppDefinition, stack: string): Record<string, string[]> {
+export function secretVariablesOf(
+  app: import("../environments/compose/model").AppDefinition,
+  stack: string,
+): Record<string, string[]> {
   const withDefaults = appWithDefaultVariables(app, stack);
-  return Object.fromEntries(withDefaults.services.map((service) => {
-    const secretBindings = new Set(serviceBindings(app, service).filter((b) => b.secret).map((b) => b.name));
-    const names = Object.entries(service.environment)
-      .filter(([name, template]) => (service.secretEnvironment ?? []).includes(name) || template.some((part) => typeof part !== "string" && secretBindings.has(part.binding)))
-      .map(([name]) => name)
-      .sort();
-    return [service.name, names];
-  }));
+  return Object.fromEntries(
+    withDefaults.services.map((service) => {
+      const secretBindings = new Set(
+        serviceBindings(app, service)
+          .filter((b) => b.secret)
+          .map((b) => b.name),
+      );
+      const names = Object.entries(service.environment)
+        .filter(
+          ([name, template]) =>
+            (service.secretEnvironment ?? []).includes(name) ||
+            template.some((part) => typeof part !== "string" && secretBindings.has(part.binding)),
+        )
+        .map(([name]) => name)
+        .sort();
+      return [service.name, names];
+    }),
+  );
 }
 
 /**
  * Facts from a stack's config (`liftoff:*` keys with namespace, values as Pulumi hands them over)
  * and the project directory the compose file is relative to. Pure but for reading the compose file.
  */
-export function stackFacts(stack: string | undefined, config: Readonly<Record<string, string>>, projectDir: string): StackFacts {
+export function stackFacts(
+  stack: string | undefined,
+  config: Readonly<Record<string, string>>,
+  projectDir: string,
+): StackFacts {
   const problems: string[] = [];
   const profileValue = config["liftoff:profile"];
   let profile: ProfileName = "prod";
   if (profileValue === "dev" || profileValue === "prod") profile = profileValue;
-  else problems.push(`liftoff:profile is ${profileValue === undefined ? "not set" : `"${profileValue}"`}, so the prod rules apply`);
+  else
+    problems.push(
+      `liftoff:profile is ${profileValue === undefined ? "not set" : `"${profileValue}"`}, so the prod rules apply`,
+    );
 
   const sshPorts = new Set([DEFAULT_SSH_PORT]);
   const sshPortValue = config["liftoff:sshPort"];
@@ -99,18 +119,33 @@ export function stackFacts(stack: string | undefined, config: Readonly<Record<st
     }
   };
   const variables = Object.fromEntries([
-    ...Object.entries(json<Record<string, unknown>>("liftoff:composeVariables") ?? {}).map(([k, v]) => [k, { value: String(v), secret: false }] as const),
-    ...Object.entries(json<Record<string, unknown>>("liftoff:composeSecrets") ?? {}).map(([k, v]) => [k, { value: String(v), secret: true }] as const),
+    ...Object.entries(json<Record<string, unknown>>("liftoff:composeVariables") ?? {}).map(
+      ([k, v]) => [k, { value: String(v), secret: false }] as const,
+    ),
+    ...Object.entries(json<Record<string, unknown>>("liftoff:composeSecrets") ?? {}).map(
+      ([k, v]) => [k, { value: String(v), secret: true }] as const,
+    ),
   ]);
   const declared = new Set([ACME_PORT]);
   const files = composeFilesOf(composeFile, json<string[]>("liftoff:composeFiles"), projectDir, fsReader);
-  const { app } = loadApp({ projectDir, files, variables, profiles: json<string[]>("liftoff:composeProfiles") ?? [], reader: fsReader });
+  const { app } = loadApp({
+    projectDir,
+    files,
+    variables,
+    profiles: json<string[]>("liftoff:composeProfiles") ?? [],
+    reader: fsReader,
+  });
   if (app) for (const endpoint of app.endpoints) declared.add(endpoint.port);
-  else problems.push(`the application definition ${files.join(" + ")} cannot be read or is invalid, so only port ${ACME_PORT} counts as declared`);
+  else
+    problems.push(
+      `the application definition ${files.join(" + ")} cannot be read or is invalid, so only port ${ACME_PORT} counts as declared`,
+    );
 
   const allowedHostAccess = json<unknown>("liftoff:hostAccessAllowed");
   if (config["liftoff:hostAccessAllowed"] !== undefined && !Array.isArray(allowedHostAccess)) {
-    problems.push(`liftoff:hostAccessAllowed "${config["liftoff:hostAccessAllowed"]}" is not a list, so no host access is allowed`);
+    problems.push(
+      `liftoff:hostAccessAllowed "${config["liftoff:hostAccessAllowed"]}" is not a list, so no host access is allowed`,
+    );
   }
 
   return {
@@ -120,7 +155,9 @@ export function stackFacts(stack: string | undefined, config: Readonly<Record<st
     sshPorts: [...sshPorts].sort((a, b) => a - b),
     allowUnsafeProd,
     declaredHostAccess: (app?.services ?? []).flatMap((s) => s.hostAccess.map((kind) => `${s.name}:${kind}`)),
-    allowedHostAccess: Array.isArray(allowedHostAccess) ? allowedHostAccess.filter((e): e is string => typeof e === "string") : [],
+    allowedHostAccess: Array.isArray(allowedHostAccess)
+      ? allowedHostAccess.filter((e): e is string => typeof e === "string")
+      : [],
     secretVariables: app ? secretVariablesOf(app, stack ?? "") : {},
     problems,
   };

@@ -82,17 +82,28 @@ type AnalyzeHandler = (
 /* The handler the runtime's gRPC server registers for `analyze` (internal to @pulumi/policy, so untyped). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { makeAnalyzeRpcFun } = require("@pulumi/policy/server") as {
-  makeAnalyzeRpcFun(name: string, version: string, level: string, policies: readonly ResourceValidationPolicy[]): AnalyzeHandler;
+  makeAnalyzeRpcFun(
+    name: string,
+    version: string,
+    level: string,
+    policies: readonly ResourceValidationPolicy[],
+  ): AnalyzeHandler;
 };
 
 /** Analyzes resources with the runtime's request handler, as its server does for each engine call. */
-export async function analyzeResources(policies: readonly ResourceValidationPolicy[], resources: readonly AnalyzedResource[]): Promise<Violation[]> {
+export async function analyzeResources(
+  policies: readonly ResourceValidationPolicy[],
+  resources: readonly AnalyzedResource[],
+): Promise<Violation[]> {
   const handler = makeAnalyzeRpcFun(PACK_NAME, "0.0.0", "advisory", policies);
   const results: Violation[] = [];
   for (const resource of resources) {
     const request = analyzeRequest(resource);
     const response = await new Promise<analyzerproto.AnalyzeResponse>((resolve, reject) =>
-      handler({ request }, (err, res) => (err || !res ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res))));
+      handler({ request }, (err, res) =>
+        err || !res ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res),
+      ),
+    );
     results.push(...violationsOf(response, request.getUrn()));
   }
   return results;
@@ -102,11 +113,15 @@ export async function analyzeResources(policies: readonly ResourceValidationPoli
 export function plannedProps(resource: PlannedResource): Record<string, unknown> {
   const props = structuredClone(revealInputs(resource));
   for (const dotted of resource.secretPaths) {
-    const keys = dotted.split(/\.|(?=\[)/).map((part) => /^\[(\d+)\]$/.exec(part)?.[1] ?? part).filter((k) => k !== "");
+    const keys = dotted
+      .split(/\.|(?=\[)/)
+      .map((part) => /^\[(\d+)\]$/.exec(part)?.[1] ?? part)
+      .filter((k) => k !== "");
     const last = keys.pop();
     if (last === undefined) continue;
     let holder: unknown = props;
-    for (const key of keys) holder = holder !== null && typeof holder === "object" ? (holder as Record<string, unknown>)[key] : undefined;
+    for (const key of keys)
+      holder = holder !== null && typeof holder === "object" ? (holder as Record<string, unknown>)[key] : undefined;
     if (holder !== null && typeof holder === "object" && last in holder) {
       const target = holder as Record<string, unknown>;
       target[last] = wireSecret(target[last]);
@@ -141,7 +156,13 @@ export function offlineSecretViolations(evaluation: Evaluation): Violation[] {
       inputs: resource.inputs,
       secretPaths: resource.secretPaths,
       additionalSecretOutputs: resource.options.additionalSecretOutputs,
-    }).map((message) => ({ policy: OFFLINE_POLICIES.inputs.name, enforcement: OFFLINE_POLICIES.inputs.enforcement, resource: resource.urn, message })));
+    }).map((message) => ({
+      policy: OFFLINE_POLICIES.inputs.name,
+      enforcement: OFFLINE_POLICIES.inputs.enforcement,
+      resource: resource.urn,
+      message,
+    })),
+  );
   const outputs = unmarkedSecretStackOutputs(evaluation.outputs).map((message) => ({
     policy: OFFLINE_POLICIES.outputs.name,
     enforcement: OFFLINE_POLICIES.outputs.enforcement,
@@ -153,7 +174,8 @@ export function offlineSecretViolations(evaluation: Evaluation): Violation[] {
 
 /** Every violation of the pack, and of the offline-only secret checks, in a stack's plan. */
 export async function checkPlan(evaluation: Evaluation, facts: StackFacts): Promise<Violation[]> {
-  if (evaluation.error) throw new Error(`the plan of stack ${evaluation.stack} failed, so no policy can judge it:\n${evaluation.error}`);
+  if (evaluation.error)
+    throw new Error(`the plan of stack ${evaluation.stack} failed, so no policy can judge it:\n${evaluation.error}`);
   const pack = await analyzeResources(liftoffPolicies(facts), evaluation.resources.map(analyzedFromPlan));
   return [...pack, ...offlineSecretViolations(evaluation)];
 }

@@ -44,13 +44,15 @@ interface PolicyDefinition {
 export const POLICIES: readonly PolicyDefinition[] = [
   {
     name: "ssh-not-open-to-internet",
-    description: "No network security rule lets the internet (*, Internet, 0.0.0.0/0, or a range wider than /8) reach SSH.",
+    description:
+      "No network security rule lets the internet (*, Internet, 0.0.0.0/0, or a range wider than /8) reach SSH.",
     enforcementLevel: "mandatory",
     rule: sshNotOpenToInternet,
   },
   {
     name: "only-declared-public-ports",
-    description: "Only the application's declared public endpoints (compose x-liftoff.endpoints) and the ACME port 80 are open to the internet.",
+    description:
+      "Only the application's declared public endpoints (compose x-liftoff.endpoints) and the ACME port 80 are open to the internet.",
     enforcementLevel: "mandatory",
     rule: onlyDeclaredPublicPorts,
   },
@@ -62,19 +64,22 @@ export const POLICIES: readonly PolicyDefinition[] = [
   },
   {
     name: "secret-outputs-marked-secret",
-    description: "Every output that holds a secret (private keys, passwords, tokens, the SSH connection) is declared secret.",
+    description:
+      "Every output that holds a secret (private keys, passwords, tokens, the SSH connection) is declared secret.",
     enforcementLevel: "mandatory",
     rule: (resource) => unmarkedSecretOutputs(resource),
   },
   {
     name: "prod-databases-protected",
-    description: "In prod, Neon and Atlas databases are protected from deletion, backed up, and restorable to a point in time (24 h at least).",
+    description:
+      "In prod, Neon and Atlas databases are protected from deletion, backed up, and restorable to a point in time (24 h at least).",
     enforcementLevel: "mandatory",
     rule: prodDatabasesProtected,
   },
   {
     name: "prod-no-auto-shutdown",
-    description: "In prod, no VM auto-shutdown schedule is enabled (unless liftoff:allowUnsafeProd names autoShutdown).",
+    description:
+      "In prod, no VM auto-shutdown schedule is enabled (unless liftoff:allowUnsafeProd names autoShutdown).",
     enforcementLevel: "mandatory",
     rule: prodNoAutoShutdown,
   },
@@ -86,26 +91,30 @@ export const POLICIES: readonly PolicyDefinition[] = [
   },
   {
     name: "host-access-allow-listed",
-    description: "Host access a service declares (x-liftoff.hostAccess) is on the stack's liftoff:hostAccessAllowed. Advisory in dev, mandatory in prod.",
+    description:
+      "Host access a service declares (x-liftoff.hostAccess) is on the stack's liftoff:hostAccessAllowed. Advisory in dev, mandatory in prod.",
     enforcementLevel: "advisory",
     prodEnforcementLevel: "mandatory",
     rule: hostAccessAllowListed,
   },
   {
     name: "containerapps-ingress-tls",
-    description: "No Container App takes public traffic without TLS: external ingress never allows plain HTTP, is not raw TCP, and every custom domain has a certificate bound.",
+    description:
+      "No Container App takes public traffic without TLS: external ingress never allows plain HTTP, is not raw TCP, and every custom domain has a certificate bound.",
     enforcementLevel: "mandatory",
     rule: containerAppIngressTls,
   },
   {
     name: "containerapps-prod-min-replicas",
-    description: "In prod, every Container App keeps at least 2 replicas (unless liftoff:allowUnsafeProd names containerAppsMinReplicas).",
+    description:
+      "In prod, every Container App keeps at least 2 replicas (unless liftoff:allowUnsafeProd names containerAppsMinReplicas).",
     enforcementLevel: "mandatory",
     rule: prodMinReplicas,
   },
   {
     name: "containerapps-secrets-as-refs",
-    description: "Secrets reach Container Apps and Jobs only as secret refs: no secret environment variable or credential-shaped value as a plain env value, no plain registry password.",
+    description:
+      "Secrets reach Container Apps and Jobs only as secret refs: no secret environment variable or credential-shaped value as a plain env value, no plain registry password.",
     enforcementLevel: "mandatory",
     rule: secretsAsSecretRefs,
   },
@@ -153,7 +162,8 @@ export function liftoffPolicies(facts: StackFacts): ResourceValidationPolicy[] {
   return POLICIES.map((policy) => ({
     name: policy.name,
     description: policy.description,
-    enforcementLevel: facts.profile === "prod" ? (policy.prodEnforcementLevel ?? policy.enforcementLevel) : policy.enforcementLevel,
+    enforcementLevel:
+      facts.profile === "prod" ? (policy.prodEnforcementLevel ?? policy.enforcementLevel) : policy.enforcementLevel,
     validateResource: (args, reportViolation) => {
       for (const message of policy.rule(resourceData(args), facts)) reportViolation(message);
     },

@@ -28,8 +28,16 @@ const tags = (stack: string) => ({ environment: stack, owner: "platform-team", p
 
 function rule(name: string, source: string, port: string, extra: Record<string, unknown> = {}) {
   return {
-    name, priority: 100, direction: "Inbound", access: "Allow", protocol: "Tcp",
-    sourceAddressPrefix: source, sourcePortRange: "*", destinationAddressPrefix: "*", destinationPortRange: port, ...extra,
+    name,
+    priority: 100,
+    direction: "Inbound",
+    access: "Allow",
+    protocol: "Tcp",
+    sourceAddressPrefix: source,
+    sourcePortRange: "*",
+    destinationAddressPrefix: "*",
+    destinationPortRange: port,
+    ...extra,
   };
 }
 
@@ -37,7 +45,12 @@ function nsg(rules: Record<string, unknown>[], stack = "prod"): AnalyzedResource
   return {
     type: "azure-native:network:NetworkSecurityGroup",
     name: "network-nsg",
-    props: { location: "westeurope", resourceGroupName: `liftoff-${stack}-rg`, securityRules: rules, tags: tags(stack) },
+    props: {
+      location: "westeurope",
+      resourceGroupName: `liftoff-${stack}-rg`,
+      securityRules: rules,
+      tags: tags(stack),
+    },
   };
 }
 
@@ -45,9 +58,14 @@ const byPolicy = (violations: Violation[], policy: string) => violations.filter(
 
 describe("ssh-not-open-to-internet", () => {
   it("passes SSH from an admin range and refuses it from the internet, inline or as a standalone rule", async () => {
-    expect(byPolicy(await prod.analyze(nsg([rule("allow-ssh-admin", "203.0.113.0/28", "22")])), "ssh-not-open-to-internet")).toEqual([]);
+    expect(
+      byPolicy(await prod.analyze(nsg([rule("allow-ssh-admin", "203.0.113.0/28", "22")])), "ssh-not-open-to-internet"),
+    ).toEqual([]);
 
-    const inline = byPolicy(await prod.analyze(nsg([rule("allow-ssh-admin", "Internet", "22")])), "ssh-not-open-to-internet");
+    const inline = byPolicy(
+      await prod.analyze(nsg([rule("allow-ssh-admin", "Internet", "22")])),
+      "ssh-not-open-to-internet",
+    );
     expect(inline).toHaveLength(1);
     expect(inline[0]).toMatchObject({ enforcement: "mandatory" });
     expect(inline[0]!.message).toContain("rule allow-ssh-admin lets Internet reach SSH (port 22)");
@@ -55,7 +73,11 @@ describe("ssh-not-open-to-internet", () => {
     const standalone = await prod.analyze({
       type: "azure-native:network:SecurityRule",
       name: "ssh-everyone",
-      props: { networkSecurityGroupName: "liftoff-prod-nsg", resourceGroupName: "liftoff-prod-rg", ...rule("ssh", "0.0.0.0/0", "20-30") },
+      props: {
+        networkSecurityGroupName: "liftoff-prod-nsg",
+        resourceGroupName: "liftoff-prod-rg",
+        ...rule("ssh", "0.0.0.0/0", "20-30"),
+      },
     });
     expect(byPolicy(standalone, "ssh-not-open-to-internet").map((v) => v.message)).toEqual([
       expect.stringContaining("rule ssh lets 0.0.0.0/0 reach SSH (port 22)"),
@@ -63,13 +85,23 @@ describe("ssh-not-open-to-internet", () => {
   });
 
   it("knows the stack's own SSH port from its config, and treats a range wider than /8 as the internet", async () => {
-    const violations = byPolicy(await dev.analyze(nsg([rule("allow-ssh-admin", "10.0.0.0/7", "2222")], "dev")), "ssh-not-open-to-internet");
+    const violations = byPolicy(
+      await dev.analyze(nsg([rule("allow-ssh-admin", "10.0.0.0/7", "2222")], "dev")),
+      "ssh-not-open-to-internet",
+    );
     expect(violations.map((v) => v.message)).toEqual([expect.stringContaining("reach SSH (port 2222)")]);
-    expect(byPolicy(await dev.analyze(nsg([rule("allow-ssh-admin", "10.0.0.0/8", "2222")], "dev")), "ssh-not-open-to-internet")).toEqual([]);
+    expect(
+      byPolicy(
+        await dev.analyze(nsg([rule("allow-ssh-admin", "10.0.0.0/8", "2222")], "dev")),
+        "ssh-not-open-to-internet",
+      ),
+    ).toEqual([]);
   });
 
   it("during preview, skips a rule whose source is not known yet and still judges the NSG's other rules", async () => {
-    const preview = await prod.analyze(nsg([rule("allow-ssh-admin", UNKNOWN_STRING, "22"), rule("allow-ssh-all", "*", "22")]));
+    const preview = await prod.analyze(
+      nsg([rule("allow-ssh-admin", UNKNOWN_STRING, "22"), rule("allow-ssh-all", "*", "22")]),
+    );
     expect(byPolicy(preview, "ssh-not-open-to-internet").map((v) => [v.enforcement, v.message])).toEqual([
       ["mandatory", expect.stringContaining("rule allow-ssh-all lets * reach SSH")],
     ]);
@@ -81,16 +113,24 @@ describe("only-declared-public-ports", () => {
     const declared = nsg(["80", "443", "8443"].map((port) => rule(`allow-${port}`, "Internet", port)));
     expect(byPolicy(await prod.analyze(declared), "only-declared-public-ports")).toEqual([]);
 
-    const extra = byPolicy(await prod.analyze(nsg([rule("allow-postgres", "*", "5432"), rule("allow-range", "Internet", "8000-8100")])), "only-declared-public-ports");
+    const extra = byPolicy(
+      await prod.analyze(nsg([rule("allow-postgres", "*", "5432"), rule("allow-range", "Internet", "8000-8100")])),
+      "only-declared-public-ports",
+    );
     expect(extra.map((v) => v.message)).toEqual([
-      expect.stringContaining("rule allow-postgres opens port 5432 to *, but the declared public ports are 80, 443, 8443"),
+      expect.stringContaining(
+        "rule allow-postgres opens port 5432 to *, but the declared public ports are 80, 443, 8443",
+      ),
       expect.stringContaining("rule allow-range opens port 8000-8100"),
     ]);
     expect(extra[0]!.enforcement).toBe("mandatory");
   });
 
   it("ignores ports opened to the operators' ranges only, and the explicit deny", async () => {
-    const resource = nsg([rule("allow-admin-metrics", "203.0.113.0/28", "9100"), { ...rule("deny-all-inbound", "*", "*"), access: "Deny" }]);
+    const resource = nsg([
+      rule("allow-admin-metrics", "203.0.113.0/28", "9100"),
+      { ...rule("deny-all-inbound", "*", "*"), access: "Deny" },
+    ]);
     expect(byPolicy(await prod.analyze(resource), "only-declared-public-ports")).toEqual([]);
   });
 });
@@ -99,7 +139,10 @@ describe("vm-ssh-keys-only", () => {
   const vm = (linuxConfiguration: Record<string, unknown>, extra: Record<string, unknown> = {}): AnalyzedResource => ({
     type: "azure-native:compute:VirtualMachine",
     name: "host-vm",
-    props: { osProfile: { adminUsername: "liftoff", computerName: "vm", linuxConfiguration, ...extra }, tags: tags("prod") },
+    props: {
+      osProfile: { adminUsername: "liftoff", computerName: "vm", linuxConfiguration, ...extra },
+      tags: tags("prod"),
+    },
   });
 
   it("passes a VM with password authentication disabled and refuses one that allows passwords", async () => {
@@ -124,10 +167,17 @@ describe("secret-outputs-marked-secret", () => {
   });
 
   it("passes a Neon role whose password is declared secret and refuses one whose password is not", async () => {
-    expect(byPolicy(await dev.analyze(role("pulumi-nodejs:dynamic/neon:Role", ["password"])), "secret-outputs-marked-secret")).toEqual([]);
+    expect(
+      byPolicy(
+        await dev.analyze(role("pulumi-nodejs:dynamic/neon:Role", ["password"])),
+        "secret-outputs-marked-secret",
+      ),
+    ).toEqual([]);
     for (const type of ["pulumi-nodejs:dynamic/neon:Role", "pulumi-nodejs:dynamic:Resource"]) {
       const violations = byPolicy(await dev.analyze(role(type, [])), "secret-outputs-marked-secret");
-      expect(violations.map((v) => v.message)).toEqual([expect.stringContaining("postgres-orders-role: password holds a secret but is not marked secret")]);
+      expect(violations.map((v) => v.message)).toEqual([
+        expect.stringContaining("postgres-orders-role: password holds a secret but is not marked secret"),
+      ]);
     }
   });
 
@@ -146,13 +196,23 @@ describe("prod-databases-protected", () => {
   const cluster = (overrides: Record<string, unknown>, protect: boolean): AnalyzedResource => ({
     type: "mongodbatlas:index/advancedCluster:AdvancedCluster",
     name: "mongodb-cluster",
-    props: { name: "liftoff-prod", clusterType: "REPLICASET", backupEnabled: true, pitEnabled: true, terminationProtectionEnabled: true, ...overrides },
+    props: {
+      name: "liftoff-prod",
+      clusterType: "REPLICASET",
+      backupEnabled: true,
+      pitEnabled: true,
+      terminationProtectionEnabled: true,
+      ...overrides,
+    },
     protect,
   });
 
   it("passes a protected, backed-up prod cluster and refuses one without backups or protection", async () => {
     expect(byPolicy(await prod.analyze(cluster({}, true)), "prod-databases-protected")).toEqual([]);
-    const violations = byPolicy(await prod.analyze(cluster({ backupEnabled: false, pitEnabled: false }, false)), "prod-databases-protected");
+    const violations = byPolicy(
+      await prod.analyze(cluster({ backupEnabled: false, pitEnabled: false }, false)),
+      "prod-databases-protected",
+    );
     expect(violations.map((v) => v.message)).toEqual([
       "mongodb-cluster: the Atlas cluster is not protected (resource option protect)",
       "mongodb-cluster: the Atlas cluster has no cloud backup (liftoff:atlasBackup)",
@@ -162,7 +222,9 @@ describe("prod-databases-protected", () => {
   });
 
   it("asks nothing of a dev cluster, unless the resource itself is tagged prod", async () => {
-    expect(byPolicy(await dev.analyze(cluster({ backupEnabled: false }, false)), "prod-databases-protected")).toEqual([]);
+    expect(byPolicy(await dev.analyze(cluster({ backupEnabled: false }, false)), "prod-databases-protected")).toEqual(
+      [],
+    );
     const tagged = cluster({ backupEnabled: false, tags: { profile: "prod" } }, true);
     expect(byPolicy(await dev.analyze(tagged), "prod-databases-protected")).toHaveLength(1);
   });
@@ -171,11 +233,19 @@ describe("prod-databases-protected", () => {
     const project = (historyRetentionSeconds: number, protect: boolean): AnalyzedResource => ({
       type: "pulumi-nodejs:dynamic/neon:Project",
       name: "postgres-project",
-      props: { kind: "project", name: "liftoff-prod", regionId: "aws-eu-central-1", pgVersion: 17, historyRetentionSeconds },
+      props: {
+        kind: "project",
+        name: "liftoff-prod",
+        regionId: "aws-eu-central-1",
+        pgVersion: 17,
+        historyRetentionSeconds,
+      },
       protect,
     });
     expect(byPolicy(await prod.analyze(project(604800, true)), "prod-databases-protected")).toEqual([]);
-    expect(byPolicy(await prod.analyze(project(21600, false)), "prod-databases-protected").map((v) => v.message)).toEqual([
+    expect(
+      byPolicy(await prod.analyze(project(21600, false)), "prod-databases-protected").map((v) => v.message),
+    ).toEqual([
       "postgres-project: the Neon project is not protected (resource option protect)",
       expect.stringContaining("keeps 6 h of history, less than the 24 h restore window"),
     ]);
@@ -183,7 +253,12 @@ describe("prod-databases-protected", () => {
     const schedule = (restoreWindowDays: number): AnalyzedResource => ({
       type: "mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule",
       name: "mongodb-backup",
-      props: { clusterName: "liftoff-prod", projectId: "p", restoreWindowDays, policyItemDaily: { frequencyInterval: 1, retentionUnit: "days", retentionValue: 7 } },
+      props: {
+        clusterName: "liftoff-prod",
+        projectId: "p",
+        restoreWindowDays,
+        policyItemDaily: { frequencyInterval: 1, retentionUnit: "days", retentionValue: 7 },
+      },
       protect: true,
     });
     expect(byPolicy(await prod.analyze(schedule(7)), "prod-databases-protected")).toEqual([]);
@@ -195,7 +270,13 @@ describe("prod-grafana-delete-protection", () => {
   const stack = (deleteProtection: boolean, profile: string): AnalyzedResource => ({
     type: "grafana:cloud/stack:Stack",
     name: "observability-stack",
-    props: { name: "liftoffacme", slug: "liftoffacme", regionSlug: "prod-eu-west-3", deleteProtection, labels: { profile } },
+    props: {
+      name: "liftoffacme",
+      slug: "liftoffacme",
+      regionSlug: "prod-eu-west-3",
+      deleteProtection,
+      labels: { profile },
+    },
   });
 
   it("passes delete protection on in prod and refuses it off; dev may turn it off", async () => {
@@ -211,18 +292,31 @@ describe("prod-no-auto-shutdown", () => {
   const schedule = (status: string, profile: string): AnalyzedResource => ({
     type: "azure-native:devtestlab:GlobalSchedule",
     name: "host-shutdown",
-    props: { name: "shutdown-computevm-liftoff-vm", status, taskType: "ComputeVmShutdownTask", dailyRecurrence: { time: "1900" }, timeZoneId: "UTC", tags: tags(profile) },
+    props: {
+      name: "shutdown-computevm-liftoff-vm",
+      status,
+      taskType: "ComputeVmShutdownTask",
+      dailyRecurrence: { time: "1900" },
+      timeZoneId: "UTC",
+      tags: tags(profile),
+    },
   });
   let allowing: RunningPack;
   beforeAll(async () => {
-    allowing = await startPack("prod", { "liftoff:profile": "prod", "liftoff:allowUnsafeProd": JSON.stringify(["autoShutdown"]) });
+    allowing = await startPack("prod", {
+      "liftoff:profile": "prod",
+      "liftoff:allowUnsafeProd": JSON.stringify(["autoShutdown"]),
+    });
   });
   afterAll(() => allowing?.close());
 
   it("refuses an enabled shutdown schedule in prod and passes a disabled one; dev may shut down nightly", async () => {
     const violations = byPolicy(await prod.analyze(schedule("Enabled", "prod")), "prod-no-auto-shutdown");
     expect(violations.map((v) => [v.enforcement, v.message])).toEqual([
-      ["mandatory", "host-shutdown: shuts the prod host down every day at 1900; remove liftoff:autoShutdown (or name autoShutdown in liftoff:allowUnsafeProd)"],
+      [
+        "mandatory",
+        "host-shutdown: shuts the prod host down every day at 1900; remove liftoff:autoShutdown (or name autoShutdown in liftoff:allowUnsafeProd)",
+      ],
     ]);
     expect(byPolicy(await prod.analyze(schedule("Disabled", "prod")), "prod-no-auto-shutdown")).toEqual([]);
     expect(byPolicy(await dev.analyze(schedule("Enabled", "dev")), "prod-no-auto-shutdown")).toEqual([]);
@@ -251,7 +345,11 @@ describe("azure-resources-tagged", () => {
   });
 
   it("leaves types Azure gives no tags (Subnet) alone", async () => {
-    const subnet: AnalyzedResource = { type: "azure-native:network:Subnet", name: "network-subnet", props: { addressPrefix: "10.42.1.0/24" } };
+    const subnet: AnalyzedResource = {
+      type: "azure-native:network:Subnet",
+      name: "network-subnet",
+      props: { addressPrefix: "10.42.1.0/24" },
+    };
     expect(await prod.analyze(subnet)).toEqual([]);
   });
 });
@@ -260,7 +358,14 @@ describe("host-access-allow-listed", () => {
   const vm: AnalyzedResource = {
     type: "azure-native:compute:VirtualMachine",
     name: "host-vm",
-    props: { osProfile: { adminUsername: "liftoff", computerName: "vm", linuxConfiguration: { disablePasswordAuthentication: true } }, tags: tags("prod") },
+    props: {
+      osProfile: {
+        adminUsername: "liftoff",
+        computerName: "vm",
+        linuxConfiguration: { disablePasswordAuthentication: true },
+      },
+      tags: tags("prod"),
+    },
   };
   const app = { "liftoff:composeFile": "policy/testdata/host-access.yaml" };
 
@@ -268,12 +373,21 @@ describe("host-access-allow-listed", () => {
     const [devApp, prodApp, prodAllowed] = await Promise.all([
       startPack("dev", { "liftoff:profile": "dev", ...app }),
       startPack("prod", { "liftoff:profile": "prod", ...app }),
-      startPack("prod", { "liftoff:profile": "prod", ...app, "liftoff:hostAccessAllowed": JSON.stringify(["agent:host-paths"]) }),
+      startPack("prod", {
+        "liftoff:profile": "prod",
+        ...app,
+        "liftoff:hostAccessAllowed": JSON.stringify(["agent:host-paths"]),
+      }),
     ]);
     try {
-      const message = 'service agent declares host access host-paths (x-liftoff.hostAccess), which liftoff:hostAccessAllowed does not list: review it, then add "agent:host-paths" to liftoff:hostAccessAllowed';
-      expect(byPolicy(await devApp.analyze(vm), "host-access-allow-listed")).toEqual([expect.objectContaining({ enforcement: "advisory", message: expect.stringContaining(message) })]);
-      expect(byPolicy(await prodApp.analyze(vm), "host-access-allow-listed")).toEqual([expect.objectContaining({ enforcement: "mandatory", message: expect.stringContaining(message) })]);
+      const message =
+        'service agent declares host access host-paths (x-liftoff.hostAccess), which liftoff:hostAccessAllowed does not list: review it, then add "agent:host-paths" to liftoff:hostAccessAllowed';
+      expect(byPolicy(await devApp.analyze(vm), "host-access-allow-listed")).toEqual([
+        expect.objectContaining({ enforcement: "advisory", message: expect.stringContaining(message) }),
+      ]);
+      expect(byPolicy(await prodApp.analyze(vm), "host-access-allow-listed")).toEqual([
+        expect.objectContaining({ enforcement: "mandatory", message: expect.stringContaining(message) }),
+      ]);
       expect(byPolicy(await prodAllowed.analyze(vm), "host-access-allow-listed")).toEqual([]);
       // The example application declares none, so the stacks' own packs say nothing.
       expect(byPolicy(await prod.analyze(vm), "host-access-allow-listed")).toEqual([]);

@@ -115,10 +115,12 @@ export const sshNotOpenToInternet: Rule = (resource, facts) =>
     const open = fromInternet(allow);
     if (open.length === 0 || !carriesTcp(allow.protocol)) return [];
     const ports = facts.sshPorts.filter((port) => allow.ports.some((range) => rangeCovers(range, port)));
-    return ports.length === 0 ? [] : [
-      `${resource.name}: ${allow.label} lets ${open.join(", ")} reach SSH (port ${ports.join(", ")}); `
-      + "allow SSH only from the operators' ranges (liftoff:sshAllowedCidrs, /8 or narrower)",
-    ];
+    return ports.length === 0
+      ? []
+      : [
+          `${resource.name}: ${allow.label} lets ${open.join(", ")} reach SSH (port ${ports.join(", ")}); ` +
+            "allow SSH only from the operators' ranges (liftoff:sshAllowedCidrs, /8 or narrower)",
+        ];
   });
 
 export const onlyDeclaredPublicPorts: Rule = (resource, facts) =>
@@ -129,9 +131,9 @@ export const onlyDeclaredPublicPorts: Rule = (resource, facts) =>
     if (undeclared.length === 0) return [];
     const why = facts.problems.length > 0 ? ` (${facts.problems.join("; ")})` : "";
     return [
-      `${resource.name}: ${allow.label} opens port ${undeclared.join(", ")} to ${open.join(", ")}, but the declared public `
-      + `ports are ${facts.declaredPublicPorts.join(", ")}${why}; declare the endpoint in the compose file's x-liftoff.endpoints `
-      + "or remove the rule",
+      `${resource.name}: ${allow.label} opens port ${undeclared.join(", ")} to ${open.join(", ")}, but the declared public ` +
+        `ports are ${facts.declaredPublicPorts.join(", ")}${why}; declare the endpoint in the compose file's x-liftoff.endpoints ` +
+        "or remove the rule",
     ];
   });
 
@@ -144,7 +146,12 @@ export const VM_TYPES: Readonly<Record<string, string>> = {
 };
 
 function at(value: unknown, dotted: string): unknown {
-  return dotted.split(".").reduce<unknown>((v, key) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined), value);
+  return dotted
+    .split(".")
+    .reduce<unknown>(
+      (v, key) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined),
+      value,
+    );
 }
 
 export const vmSshKeysOnly: Rule = (resource) => {
@@ -154,7 +161,8 @@ export const vmSshKeysOnly: Rule = (resource) => {
   // A VM attached to an existing disk has no OS profile: nothing to log in with is declared here.
   if (osProfile === undefined || osProfile === UNKNOWN) return [];
   const problems: string[] = [];
-  if (at(osProfile, "windowsConfiguration") !== undefined) problems.push("is a Windows VM, which always takes a password");
+  if (at(osProfile, "windowsConfiguration") !== undefined)
+    problems.push("is a Windows VM, which always takes a password");
   const disabled = at(osProfile, "linuxConfiguration.disablePasswordAuthentication");
   if (disabled !== true && disabled !== UNKNOWN) {
     problems.push("does not set linuxConfiguration.disablePasswordAuthentication: true");
@@ -199,9 +207,15 @@ export const prodDatabasesProtected: Rule = (resource, facts) => {
     if (!resource.protect) problems.push(`the Neon ${kind} is not protected (resource option protect)`);
     if (kind === "project") {
       const seconds = resource.props["historyRetentionSeconds"];
-      if (seconds !== UNKNOWN && !allowed(facts, "neonHistoryRetentionHours") && !(typeof seconds === "number" && seconds >= MIN_PROD_RESTORE_WINDOW_HOURS * 3600)) {
-        problems.push(`the Neon project keeps ${typeof seconds === "number" ? `${seconds / 3600} h` : "Neon's default"} of history, `
-          + `less than the ${MIN_PROD_RESTORE_WINDOW_HOURS} h restore window prod needs (liftoff:neonHistoryRetentionHours)`);
+      if (
+        seconds !== UNKNOWN &&
+        !allowed(facts, "neonHistoryRetentionHours") &&
+        !(typeof seconds === "number" && seconds >= MIN_PROD_RESTORE_WINDOW_HOURS * 3600)
+      ) {
+        problems.push(
+          `the Neon project keeps ${typeof seconds === "number" ? `${seconds / 3600} h` : "Neon's default"} of history, ` +
+            `less than the ${MIN_PROD_RESTORE_WINDOW_HOURS} h restore window prod needs (liftoff:neonHistoryRetentionHours)`,
+        );
       }
     }
   } else if (resource.type === ATLAS_CLUSTER_TYPE) {
@@ -219,10 +233,23 @@ export const prodDatabasesProtected: Rule = (resource, facts) => {
   } else if (resource.type === ATLAS_BACKUP_SCHEDULE_TYPE) {
     const days = resource.props["restoreWindowDays"];
     if (days !== UNKNOWN && !(typeof days === "number" && days * 24 >= MIN_PROD_RESTORE_WINDOW_HOURS)) {
-      problems.push(`the Atlas backup schedule has no restore window of at least ${MIN_PROD_RESTORE_WINDOW_HOURS} h (restoreWindowDays)`);
+      problems.push(
+        `the Atlas backup schedule has no restore window of at least ${MIN_PROD_RESTORE_WINDOW_HOURS} h (restoreWindowDays)`,
+      );
     }
-    const items = ["policyItemHourly", "policyItemDaily", "policyItemWeeklies", "policyItemMonthlies", "policyItemYearlies"];
-    if (!items.some((key) => { const v = resource.props[key]; return v === UNKNOWN || (Array.isArray(v) ? v.length > 0 : v != null); })) {
+    const items = [
+      "policyItemHourly",
+      "policyItemDaily",
+      "policyItemWeeklies",
+      "policyItemMonthlies",
+      "policyItemYearlies",
+    ];
+    if (
+      !items.some((key) => {
+        const v = resource.props[key];
+        return v === UNKNOWN || (Array.isArray(v) ? v.length > 0 : v != null);
+      })
+    ) {
       problems.push("the Atlas backup schedule takes no snapshots (no policy item)");
     }
   }
@@ -246,14 +273,18 @@ export const prodNoAutoShutdown: Rule = (resource, facts) => {
   if (status === UNKNOWN || (typeof status === "string" && status.toLowerCase() === "disabled")) return [];
   const time = at(resource.props, "dailyRecurrence.time");
   const when = typeof time === "string" ? ` every day at ${time}` : " every day";
-  return [`${resource.name}: shuts the prod host down${when}; remove liftoff:autoShutdown (or name autoShutdown in liftoff:allowUnsafeProd)`];
+  return [
+    `${resource.name}: shuts the prod host down${when}; remove liftoff:autoShutdown (or name autoShutdown in liftoff:allowUnsafeProd)`,
+  ];
 };
 
 export const grafanaDeleteProtectionInProd: Rule = (resource, facts) => {
   if (resource.type !== GRAFANA_STACK_TYPE || !isProd(resource, facts)) return [];
   // Grafana Cloud's default is on: only an explicit false turns it off.
   return resource.props["deleteProtection"] === false
-    ? [`${resource.name}: the prod Grafana Cloud stack has deleteProtection off; one mistaken destroy would delete its dashboards and telemetry`]
+    ? [
+        `${resource.name}: the prod Grafana Cloud stack has deleteProtection off; one mistaken destroy would delete its dashboards and telemetry`,
+      ]
     : [];
 };
 

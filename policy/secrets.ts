@@ -47,19 +47,32 @@ export function secretOutputsOf(resource: Pick<ResourceData, "type" | "props">):
 export function unmarkedSecretOutputs(resource: ResourceData): string[] {
   const declared = new Set(resource.additionalSecretOutputs);
   const missing = secretOutputsOf(resource).filter((key) => !declared.has(key));
-  return missing.length === 0 ? [] : [
-    `${resource.name}: ${missing.join(", ")} ${missing.length === 1 ? "holds a secret but is" : "hold secrets but are"} not `
-    + `marked secret; list ${missing.length === 1 ? "it" : "them"} in the resource's additionalSecretOutputs`,
-  ];
+  return missing.length === 0
+    ? []
+    : [
+        `${resource.name}: ${missing.join(", ")} ${missing.length === 1 ? "holds a secret but is" : "hold secrets but are"} not ` +
+          `marked secret; list ${missing.length === 1 ? "it" : "them"} in the resource's additionalSecretOutputs`,
+      ];
 }
 
 /** Inputs that hold a secret when present; checked on the offline plan, where secretness is visible. */
 export const SECRET_INPUTS: Readonly<Record<string, readonly string[]>> = {
   "mongodbatlas:index/databaseUser:DatabaseUser": ["password"],
-  "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": ["plaintextValue", "value", "encryptedValue", "valueEncrypted"],
+  "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret": [
+    "plaintextValue",
+    "value",
+    "encryptedValue",
+    "valueEncrypted",
+  ],
   "command:remote:Command": ["connection"],
   "grafana:syntheticMonitoring/installation:Installation": ["metricsPublisherKey"],
-  "pulumi:providers:grafana": ["auth", "cloudAccessPolicyToken", "smAccessToken", "cloudProviderAccessToken", "oncallAccessToken"],
+  "pulumi:providers:grafana": [
+    "auth",
+    "cloudAccessPolicyToken",
+    "smAccessToken",
+    "cloudProviderAccessToken",
+    "oncallAccessToken",
+  ],
   "pulumi:providers:github": ["token"],
   "pulumi:providers:mongodbatlas": ["privateKey", "clientSecret"],
   "pulumi:providers:docker": ["registryAuth"],
@@ -100,14 +113,18 @@ export function unmarkedSecretInputs(resource: PlannedSecrets): string[] {
   const problems: string[] = [];
   for (const key of SECRET_INPUTS[resource.type] ?? []) {
     if (present(resource.inputs, key) && !isSecretAt(resource.secretPaths, key)) {
-      problems.push(`${resource.name}: input ${key} holds a secret but is not marked secret; wrap it in pulumi.secret()`);
+      problems.push(
+        `${resource.name}: input ${key} holds a secret but is not marked secret; wrap it in pulumi.secret()`,
+      );
     }
   }
   if (resource.type === "command:remote:Command" && isSecretAt(resource.secretPaths, "stdin")) {
     const missing = ["stdout", "stderr"].filter((key) => !resource.additionalSecretOutputs.includes(key));
     if (missing.length > 0) {
-      problems.push(`${resource.name}: takes a secret on stdin but its ${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} `
-        + "not secret; add them to additionalSecretOutputs so an echo cannot land in the state in the clear");
+      problems.push(
+        `${resource.name}: takes a secret on stdin but its ${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} ` +
+          "not secret; add them to additionalSecretOutputs so an echo cannot land in the state in the clear",
+      );
     }
   }
   return problems;
@@ -115,6 +132,8 @@ export function unmarkedSecretInputs(resource: PlannedSecrets): string[] {
 
 export function unmarkedSecretStackOutputs(outputs: Readonly<Record<string, { readonly secret: boolean }>>): string[] {
   return Object.entries(outputs)
-    .filter(([name, output]) => !output.secret && (SECRET_STACK_OUTPUTS.includes(name) || SECRET_OUTPUT_NAME.test(name)))
+    .filter(
+      ([name, output]) => !output.secret && (SECRET_STACK_OUTPUTS.includes(name) || SECRET_OUTPUT_NAME.test(name)),
+    )
     .map(([name]) => `stack output ${name} holds a secret but is not secret; export it with pulumi.secret()`);
 }

@@ -5,7 +5,13 @@
  */
 import { mongoConnectionString, type MongoLogin } from "../components/atlas/cluster";
 import { poolerHost, postgresUri, type PostgresLogin } from "../components/neon/uri";
-import { OTEL_VARIABLES, OTLP_PROTOCOL, imageVersion, otelEnvironment, type OtelVariable } from "../components/observability/otel";
+import {
+  OTEL_VARIABLES,
+  OTLP_PROTOCOL,
+  imageVersion,
+  otelEnvironment,
+  type OtelVariable,
+} from "../components/observability/otel";
 import { databaseBindingName, endpointBindingName, serviceBindings } from "../environments/compose/bindings";
 import type { AppDefinition, AppService, DatabaseKind, EnvTemplate } from "../environments/compose/model";
 
@@ -81,21 +87,27 @@ export function bindingValues(app: BindingApp, service: BindingService, parts: B
     LIFTOFF_OTLP_PROTOCOL: OTLP_PROTOCOL,
     LIFTOFF_OTLP_HEADERS: parts.otlp.headers,
   };
-  for (const endpoint of app.endpoints) values[endpointBindingName(endpoint.name)] = endpointUrl(parts.fqdn, endpoint.port);
+  for (const endpoint of app.endpoints)
+    values[endpointBindingName(endpoint.name)] = endpointUrl(parts.fqdn, endpoint.port);
   const byKind: Record<DatabaseKind, () => Record<string, string> | undefined> = {
     postgres: () => (parts.postgres ? postgresBindingValues(parts.postgres) : undefined),
     mongodb: () => (parts.mongodb ? mongoBindingValues(parts.mongodb) : undefined),
   };
   for (const db of service.databases) {
     const kindValues = byKind[db.kind]();
-    if (!kindValues) throw new Error(`${service.name} declares a ${db.kind} database, but the data layer gave no ${db.kind} login for it`);
+    if (!kindValues)
+      throw new Error(
+        `${service.name} declares a ${db.kind} database, but the data layer gave no ${db.kind} login for it`,
+      );
     for (const [key, value] of Object.entries(kindValues)) values[databaseBindingName(db.kind, key)] = value;
   }
   const names = serviceBindings(app, service).map((b) => b.name);
   const extra = Object.keys(values).filter((n) => !names.includes(n));
   const missing = names.filter((n) => values[n] === undefined);
   if (extra.length > 0 || missing.length > 0) {
-    throw new Error(`the bindings of ${service.name} disagree with the catalogue: ${[...missing.map((n) => `${n} has no value`), ...extra.map((n) => `${n} is not in the catalogue`)].join(", ")}`);
+    throw new Error(
+      `the bindings of ${service.name} disagree with the catalogue: ${[...missing.map((n) => `${n} has no value`), ...extra.map((n) => `${n} is not in the catalogue`)].join(", ")}`,
+    );
   }
   return Object.fromEntries(names.map((n) => [n, values[n]!]));
 }
@@ -106,7 +118,10 @@ export function bindingValues(app: BindingApp, service: BindingService, parts: B
  * `MONGODB_URI`; each is the value of the binding named here.
  */
 export const DEFAULT_DATABASE_VARIABLES: Readonly<Record<DatabaseKind, Readonly<Record<string, string>>>> = {
-  postgres: { DATABASE_URL: databaseBindingName("postgres", "URL"), DATABASE_URL_UNPOOLED: databaseBindingName("postgres", "URL_DIRECT") },
+  postgres: {
+    DATABASE_URL: databaseBindingName("postgres", "URL"),
+    DATABASE_URL_UNPOOLED: databaseBindingName("postgres", "URL_DIRECT"),
+  },
   mongodb: { MONGODB_URI: databaseBindingName("mongodb", "URL") },
 };
 
@@ -124,12 +139,21 @@ const OTEL_VARIABLE_BINDINGS: Partial<Record<OtelVariable, string>> = {
  * layer's `otelEnvironment` gives), each a reference to a binding or literal text. `environment`
  * is the stack (`deployment.environment`), `version` the service's image version.
  */
-export function defaultVariableTemplates(service: BindingService, context: { readonly environment: string; readonly version: string }): Record<string, EnvTemplate> {
+export function defaultVariableTemplates(
+  service: BindingService,
+  context: { readonly environment: string; readonly version: string },
+): Record<string, EnvTemplate> {
   const templates: Record<string, EnvTemplate> = {};
   for (const db of service.databases) {
-    for (const [variable, binding] of Object.entries(DEFAULT_DATABASE_VARIABLES[db.kind])) templates[variable] = [{ binding }];
+    for (const [variable, binding] of Object.entries(DEFAULT_DATABASE_VARIABLES[db.kind]))
+      templates[variable] = [{ binding }];
   }
-  const otel = otelEnvironment({ endpoint: "", headers: "", environment: context.environment, services: [{ name: service.name, version: context.version }] })[service.name]!;
+  const otel = otelEnvironment({
+    endpoint: "",
+    headers: "",
+    environment: context.environment,
+    services: [{ name: service.name, version: context.version }],
+  })[service.name]!;
   for (const variable of OTEL_VARIABLES) {
     const binding = OTEL_VARIABLE_BINDINGS[variable];
     templates[variable] = binding ? [{ binding }] : [otel[variable]];
@@ -142,7 +166,10 @@ export function defaultVariableTemplates(service: BindingService, context: { rea
  * value wins, whatever it is, and existing apps keep the names they read. For the renderer that
  * takes the normalized model (references are resolved from the service's bindings).
  */
-export function withDefaultVariables<S extends Pick<AppService, "name" | "databases" | "environment">>(service: S, context: { readonly environment: string; readonly version: string }): S {
+export function withDefaultVariables<S extends Pick<AppService, "name" | "databases" | "environment">>(
+  service: S,
+  context: { readonly environment: string; readonly version: string },
+): S {
   const defaults = defaultVariableTemplates(service, context);
   const added = Object.fromEntries(Object.entries(defaults).filter(([name]) => !(name in service.environment)));
   return { ...service, environment: { ...added, ...service.environment } };
@@ -153,18 +180,29 @@ export function withDefaultVariables<S extends Pick<AppService, "name" | "databa
  * {@link withDefaultVariables}): what the renderer that resolves bindings renders, so existing
  * apps keep `DATABASE_URL`, `MONGODB_URI` and the `OTEL_*` settings.
  */
-export function appWithDefaultVariables<A extends { readonly services: readonly (Pick<AppService, "name" | "databases" | "environment"> & { readonly image: { readonly tag?: string; readonly digest?: string } })[] }>(app: A, stack: string): A {
-  return { ...app, services: app.services.map((s) => withDefaultVariables(s, { environment: stack, version: imageVersion(s.image) })) };
+export function appWithDefaultVariables<
+  A extends {
+    readonly services: readonly (Pick<AppService, "name" | "databases" | "environment"> & {
+      readonly image: { readonly tag?: string; readonly digest?: string };
+    })[];
+  },
+>(app: A, stack: string): A {
+  return {
+    ...app,
+    services: app.services.map((s) => withDefaultVariables(s, { environment: stack, version: imageVersion(s.image) })),
+  };
 }
 
 /** An environment template's value with its binding references filled in from `bindings`. */
 export function resolveTemplate(template: EnvTemplate, bindings: Readonly<Record<string, string>>): string {
-  return template.map((part) => {
-    if (typeof part === "string") return part;
-    const value = bindings[part.binding];
-    if (value === undefined) throw new Error(`no value for binding ${part.binding}`);
-    return value;
-  }).join("");
+  return template
+    .map((part) => {
+      if (typeof part === "string") return part;
+      const value = bindings[part.binding];
+      if (value === undefined) throw new Error(`no value for binding ${part.binding}`);
+      return value;
+    })
+    .join("");
 }
 
 /**
@@ -177,9 +215,11 @@ export function defaultVariables(
   bindings: Readonly<Record<string, string>>,
   ownNames: ReadonlySet<string>,
 ): Record<string, string> {
-  return Object.fromEntries(Object.entries(defaultVariableTemplates(service, context))
-    .filter(([name]) => !ownNames.has(name))
-    .map(([name, template]) => [name, resolveTemplate(template, bindings)]));
+  return Object.fromEntries(
+    Object.entries(defaultVariableTemplates(service, context))
+      .filter(([name]) => !ownNames.has(name))
+      .map(([name, template]) => [name, resolveTemplate(template, bindings)]),
+  );
 }
 
 /**
@@ -187,7 +227,10 @@ export function defaultVariables(
  * `environment` merged) when the loader gives one, else the compose file's `environment` in either
  * of Compose's forms (a map, or a list of `NAME=value` / `NAME`).
  */
-export function ownVariableNames(service: { readonly environment?: Readonly<Record<string, unknown>>; readonly compose: Readonly<Record<string, unknown>> }): Set<string> {
+export function ownVariableNames(service: {
+  readonly environment?: Readonly<Record<string, unknown>>;
+  readonly compose: Readonly<Record<string, unknown>>;
+}): Set<string> {
   if (service.environment) return new Set(Object.keys(service.environment));
   const environment = service.compose["environment"];
   if (Array.isArray(environment)) return new Set(environment.map((entry) => String(entry).split("=", 1)[0]!));

@@ -4,7 +4,10 @@ import { serviceBindings } from "../environments/compose/bindings";
 import { runStack } from "../test/harness";
 import type { ServiceBindings } from "./bindings";
 
-interface Seen { value: string; secret: boolean }
+interface Seen {
+  value: string;
+  secret: boolean;
+}
 
 /** The program's `bindings` export for a stack (evaluated once per stack): per service, each binding's value and whether it is secret. */
 const runs = new Map<string, ReturnType<typeof evaluate>>();
@@ -13,15 +16,32 @@ function programBindings(stack: string): ReturnType<typeof evaluate> {
   return runs.get(stack)!;
 }
 
-async function evaluate(stack: string): Promise<{ plan: Awaited<ReturnType<typeof runStack>>; bindings: Record<string, Record<string, Seen>> }> {
+async function evaluate(
+  stack: string,
+): Promise<{ plan: Awaited<ReturnType<typeof runStack>>; bindings: Record<string, Record<string, Seen>> }> {
   let pending: Promise<Record<string, Record<string, Seen>>> | undefined;
   const plan = await runStack(stack, {
     onExports: (exports) => {
       const all = exports["bindings"] as Record<string, ServiceBindings>;
-      pending = Promise.all(Object.entries(all).map(async ([service, values]) => [service, Object.fromEntries(await Promise.all(Object.entries(values).map(async ([name, output]) => {
-        const [value, secret] = await Promise.all([new Promise<string>((resolve) => output.apply(resolve)), pulumi.isSecret(output)]);
-        return [name, { value, secret }] as const;
-      })))] as const)).then(Object.fromEntries);
+      pending = Promise.all(
+        Object.entries(all).map(
+          async ([service, values]) =>
+            [
+              service,
+              Object.fromEntries(
+                await Promise.all(
+                  Object.entries(values).map(async ([name, output]) => {
+                    const [value, secret] = await Promise.all([
+                      new Promise<string>((resolve) => output.apply(resolve)),
+                      pulumi.isSecret(output),
+                    ]);
+                    return [name, { value, secret }] as const;
+                  }),
+                ),
+              ),
+            ] as const,
+        ),
+      ).then(Object.fromEntries);
     },
   });
   return { plan, bindings: await pending! };
@@ -37,7 +57,9 @@ describe.each(["dev", "prod"])("the %s program's bindings", (stack) => {
     const url = new URL(orders["LIFTOFF_POSTGRES_URL"]!.value);
     expect(decodeURIComponent(url.password)).toBe(orders["LIFTOFF_POSTGRES_PASSWORD"]!.value);
     expect(url.hostname).toBe(orders["LIFTOFF_POSTGRES_HOST"]!.value);
-    expect(decodeURIComponent(new URL(orders["LIFTOFF_POSTGRES_URL_DIRECT"]!.value).password)).toBe(orders["LIFTOFF_POSTGRES_PASSWORD"]!.value);
+    expect(decodeURIComponent(new URL(orders["LIFTOFF_POSTGRES_URL_DIRECT"]!.value).password)).toBe(
+      orders["LIFTOFF_POSTGRES_PASSWORD"]!.value,
+    );
     expect(orders["LIFTOFF_POSTGRES_HOST"]).toEqual({ value: expect.stringMatching(/-pooler\./), secret: false });
     expect(orders["LIFTOFF_POSTGRES_USER"]).toEqual({ value: "orders", secret: false });
   });
@@ -48,8 +70,24 @@ describe.each(["dev", "prod"])("the %s program's bindings", (stack) => {
     const fqdn = `liftoff-acme-${stack}.westeurope.cloudapp.azure.com`;
     for (const [service, values] of Object.entries(bindings)) {
       // The compose file's services, as the example app declares them (the collector gets none).
-      const declared = { name: service, databases: service === "orders" || service === "identity-service" ? [{ kind: "postgres" as const }] : service === "catalog" ? [{ kind: "mongodb" as const }] : [] };
-      const catalogue = serviceBindings({ endpoints: [{ name: "api", port: 443 }, { name: "identity", port: 8443 }] }, declared);
+      const declared = {
+        name: service,
+        databases:
+          service === "orders" || service === "identity-service"
+            ? [{ kind: "postgres" as const }]
+            : service === "catalog"
+              ? [{ kind: "mongodb" as const }]
+              : [],
+      };
+      const catalogue = serviceBindings(
+        {
+          endpoints: [
+            { name: "api", port: 443 },
+            { name: "identity", port: 8443 },
+          ],
+        },
+        declared,
+      );
       expect(Object.keys(values), service).toEqual(catalogue.map((b) => b.name));
       for (const b of catalogue) expect(values[b.name]!.secret, `${service} ${b.name}`).toBe(b.secret);
       expect(values["LIFTOFF_SERVICE"]!.value).toBe(service);
@@ -59,7 +97,12 @@ describe.each(["dev", "prod"])("the %s program's bindings", (stack) => {
       expect(values["LIFTOFF_ENDPOINT_IDENTITY_URL"]!.value).toBe(`https://${fqdn}:8443`);
     }
     expect(Object.keys(bindings).sort()).toEqual(["api-gateway", "broker", "catalog", "identity-service", "orders"]);
-    expect(bindings["catalog"]!["LIFTOFF_MONGODB_HOST"]).toEqual({ value: `liftoff-${stack}.plan0.mongodb.net`, secret: false });
-    expect(decodeURIComponent(new URL(bindings["catalog"]!["LIFTOFF_MONGODB_URL"]!.value).password)).toBe(bindings["catalog"]!["LIFTOFF_MONGODB_PASSWORD"]!.value);
+    expect(bindings["catalog"]!["LIFTOFF_MONGODB_HOST"]).toEqual({
+      value: `liftoff-${stack}.plan0.mongodb.net`,
+      secret: false,
+    });
+    expect(decodeURIComponent(new URL(bindings["catalog"]!["LIFTOFF_MONGODB_URL"]!.value).password)).toBe(
+      bindings["catalog"]!["LIFTOFF_MONGODB_PASSWORD"]!.value,
+    );
   });
 });

@@ -22,28 +22,40 @@ export interface BindingSources {
 }
 
 /** `service`'s bindings: every name `serviceBindings` lists for it, no other. */
-export function serviceBindingOutputs(app: Pick<AppDefinition, "endpoints">, service: Pick<AppService, "name" | "databases">, sources: BindingSources): ServiceBindings {
+export function serviceBindingOutputs(
+  app: Pick<AppDefinition, "endpoints">,
+  service: Pick<AppService, "name" | "databases">,
+  sources: BindingSources,
+): ServiceBindings {
   const databases = sources.databases[service.name];
   // One computation per service; each binding is then a view of it with its own secrecy.
   const values = pulumi
     .all([sources.otlp.endpoint, sources.otlp.headers, databases?.postgres?.login, databases?.mongodb?.login])
-    .apply(([endpoint, headers, postgres, mongodb]) => bindingValues(app, service, {
-      stack: sources.stack,
-      fqdn: sources.fqdn,
-      otlp: { endpoint, headers },
-      ...(postgres ? { postgres } : {}),
-      ...(mongodb ? { mongodb } : {}),
-    }));
-  return Object.fromEntries(serviceBindings(app, service).map((b) => {
-    const value = values.apply((v) => v[b.name]!);
-    // The computation holds secrets (passwords, the OTLP token); a binding the catalogue calls
-    // public (a host, a name, a port) is derived from public parts only, so it is shown as such.
-    return [b.name, b.secret ? pulumi.secret(value) : pulumi.unsecret(value)];
-  }));
+    .apply(([endpoint, headers, postgres, mongodb]) =>
+      bindingValues(app, service, {
+        stack: sources.stack,
+        fqdn: sources.fqdn,
+        otlp: { endpoint, headers },
+        ...(postgres ? { postgres } : {}),
+        ...(mongodb ? { mongodb } : {}),
+      }),
+    );
+  return Object.fromEntries(
+    serviceBindings(app, service).map((b) => {
+      const value = values.apply((v) => v[b.name]!);
+      // The computation holds secrets (passwords, the OTLP token); a binding the catalogue calls
+      // public (a host, a name, a port) is derived from public parts only, so it is shown as such.
+      return [b.name, b.secret ? pulumi.secret(value) : pulumi.unsecret(value)];
+    }),
+  );
 }
 
 /** Every service's bindings, by service name. */
-export function applicationBindings(app: Pick<AppDefinition, "endpoints">, services: readonly Pick<AppService, "name" | "databases">[], sources: BindingSources): Record<string, ServiceBindings> {
+export function applicationBindings(
+  app: Pick<AppDefinition, "endpoints">,
+  services: readonly Pick<AppService, "name" | "databases">[],
+  sources: BindingSources,
+): Record<string, ServiceBindings> {
   return Object.fromEntries(services.map((s) => [s.name, serviceBindingOutputs(app, s, sources)]));
 }
 
@@ -51,6 +63,8 @@ export function applicationBindings(app: Pick<AppDefinition, "endpoints">, servi
  * The bindings as the release renderer takes them: service → name → value, as one secret (it
  * holds every service's credentials; the renderer keeps them to the 0600 env files).
  */
-export function resolvedBindings(bindings: Readonly<Record<string, ServiceBindings>>): pulumi.Output<Record<string, Record<string, string>>> {
+export function resolvedBindings(
+  bindings: Readonly<Record<string, ServiceBindings>>,
+): pulumi.Output<Record<string, Record<string, string>>> {
   return pulumi.secret(pulumi.output(bindings) as pulumi.Output<Record<string, Record<string, string>>>);
 }

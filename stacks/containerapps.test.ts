@@ -28,14 +28,22 @@ describe.each(["aca-dev", "aca-prod"])("the %s stack (runtime containerapps)", (
   it("declares the platform: VNet, a subnet delegated to Microsoft.App/environments behind a NAT gateway, one static egress IP, a workload-profile environment", async () => {
     const plan = await runStack(stack);
     expect(plan.error).toBeUndefined();
-    for (const type of [T.group, T.vnet, T.subnet, T.nat, T.ip, T.env]) expect(byType(plan, type), type).toHaveLength(1);
+    for (const type of [T.group, T.vnet, T.subnet, T.nat, T.ip, T.env])
+      expect(byType(plan, type), type).toHaveLength(1);
     const subnet = one(plan, T.subnet);
-    expect(subnet.inputs).toMatchObject({ addressPrefix: "10.43.0.0/23", defaultOutboundAccess: false, delegations: [{ serviceName: "Microsoft.App/environments" }] });
+    expect(subnet.inputs).toMatchObject({
+      addressPrefix: "10.43.0.0/23",
+      defaultOutboundAccess: false,
+      delegations: [{ serviceName: "Microsoft.App/environments" }],
+    });
     expect(input(subnet, "natGateway.id")).toBe(one(plan, T.nat).id);
     expect(input(one(plan, T.nat), "publicIpAddresses[0].id")).toBe(one(plan, T.ip).id);
     expect(one(plan, T.ip).inputs).toMatchObject({ sku: { name: "Standard" }, publicIPAllocationMethod: "Static" });
     const env = one(plan, T.env);
-    expect(env.inputs).toMatchObject({ workloadProfiles: [{ name: "Consumption", workloadProfileType: "Consumption" }], vnetConfiguration: { internal: false } });
+    expect(env.inputs).toMatchObject({
+      workloadProfiles: [{ name: "Consumption", workloadProfileType: "Consumption" }],
+      vnetConfiguration: { internal: false },
+    });
     expect(input(env, "vnetConfiguration.infrastructureSubnetId")).toMatch(/\/containerapps$/);
   });
 
@@ -43,7 +51,17 @@ describe.each(["aca-dev", "aca-prod"])("the %s stack (runtime containerapps)", (
     const plan = await runStack(stack);
     for (const type of HOST_TYPES) expect(byType(plan, type), type).toEqual([]);
     expect(plan.resources.filter((r) => r.type.startsWith("command:"))).toEqual([]);
-    for (const output of ["fqdn", "publicIp", "sshUser", "sshCommand", "sshPrivateKey", "vmName", "collectorImage", "liveReleaseId", "releaseFiles"]) {
+    for (const output of [
+      "fqdn",
+      "publicIp",
+      "sshUser",
+      "sshCommand",
+      "sshPrivateKey",
+      "vmName",
+      "collectorImage",
+      "liveReleaseId",
+      "releaseFiles",
+    ]) {
       expect(plan.outputs[output], output).toBeUndefined();
     }
     expect(plan.outputs["runtime"]!.value).toBe("containerapps");
@@ -53,16 +71,29 @@ describe.each(["aca-dev", "aca-prod"])("the %s stack (runtime containerapps)", (
   it("exports traces, logs and metrics through the environment's OpenTelemetry agent to the stack's Grafana OTLP endpoint, the token only as a secret", async () => {
     const plan = await runStack(stack);
     const env = one(plan, T.env);
-    expect(isSecretAt(env, "openTelemetryConfiguration.destinationsConfiguration.otlpConfigurations[0].headers")).toBe(true);
+    expect(isSecretAt(env, "openTelemetryConfiguration.destinationsConfiguration.otlpConfigurations[0].headers")).toBe(
+      true,
+    );
     expect(env.options.additionalSecretOutputs).toContain("openTelemetryConfiguration");
-    type Otel = { destinationsConfiguration: { otlpConfigurations: { headers: { key: string; value: string }[] }[] } } & Record<string, { destinations: string[] }>;
+    type Otel = {
+      destinationsConfiguration: { otlpConfigurations: { headers: { key: string; value: string }[] }[] };
+    } & Record<string, { destinations: string[] }>;
     const otel = reveal(env)["openTelemetryConfiguration"] as Otel;
     const destination = otel.destinationsConfiguration.otlpConfigurations[0]!;
-    expect(destination).toMatchObject({ name: "grafana-cloud", endpoint: plan.outputs["otlpEndpoint"]!.value, insecure: false });
-    expect(destination.headers).toEqual([{ key: "Authorization", value: expect.stringMatching(/^Basic [A-Za-z0-9+/=]+$/) }]);
-    for (const signal of ["tracesConfiguration", "logsConfiguration", "metricsConfiguration"]) expect(otel[signal]!.destinations).toEqual(["grafana-cloud"]);
+    expect(destination).toMatchObject({
+      name: "grafana-cloud",
+      endpoint: plan.outputs["otlpEndpoint"]!.value,
+      insecure: false,
+    });
+    expect(destination.headers).toEqual([
+      { key: "Authorization", value: expect.stringMatching(/^Basic [A-Za-z0-9+/=]+$/) },
+    ]);
+    for (const signal of ["tracesConfiguration", "logsConfiguration", "metricsConfiguration"])
+      expect(otel[signal]!.destinations).toEqual(["grafana-cloud"]);
     // The token is nowhere in the clear: not in inputs shown by the plan, not in the log.
-    const token = Buffer.from(destination.headers[0]!.value.slice("Basic ".length), "base64").toString("utf8").split(":")[1]!;
+    const token = Buffer.from(destination.headers[0]!.value.slice("Basic ".length), "base64")
+      .toString("utf8")
+      .split(":")[1]!;
     expect(JSON.stringify(plan.resources.map((r) => r.inputs))).not.toContain(token);
     expect(plan.log.join("\n")).not.toContain(token);
   });
@@ -83,8 +114,15 @@ describe.each(["aca-dev", "aca-prod"])("the %s stack (runtime containerapps)", (
     const domain = plan.outputs["containerAppsDefaultDomain"]!.value as string;
     expect(domain).toMatch(/\.westeurope\.azurecontainerapps\.io$/);
     const api = stack === "aca-prod" ? "api.acme.example" : `api-gateway.${domain}`;
-    expect(byType(plan, T.check).map((c) => c.inputs["target"]).sort()).toEqual([`https://${api}/healthz`, `https://identity-service.${domain}/healthz`]);
-    expect(plan.outputs["endpoints"]!.value).toEqual({ "api-gateway": `https://${api}`, "identity-service": `https://identity-service.${domain}` });
+    expect(
+      byType(plan, T.check)
+        .map((c) => c.inputs["target"])
+        .sort(),
+    ).toEqual([`https://${api}/healthz`, `https://identity-service.${domain}/healthz`]);
+    expect(plan.outputs["endpoints"]!.value).toEqual({
+      "api-gateway": `https://${api}`,
+      "identity-service": `https://identity-service.${domain}`,
+    });
     expect(JSON.stringify(plan.resources)).not.toContain("cloudapp.azure.com");
     // No host: no host dashboard or host alert rules (disk, container restarts) that would never see data.
     expect(Object.keys(plan.outputs["dashboards"]!.value as object)).toEqual(["services"]);
@@ -96,14 +134,24 @@ describe.each(["aca-dev", "aca-prod"])("the apps of %s (the release half, compon
   it("one Container App per service on the foundation's environment, every secret variable a secret ref", async () => {
     const plan = await runStack(stack);
     const apps = byType(plan, "azure-native:app:ContainerApp");
-    expect(apps.map((a) => a.inputs["containerAppName"]).sort()).toEqual(["api-gateway", "broker", "catalog", "identity-service", "orders"]);
+    expect(apps.map((a) => a.inputs["containerAppName"]).sort()).toEqual([
+      "api-gateway",
+      "broker",
+      "catalog",
+      "identity-service",
+      "orders",
+    ]);
     const envId = one(plan, T.env).id;
     for (const app of apps) {
       expect(app.inputs["managedEnvironmentId"] ?? app.inputs["environmentId"]).toBe(envId);
-      const env = reveal(app)["template"] as { containers: { env?: { name: string; value?: string; secretRef?: string }[] }[] };
+      const env = reveal(app)["template"] as {
+        containers: { env?: { name: string; value?: string; secretRef?: string }[] }[];
+      };
       for (const variable of env.containers.flatMap((c) => c.env ?? [])) {
         if (/^(DATABASE_URL|DATABASE_URL_UNPOOLED|MONGODB_URI|OTEL_EXPORTER_OTLP_HEADERS)$/.test(variable.name)) {
-          expect(variable, `${String(app.inputs["containerAppName"])} ${variable.name}`).toMatchObject({ secretRef: expect.any(String) });
+          expect(variable, `${String(app.inputs["containerAppName"])} ${variable.name}`).toMatchObject({
+            secretRef: expect.any(String),
+          });
           expect(variable.value).toBeUndefined();
         }
       }
@@ -117,7 +165,11 @@ describe.each(["aca-dev", "aca-prod"])("the apps of %s (the release half, compon
     const storage = one(plan, "azure-native:app:ManagedEnvironmentsStorage");
     expect(storage.inputs["storageName"]).toBe("broker-data");
     expect(isSecretAt(storage, "properties.azureFile.accountKey")).toBe(true);
-    expect(one(plan, "azure-native:storage:StorageAccount").inputs).toMatchObject({ sku: { name: stack === "aca-prod" ? "Standard_ZRS" : "Standard_LRS" }, allowBlobPublicAccess: false, minimumTlsVersion: "TLS1_2" });
+    expect(one(plan, "azure-native:storage:StorageAccount").inputs).toMatchObject({
+      sku: { name: stack === "aca-prod" ? "Standard_ZRS" : "Standard_LRS" },
+      allowBlobPublicAccess: false,
+      minimumTlsVersion: "TLS1_2",
+    });
     expect(JSON.stringify(plan.resources.map((r) => r.inputs))).not.toContain("plan-storage-key");
   });
 });
@@ -133,7 +185,12 @@ describe("aca-dev and aca-prod differ where they should", () => {
     const plan = await runStack("aca-prod");
     expect(one(plan, T.env).inputs["zoneRedundant"]).toBe(true);
     const kinds = (r: { type: string }) => r.type.startsWith("azure-native:") || r.type.startsWith("grafana:");
-    expect(plan.resources.filter((r) => r.options.protect && kinds(r)).map((r) => r.type).sort()).toEqual([
+    expect(
+      plan.resources
+        .filter((r) => r.options.protect && kinds(r))
+        .map((r) => r.type)
+        .sort(),
+    ).toEqual([
       "azure-native:network:PublicIPAddress",
       "azure-native:resources:ResourceGroup",
       "azure-native:storage:FileShare",
@@ -169,11 +226,15 @@ describe("what Container Apps cannot run stops before anything is declared", () 
   });
 
   it("prod with fewer than 2 replicas or without zone redundancy, unless allowUnsafeProd names the rule", async () => {
-    const refused = await runStack("aca-prod", { config: { containerAppsMinReplicas: "1", containerAppsZoneRedundant: "false" } });
+    const refused = await runStack("aca-prod", {
+      config: { containerAppsMinReplicas: "1", containerAppsZoneRedundant: "false" },
+    });
     expect(refused.resources).toEqual([]);
     expect(refused.error).toContain("liftoff:containerAppsMinReplicas");
     expect(refused.error).toContain("liftoff:containerAppsZoneRedundant");
-    const allowed = await runStack("aca-prod", { config: { containerAppsMinReplicas: "1", allowUnsafeProd: ["containerAppsMinReplicas"] } });
+    const allowed = await runStack("aca-prod", {
+      config: { containerAppsMinReplicas: "1", allowUnsafeProd: ["containerAppsMinReplicas"] },
+    });
     expect(allowed.error).toBeUndefined();
   });
 
@@ -191,13 +252,32 @@ describe("moving a stack from vm to containerapps, as the plan diff shows it", (
     const { diffPlans } = await import("../tools/plan/diff");
     const before = planJson(await runStack("prod"));
     const moved = await runStack("prod", {
-      config: { runtime: "containerapps", composeFiles: ["app/compose.yaml", "app/compose.containerapps.yaml"], containerAppsAzureFiles: ["broker"], vmSize: undefined, osDiskSizeGb: undefined, osDiskType: undefined },
+      config: {
+        runtime: "containerapps",
+        composeFiles: ["app/compose.yaml", "app/compose.containerapps.yaml"],
+        containerAppsAzureFiles: ["broker"],
+        vmSize: undefined,
+        osDiskSizeGb: undefined,
+        osDiskType: undefined,
+      },
     });
     expect(moved.error).toBeUndefined();
     const diff = diffPlans(before, planJson(moved), { ref: "main", commit: "0000000" });
     const by = (action: string) => diff.resources.filter((r) => r.custom && r.action === action).map((r) => r.type);
-    expect(by("remove")).toEqual(expect.arrayContaining(["azure-native:compute:VirtualMachine", "azure-native:network:NetworkSecurityGroup", "azure-native:network:NetworkInterface"]));
-    expect(by("add")).toEqual(expect.arrayContaining(["azure-native:app:ManagedEnvironment", "azure-native:network:NatGateway", "azure-native:app:ContainerApp"]));
+    expect(by("remove")).toEqual(
+      expect.arrayContaining([
+        "azure-native:compute:VirtualMachine",
+        "azure-native:network:NetworkSecurityGroup",
+        "azure-native:network:NetworkInterface",
+      ]),
+    );
+    expect(by("add")).toEqual(
+      expect.arrayContaining([
+        "azure-native:app:ManagedEnvironment",
+        "azure-native:network:NatGateway",
+        "azure-native:app:ContainerApp",
+      ]),
+    );
     // The data stays: no Neon or Atlas resource holding data is removed or replaced.
     const data = diff.resources.filter((r) => /neon:(Project|Database|Branch)|advancedCluster/.test(r.type));
     expect(data.filter((r) => r.action === "remove" || r.action === "replace")).toEqual([]);
@@ -208,6 +288,10 @@ describe("moving a stack from vm to containerapps, as the plan diff shows it", (
 
 describe("liftoff:canary on containerapps", () => {
   it("each step is held stepSeconds: the release half's pauseSeconds", () => {
-    expect(canaryPolicy({ steps: [10, 50, 100], stepSeconds: 120, maxErrorRate: 0.02 })).toEqual({ steps: [10, 50, 100], pauseSeconds: 120, maxErrorRate: 0.02 });
+    expect(canaryPolicy({ steps: [10, 50, 100], stepSeconds: 120, maxErrorRate: 0.02 })).toEqual({
+      steps: [10, 50, 100],
+      pauseSeconds: 120,
+      maxErrorRate: 0.02,
+    });
   });
 });

@@ -33,14 +33,21 @@ export interface ContainerAppsStack {
  * one egress IP, managed environment with its OpenTelemetry agent), the same data, observability
  * and delivery layers as on a VM, and one Container App per service (components/containerapps).
  */
-export function containerAppsStack(environment: Environment, host: { readonly pinnedImages?: string | undefined }): ContainerAppsStack {
+export function containerAppsStack(
+  environment: Environment,
+  host: { readonly pinnedImages?: string | undefined },
+): ContainerAppsStack {
   const { spec } = environment;
   const aca = spec.runtime.containerApps!;
-  const group = new resources.ResourceGroup("resource-group", {
-    resourceGroupName: resourceGroupName(spec.namePrefix),
-    location: spec.region,
-    tags: { ...spec.tags },
-  }, { protect: spec.protect });
+  const group = new resources.ResourceGroup(
+    "resource-group",
+    {
+      resourceGroupName: resourceGroupName(spec.namePrefix),
+      location: spec.region,
+      tags: { ...spec.tags },
+    },
+    { protect: spec.protect },
+  );
 
   // The checks target the apps' hostnames, which the release reports once it exists; the
   // observability layer (whose OTLP settings the release needs) is declared before it.
@@ -76,7 +83,11 @@ export function containerAppsStack(environment: Environment, host: { readonly pi
     app,
     bindings,
     images: delivery.images,
-    registry: { server: delivery.registry.server, username: delivery.registry.username, password: delivery.registry.password },
+    registry: {
+      server: delivery.registry.server,
+      username: delivery.registry.username,
+      password: delivery.registry.password,
+    },
     customDomains: aca.customDomains,
     defaults: aca.defaults,
     canary: canaryPolicy(spec.runtime.canary),
@@ -94,7 +105,10 @@ export function canaryPolicy(canary: CanarySpec): CanaryPolicy {
 }
 
 /** The compose volumes of the services that opted into Azure Files, each once. */
-export function azureFilesVolumes(spec: Pick<EnvironmentSpec, "app">, aca: Pick<ContainerAppsSpec, "azureFilesServices">): string[] {
+export function azureFilesVolumes(
+  spec: Pick<EnvironmentSpec, "app">,
+  aca: Pick<ContainerAppsSpec, "azureFilesServices">,
+): string[] {
   const services = spec.app.services.filter((s) => aca.azureFilesServices.includes(s.name));
   return [...new Set(services.flatMap((s) => namedVolumeMounts(s).map((m) => m.volume)))].sort();
 }
@@ -111,15 +125,34 @@ export function containerAppsBindings(
   observability: ObservabilityLayer,
   data: DataLayer,
 ): Record<string, ServiceBindings> {
-  const base = applicationBindings(spec.app, spec.services, { stack: spec.stack, fqdn: "", otlp: observability.otlp, databases: data.services });
-  const endpointUrls = Object.fromEntries(spec.app.endpoints.map((e) => {
-    const service = spec.app.services.find((s) => s.public?.endpoint === e.name)?.name ?? e.name;
-    const custom = aca.customDomains[e.name];
-    return [endpointBindingName(e.name), custom ? pulumi.output(`https://${custom}`) : pulumi.interpolate`https://${service}.${defaultDomain}`];
-  }));
-  return Object.fromEntries(Object.entries(base).map(([service, values]) => [service, {
-    ...values,
-    ...Object.fromEntries(Object.keys(endpointUrls).filter((name) => name in values).map((name) => [name, endpointUrls[name]!])),
-    ...("LIFTOFF_FQDN" in values ? { LIFTOFF_FQDN: defaultDomain } : {}),
-  }]));
+  const base = applicationBindings(spec.app, spec.services, {
+    stack: spec.stack,
+    fqdn: "",
+    otlp: observability.otlp,
+    databases: data.services,
+  });
+  const endpointUrls = Object.fromEntries(
+    spec.app.endpoints.map((e) => {
+      const service = spec.app.services.find((s) => s.public?.endpoint === e.name)?.name ?? e.name;
+      const custom = aca.customDomains[e.name];
+      return [
+        endpointBindingName(e.name),
+        custom ? pulumi.output(`https://${custom}`) : pulumi.interpolate`https://${service}.${defaultDomain}`,
+      ];
+    }),
+  );
+  return Object.fromEntries(
+    Object.entries(base).map(([service, values]) => [
+      service,
+      {
+        ...values,
+        ...Object.fromEntries(
+          Object.keys(endpointUrls)
+            .filter((name) => name in values)
+            .map((name) => [name, endpointUrls[name]!]),
+        ),
+        ...("LIFTOFF_FQDN" in values ? { LIFTOFF_FQDN: defaultDomain } : {}),
+      },
+    ]),
+  );
 }

@@ -59,15 +59,26 @@ export interface DataLayer {
  * host's static IP; Neon too (plus the operators' SSH ranges) on the Scale plan, the one with IP
  * Allow. In prod the databases are protected and kept even if Pulumi deletes them.
  */
-export function dataLayer(environment: Environment, { foundation }: { readonly foundation: DataFoundation }): DataLayer {
+export function dataLayer(
+  environment: Environment,
+  { foundation }: { readonly foundation: DataFoundation },
+): DataLayer {
   const { spec } = environment;
   const { data } = spec;
-  const services: Record<string, { postgres?: ServiceDatabases["postgres"]; mongodb?: ServiceDatabases["mongodb"] }> = {};
+  const services: Record<string, { postgres?: ServiceDatabases["postgres"]; mongodb?: ServiceDatabases["mongodb"] }> =
+    {};
   const entry = (service: string) => (services[service] ??= {});
 
   let postgres: DataLayer["postgres"];
   if (data.postgres) {
-    const claims = data.databases.filter((d) => d.kind === "postgres").map((d) => ({ service: d.service, database: d.database, role: d.user, ...(d.sharedFrom ? { sharedFrom: d.sharedFrom } : {}) }));
+    const claims = data.databases
+      .filter((d) => d.kind === "postgres")
+      .map((d) => ({
+        service: d.service,
+        database: d.database,
+        role: d.user,
+        ...(d.sharedFrom ? { sharedFrom: d.sharedFrom } : {}),
+      }));
     const neon = new NeonPostgres("postgres", {
       projectName: data.postgres.projectName,
       region: data.postgres.region,
@@ -76,15 +87,25 @@ export function dataLayer(environment: Environment, { foundation }: { readonly f
       ...(data.postgres.orgId ? { orgId: data.postgres.orgId } : {}),
       ...(data.postgres.restoreFrom ? { restoreFrom: data.postgres.restoreFrom } : {}),
       // The host, and the operators' admin ranges for maintenance; nobody else.
-      ...(data.postgres.ipAllow ? { allowedIps: [foundation.network.publicIpAddress, ...spec.network.sshAllowedCidrs] } : {}),
+      ...(data.postgres.ipAllow
+        ? { allowedIps: [foundation.network.publicIpAddress, ...spec.network.sshAllowedCidrs] }
+        : {}),
       // Recovery into this stack: the branch lives in the source's project, whose IP Allow list (if it
       // restricts anything) must also let this host in; the source's owners keep the rest of it.
-      ...(data.postgres.restoreSource ? { restoreSource: data.postgres.restoreSource, allowedIps: [foundation.network.publicIpAddress] } : {}),
+      ...(data.postgres.restoreSource
+        ? { restoreSource: data.postgres.restoreSource, allowedIps: [foundation.network.publicIpAddress] }
+        : {}),
       databases: claims,
       protect: spec.protect,
     });
     for (const [service, c] of Object.entries(neon.connections)) {
-      entry(service).postgres = { database: c.database, role: c.role, login: c.login, uri: c.uri, pooledUri: c.pooledUri };
+      entry(service).postgres = {
+        database: c.database,
+        role: c.role,
+        login: c.login,
+        uri: c.uri,
+        pooledUri: c.pooledUri,
+      };
     }
     postgres = { projectId: neon.projectId, branchId: neon.branchId, host: neon.host };
   }
@@ -94,23 +115,43 @@ export function dataLayer(environment: Environment, { foundation }: { readonly f
     const m = data.mongodb;
     // Credentials are passed to an explicit provider so they come from liftoff's own (secret)
     // settings; placeholders only in the offline plan, which never calls Atlas.
-    const credentials = m.credentials === "serviceAccount"
-      ? { clientId: stackSecret(environment, "atlasClientId"), clientSecret: stackSecret(environment, "atlasClientSecret") }
-      : { publicKey: stackSecret(environment, "atlasPublicKey"), privateKey: stackSecret(environment, "atlasPrivateKey") };
+    const credentials =
+      m.credentials === "serviceAccount"
+        ? {
+            clientId: stackSecret(environment, "atlasClientId"),
+            clientSecret: stackSecret(environment, "atlasClientSecret"),
+          }
+        : {
+            publicKey: stackSecret(environment, "atlasPublicKey"),
+            privateKey: stackSecret(environment, "atlasPrivateKey"),
+          };
     const atlas = new AtlasProvider("atlas", credentials);
-    const cluster = new AtlasMongo("mongodb", {
-      orgId: m.orgId,
-      projectName: m.projectName,
-      clusterName: m.clusterName,
-      region: m.region,
-      instanceSize: m.instanceSize,
-      ...(m.backup ? { backup: { pointInTimeRestore: m.pointInTimeRestore, snapshotRetentionDays: m.snapshotRetentionDays } } : {}),
-      users: data.databases.filter((d) => d.kind === "mongodb").map((d) => ({ service: d.service, username: d.user, database: d.database, ...(d.sharedFrom ? { sharedFrom: d.sharedFrom } : {}) })),
-      hostIp: foundation.network.publicIpAddress,
-      tags: spec.tags,
-      protect: spec.protect,
-      ...(m.restoreSource ? { restoreSource: m.restoreSource } : {}),
-    }, { providers: [atlas] });
+    const cluster = new AtlasMongo(
+      "mongodb",
+      {
+        orgId: m.orgId,
+        projectName: m.projectName,
+        clusterName: m.clusterName,
+        region: m.region,
+        instanceSize: m.instanceSize,
+        ...(m.backup
+          ? { backup: { pointInTimeRestore: m.pointInTimeRestore, snapshotRetentionDays: m.snapshotRetentionDays } }
+          : {}),
+        users: data.databases
+          .filter((d) => d.kind === "mongodb")
+          .map((d) => ({
+            service: d.service,
+            username: d.user,
+            database: d.database,
+            ...(d.sharedFrom ? { sharedFrom: d.sharedFrom } : {}),
+          })),
+        hostIp: foundation.network.publicIpAddress,
+        tags: spec.tags,
+        protect: spec.protect,
+        ...(m.restoreSource ? { restoreSource: m.restoreSource } : {}),
+      },
+      { providers: [atlas] },
+    );
     for (const [service, c] of Object.entries(cluster.connections)) {
       entry(service).mongodb = { database: c.database, username: c.username, login: c.login, uri: c.uri };
     }

@@ -1,5 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerImages, DeploymentEnvironment, GITHUB_SECRETS, GITHUB_VARIABLES, type RegistryCredentials } from "../components/delivery";
+import {
+  ContainerImages,
+  DeploymentEnvironment,
+  GITHUB_SECRETS,
+  GITHUB_VARIABLES,
+  type RegistryCredentials,
+} from "../components/delivery";
 import { parseImageRef, type ImageRef } from "../environments/image-ref";
 import type { Environment } from "../environments/load";
 import type { FoundationLayer } from "./foundation";
@@ -24,11 +30,17 @@ export interface DeliveryLayer {
  * What the delivery layer hands the workflows of a host: its name and the deploy login. Absent on
  * `containerapps`, which has no host and no SSH: its workflows get no host variables or key.
  */
-export type DeliveryFoundation = Pick<FoundationLayer, "sshPrivateKey"> & { readonly network: Pick<FoundationLayer["network"], "fqdn"> };
+export type DeliveryFoundation = Pick<FoundationLayer, "sshPrivateKey"> & {
+  readonly network: Pick<FoundationLayer["network"], "fqdn">;
+};
 
 export function deliveryLayer(
   environment: Environment,
-  { foundation, observability, pinnedImages }: {
+  {
+    foundation,
+    observability,
+    pinnedImages,
+  }: {
     /** The host's name and deploy login; absent on `containerapps`, which has no host and no SSH. */
     readonly foundation?: DeliveryFoundation | undefined;
     readonly observability: ObservabilityLayer;
@@ -39,13 +51,20 @@ export function deliveryLayer(
   const { spec } = environment;
   const d = spec.delivery;
   const collector = parseImageRef(observability.collector.container.image);
-  if (!collector.ok) throw new Error(`the collector image ${observability.collector.container.image} is not a valid reference: ${collector.detail}`);
+  if (!collector.ok)
+    throw new Error(
+      `the collector image ${observability.collector.container.image} is not a valid reference: ${collector.detail}`,
+    );
   const images: Record<string, ImageRef> = Object.fromEntries(spec.services.map((s) => [s.name, s.image]));
 
   const allImages = { ...images, [COLLECTOR]: collector.ref };
   const pins = driftCheckPins(pinnedImages, allImages);
   const containerImages = new ContainerImages("images", {
-    registry: { server: d.registry.server, username: d.registry.username, password: stackSecret(environment, "ghcrToken") },
+    registry: {
+      server: d.registry.server,
+      username: d.registry.username,
+      password: stackSecret(environment, "ghcrToken"),
+    },
     images: allImages,
     ...(pins ? { pins } : {}),
   });
@@ -62,10 +81,10 @@ export function deliveryLayer(
       protected: d.github.protected,
       variables: foundation
         ? {
-          [GITHUB_VARIABLES.host]: foundation.network.fqdn,
-          [GITHUB_VARIABLES.sshUser]: spec.host.deployUser,
-          [GITHUB_VARIABLES.sshPort]: String(spec.network.sshPort),
-        }
+            [GITHUB_VARIABLES.host]: foundation.network.fqdn,
+            [GITHUB_VARIABLES.sshUser]: spec.host.deployUser,
+            [GITHUB_VARIABLES.sshPort]: String(spec.network.sshPort),
+          }
         : {},
       secrets: foundation?.sshPrivateKey ? { [GITHUB_SECRETS.sshPrivateKey]: foundation.sshPrivateKey } : {},
     });
@@ -91,7 +110,10 @@ const COLLECTOR = "(collector)";
  * In a drift check (LIFTOFF_PINNED_IMAGES set by .github/workflows/drift.yml), the digests of the
  * last `pulumi up`, so the preview shows infrastructure drift only; unset: none.
  */
-function driftCheckPins(text: string | undefined, images: Readonly<Record<string, ImageRef>>): Readonly<Record<string, string>> | undefined {
+function driftCheckPins(
+  text: string | undefined,
+  images: Readonly<Record<string, ImageRef>>,
+): Readonly<Record<string, string>> | undefined {
   if (text === undefined || text.trim() === "") return undefined;
   let result;
   try {
@@ -99,7 +121,8 @@ function driftCheckPins(text: string | undefined, images: Readonly<Record<string
   } catch (error) {
     throw new pulumi.RunError((error as Error).message);
   }
-  for (const why of result.ignored) pulumi.log.warn(`${PINNED_IMAGES_ENV}: not pinned, ${why}: the preview shows the change`);
+  for (const why of result.ignored)
+    pulumi.log.warn(`${PINNED_IMAGES_ENV}: not pinned, ${why}: the preview shows the change`);
   pulumi.log.info(
     `drift check: the release is pinned to the ${Object.keys(result.pins).length} image digests of the last pulumi up (${PINNED_IMAGES_ENV}); a tag that moved since is reported as "newer image", not as a change`,
   );

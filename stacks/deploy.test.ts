@@ -12,7 +12,14 @@ import { sshAgentCheck } from "./deploy";
 import { LANES } from "../components/deploy/release";
 
 /** Every secret a `pulumi up` of dev or prod needs, so the program runs as under the engine. */
-const UP_SECRETS = { ghcrToken: "g", grafanaCloudToken: "g", githubToken: "g", neonApiKey: "n", atlasPublicKey: "a", atlasPrivateKey: "a" };
+const UP_SECRETS = {
+  ghcrToken: "g",
+  grafanaCloudToken: "g",
+  githubToken: "g",
+  neonApiKey: "n",
+  atlasPublicKey: "a",
+  atlasPrivateKey: "a",
+};
 
 type Files = Record<string, string>;
 
@@ -38,7 +45,15 @@ async function shippedRelease(plan: Awaited<ReturnType<typeof runStack>>): Promi
 
 /** An env file as the renderer writes it: `NAME="value"` lines, `\\ \" \$ \n \r` escaped. */
 function envFile(text: string): Record<string, string> {
-  return Object.fromEntries(text.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), JSON.parse(l.slice(l.indexOf("=") + 1).replace(/\\\$/g, "$")) as string]));
+  return Object.fromEntries(
+    text
+      .trim()
+      .split("\n")
+      .map((l) => [
+        l.slice(0, l.indexOf("=")),
+        JSON.parse(l.slice(l.indexOf("=") + 1).replace(/\\\$/g, "$")) as string,
+      ]),
+  );
 }
 
 describe("the deploy layer with the operator's own values", () => {
@@ -46,8 +61,21 @@ describe("the deploy layer with the operator's own values", () => {
     tempFile("compose.yaml", replace(readFileSync(path.join(__dirname, "..", "app", "compose.yaml"), "utf8")));
 
   it("plans env values with spaces, quotes, # and backslashes and dotted names, and ships them exact (they crashed the plan)", async () => {
-    const values = { JAVA_OPTS: "-Xmx512m -Xms256m", GREETING: 'say "hi" #not-a-comment', WIN_PATH: "C:\\temp\\x", "Serilog__MinimumLevel__Override__Microsoft.AspNetCore": "Warning", "my-var": "é ü 😀" };
-    const compose = exampleWith((t) => t.replace("      BROKER_URL: amqp://broker:5672\n", `      BROKER_URL: amqp://broker:5672\n${Object.entries(values).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}\n`).join("")}`));
+    const values = {
+      JAVA_OPTS: "-Xmx512m -Xms256m",
+      GREETING: 'say "hi" #not-a-comment',
+      WIN_PATH: "C:\\temp\\x",
+      "Serilog__MinimumLevel__Override__Microsoft.AspNetCore": "Warning",
+      "my-var": "é ü 😀",
+    };
+    const compose = exampleWith((t) =>
+      t.replace(
+        "      BROKER_URL: amqp://broker:5672\n",
+        `      BROKER_URL: amqp://broker:5672\n${Object.entries(values)
+          .map(([k, v]) => `      ${k}: ${JSON.stringify(v)}\n`)
+          .join("")}`,
+      ),
+    );
     const plan = await runStack("dev", { config: { composeFile: compose } });
     expect(plan.error).toBeUndefined();
     const env = envFile((await shippedRelease(plan)).files["env/orders.env"]!);
@@ -60,13 +88,22 @@ describe("the deploy layer with the operator's own values", () => {
       expect(plan.error).toBeUndefined();
       return (JSON.parse((await shippedRelease(plan)).files["manifest.json"]!) as { release: unknown }).release;
     };
-    expect(await release("dev", {})).toEqual({ bakeSeconds: 30, canary: { steps: [100], stepSeconds: 30 }, maxErrorRate: 0.02, minRequests: 20 });
+    expect(await release("dev", {})).toEqual({
+      bakeSeconds: 30,
+      canary: { steps: [100], stepSeconds: 30 },
+      maxErrorRate: 0.02,
+      minRequests: 20,
+    });
     expect(await release("prod", {})).toMatchObject({ bakeSeconds: 120 });
-    expect(await release("dev", { bakeSeconds: "45", canary: JSON.stringify({ steps: [10, 50, 100], stepSeconds: 20 }) })).toMatchObject({ bakeSeconds: 45, canary: { steps: [10, 50, 100], stepSeconds: 20 } });
+    expect(
+      await release("dev", { bakeSeconds: "45", canary: JSON.stringify({ steps: [10, 50, 100], stepSeconds: 20 }) }),
+    ).toMatchObject({ bakeSeconds: 45, canary: { steps: [10, 50, 100], stepSeconds: 20 } });
   });
 
   it("refuses in the plan a health path the host agent would refuse (/healthz;x), naming the field", async () => {
-    const plan = await runStack("dev", { config: { composeFile: exampleWith((t) => t.replace("      health: /healthz\n", "      health: /healthz;x\n")) } });
+    const plan = await runStack("dev", {
+      config: { composeFile: exampleWith((t) => t.replace("      health: /healthz\n", "      health: /healthz;x\n")) },
+    });
     expect(plan.resources).toEqual([]);
     expect(plan.error).toContain("x-liftoff.health");
     expect(plan.error).toContain('holds ";"');
@@ -87,15 +124,26 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
   });
 
   it("shows reviewers the release without its env files, and no secret of the release or of any binding is in what it shows", async () => {
-    const sentinels = { ghcrToken: "SENTINEL-ghcr-token-0001", grafanaCloudToken: "SENTINEL-grafana-token-0002", neonApiKey: "SENTINEL-neon-key-0003", atlasPrivateKey: "SENTINEL-atlas-key-0004" };
+    const sentinels = {
+      ghcrToken: "SENTINEL-ghcr-token-0001",
+      grafanaCloudToken: "SENTINEL-grafana-token-0002",
+      neonApiKey: "SENTINEL-neon-key-0003",
+      atlasPrivateKey: "SENTINEL-atlas-key-0004",
+    };
     // Every secret binding's value, as the program computed it for the renderer.
     const bindingSecrets: Promise<string | undefined>[] = [];
     const plan = await runStack(stack, {
       secrets: sentinels,
       onExports: (exports) => {
-        for (const values of Object.values(exports["bindings"] as Record<string, Record<string, pulumi.Output<string>>>)) {
+        for (const values of Object.values(
+          exports["bindings"] as Record<string, Record<string, pulumi.Output<string>>>,
+        )) {
           for (const output of Object.values(values)) {
-            bindingSecrets.push(pulumi.isSecret(output).then((secret) => (secret ? new Promise<string>((resolve) => output.apply(resolve)) : undefined)));
+            bindingSecrets.push(
+              pulumi
+                .isSecret(output)
+                .then((secret) => (secret ? new Promise<string>((resolve) => output.apply(resolve)) : undefined)),
+            );
           }
         }
       },
@@ -111,7 +159,8 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     for (const [file, text] of Object.entries(files).filter(([f]) => f.startsWith("env/"))) {
       for (const [name, value] of Object.entries(envFile(text))) {
         if (/URL|URI|HEADERS|TOKEN|PASSWORD|SECRET|KEY|CONFIG/.test(name) && value.length >= 8) secrets.push(value);
-        else expect(name, `${file}: a setting the check does not know; classify it here`).toMatch(/^(OTEL_|BROKER_URL$)/);
+        else
+          expect(name, `${file}: a setting the check does not know; classify it here`).toMatch(/^(OTEL_|BROKER_URL$)/);
       }
     }
     const fromBindings = (await Promise.all(bindingSecrets)).filter((v): v is string => v !== undefined);
@@ -121,19 +170,27 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     for (const secret of fromBindings) expect(secret.length).toBeGreaterThanOrEqual(8);
     expect(secrets.length).toBeGreaterThan(10);
     const everything = Object.values(reviewable).join("\n");
-    for (const secret of secrets) expect(everything.includes(secret), `a secret of ${secret.length} characters is shown`).toBe(false);
+    for (const secret of secrets)
+      expect(everything.includes(secret), `a secret of ${secret.length} characters is shown`).toBe(false);
   });
 
   it("runs every image by digest, public services on loopback only, the collector beside them", async () => {
     const { files } = await shippedRelease(await runStack(stack));
-    const manifest = JSON.parse(files["manifest.json"]!) as { services: { name: string; image: string }[]; accessories: { name: string; image: string }[]; registry: { server: string; username: string } };
-    for (const s of [...manifest.services, ...manifest.accessories]) expect(s.image, s.name).toMatch(/@sha256:[0-9a-f]{64}$/);
+    const manifest = JSON.parse(files["manifest.json"]!) as {
+      services: { name: string; image: string }[];
+      accessories: { name: string; image: string }[];
+      registry: { server: string; username: string };
+    };
+    for (const s of [...manifest.services, ...manifest.accessories])
+      expect(s.image, s.name).toMatch(/@sha256:[0-9a-f]{64}$/);
     expect(manifest.accessories.map((a) => a.name)).toEqual(["broker", "alloy"]);
     expect(manifest.registry).toEqual({ server: "ghcr.io", username: "acme-deploy-bot" });
     const compose = parse(files["compose.yaml"]!) as { services: Record<string, { ports?: string[] }> };
     // LANES lanes (the same for every release): the slot's loopback network the agent exports
     // (127.77.<slot>), never a public interface.
-    expect(compose.services["api-gateway"]!.ports).toEqual(Array.from({ length: LANES }, (_, k) => `\${LIFTOFF_LOOPBACK}.${k + 1}:\${LIFTOFF_PORT_API_GATEWAY}:8080`));
+    expect(compose.services["api-gateway"]!.ports).toEqual(
+      Array.from({ length: LANES }, (_, k) => `\${LIFTOFF_LOOPBACK}.${k + 1}:\${LIFTOFF_PORT_API_GATEWAY}:8080`),
+    );
     const traffic = (JSON.parse(files["manifest.json"]!) as { traffic: { loopback: Record<string, string> } }).traffic;
     for (const network of Object.values(traffic.loopback)) expect(network).toMatch(/^127\.\d+\.\d+$/);
     expect(compose.services["orders"]!.ports).toBeUndefined();
@@ -158,9 +215,13 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
   });
 
   it("keeps a service's own DATABASE_URL and OTEL_SERVICE_NAME instead of liftoff's defaults, and gives the rest", async () => {
-    const compose = readFileSync(path.join(PROJECT_DIR, "app", "compose.yaml"), "utf8")
-      .replace("      BROKER_URL: amqp://broker:5672\n", "      BROKER_URL: amqp://broker:5672\n      DATABASE_URL: postgresql://own@db.example/orders\n      OTEL_SERVICE_NAME: orders-api\n");
-    const { files } = await shippedRelease(await runStack(stack, { config: { composeFile: tempFile("compose.yaml", compose) } }));
+    const compose = readFileSync(path.join(PROJECT_DIR, "app", "compose.yaml"), "utf8").replace(
+      "      BROKER_URL: amqp://broker:5672\n",
+      "      BROKER_URL: amqp://broker:5672\n      DATABASE_URL: postgresql://own@db.example/orders\n      OTEL_SERVICE_NAME: orders-api\n",
+    );
+    const { files } = await shippedRelease(
+      await runStack(stack, { config: { composeFile: tempFile("compose.yaml", compose) } }),
+    );
     const orders = envFile(files["env/orders.env"]!);
     expect(orders["DATABASE_URL"]).toBe("postgresql://own@db.example/orders");
     expect(orders["OTEL_SERVICE_NAME"]).toBe("orders-api");
@@ -176,9 +237,19 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
     const config = Buffer.from(alloy["ALLOY_CONFIG_B64"]!, "base64").toString("utf8");
     expect(config).toContain("prometheus.remote_write");
     expect(config).toContain('sys.env("GRAFANA_CLOUD_TOKEN")');
-    const accessories = parse(files["accessories.yaml"]!) as { services: Record<string, { volumes: string[]; entrypoint: string[] }> };
-    expect(accessories.services["alloy"]!.volumes).toContainEqual({ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", read_only: true, bind: { create_host_path: true } });
-    expect(accessories.services["alloy"]!.entrypoint[2]).toContain('base64 -d > /tmp/config.alloy && exec /bin/alloy "$$@"');
+    const accessories = parse(files["accessories.yaml"]!) as {
+      services: Record<string, { volumes: string[]; entrypoint: string[] }>;
+    };
+    expect(accessories.services["alloy"]!.volumes).toContainEqual({
+      type: "bind",
+      source: "/var/run/docker.sock",
+      target: "/var/run/docker.sock",
+      read_only: true,
+      bind: { create_host_path: true },
+    });
+    expect(accessories.services["alloy"]!.entrypoint[2]).toContain(
+      'base64 -d > /tmp/config.alloy && exec /bin/alloy "$$@"',
+    );
   });
 
   it("is a release the real Compose v2 (`docker compose config`) and the host agent accept", async () => {
@@ -188,12 +259,22 @@ describe.each(["dev", "prod"])("the deploy layer of the %s stack", (stack) => {
       mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
       writeFileSync(path.join(dir, name), content);
     }
-    const env = { LIFTOFF_LOOPBACK: "127.77.1", LIFTOFF_PORT_API_GATEWAY: "20000", LIFTOFF_PORT_IDENTITY_SERVICE: "20002" };
+    const env = {
+      LIFTOFF_LOOPBACK: "127.77.1",
+      LIFTOFF_PORT_API_GATEWAY: "20000",
+      LIFTOFF_PORT_IDENTITY_SERVICE: "20002",
+    };
     for (const file of ["compose.yaml", "accessories.yaml"]) {
-      const result = runComposeV2(["--project-directory", dir, "-f", path.join(dir, file), "config", "--quiet"], { env });
+      const result = runComposeV2(["--project-directory", dir, "-f", path.join(dir, file), "config", "--quiet"], {
+        env,
+      });
       expect(result.output, file).toBe("");
     }
-    const verified = runTool("python3", [path.join(__dirname, "..", "components", "deploy", "agent", "liftoff_release"), "verify", dir], "python3");
+    const verified = runTool(
+      "python3",
+      [path.join(__dirname, "..", "components", "deploy", "agent", "liftoff_release"), "verify", dir],
+      "python3",
+    );
     expect(verified.status).toBe(0);
   });
 });
@@ -202,37 +283,67 @@ describe("reaching the host", () => {
   it("logs in with the generated key when liftoff made the key pair", async () => {
     const plan = await runStack("dev");
     for (const command of byType(plan, "command:remote:Command")) {
-      expect(reveal(command)["connection"], command.name).toMatchObject({ user: "deploy", port: 22, host: "198.51.100.10", privateKey: expect.stringContaining("PRIVATE KEY") });
+      expect(reveal(command)["connection"], command.name).toMatchObject({
+        user: "deploy",
+        port: 22,
+        host: "198.51.100.10",
+        privateKey: expect.stringContaining("PRIVATE KEY"),
+      });
     }
   });
 
   it("logs in through the operator's SSH agent when the operator gave the public key, without the socket path as an input, and stops `pulumi up` without one", async () => {
     const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMEIOiuTWnwttD1DcRZZiQzl+gu1AxuqPpq3zWEoqDhI op@laptop";
-    const withAgent = await runStack("dev", { config: { sshPublicKey: key }, host: { sshAgentSocket: "/tmp/agent.sock" } });
+    const withAgent = await runStack("dev", {
+      config: { sshPublicKey: key },
+      host: { sshAgentSocket: "/tmp/agent.sock" },
+    });
     const apply = byType(withAgent, "command:remote:Command").find((c) => c.name === "deploy-apply")!;
     // The provider reads SSH_AUTH_SOCK itself: a path that differs per shell or CI job is no input,
     // so it never shows as a change (and never re-runs the commands).
     expect(reveal(apply)["connection"]).not.toHaveProperty("agentSocketPath");
     expect(reveal(apply)["connection"]).not.toHaveProperty("privateKey");
-    const up = await runStack("dev", { mode: "up", secrets: UP_SECRETS, config: { sshPublicKey: key, atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" } });
+    const up = await runStack("dev", {
+      mode: "up",
+      secrets: UP_SECRETS,
+      config: { sshPublicKey: key, atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" },
+    });
     expect(up.error).toContain("SSH_AUTH_SOCK is not set");
   });
 
   it("previews (pull-request preview, drift check) a stack with liftoff:sshPublicKey and no SSH agent with a warning, not an error", async () => {
     const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMEIOiuTWnwttD1DcRZZiQzl+gu1AxuqPpq3zWEoqDhI op@laptop";
-    const preview = await runStack("dev", { mode: "up", preview: true, secrets: UP_SECRETS, config: { sshPublicKey: key, atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" } });
+    const preview = await runStack("dev", {
+      mode: "up",
+      preview: true,
+      secrets: UP_SECRETS,
+      config: { sshPublicKey: key, atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" },
+    });
     expect(preview.error).toBeUndefined();
     expect(preview.log.join("\n")).toMatch(/warning: .*SSH_AUTH_SOCK is not set: fine for a preview/);
-    expect(byType(preview, "command:remote:Command").map((c) => c.name)).toEqual(["deploy-wait-for-host", "deploy-agent", "deploy-apply"]);
+    expect(byType(preview, "command:remote:Command").map((c) => c.name)).toEqual([
+      "deploy-wait-for-host",
+      "deploy-agent",
+      "deploy-apply",
+    ]);
   });
 
   it("sshAgentCheck: an agent is fine everywhere; without one, preview and offline plan warn and `pulumi up` stops", () => {
     expect(sshAgentCheck({ socket: "/run/agent", dryRun: false, offlinePlan: false })).toEqual({ ok: true });
-    expect(sshAgentCheck({ socket: undefined, dryRun: true, offlinePlan: false })).toMatchObject({ ok: false, severity: "warning" });
-    expect(sshAgentCheck({ socket: undefined, dryRun: false, offlinePlan: true })).toMatchObject({ ok: false, severity: "warning" });
-    expect(sshAgentCheck({ socket: "", dryRun: false, offlinePlan: false })).toMatchObject({ ok: false, severity: "error", message: expect.stringContaining("ssh-add") });
+    expect(sshAgentCheck({ socket: undefined, dryRun: true, offlinePlan: false })).toMatchObject({
+      ok: false,
+      severity: "warning",
+    });
+    expect(sshAgentCheck({ socket: undefined, dryRun: false, offlinePlan: true })).toMatchObject({
+      ok: false,
+      severity: "warning",
+    });
+    expect(sshAgentCheck({ socket: "", dryRun: false, offlinePlan: false })).toMatchObject({
+      ok: false,
+      severity: "error",
+      message: expect.stringContaining("ssh-add"),
+    });
   });
-
 });
 
 describe("the host collector", () => {
@@ -241,6 +352,13 @@ describe("the host collector", () => {
     const alloy = collectorService("docker.io/grafana/alloy:v1.8.3");
     expect(alloy.accessory).toBe(true);
     expect(alloy.hostAccess).toEqual(["host-paths", "host-pid", "privileged"]);
-    expect(alloy.hostAccessGrants!.hostPaths).toEqual(["/proc", "/sys", "/", "/var/run/docker.sock", "/var/lib/docker", "/dev/disk"]);
+    expect(alloy.hostAccessGrants!.hostPaths).toEqual([
+      "/proc",
+      "/sys",
+      "/",
+      "/var/run/docker.sock",
+      "/var/lib/docker",
+      "/dev/disk",
+    ]);
   });
 });

@@ -46,7 +46,12 @@ export function collectorService(image: string): AppService {
     services: {
       [COLLECTOR_SERVICE]: {
         image,
-        entrypoint: ["/bin/sh", "-c", `printf '%s' "$$${COLLECTOR_CONFIG_VARIABLE}" | base64 -d > ${COLLECTOR_CONFIG_FILE} && exec /bin/alloy "$$@"`, "alloy"],
+        entrypoint: [
+          "/bin/sh",
+          "-c",
+          `printf '%s' "$$${COLLECTOR_CONFIG_VARIABLE}" | base64 -d > ${COLLECTOR_CONFIG_FILE} && exec /bin/alloy "$$@"`,
+          "alloy",
+        ],
         command: ALLOY_CONTAINER.command.map((arg) => (arg.endsWith(".alloy") ? COLLECTOR_CONFIG_FILE : arg)),
         volumes: [...mounts, ...ALLOY_CONTAINER.volumes],
         privileged: ALLOY_CONTAINER.privileged,
@@ -72,7 +77,11 @@ export function collectorService(image: string): AppService {
 
 /** The application plus the collector, as the release runs it. */
 export function releasedApp(app: AppDefinition, collectorImage: string): AppDefinition {
-  return { ...app, services: [...app.services, collectorService(collectorImage)], volumes: { ...app.volumes, "alloy-data": {} } };
+  return {
+    ...app,
+    services: [...app.services, collectorService(collectorImage)],
+    volumes: { ...app.volumes, "alloy-data": {} },
+  };
 }
 
 /**
@@ -81,7 +90,14 @@ export function releasedApp(app: AppDefinition, collectorImage: string): AppDefi
  */
 export function deployLayer(
   environment: Environment,
-  { foundation, host, data, observability, delivery, sshAgentSocket }: {
+  {
+    foundation,
+    host,
+    data,
+    observability,
+    delivery,
+    sshAgentSocket,
+  }: {
     readonly foundation: FoundationLayer;
     readonly host: HostLayer;
     readonly data: DataLayer;
@@ -150,7 +166,8 @@ export function deployLayer(
 }
 
 /** What the program does about the operator's SSH agent, when liftoff:sshPublicKey is set. */
-export type AgentCheck = { readonly ok: true } | { readonly ok: false; readonly severity: "warning" | "error"; readonly message: string };
+export type AgentCheck =
+  { readonly ok: true } | { readonly ok: false; readonly severity: "warning" | "error"; readonly message: string };
 
 /**
  * With an operator-supplied public key the deploy layer logs in through the operator's SSH agent.
@@ -163,13 +180,26 @@ export type AgentCheck = { readonly ok: true } | { readonly ok: false; readonly 
  *   host, so it only warns: those jobs start no agent;
  * - the offline plan only notes it (warning).
  */
-export function sshAgentCheck(input: { readonly socket: string | undefined; readonly dryRun: boolean; readonly offlinePlan: boolean }): AgentCheck {
+export function sshAgentCheck(input: {
+  readonly socket: string | undefined;
+  readonly dryRun: boolean;
+  readonly offlinePlan: boolean;
+}): AgentCheck {
   if (input.socket) return { ok: true };
-  const base = "liftoff:sshPublicKey is set, so the deploy layer logs in to the host with your SSH agent, and SSH_AUTH_SOCK is not set";
+  const base =
+    "liftoff:sshPublicKey is set, so the deploy layer logs in to the host with your SSH agent, and SSH_AUTH_SOCK is not set";
   if (input.offlinePlan || input.dryRun) {
-    return { ok: false, severity: "warning", message: `${base}: fine for a preview, which runs nothing on the host; \`pulumi up\` needs the agent (start ssh-agent and \`ssh-add\` the matching private key)` };
+    return {
+      ok: false,
+      severity: "warning",
+      message: `${base}: fine for a preview, which runs nothing on the host; \`pulumi up\` needs the agent (start ssh-agent and \`ssh-add\` the matching private key)`,
+    };
   }
-  return { ok: false, severity: "error", message: `${base}: start ssh-agent and \`ssh-add\` the matching private key, then run \`pulumi up\` again` };
+  return {
+    ok: false,
+    severity: "error",
+    message: `${base}: start ssh-agent and \`ssh-add\` the matching private key, then run \`pulumi up\` again`,
+  };
 }
 
 function requireSshAgent(socket: string | undefined, mode: Environment["mode"]): void {

@@ -25,11 +25,15 @@ export interface FoundationLayer {
 /** Resource group, network edge and SSH identity: what the host and every later layer stand on. */
 export function foundationLayer(environment: Environment): FoundationLayer {
   const { spec } = environment;
-  const group = new resources.ResourceGroup("resource-group", {
-    resourceGroupName: resourceGroupName(spec.namePrefix),
-    location: spec.region,
-    tags: { ...spec.tags },
-  }, { protect: spec.protect });
+  const group = new resources.ResourceGroup(
+    "resource-group",
+    {
+      resourceGroupName: resourceGroupName(spec.namePrefix),
+      location: spec.region,
+      tags: { ...spec.tags },
+    },
+    { protect: spec.protect },
+  );
 
   const network = new Network("network", {
     resourceGroupName: group.name,
@@ -46,7 +50,15 @@ export function foundationLayer(environment: Environment): FoundationLayer {
     },
     protectPublicIp: spec.protect,
   });
-  const edge = { resourceGroupName: group.name, network: { subnetId: network.subnetId, publicIpId: network.publicIpId, publicIpAddress: network.publicIpAddress, fqdn: network.fqdn } };
+  const edge = {
+    resourceGroupName: group.name,
+    network: {
+      subnetId: network.subnetId,
+      publicIpId: network.publicIpId,
+      publicIpAddress: network.publicIpAddress,
+      fqdn: network.fqdn,
+    },
+  };
 
   if (spec.host.sshPublicKey) return { ...edge, sshPublicKey: pulumi.output(spec.host.sshPublicKey) };
   // The private key lives in the (encrypted) stack state and is exported as a secret output.

@@ -14,7 +14,10 @@ export interface HostLayer {
 }
 
 /** The VM and its cloud-init, on the foundation's subnet and public IP. */
-export function hostLayer(environment: Environment, { foundation }: { readonly foundation: FoundationLayer }): HostLayer {
+export function hostLayer(
+  environment: Environment,
+  { foundation }: { readonly foundation: FoundationLayer },
+): HostLayer {
   const { spec } = environment;
   const host = new Host("host", {
     resourceGroupName: foundation.resourceGroupName,

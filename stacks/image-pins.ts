@@ -38,20 +38,29 @@ export function imagePins(text: string, images: Readonly<Record<string, ImageRef
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new Error(`${PINNED_IMAGES_ENV} is not JSON; expected {"images": {"<service>": "<image>@sha256:..."}, "collectorImage": "<image>@sha256:..."} (the stack's outputs of its last pulumi up)`);
+    throw new Error(
+      `${PINNED_IMAGES_ENV} is not JSON; expected {"images": {"<service>": "<image>@sha256:..."}, "collectorImage": "<image>@sha256:..."} (the stack's outputs of its last pulumi up)`,
+    );
   }
   const outputs = parsed as PinnedOutputs;
   const notAnObject = (v: unknown) => v === null || typeof v !== "object" || Array.isArray(v);
   if (notAnObject(parsed) || (outputs.images !== undefined && notAnObject(outputs.images))) {
-    throw new Error(`${PINNED_IMAGES_ENV} must be an object with "images" (service → image by digest) and "collectorImage"`);
+    throw new Error(
+      `${PINNED_IMAGES_ENV} must be an object with "images" (service → image by digest) and "collectorImage"`,
+    );
   }
-  const given: Record<string, unknown> = { ...(outputs.images ?? {}), ...(outputs.collectorImage !== undefined ? { [collectorKey]: outputs.collectorImage } : {}) };
+  const given: Record<string, unknown> = {
+    ...(outputs.images ?? {}),
+    ...(outputs.collectorImage !== undefined ? { [collectorKey]: outputs.collectorImage } : {}),
+  };
   const pins: Record<string, string> = {};
   const ignored: string[] = [];
   for (const [key, value] of Object.entries(given)) {
     const ref = typeof value === "string" ? parseImageRef(value) : undefined;
     if (!ref?.ok || !ref.ref.digest) {
-      throw new Error(`${PINNED_IMAGES_ENV}: ${key} = ${JSON.stringify(value)} is not an image by digest (<registry>/<repository>@sha256:<64 hex>)`);
+      throw new Error(
+        `${PINNED_IMAGES_ENV}: ${key} = ${JSON.stringify(value)} is not an image by digest (<registry>/<repository>@sha256:<64 hex>)`,
+      );
     }
     const wanted = images[key];
     if (!wanted) {
@@ -60,7 +69,9 @@ export function imagePins(text: string, images: Readonly<Record<string, ImageRef
     }
     if (wanted.digest) continue;
     if (!sameRepository(wanted, ref.ref)) {
-      ignored.push(`${key}: the program now runs ${wanted.registry}/${wanted.repository}, the last up ran ${ref.ref.registry}/${ref.ref.repository}`);
+      ignored.push(
+        `${key}: the program now runs ${wanted.registry}/${wanted.repository}, the last up ran ${ref.ref.registry}/${ref.ref.repository}`,
+      );
       continue;
     }
     pins[key] = `${ref.ref.registry}/${ref.ref.repository}@${ref.ref.digest}`;
@@ -72,6 +83,7 @@ const DOCKER_HUB = new Set(["docker.io", "index.docker.io", "registry-1.docker.i
 
 function sameRepository(a: ImageRef, b: ImageRef): boolean {
   const registry = (r: ImageRef) => (DOCKER_HUB.has(r.registry) ? "docker.io" : r.registry);
-  const repository = (r: ImageRef) => (DOCKER_HUB.has(r.registry) && !r.repository.includes("/") ? `library/${r.repository}` : r.repository);
+  const repository = (r: ImageRef) =>
+    DOCKER_HUB.has(r.registry) && !r.repository.includes("/") ? `library/${r.repository}` : r.repository;
   return registry(a) === registry(b) && repository(a) === repository(b);
 }

@@ -43,12 +43,16 @@ export function liftoff(context: ProgramContext) {
     publicIp: vm?.foundation.network.publicIpAddress,
     sshUser: vm ? spec.host.adminUser : undefined,
     deployUser: vm ? spec.host.deployUser : undefined,
-    sshCommand: vm ? pulumi.interpolate`ssh -p ${spec.network.sshPort} ${spec.host.adminUser}@${vm.foundation.network.fqdn}` : undefined,
+    sshCommand: vm
+      ? pulumi.interpolate`ssh -p ${spec.network.sshPort} ${spec.host.adminUser}@${vm.foundation.network.fqdn}`
+      : undefined,
     /** Present only when liftoff generated the key pair: `pulumi stack output sshPrivateKey --show-secrets`. */
     sshPrivateKey: vm?.foundation.sshPrivateKey,
     /** Per public service, the URL it answers on. */
     endpoints: aca
-      ? aca.release.endpointHostnames.apply((hosts) => Object.fromEntries(spec.publicEndpoints.map((e) => [e.service, `https://${hosts[e.name]}`])))
+      ? aca.release.endpointHostnames.apply((hosts) =>
+          Object.fromEntries(spec.publicEndpoints.map((e) => [e.service, `https://${hosts[e.name]}`])),
+        )
       : Object.fromEntries(spec.publicEndpoints.map((e) => [e.service, e.url])),
     vmName: vm?.host.vmName,
     /** containerapps: where the apps are, for `npm run rollback -- <stack>`. */
@@ -72,12 +76,20 @@ export function liftoff(context: ProgramContext) {
     images: delivery.images,
     /** The host collector's image, pinned the same way (with `images`, what a drift check pins to). */
     collectorImage: vm ? delivery.collectorImage : undefined,
-    githubEnvironment: delivery.github ? pulumi.interpolate`${delivery.github.repository} (${delivery.github.environment})` : undefined,
+    githubEnvironment: delivery.github
+      ? pulumi.interpolate`${delivery.github.repository} (${delivery.github.environment})`
+      : undefined,
 
     /** Which database each service owns or shares (and whose), and as whom (no secrets). */
-    databases: spec.data.databases.length > 0
-      ? Object.fromEntries(spec.data.databases.map((d) => [`${d.service}/${d.kind}`, { database: d.database, user: d.user, ...(d.sharedFrom ? { sharedFrom: d.sharedFrom } : {}) }]))
-      : undefined,
+    databases:
+      spec.data.databases.length > 0
+        ? Object.fromEntries(
+            spec.data.databases.map((d) => [
+              `${d.service}/${d.kind}`,
+              { database: d.database, user: d.user, ...(d.sharedFrom ? { sharedFrom: d.sharedFrom } : {}) },
+            ]),
+          )
+        : undefined,
     neonProjectId: data.postgres?.projectId,
     /** The branch the services use: what `npm run recreate` restores another stack from. */
     neonBranchId: data.postgres?.branchId,
@@ -91,12 +103,20 @@ export function liftoff(context: ProgramContext) {
      * Each service's connection strings, for maintenance (secret):
      * `pulumi stack output databaseUrls --show-secrets`.
      */
-    databaseUrls: Object.keys(data.services).length > 0
-      ? pulumi.secret(Object.fromEntries(Object.entries(data.services).map(([service, d]) => [service, {
-        ...(d.postgres ? { postgres: d.postgres.uri, postgresPooled: d.postgres.pooledUri } : {}),
-        ...(d.mongodb ? { mongodb: d.mongodb.uri } : {}),
-      }])))
-      : undefined,
+    databaseUrls:
+      Object.keys(data.services).length > 0
+        ? pulumi.secret(
+            Object.fromEntries(
+              Object.entries(data.services).map(([service, d]) => [
+                service,
+                {
+                  ...(d.postgres ? { postgres: d.postgres.uri, postgresPooled: d.postgres.pooledUri } : {}),
+                  ...(d.mongodb ? { mongodb: d.mongodb.uri } : {}),
+                },
+              ]),
+            ),
+          )
+        : undefined,
     /** The release the host runs: `liftoff-release status` on the host says the same. */
     liveReleaseId: vm?.deploy.liveReleaseId,
     /**

@@ -21,23 +21,40 @@ const layers = layerFiles.flatMap(({ file, text }) =>
 
 describe("the layer contract", () => {
   it("finds the layers", () => {
-    expect(layers.map((l) => l.name)).toEqual(expect.arrayContaining(["foundationLayer", "hostLayer", "dataLayer", "observabilityLayer", "deliveryLayer", "deployLayer"]));
+    expect(layers.map((l) => l.name)).toEqual(
+      expect.arrayContaining([
+        "foundationLayer",
+        "hostLayer",
+        "dataLayer",
+        "observabilityLayer",
+        "deliveryLayer",
+        "deployLayer",
+      ]),
+    );
   });
 
-  it.each(layers.map((l) => [l.name, l] as const))("%s takes the environment first, its inputs by name, and returns its XxxLayer record", (_name, layer) => {
-    expect(layer.params.trim()).toMatch(/^environment: Environment\s*(,\s*\{[\s\S]*\}\s*:\s*\{[\s\S]*\},?)?$/);
-    const record = layer.name[0]!.toUpperCase() + layer.name.slice(1);
-    expect(layer.result).toBe(record);
-    const declared = layerFiles.find((f) => f.file === layer.file)!.text;
-    // Read-only: every member of the record is readonly.
-    const body = declared.slice(declared.indexOf(`export interface ${record} {`));
-    expect(body, `${layer.file} declares interface ${record}`).not.toBe("");
-    const members = body.slice(0, body.indexOf("\n}\n")).split("\n").filter((l) => /^ {2}\w/.test(l));
-    for (const member of members) expect(member, `${record}: ${member}`).toMatch(/^ {2}readonly /);
-  });
+  it.each(layers.map((l) => [l.name, l] as const))(
+    "%s takes the environment first, its inputs by name, and returns its XxxLayer record",
+    (_name, layer) => {
+      expect(layer.params.trim()).toMatch(/^environment: Environment\s*(,\s*\{[\s\S]*\}\s*:\s*\{[\s\S]*\},?)?$/);
+      const record = layer.name[0]!.toUpperCase() + layer.name.slice(1);
+      expect(layer.result).toBe(record);
+      const declared = layerFiles.find((f) => f.file === layer.file)!.text;
+      // Read-only: every member of the record is readonly.
+      const body = declared.slice(declared.indexOf(`export interface ${record} {`));
+      expect(body, `${layer.file} declares interface ${record}`).not.toBe("");
+      const members = body
+        .slice(0, body.indexOf("\n}\n"))
+        .split("\n")
+        .filter((l) => /^ {2}\w/.test(l));
+      for (const member of members) expect(member, `${record}: ${member}`).toMatch(/^ {2}readonly /);
+    },
+  );
 
   it("reads secrets only through stackSecret", () => {
-    const direct = layerFiles.filter(({ file, text }) => file !== "secrets.ts" && /\.secret\(\s*["'`]/.test(text)).map((f) => f.file);
+    const direct = layerFiles
+      .filter(({ file, text }) => file !== "secrets.ts" && /\.secret\(\s*["'`]/.test(text))
+      .map((f) => f.file);
     expect(direct).toEqual([]);
   });
 });

@@ -36,9 +36,15 @@ function runLayers(stack: string) {
       services: environment.spec.services.map((s) => s.name),
       images: delivery.images,
       collectorImage: delivery.collectorImage,
-      otelVariables: Object.fromEntries(Object.entries(otel).map(([service, env]) => [service, Object.keys(env).sort()])),
-      otelPublic: Object.fromEntries(Object.entries(otel).map(([service, { OTEL_EXPORTER_OTLP_HEADERS: _, ...rest }]) => [service, rest])),
-      ...Object.fromEntries(Object.entries(otel).map(([service, env]) => [`headers:${service}`, env.OTEL_EXPORTER_OTLP_HEADERS])),
+      otelVariables: Object.fromEntries(
+        Object.entries(otel).map(([service, env]) => [service, Object.keys(env).sort()]),
+      ),
+      otelPublic: Object.fromEntries(
+        Object.entries(otel).map(([service, { OTEL_EXPORTER_OTLP_HEADERS: _, ...rest }]) => [service, rest]),
+      ),
+      ...Object.fromEntries(
+        Object.entries(otel).map(([service, env]) => [`headers:${service}`, env.OTEL_EXPORTER_OTLP_HEADERS]),
+      ),
     };
   }, stack);
 }
@@ -68,7 +74,8 @@ describe.each(["dev", "prod"])("observability and delivery in the %s stack", (st
     const otlp = policies.find((p) => p.name === "observability-otlp")!;
     expect((input(otlp, "scopes") as string[]).sort()).toEqual(["logs:write", "metrics:write", "traces:write"]);
     expect(input(otlp, "realms")).toEqual([{ type: "stack", identifier: grafanaStack.id }]);
-    for (const policy of policies) expect(input(policy, "realms")).toEqual([{ type: "stack", identifier: grafanaStack.id }]);
+    for (const policy of policies)
+      expect(input(policy, "realms")).toEqual([{ type: "stack", identifier: grafanaStack.id }]);
   });
 
   it("hands every service the OTLP settings, named after itself", async () => {
@@ -94,7 +101,8 @@ describe.each(["dev", "prod"])("observability and delivery in the %s stack", (st
     const layers = await runLayers(stack);
     const images = layers.outputs["images"]!.value as Record<string, string>;
     expect(Object.keys(images).sort()).toEqual(["api-gateway", "broker", "catalog", "identity-service", "orders"]);
-    for (const [service, reference] of Object.entries(images)) expect(reference).toMatch(new RegExp(`^ghcr\\.io/acme/${service}@sha256:[a-f0-9]{64}$`));
+    for (const [service, reference] of Object.entries(images))
+      expect(reference).toMatch(new RegExp(`^ghcr\\.io/acme/${service}@sha256:[a-f0-9]{64}$`));
     expect(layers.outputs["collectorImage"]!.value).toMatch(/^docker\.io\/grafana\/alloy@sha256:[a-f0-9]{64}$/);
     const plan = await runStack(stack);
     expect(plan.outputs["images"]!.value).toEqual(images);
@@ -118,7 +126,11 @@ describe.each(["dev", "prod"])("observability and delivery in the %s stack", (st
 
   it("checks each public endpoint's health URL", async () => {
     const plan = await runStack(stack);
-    expect(byType(plan, "grafana:syntheticMonitoring/check:Check").map((c) => c.inputs["target"]).sort()).toEqual([
+    expect(
+      byType(plan, "grafana:syntheticMonitoring/check:Check")
+        .map((c) => c.inputs["target"])
+        .sort(),
+    ).toEqual([
       `https://liftoff-acme-${stack}.westeurope.cloudapp.azure.com/healthz`,
       `https://liftoff-acme-${stack}.westeurope.cloudapp.azure.com:8443/healthz`,
     ]);
@@ -139,28 +151,54 @@ describe("dev and prod differ where they should", () => {
   it("prod's GitHub environment requires review from others, from the default branch only; dev's does not", async () => {
     const prod = await runStack("prod");
     const environment = one(prod, "github:index/repositoryEnvironment:RepositoryEnvironment");
-    expect(environment.inputs).toMatchObject({ environment: "prod", repository: "backend", preventSelfReview: true, canAdminsBypass: false });
+    expect(environment.inputs).toMatchObject({
+      environment: "prod",
+      repository: "backend",
+      preventSelfReview: true,
+      canAdminsBypass: false,
+    });
     const [reviewers] = input(environment, "reviewers") as { users: number[]; teams: number[] }[];
     expect(reviewers!.users.length + reviewers!.teams.length).toBe(2);
-    expect(one(prod, "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy").inputs).toMatchObject({ branchPattern: "main" });
+    expect(
+      one(prod, "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy").inputs,
+    ).toMatchObject({ branchPattern: "main" });
 
     const dev = await runStack("dev");
-    expect(one(dev, "github:index/repositoryEnvironment:RepositoryEnvironment").inputs).toMatchObject({ environment: "dev", reviewers: [], preventSelfReview: false });
+    expect(one(dev, "github:index/repositoryEnvironment:RepositoryEnvironment").inputs).toMatchObject({
+      environment: "dev",
+      reviewers: [],
+      preventSelfReview: false,
+    });
   });
 
   it("gives the workflows the host, the SSH user and, when liftoff generated it, the key as a secret", async () => {
     const plan = await runStack("prod");
-    const variables = Object.fromEntries(byType(plan, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable").map((v) => [v.inputs["variableName"], v.inputs["value"]]));
-    expect(variables).toStrictEqual({ LIFTOFF_HOST: "liftoff-acme-prod.westeurope.cloudapp.azure.com", LIFTOFF_SSH_USER: "deploy", LIFTOFF_SSH_PORT: "22" });
+    const variables = Object.fromEntries(
+      byType(plan, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable").map((v) => [
+        v.inputs["variableName"],
+        v.inputs["value"],
+      ]),
+    );
+    expect(variables).toStrictEqual({
+      LIFTOFF_HOST: "liftoff-acme-prod.westeurope.cloudapp.azure.com",
+      LIFTOFF_SSH_USER: "deploy",
+      LIFTOFF_SSH_PORT: "22",
+    });
     expect(one(plan, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret").secretPaths).toEqual(["value"]);
-    const own = await runStack("prod", { config: { sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMEIOiuTWnwttD1DcRZZiQzl+gu1AxuqPpq3zWEoqDhI op@laptop" } });
+    const own = await runStack("prod", {
+      config: {
+        sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMEIOiuTWnwttD1DcRZZiQzl+gu1AxuqPpq3zWEoqDhI op@laptop",
+      },
+    });
     expect(byType(own, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")).toEqual([]);
   });
 
   it("without GitHub settings declares nothing of GitHub, and the plan says so", async () => {
     const plan = await runStack("dev", { config: { githubOwner: undefined, githubRepository: undefined } });
     expect(plan.error).toBeUndefined();
-    expect(plan.resources.filter((r) => r.type.startsWith("github:") || r.type === "pulumi:providers:github")).toEqual([]);
+    expect(plan.resources.filter((r) => r.type.startsWith("github:") || r.type === "pulumi:providers:github")).toEqual(
+      [],
+    );
     expect(plan.log).toContainEqual(expect.stringMatching(/^info: GitHub is not configured for stack dev/));
     expect(planJson(plan)).toMatchObject({ notes: [expect.stringContaining("declares no repository environment")] });
   });

@@ -1,5 +1,11 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { Observability, healthUrl, imageVersion, type CollectorSpec, type OtelVariable } from "../components/observability";
+import {
+  Observability,
+  healthUrl,
+  imageVersion,
+  type CollectorSpec,
+  type OtelVariable,
+} from "../components/observability";
 import type { Environment } from "../environments/load";
 import { stackSecret } from "./secrets";
 
@@ -23,7 +29,10 @@ export interface ObservabilityTargets {
 }
 
 /** The environment's Grafana Cloud stack, wired to every service and the host. */
-export function observabilityLayer(environment: Environment, { targets }: { readonly targets?: ObservabilityTargets | undefined } = {}): ObservabilityLayer {
+export function observabilityLayer(
+  environment: Environment,
+  { targets }: { readonly targets?: ObservabilityTargets | undefined } = {},
+): ObservabilityLayer {
   const { spec } = environment;
   const o = spec.observability;
   const observability = new Observability("observability", {
@@ -39,7 +48,9 @@ export function observabilityLayer(environment: Environment, { targets }: { read
     ...(o.gatewayService ? { gatewayService: o.gatewayService } : {}),
     healthChecks: spec.publicEndpoints.map((e) => ({
       service: e.service,
-      url: targets ? targets.endpointHostnames.apply((h) => healthUrl(`https://${h[e.name]}`, e.healthPath)) : healthUrl(e.url, e.healthPath),
+      url: targets
+        ? targets.endpointHostnames.apply((h) => healthUrl(`https://${h[e.name]}`, e.healthPath))
+        : healthUrl(e.url, e.healthPath),
     })),
     syntheticCheck: o.syntheticCheck,
     alertThresholds: o.alertThresholds,

@@ -4,10 +4,18 @@ import { describe, expect, it } from "vitest";
 import { PROJECT_DIR, byType, input, one, runStack } from "../test/harness";
 import { tempFile } from "../test/tools";
 
-type Rule = { name: string; access: string; destinationPortRange: string; sourceAddressPrefix?: string; sourceAddressPrefixes?: string[] };
+type Rule = {
+  name: string;
+  access: string;
+  destinationPortRange: string;
+  sourceAddressPrefix?: string;
+  sourceAddressPrefixes?: string[];
+};
 
 function rules(plan: Awaited<ReturnType<typeof runStack>>): Rule[] {
-  return byType(plan, "azure-native:network:SecurityRule").map((r) => ({ ...r.inputs, name: r.inputs["securityRuleName"] }) as Rule);
+  return byType(plan, "azure-native:network:SecurityRule").map(
+    (r) => ({ ...r.inputs, name: r.inputs["securityRuleName"] }) as Rule,
+  );
 }
 /** Sub-resources of a VNet or NSG: Azure has no tags for them. */
 const UNTAGGABLE = ["azure-native:network:Subnet", "azure-native:network:SecurityRule"];
@@ -38,7 +46,10 @@ describe.each(["dev", "prod"])("the %s stack", (stack) => {
     const plan = await runStack(stack);
     const all = rules(plan);
     const open = all.filter((r) => r.access === "Allow");
-    const internet = open.filter((r) => sources(r).includes("Internet")).map((r) => r.destinationPortRange).sort();
+    const internet = open
+      .filter((r) => sources(r).includes("Internet"))
+      .map((r) => r.destinationPortRange)
+      .sort();
     expect(internet).toEqual(["443", "80", "8443"]);
     const ssh = open.filter((r) => r.destinationPortRange === "22");
     expect(ssh).toHaveLength(1);
@@ -60,7 +71,10 @@ describe.each(["dev", "prod"])("the %s stack", (stack) => {
     expect(plan.outputs["fqdn"]!.value).toBe(fqdn);
     expect(plan.outputs["publicIp"]!.value).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(plan.outputs["sshUser"]!.value).toBe("liftoff");
-    expect(plan.outputs["endpoints"]!.value).toEqual({ "api-gateway": `https://${fqdn}`, "identity-service": `https://${fqdn}:8443` });
+    expect(plan.outputs["endpoints"]!.value).toEqual({
+      "api-gateway": `https://${fqdn}`,
+      "identity-service": `https://${fqdn}:8443`,
+    });
   });
 
   it("warns in the offline plan that `pulumi up` needs the GHCR token", async () => {
@@ -73,7 +87,9 @@ describe("dev and prod differ where they should", () => {
   it("dev: small host that shuts down nightly, nothing protected", async () => {
     const plan = await runStack("dev");
     expect(input(one(plan, "azure-native:compute:VirtualMachine"), "hardwareProfile.vmSize")).toBe("Standard_B2s");
-    expect(one(plan, "azure-native:devtestlab:GlobalSchedule").inputs).toMatchObject({ dailyRecurrence: { time: "1900" } });
+    expect(one(plan, "azure-native:devtestlab:GlobalSchedule").inputs).toMatchObject({
+      dailyRecurrence: { time: "1900" },
+    });
     expect(plan.resources.filter((r) => r.options.protect)).toEqual([]);
   });
 
@@ -83,7 +99,12 @@ describe("dev and prod differ where they should", () => {
     expect(byType(plan, "azure-native:devtestlab:GlobalSchedule")).toEqual([]);
     // The data layer's protected resources are checked in stacks/data.test.ts.
     const kinds = (r: { type: string }) => r.type.startsWith("azure-native:") || r.type.startsWith("grafana:");
-    expect(plan.resources.filter((r) => r.options.protect && kinds(r)).map((r) => r.type).sort()).toEqual([
+    expect(
+      plan.resources
+        .filter((r) => r.options.protect && kinds(r))
+        .map((r) => r.type)
+        .sort(),
+    ).toEqual([
       "azure-native:compute:VirtualMachine",
       "azure-native:network:PublicIPAddress",
       "azure-native:resources:ResourceGroup",
@@ -98,17 +119,29 @@ describe("the program's inputs", () => {
     const plan = await runStack("dev", { config: { sshPublicKey: key } });
     expect(byType(plan, "tls:index/privateKey:PrivateKey")).toEqual([]);
     expect(plan.outputs["sshPrivateKey"]).toBeUndefined();
-    expect(input(one(plan, "azure-native:compute:VirtualMachine"), "osProfile.linuxConfiguration.ssh.publicKeys[0].keyData")).toBe(key);
+    expect(
+      input(one(plan, "azure-native:compute:VirtualMachine"), "osProfile.linuxConfiguration.ssh.publicKeys[0].keyData"),
+    ).toBe(key);
   });
 
   it("derives the firewall from the application's public endpoints: a new endpoint opens exactly its port", async () => {
     const compose = readFileSync(path.join(PROJECT_DIR, "app", "compose.yaml"), "utf8")
       .replace("    identity:\n      port: 8443\n", "    identity:\n      port: 8443\n    orders:\n      port: 9443\n")
-      .replace("      databases: [postgres]\n", "      databases: [postgres]\n      public: { endpoint: orders, containerPort: 8080 }\n      health: /healthz\n");
+      .replace(
+        "      databases: [postgres]\n",
+        "      databases: [postgres]\n      public: { endpoint: orders, containerPort: 8080 }\n      health: /healthz\n",
+      );
     const plan = await runStack("dev", { config: { composeFile: tempFile("compose.yaml", compose) } });
     expect(plan.error).toBeUndefined();
-    expect(rules(plan).filter((r) => r.access === "Allow" && sources(r).includes("Internet")).map((r) => r.destinationPortRange).sort()).toEqual(["443", "80", "8443", "9443"]);
-    expect(plan.outputs["endpoints"]!.value).toMatchObject({ orders: "https://liftoff-acme-dev.westeurope.cloudapp.azure.com:9443" });
+    expect(
+      rules(plan)
+        .filter((r) => r.access === "Allow" && sources(r).includes("Internet"))
+        .map((r) => r.destinationPortRange)
+        .sort(),
+    ).toEqual(["443", "80", "8443", "9443"]);
+    expect(plan.outputs["endpoints"]!.value).toMatchObject({
+      orders: "https://liftoff-acme-dev.westeurope.cloudapp.azure.com:9443",
+    });
   });
 
   it("stops with every validation error and declares nothing", async () => {

@@ -32,6 +32,13 @@ export function vmStack(
   const delivery = deliveryLayer(environment, { foundation, observability, pinnedImages: host.pinnedImages });
   // Last, the release of the application on the host: every service with its databases and OTLP
   // settings, images by digest, the collector beside them.
-  const deploy = deployLayer(environment, { foundation, host: vm, data, observability, delivery, sshAgentSocket: host.sshAgentSocket });
+  const deploy = deployLayer(environment, {
+    foundation,
+    host: vm,
+    data,
+    observability,
+    delivery,
+    sshAgentSocket: host.sshAgentSocket,
+  });
   return { foundation, host: vm, data, observability, delivery, deploy };
 }

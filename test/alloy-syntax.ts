@@ -86,7 +86,8 @@ export function parseAlloy(source: string): AlloyBlock[] {
   const fail = (message: string): never => {
     throw new Error(`line ${peek().line}: ${message} (at ${JSON.stringify(peek().text)})`);
   };
-  const expect = (text: string) => (peek().text === text && peek().type !== "string" ? next() : fail(`expected ${text}`));
+  const expect = (text: string) =>
+    peek().text === text && peek().type !== "string" ? next() : fail(`expected ${text}`);
   const skipNewlines = () => {
     while (peek().type === "newline") next();
   };
@@ -102,8 +103,8 @@ export function parseAlloy(source: string): AlloyBlock[] {
 
   const expression = (): AlloyExpr => {
     const t = peek();
-    if (t.type === "string") return next(), { kind: "string", value: t.text };
-    if (t.type === "number") return next(), { kind: "number", value: Number(t.text) };
+    if (t.type === "string") return (next(), { kind: "string", value: t.text });
+    if (t.type === "number") return (next(), { kind: "number", value: Number(t.text) });
     if (t.type === "punct" && t.text === "[") {
       next();
       const items: AlloyExpr[] = [];
@@ -135,8 +136,8 @@ export function parseAlloy(source: string): AlloyBlock[] {
       return { kind: "object", fields };
     }
     if (t.type === "ident") {
-      if (t.text === "true" || t.text === "false") return next(), { kind: "bool", value: t.text === "true" };
-      if (t.text === "null") return next(), { kind: "null" };
+      if (t.text === "true" || t.text === "false") return (next(), { kind: "bool", value: t.text === "true" });
+      if (t.text === "null") return (next(), { kind: "null" });
       const path = dotted();
       if (peek().text === "(" && peek().type === "punct") {
         next();
@@ -159,21 +160,24 @@ export function parseAlloy(source: string): AlloyBlock[] {
     const blocks: AlloyBlock[] = [];
     for (;;) {
       skipNewlines();
-      if (closing === "eof" ? peek().type === "eof" : peek().text === closing && peek().type === "punct") return { attributes, blocks };
+      if (closing === "eof" ? peek().type === "eof" : peek().text === closing && peek().type === "punct")
+        return { attributes, blocks };
       const name = dotted();
       if (peek().text === "=" && peek().type === "punct") {
         if (name.length !== 1) fail(`attribute names are plain identifiers, not ${name.join(".")}`);
         next();
         if (attributes[name[0]!] !== undefined) fail(`attribute ${name[0]} set twice`);
         attributes[name[0]!] = expression();
-        if (peek().type !== "newline" && !(peek().text === closing && peek().type === "punct") && peek().type !== "eof") fail("an attribute must end its line");
+        if (peek().type !== "newline" && !(peek().text === closing && peek().type === "punct") && peek().type !== "eof")
+          fail("an attribute must end its line");
       } else {
         const label = peek().type === "string" ? next().text : undefined;
         expect("{");
         const inner = body("}");
         next();
         blocks.push({ name: name.join("."), ...(label !== undefined ? { label } : {}), ...inner });
-        if (peek().type !== "newline" && peek().type !== "eof" && !(peek().text === closing && peek().type === "punct")) fail("a block must end its line");
+        if (peek().type !== "newline" && peek().type !== "eof" && !(peek().text === closing && peek().type === "punct"))
+          fail("a block must end its line");
       }
     }
   };
@@ -232,7 +236,8 @@ export function checkAlloyReferences(blocks: readonly AlloyBlock[]): string[] {
           return;
         }
         const exported = full.slice(component.length + 1);
-        if (!EXPORTS[declared.get(component)!]?.includes(exported)) problems.push(`${where}: ${declared.get(component)} exports no ${exported}`);
+        if (!EXPORTS[declared.get(component)!]?.includes(exported))
+          problems.push(`${where}: ${declared.get(component)} exports no ${exported}`);
         return;
       }
       default:

@@ -5,7 +5,10 @@ import type { ConfigInput, Problem } from "../environments/reader";
 import { buildEnvironmentSpec } from "../environments/validate";
 
 /** The example application every fixture stack runs. */
-export const EXAMPLE_APP = { file: "app/compose.yaml", text: readFileSync(path.join(__dirname, "..", "app", "compose.yaml"), "utf8") };
+export const EXAMPLE_APP = {
+  file: "app/compose.yaml",
+  text: readFileSync(path.join(__dirname, "..", "app", "compose.yaml"), "utf8"),
+};
 
 export const IMAGES = {
   "api-gateway": "ghcr.io/acme/api-gateway:1.4.2",
@@ -30,7 +33,11 @@ const OTHER_SECRET_KEYS = ["atlasClientId", "atlasClientSecret"];
  * `profile` picks dev (stack `dev`) or prod (stack `prod`, with GitHub and reviewers, which prod
  * requires); `overrides` replace or (as undefined) remove settings.
  */
-export function configInput(profile: "dev" | "prod", overrides: Record<string, unknown> = {}, extra: Partial<ConfigInput> = {}): ConfigInput {
+export function configInput(
+  profile: "dev" | "prod",
+  overrides: Record<string, unknown> = {},
+  extra: Partial<ConfigInput> = {},
+): ConfigInput {
   const values: Record<string, unknown> = {
     profile,
     region: "westeurope",
@@ -43,7 +50,9 @@ export function configInput(profile: "dev" | "prod", overrides: Record<string, u
     grafanaRegion: "prod-eu-west-3",
     alertEmails: JSON.stringify(["oncall@example.com"]),
     atlasOrgId: "5f1e9c0a2b3c4d5e6f708192",
-    ...(profile === "prod" ? { githubOwner: "acme", githubRepository: "backend", githubReviewers: JSON.stringify(["alice"]) } : {}),
+    ...(profile === "prod"
+      ? { githubOwner: "acme", githubRepository: "backend", githubReviewers: JSON.stringify(["alice"]) }
+      : {}),
     ghcrToken: SECRETS.ghcrToken,
     grafanaCloudToken: SECRETS.grafanaCloudToken,
     ...(profile === "prod" ? { githubToken: SECRETS.githubToken } : {}),
@@ -62,7 +71,12 @@ export function errors(result: { problems: readonly Problem[] }): Problem[] {
 }
 
 /** The one error for `key`, checked to carry everything an operator needs to fix it. */
-export function onlyError(profile: "dev" | "prod", overrides: Record<string, unknown>, key: string, extra: Partial<ConfigInput> = {}): Problem {
+export function onlyError(
+  profile: "dev" | "prod",
+  overrides: Record<string, unknown>,
+  key: string,
+  extra: Partial<ConfigInput> = {},
+): Problem {
   const result = buildEnvironmentSpec(configInput(profile, overrides, extra));
   expect(result.spec).toBeUndefined();
   const found = errors(result);
@@ -71,6 +85,8 @@ export function onlyError(profile: "dev" | "prod", overrides: Record<string, unk
   const problem = found[0]!;
   expect(problem.message.length).toBeGreaterThan(5);
   expect(problem.allowed.length).toBeGreaterThan(3);
-  expect(problem.fix).toMatch(new RegExp(`pulumi config|Pulumi\\.${profile}\\.yaml|rename|remove|create|name a team|edit app/compose\\.yaml`));
+  expect(problem.fix).toMatch(
+    new RegExp(`pulumi config|Pulumi\\.${profile}\\.yaml|rename|remove|create|name a team|edit app/compose\\.yaml`),
+  );
   return problem;
 }

@@ -68,7 +68,8 @@ export async function runStack(stack: string, run: StackRun = {}): Promise<Evalu
 export function stackEnvironment(stack: string): Environment {
   const files = readStackFiles(PROJECT_DIR, stack);
   const values: Record<string, string> = {};
-  for (const [key, value] of Object.entries(files.config)) if (key.startsWith("liftoff:")) values[key.slice("liftoff:".length)] = value;
+  for (const [key, value] of Object.entries(files.config))
+    if (key.startsWith("liftoff:")) values[key.slice("liftoff:".length)] = value;
   const { spec, problems } = buildEnvironmentSpec({
     project: files.project,
     stack,
@@ -99,13 +100,11 @@ export function one(evaluation: Evaluation, type: string): PlannedResource {
 
 /** Reads a nested input by dotted path with [i] indexes. */
 export function input(resource: PlannedResource, dotted: string): unknown {
-  return dotted
-    .split(/\.|(?=\[)/)
-    .reduce<unknown>((value, part) => {
-      if (value === undefined || value === null) return undefined;
-      const index = /^\[(\d+)\]$/.exec(part);
-      return index ? (value as unknown[])[Number(index[1])] : (value as Record<string, unknown>)[part];
-    }, resource.inputs);
+  return dotted.split(/\.|(?=\[)/).reduce<unknown>((value, part) => {
+    if (value === undefined || value === null) return undefined;
+    const index = /^\[(\d+)\]$/.exec(part);
+    return index ? (value as unknown[])[Number(index[1])] : (value as Record<string, unknown>)[part];
+  }, resource.inputs);
 }
 
 /** A resource's inputs with secrets unwrapped, for assertions about what a secret holds. */

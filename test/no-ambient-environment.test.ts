@@ -38,7 +38,12 @@ describe("modes and host facts are arguments", () => {
   });
 
   it("the pattern catches every way of reading it", () => {
-    for (const line of ['const s = process.env["SSH_AUTH_SOCK"];', "process.env.X = '1'", 'process["env"].X', "const { env } = process;"]) {
+    for (const line of [
+      'const s = process.env["SSH_AUTH_SOCK"];',
+      "process.env.X = '1'",
+      'process["env"].X',
+      "const { env } = process;",
+    ]) {
       expect(AMBIENT.test(line), line).toBe(true);
     }
     expect(AMBIENT.test("what no process environment can hold")).toBe(false);

@@ -18,7 +18,10 @@ export async function serializedProvider(modulePath: string, factory: string, op
     pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })
       .then((sf) => process.stdout.write(JSON.stringify({ text: sf.text, exportName: sf.exportName, containsSecrets: sf.containsSecrets })));
   `;
-  const { stdout } = await run(process.execPath, ["-r", "./tools/ts-register.js", "-e", script], { cwd: PROJECT_DIR, maxBuffer: 64 << 20 });
+  const { stdout } = await run(process.execPath, ["-r", "./tools/ts-register.js", "-e", script], {
+    cwd: PROJECT_DIR,
+    maxBuffer: 64 << 20,
+  });
   const result = JSON.parse(stdout) as { text: string; exportName: string; containsSecrets: boolean };
   expect(result.exportName).toBe("handler");
   expect(result.containsSecrets).toBe(false);

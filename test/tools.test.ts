@@ -17,7 +17,7 @@ function fakePrefix(version: string): string {
 describe("composeV2", () => {
   it("is the Compose v2 plugin of the Docker prefix, and it checks a compose file", () => {
     expect(composeV2()).toMatch(/\/usr\/libexec\/docker\/cli-plugins\/docker-compose$/);
-    const file = tempFile("compose.yaml", "services:\n  web:\n    image: busybox\n    restart: \"no\"\n");
+    const file = tempFile("compose.yaml", 'services:\n  web:\n    image: busybox\n    restart: "no"\n');
     const result = runComposeV2(["-f", file, "config", "--format", "json"]);
     expect(result.status).toBe(0);
     expect(JSON.parse(result.output).services.web.restart).toBe("no");

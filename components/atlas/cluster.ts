@@ -1,5 +1,8 @@
 /** Pure pieces of the Atlas component: cluster shape, backup policy, connection strings. */
-import type { AdvancedClusterReplicationSpecRegionConfig, CloudBackupSnapshotRestoreJobDeliveryTypeConfig } from "@pulumi/mongodbatlas/types/input";
+import type {
+  AdvancedClusterReplicationSpecRegionConfig,
+  CloudBackupSnapshotRestoreJobDeliveryTypeConfig,
+} from "@pulumi/mongodbatlas/types/input";
 
 export interface ClusterTier {
   /** Atlas's name of the Azure region, e.g. EUROPE_WEST. */
@@ -12,11 +15,23 @@ export const FREE_TIER = "M0";
 
 /** AdvancedCluster `replicationSpecs`: one replica set in one Azure region. */
 export function replicationSpecs(tier: ClusterTier): { regionConfigs: AdvancedClusterReplicationSpecRegionConfig[] }[] {
-  const regionConfig: AdvancedClusterReplicationSpecRegionConfig = tier.instanceSize === FREE_TIER
-    // The free tier runs on shared ("TENANT") hardware that Atlas rents from the backing provider.
-    ? { providerName: "TENANT", backingProviderName: "AZURE", regionName: tier.region, priority: 7, electableSpecs: { instanceSize: FREE_TIER } }
-    // Three electable members: a primary and two secondaries, so one node can fail or be patched.
-    : { providerName: "AZURE", regionName: tier.region, priority: 7, electableSpecs: { instanceSize: tier.instanceSize, nodeCount: 3 } };
+  const regionConfig: AdvancedClusterReplicationSpecRegionConfig =
+    tier.instanceSize === FREE_TIER
+      ? // The free tier runs on shared ("TENANT") hardware that Atlas rents from the backing provider.
+        {
+          providerName: "TENANT",
+          backingProviderName: "AZURE",
+          regionName: tier.region,
+          priority: 7,
+          electableSpecs: { instanceSize: FREE_TIER },
+        }
+      : // Three electable members: a primary and two secondaries, so one node can fail or be patched.
+        {
+          providerName: "AZURE",
+          regionName: tier.region,
+          priority: 7,
+          electableSpecs: { instanceSize: tier.instanceSize, nodeCount: 3 },
+        };
   return [{ regionConfigs: [regionConfig] }];
 }
 
@@ -76,7 +91,11 @@ export function mongoConnectionString(login: MongoLogin): string {
  * another cluster: Atlas replays the source's oplog up to `timestamp` (whole seconds since the epoch,
  * `pointInTimeUtcSeconds`; no snapshot id, Atlas picks the snapshot before it).
  */
-export function pointInTimeRestore(target: { targetProjectId: string; targetClusterName: string; timestamp: string }): CloudBackupSnapshotRestoreJobDeliveryTypeConfig & { pointInTimeUtcSeconds: number } {
+export function pointInTimeRestore(target: {
+  targetProjectId: string;
+  targetClusterName: string;
+  timestamp: string;
+}): CloudBackupSnapshotRestoreJobDeliveryTypeConfig & { pointInTimeUtcSeconds: number } {
   const ms = Date.parse(target.timestamp);
   if (Number.isNaN(ms)) throw new Error(`not an instant to restore to: ${JSON.stringify(target.timestamp)}`);
   return {

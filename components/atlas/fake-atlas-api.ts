@@ -100,7 +100,10 @@ export class FakeAtlasApi {
 
     if (req.method === "POST" && url.pathname === "/api/oauth/token") {
       const expected = `Basic ${Buffer.from(`${this.serviceAccount.clientId}:${this.serviceAccount.clientSecret}`).toString("base64")}`;
-      if (req.headers.authorization !== expected || new URLSearchParams(body).get("grant_type") !== "client_credentials") {
+      if (
+        req.headers.authorization !== expected ||
+        new URLSearchParams(body).get("grant_type") !== "client_credentials"
+      ) {
         return send(401, { error: "invalid_client", error_description: "Invalid client credentials" });
       }
       const token = `atlas-sa-${randomBytes(8).toString("hex")}`;
@@ -108,8 +111,12 @@ export class FakeAtlasApi {
       return send(200, { access_token: token, expires_in: 3600, token_type: "Bearer" });
     }
 
-    const match = /^\/api\/atlas\/v2\/groups\/([a-f0-9]{24})\/clusters\/([a-zA-Z0-9][a-zA-Z0-9-]*)\/backup\/restoreJobs\/([a-f0-9]{24})$/.exec(url.pathname);
-    if (req.method !== "GET" || !match) return apiError(404, "RESOURCE_NOT_FOUND", `Cannot find resource ${url.pathname}.`);
+    const match =
+      /^\/api\/atlas\/v2\/groups\/([a-f0-9]{24})\/clusters\/([a-zA-Z0-9][a-zA-Z0-9-]*)\/backup\/restoreJobs\/([a-f0-9]{24})$/.exec(
+        url.pathname,
+      );
+    if (req.method !== "GET" || !match)
+      return apiError(404, "RESOURCE_NOT_FOUND", `Cannot find resource ${url.pathname}.`);
     if (!this.authorized(req, url.pathname)) {
       const nonce = randomBytes(16).toString("base64");
       this.nonces.add(nonce);
@@ -154,7 +161,12 @@ export class FakeAtlasApi {
     if (!header.startsWith("Digest ")) return false;
     const fields: Record<string, string> = {};
     for (const m of header.slice(7).matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]+))/g)) fields[m[1]!] = m[2] ?? m[3] ?? "";
-    if (fields["username"] !== this.apiKey.publicKey || fields["realm"] !== REALM || !this.nonces.has(fields["nonce"] ?? "")) return false;
+    if (
+      fields["username"] !== this.apiKey.publicKey ||
+      fields["realm"] !== REALM ||
+      !this.nonces.has(fields["nonce"] ?? "")
+    )
+      return false;
     if (fields["uri"] !== path || fields["qop"] !== "auth") return false;
     const ha1 = md5(`${this.apiKey.publicKey}:${REALM}:${this.apiKey.privateKey}`);
     const ha2 = md5(`GET:${fields["uri"]}`);

@@ -6,10 +6,27 @@ import { Project } from "@pulumi/mongodbatlas/project";
 import { ProjectIpAccessList } from "@pulumi/mongodbatlas/projectIpAccessList";
 import * as pulumi from "@pulumi/pulumi";
 import { RandomPassword } from "@pulumi/random/randomPassword";
-import { FREE_TIER, backupPolicy, hostCidr, mongoConnectionString, pointInTimeRestore, replicationSpecs, type MongoLogin } from "./cluster";
+import {
+  FREE_TIER,
+  backupPolicy,
+  hostCidr,
+  mongoConnectionString,
+  pointInTimeRestore,
+  replicationSpecs,
+  type MongoLogin,
+} from "./cluster";
 import { AtlasRestoreWait } from "./restore-wait-resource";
 
-export { FREE_TIER, backupPolicy, hostCidr, mongoConnectionString, pointInTimeRestore, replicationSpecs, type ClusterTier, type MongoLogin } from "./cluster";
+export {
+  FREE_TIER,
+  backupPolicy,
+  hostCidr,
+  mongoConnectionString,
+  pointInTimeRestore,
+  replicationSpecs,
+  type ClusterTier,
+  type MongoLogin,
+} from "./cluster";
 export { AtlasRestoreWait, RESTORE_WAIT_TYPE } from "./restore-wait-resource";
 
 export interface AtlasUserClaim {
@@ -78,75 +95,131 @@ export class AtlasMongo extends pulumi.ComponentResource {
 
   constructor(name: string, args: AtlasMongoArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered, so a refused cluster leaves nothing half-declared.
-    if (args.instanceSize === FREE_TIER && args.backup) throw new Error(`the free tier ${FREE_TIER} has no cloud backup; use M10 or larger for backups`);
-    if (args.instanceSize === FREE_TIER && args.restoreSource) throw new Error(`Atlas cannot restore a backup into the free tier ${FREE_TIER}; use M10 or larger to restore from ${args.restoreSource.clusterName}`);
+    if (args.instanceSize === FREE_TIER && args.backup)
+      throw new Error(`the free tier ${FREE_TIER} has no cloud backup; use M10 or larger for backups`);
+    if (args.instanceSize === FREE_TIER && args.restoreSource)
+      throw new Error(
+        `Atlas cannot restore a backup into the free tier ${FREE_TIER}; use M10 or larger to restore from ${args.restoreSource.clusterName}`,
+      );
     super("liftoff:atlas:Mongo", name, {}, opts);
     const keep = { protect: args.protect ?? false, retainOnDelete: args.protect ?? false };
     const tags = { ...args.tags };
 
-    const project = new Project(`${name}-project`, { orgId: args.orgId, name: args.projectName, tags }, { parent: this, ...keep });
+    const project = new Project(
+      `${name}-project`,
+      { orgId: args.orgId, name: args.projectName, tags },
+      { parent: this, ...keep },
+    );
 
-    const cluster = new AdvancedCluster(`${name}-cluster`, {
-      projectId: project.id,
-      name: args.clusterName,
-      clusterType: "REPLICASET",
-      replicationSpecs: replicationSpecs({ region: args.region, instanceSize: args.instanceSize }),
-      ...(args.backup ? { backupEnabled: true, pitEnabled: args.backup.pointInTimeRestore } : {}),
-      terminationProtectionEnabled: args.protect ?? false,
-      tags,
-    }, { parent: this, ...keep });
+    const cluster = new AdvancedCluster(
+      `${name}-cluster`,
+      {
+        projectId: project.id,
+        name: args.clusterName,
+        clusterType: "REPLICASET",
+        replicationSpecs: replicationSpecs({ region: args.region, instanceSize: args.instanceSize }),
+        ...(args.backup ? { backupEnabled: true, pitEnabled: args.backup.pointInTimeRestore } : {}),
+        terminationProtectionEnabled: args.protect ?? false,
+        tags,
+      },
+      { parent: this, ...keep },
+    );
 
     if (args.backup) {
-      new CloudBackupSchedule(`${name}-backup`, {
-        projectId: project.id,
-        clusterName: cluster.name,
-        ...backupPolicy(args.backup.snapshotRetentionDays),
-      }, { parent: this, ...keep });
+      new CloudBackupSchedule(
+        `${name}-backup`,
+        {
+          projectId: project.id,
+          clusterName: cluster.name,
+          ...backupPolicy(args.backup.snapshotRetentionDays),
+        },
+        { parent: this, ...keep },
+      );
     }
 
     // Declared on the cluster, so Atlas starts it once there is a cluster to restore into. The job
     // returns as soon as Atlas accepted it; the wait after it polls until Atlas reports the restore
     // finished, and the services' URIs wait for that, so the release starts on the restored data.
     const restore = args.restoreSource
-      ? new CloudBackupSnapshotRestoreJob(`${name}-restore`, {
-        projectId: args.restoreSource.projectId,
-        clusterName: args.restoreSource.clusterName,
-        deliveryTypeConfig: pulumi.all([project.id, cluster.name]).apply(([targetProjectId, targetClusterName]) =>
-          pointInTimeRestore({ targetProjectId, targetClusterName, timestamp: args.restoreSource!.timestamp })),
-      }, { parent: this, dependsOn: [cluster] })
+      ? new CloudBackupSnapshotRestoreJob(
+          `${name}-restore`,
+          {
+            projectId: args.restoreSource.projectId,
+            clusterName: args.restoreSource.clusterName,
+            deliveryTypeConfig: pulumi
+              .all([project.id, cluster.name])
+              .apply(([targetProjectId, targetClusterName]) =>
+                pointInTimeRestore({ targetProjectId, targetClusterName, timestamp: args.restoreSource!.timestamp }),
+              ),
+          },
+          { parent: this, dependsOn: [cluster] },
+        )
       : undefined;
-    const restored = restore && args.restoreSource
-      ? new AtlasRestoreWait(`${name}-restore-finished`, {
-        projectId: args.restoreSource.projectId,
-        clusterName: args.restoreSource.clusterName,
-        jobId: restore.snapshotRestoreJobId,
-      }, { parent: this })
-      : undefined;
+    const restored =
+      restore && args.restoreSource
+        ? new AtlasRestoreWait(
+            `${name}-restore-finished`,
+            {
+              projectId: args.restoreSource.projectId,
+              clusterName: args.restoreSource.clusterName,
+              jobId: restore.snapshotRestoreJobId,
+            },
+            { parent: this },
+          )
+        : undefined;
 
-    new ProjectIpAccessList(`${name}-host-ip`, {
-      projectId: project.id,
-      cidrBlock: pulumi.output(args.hostIp).apply(hostCidr),
-      comment: `${args.clusterName} host (its static public IP)`,
-    }, { parent: this });
+    new ProjectIpAccessList(
+      `${name}-host-ip`,
+      {
+        projectId: project.id,
+        cidrBlock: pulumi.output(args.hostIp).apply(hostCidr),
+        comment: `${args.clusterName} host (its static public IP)`,
+      },
+      { parent: this },
+    );
 
     const connections: Record<string, MongoConnection> = {};
     for (const claim of args.users) {
-      const password = new RandomPassword(`${name}-${claim.service}-password`, { length: 32, special: false }, { parent: this });
-      const user = new DatabaseUser(`${name}-${claim.service}-user`, {
-        projectId: project.id,
-        username: claim.username,
-        password: password.result,
-        authDatabaseName: "admin",
-        roles: [{ roleName: "readWrite", databaseName: claim.database }],
-        // Only this cluster, even if the project later gets another.
-        scopes: [{ name: cluster.name, type: "CLUSTER" }],
-        description: claim.sharedFrom === undefined ? `liftoff: the ${claim.service} service` : `liftoff: the ${claim.service} service, on ${claim.sharedFrom}'s database`,
-      }, { parent: this });
+      const password = new RandomPassword(
+        `${name}-${claim.service}-password`,
+        { length: 32, special: false },
+        { parent: this },
+      );
+      const user = new DatabaseUser(
+        `${name}-${claim.service}-user`,
+        {
+          projectId: project.id,
+          username: claim.username,
+          password: password.result,
+          authDatabaseName: "admin",
+          roles: [{ roleName: "readWrite", databaseName: claim.database }],
+          // Only this cluster, even if the project later gets another.
+          scopes: [{ name: cluster.name, type: "CLUSTER" }],
+          description:
+            claim.sharedFrom === undefined
+              ? `liftoff: the ${claim.service} service`
+              : `liftoff: the ${claim.service} service, on ${claim.sharedFrom}'s database`,
+        },
+        { parent: this },
+      );
       // Through the user's name, so a consumer of the URI waits until the user exists.
-      const login = pulumi.secret(pulumi
-        .all([cluster.connectionStrings, user.username, password.result, restored?.finishedAt])
-        .apply(([strings, username, pw]): MongoLogin => ({ standardSrv: strings.standardSrv, username, password: pw, database: claim.database, appName: args.clusterName })));
-      connections[claim.service] = { database: claim.database, username: claim.username, login, uri: pulumi.secret(login.apply(mongoConnectionString)) };
+      const login = pulumi.secret(
+        pulumi
+          .all([cluster.connectionStrings, user.username, password.result, restored?.finishedAt])
+          .apply(([strings, username, pw]): MongoLogin => ({
+            standardSrv: strings.standardSrv,
+            username,
+            password: pw,
+            database: claim.database,
+            appName: args.clusterName,
+          })),
+      );
+      connections[claim.service] = {
+        database: claim.database,
+        username: claim.username,
+        login,
+        uri: pulumi.secret(login.apply(mongoConnectionString)),
+      };
     }
 
     this.projectId = project.id;

@@ -41,7 +41,11 @@ describe("the serialized Atlas restore wait", () => {
   });
 
   it("runs on its own in a fresh process: reads the key from the config it is given and waits for the job", async () => {
-    atlas.addJob("6740a1b2c3d4e5f607182930", { groupId: "65a1b2c3d4e5f60718293a4b", clusterName: "liftoff-prod", pollsBeforeOutcome: 1 });
+    atlas.addJob("6740a1b2c3d4e5f607182930", {
+      groupId: "65a1b2c3d4e5f60718293a4b",
+      clusterName: "liftoff-prod",
+      pollsBeforeOutcome: 1,
+    });
     const file = path.join(scratch, "provider.js");
     writeFileSync(file, await serialized(JSON.stringify({ baseUrl, pollIntervalMs: 10 })));
     const script = `
@@ -51,7 +55,13 @@ describe("the serialized Atlas restore wait", () => {
         .then(() => provider.create({ projectId: "65a1b2c3d4e5f60718293a4b", clusterName: "liftoff-prod", jobId: "6740a1b2c3d4e5f607182930" }))
         .then((r) => process.stdout.write(JSON.stringify(r)), (e) => { process.stderr.write(String(e && e.message)); process.exit(1); });
     `;
-    const { stdout } = await run(process.execPath, ["-e", script], { cwd: scratch, env: { ...process.env, ATLAS_PUB: API_KEY.publicKey, ATLAS_PRIV: API_KEY.privateKey } });
-    expect(JSON.parse(stdout)).toMatchObject({ id: "6740a1b2c3d4e5f607182930", outs: { finishedAt: "2026-11-20T09:12:44Z" } });
+    const { stdout } = await run(process.execPath, ["-e", script], {
+      cwd: scratch,
+      env: { ...process.env, ATLAS_PUB: API_KEY.publicKey, ATLAS_PRIV: API_KEY.privateKey },
+    });
+    expect(JSON.parse(stdout)).toMatchObject({
+      id: "6740a1b2c3d4e5f607182930",
+      outs: { finishedAt: "2026-11-20T09:12:44Z" },
+    });
   });
 });

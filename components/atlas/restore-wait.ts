@@ -70,7 +70,9 @@ export interface RestoreJobState {
 }
 
 /** What a poll of the job means: done, keep waiting, or a failure to report as is. */
-export function restoreJobOutcome(job: RestoreJobState): { readonly done: true; readonly finishedAt: string } | { readonly done: false } | { readonly failed: string } {
+export function restoreJobOutcome(
+  job: RestoreJobState,
+): { readonly done: true; readonly finishedAt: string } | { readonly done: false } | { readonly failed: string } {
   if (job.failed) return { failed: "Atlas reports the restore job failed" };
   if (job.cancelled) return { failed: "the restore job was cancelled" };
   if (job.expired) return { failed: "the restore job expired before it finished" };
@@ -87,7 +89,9 @@ interface Settings {
 }
 
 /** The provider. `options` are for tests; `pulumi up` uses the defaults and the stack's config. */
-export function createRestoreWaitProvider(options: RestoreWaitProviderOptions = {}): pulumi.dynamic.ResourceProvider<RestoreWaitInputs, RestoreWaitOutputs> {
+export function createRestoreWaitProvider(
+  options: RestoreWaitProviderOptions = {},
+): pulumi.dynamic.ResourceProvider<RestoreWaitInputs, RestoreWaitOutputs> {
   const settings: Settings = {
     ...(options.credentials ? { credentials: options.credentials } : {}),
     baseUrl: (options.baseUrl ?? "https://cloud.mongodb.com").replace(/\/+$/, ""),
@@ -98,7 +102,12 @@ export function createRestoreWaitProvider(options: RestoreWaitProviderOptions = 
   return {
     configure: async (req) => {
       const get = (key: string) => req.config.get(`liftoff:${key}`);
-      const [publicKey, privateKey, clientId, clientSecret] = [get("atlasPublicKey"), get("atlasPrivateKey"), get("atlasClientId"), get("atlasClientSecret")];
+      const [publicKey, privateKey, clientId, clientSecret] = [
+        get("atlasPublicKey"),
+        get("atlasPrivateKey"),
+        get("atlasClientId"),
+        get("atlasClientSecret"),
+      ];
       if (clientId && clientSecret) settings.credentials = { kind: "serviceAccount", clientId, clientSecret };
       else if (publicKey && privateKey) settings.credentials = { kind: "apiKey", publicKey, privateKey };
     },
@@ -110,7 +119,11 @@ export function createRestoreWaitProvider(options: RestoreWaitProviderOptions = 
     },
     diff: async (_id, olds, news) => {
       const replaces = (["projectId", "clusterName", "jobId"] as const).filter((key) => olds[key] !== news[key]);
-      return { changes: replaces.length > 0 || olds.timeoutMinutes !== news.timeoutMinutes, replaces, deleteBeforeReplace: false };
+      return {
+        changes: replaces.length > 0 || olds.timeoutMinutes !== news.timeoutMinutes,
+        replaces,
+        deleteBeforeReplace: false,
+      };
     },
     create: async (inputs) => {
       const finishedAt = await waitForRestore(settings, inputs);
@@ -138,28 +151,46 @@ async function waitForRestore(settings: Settings, inputs: RestoreWaitInputs): Pr
     });
     const outcome = restoreJobOutcome(job);
     if ("failed" in outcome) {
-      throw new Error(`${what}: ${outcome.failed}. The services were not started on partial data. See the job in Atlas (${check}), fix the cause, then run \`pulumi up\` again: the restore is requested anew.`);
+      throw new Error(
+        `${what}: ${outcome.failed}. The services were not started on partial data. See the job in Atlas (${check}), fix the cause, then run \`pulumi up\` again: the restore is requested anew.`,
+      );
     }
     if (outcome.done) return outcome.finishedAt;
     if (settings.now() + settings.pollIntervalMs > deadline) {
-      throw new Error(`${what} had not finished after ${timeoutMinutes} min. The services were not started on partial data. It may still be running: check with \`${check}\`; once it reports finishedAt, run \`pulumi up\` again (this wait is retried; the restore is not requested again).`);
+      throw new Error(
+        `${what} had not finished after ${timeoutMinutes} min. The services were not started on partial data. It may still be running: check with \`${check}\`; once it reports finishedAt, run \`pulumi up\` again (this wait is retried; the restore is not requested again).`,
+      );
     }
     await settings.sleep(settings.pollIntervalMs);
   }
 }
 
-interface Answer { readonly status: number; readonly headers: Headers; readonly text: string }
+interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+}
 
-async function request(url: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<Answer> {
+async function request(
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string },
+): Promise<Answer> {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });
   return { status: response.status, headers: response.headers, text: await response.text() };
 }
 
 /** One GET of the restore job, authenticated; retried on 429 and 5xx and lost answers. */
-async function getRestoreJob(settings: Settings, inputs: RestoreWaitInputs, what: string, bearer: (fresh: boolean) => Promise<string>): Promise<RestoreJobState> {
+async function getRestoreJob(
+  settings: Settings,
+  inputs: RestoreWaitInputs,
+  what: string,
+  bearer: (fresh: boolean) => Promise<string>,
+): Promise<RestoreJobState> {
   const credentials = settings.credentials;
   if (!credentials) {
-    throw new Error(`${what}: no Atlas credentials to ask Atlas whether it finished. Set liftoff:atlasPublicKey and liftoff:atlasPrivateKey (or liftoff:atlasClientId and liftoff:atlasClientSecret) as secrets, as for the Atlas provider.`);
+    throw new Error(
+      `${what}: no Atlas credentials to ask Atlas whether it finished. Set liftoff:atlasPublicKey and liftoff:atlasPrivateKey (or liftoff:atlasClientId and liftoff:atlasClientSecret) as secrets, as for the Atlas provider.`,
+    );
   }
   const path = `/api/atlas/v2/groups/${encodeURIComponent(inputs.projectId)}/clusters/${encodeURIComponent(inputs.clusterName)}/backup/restoreJobs/${encodeURIComponent(inputs.jobId)}`;
   const url = `${settings.baseUrl}${path}`;
@@ -174,12 +205,35 @@ async function getRestoreJob(settings: Settings, inputs: RestoreWaitInputs, what
         const challenge = answer.headers.get("www-authenticate");
         if (answer.status === 401 && challenge && /^Digest /i.test(challenge)) {
           // eslint-disable-next-line @typescript-eslint/no-require-imports
-          const digestAuthHeader = require("digest-header") as (method: string, uri: string, challenge: string, userpass: string) => string;
-          answer = await request(url, { method: "GET", headers: { ...accept, Authorization: digestAuthHeader("GET", path, challenge, `${credentials.publicKey}:${credentials.privateKey}`) } });
+          const digestAuthHeader = require("digest-header") as (
+            method: string,
+            uri: string,
+            challenge: string,
+            userpass: string,
+          ) => string;
+          answer = await request(url, {
+            method: "GET",
+            headers: {
+              ...accept,
+              Authorization: digestAuthHeader(
+                "GET",
+                path,
+                challenge,
+                `${credentials.publicKey}:${credentials.privateKey}`,
+              ),
+            },
+          });
         }
       } else {
-        answer = await request(url, { method: "GET", headers: { ...accept, Authorization: `Bearer ${await bearer(false)}` } });
-        if (answer.status === 401) answer = await request(url, { method: "GET", headers: { ...accept, Authorization: `Bearer ${await bearer(true)}` } });
+        answer = await request(url, {
+          method: "GET",
+          headers: { ...accept, Authorization: `Bearer ${await bearer(false)}` },
+        });
+        if (answer.status === 401)
+          answer = await request(url, {
+            method: "GET",
+            headers: { ...accept, Authorization: `Bearer ${await bearer(true)}` },
+          });
       }
     } catch (err) {
       last = `no answer (${(err as Error).message})`;
@@ -188,14 +242,23 @@ async function getRestoreJob(settings: Settings, inputs: RestoreWaitInputs, what
     }
     if (answer.status === 200) return JSON.parse(answer.text) as RestoreJobState;
     const detail = atlasError(answer.text);
-    if (answer.status === 401) throw new Error(`${what}: Atlas refused the credentials (401 Unauthorized)${detail}. Check liftoff:atlasPublicKey/liftoff:atlasPrivateKey (or the service account), and that this machine's address is on the key's API access list.`);
-    if (answer.status === 403) throw new Error(`${what}: the Atlas credentials may not read the source project's restore jobs (403 Forbidden)${detail}. Give the key the Project Backup Manager role on project ${inputs.projectId}.`);
+    if (answer.status === 401)
+      throw new Error(
+        `${what}: Atlas refused the credentials (401 Unauthorized)${detail}. Check liftoff:atlasPublicKey/liftoff:atlasPrivateKey (or the service account), and that this machine's address is on the key's API access list.`,
+      );
+    if (answer.status === 403)
+      throw new Error(
+        `${what}: the Atlas credentials may not read the source project's restore jobs (403 Forbidden)${detail}. Give the key the Project Backup Manager role on project ${inputs.projectId}.`,
+      );
     if (answer.status === 404) throw new Error(`${what}: Atlas has no such restore job (404 Not Found)${detail}.`);
-    if (answer.status !== 429 && answer.status < 500) throw new Error(`${what}: Atlas answered HTTP ${answer.status}${detail}.`);
+    if (answer.status !== 429 && answer.status < 500)
+      throw new Error(`${what}: Atlas answered HTTP ${answer.status}${detail}.`);
     last = `HTTP ${answer.status}${detail}`;
     await settings.sleep(Math.min(1000 * 2 ** attempt, 30_000));
   }
-  throw new Error(`${what}: Atlas did not answer in 5 attempts (last: ${last}). Check https://status.mongodb.com and run \`pulumi up\` again.`);
+  throw new Error(
+    `${what}: Atlas did not answer in 5 attempts (last: ${last}). Check https://status.mongodb.com and run \`pulumi up\` again.`,
+  );
 }
 
 /** A service account's access token (valid about an hour), for `Authorization: Bearer`. */
@@ -205,10 +268,17 @@ async function serviceAccountToken(settings: Settings, what: string): Promise<{ 
   const basic = Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`, "utf8").toString("base64");
   const answer = await request(`${settings.baseUrl}/api/oauth/token`, {
     method: "POST",
-    headers: { Accept: "application/json", Authorization: `Basic ${basic}`, "Content-Type": "application/x-www-form-urlencoded" },
+    headers: {
+      Accept: "application/json",
+      Authorization: `Basic ${basic}`,
+      "Content-Type": "application/x-www-form-urlencoded",
+    },
     body: "grant_type=client_credentials",
   });
-  if (answer.status !== 200) throw new Error(`${what}: Atlas refused the service account's client id and secret (HTTP ${answer.status})${atlasError(answer.text)}. Check liftoff:atlasClientId and liftoff:atlasClientSecret.`);
+  if (answer.status !== 200)
+    throw new Error(
+      `${what}: Atlas refused the service account's client id and secret (HTTP ${answer.status})${atlasError(answer.text)}. Check liftoff:atlasClientId and liftoff:atlasClientSecret.`,
+    );
   const body = JSON.parse(answer.text) as { access_token?: string; expires_in?: number };
   if (!body.access_token) throw new Error(`${what}: Atlas's token endpoint answered without an access_token`);
   // Renewed a minute early, so a token never expires between asking and using it.

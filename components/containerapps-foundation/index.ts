@@ -26,7 +26,11 @@ export interface ContainerAppsFoundationArgs {
   /** The environment's infrastructure subnet: /27 or larger (it cannot be resized later). */
   readonly subnetPrefix: string;
   /** `Consumption` (type and name), or a dedicated type (`D4`...) with its node counts. */
-  readonly workloadProfile: { readonly name: string; readonly type: string; readonly nodes?: { readonly min: number; readonly max: number } };
+  readonly workloadProfile: {
+    readonly name: string;
+    readonly type: string;
+    readonly nodes?: { readonly min: number; readonly max: number };
+  };
   /** Spread the environment over the region's availability zones (prod). Default false. */
   readonly zoneRedundant?: boolean;
   /**
@@ -50,12 +54,23 @@ export interface ContainerAppsFoundationArgs {
 
 /** An environment storage's name for a compose volume: lower case letters, digits and `-`, at most 32. */
 export function environmentStorageName(volume: string): string {
-  return volume.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/^-+|-+$/g, "").slice(0, 32) || "volume";
+  return (
+    volume
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 32) || "volume"
+  );
 }
 
 /** A file share's name for a compose volume: 3-63 lower case letters, digits and single `-`. */
 export function fileShareName(volume: string): string {
-  const name = volume.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63);
+  const name = volume
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63);
   return name.length >= 3 ? name : `${name}-share`.slice(0, 63);
 }
 
@@ -65,7 +80,10 @@ export function fileShareName(volume: string): string {
  */
 export function storageAccountName(namePrefix: string, location: string): string {
   const hash = createHash("sha256").update(`${namePrefix}:${location}`).digest("hex").slice(0, 6);
-  return `${namePrefix.toLowerCase().replace(/[^a-z0-9]/g, "").slice(0, 13)}files${hash}`;
+  return `${namePrefix
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, "")
+    .slice(0, 13)}files${hash}`;
 }
 
 /** `k=v,k2=v2` as OTEL_EXPORTER_OTLP_HEADERS writes it (values URL-encoded) → the agent's header list. */
@@ -77,7 +95,10 @@ export function otlpHeaderList(headers: string): { key: string; value: string }[
     .map((pair) => {
       const eq = pair.indexOf("=");
       if (eq <= 0) throw new Error("an OTLP header is not key=value");
-      return { key: decodeURIComponent(pair.slice(0, eq).trim()), value: decodeURIComponent(pair.slice(eq + 1).trim()) };
+      return {
+        key: decodeURIComponent(pair.slice(0, eq).trim()),
+        value: decodeURIComponent(pair.slice(eq + 1).trim()),
+      };
     });
 }
 
@@ -95,10 +116,20 @@ export function subnetLargeEnough(cidr: string): boolean {
 }
 
 /** The environment's workload profiles: Consumption always (jobs and small apps), plus the dedicated one. */
-export function workloadProfiles(profile: ContainerAppsFoundationArgs["workloadProfile"]): azureInputs.app.WorkloadProfileArgs[] {
+export function workloadProfiles(
+  profile: ContainerAppsFoundationArgs["workloadProfile"],
+): azureInputs.app.WorkloadProfileArgs[] {
   const consumption = { name: "Consumption", workloadProfileType: "Consumption" };
   if (profile.type === "Consumption") return [consumption];
-  return [consumption, { name: profile.name, workloadProfileType: profile.type, minimumCount: profile.nodes?.min ?? 1, maximumCount: profile.nodes?.max ?? 3 }];
+  return [
+    consumption,
+    {
+      name: profile.name,
+      workloadProfileType: profile.type,
+      minimumCount: profile.nodes?.min ?? 1,
+      maximumCount: profile.nodes?.max ?? 3,
+    },
+  ];
 }
 
 /**
@@ -123,99 +154,137 @@ export class ContainerAppsFoundation extends pulumi.ComponentResource {
   constructor(name: string, args: ContainerAppsFoundationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("liftoff:containerapps:Foundation", name, {}, opts);
     if (!subnetLargeEnough(args.subnetPrefix)) {
-      throw new Error(`the Container Apps subnet ${args.subnetPrefix} is smaller than /${MIN_SUBNET_PREFIX}, the least a workload-profile environment takes`);
+      throw new Error(
+        `the Container Apps subnet ${args.subnetPrefix} is smaller than /${MIN_SUBNET_PREFIX}, the least a workload-profile environment takes`,
+      );
     }
     const child = { parent: this };
     const common = { resourceGroupName: args.resourceGroupName, location: args.location, tags: { ...args.tags } };
 
-    const egressIp = new network.PublicIPAddress(`${name}-egress-ip`, {
-      ...common,
-      publicIpAddressName: `${args.namePrefix}-egress-ip`,
-      sku: { name: "Standard", tier: "Regional" },
-      publicIPAllocationMethod: "Static",
-      publicIPAddressVersion: "IPv4",
-      idleTimeoutInMinutes: 4,
-    }, { ...child, protect: args.protectEgressIp ?? false });
+    const egressIp = new network.PublicIPAddress(
+      `${name}-egress-ip`,
+      {
+        ...common,
+        publicIpAddressName: `${args.namePrefix}-egress-ip`,
+        sku: { name: "Standard", tier: "Regional" },
+        publicIPAllocationMethod: "Static",
+        publicIPAddressVersion: "IPv4",
+        idleTimeoutInMinutes: 4,
+      },
+      { ...child, protect: args.protectEgressIp ?? false },
+    );
 
-    const nat = new network.NatGateway(`${name}-nat`, {
-      ...common,
-      natGatewayName: `${args.namePrefix}-nat`,
-      sku: { name: "Standard" },
-      publicIpAddresses: [{ id: egressIp.id }],
-      idleTimeoutInMinutes: 4,
-    }, child);
+    const nat = new network.NatGateway(
+      `${name}-nat`,
+      {
+        ...common,
+        natGatewayName: `${args.namePrefix}-nat`,
+        sku: { name: "Standard" },
+        publicIpAddresses: [{ id: egressIp.id }],
+        idleTimeoutInMinutes: 4,
+      },
+      child,
+    );
 
-    const vnet = new network.VirtualNetwork(`${name}-vnet`, {
-      ...common,
-      virtualNetworkName: `${args.namePrefix}-vnet`,
-      addressSpace: { addressPrefixes: [args.addressSpace] },
-    }, child);
+    const vnet = new network.VirtualNetwork(
+      `${name}-vnet`,
+      {
+        ...common,
+        virtualNetworkName: `${args.namePrefix}-vnet`,
+        addressSpace: { addressPrefixes: [args.addressSpace] },
+      },
+      child,
+    );
 
-    const subnet = new network.Subnet(`${name}-subnet`, {
-      resourceGroupName: args.resourceGroupName,
-      virtualNetworkName: vnet.name,
-      subnetName: "containerapps",
-      addressPrefix: args.subnetPrefix,
-      delegations: [{ name: "containerapps", serviceName: CONTAINERAPPS_DELEGATION }],
-      natGateway: { id: nat.id },
-      // Outbound only through the NAT gateway, so every connection leaves from its one address.
-      defaultOutboundAccess: false,
-    }, child);
+    const subnet = new network.Subnet(
+      `${name}-subnet`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        virtualNetworkName: vnet.name,
+        subnetName: "containerapps",
+        addressPrefix: args.subnetPrefix,
+        delegations: [{ name: "containerapps", serviceName: CONTAINERAPPS_DELEGATION }],
+        natGateway: { id: nat.id },
+        // Outbound only through the NAT gateway, so every connection leaves from its one address.
+        defaultOutboundAccess: false,
+      },
+      child,
+    );
 
     const headers = pulumi.secret(pulumi.output(args.otlp.headers).apply(otlpHeaderList));
-    const environment = new app.ManagedEnvironment(`${name}-env`, {
-      ...common,
-      environmentName: `${args.namePrefix}-env`,
-      infrastructureResourceGroup: `${args.namePrefix}-env-infra`,
-      vnetConfiguration: { infrastructureSubnetId: subnet.id, internal: false },
-      workloadProfiles: workloadProfiles(args.workloadProfile),
-      zoneRedundant: args.zoneRedundant ?? false,
-      publicNetworkAccess: "Enabled",
-      openTelemetryConfiguration: {
-        destinationsConfiguration: {
-          otlpConfigurations: [{ name: OTLP_DESTINATION, endpoint: args.otlp.endpoint, insecure: false, headers }],
+    const environment = new app.ManagedEnvironment(
+      `${name}-env`,
+      {
+        ...common,
+        environmentName: `${args.namePrefix}-env`,
+        infrastructureResourceGroup: `${args.namePrefix}-env-infra`,
+        vnetConfiguration: { infrastructureSubnetId: subnet.id, internal: false },
+        workloadProfiles: workloadProfiles(args.workloadProfile),
+        zoneRedundant: args.zoneRedundant ?? false,
+        publicNetworkAccess: "Enabled",
+        openTelemetryConfiguration: {
+          destinationsConfiguration: {
+            otlpConfigurations: [{ name: OTLP_DESTINATION, endpoint: args.otlp.endpoint, insecure: false, headers }],
+          },
+          tracesConfiguration: { destinations: [OTLP_DESTINATION] },
+          logsConfiguration: { destinations: [OTLP_DESTINATION] },
+          metricsConfiguration: { destinations: [OTLP_DESTINATION], includeKeda: true },
         },
-        tracesConfiguration: { destinations: [OTLP_DESTINATION] },
-        logsConfiguration: { destinations: [OTLP_DESTINATION] },
-        metricsConfiguration: { destinations: [OTLP_DESTINATION], includeKeda: true },
       },
-    }, {
-      ...child,
-      // The agent's header holds the Grafana token: secret in the state, whatever Azure echoes back.
-      additionalSecretOutputs: ["openTelemetryConfiguration"],
-    });
+      {
+        ...child,
+        // The agent's header holds the Grafana token: secret in the state, whatever Azure echoes back.
+        additionalSecretOutputs: ["openTelemetryConfiguration"],
+      },
+    );
 
     const volumes = args.azureFilesVolumes ?? [];
     const storages: Record<string, string> = {};
     if (volumes.length > 0) {
-      const account = new storage.StorageAccount(`${name}-files`, {
-        ...common,
-        accountName: storageAccountName(args.namePrefix, args.location),
-        kind: "StorageV2",
-        sku: { name: args.zoneRedundant ? "Standard_ZRS" : "Standard_LRS" },
-        minimumTlsVersion: "TLS1_2",
-        enableHttpsTrafficOnly: true,
-        allowBlobPublicAccess: false,
-      }, { ...child, protect: args.protectData ?? false });
+      const account = new storage.StorageAccount(
+        `${name}-files`,
+        {
+          ...common,
+          accountName: storageAccountName(args.namePrefix, args.location),
+          kind: "StorageV2",
+          sku: { name: args.zoneRedundant ? "Standard_ZRS" : "Standard_LRS" },
+          minimumTlsVersion: "TLS1_2",
+          enableHttpsTrafficOnly: true,
+          allowBlobPublicAccess: false,
+        },
+        { ...child, protect: args.protectData ?? false },
+      );
       // The key the environment mounts the shares with: read from Azure, held only as a secret.
-      const accountKey = pulumi.secret(storage
-        .listStorageAccountKeysOutput({ resourceGroupName: args.resourceGroupName, accountName: account.name }, child)
-        .apply((r) => r.keys[0]?.value ?? ""));
+      const accountKey = pulumi.secret(
+        storage
+          .listStorageAccountKeysOutput({ resourceGroupName: args.resourceGroupName, accountName: account.name }, child)
+          .apply((r) => r.keys[0]?.value ?? ""),
+      );
       for (const volume of volumes) {
-        const share = new storage.FileShare(`${name}-share-${fileShareName(volume)}`, {
-          resourceGroupName: args.resourceGroupName,
-          accountName: account.name,
-          shareName: fileShareName(volume),
-          enabledProtocols: "SMB",
-          shareQuota: 100,
-        }, { ...child, protect: args.protectData ?? false });
+        const share = new storage.FileShare(
+          `${name}-share-${fileShareName(volume)}`,
+          {
+            resourceGroupName: args.resourceGroupName,
+            accountName: account.name,
+            shareName: fileShareName(volume),
+            enabledProtocols: "SMB",
+            shareQuota: 100,
+          },
+          { ...child, protect: args.protectData ?? false },
+        );
         const storageName = environmentStorageName(volume);
-        new app.ManagedEnvironmentsStorage(`${name}-storage-${storageName}`, {
-          resourceGroupName: args.resourceGroupName,
-          environmentName: environment.name,
-          storageName,
-          properties: { azureFile: { accountName: account.name, accountKey, shareName: share.name, accessMode: "ReadWrite" } },
-        }, { ...child, additionalSecretOutputs: ["properties"] });
+        new app.ManagedEnvironmentsStorage(
+          `${name}-storage-${storageName}`,
+          {
+            resourceGroupName: args.resourceGroupName,
+            environmentName: environment.name,
+            storageName,
+            properties: {
+              azureFile: { accountName: account.name, accountKey, shareName: share.name, accessMode: "ReadWrite" },
+            },
+          },
+          { ...child, additionalSecretOutputs: ["properties"] },
+        );
         storages[volume] = storageName;
       }
     }

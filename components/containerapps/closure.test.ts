@@ -51,15 +51,24 @@ describe("the serialized Container Apps drivers", () => {
 
   it("the job run runs on its own in a fresh process and waits for the execution", async () => {
     arm.addJob("migrate", { pollsBeforeOutcome: 1, outcome: "Succeeded" });
-    const result = await runInFreshProcess("createJobRunProvider", JSON.stringify({ baseUrl, token: TOKEN, pollIntervalMs: 10 }),
-      `provider.create({ subscriptionId: "s", resourceGroupName: "rg", jobName: "migrate", releaseId: "r1", timeoutSeconds: 60 })`);
+    const result = await runInFreshProcess(
+      "createJobRunProvider",
+      JSON.stringify({ baseUrl, token: TOKEN, pollIntervalMs: 10 }),
+      `provider.create({ subscriptionId: "s", resourceGroupName: "rg", jobName: "migrate", releaseId: "r1", timeoutSeconds: 60 })`,
+    );
     expect(result).toMatchObject({ id: "migrate/migrate-000001", outs: { status: "Succeeded" } });
   });
 
   it("the traffic release runs on its own in a fresh process and moves traffic", async () => {
-    arm.addApp("api", { traffic: [{ revisionName: "api--rold", weight: 100 }], revisions: { "api--rold": {}, "api--rnew": {} } });
-    const result = await runInFreshProcess("createTrafficReleaseProvider", JSON.stringify({ baseUrl, token: TOKEN, pollIntervalMs: 10 }),
-      `provider.create({ subscriptionId: "s", resourceGroupName: "rg", apps: [{ name: "api", revision: "api--rnew" }], steps: [50, 100], pauseSeconds: 0, maxErrorRate: 0.05 })`);
+    arm.addApp("api", {
+      traffic: [{ revisionName: "api--rold", weight: 100 }],
+      revisions: { "api--rold": {}, "api--rnew": {} },
+    });
+    const result = await runInFreshProcess(
+      "createTrafficReleaseProvider",
+      JSON.stringify({ baseUrl, token: TOKEN, pollIntervalMs: 10 }),
+      `provider.create({ subscriptionId: "s", resourceGroupName: "rg", apps: [{ name: "api", revision: "api--rnew" }], steps: [50, 100], pauseSeconds: 0, maxErrorRate: 0.05 })`,
+    );
     expect(result).toMatchObject({ outs: { live: { api: "api--rnew" } } });
     expect(arm.apps["api"]!.traffic).toEqual([{ revisionName: "api--rnew", weight: 100 }]);
   });

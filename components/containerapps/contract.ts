@@ -75,7 +75,9 @@ export interface ContainerAppsReleaseArgs {
    * Per service: replica bounds and scale rule overriding {@link ContainerAppsDefaults} (from the
    * service's `x-liftoff` once the model carries them). Absent: the defaults.
    */
-  readonly scale?: Readonly<Record<string, Partial<Pick<ContainerAppsDefaults, "minReplicas" | "maxReplicas" | "concurrentRequests">>>>;
+  readonly scale?: Readonly<
+    Record<string, Partial<Pick<ContainerAppsDefaults, "minReplicas" | "maxReplicas" | "concurrentRequests">>>
+  >;
   /**
    * Accessories opted into Azure Files: compose volume name -> the managed environment's storage
    * (`app.ManagedEnvironmentsStorage`, an Azure Files share) the platform declared for it. A volume

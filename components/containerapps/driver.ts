@@ -68,7 +68,10 @@ export async function armToken(arm: Arm): Promise<string> {
   const g = globalThis as { __liftoffAzureCredential?: InstanceType<typeof DefaultAzureCredential> };
   g.__liftoffAzureCredential ??= new DefaultAzureCredential();
   const token = await g.__liftoffAzureCredential.getToken("https://management.azure.com/.default");
-  if (!token) throw new Error("no Azure token: sign in with `az login` (or set the AZURE_* / ARM_* variables of a service principal)");
+  if (!token)
+    throw new Error(
+      "no Azure token: sign in with `az login` (or set the AZURE_* / ARM_* variables of a service principal)",
+    );
   return token.token;
 }
 
@@ -87,7 +90,11 @@ export async function armRequest(arm: Arm, method: string, path: string, body?: 
     try {
       const response = await fetch(url, {
         method,
-        headers: { Authorization: `Bearer ${await armToken(arm)}`, Accept: "application/json", ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
+        headers: {
+          Authorization: `Bearer ${await armToken(arm)}`,
+          Accept: "application/json",
+          ...(body !== undefined ? { "Content-Type": "application/json" } : {}),
+        },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(60_000),
       });
@@ -101,9 +108,15 @@ export async function armRequest(arm: Arm, method: string, path: string, body?: 
     if (answer.status !== 429 && answer.status < 500) return answer;
     last = `HTTP ${answer.status}${armError(answer.body)}`;
     const retryAfter = Number(answer.headers.get("retry-after"));
-    await arm.sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 120_000) : Math.min(1000 * 2 ** attempt, 30_000));
+    await arm.sleep(
+      Number.isFinite(retryAfter) && retryAfter > 0
+        ? Math.min(retryAfter * 1000, 120_000)
+        : Math.min(1000 * 2 ** attempt, 30_000),
+    );
   }
-  throw new Error(`${method} ${path.split("?")[0]}: Azure did not answer in 6 attempts (last: ${last}). Check https://status.azure.com and run again.`);
+  throw new Error(
+    `${method} ${path.split("?")[0]}: Azure did not answer in 6 attempts (last: ${last}). Check https://status.azure.com and run again.`,
+  );
 }
 
 /** A JSON body, or the text itself when it is not JSON (a gateway's HTML error page). */
@@ -126,8 +139,15 @@ export function armError(body: unknown): string {
 /** An answer that must be 2xx, else an error naming what was asked and what ARM said. */
 export function expectOk(answer: ArmAnswer, what: string): unknown {
   if (answer.status >= 200 && answer.status < 300) return answer.body;
-  const hint = answer.status === 401 ? " (sign in again: `az login`)" : answer.status === 403 ? " (the identity needs Contributor on the resource group, or Container Apps Contributor)" : "";
-  throw Object.assign(new Error(`${what}: Azure answered HTTP ${answer.status}${armError(answer.body)}${hint}`), { status: answer.status });
+  const hint =
+    answer.status === 401
+      ? " (sign in again: `az login`)"
+      : answer.status === 403
+        ? " (the identity needs Contributor on the resource group, or Container Apps Contributor)"
+        : "";
+  throw Object.assign(new Error(`${what}: Azure answered HTTP ${answer.status}${armError(answer.body)}${hint}`), {
+    status: answer.status,
+  });
 }
 
 /** Waits for a long-running ARM operation (Azure-AsyncOperation, else Location) to finish. */
@@ -142,8 +162,10 @@ export async function armSettle(arm: Arm, answer: ArmAnswer, what: string): Prom
     const status = (state.body as { status?: string } | undefined)?.status;
     // Azure-AsyncOperation answers 200 with a status; a Location URL answers 202 until done, then 200 or 204.
     if (state.status === 204 || (state.status === 200 && (status === undefined || status === "Succeeded"))) return;
-    if (status === "Failed" || status === "Canceled" || state.status >= 400) throw new Error(`${what}: the operation ended ${status ?? `HTTP ${state.status}`}${armError(state.body)}`);
-    if (arm.now() > deadline) throw new Error(`${what}: the operation was still running after ${Math.round(arm.readyTimeoutMs / 1000)} s`);
+    if (status === "Failed" || status === "Canceled" || state.status >= 400)
+      throw new Error(`${what}: the operation ended ${status ?? `HTTP ${state.status}`}${armError(state.body)}`);
+    if (arm.now() > deadline)
+      throw new Error(`${what}: the operation was still running after ${Math.round(arm.readyTimeoutMs / 1000)} s`);
   }
 }
 
@@ -175,7 +197,9 @@ export function executionOutcome(status: string | undefined): "succeeded" | "run
   return "running";
 }
 
-export function createJobRunProvider(options: ArmOptions = {}): pulumi.dynamic.ResourceProvider<JobRunInputs, JobRunOutputs> {
+export function createJobRunProvider(
+  options: ArmOptions = {},
+): pulumi.dynamic.ResourceProvider<JobRunInputs, JobRunOutputs> {
   const arm = armSettings(options);
   return {
     check: async (_olds, news) => {
@@ -185,8 +209,14 @@ export function createJobRunProvider(options: ArmOptions = {}): pulumi.dynamic.R
       return { inputs: news, failures };
     },
     diff: async (_id, olds, news) => {
-      const replaces = (["subscriptionId", "resourceGroupName", "jobName", "releaseId"] as const).filter((k) => olds[k] !== news[k]);
-      return { changes: replaces.length > 0 || olds.timeoutSeconds !== news.timeoutSeconds, replaces, deleteBeforeReplace: false };
+      const replaces = (["subscriptionId", "resourceGroupName", "jobName", "releaseId"] as const).filter(
+        (k) => olds[k] !== news[k],
+      );
+      return {
+        changes: replaces.length > 0 || olds.timeoutSeconds !== news.timeoutSeconds,
+        replaces,
+        deleteBeforeReplace: false,
+      };
     },
     create: async (inputs) => {
       const run = await runJob(arm, inputs);
@@ -202,22 +232,41 @@ export function createJobRunProvider(options: ArmOptions = {}): pulumi.dynamic.R
 export async function runJob(arm: Arm, inputs: JobRunInputs): Promise<{ executionName: string; status: string }> {
   const jobPath = `/subscriptions/${encodeURIComponent(inputs.subscriptionId)}/resourceGroups/${encodeURIComponent(inputs.resourceGroupName)}/providers/Microsoft.App/jobs/${encodeURIComponent(inputs.jobName)}`;
   const what = `the job ${inputs.jobName}`;
-  const started = expectOk(await armRequest(arm, "POST", `${jobPath}/start?api-version=${APP_API_VERSION}`, {}), `start ${what}`) as { name?: string } | undefined;
+  const started = expectOk(
+    await armRequest(arm, "POST", `${jobPath}/start?api-version=${APP_API_VERSION}`, {}),
+    `start ${what}`,
+  ) as { name?: string } | undefined;
   const executionName = started?.name;
   if (!executionName) throw new Error(`start ${what}: Azure accepted the start but named no execution`);
   const logs = `az containerapp job logs show --name ${inputs.jobName} --resource-group ${inputs.resourceGroupName} --execution ${executionName} --container ${inputs.jobName} --tail 100`;
   const deadline = arm.now() + inputs.timeoutSeconds * 1000;
   for (;;) {
-    const execution = expectOk(await armRequest(arm, "GET", `${jobPath}/executions/${encodeURIComponent(executionName)}?api-version=${APP_API_VERSION}`), `read ${what}'s execution ${executionName}`) as { properties?: { status?: string } };
+    const execution = expectOk(
+      await armRequest(
+        arm,
+        "GET",
+        `${jobPath}/executions/${encodeURIComponent(executionName)}?api-version=${APP_API_VERSION}`,
+      ),
+      `read ${what}'s execution ${executionName}`,
+    ) as { properties?: { status?: string } };
     const status = execution.properties?.status ?? "Unknown";
     const outcome = executionOutcome(status);
     if (outcome === "succeeded") return { executionName, status };
     if (outcome === "failed") {
-      throw new Error(`${what} (execution ${executionName}) ended ${status}: the release stopped before any traffic moved, and the previous revisions keep serving. Its log: \`${logs}\` (or the environment's logs in Grafana). Fix the job, then run \`pulumi up\` again.`);
+      throw new Error(
+        `${what} (execution ${executionName}) ended ${status}: the release stopped before any traffic moved, and the previous revisions keep serving. Its log: \`${logs}\` (or the environment's logs in Grafana). Fix the job, then run \`pulumi up\` again.`,
+      );
     }
     if (arm.now() + arm.pollIntervalMs > deadline) {
-      await armRequest(arm, "POST", `${jobPath}/stop/${encodeURIComponent(executionName)}?api-version=${APP_API_VERSION}`, {}).catch(() => undefined);
-      throw new Error(`${what} (execution ${executionName}) was still ${status} after ${inputs.timeoutSeconds} s, so it was stopped: the release stopped before any traffic moved. Its log: \`${logs}\`. Raise the job's x-liftoff timeout if it needs longer.`);
+      await armRequest(
+        arm,
+        "POST",
+        `${jobPath}/stop/${encodeURIComponent(executionName)}?api-version=${APP_API_VERSION}`,
+        {},
+      ).catch(() => undefined);
+      throw new Error(
+        `${what} (execution ${executionName}) was still ${status} after ${inputs.timeoutSeconds} s, so it was stopped: the release stopped before any traffic moved. Its log: \`${logs}\`. Raise the job's x-liftoff timeout if it needs longer.`,
+      );
     }
     await arm.sleep(arm.pollIntervalMs);
   }
@@ -244,28 +293,52 @@ export interface TrafficReleaseOutputs extends TrafficReleaseInputs {
   readonly previous: Record<string, { revisionName: string; weight: number }[]>;
 }
 
-interface Weight { readonly revisionName: string; readonly weight: number }
+interface Weight {
+  readonly revisionName: string;
+  readonly weight: number;
+}
 
-export function createTrafficReleaseProvider(options: ArmOptions = {}): pulumi.dynamic.ResourceProvider<TrafficReleaseInputs, TrafficReleaseOutputs> {
+export function createTrafficReleaseProvider(
+  options: ArmOptions = {},
+): pulumi.dynamic.ResourceProvider<TrafficReleaseInputs, TrafficReleaseOutputs> {
   const arm = armSettings(options);
   return {
     check: async (_olds, news) => {
       const failures: { property: string; reason: string }[] = [];
       const steps = news.steps ?? [];
-      if (steps.length === 0 || steps.some((s, i) => !Number.isInteger(s) || s < 1 || s > 100 || (i > 0 && s <= steps[i - 1]!)) || steps[steps.length - 1] !== 100) {
-        failures.push({ property: "steps", reason: `canary steps ${JSON.stringify(steps)} must be ascending whole percentages ending at 100` });
+      if (
+        steps.length === 0 ||
+        steps.some((s, i) => !Number.isInteger(s) || s < 1 || s > 100 || (i > 0 && s <= steps[i - 1]!)) ||
+        steps[steps.length - 1] !== 100
+      ) {
+        failures.push({
+          property: "steps",
+          reason: `canary steps ${JSON.stringify(steps)} must be ascending whole percentages ending at 100`,
+        });
       }
       return { inputs: news, failures };
     },
     diff: async (_id, olds, news) => {
-      const key = (i: TrafficReleaseInputs) => JSON.stringify([i.subscriptionId, i.resourceGroupName, i.apps, i.customDomains ?? []]);
-      return { changes: key(olds) !== key(news) || JSON.stringify([olds.steps, olds.pauseSeconds, olds.maxErrorRate]) !== JSON.stringify([news.steps, news.pauseSeconds, news.maxErrorRate]), replaces: [], deleteBeforeReplace: false };
+      const key = (i: TrafficReleaseInputs) =>
+        JSON.stringify([i.subscriptionId, i.resourceGroupName, i.apps, i.customDomains ?? []]);
+      return {
+        changes:
+          key(olds) !== key(news) ||
+          JSON.stringify([olds.steps, olds.pauseSeconds, olds.maxErrorRate]) !==
+            JSON.stringify([news.steps, news.pauseSeconds, news.maxErrorRate]),
+        replaces: [],
+        deleteBeforeReplace: false,
+      };
     },
-    create: async (inputs) => ({ id: `${inputs.resourceGroupName}/release`, outs: { ...inputs, ...(await releaseTraffic(arm, inputs)) } }),
+    create: async (inputs) => ({
+      id: `${inputs.resourceGroupName}/release`,
+      outs: { ...inputs, ...(await releaseTraffic(arm, inputs)) },
+    }),
     read: async (id, props) => (props ? { id, props } : {}),
     update: async (_id, olds, news) => {
       // Only a new revision of some app is a release; a changed pause or threshold applies next time.
-      const unchanged = JSON.stringify([olds.apps, olds.customDomains ?? []]) === JSON.stringify([news.apps, news.customDomains ?? []]);
+      const unchanged =
+        JSON.stringify([olds.apps, olds.customDomains ?? []]) === JSON.stringify([news.apps, news.customDomains ?? []]);
       if (unchanged) return { outs: { ...news, live: olds.live, previous: olds.previous } };
       return { outs: { ...news, ...(await releaseTraffic(arm, news)) } };
     },
@@ -275,17 +348,29 @@ export function createTrafficReleaseProvider(options: ArmOptions = {}): pulumi.d
 }
 
 interface RevisionState {
-  readonly properties?: { readonly provisioningState?: string; readonly healthState?: string; readonly runningState?: string; readonly active?: boolean; readonly replicas?: number; readonly provisioningError?: string; readonly createdTime?: string; readonly trafficWeight?: number };
+  readonly properties?: {
+    readonly provisioningState?: string;
+    readonly healthState?: string;
+    readonly runningState?: string;
+    readonly active?: boolean;
+    readonly replicas?: number;
+    readonly provisioningError?: string;
+    readonly createdTime?: string;
+    readonly trafficWeight?: number;
+  };
   readonly name?: string;
 }
 
 /** Why a revision is not (yet) fit to take traffic: "wait", "ok", or a failure to report. */
 export function revisionReadiness(revision: RevisionState): "ok" | "wait" | { readonly failed: string } {
   const p = revision.properties ?? {};
-  if (p.provisioningState === "Failed") return { failed: `its provisioning failed${p.provisioningError ? `: ${p.provisioningError}` : ""}` };
-  if (p.runningState === "Failed" || p.runningState === "Degraded") return { failed: `it is ${p.runningState}${p.provisioningError ? `: ${p.provisioningError}` : ""}` };
+  if (p.provisioningState === "Failed")
+    return { failed: `its provisioning failed${p.provisioningError ? `: ${p.provisioningError}` : ""}` };
+  if (p.runningState === "Failed" || p.runningState === "Degraded")
+    return { failed: `it is ${p.runningState}${p.provisioningError ? `: ${p.provisioningError}` : ""}` };
   if (p.provisioningState !== "Provisioned") return "wait";
-  if (p.healthState === "Unhealthy") return { failed: "its replicas fail their readiness probe (healthState Unhealthy)" };
+  if (p.healthState === "Unhealthy")
+    return { failed: "its replicas fail their readiness probe (healthState Unhealthy)" };
   if (p.healthState === "Healthy") return "ok";
   // An app scaled to zero has no replica to be healthy; it is provisioned and will start on demand.
   if (p.runningState === "ScaledToZero" || p.replicas === 0) return "ok";
@@ -293,25 +378,46 @@ export function revisionReadiness(revision: RevisionState): "ok" | "wait" | { re
 }
 
 async function getRevision(arm: Arm, base: string, revision: string): Promise<RevisionState> {
-  return expectOk(await armRequest(arm, "GET", `${base}/revisions/${encodeURIComponent(revision)}?api-version=${APP_API_VERSION}`), `read revision ${revision}`) as RevisionState;
+  return expectOk(
+    await armRequest(arm, "GET", `${base}/revisions/${encodeURIComponent(revision)}?api-version=${APP_API_VERSION}`),
+    `read revision ${revision}`,
+  ) as RevisionState;
 }
 
 export async function waitReady(arm: Arm, base: string, revision: string): Promise<void> {
   const deadline = arm.now() + arm.readyTimeoutMs;
   for (;;) {
-    const answer = await armRequest(arm, "GET", `${base}/revisions/${encodeURIComponent(revision)}?api-version=${APP_API_VERSION}`);
+    const answer = await armRequest(
+      arm,
+      "GET",
+      `${base}/revisions/${encodeURIComponent(revision)}?api-version=${APP_API_VERSION}`,
+    );
     if (answer.status !== 404) {
       const readiness = revisionReadiness(expectOk(answer, `read revision ${revision}`) as RevisionState);
       if (readiness === "ok") return;
-      if (readiness !== "wait") throw new Error(`the new revision ${revision} is not fit for traffic: ${readiness.failed}. No traffic moved; the previous revisions keep serving. See its logs with \`az containerapp logs show --name ${revision.split("--")[0]} --revision ${revision} --resource-group <rg> --tail 100\`.`);
+      if (readiness !== "wait")
+        throw new Error(
+          `the new revision ${revision} is not fit for traffic: ${readiness.failed}. No traffic moved; the previous revisions keep serving. See its logs with \`az containerapp logs show --name ${revision.split("--")[0]} --revision ${revision} --resource-group <rg> --tail 100\`.`,
+        );
     }
-    if (arm.now() > deadline) throw new Error(`the new revision ${revision} was not ready after ${Math.round(arm.readyTimeoutMs / 1000)} s. No traffic moved; the previous revisions keep serving.`);
+    if (arm.now() > deadline)
+      throw new Error(
+        `the new revision ${revision} was not ready after ${Math.round(arm.readyTimeoutMs / 1000)} s. No traffic moved; the previous revisions keep serving.`,
+      );
     await arm.sleep(arm.pollIntervalMs);
   }
 }
 
 interface AppState {
-  readonly properties?: { readonly latestRevisionName?: string; readonly configuration?: { readonly ingress?: { readonly traffic?: { revisionName?: string; latestRevision?: boolean; weight?: number }[]; readonly customDomains?: { name: string; bindingType?: string; certificateId?: string }[] } } };
+  readonly properties?: {
+    readonly latestRevisionName?: string;
+    readonly configuration?: {
+      readonly ingress?: {
+        readonly traffic?: { revisionName?: string; latestRevision?: boolean; weight?: number }[];
+        readonly customDomains?: { name: string; bindingType?: string; certificateId?: string }[];
+      };
+    };
+  };
   readonly id?: string;
 }
 
@@ -343,25 +449,47 @@ function weightsAt(newRevision: string, previous: readonly Weight[], percent: nu
     f.weight += 1;
     missing -= 1;
   }
-  return [...(percent > 0 ? [{ revisionName: newRevision, weight: percent }] : []), ...floors.filter((f) => f.weight > 0).map(({ revisionName, weight }) => ({ revisionName, weight }))];
+  return [
+    ...(percent > 0 ? [{ revisionName: newRevision, weight: percent }] : []),
+    ...floors.filter((f) => f.weight > 0).map(({ revisionName, weight }) => ({ revisionName, weight })),
+  ];
 }
 
 export async function setTraffic(arm: Arm, base: string, weights: readonly Weight[], what: string): Promise<void> {
-  const answer = await armRequest(arm, "PATCH", `${base}?api-version=${APP_API_VERSION}`, { properties: { configuration: { ingress: { traffic: weights.map((w) => ({ revisionName: w.revisionName, weight: w.weight })) } } } });
+  const answer = await armRequest(arm, "PATCH", `${base}?api-version=${APP_API_VERSION}`, {
+    properties: {
+      configuration: { ingress: { traffic: weights.map((w) => ({ revisionName: w.revisionName, weight: w.weight })) } },
+    },
+  });
   expectOk(answer, what);
   await armSettle(arm, answer, what);
 }
 
 /** The new revision's requests and 5xx over [from, to] from Azure Monitor; undefined when none counted. */
-async function errorRate(arm: Arm, appId: string, revision: string, from: number, to: number): Promise<{ total: number; errors: number } | undefined> {
+async function errorRate(
+  arm: Arm,
+  appId: string,
+  revision: string,
+  from: number,
+  to: number,
+): Promise<{ total: number; errors: number } | undefined> {
   const timespan = `${new Date(from).toISOString()}/${new Date(Math.max(to, from + 60_000)).toISOString()}`;
   const filter = encodeURIComponent(`revisionName eq '${revision}' and statusCodeCategory eq '*'`);
-  const answer = await armRequest(arm, "GET", `${appId}/providers/Microsoft.Insights/metrics?api-version=${METRICS_API_VERSION}&metricnames=Requests&aggregation=Total&interval=PT1M&timespan=${encodeURIComponent(timespan)}&$filter=${filter}`);
-  const body = expectOk(answer, `read the request metrics of ${revision}`) as { value?: { timeseries?: { metadatavalues?: { name?: { value?: string }; value?: string }[]; data?: { total?: number }[] }[] }[] };
+  const answer = await armRequest(
+    arm,
+    "GET",
+    `${appId}/providers/Microsoft.Insights/metrics?api-version=${METRICS_API_VERSION}&metricnames=Requests&aggregation=Total&interval=PT1M&timespan=${encodeURIComponent(timespan)}&$filter=${filter}`,
+  );
+  const body = expectOk(answer, `read the request metrics of ${revision}`) as {
+    value?: {
+      timeseries?: { metadatavalues?: { name?: { value?: string }; value?: string }[]; data?: { total?: number }[] }[];
+    }[];
+  };
   let total = 0;
   let errors = 0;
   for (const series of body.value?.[0]?.timeseries ?? []) {
-    const category = series.metadatavalues?.find((m) => m.name?.value?.toLowerCase() === "statuscodecategory")?.value ?? "";
+    const category =
+      series.metadatavalues?.find((m) => m.name?.value?.toLowerCase() === "statuscodecategory")?.value ?? "";
     const count = (series.data ?? []).reduce((sum, d) => sum + (d.total ?? 0), 0);
     total += count;
     if (category.startsWith("5")) errors += count;
@@ -373,17 +501,35 @@ async function errorRate(arm: Arm, appId: string, revision: string, from: number
  * The release: every new revision ready, custom domains bound, then each step for all apps at once
  * with a pause and a check; on failure every app gets its previous weights back.
  */
-export async function releaseTraffic(arm: Arm, inputs: TrafficReleaseInputs): Promise<{ live: Record<string, string>; previous: Record<string, Weight[]> }> {
-  const bases = Object.fromEntries(inputs.apps.map((a) => [a.name, appPath(inputs.subscriptionId, inputs.resourceGroupName, a.name)]));
+export async function releaseTraffic(
+  arm: Arm,
+  inputs: TrafficReleaseInputs,
+): Promise<{ live: Record<string, string>; previous: Record<string, Weight[]> }> {
+  const bases = Object.fromEntries(
+    inputs.apps.map((a) => [a.name, appPath(inputs.subscriptionId, inputs.resourceGroupName, a.name)]),
+  );
   for (const a of inputs.apps) await waitReady(arm, bases[a.name]!, a.revision);
 
   for (const domain of inputs.customDomains ?? []) {
     const base = bases[domain.app] ?? appPath(inputs.subscriptionId, inputs.resourceGroupName, domain.app);
-    const current = expectOk(await armRequest(arm, "GET", `${base}?api-version=${APP_API_VERSION}`), `read ${domain.app}`) as AppState;
+    const current = expectOk(
+      await armRequest(arm, "GET", `${base}?api-version=${APP_API_VERSION}`),
+      `read ${domain.app}`,
+    ) as AppState;
     const bound = current.properties?.configuration?.ingress?.customDomains ?? [];
-    if (bound.some((d) => d.name === domain.name && d.bindingType === "SniEnabled" && d.certificateId === domain.certificateId)) continue;
-    const customDomains = [...bound.filter((d) => d.name !== domain.name), { name: domain.name, bindingType: "SniEnabled", certificateId: domain.certificateId }];
-    const answer = await armRequest(arm, "PATCH", `${base}?api-version=${APP_API_VERSION}`, { properties: { configuration: { ingress: { customDomains } } } });
+    if (
+      bound.some(
+        (d) => d.name === domain.name && d.bindingType === "SniEnabled" && d.certificateId === domain.certificateId,
+      )
+    )
+      continue;
+    const customDomains = [
+      ...bound.filter((d) => d.name !== domain.name),
+      { name: domain.name, bindingType: "SniEnabled", certificateId: domain.certificateId },
+    ];
+    const answer = await armRequest(arm, "PATCH", `${base}?api-version=${APP_API_VERSION}`, {
+      properties: { configuration: { ingress: { customDomains } } },
+    });
     expectOk(answer, `bind the managed certificate of ${domain.name} to ${domain.app}`);
     await armSettle(arm, answer, `bind ${domain.name}`);
   }
@@ -391,7 +537,10 @@ export async function releaseTraffic(arm: Arm, inputs: TrafficReleaseInputs): Pr
   const previous: Record<string, Weight[]> = {};
   const ids: Record<string, string> = {};
   for (const a of inputs.apps) {
-    const current = expectOk(await armRequest(arm, "GET", `${bases[a.name]}?api-version=${APP_API_VERSION}`), `read ${a.name}`) as AppState;
+    const current = expectOk(
+      await armRequest(arm, "GET", `${bases[a.name]}?api-version=${APP_API_VERSION}`),
+      `read ${a.name}`,
+    ) as AppState;
     previous[a.name] = currentWeights(current).filter((w) => w.revisionName !== a.revision);
     ids[a.name] = current.id ?? bases[a.name]!;
   }
@@ -405,14 +554,21 @@ export async function releaseTraffic(arm: Arm, inputs: TrafficReleaseInputs): Pr
         notes.push(`moving ${a.name} back failed too (${(err as Error).message}); run \`npm run rollback -- <stack>\``);
       }
     }
-    throw new Error(`${reason}. Traffic went back to the previous revisions (${moving.map((a) => previous[a.name]!.map((w) => `${w.revisionName} ${w.weight}%`).join(", ")).join("; ")}); the release failed.${notes.length > 0 ? ` ${notes.join("; ")}` : ""}`);
+    throw new Error(
+      `${reason}. Traffic went back to the previous revisions (${moving.map((a) => previous[a.name]!.map((w) => `${w.revisionName} ${w.weight}%`).join(", ")).join("; ")}); the release failed.${notes.length > 0 ? ` ${notes.join("; ")}` : ""}`,
+    );
   };
 
   if (moving.length > 0) {
     for (const percent of inputs.steps) {
       for (const a of moving) {
         try {
-          await setTraffic(arm, bases[a.name]!, weightsAt(a.revision, previous[a.name]!, percent), `move ${percent}% of ${a.name}'s traffic to ${a.revision}`);
+          await setTraffic(
+            arm,
+            bases[a.name]!,
+            weightsAt(a.revision, previous[a.name]!, percent),
+            `move ${percent}% of ${a.name}'s traffic to ${a.revision}`,
+          );
         } catch (err) {
           await restore((err as Error).message);
         }
@@ -421,10 +577,13 @@ export async function releaseTraffic(arm: Arm, inputs: TrafficReleaseInputs): Pr
       await arm.sleep(inputs.pauseSeconds * 1000);
       for (const a of moving) {
         const readiness = revisionReadiness(await getRevision(arm, bases[a.name]!, a.revision));
-        if (typeof readiness === "object") await restore(`at ${percent}%, ${a.revision} failed its health check: ${readiness.failed}`);
+        if (typeof readiness === "object")
+          await restore(`at ${percent}%, ${a.revision} failed its health check: ${readiness.failed}`);
         const rate = await errorRate(arm, ids[a.name]!, a.revision, stepStart, arm.now());
         if (rate && rate.errors / rate.total > inputs.maxErrorRate) {
-          await restore(`at ${percent}%, ${a.revision} answered ${rate.errors} of ${rate.total} requests with 5xx (${((rate.errors / rate.total) * 100).toFixed(1)}%, more than the ${(inputs.maxErrorRate * 100).toFixed(1)}% allowed)`);
+          await restore(
+            `at ${percent}%, ${a.revision} answered ${rate.errors} of ${rate.total} requests with 5xx (${((rate.errors / rate.total) * 100).toFixed(1)}%, more than the ${(inputs.maxErrorRate * 100).toFixed(1)}% allowed)`,
+          );
         }
       }
     }
@@ -433,10 +592,24 @@ export async function releaseTraffic(arm: Arm, inputs: TrafficReleaseInputs): Pr
   // Done: the previous revisions stay active (rollback is a traffic change); older ones are stopped.
   for (const a of moving) {
     const keep = new Set([a.revision, ...previous[a.name]!.map((w) => w.revisionName)]);
-    const list = expectOk(await armRequest(arm, "GET", `${bases[a.name]}/revisions?api-version=${APP_API_VERSION}`), `list ${a.name}'s revisions`) as { value?: RevisionState[] };
+    const list = expectOk(
+      await armRequest(arm, "GET", `${bases[a.name]}/revisions?api-version=${APP_API_VERSION}`),
+      `list ${a.name}'s revisions`,
+    ) as { value?: RevisionState[] };
     for (const revision of list.value ?? []) {
-      if (!revision.name || keep.has(revision.name) || revision.properties?.active === false || (revision.properties?.trafficWeight ?? 0) > 0) continue;
-      await armRequest(arm, "POST", `${bases[a.name]}/revisions/${encodeURIComponent(revision.name)}/deactivate?api-version=${APP_API_VERSION}`, {});
+      if (
+        !revision.name ||
+        keep.has(revision.name) ||
+        revision.properties?.active === false ||
+        (revision.properties?.trafficWeight ?? 0) > 0
+      )
+        continue;
+      await armRequest(
+        arm,
+        "POST",
+        `${bases[a.name]}/revisions/${encodeURIComponent(revision.name)}/deactivate?api-version=${APP_API_VERSION}`,
+        {},
+      );
     }
   }
   return { live: Object.fromEntries(inputs.apps.map((a) => [a.name, a.revision])), previous };

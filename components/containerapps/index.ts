@@ -21,7 +21,15 @@ import type * as inputs from "@pulumi/azure-native/types/input";
 import type { AppService } from "../../environments/compose/model";
 import type { ContainerAppsReleaseArgs, ContainerAppsReleaseOutputs } from "./contract";
 import { createJobRunProvider, createTrafficReleaseProvider } from "./driver";
-import { FIRST_RELEASE_TRAFFIC, containerAppArgs, jobArgs, revisionMode, revisionSuffix, type MappingInput, type ReleaseState } from "./mapping";
+import {
+  FIRST_RELEASE_TRAFFIC,
+  containerAppArgs,
+  jobArgs,
+  revisionMode,
+  revisionSuffix,
+  type MappingInput,
+  type ReleaseState,
+} from "./mapping";
 import { pinTraffic } from "./traffic";
 
 export * from "./contract";
@@ -43,8 +51,25 @@ const trafficProvider = () => (providers.traffic ??= createTrafficReleaseProvide
 export class JobRun extends pulumi.dynamic.Resource {
   declare readonly executionName: pulumi.Output<string>;
   declare readonly status: pulumi.Output<string>;
-  constructor(name: string, args: { subscriptionId: pulumi.Input<string>; resourceGroupName: pulumi.Input<string>; jobName: pulumi.Input<string>; releaseId: pulumi.Input<string>; timeoutSeconds: number }, opts?: pulumi.CustomResourceOptions) {
-    super(jobRunProvider(), name, { ...args, executionName: undefined, status: undefined }, opts, "containerapps", "JobRun");
+  constructor(
+    name: string,
+    args: {
+      subscriptionId: pulumi.Input<string>;
+      resourceGroupName: pulumi.Input<string>;
+      jobName: pulumi.Input<string>;
+      releaseId: pulumi.Input<string>;
+      timeoutSeconds: number;
+    },
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    super(
+      jobRunProvider(),
+      name,
+      { ...args, executionName: undefined, status: undefined },
+      opts,
+      "containerapps",
+      "JobRun",
+    );
   }
 }
 
@@ -80,7 +105,10 @@ type ReadApp = () => Promise<Pick<app.GetContainerAppResult, "configuration" | "
  * What an app serves now (step 1 above), from `read`; the first release's default when the app
  * (or its resource group) does not exist yet. Any other failure stops the `up`.
  */
-export async function currentState(read: ReadApp, domains: readonly string[]): Promise<{ traffic: inputs.app.TrafficWeightArgs[]; customDomains: { name: string; certificateId?: string }[] }> {
+export async function currentState(
+  read: ReadApp,
+  domains: readonly string[],
+): Promise<{ traffic: inputs.app.TrafficWeightArgs[]; customDomains: { name: string; certificateId?: string }[] }> {
   try {
     const current = await read();
     const pinned = pinTraffic(current.configuration?.ingress?.traffic, current.latestRevisionName);
@@ -93,7 +121,12 @@ export async function currentState(read: ReadApp, domains: readonly string[]): P
       }),
     };
   } catch (err) {
-    if (!/not ?found|ResourceNotFound|ResourceGroupNotFound|could not be found|404/i.test(String((err as Error)?.message ?? err))) throw err;
+    if (
+      !/not ?found|ResourceNotFound|ResourceGroupNotFound|could not be found|404/i.test(
+        String((err as Error)?.message ?? err),
+      )
+    )
+      throw err;
     return { traffic: [...FIRST_RELEASE_TRAFFIC], customDomains: domains.map((d) => ({ name: d })) };
   }
 }
@@ -114,7 +147,12 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
     super("liftoff:containerapps:Release", name, {}, opts);
     const parent = { parent: this };
     const f = args.foundation;
-    const placement = { managedEnvironmentId: f.managedEnvironmentId, workloadProfileName: f.workloadProfileName, location: f.location, resourceGroupName: f.resourceGroupName };
+    const placement = {
+      managedEnvironmentId: f.managedEnvironmentId,
+      workloadProfileName: f.workloadProfileName,
+      location: f.location,
+      resourceGroupName: f.resourceGroupName,
+    };
     const tags = { "liftoff-project": args.project, "liftoff-stack": args.environment };
     const registry = args.registry ? { ...args.registry, password: pulumi.secret(args.registry.password) } : undefined;
     const mappingInput = (service: AppService): MappingInput => ({
@@ -143,8 +181,12 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
     const contents: Record<string, pulumi.Output<string>> = {};
     for (const service of services) {
       const m = mappingInput(service);
-      const body = service.job ? jobArgs(m, placement) : containerAppArgs(m, placement, { revisionSuffix: "", traffic: [] });
-      contents[service.name] = pulumi.unsecret(pulumi.output({ configuration: body.configuration, template: body.template }).apply(revisionSuffix));
+      const body = service.job
+        ? jobArgs(m, placement)
+        : containerAppArgs(m, placement, { revisionSuffix: "", traffic: [] });
+      contents[service.name] = pulumi.unsecret(
+        pulumi.output({ configuration: body.configuration, template: body.template }).apply(revisionSuffix),
+      );
     }
     const releaseId = pulumi.all(contents).apply((c) => revisionSuffix(c));
 
@@ -152,10 +194,26 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
     const beforeRuns: JobRun[] = [];
     const afterJobs: AppService[] = [];
     for (const service of jobServices) {
-      const job = new app.Job(`${name}-${service.name}`, { ...jobArgs(mappingInput(service), placement), tags }, parent);
+      const job = new app.Job(
+        `${name}-${service.name}`,
+        { ...jobArgs(mappingInput(service), placement), tags },
+        parent,
+      );
       jobs[service.name] = job;
       if (service.job!.phase === "before-release") {
-        beforeRuns.push(new JobRun(`${name}-${service.name}-run`, { subscriptionId: f.subscriptionId, resourceGroupName: f.resourceGroupName, jobName: service.name, releaseId, timeoutSeconds: jobWait(service, args) }, { parent: this, dependsOn: [job] }));
+        beforeRuns.push(
+          new JobRun(
+            `${name}-${service.name}-run`,
+            {
+              subscriptionId: f.subscriptionId,
+              resourceGroupName: f.resourceGroupName,
+              jobName: service.name,
+              releaseId,
+              timeoutSeconds: jobWait(service, args),
+            },
+            { parent: this, dependsOn: [job] },
+          ),
+        );
       } else {
         afterJobs.push(service);
       }
@@ -169,7 +227,11 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
       const domains = domainsOf(service);
       const current = pulumi.output(f.resourceGroupName).apply((rg) =>
         // With the component as parent, the invoke uses the same Azure provider as the apps.
-        currentState(() => app.getContainerApp({ resourceGroupName: rg, containerAppName: service.name }, { parent: this }), domains));
+        currentState(
+          () => app.getContainerApp({ resourceGroupName: rg, containerAppName: service.name }, { parent: this }),
+          domains,
+        ),
+      );
       const release: ReleaseState = {
         revisionSuffix: contents[service.name]!,
         traffic: [] as inputs.app.TrafficWeightArgs[],
@@ -178,52 +240,95 @@ export class ContainerAppsRelease extends pulumi.ComponentResource implements Co
       const moved = revisionMode(service) === "Multiple";
       // Only the ingress waits for the read of the current state; secrets stay secret on their own.
       const configuration = body.configuration as inputs.app.ConfigurationArgs;
-      const ingress = configuration.ingress === undefined || !moved ? undefined : pulumi.all([pulumi.output(configuration.ingress), current]).apply(([i, cur]) => ({
-        ...i,
-        traffic: cur.traffic,
-        ...(cur.customDomains.length > 0 ? { customDomains: cur.customDomains.map((d) => (d.certificateId ? { name: d.name, bindingType: "SniEnabled", certificateId: d.certificateId } : { name: d.name, bindingType: "Disabled" })) } : {}),
-      }));
+      const ingress =
+        configuration.ingress === undefined || !moved
+          ? undefined
+          : pulumi.all([pulumi.output(configuration.ingress), current]).apply(([i, cur]) => ({
+              ...i,
+              traffic: cur.traffic,
+              ...(cur.customDomains.length > 0
+                ? {
+                    customDomains: cur.customDomains.map((d) =>
+                      d.certificateId
+                        ? { name: d.name, bindingType: "SniEnabled", certificateId: d.certificateId }
+                        : { name: d.name, bindingType: "Disabled" },
+                    ),
+                  }
+                : {}),
+            }));
       const withState: inputs.app.ConfigurationArgs = { ...configuration, ...(ingress ? { ingress } : {}) };
-      const containerApp = new app.ContainerApp(`${name}-${service.name}`, { ...body, configuration: withState, tags }, { parent: this, dependsOn: beforeRuns });
+      const containerApp = new app.ContainerApp(
+        `${name}-${service.name}`,
+        { ...body, configuration: withState, tags },
+        { parent: this, dependsOn: beforeRuns },
+      );
       apps[service.name] = containerApp;
-      if (moved) released.push({ name: pulumi.output(service.name), revision: pulumi.interpolate`${service.name}--${contents[service.name]!}` });
+      if (moved)
+        released.push({
+          name: pulumi.output(service.name),
+          revision: pulumi.interpolate`${service.name}--${contents[service.name]!}`,
+        });
       for (const domain of domains) {
         const environmentName = pulumi.output(f.managedEnvironmentId).apply((id) => id.split("/").pop()!);
-        const certificate = new app.ManagedCertificate(`${name}-${service.name}-${domain}`, {
-          resourceGroupName: f.resourceGroupName,
-          environmentName,
-          location: f.location,
-          properties: { subjectName: domain, domainControlValidation: "CNAME" },
-          tags,
-        }, { parent: this, dependsOn: [containerApp] });
+        const certificate = new app.ManagedCertificate(
+          `${name}-${service.name}-${domain}`,
+          {
+            resourceGroupName: f.resourceGroupName,
+            environmentName,
+            location: f.location,
+            properties: { subjectName: domain, domainControlValidation: "CNAME" },
+            tags,
+          },
+          { parent: this, dependsOn: [containerApp] },
+        );
         certificates.push(certificate);
         customDomains.push({ app: service.name, name: domain, certificateId: certificate.id });
       }
     }
 
-    const traffic = new TrafficRelease(`${name}-traffic`, {
-      subscriptionId: f.subscriptionId,
-      resourceGroupName: f.resourceGroupName,
-      apps: released,
-      steps: args.canary.steps,
-      pauseSeconds: args.canary.pauseSeconds,
-      maxErrorRate: args.canary.maxErrorRate,
-      customDomains,
-    }, { parent: this, dependsOn: [...Object.values(apps), ...certificates] });
+    const traffic = new TrafficRelease(
+      `${name}-traffic`,
+      {
+        subscriptionId: f.subscriptionId,
+        resourceGroupName: f.resourceGroupName,
+        apps: released,
+        steps: args.canary.steps,
+        pauseSeconds: args.canary.pauseSeconds,
+        maxErrorRate: args.canary.maxErrorRate,
+        customDomains,
+      },
+      { parent: this, dependsOn: [...Object.values(apps), ...certificates] },
+    );
 
     for (const service of afterJobs) {
-      new JobRun(`${name}-${service.name}-run`, { subscriptionId: f.subscriptionId, resourceGroupName: f.resourceGroupName, jobName: service.name, releaseId, timeoutSeconds: jobWait(service, args) }, { parent: this, dependsOn: [traffic, jobs[service.name]!] });
+      new JobRun(
+        `${name}-${service.name}-run`,
+        {
+          subscriptionId: f.subscriptionId,
+          resourceGroupName: f.resourceGroupName,
+          jobName: service.name,
+          releaseId,
+          timeoutSeconds: jobWait(service, args),
+        },
+        { parent: this, dependsOn: [traffic, jobs[service.name]!] },
+      );
     }
 
-    const singles = Object.fromEntries(appServices.filter((s) => revisionMode(s) === "Single").map((s) => [s.name, apps[s.name]!.latestRevisionName]));
-    this.liveRevisions = pulumi.all([traffic.live, pulumi.all(singles)]).apply(([live, single]) => ({ ...single, ...live }));
+    const singles = Object.fromEntries(
+      appServices.filter((s) => revisionMode(s) === "Single").map((s) => [s.name, apps[s.name]!.latestRevisionName]),
+    );
+    this.liveRevisions = pulumi
+      .all([traffic.live, pulumi.all(singles)])
+      .apply(([live, single]) => ({ ...single, ...live }));
     const hostnames: Record<string, pulumi.Output<string>> = {};
     for (const service of appServices) {
       if (!service.public) continue;
       const domain = args.customDomains?.[service.public.endpoint];
       // `<app>.<environment's default domain>` is the app's FQDN with external ingress; read from the
       // app's own outputs it would be secret, as azure-native returns `configuration` as one value.
-      hostnames[service.public.endpoint] = domain ? pulumi.output(domain) : pulumi.interpolate`${service.name}.${f.defaultDomain}`;
+      hostnames[service.public.endpoint] = domain
+        ? pulumi.output(domain)
+        : pulumi.interpolate`${service.name}.${f.defaultDomain}`;
     }
     this.endpointHostnames = pulumi.all(hostnames);
     this.apps = apps;

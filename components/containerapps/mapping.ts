@@ -50,7 +50,9 @@ export interface MappingInput {
 }
 
 /** A variable's value: literal text (or built from non-secret bindings), or a secret. */
-export type EnvEntry = { readonly name: string; readonly value: Input; readonly secret: false } | { readonly name: string; readonly value: Input; readonly secret: true; readonly secretName: string };
+export type EnvEntry =
+  | { readonly name: string; readonly value: Input; readonly secret: false }
+  | { readonly name: string; readonly value: Input; readonly secret: true; readonly secretName: string };
 
 function plainJoin(parts: readonly Input[]): Input {
   if (parts.every((p) => typeof p === "string")) return (parts as string[]).join("");
@@ -67,13 +69,16 @@ export function environmentEntries(input: Pick<MappingInput, "app" | "service" |
   const catalogue = new Map(serviceBindings(input.app, input.service).map((b) => [b.name, b.secret]));
   const marked = new Set(input.service.secretEnvironment ?? []);
   const names = Object.keys(input.service.environment).sort();
-  const secretNames = uniqueSecretNames(names.filter((n) => marked.has(n) || holdsSecret(input.service.environment[n]!, catalogue)));
+  const secretNames = uniqueSecretNames(
+    names.filter((n) => marked.has(n) || holdsSecret(input.service.environment[n]!, catalogue)),
+  );
   return names.map((name): EnvEntry => {
     const template = input.service.environment[name]!;
     const parts = template.map((part) => {
       if (typeof part === "string") return part;
       const value = input.bindings[part.binding];
-      if (value === undefined) throw new Error(`${input.service.name}: no value for binding ${part.binding} (variable ${name})`);
+      if (value === undefined)
+        throw new Error(`${input.service.name}: no value for binding ${part.binding} (variable ${name})`);
       return value;
     });
     const value = parts.length === 1 ? parts[0]! : join(parts);
@@ -94,7 +99,10 @@ export function uniqueSecretNames(variables: readonly string[]): Map<string, str
   const out = new Map<string, string>();
   const taken = new Set<string>([REGISTRY_SECRET]);
   for (const variable of [...variables].sort()) {
-    const base = `env-${variable.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "")}`.slice(0, 240);
+    const base = `env-${variable
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "")}`.slice(0, 240);
     let name = base;
     for (let n = 2; taken.has(name); n++) name = `${base}-${n}`;
     taken.add(name);
@@ -122,7 +130,9 @@ function seconds(text: unknown): number | undefined {
  * start_period → the liveness probe's initialDelaySeconds), clamped to what Container Apps takes.
  * None without a health path or a port: Container Apps then checks the ingress port by TCP.
  */
-export function probes(service: Pick<AppService, "healthPath" | "public" | "compose">): inputs.app.ContainerAppProbeArgs[] {
+export function probes(
+  service: Pick<AppService, "healthPath" | "public" | "compose">,
+): inputs.app.ContainerAppProbeArgs[] {
   const port = ingressPort(service);
   if (service.healthPath === undefined || port === undefined) return [];
   const hc = (service.compose["healthcheck"] ?? {}) as Record<string, unknown>;
@@ -132,14 +142,31 @@ export function probes(service: Pick<AppService, "healthPath" | "public" | "comp
   const startPeriod = clamp(seconds(hc["start_period"]) ?? 0, 0, 60);
   const httpGet = { path: service.healthPath, port, scheme: "HTTP" };
   return [
-    { type: "Readiness", httpGet, periodSeconds: period, timeoutSeconds: timeout, failureThreshold: retries, successThreshold: 1 },
+    {
+      type: "Readiness",
+      httpGet,
+      periodSeconds: period,
+      timeoutSeconds: timeout,
+      failureThreshold: retries,
+      successThreshold: 1,
+    },
     // Liveness restarts a replica: slower to give up than readiness, and patient at start.
-    { type: "Liveness", httpGet, periodSeconds: period, timeoutSeconds: timeout, failureThreshold: clamp(retries * 2, 1, 10), initialDelaySeconds: startPeriod },
+    {
+      type: "Liveness",
+      httpGet,
+      periodSeconds: period,
+      timeoutSeconds: timeout,
+      failureThreshold: clamp(retries * 2, 1, 10),
+      initialDelaySeconds: startPeriod,
+    },
   ];
 }
 
 /** `template.containers[0]` and the secrets its variables reference (plus the registry password). */
-export function container(input: MappingInput): { container: inputs.app.ContainerArgs; secrets: inputs.app.SecretArgs[] } {
+export function container(input: MappingInput): {
+  container: inputs.app.ContainerArgs;
+  secrets: inputs.app.SecretArgs[];
+} {
   const { service } = input;
   const entries = environmentEntries(input);
   const size = serviceSize(service, input.defaults);
@@ -154,9 +181,18 @@ export function container(input: MappingInput): { container: inputs.app.Containe
     env: entries.map((e) => (e.secret ? { name: e.name, secretRef: e.secretName } : { name: e.name, value: e.value })),
     resources: { cpu: size.cpu, memory: memoryText(size.memoryGi) },
     ...(probeList.length > 0 ? { probes: probeList } : {}),
-    ...(service.accessory && namedVolumeMounts(service).length > 0 ? { volumeMounts: namedVolumeMounts(service).map((m) => ({ volumeName: volumeName(m.volume), mountPath: m.target })) } : {}),
+    ...(service.accessory && namedVolumeMounts(service).length > 0
+      ? {
+          volumeMounts: namedVolumeMounts(service).map((m) => ({
+            volumeName: volumeName(m.volume),
+            mountPath: m.target,
+          })),
+        }
+      : {}),
   };
-  const secrets: inputs.app.SecretArgs[] = entries.flatMap((e) => (e.secret ? [{ name: e.secretName, value: e.value }] : []));
+  const secrets: inputs.app.SecretArgs[] = entries.flatMap((e) =>
+    e.secret ? [{ name: e.secretName, value: e.value }] : [],
+  );
   if (input.registry) secrets.unshift({ name: REGISTRY_SECRET, value: input.registry.password });
   return { container, secrets };
 }
@@ -170,14 +206,19 @@ export function volumeName(volume: string): string {
  * An accessory's named volumes as Azure Files volumes (only accessories that opted in pass the
  * rules): each on the environment storage the platform declared for it.
  */
-export function azureFilesVolumes(service: Pick<AppService, "accessory" | "compose">, storages: Readonly<Record<string, string>> = {}): inputs.app.VolumeArgs[] {
+export function azureFilesVolumes(
+  service: Pick<AppService, "accessory" | "compose">,
+  storages: Readonly<Record<string, string>> = {},
+): inputs.app.VolumeArgs[] {
   if (!service.accessory) return [];
   const seen = new Set<string>();
-  return namedVolumeMounts(service).filter((m) => !seen.has(m.volume) && seen.add(m.volume)).map((m) => ({
-    name: volumeName(m.volume),
-    storageType: "AzureFile",
-    storageName: storages[m.volume] ?? m.volume,
-  }));
+  return namedVolumeMounts(service)
+    .filter((m) => !seen.has(m.volume) && seen.add(m.volume))
+    .map((m) => ({
+      name: volumeName(m.volume),
+      storageType: "AzureFile",
+      storageName: storages[m.volume] ?? m.volume,
+    }));
 }
 
 function stringList(value: unknown): string[] | undefined {
@@ -215,7 +256,13 @@ export const FIRST_RELEASE_TRAFFIC: readonly inputs.app.TrafficWeightArgs[] = [{
  * traffic driver moves their weights); an app without ingress (a worker) runs in `Single` mode,
  * where Container Apps swaps its revision once the new one is up.
  */
-export function containerAppArgs(input: MappingInput, placement: AppPlacement, release: ReleaseState): Omit<import("@pulumi/azure-native/app").ContainerAppArgs, "resourceGroupName"> & { readonly resourceGroupName: Input } {
+export function containerAppArgs(
+  input: MappingInput,
+  placement: AppPlacement,
+  release: ReleaseState,
+): Omit<import("@pulumi/azure-native/app").ContainerAppArgs, "resourceGroupName"> & {
+  readonly resourceGroupName: Input;
+} {
   const { service } = input;
   const defaults = { ...input.defaults, ...input.scale };
   const { container: c, secrets } = container(input);
@@ -223,23 +270,34 @@ export function containerAppArgs(input: MappingInput, placement: AppPlacement, r
   // An accessory (a broker, a cache) speaks its own protocol on its own port: TCP ingress that
   // keeps the port (`amqp://broker:5672` as under compose), exactly one replica, one revision.
   const tcp = service.accessory;
-  const ingress: inputs.app.IngressArgs | undefined = port === undefined ? undefined : tcp ? {
-    external: false,
-    targetPort: port,
-    exposedPort: port,
-    transport: "tcp",
-  } : {
-    external: service.public !== undefined,
-    targetPort: port,
-    transport: "auto",
-    // Public: HTTPS only (HTTP answers with a redirect). Internal: plain HTTP stays inside the
-    // environment's network, so `http://<service>` works as it did under compose.
-    allowInsecure: service.public === undefined,
-    traffic: [...release.traffic],
-    ...(release.customDomains && release.customDomains.length > 0
-      ? { customDomains: release.customDomains.map((d) => (d.certificateId ? { name: d.name, bindingType: "SniEnabled", certificateId: d.certificateId } : { name: d.name, bindingType: "Disabled" })) }
-      : {}),
-  };
+  const ingress: inputs.app.IngressArgs | undefined =
+    port === undefined
+      ? undefined
+      : tcp
+        ? {
+            external: false,
+            targetPort: port,
+            exposedPort: port,
+            transport: "tcp",
+          }
+        : {
+            external: service.public !== undefined,
+            targetPort: port,
+            transport: "auto",
+            // Public: HTTPS only (HTTP answers with a redirect). Internal: plain HTTP stays inside the
+            // environment's network, so `http://<service>` works as it did under compose.
+            allowInsecure: service.public === undefined,
+            traffic: [...release.traffic],
+            ...(release.customDomains && release.customDomains.length > 0
+              ? {
+                  customDomains: release.customDomains.map((d) =>
+                    d.certificateId
+                      ? { name: d.name, bindingType: "SniEnabled", certificateId: d.certificateId }
+                      : { name: d.name, bindingType: "Disabled" },
+                  ),
+                }
+              : {}),
+          };
   const volumes = azureFilesVolumes(service, input.azureFilesStorages);
   const stopGrace = seconds(service.compose["stop_grace_period"]);
   return {
@@ -260,11 +318,22 @@ export function containerAppArgs(input: MappingInput, placement: AppPlacement, r
       revisionSuffix: release.revisionSuffix,
       containers: [c],
       ...(volumes.length > 0 ? { volumes } : {}),
-      scale: tcp ? { minReplicas: 1, maxReplicas: 1 } : {
-        minReplicas: defaults.minReplicas,
-        maxReplicas: Math.max(defaults.maxReplicas, defaults.minReplicas),
-        ...(ingress ? { rules: [{ name: "http-concurrency", http: { metadata: { concurrentRequests: String(defaults.concurrentRequests) } } }] } : {}),
-      },
+      scale: tcp
+        ? { minReplicas: 1, maxReplicas: 1 }
+        : {
+            minReplicas: defaults.minReplicas,
+            maxReplicas: Math.max(defaults.maxReplicas, defaults.minReplicas),
+            ...(ingress
+              ? {
+                  rules: [
+                    {
+                      name: "http-concurrency",
+                      http: { metadata: { concurrentRequests: String(defaults.concurrentRequests) } },
+                    },
+                  ],
+                }
+              : {}),
+          },
       ...(stopGrace !== undefined ? { terminationGracePeriodSeconds: clamp(stopGrace, 0, 600) } : {}),
     },
   };
@@ -274,12 +343,17 @@ export function containerAppArgs(input: MappingInput, placement: AppPlacement, r
  * `Multiple` for an app whose traffic the release driver moves (HTTP ingress); `Single` for a worker
  * (no ingress) and an accessory, where Container Apps swaps the revision once the new one runs.
  */
-export function revisionMode(service: Pick<AppService, "accessory" | "public" | "compose" | "job">): "Multiple" | "Single" {
+export function revisionMode(
+  service: Pick<AppService, "accessory" | "public" | "compose" | "job">,
+): "Multiple" | "Single" {
   return !service.accessory && ingressPort(service) !== undefined ? "Multiple" : "Single";
 }
 
 /** A job service as a manually triggered Container Apps Job: one replica, no retry, its timeout. */
-export function jobArgs(input: MappingInput, placement: AppPlacement): Omit<import("@pulumi/azure-native/app").JobArgs, "resourceGroupName"> & { readonly resourceGroupName: Input } {
+export function jobArgs(
+  input: MappingInput,
+  placement: AppPlacement,
+): Omit<import("@pulumi/azure-native/app").JobArgs, "resourceGroupName"> & { readonly resourceGroupName: Input } {
   const { container: c, secrets } = container(input);
   const timeout = input.service.job?.timeoutSeconds ?? 600;
   return {
@@ -313,7 +387,11 @@ export function revisionSuffix(content: unknown): string {
 export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
   if (value && typeof value === "object") {
-    return `{${Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
 }

@@ -23,10 +23,15 @@ const GI = 1024 ** 3;
 export const CONSUMPTION_MAX: Size = { cpu: 4, memoryGi: 8 };
 
 /** Every pair the Consumption profile accepts, smallest first. */
-export const CONSUMPTION_SIZES: readonly Size[] = Array.from({ length: 16 }, (_, i) => ({ cpu: (i + 1) * 0.25, memoryGi: (i + 1) * 0.5 }));
+export const CONSUMPTION_SIZES: readonly Size[] = Array.from({ length: 16 }, (_, i) => ({
+  cpu: (i + 1) * 0.25,
+  memoryGi: (i + 1) * 0.5,
+}));
 
 /** What the service asks for: `cpus` and `mem_limit` (bytes), either or both; undefined when neither. */
-export function requestedSize(service: Pick<AppService, "compose">): { readonly cpu?: number; readonly memoryGi?: number } | undefined {
+export function requestedSize(
+  service: Pick<AppService, "compose">,
+): { readonly cpu?: number; readonly memoryGi?: number } | undefined {
   const cpus = service.compose["cpus"];
   const memLimit = service.compose["mem_limit"];
   const cpu = typeof cpus === "number" && cpus > 0 ? cpus : undefined;
@@ -40,7 +45,10 @@ export function requestedSize(service: Pick<AppService, "compose">): { readonly 
  * The replica size of a service: its own request completed by the Consumption ratio (1 vCPU : 2 Gi)
  * when it names only one of the two, else the profile's default. Not yet checked: see {@link sizeProblem}.
  */
-export function serviceSize(service: Pick<AppService, "compose">, defaults: Pick<ContainerAppsDefaults, "cpu" | "memoryGi">): Size {
+export function serviceSize(
+  service: Pick<AppService, "compose">,
+  defaults: Pick<ContainerAppsDefaults, "cpu" | "memoryGi">,
+): Size {
   const asked = requestedSize(service);
   if (!asked) return { cpu: defaults.cpu, memoryGi: defaults.memoryGi };
   const cpu = asked.cpu ?? round(asked.memoryGi! / 2, 0.25);
@@ -60,7 +68,8 @@ function multipleOf(value: number, step: number): boolean {
 /** Why Container Apps would refuse `size` on `workloadProfileName`; undefined when it is allowed. */
 export function sizeProblem(size: Size, workloadProfileName: string): string | undefined {
   if (workloadProfileName === "Consumption") {
-    if (CONSUMPTION_SIZES.some((s) => Math.abs(s.cpu - size.cpu) < 1e-6 && Math.abs(s.memoryGi - size.memoryGi) < 1e-6)) return undefined;
+    if (CONSUMPTION_SIZES.some((s) => Math.abs(s.cpu - size.cpu) < 1e-6 && Math.abs(s.memoryGi - size.memoryGi) < 1e-6))
+      return undefined;
     return `${formatSize(size)} is not a size the Consumption profile runs`;
   }
   if (!multipleOf(size.cpu, 0.25) || size.cpu < 0.25) return `${size.cpu} vCPU is not a multiple of 0.25 vCPU`;
@@ -70,7 +79,9 @@ export function sizeProblem(size: Size, workloadProfileName: string): string | u
 
 /** The nearest allowed Consumption pair at or above what was asked, for the fix. */
 export function nearestConsumptionSize(size: Size): Size {
-  return CONSUMPTION_SIZES.find((s) => s.cpu >= size.cpu - 1e-6 && s.memoryGi >= size.memoryGi - 1e-6) ?? CONSUMPTION_MAX;
+  return (
+    CONSUMPTION_SIZES.find((s) => s.cpu >= size.cpu - 1e-6 && s.memoryGi >= size.memoryGi - 1e-6) ?? CONSUMPTION_MAX
+  );
 }
 
 /** `0.5 vCPU / 1 Gi`. */

@@ -12,7 +12,10 @@ import { PROJECT_DIR } from "../../test/harness";
 import { COMPOSE_FIELDS, containerAppsProblems, managedAlternative, type ContainerAppsRuleOptions } from "./rules";
 import { nearestConsumptionSize, serviceSize, sizeProblem } from "./resources";
 
-const OPTIONS: ContainerAppsRuleOptions = { workloadProfileName: "Consumption", defaults: { cpu: 0.5, memoryGi: 1, minReplicas: 0, maxReplicas: 3 } };
+const OPTIONS: ContainerAppsRuleOptions = {
+  workloadProfileName: "Consumption",
+  defaults: { cpu: 0.5, memoryGi: 1, minReplicas: 0, maxReplicas: 3 },
+};
 
 function app(yaml: string): AppDefinition {
   const { app: parsed, problems } = parseAppDefinition(yaml, "compose.yaml");
@@ -20,8 +23,10 @@ function app(yaml: string): AppDefinition {
   return parsed!;
 }
 
-const errors = (a: AppDefinition, options = OPTIONS) => containerAppsProblems(a, options).filter((p) => p.severity === "error");
-const warnings = (a: AppDefinition, options = OPTIONS) => containerAppsProblems(a, options).filter((p) => p.severity === "warning");
+const errors = (a: AppDefinition, options = OPTIONS) =>
+  containerAppsProblems(a, options).filter((p) => p.severity === "error");
+const warnings = (a: AppDefinition, options = OPTIONS) =>
+  containerAppsProblems(a, options).filter((p) => p.severity === "warning");
 
 describe("containerAppsProblems", () => {
   it("refuses the example app's broker, naming Azure Service Bus, and its calls to services without ingress", () => {
@@ -34,10 +39,19 @@ describe("containerAppsProblems", () => {
       "compose.yaml: services.api-gateway.environment.IDENTITY_URL",
       "compose.yaml: services.orders.environment.BROKER_URL",
     ]);
-    expect(found[4]!.fix).toContain("add `expose: [\"5672\"]` (the port broker listens on) to broker: an accessory gets TCP ingress on that port");
-    expect(found[3]!.message).toContain("identity-service's ingress answers on port 80 of its name (forwarding to its port 8080), not on 8080");
-    expect(found[2]!.fix).toBe("add `expose: [\"8080\"]` (the port catalog listens on) to catalog, and call http://catalog (port 80 of its ingress)");
-    expect(found[0]).toMatchObject({ key: "compose.yaml: services.broker.x-liftoff.accessory", value: "ghcr.io/acme/broker:3.13" });
+    expect(found[4]!.fix).toContain(
+      'add `expose: ["5672"]` (the port broker listens on) to broker: an accessory gets TCP ingress on that port',
+    );
+    expect(found[3]!.message).toContain(
+      "identity-service's ingress answers on port 80 of its name (forwarding to its port 8080), not on 8080",
+    );
+    expect(found[2]!.fix).toBe(
+      'add `expose: ["8080"]` (the port catalog listens on) to catalog, and call http://catalog (port 80 of its ingress)',
+    );
+    expect(found[0]).toMatchObject({
+      key: "compose.yaml: services.broker.x-liftoff.accessory",
+      value: "ghcr.io/acme/broker:3.13",
+    });
     expect(found[0]!.fix).toContain("Azure Service Bus");
     expect(found[0]!.fix).toContain("Azure Files");
   });
@@ -63,7 +77,12 @@ services:
       hostAccess: [privileged, { hostPaths: [/var/run/docker.sock] }]
 `);
     // The loader refuses host ports already; the rule holds on its own too.
-    const withPorts = { ...a, services: a.services.map((s) => (s.name === "web" ? { ...s, compose: { ...s.compose, ports: [{ target: 80, published: "8080" }] } } : s)) };
+    const withPorts = {
+      ...a,
+      services: a.services.map((s) =>
+        s.name === "web" ? { ...s, compose: { ...s.compose, ports: [{ target: 80, published: "8080" }] } } : s,
+      ),
+    };
     const found = errors(withPorts);
     const keys = found.map((p) => p.key);
     expect(keys).toContain("compose.yaml: services.web.ports");
@@ -113,7 +132,9 @@ services:
     expose: ["8080"]
 `);
     const found = errors(a);
-    expect(found.map((p) => [p.key, p.value])).toEqual([["compose.yaml: services.web.environment.API", "http://api:8080"]]);
+    expect(found.map((p) => [p.key, p.value])).toEqual([
+      ["compose.yaml: services.web.environment.API", "http://api:8080"],
+    ]);
     expect(found[0]!.fix).toContain("call http://api without the port");
   });
 
@@ -138,7 +159,10 @@ services:
 describe("replica sizes", () => {
   it("completes a half-given size by the 1:2 ratio and checks the pair", () => {
     expect(serviceSize({ compose: { cpus: 1 } }, OPTIONS.defaults)).toEqual({ cpu: 1, memoryGi: 2 });
-    expect(serviceSize({ compose: { mem_limit: String(512 * 1024 ** 2) } }, OPTIONS.defaults)).toEqual({ cpu: 0.25, memoryGi: 0.5 });
+    expect(serviceSize({ compose: { mem_limit: String(512 * 1024 ** 2) } }, OPTIONS.defaults)).toEqual({
+      cpu: 0.25,
+      memoryGi: 0.5,
+    });
     expect(serviceSize({ compose: {} }, OPTIONS.defaults)).toEqual({ cpu: 0.5, memoryGi: 1 });
     expect(sizeProblem({ cpu: 4, memoryGi: 8 }, "Consumption")).toBeUndefined();
     expect(sizeProblem({ cpu: 4.25, memoryGi: 8.5 }, "Consumption")).toContain("not a size");

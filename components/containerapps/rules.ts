@@ -20,23 +20,39 @@ export type FieldTreatment =
   /** Accepted, but Container Apps has nothing that means it: the plan warns, the value has no effect. */
   | { readonly kind: "no-effect"; readonly why: string };
 
-const HOST_ACCESS_FIX = "Container Apps runs no privileged containers and gives no access to the host; drop the field (and its x-liftoff.hostAccess grant), or keep the service on `liftoff:runtime: vm`";
+const HOST_ACCESS_FIX =
+  "Container Apps runs no privileged containers and gives no access to the host; drop the field (and its x-liftoff.hostAccess grant), or keep the service on `liftoff:runtime: vm`";
 
 /** Every field liftoff carries on the VM (environments/compose/rules.ts CARRIED_FIELDS), on Container Apps. */
 export const COMPOSE_FIELDS: Readonly<Record<string, FieldTreatment>> = {
   image: { kind: "carried", to: "template.containers[0].image, pinned by digest" },
   command: { kind: "carried", to: "template.containers[0].args" },
   entrypoint: { kind: "carried", to: "template.containers[0].command" },
-  environment: { kind: "carried", to: "template.containers[0].env: literal values as `value`, secrets as `secretRef` to configuration.secrets" },
+  environment: {
+    kind: "carried",
+    to: "template.containers[0].env: literal values as `value`, secrets as `secretRef` to configuration.secrets",
+  },
   env_file: { kind: "carried", to: "merged into environment by the loader, then as environment" },
   expose: { kind: "carried", to: "configuration.ingress.targetPort of the internal ingress (one port)" },
-  healthcheck: { kind: "carried", to: "interval, timeout, retries and start_period of the probes on x-liftoff.health; the test command itself is not run (probes are HTTP)" },
+  healthcheck: {
+    kind: "carried",
+    to: "interval, timeout, retries and start_period of the probes on x-liftoff.health; the test command itself is not run (probes are HTTP)",
+  },
   stop_grace_period: { kind: "carried", to: "template.terminationGracePeriodSeconds" },
   cpus: { kind: "carried", to: "template.containers[0].resources.cpu, checked against the profile's sizes" },
   mem_limit: { kind: "carried", to: "template.containers[0].resources.memory, checked against the profile's sizes" },
-  depends_on: { kind: "no-effect", why: "Container Apps starts every app on its own; liftoff still runs jobs before any traffic moves, and each app's readiness probe holds its traffic until it answers" },
-  restart: { kind: "no-effect", why: "Container Apps always restarts a failed replica of an app; a job runs once per release (replicaRetryLimit 0)" },
-  networks: { kind: "no-effect", why: "all apps of an environment share one network and reach each other by app name (= service name); aliases and separate networks do not exist" },
+  depends_on: {
+    kind: "no-effect",
+    why: "Container Apps starts every app on its own; liftoff still runs jobs before any traffic moves, and each app's readiness probe holds its traffic until it answers",
+  },
+  restart: {
+    kind: "no-effect",
+    why: "Container Apps always restarts a failed replica of an app; a job runs once per release (replicaRetryLimit 0)",
+  },
+  networks: {
+    kind: "no-effect",
+    why: "all apps of an environment share one network and reach each other by app name (= service name); aliases and separate networks do not exist",
+  },
   labels: { kind: "no-effect", why: "Container Apps has no container labels" },
   logging: { kind: "no-effect", why: "logs go to the environment's OpenTelemetry agent, not a Docker logging driver" },
   hostname: { kind: "no-effect", why: "a replica's hostname is set by Container Apps" },
@@ -46,24 +62,80 @@ export const COMPOSE_FIELDS: Readonly<Record<string, FieldTreatment>> = {
   oom_score_adj: { kind: "no-effect", why: "Container Apps sets no OOM score" },
   pids_limit: { kind: "no-effect", why: "Container Apps sets no process limit" },
   cap_drop: { kind: "no-effect", why: "Container Apps runs containers with its own reduced capability set" },
-  ports: { kind: "refused", why: "publishes a port on the host; Container Apps has no host, only HTTP ingress", fix: "remove `ports`: make the service public with `x-liftoff.public: { endpoint, containerPort }`, or give other services its port with `expose`" },
-  volumes: { kind: "refused", why: "Container Apps replicas have no host paths, and a named volume there is per-replica scratch space that a restart empties", fix: "keep state in a managed service (liftoff's databases, Azure Storage), or, for an accessory, opt into an Azure Files share explicitly" },
-  secrets: { kind: "refused", why: "compose secret files are not shipped to Container Apps", fix: "pass the value as a secret stack variable in `environment` (it becomes a Container Apps secret referenced by the variable)" },
-  configs: { kind: "refused", why: "compose config files are not shipped to Container Apps", fix: "bake the file into the image, or pass its content in `environment`" },
-  tmpfs: { kind: "refused", why: "Container Apps has no tmpfs mounts", fix: "write scratch data under the container's own filesystem, or remove `tmpfs`" },
-  user: { kind: "refused", why: "Container Apps cannot override the image's user", fix: "set USER in the image's Dockerfile and remove `user`" },
-  working_dir: { kind: "refused", why: "Container Apps cannot override the image's working directory", fix: "set WORKDIR in the image's Dockerfile and remove `working_dir`" },
-  read_only: { kind: "refused", why: "Container Apps cannot make the root filesystem read-only", fix: "remove `read_only`" },
-  init: { kind: "refused", why: "Container Apps runs no init process in front of the entrypoint", fix: "add an init (tini) to the image's entrypoint and remove `init`" },
-  stop_signal: { kind: "refused", why: "Container Apps always stops with SIGTERM", fix: "handle SIGTERM in the service and remove `stop_signal`" },
+  ports: {
+    kind: "refused",
+    why: "publishes a port on the host; Container Apps has no host, only HTTP ingress",
+    fix: "remove `ports`: make the service public with `x-liftoff.public: { endpoint, containerPort }`, or give other services its port with `expose`",
+  },
+  volumes: {
+    kind: "refused",
+    why: "Container Apps replicas have no host paths, and a named volume there is per-replica scratch space that a restart empties",
+    fix: "keep state in a managed service (liftoff's databases, Azure Storage), or, for an accessory, opt into an Azure Files share explicitly",
+  },
+  secrets: {
+    kind: "refused",
+    why: "compose secret files are not shipped to Container Apps",
+    fix: "pass the value as a secret stack variable in `environment` (it becomes a Container Apps secret referenced by the variable)",
+  },
+  configs: {
+    kind: "refused",
+    why: "compose config files are not shipped to Container Apps",
+    fix: "bake the file into the image, or pass its content in `environment`",
+  },
+  tmpfs: {
+    kind: "refused",
+    why: "Container Apps has no tmpfs mounts",
+    fix: "write scratch data under the container's own filesystem, or remove `tmpfs`",
+  },
+  user: {
+    kind: "refused",
+    why: "Container Apps cannot override the image's user",
+    fix: "set USER in the image's Dockerfile and remove `user`",
+  },
+  working_dir: {
+    kind: "refused",
+    why: "Container Apps cannot override the image's working directory",
+    fix: "set WORKDIR in the image's Dockerfile and remove `working_dir`",
+  },
+  read_only: {
+    kind: "refused",
+    why: "Container Apps cannot make the root filesystem read-only",
+    fix: "remove `read_only`",
+  },
+  init: {
+    kind: "refused",
+    why: "Container Apps runs no init process in front of the entrypoint",
+    fix: "add an init (tini) to the image's entrypoint and remove `init`",
+  },
+  stop_signal: {
+    kind: "refused",
+    why: "Container Apps always stops with SIGTERM",
+    fix: "handle SIGTERM in the service and remove `stop_signal`",
+  },
   ulimits: { kind: "refused", why: "Container Apps sets no ulimits", fix: "remove `ulimits`" },
   shm_size: { kind: "refused", why: "Container Apps cannot size /dev/shm", fix: "remove `shm_size`" },
   sysctls: { kind: "refused", why: "Container Apps sets no kernel parameters", fix: "remove `sysctls`" },
   security_opt: { kind: "refused", why: "Container Apps takes no security options", fix: "remove `security_opt`" },
-  extra_hosts: { kind: "refused", why: "Container Apps cannot add host entries", fix: "use DNS names, or the app name of another service" },
-  dns: { kind: "refused", why: "Container Apps resolves names with the environment's DNS", fix: "remove `dns` (the VNet's DNS servers are set on the environment)" },
-  dns_search: { kind: "refused", why: "Container Apps resolves names with the environment's DNS", fix: "remove `dns_search`" },
-  group_add: { kind: "refused", why: "Container Apps cannot add groups to the container's user", fix: "set the groups in the image and remove `group_add`" },
+  extra_hosts: {
+    kind: "refused",
+    why: "Container Apps cannot add host entries",
+    fix: "use DNS names, or the app name of another service",
+  },
+  dns: {
+    kind: "refused",
+    why: "Container Apps resolves names with the environment's DNS",
+    fix: "remove `dns` (the VNet's DNS servers are set on the environment)",
+  },
+  dns_search: {
+    kind: "refused",
+    why: "Container Apps resolves names with the environment's DNS",
+    fix: "remove `dns_search`",
+  },
+  group_add: {
+    kind: "refused",
+    why: "Container Apps cannot add groups to the container's user",
+    fix: "set the groups in the image and remove `group_add`",
+  },
   cap_add: { kind: "refused", why: "Container Apps adds no capabilities", fix: HOST_ACCESS_FIX },
   privileged: { kind: "refused", why: "Container Apps runs no privileged containers", fix: HOST_ACCESS_FIX },
   pid: { kind: "refused", why: "Container Apps shares no process namespace", fix: HOST_ACCESS_FIX },
@@ -85,11 +157,23 @@ const HOST_ACCESS_WORDS: Readonly<Record<HostAccessKind, string>> = {
 
 /** Managed services that replace a stateful helper, by what its image looks like. */
 const MANAGED_ALTERNATIVES: readonly { readonly pattern: RegExp; readonly alternative: string }[] = [
-  { pattern: /rabbitmq|amqp|activemq|artemis|broker|nats|mosquitto|mqtt/, alternative: "Azure Service Bus (queues and topics over AMQP 1.0)" },
+  {
+    pattern: /rabbitmq|amqp|activemq|artemis|broker|nats|mosquitto|mqtt/,
+    alternative: "Azure Service Bus (queues and topics over AMQP 1.0)",
+  },
   { pattern: /kafka|redpanda/, alternative: "Azure Event Hubs (Kafka protocol endpoint)" },
-  { pattern: /redis|valkey|keydb|memcached|dragonfly|cache/, alternative: "Azure Managed Redis (Azure Cache for Redis)" },
-  { pattern: /postgres|postgis|timescale/, alternative: "liftoff's Neon Postgres (`x-liftoff.databases: [postgres]` on the services that use it)" },
-  { pattern: /mongo/, alternative: "liftoff's MongoDB Atlas (`x-liftoff.databases: [mongodb]` on the services that use it)" },
+  {
+    pattern: /redis|valkey|keydb|memcached|dragonfly|cache/,
+    alternative: "Azure Managed Redis (Azure Cache for Redis)",
+  },
+  {
+    pattern: /postgres|postgis|timescale/,
+    alternative: "liftoff's Neon Postgres (`x-liftoff.databases: [postgres]` on the services that use it)",
+  },
+  {
+    pattern: /mongo/,
+    alternative: "liftoff's MongoDB Atlas (`x-liftoff.databases: [mongodb]` on the services that use it)",
+  },
   { pattern: /mysql|mariadb/, alternative: "Azure Database for MySQL flexible server" },
   { pattern: /elasticsearch|opensearch/, alternative: "Elastic Cloud on Azure or Azure AI Search" },
   { pattern: /minio|azurite|s3/, alternative: "Azure Blob Storage" },
@@ -98,7 +182,9 @@ const MANAGED_ALTERNATIVES: readonly { readonly pattern: RegExp; readonly altern
 /** The managed alternative for an accessory, by its name and image. */
 export function managedAlternative(service: Pick<AppService, "name" | "imageText">): string {
   const text = `${service.name} ${service.imageText}`.toLowerCase();
-  return MANAGED_ALTERNATIVES.find((m) => m.pattern.test(text))?.alternative ?? "a managed Azure service for what it stores";
+  return (
+    MANAGED_ALTERNATIVES.find((m) => m.pattern.test(text))?.alternative ?? "a managed Azure service for what it stores"
+  );
 }
 
 export interface ContainerAppsRuleOptions {
@@ -126,10 +212,24 @@ export function containerAppsProblems(app: AppDefinition, options: ContainerApps
   for (const service of app.services) {
     const where = { file, service: service.name };
     if (!APP_NAME.test(service.name)) {
-      report.error({ ...where, value: service.name, message: `the service name ${service.name} cannot name a Container App (it is the app's name, and other services reach it by it)`, allowed: "2 to 32 lower case letters, digits and single hyphens, starting with a letter and ending with a letter or digit", fix: "rename the service (and the URLs that name it)" });
+      report.error({
+        ...where,
+        value: service.name,
+        message: `the service name ${service.name} cannot name a Container App (it is the app's name, and other services reach it by it)`,
+        allowed:
+          "2 to 32 lower case letters, digits and single hyphens, starting with a letter and ending with a letter or digit",
+        fix: "rename the service (and the URLs that name it)",
+      });
     }
     for (const kind of service.hostAccess) {
-      report.error({ ...where, field: "x-liftoff.hostAccess", value: kind, message: `${service.name} is granted ${HOST_ACCESS_WORDS[kind]}, which does not exist on Container Apps`, allowed: "no host access", fix: HOST_ACCESS_FIX });
+      report.error({
+        ...where,
+        field: "x-liftoff.hostAccess",
+        value: kind,
+        message: `${service.name} is granted ${HOST_ACCESS_WORDS[kind]}, which does not exist on Container Apps`,
+        allowed: "no host access",
+        fix: HOST_ACCESS_FIX,
+      });
     }
     if (service.accessory) accessoryProblems(report, file, service, optedIn, options.azureFiles?.key);
     for (const [field, value] of Object.entries(service.compose)) {
@@ -137,22 +237,61 @@ export function containerAppsProblems(app: AppDefinition, options: ContainerApps
       if (!treatment || treatment.kind === "carried") continue;
       if (field === "volumes" && service.accessory) continue;
       // Host access fields already have their problem above when granted; the loader refused the rest.
-      if (treatment.kind === "refused" && ["privileged", "pid", "ipc", "network_mode", "devices", "cap_add"].includes(field) && service.hostAccess.length > 0) continue;
+      if (
+        treatment.kind === "refused" &&
+        ["privileged", "pid", "ipc", "network_mode", "devices", "cap_add"].includes(field) &&
+        service.hostAccess.length > 0
+      )
+        continue;
       if (treatment.kind === "refused") {
-        report.error({ ...where, field, value, message: `${service.name}.${field} ${treatment.why}`, allowed: "the fields in components/containerapps/README.md marked as carried", fix: treatment.fix });
+        report.error({
+          ...where,
+          field,
+          value,
+          message: `${service.name}.${field} ${treatment.why}`,
+          allowed: "the fields in components/containerapps/README.md marked as carried",
+          fix: treatment.fix,
+        });
       } else if (!(field === "restart" && service.job) && !(field === "networks" && isDefaultNetworks(value))) {
-        report.warn({ ...where, field, value, message: `${service.name}.${field} has no effect on Container Apps: ${treatment.why}`, allowed: "any value; it is not carried", fix: `remove \`${field}\` to silence this, or keep it for the VM runtime` });
+        report.warn({
+          ...where,
+          field,
+          value,
+          message: `${service.name}.${field} has no effect on Container Apps: ${treatment.why}`,
+          allowed: "any value; it is not carried",
+          fix: `remove \`${field}\` to silence this, or keep it for the VM runtime`,
+        });
       }
     }
     const exposed = exposedPorts(service);
     if (exposed.length > 1 && !service.public) {
-      report.error({ ...where, field: "expose", value: exposed, message: `${service.name} exposes ${exposed.length} ports; a Container App's internal ingress serves one HTTP port`, allowed: "one port in `expose`", fix: "keep the port other services call in `expose` and serve the rest on it" });
+      report.error({
+        ...where,
+        field: "expose",
+        value: exposed,
+        message: `${service.name} exposes ${exposed.length} ports; a Container App's internal ingress serves one HTTP port`,
+        allowed: "one port in `expose`",
+        fix: "keep the port other services call in `expose` and serve the rest on it",
+      });
     }
     if (service.healthPath === undefined && !service.job && hasHealthcheckTest(service)) {
-      report.warn({ ...where, field: "healthcheck.test", value: service.compose["healthcheck"], message: `${service.name}'s healthcheck runs a command, which Container Apps cannot run; without x-liftoff.health its replicas are checked by TCP connection only`, allowed: "an HTTP path in x-liftoff.health", fix: `add \`x-liftoff: { health: /healthz }\` (the path that answers 2xx when ready) to ${service.name}` });
+      report.warn({
+        ...where,
+        field: "healthcheck.test",
+        value: service.compose["healthcheck"],
+        message: `${service.name}'s healthcheck runs a command, which Container Apps cannot run; without x-liftoff.health its replicas are checked by TCP connection only`,
+        allowed: "an HTTP path in x-liftoff.health",
+        fix: `add \`x-liftoff: { health: /healthz }\` (the path that answers 2xx when ready) to ${service.name}`,
+      });
     }
     if (!service.public && !service.job && exposed.length === 0) {
-      report.warn({ ...where, field: "expose", message: `${service.name} names no port, so its Container App gets no ingress: other services cannot call it by name`, allowed: "`expose: [\"<port>\"]` for a service others call; nothing for a worker", fix: `add \`expose: ["8080"]\` (the port it listens on) to ${service.name} if other services call it; other services then call http://${service.name} (port 80)` });
+      report.warn({
+        ...where,
+        field: "expose",
+        message: `${service.name} names no port, so its Container App gets no ingress: other services cannot call it by name`,
+        allowed: '`expose: ["<port>"]` for a service others call; nothing for a worker',
+        fix: `add \`expose: ["8080"]\` (the port it listens on) to ${service.name} if other services call it; other services then call http://${service.name} (port 80)`,
+      });
     }
     const size = serviceSize(service, options.defaults);
     const sizeWhy = sizeProblem(size, options.workloadProfileName);
@@ -163,14 +302,24 @@ export function containerAppsProblems(app: AppDefinition, options: ContainerApps
         field: service.compose["cpus"] !== undefined ? "cpus" : "mem_limit",
         value: formatSize(size),
         message: `${service.name} asks for ${sizeWhy} (workload profile ${options.workloadProfileName})`,
-        allowed: options.workloadProfileName === "Consumption" ? "0.25 to 4 vCPU in steps of 0.25 with twice as many Gi: 0.25/0.5Gi, 0.5/1Gi, ..., 4/8Gi" : "vCPU in steps of 0.25 and at least 0.5 Gi, within the profile's node size",
+        allowed:
+          options.workloadProfileName === "Consumption"
+            ? "0.25 to 4 vCPU in steps of 0.25 with twice as many Gi: 0.25/0.5Gi, 0.5/1Gi, ..., 4/8Gi"
+            : "vCPU in steps of 0.25 and at least 0.5 Gi, within the profile's node size",
         fix: `set \`cpus: ${near.cpu}\` and \`mem_limit: ${near.memoryGi * 1024}m\` on ${service.name}`,
       });
     }
   }
   callProblems(report, app);
   if (options.defaults.minReplicas > options.defaults.maxReplicas) {
-    report.error({ file, field: "x-liftoff", value: `${options.defaults.minReplicas} > ${options.defaults.maxReplicas}`, message: "the minimum replica count is above the maximum", allowed: "minReplicas <= maxReplicas", fix: "lower minReplicas or raise maxReplicas" });
+    report.error({
+      file,
+      field: "x-liftoff",
+      value: `${options.defaults.minReplicas} > ${options.defaults.maxReplicas}`,
+      message: "the minimum replica count is above the maximum",
+      allowed: "minReplicas <= maxReplicas",
+      fix: "lower minReplicas or raise maxReplicas",
+    });
   }
   return report.problems;
 }
@@ -193,20 +342,43 @@ function callProblems(report: Reporter, app: AppDefinition): void {
         const targetPort = target.public?.containerPort ?? exposedPorts(target)[0];
         const http = /^(https?|wss?|grpcs?)$/.test(scheme);
         if (targetPort === undefined) {
-          report.error({ ...where, message: `${caller.name} calls ${url}, but ${name} names no port, so its Container App has no ingress and nothing answers on its name`, allowed: "calls to services with an ingress (x-liftoff.public or one port in `expose`)", fix: target.accessory ? `add \`expose: ["${port ?? "<port>"}"]\` (the port ${name} listens on) to ${name}: an accessory gets TCP ingress on that port` : `add \`expose: ["${port ?? "80"}"]\` (the port ${name} listens on) to ${name}, and call ${scheme}://${name} (port 80 of its ingress)` });
+          report.error({
+            ...where,
+            message: `${caller.name} calls ${url}, but ${name} names no port, so its Container App has no ingress and nothing answers on its name`,
+            allowed: "calls to services with an ingress (x-liftoff.public or one port in `expose`)",
+            fix: target.accessory
+              ? `add \`expose: ["${port ?? "<port>"}"]\` (the port ${name} listens on) to ${name}: an accessory gets TCP ingress on that port`
+              : `add \`expose: ["${port ?? "80"}"]\` (the port ${name} listens on) to ${name}, and call ${scheme}://${name} (port 80 of its ingress)`,
+          });
         } else if (target.accessory) {
           if (port !== undefined && Number(port) !== targetPort) {
-            report.error({ ...where, message: `${caller.name} calls ${url}, but ${name}'s TCP ingress is on port ${targetPort} (its \`expose\`)`, allowed: `${scheme}://${name}:${targetPort}`, fix: `call port ${targetPort}, or expose ${port} on ${name}` });
+            report.error({
+              ...where,
+              message: `${caller.name} calls ${url}, but ${name}'s TCP ingress is on port ${targetPort} (its \`expose\`)`,
+              allowed: `${scheme}://${name}:${targetPort}`,
+              fix: `call port ${targetPort}, or expose ${port} on ${name}`,
+            });
           }
         } else if (http && port !== undefined && port !== "80" && !(port === "443" && scheme.endsWith("s"))) {
-          report.error({ ...where, message: `${caller.name} calls ${url}; on Container Apps ${name}'s ingress answers on port 80 of its name (forwarding to its port ${targetPort}), not on ${port}`, allowed: `${scheme}://${name} (port 80)`, fix: `call ${scheme}://${name} without the port (keep ${url} for the VM runtime with an override file, or make the port a stack variable)` });
+          report.error({
+            ...where,
+            message: `${caller.name} calls ${url}; on Container Apps ${name}'s ingress answers on port 80 of its name (forwarding to its port ${targetPort}), not on ${port}`,
+            allowed: `${scheme}://${name} (port 80)`,
+            fix: `call ${scheme}://${name} without the port (keep ${url} for the VM runtime with an override file, or make the port a stack variable)`,
+          });
         }
       }
     }
   }
 }
 
-function accessoryProblems(report: Reporter, file: string, service: AppService, optedIn: ReadonlySet<string>, key: string | undefined): void {
+function accessoryProblems(
+  report: Reporter,
+  file: string,
+  service: AppService,
+  optedIn: ReadonlySet<string>,
+  key: string | undefined,
+): void {
   const where = { file, service: service.name };
   const alternative = managedAlternative(service);
   const optIn = key ? `${key} (add ${service.name})` : "the Azure Files opt-in of the containerapps settings";
@@ -230,7 +402,14 @@ function accessoryProblems(report: Reporter, file: string, service: AppService, 
   });
   for (const [index, volume] of volumeList(service).entries()) {
     if (volume["type"] !== "volume") {
-      report.error({ ...where, field: `volumes[${index}]`, value: volume, message: `${service.name} mounts a ${String(volume["type"])} volume; only named volumes can become Azure Files shares`, allowed: "named volumes", fix: "use a named volume, or remove the mount" });
+      report.error({
+        ...where,
+        field: `volumes[${index}]`,
+        value: volume,
+        message: `${service.name} mounts a ${String(volume["type"])} volume; only named volumes can become Azure Files shares`,
+        allowed: "named volumes",
+        fix: "use a named volume, or remove the mount",
+      });
     }
   }
 }
@@ -241,7 +420,9 @@ function volumeList(service: Pick<AppService, "compose">): Record<string, unknow
 }
 
 /** The named volumes a service mounts (what an Azure Files opt-in turns into shares). */
-export function namedVolumeMounts(service: Pick<AppService, "compose">): { readonly volume: string; readonly target: string; readonly readOnly: boolean }[] {
+export function namedVolumeMounts(
+  service: Pick<AppService, "compose">,
+): { readonly volume: string; readonly target: string; readonly readOnly: boolean }[] {
   return volumeList(service)
     .filter((v) => v["type"] === "volume" && typeof v["source"] === "string")
     .map((v) => ({ volume: String(v["source"]), target: String(v["target"]), readOnly: v["read_only"] === true }));

@@ -24,7 +24,10 @@ export interface Weight {
  * dropped (a deactivated revision stays listed at 0, and naming it again is refused). Empty when
  * the app serves nothing yet.
  */
-export function pinTraffic(traffic: readonly TrafficEntry[] | undefined, latestRevisionName: string | undefined): Weight[] {
+export function pinTraffic(
+  traffic: readonly TrafficEntry[] | undefined,
+  latestRevisionName: string | undefined,
+): Weight[] {
   const byName = new Map<string, number>();
   for (const entry of traffic ?? []) {
     const name = entry.latestRevision ? latestRevisionName : entry.revisionName;
@@ -32,7 +35,9 @@ export function pinTraffic(traffic: readonly TrafficEntry[] | undefined, latestR
     if (!name || weight <= 0) continue;
     byName.set(name, (byName.get(name) ?? 0) + weight);
   }
-  return [...byName.entries()].map(([revisionName, weight]) => ({ revisionName, weight })).sort((a, b) => b.weight - a.weight || (a.revisionName < b.revisionName ? -1 : 1));
+  return [...byName.entries()]
+    .map(([revisionName, weight]) => ({ revisionName, weight }))
+    .sort((a, b) => b.weight - a.weight || (a.revisionName < b.revisionName ? -1 : 1));
 }
 
 /**
@@ -45,7 +50,11 @@ export function stepWeights(newRevision: string, previous: readonly Weight[], pe
   const rest = 100 - percent;
   const total = others.reduce((sum, w) => sum + w.weight, 0);
   const exact = others.map((w) => ({ revisionName: w.revisionName, exact: (w.weight / total) * rest }));
-  const floors = exact.map((e) => ({ revisionName: e.revisionName, weight: Math.floor(e.exact), remainder: e.exact - Math.floor(e.exact) }));
+  const floors = exact.map((e) => ({
+    revisionName: e.revisionName,
+    weight: Math.floor(e.exact),
+    remainder: e.exact - Math.floor(e.exact),
+  }));
   let missing = rest - floors.reduce((sum, f) => sum + f.weight, 0);
   for (const f of [...floors].sort((a, b) => b.remainder - a.remainder)) {
     if (missing <= 0) break;
@@ -59,7 +68,8 @@ export function stepWeights(newRevision: string, previous: readonly Weight[], pe
 /** Canary steps checked: ascending percentages in 1..100 ending at 100. Undefined when fine. */
 export function stepsProblem(steps: readonly number[]): string | undefined {
   if (steps.length === 0) return "no steps: give at least [100]";
-  if (steps.some((s) => !Number.isInteger(s) || s < 1 || s > 100)) return `steps ${JSON.stringify(steps)} must be whole percentages from 1 to 100`;
+  if (steps.some((s) => !Number.isInteger(s) || s < 1 || s > 100))
+    return `steps ${JSON.stringify(steps)} must be whole percentages from 1 to 100`;
   if (steps.some((s, i) => i > 0 && s <= steps[i - 1]!)) return `steps ${JSON.stringify(steps)} must ascend`;
   if (steps[steps.length - 1] !== 100) return `steps ${JSON.stringify(steps)} must end at 100`;
   return undefined;
@@ -81,16 +91,28 @@ export interface RevisionInfo {
  * mid-canary (`new 10 %, old 90 %`) goes back to `old`, and a finished one (`new 100 %`) to the one
  * before it. Undefined when there is none.
  */
-export function rollbackTarget(current: readonly Weight[], revisions: readonly RevisionInfo[]): { readonly from: string; readonly to: RevisionInfo } | undefined {
+export function rollbackTarget(
+  current: readonly Weight[],
+  revisions: readonly RevisionInfo[],
+): { readonly from: string; readonly to: RevisionInfo } | undefined {
   const time = (name: string) => {
     const created = revisions.find((r) => r.name === name)?.createdTime;
     return created ? Date.parse(created) : Infinity;
   };
-  const serving = current.filter((w) => w.weight > 0).map((w) => w.revisionName).sort((a, b) => time(b) - time(a))[0];
+  const serving = current
+    .filter((w) => w.weight > 0)
+    .map((w) => w.revisionName)
+    .sort((a, b) => time(b) - time(a))[0];
   if (!serving) return undefined;
   const servingTime = time(serving);
   const older = revisions
-    .filter((r) => r.name !== serving && r.provisioningState !== "Failed" && r.createdTime !== undefined && Date.parse(r.createdTime) < servingTime)
+    .filter(
+      (r) =>
+        r.name !== serving &&
+        r.provisioningState !== "Failed" &&
+        r.createdTime !== undefined &&
+        Date.parse(r.createdTime) < servingTime,
+    )
     .sort((a, b) => Date.parse(b.createdTime!) - Date.parse(a.createdTime!));
   return older[0] ? { from: serving, to: older[0] } : undefined;
 }

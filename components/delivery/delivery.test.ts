@@ -18,7 +18,11 @@ describe("ContainerImages component", () => {
         registry: { server: "ghcr.io", username: "acme-bot", password: pulumi.secret("ghp_pull_only") },
         images: { gateway: ref("ghcr.io/acme/api-gateway:1.4.2"), orders: ref(`ghcr.io/acme/orders@${DIGEST}`) },
       });
-      return { gateway: images.references["gateway"], orders: images.references["orders"], password: images.credentials.password };
+      return {
+        gateway: images.references["gateway"],
+        orders: images.references["orders"],
+        password: images.credentials.password,
+      };
     });
 
   it("resolves a tag to the digest the registry names, and keeps a given digest", async () => {
@@ -59,7 +63,12 @@ describe("DeploymentEnvironment component", () => {
   it("requires review by the configured users and teams, prevents self-review and binds admins", async () => {
     const plan = await declare();
     const environment = one(plan, "github:index/repositoryEnvironment:RepositoryEnvironment");
-    expect(environment.inputs).toMatchObject({ repository: "backend", environment: "prod", preventSelfReview: true, canAdminsBypass: false });
+    expect(environment.inputs).toMatchObject({
+      repository: "backend",
+      environment: "prod",
+      preventSelfReview: true,
+      canAdminsBypass: false,
+    });
     const [reviewers] = input(environment, "reviewers") as { users: number[]; teams: number[] }[];
     expect(reviewers!.users).toHaveLength(1);
     expect(reviewers!.teams).toHaveLength(1);
@@ -68,8 +77,12 @@ describe("DeploymentEnvironment component", () => {
 
   it("deploys only from the repository's default branch", async () => {
     const plan = await declare();
-    expect(input(one(plan, "github:index/repositoryEnvironment:RepositoryEnvironment"), "deploymentBranchPolicy")).toEqual({ protectedBranches: false, customBranchPolicies: true });
-    expect(one(plan, "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy").inputs).toMatchObject({ environment: "prod", branchPattern: "main" });
+    expect(
+      input(one(plan, "github:index/repositoryEnvironment:RepositoryEnvironment"), "deploymentBranchPolicy"),
+    ).toEqual({ protectedBranches: false, customBranchPolicies: true });
+    expect(
+      one(plan, "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy").inputs,
+    ).toMatchObject({ environment: "prod", branchPattern: "main" });
   });
 
   it("an unprotected environment has no reviewers and no branch policy", async () => {
@@ -77,13 +90,18 @@ describe("DeploymentEnvironment component", () => {
     const environment = one(plan, "github:index/repositoryEnvironment:RepositoryEnvironment");
     expect(environment.inputs).toMatchObject({ reviewers: [], preventSelfReview: false, canAdminsBypass: true });
     expect(environment.inputs["deploymentBranchPolicy"]).toBeUndefined();
-    expect(byType(plan, "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy")).toEqual([]);
+    expect(
+      byType(plan, "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"),
+    ).toEqual([]);
   });
 
   it("holds the workflows' variables in plain sight and their secrets secret", async () => {
     const plan = await declare();
     const variables = byType(plan, "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable");
-    expect(variables.map((v) => [v.inputs["variableName"], v.inputs["value"]]).sort()).toEqual([["LIFTOFF_HOST", "h.example"], ["LIFTOFF_SSH_USER", "deploy"]]);
+    expect(variables.map((v) => [v.inputs["variableName"], v.inputs["value"]]).sort()).toEqual([
+      ["LIFTOFF_HOST", "h.example"],
+      ["LIFTOFF_SSH_USER", "deploy"],
+    ]);
     const secret = one(plan, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret");
     expect(secret.inputs["secretName"]).toBe("LIFTOFF_SSH_PRIVATE_KEY");
     expect(secret.secretPaths).toEqual(["value"]);

@@ -17,7 +17,10 @@ export const GITHUB_SECRETS = {
 const NAME = /^(?!GITHUB_)[A-Z_][A-Z0-9_]*$/;
 
 export function checkActionsName(name: string): string {
-  if (!NAME.test(name)) throw new Error(`${name} cannot name a GitHub Actions variable or secret: letters, digits and _, not starting with GITHUB_ or a digit`);
+  if (!NAME.test(name))
+    throw new Error(
+      `${name} cannot name a GitHub Actions variable or secret: letters, digits and _, not starting with GITHUB_ or a digit`,
+    );
   return name;
 }
 

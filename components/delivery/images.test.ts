@@ -12,8 +12,14 @@ const DIGEST = `sha256:${"c".repeat(64)}`;
 
 describe("image pinning", () => {
   it("looks up the digest of an image given by tag", () => {
-    expect(imageResolution(ref("ghcr.io/acme/api-gateway:1.4.2"))).toMatchObject({ kind: "lookup", name: "ghcr.io/acme/api-gateway:1.4.2" });
-    expect(imageResolution(ref("docker.io/grafana/alloy:v1.8.3"))).toMatchObject({ kind: "lookup", name: "grafana/alloy:v1.8.3" });
+    expect(imageResolution(ref("ghcr.io/acme/api-gateway:1.4.2"))).toMatchObject({
+      kind: "lookup",
+      name: "ghcr.io/acme/api-gateway:1.4.2",
+    });
+    expect(imageResolution(ref("docker.io/grafana/alloy:v1.8.3"))).toMatchObject({
+      kind: "lookup",
+      name: "grafana/alloy:v1.8.3",
+    });
   });
 
   // The docker provider reads a lookup name as terraform-provider-docker's parseImageOptions does:
@@ -43,8 +49,14 @@ describe("image pinning", () => {
   });
 
   it("uses an image given by digest as is, without a lookup", () => {
-    expect(imageResolution(ref(`ghcr.io/acme/orders@${DIGEST}`))).toEqual({ kind: "pinned", reference: `ghcr.io/acme/orders@${DIGEST}` });
-    expect(imageResolution(ref(`ghcr.io/acme/orders:1.0@${DIGEST}`))).toEqual({ kind: "pinned", reference: `ghcr.io/acme/orders@${DIGEST}` });
+    expect(imageResolution(ref(`ghcr.io/acme/orders@${DIGEST}`))).toEqual({
+      kind: "pinned",
+      reference: `ghcr.io/acme/orders@${DIGEST}`,
+    });
+    expect(imageResolution(ref(`ghcr.io/acme/orders:1.0@${DIGEST}`))).toEqual({
+      kind: "pinned",
+      reference: `ghcr.io/acme/orders@${DIGEST}`,
+    });
   });
 
   it("hands the deploy layer name@sha256:..., with the registry spelled out and no tag", () => {
@@ -67,7 +79,11 @@ describe("GitHub environment rules", () => {
   });
 
   it("unprotected: any branch deploys at once", () => {
-    expect(environmentProtection(false)).toEqual({ preventSelfReview: false, canAdminsBypass: true, defaultBranchOnly: false });
+    expect(environmentProtection(false)).toEqual({
+      preventSelfReview: false,
+      canAdminsBypass: true,
+      defaultBranchOnly: false,
+    });
   });
 
   it("refuses names GitHub Actions would refuse for variables and secrets", () => {

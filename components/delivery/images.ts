@@ -46,7 +46,9 @@ export function registryLookupName(ref: ImageRef): string {
  */
 export function pinnedReference(ref: ImageRef, digest: string): string {
   if (!DIGEST.test(digest)) {
-    throw new Error(`the registry answered "${digest}" as the digest of ${formatImageRef(ref)}; expected sha256:<64 hex>`);
+    throw new Error(
+      `the registry answered "${digest}" as the digest of ${formatImageRef(ref)}; expected sha256:<64 hex>`,
+    );
   }
   return `${ref.registry}/${ref.repository}@${digest}`;
 }

@@ -50,11 +50,15 @@ export class ContainerImages extends pulumi.ComponentResource {
   constructor(name: string, args: ContainerImagesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("liftoff:delivery:ContainerImages", name, {}, opts);
     const password = pulumi.secret(args.registry.password);
-    const provider = new DockerProvider(`${name}-registry`, {
-      // Digest lookups talk to the registry's API only; there is no Docker daemon where `pulumi up` runs.
-      disableDockerDaemonCheck: true,
-      registryAuth: [{ address: args.registry.server, username: args.registry.username, password }],
-    }, { parent: this });
+    const provider = new DockerProvider(
+      `${name}-registry`,
+      {
+        // Digest lookups talk to the registry's API only; there is no Docker daemon where `pulumi up` runs.
+        disableDockerDaemonCheck: true,
+        registryAuth: [{ address: args.registry.server, username: args.registry.username, password }],
+      },
+      { parent: this },
+    );
 
     const references: Record<string, pulumi.Output<string>> = {};
     for (const [key, ref] of Object.entries(args.images)) {
@@ -63,16 +67,25 @@ export class ContainerImages extends pulumi.ComponentResource {
         references[key] = pulumi.output(resolution.reference);
         continue;
       }
-      const current = getRegistryImageOutput({ name: resolution.name }, { provider, parent: this }).apply((image) => pinnedReference(ref, image.sha256Digest));
+      const current = getRegistryImageOutput({ name: resolution.name }, { provider, parent: this }).apply((image) =>
+        pinnedReference(ref, image.sha256Digest),
+      );
       const pin = args.pins?.[key];
-      references[key] = pin === undefined ? current : current.apply((now) => {
-        if (now !== pin) pulumi.log.info(newerImageLine(key, ref, now, pin), this);
-        return pin;
-      });
+      references[key] =
+        pin === undefined
+          ? current
+          : current.apply((now) => {
+              if (now !== pin) pulumi.log.info(newerImageLine(key, ref, now, pin), this);
+              return pin;
+            });
     }
     this.references = references;
     this.credentials = { server: args.registry.server, username: args.registry.username, password };
-    this.registerOutputs({ references: this.references, registryServer: args.registry.server, registryUsername: args.registry.username });
+    this.registerOutputs({
+      references: this.references,
+      registryServer: args.registry.server,
+      registryUsername: args.registry.username,
+    });
   }
 }
 
@@ -99,51 +112,81 @@ export class DeploymentEnvironment extends pulumi.ComponentResource {
 
   constructor(name: string, args: DeploymentEnvironmentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("liftoff:delivery:DeploymentEnvironment", name, {}, opts);
-    const provider = new GitHubProvider(`${name}-github`, { owner: args.owner, token: pulumi.secret(args.token) }, { parent: this });
+    const provider = new GitHubProvider(
+      `${name}-github`,
+      { owner: args.owner, token: pulumi.secret(args.token) },
+      { parent: this },
+    );
     const onGitHub = { parent: this, provider };
     const protection = environmentProtection(args.protected);
 
     // GitHub wants numeric ids for reviewers; the config names them as people do.
     const reviewers = args.protected
-      ? [{
-          users: args.reviewers.users.map((username) => getUserOutput({ username }, onGitHub).apply((u) => Number(u.id))),
-          teams: args.reviewers.teams.map((slug) => getTeamOutput({ slug, summaryOnly: true }, onGitHub).apply((t) => Number(t.id))),
-        }]
+      ? [
+          {
+            users: args.reviewers.users.map((username) =>
+              getUserOutput({ username }, onGitHub).apply((u) => Number(u.id)),
+            ),
+            teams: args.reviewers.teams.map((slug) =>
+              getTeamOutput({ slug, summaryOnly: true }, onGitHub).apply((t) => Number(t.id)),
+            ),
+          },
+        ]
       : [];
 
-    const environment = new RepositoryEnvironment(`${name}-environment`, {
-      repository: args.repository,
-      environment: args.environment,
-      reviewers,
-      preventSelfReview: protection.preventSelfReview,
-      canAdminsBypass: protection.canAdminsBypass,
-      ...(protection.deploymentBranchPolicy ? { deploymentBranchPolicy: { ...protection.deploymentBranchPolicy } } : {}),
-    }, onGitHub);
+    const environment = new RepositoryEnvironment(
+      `${name}-environment`,
+      {
+        repository: args.repository,
+        environment: args.environment,
+        reviewers,
+        preventSelfReview: protection.preventSelfReview,
+        canAdminsBypass: protection.canAdminsBypass,
+        ...(protection.deploymentBranchPolicy
+          ? { deploymentBranchPolicy: { ...protection.deploymentBranchPolicy } }
+          : {}),
+      },
+      onGitHub,
+    );
 
     if (protection.defaultBranchOnly) {
-      const defaultBranch = getRepositoryOutput({ fullName: `${args.owner}/${args.repository}` }, onGitHub).apply((r) => r.defaultBranch);
-      new RepositoryEnvironmentDeploymentPolicy(`${name}-default-branch`, {
-        repository: args.repository,
-        environment: environment.environment,
-        branchPattern: defaultBranch,
-      }, onGitHub);
+      const defaultBranch = getRepositoryOutput({ fullName: `${args.owner}/${args.repository}` }, onGitHub).apply(
+        (r) => r.defaultBranch,
+      );
+      new RepositoryEnvironmentDeploymentPolicy(
+        `${name}-default-branch`,
+        {
+          repository: args.repository,
+          environment: environment.environment,
+          branchPattern: defaultBranch,
+        },
+        onGitHub,
+      );
     }
 
     for (const [variableName, value] of Object.entries(args.variables)) {
-      new ActionsEnvironmentVariable(`${name}-${variableName.toLowerCase().replace(/_/g, "-")}`, {
-        repository: args.repository,
-        environment: environment.environment,
-        variableName: checkActionsName(variableName),
-        value,
-      }, onGitHub);
+      new ActionsEnvironmentVariable(
+        `${name}-${variableName.toLowerCase().replace(/_/g, "-")}`,
+        {
+          repository: args.repository,
+          environment: environment.environment,
+          variableName: checkActionsName(variableName),
+          value,
+        },
+        onGitHub,
+      );
     }
     for (const [secretName, value] of Object.entries(args.secrets)) {
-      new ActionsEnvironmentSecret(`${name}-${secretName.toLowerCase().replace(/_/g, "-")}`, {
-        repository: args.repository,
-        environment: environment.environment,
-        secretName: checkActionsName(secretName),
-        value: pulumi.secret(value),
-      }, onGitHub);
+      new ActionsEnvironmentSecret(
+        `${name}-${secretName.toLowerCase().replace(/_/g, "-")}`,
+        {
+          repository: args.repository,
+          environment: environment.environment,
+          secretName: checkActionsName(secretName),
+          value: pulumi.secret(value),
+        },
+        onGitHub,
+      );
     }
 
     this.environmentName = environment.environment;

@@ -80,7 +80,9 @@ sys.exit(main())
  */
 export function agentZipapp(files: readonly AgentFile[]): Buffer {
   const shebang = Buffer.from("#!/usr/bin/env python3\n");
-  const entries = [{ path: "__main__.py", bytes: Buffer.from(AGENT_ENTRY) }, ...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const entries = [{ path: "__main__.py", bytes: Buffer.from(AGENT_ENTRY) }, ...files].sort((a, b) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : 0,
+  );
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = shebang.length;
@@ -112,7 +114,7 @@ export function agentZipapp(files: readonly AgentFile[]): Buffer {
     central.writeUInt32LE(bytes.length, 20);
     central.writeUInt32LE(bytes.length, 24);
     central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(((0o100644 << 16) >>> 0), 38);
+    central.writeUInt32LE((0o100644 << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, bytes);
     centrals.push(central, name);

@@ -4,7 +4,18 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { byType, reveal, runComponent } from "../../test/harness";
-import { Deploy, agentArtifact, agentFiles, agentZipapp, applyReleaseCommand, applyReleaseStdin, bootRepairLine, installAgentCommand, releaseArchive, type RenderedRelease } from ".";
+import {
+  Deploy,
+  agentArtifact,
+  agentFiles,
+  agentZipapp,
+  applyReleaseCommand,
+  applyReleaseStdin,
+  bootRepairLine,
+  installAgentCommand,
+  releaseArchive,
+  type RenderedRelease,
+} from ".";
 
 const SECRET = "postgres://orders:s3cr3t-pa55@db.example/orders";
 const TOKEN = "ghp_registry_token_never_shown";
@@ -20,7 +31,12 @@ const release: RenderedRelease = {
 function declare(overrides: Partial<ConstructorParameters<typeof Deploy>[1]> = {}) {
   return runComponent(() => {
     const deploy = new Deploy("deploy", {
-      connection: { host: "host.example", port: 22, user: "deploy", privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nk\n-----END OPENSSH PRIVATE KEY-----\n" },
+      connection: {
+        host: "host.example",
+        port: 22,
+        user: "deploy",
+        privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nk\n-----END OPENSSH PRIVATE KEY-----\n",
+      },
       hostId: "0f8fad5b-d9cb-469f-a165-70867728950e",
       releaseRoot: "/srv/liftoff",
       release,
@@ -45,7 +61,9 @@ describe("Deploy component", () => {
     const plan = await declare();
     const apply = byType(plan, "command:remote:Command").find((c) => c.name === "deploy-apply")!;
     expect(apply.secretPaths).toEqual(expect.arrayContaining(["stdin", "connection"]));
-    expect(String(apply.inputs["create"])).toContain(`/srv/liftoff/bin/liftoff-release apply /srv/liftoff/incoming/${release.id}`);
+    expect(String(apply.inputs["create"])).toContain(
+      `/srv/liftoff/bin/liftoff-release apply /srv/liftoff/incoming/${release.id}`,
+    );
     const everything = JSON.stringify(plan);
     expect(everything).not.toContain(TOKEN);
     expect(everything).not.toContain("s3cr3t-pa55");
@@ -55,7 +73,11 @@ describe("Deploy component", () => {
   it("re-applies only when the release, the agent or the host changes, and never logs stdout", async () => {
     const plan = await declare();
     const apply = byType(plan, "command:remote:Command").find((c) => c.name === "deploy-apply")!;
-    expect(apply.inputs["triggers"]).toEqual(["0f8fad5b-d9cb-469f-a165-70867728950e", release.id, expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    expect(apply.inputs["triggers"]).toEqual([
+      "0f8fad5b-d9cb-469f-a165-70867728950e",
+      release.id,
+      expect.stringMatching(/^[0-9a-f]{64}$/),
+    ]);
     expect(apply.inputs["logging"]).toBe("stderr");
     expect(apply.options.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdout", "stderr"]));
     for (const command of byType(plan, "command:remote:Command")) {
@@ -67,14 +89,21 @@ describe("Deploy component", () => {
   it("retries SSH long enough for a new VM's first boot", async () => {
     const plan = await declare();
     const wait = byType(plan, "command:remote:Command").find((c) => c.name === "deploy-wait-for-host")!;
-    expect(reveal(wait)["connection"]).toMatchObject({ dialErrorLimit: 40, perDialTimeout: 15, user: "deploy", host: "host.example" });
+    expect(reveal(wait)["connection"]).toMatchObject({
+      dialErrorLimit: 40,
+      perDialTimeout: 15,
+      user: "deploy",
+      host: "host.example",
+    });
     expect(String(wait.inputs["create"])).toContain("cloud-init status --wait");
   });
 });
 
 describe("shipping a release", () => {
   it("packs the same release into the same bytes", async () => {
-    expect(await releaseArchive(release)).toBe(await releaseArchive({ ...release, files: [...release.files].reverse() }));
+    expect(await releaseArchive(release)).toBe(
+      await releaseArchive({ ...release, files: [...release.files].reverse() }),
+    );
   });
 
   /**
@@ -89,7 +118,10 @@ describe("shipping a release", () => {
     writeFileSync(agent, `#!/usr/bin/env bash\n${agentBody}\n`);
     chmodSync(agent, 0o755);
     return applyReleaseStdin(release, token).then((stdin) => {
-      const result = spawnSync("bash", ["-c", applyReleaseCommand(root, release.id)], { input: stdin, encoding: "utf8" });
+      const result = spawnSync("bash", ["-c", applyReleaseCommand(root, release.id)], {
+        input: stdin,
+        encoding: "utf8",
+      });
       return { root, result };
     });
   }
@@ -124,15 +156,24 @@ describe("shipping a release", () => {
     mkdirSync(fakeBin);
     const tab = path.join(root, "crontab.txt");
     writeFileSync(tab, "0 3 * * * backup\n");
-    writeFileSync(path.join(fakeBin, "crontab"), `#!/bin/sh\nif [ "$1" = -l ]; then cat ${tab}; else cat > ${tab}.new && mv ${tab}.new ${tab}; fi\n`);
+    writeFileSync(
+      path.join(fakeBin, "crontab"),
+      `#!/bin/sh\nif [ "$1" = -l ]; then cat ${tab}; else cat > ${tab}.new && mv ${tab}.new ${tab}; fi\n`,
+    );
     chmodSync(path.join(fakeBin, "crontab"), 0o755);
     const env = { ...process.env, PATH: `${fakeBin}:${process.env["PATH"] ?? ""}` };
     for (let i = 0; i < 2; i++) {
-      const result = spawnSync("bash", ["-c", installAgentCommand(root)], { input: agentArtifact().toString("base64") + "\n", encoding: "utf8", env });
+      const result = spawnSync("bash", ["-c", installAgentCommand(root)], {
+        input: agentArtifact().toString("base64") + "\n",
+        encoding: "utf8",
+        env,
+      });
       expect(result.stderr).toBe("");
       expect(result.status).toBe(0);
     }
-    expect(spawnSync(path.join(root, "bin", "liftoff-release"), ["version"], { encoding: "utf8" }).stdout).toMatch(/^liftoff-release \d+\n$/);
+    expect(spawnSync(path.join(root, "bin", "liftoff-release"), ["version"], { encoding: "utf8" }).stdout).toMatch(
+      /^liftoff-release \d+\n$/,
+    );
     expect(readFileSync(tab, "utf8")).toBe(`0 3 * * * backup\n${bootRepairLine(root)}\n`);
   });
 
@@ -141,7 +182,9 @@ describe("shipping a release", () => {
     expect(agentZipapp(files).equals(agentZipapp([...files].reverse()))).toBe(true);
     const changed = files.map((f, i) => (i === 0 ? { ...f, bytes: Buffer.concat([f.bytes, Buffer.from("\n")]) } : f));
     expect(agentZipapp(changed).equals(agentZipapp(files))).toBe(false);
-    expect(files.map((f) => f.path)).toEqual(expect.arrayContaining(["liftoff_release/cli.py", "liftoff_release/manifest.py"]));
+    expect(files.map((f) => f.path)).toEqual(
+      expect.arrayContaining(["liftoff_release/cli.py", "liftoff_release/manifest.py"]),
+    );
   });
 
   it("refuses a multi-line registry token instead of corrupting the stream", async () => {

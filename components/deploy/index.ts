@@ -2,7 +2,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { remote } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { agentZipapp, applyReleaseCommand, applyReleaseStdin, installAgentCommand, waitForHostCommand, type AgentFile } from "./commands";
+import {
+  agentZipapp,
+  applyReleaseCommand,
+  applyReleaseStdin,
+  installAgentCommand,
+  waitForHostCommand,
+  type AgentFile,
+} from "./commands";
 import { sha256, type RenderedRelease } from "./release-files";
 
 export * from "./commands";
@@ -89,32 +96,44 @@ export class Deploy extends pulumi.ComponentResource {
     const releaseId = pulumi.unsecret(pulumi.output(args.release).apply((r) => r.id));
     const common = { connection, addPreviousOutputInEnv: false } as const;
 
-    const ready = new remote.Command(`${name}-wait-for-host`, {
-      ...common,
-      create: waitForHostCommand(),
-      triggers: [args.hostId],
-      logging: "stderr",
-    }, { parent: this });
+    const ready = new remote.Command(
+      `${name}-wait-for-host`,
+      {
+        ...common,
+        create: waitForHostCommand(),
+        triggers: [args.hostId],
+        logging: "stderr",
+      },
+      { parent: this },
+    );
 
-    const installed = new remote.Command(`${name}-agent`, {
-      ...common,
-      create: installAgentCommand(args.releaseRoot),
-      stdin: agent.toString("base64") + "\n",
-      triggers: [args.hostId, agentHash],
-      logging: "stderr",
-    }, { parent: this, dependsOn: [ready] });
+    const installed = new remote.Command(
+      `${name}-agent`,
+      {
+        ...common,
+        create: installAgentCommand(args.releaseRoot),
+        stdin: agent.toString("base64") + "\n",
+        triggers: [args.hostId, agentHash],
+        logging: "stderr",
+      },
+      { parent: this, dependsOn: [ready] },
+    );
 
-    const applied = new remote.Command(`${name}-apply`, {
-      ...common,
-      create: releaseId.apply((id) => applyReleaseCommand(args.releaseRoot, id)),
-      stdin: pulumi.secret(
-        pulumi.all([args.release, args.registryToken]).apply(([release, token]) => applyReleaseStdin(release, token)),
-      ),
-      triggers: [args.hostId, releaseId, agentHash],
-      // The agent prints progress and, on failure, the failing service's last log lines, which are
-      // the application's and may hold anything: show stderr live, keep both streams secret in state.
-      logging: "stderr",
-    }, { parent: this, dependsOn: [installed], additionalSecretOutputs: ["stdout", "stderr"] });
+    const applied = new remote.Command(
+      `${name}-apply`,
+      {
+        ...common,
+        create: releaseId.apply((id) => applyReleaseCommand(args.releaseRoot, id)),
+        stdin: pulumi.secret(
+          pulumi.all([args.release, args.registryToken]).apply(([release, token]) => applyReleaseStdin(release, token)),
+        ),
+        triggers: [args.hostId, releaseId, agentHash],
+        // The agent prints progress and, on failure, the failing service's last log lines, which are
+        // the application's and may hold anything: show stderr live, keep both streams secret in state.
+        logging: "stderr",
+      },
+      { parent: this, dependsOn: [installed], additionalSecretOutputs: ["stdout", "stderr"] },
+    );
 
     this.liveReleaseId = pulumi.all([applied.id, releaseId]).apply(([, id]) => id);
     this.registerOutputs({ liveReleaseId: this.liveReleaseId });

@@ -42,7 +42,10 @@ export async function releaseArchive(release: RenderedRelease): Promise<string> 
     archive.on("error", reject);
   });
   for (const file of [...release.files].sort((a, b) => a.path.localeCompare(b.path))) {
-    archive.entry({ name: file.path, mode: file.mode, mtime: new Date(0), uid: 0, gid: 0, uname: "", gname: "" }, fileBytes(file));
+    archive.entry(
+      { name: file.path, mode: file.mode, mtime: new Date(0), uid: 0, gid: 0, uname: "", gname: "" },
+      fileBytes(file),
+    );
   }
   archive.finalize();
   await done;

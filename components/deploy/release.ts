@@ -135,7 +135,9 @@ export function slotPorts(app: Pick<AppDefinition, "services">): Record<string, 
   const publicServices = app.services
     .filter((s) => s.public)
     .sort((a, b) => a.public!.endpoint.localeCompare(b.public!.endpoint));
-  return Object.fromEntries(publicServices.map((s, i) => [s.name, { blue: SLOT_PORT_BASE + 2 * i, green: SLOT_PORT_BASE + 2 * i + 1 }]));
+  return Object.fromEntries(
+    publicServices.map((s, i) => [s.name, { blue: SLOT_PORT_BASE + 2 * i, green: SLOT_PORT_BASE + 2 * i + 1 }]),
+  );
 }
 
 type Block = Record<string, unknown>;
@@ -155,7 +157,9 @@ export function releaseProblem(app: AppDefinition): { readonly where: string; re
       app,
       images: Object.fromEntries(app.services.map((s) => [s.name, `${s.imageText.split("@")[0]}@${digest}`])),
       sites: Object.fromEntries(app.endpoints.map((e) => [e.name, `https://validation.invalid:${e.port}`])),
-      bindings: Object.fromEntries(app.services.map((s) => [s.name, Object.fromEntries(serviceBindings(app, s).map((b) => [b.name, "x"]))])),
+      bindings: Object.fromEntries(
+        app.services.map((s) => [s.name, Object.fromEntries(serviceBindings(app, s).map((b) => [b.name, "x"]))]),
+      ),
       registry: null,
     });
     return undefined;
@@ -190,66 +194,92 @@ export function renderRelease(given: ReleaseInput): RenderedRelease {
   const policy = input.release ?? DEFAULT_RELEASE_POLICY;
   const lanes = checkedLanes(policy.canary.steps);
   const gateRoot = `${(input.releaseRoot ?? DEFAULT_RELEASE_ROOT).replace(/\/+$/, "")}/gates`;
-  if (!/^\/[^\s{}"#]*$/.test(gateRoot)) throw new ReleaseError(`releaseRoot: ${JSON.stringify(input.releaseRoot)} is not an absolute path without whitespace, braces, quotes or #`);
+  if (!/^\/[^\s{}"#]*$/.test(gateRoot))
+    throw new ReleaseError(
+      `releaseRoot: ${JSON.stringify(input.releaseRoot)} is not an absolute path without whitespace, braces, quotes or #`,
+    );
   const publicServices = publicInSiteOrder(services);
 
-  const envFiles = Object.fromEntries(app.services.map((s) => [s.name, renderEnvFile(s, input.bindings[s.name] ?? {})]));
+  const envFiles = Object.fromEntries(
+    app.services.map((s) => [s.name, renderEnvFile(s, input.bindings[s.name] ?? {})]),
+  );
   const assets = assetIndex(app.assets);
   const files: ReleaseFile[] = [];
   const add = (file: ReleaseFile) => files.push(file);
 
   add({ path: "compose.yaml", content: renderCompose(input, services, jobs, accessories, lanes, assets), mode: 0o644 });
-  const accessoryBlocks = Object.fromEntries(accessories.map((a) => [a.name, accessoryService(a, input.images[a.name]!, accessories, assets)]));
-  if (accessories.length > 0) add({ path: "accessories.yaml", content: renderAccessories(app, accessories, accessoryBlocks), mode: 0o644 });
+  const accessoryBlocks = Object.fromEntries(
+    accessories.map((a) => [a.name, accessoryService(a, input.images[a.name]!, accessories, assets)]),
+  );
+  if (accessories.length > 0)
+    add({ path: "accessories.yaml", content: renderAccessories(app, accessories, accessoryBlocks), mode: 0o644 });
   add({ path: "Caddyfile", content: renderCaddyfile(input, publicServices, ports, lanes, gateRoot), mode: 0o644 });
-  for (const s of app.services) add({ path: `env/${s.name}.env`, content: envFiles[s.name]!, mode: 0o600, secret: true });
+  for (const s of app.services)
+    add({ path: `env/${s.name}.env`, content: envFiles[s.name]!, mode: 0o600, secret: true });
   for (const a of app.assets) add(assetFile(a));
 
   const t = { ...DEFAULT_PROXY_TUNING, ...input.proxy };
-  const manifest = (id: string) => `${JSON.stringify({
-    format: MANIFEST_FORMAT,
-    id,
-    project: input.project,
-    environment: input.environment,
-    registry: input.registry,
-    services: services.map((s) => ({
-      name: s.name,
-      image: input.images[s.name],
-      healthPath: s.healthPath ?? null,
-      public: s.public
-        ? {
-            address: input.sites[s.public.endpoint],
-            containerPort: s.public.containerPort,
-            slotPorts: ports[s.name],
-            upstreams: { blue: laneUpstreams("blue", ports[s.name]!.blue, lanes), green: laneUpstreams("green", ports[s.name]!.green, lanes) },
-            accessLog: accessLogAddress(publicServices.indexOf(s)),
-          }
-        : null,
-    })),
-    traffic: {
-      lanes,
-      gatePort: GATE_PORT,
-      gateRoot,
-      loopback: LOOPBACK,
-      healthInterval: seconds(t.healthInterval),
-      bind: input.bind ?? null,
-    },
-    jobs: jobs.map((j) => ({ name: j.name, image: input.images[j.name], phase: j.job!.phase, timeoutSeconds: j.job!.timeoutSeconds })),
-    accessories: accessories.map((a) => ({
-      name: a.name,
-      image: input.images[a.name],
-      networks: accessoryNetworks(a),
-      definitionHash: sha256(
-        stringify(accessoryBlocks[a.name]) +
-          envFiles[a.name]! +
-          usedAssets(a, assets).map((f) => `${sha256(fileBytes(assetFile(f)))}  ${f.path} ${f.mode}\n`).join(""),
-      ),
-    })),
-    assets: [...app.assets].sort(byPath).map((a) => ({ path: a.path, mode: a.secret ? 0o600 : a.mode & 0o777, secret: a.secret })),
-    healthTimeoutSeconds: input.healthTimeoutSeconds ?? 120,
-    keepReleases: input.keepReleases ?? 5,
-    release: releasePolicyManifest(policy),
-  }, null, 2)}\n`;
+  const manifest = (id: string) =>
+    `${JSON.stringify(
+      {
+        format: MANIFEST_FORMAT,
+        id,
+        project: input.project,
+        environment: input.environment,
+        registry: input.registry,
+        services: services.map((s) => ({
+          name: s.name,
+          image: input.images[s.name],
+          healthPath: s.healthPath ?? null,
+          public: s.public
+            ? {
+                address: input.sites[s.public.endpoint],
+                containerPort: s.public.containerPort,
+                slotPorts: ports[s.name],
+                upstreams: {
+                  blue: laneUpstreams("blue", ports[s.name]!.blue, lanes),
+                  green: laneUpstreams("green", ports[s.name]!.green, lanes),
+                },
+                accessLog: accessLogAddress(publicServices.indexOf(s)),
+              }
+            : null,
+        })),
+        traffic: {
+          lanes,
+          gatePort: GATE_PORT,
+          gateRoot,
+          loopback: LOOPBACK,
+          healthInterval: seconds(t.healthInterval),
+          bind: input.bind ?? null,
+        },
+        jobs: jobs.map((j) => ({
+          name: j.name,
+          image: input.images[j.name],
+          phase: j.job!.phase,
+          timeoutSeconds: j.job!.timeoutSeconds,
+        })),
+        accessories: accessories.map((a) => ({
+          name: a.name,
+          image: input.images[a.name],
+          networks: accessoryNetworks(a),
+          definitionHash: sha256(
+            stringify(accessoryBlocks[a.name]) +
+              envFiles[a.name]! +
+              usedAssets(a, assets)
+                .map((f) => `${sha256(fileBytes(assetFile(f)))}  ${f.path} ${f.mode}\n`)
+                .join(""),
+          ),
+        })),
+        assets: [...app.assets]
+          .sort(byPath)
+          .map((a) => ({ path: a.path, mode: a.secret ? 0o600 : a.mode & 0o777, secret: a.secret })),
+        healthTimeoutSeconds: input.healthTimeoutSeconds ?? 120,
+        keepReleases: input.keepReleases ?? 5,
+        release: releasePolicyManifest(policy),
+      },
+      null,
+      2,
+    )}\n`;
   add({ path: "manifest.json", content: manifest(ZERO_ID), mode: 0o644 });
   const id = releaseId(files);
   files[files.length - 1] = { path: "manifest.json", content: manifest(id), mode: 0o644 };
@@ -263,9 +293,16 @@ export function renderRelease(given: ReleaseInput): RenderedRelease {
  * are shown by size and hash.
  */
 export function reviewableFiles(release: RenderedRelease): Record<string, string> {
-  return Object.fromEntries(release.files
-    .filter((f) => !f.secret && (f.mode & 0o077) !== 0)
-    .map((f) => [f.path, f.encoding === "base64" ? `[binary file: ${fileBytes(f).length} bytes, sha256 ${sha256(fileBytes(f))}]` : f.content]));
+  return Object.fromEntries(
+    release.files
+      .filter((f) => !f.secret && (f.mode & 0o077) !== 0)
+      .map((f) => [
+        f.path,
+        f.encoding === "base64"
+          ? `[binary file: ${fileBytes(f).length} bytes, sha256 ${sha256(fileBytes(f))}]`
+          : f.content,
+      ]),
+  );
 }
 
 /** sha256 over `<sha256 of file>  <path>\n` for every file sorted by path, the manifest's id zeroed. */
@@ -281,20 +318,42 @@ export function releaseId(files: readonly ReleaseFile[]): string {
 function releasePolicyManifest(p: ReleasePolicy): ReleasePolicy {
   const whole = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max;
   const steps = p.canary.steps;
-  if (!whole(p.bakeSeconds, 0, 3600)) throw new ReleaseError(`release.bakeSeconds must be a whole number from 0 to 3600, not ${p.bakeSeconds}`);
-  if (!whole(p.canary.stepSeconds, 0, 3600)) throw new ReleaseError(`release.canary.stepSeconds must be a whole number from 0 to 3600, not ${p.canary.stepSeconds}`);
-  if (steps.length === 0 || steps.some((n, i) => !whole(n, 1, 100) || (i > 0 && n <= steps[i - 1]!)) || steps[steps.length - 1] !== 100) {
-    throw new ReleaseError(`release.canary.steps must be ascending whole percentages from 1 to 100 ending at 100, not ${JSON.stringify(steps)}`);
+  if (!whole(p.bakeSeconds, 0, 3600))
+    throw new ReleaseError(`release.bakeSeconds must be a whole number from 0 to 3600, not ${p.bakeSeconds}`);
+  if (!whole(p.canary.stepSeconds, 0, 3600))
+    throw new ReleaseError(
+      `release.canary.stepSeconds must be a whole number from 0 to 3600, not ${p.canary.stepSeconds}`,
+    );
+  if (
+    steps.length === 0 ||
+    steps.some((n, i) => !whole(n, 1, 100) || (i > 0 && n <= steps[i - 1]!)) ||
+    steps[steps.length - 1] !== 100
+  ) {
+    throw new ReleaseError(
+      `release.canary.steps must be ascending whole percentages from 1 to 100 ending at 100, not ${JSON.stringify(steps)}`,
+    );
   }
-  if (!(p.maxErrorRate >= 0 && p.maxErrorRate <= 1)) throw new ReleaseError(`release.maxErrorRate must be from 0 to 1, not ${p.maxErrorRate}`);
-  if (!whole(p.minRequests, 0, Number.MAX_SAFE_INTEGER)) throw new ReleaseError(`release.minRequests must be a whole number >= 0, not ${p.minRequests}`);
-  return { bakeSeconds: p.bakeSeconds, canary: { steps: [...steps], stepSeconds: p.canary.stepSeconds }, maxErrorRate: p.maxErrorRate, minRequests: p.minRequests };
+  if (!(p.maxErrorRate >= 0 && p.maxErrorRate <= 1))
+    throw new ReleaseError(`release.maxErrorRate must be from 0 to 1, not ${p.maxErrorRate}`);
+  if (!whole(p.minRequests, 0, Number.MAX_SAFE_INTEGER))
+    throw new ReleaseError(`release.minRequests must be a whole number >= 0, not ${p.minRequests}`);
+  return {
+    bakeSeconds: p.bakeSeconds,
+    canary: { steps: [...steps], stepSeconds: p.canary.stepSeconds },
+    maxErrorRate: p.maxErrorRate,
+    minRequests: p.minRequests,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // checks: the safety net behind the validation step
 
-function checkServices(input: ReleaseInput, services: readonly AppService[], jobs: readonly AppService[], accessories: readonly AppService[]): void {
+function checkServices(
+  input: ReleaseInput,
+  services: readonly AppService[],
+  jobs: readonly AppService[],
+  accessories: readonly AppService[],
+): void {
   const fail = (service: string, message: string): never => {
     throw new ReleaseError(`service ${service}: ${message}`);
   };
@@ -305,13 +364,22 @@ function checkServices(input: ReleaseInput, services: readonly AppService[], job
       const problem = healthPathProblem(s.healthPath);
       if (problem) fail(s.name, `x-liftoff.health ${problem}`);
     }
-    if (s.compose["ports"] !== undefined && !s.public) fail(s.name, "ports: publishes a host port; only public services are published, through the proxy");
-    if (s.compose["network_mode"] !== undefined && s.public) fail(s.name, "network_mode: a public service is published on a loopback port of its slot's network");
+    if (s.compose["ports"] !== undefined && !s.public)
+      fail(s.name, "ports: publishes a host port; only public services are published, through the proxy");
+    if (s.compose["network_mode"] !== undefined && s.public)
+      fail(s.name, "network_mode: a public service is published on a loopback port of its slot's network");
   }
   for (const s of services.filter((s) => s.public)) {
     if (!input.sites[s.public!.endpoint]) throw new ReleaseError(`no site address for endpoint ${s.public!.endpoint}`);
-    const replicas = Math.max(Number(s.compose["scale"] ?? 1), Number(((s.compose["deploy"] ?? {}) as Block)["replicas"] ?? 1));
-    if (replicas > 1) fail(s.name, `deploy.replicas: ${replicas} containers cannot share the public service's one loopback port per slot`);
+    const replicas = Math.max(
+      Number(s.compose["scale"] ?? 1),
+      Number(((s.compose["deploy"] ?? {}) as Block)["replicas"] ?? 1),
+    );
+    if (replicas > 1)
+      fail(
+        s.name,
+        `deploy.replicas: ${replicas} containers cannot share the public service's one loopback port per slot`,
+      );
   }
   // Links and volumes_from name services of the same compose project: in a release, app services
   // (and jobs) share the slot's project, accessories have their own.
@@ -325,30 +393,50 @@ function checkServices(input: ReleaseInput, services: readonly AppService[], job
         const target = ref.startsWith("container:") ? undefined : byName.get(ref.split(":")[0]!);
         if (ref.startsWith("container:")) fail(s.name, `${field}: ${ref} names a container outside the release`);
         if (!target) fail(s.name, `${field}: ${ref} is not a service of the release`);
-        if (project(target!) !== project(s)) fail(s.name, `${field}: ${ref} is ${target!.accessory ? "an accessory" : "an app service"}, which runs in another compose project; use its service name on the shared network instead`);
+        if (project(target!) !== project(s))
+          fail(
+            s.name,
+            `${field}: ${ref} is ${target!.accessory ? "an accessory" : "an app service"}, which runs in another compose project; use its service name on the shared network instead`,
+          );
       }
     }
   }
   for (const j of jobs) {
     if (j.public) fail(j.name, "a job cannot be public: it never receives traffic");
     const restart = j.compose["restart"];
-    if (restart === "always" || restart === "unless-stopped") fail(j.name, `restart: ${String(restart)} never lets a job complete; use "no" or on-failure`);
+    if (restart === "always" || restart === "unless-stopped")
+      fail(j.name, `restart: ${String(restart)} never lets a job complete; use "no" or on-failure`);
   }
   for (const a of input.app.assets) {
-    if (posix.normalize(a.path) !== a.path || !/^(app|secrets|configs)\/./.test(a.path) || a.path.split("/").includes("..")) {
-      throw new ReleaseError(`${a.source}: shipped as ${a.path}, which is not a normalized path under app/, secrets/ or configs/`);
+    if (
+      posix.normalize(a.path) !== a.path ||
+      !/^(app|secrets|configs)\/./.test(a.path) ||
+      a.path.split("/").includes("..")
+    ) {
+      throw new ReleaseError(
+        `${a.source}: shipped as ${a.path}, which is not a normalized path under app/, secrets/ or configs/`,
+      );
     }
   }
   const names = new Set(input.app.services.map((s) => s.name));
   for (const network of Object.keys(input.app.networks)) {
     const def = (input.app.networks[network] ?? {}) as Block;
     if (network === ACCESSORY_NETWORK) throw new ReleaseError(`networks.${network}: the name is liftoff's own network`);
-    if (def["external"]) throw new ReleaseError(`networks.${network}: external networks are shared outside the release, so the two slots would meet on it`);
-    if (def["name"] !== undefined) throw new ReleaseError(`networks.${network}.name fixes the network's Docker name, so the two slots would share it`);
+    if (def["external"])
+      throw new ReleaseError(
+        `networks.${network}: external networks are shared outside the release, so the two slots would meet on it`,
+      );
+    if (def["name"] !== undefined)
+      throw new ReleaseError(
+        `networks.${network}.name fixes the network's Docker name, so the two slots would share it`,
+      );
   }
   const accessoryVolumes = usedVolumes(accessories);
   for (const v of usedVolumes([...services, ...jobs])) {
-    if (accessoryVolumes.has(v)) throw new ReleaseError(`volumes.${v}: used by an accessory and by an app service, which run in different compose projects`);
+    if (accessoryVolumes.has(v))
+      throw new ReleaseError(
+        `volumes.${v}: used by an accessory and by an app service, which run in different compose projects`,
+      );
   }
   for (const s of input.app.services) {
     for (const dep of Object.keys(dependsOn(s))) {
@@ -369,7 +457,10 @@ function orderJobs(jobs: readonly AppService[]): AppService[] {
     for (const dep of Object.keys(dependsOn(j)).sort()) {
       const other = byName.get(dep);
       if (!other) continue;
-      if (other.job!.phase !== j.job!.phase) throw new ReleaseError(`service ${j.name}: depends_on.${dep}: a ${j.job!.phase} job cannot wait for a ${other.job!.phase} job`);
+      if (other.job!.phase !== j.job!.phase)
+        throw new ReleaseError(
+          `service ${j.name}: depends_on.${dep}: a ${j.job!.phase} job cannot wait for a ${other.job!.phase} job`,
+        );
       visit(other);
     }
     state.set(j.name, "done");
@@ -396,13 +487,18 @@ function renderCompose(
   const appNames = new Set(services.map((s) => s.name));
   const rendered: Block = {};
   for (const s of services) {
-    const deps = Object.fromEntries(Object.entries(dependsOn(s)).filter(([name]) => {
-      if (afterJobs.has(name)) throw new ReleaseError(`service ${s.name}: depends_on.${name}: an after-release job runs after the release is live, so nothing can wait for it`);
-      // Accessories are started (and health-gated) before the slot, before-release jobs have
-      // completed before it: both dependencies hold when the slot starts, and neither is in
-      // the slot's compose project.
-      return !accessoryNames.has(name) && !beforeJobs.has(name);
-    }));
+    const deps = Object.fromEntries(
+      Object.entries(dependsOn(s)).filter(([name]) => {
+        if (afterJobs.has(name))
+          throw new ReleaseError(
+            `service ${s.name}: depends_on.${name}: an after-release job runs after the release is live, so nothing can wait for it`,
+          );
+        // Accessories are started (and health-gated) before the slot, before-release jobs have
+        // completed before it: both dependencies hold when the slot starts, and neither is in
+        // the slot's compose project.
+        return !accessoryNames.has(name) && !beforeJobs.has(name);
+      }),
+    );
     rendered[s.name] = appBlock(s, input.images[s.name]!, deps, assets, {
       restart: "unless-stopped",
       ...(s.public ? { ports: lanePorts(portVariable(s.name), s.public.containerPort, lanes) } : {}),
@@ -410,15 +506,23 @@ function renderCompose(
   }
   for (const j of jobs) {
     for (const name of Object.keys(dependsOn(j))) {
-      if (appNames.has(name)) throw new ReleaseError(`service ${j.name}: depends_on.${name}: a job runs on its own (docker compose run --no-deps), before or after the slot's services, so it cannot wait for one`);
+      if (appNames.has(name))
+        throw new ReleaseError(
+          `service ${j.name}: depends_on.${name}: a job runs on its own (docker compose run --no-deps), before or after the slot's services, so it cannot wait for one`,
+        );
     }
     rendered[j.name] = appBlock(j, input.images[j.name]!, {}, assets, { restart: "no", profiles: [JOB_PROFILE] });
   }
   const all = [...services, ...jobs];
-  const volumes = Object.fromEntries([...usedVolumes(all)].sort().map((name) => {
-    const def = (input.app.volumes[name] ?? {}) as Block;
-    return [name, def["external"] || def["name"] !== undefined ? def : { ...def, name: `${APP_VOLUME_PREFIX}${name}` }];
-  }));
+  const volumes = Object.fromEntries(
+    [...usedVolumes(all)].sort().map((name) => {
+      const def = (input.app.volumes[name] ?? {}) as Block;
+      return [
+        name,
+        def["external"] || def["name"] !== undefined ? def : { ...def, name: `${APP_VOLUME_PREFIX}${name}` },
+      ];
+    }),
+  );
   return `# liftoff release of ${input.project}/${input.environment}: the application services and jobs.\n${yaml({
     services: rendered,
     networks: { default: {}, ...escapeDollars(input.app.networks) },
@@ -444,7 +548,9 @@ function appBlock(s: AppService, image: string, deps: Block, assets: AssetIndex,
     ...(Object.keys(deps).length > 0 ? { depends_on: escapeDollars(deps) } : {}),
     ...(volumes !== undefined ? { volumes: escapeDollars(releaseVolumes(s, volumes, assets)) } : {}),
     // network_mode (host, with the opt-in) excludes networks: such a service is on the host's.
-    ...(rest["network_mode"] === undefined ? { networks: networkList(escapeDollars(networks) ?? { default: null }) } : {}),
+    ...(rest["network_mode"] === undefined
+      ? { networks: networkList(escapeDollars(networks) ?? { default: null }) }
+      : {}),
     stop_grace_period: rest["stop_grace_period"] ?? "30s",
     labels: { ...(escapeDollars(rest["labels"]) as Block | undefined), "io.liftoff.service": s.name },
   };
@@ -453,10 +559,15 @@ function appBlock(s: AppService, image: string, deps: Block, assets: AssetIndex,
 function accessoryService(a: AppService, image: string, accessories: readonly AppService[], assets: AssetIndex): Block {
   const { depends_on: _dependsOn, networks: _networks, volumes, image: _image, ...rest } = withoutNulls(a.compose);
   const names = new Set(accessories.map((x) => x.name));
-  const deps = Object.fromEntries(Object.entries(dependsOn(a)).filter(([name]) => {
-    if (!names.has(name)) throw new ReleaseError(`service ${a.name}: depends_on.${name}: an accessory starts before the release's services, so it can only wait for another accessory`);
-    return true;
-  }));
+  const deps = Object.fromEntries(
+    Object.entries(dependsOn(a)).filter(([name]) => {
+      if (!names.has(name))
+        throw new ReleaseError(
+          `service ${a.name}: depends_on.${name}: an accessory starts before the release's services, so it can only wait for another accessory`,
+        );
+      return true;
+    }),
+  );
   return {
     image: escapeDollars(image),
     restart: "unless-stopped",
@@ -469,7 +580,11 @@ function accessoryService(a: AppService, image: string, accessories: readonly Ap
   };
 }
 
-function renderAccessories(app: AppDefinition, accessories: readonly AppService[], blocks: Record<string, Block>): string {
+function renderAccessories(
+  app: AppDefinition,
+  accessories: readonly AppService[],
+  blocks: Record<string, Block>,
+): string {
   const used = usedVolumes(accessories);
   const volumes = Object.fromEntries([...used].sort().map((name) => [name, app.volumes[name] ?? {}]));
   return `# liftoff: the accessories, updated in place; their volumes outlive every release.\n${yaml({
@@ -490,16 +605,25 @@ function topLevelFiles(app: AppDefinition, services: readonly AppService[]): Blo
       if (!Array.isArray(refs)) continue;
       for (const r of refs) used.add(typeof r === "string" ? r : String((r as Block)["source"]));
     }
-    const defs = Object.fromEntries([...used].sort().map((name) => {
-      const def = app[kind][name] as Block | undefined;
-      if (!def) throw new ReleaseError(`${kind}.${name}: used by a service but not defined`);
-      if (def["environment"] !== undefined) throw new ReleaseError(`${kind}.${name}.environment: the host has no such variable; liftoff ships ${kind} as files`);
-      if (def["external"]) throw new ReleaseError(`${kind}.${name}.external: external ${kind} exist only in Docker Swarm`);
-      if (typeof def["file"] === "string" && !app.assets.some((a) => a.path === posix.normalize(def["file"] as string))) {
-        throw new ReleaseError(`${kind}.${name}.file: ${def["file"] as string} is not shipped with the release`);
-      }
-      return [name, def];
-    }));
+    const defs = Object.fromEntries(
+      [...used].sort().map((name) => {
+        const def = app[kind][name] as Block | undefined;
+        if (!def) throw new ReleaseError(`${kind}.${name}: used by a service but not defined`);
+        if (def["environment"] !== undefined)
+          throw new ReleaseError(
+            `${kind}.${name}.environment: the host has no such variable; liftoff ships ${kind} as files`,
+          );
+        if (def["external"])
+          throw new ReleaseError(`${kind}.${name}.external: external ${kind} exist only in Docker Swarm`);
+        if (
+          typeof def["file"] === "string" &&
+          !app.assets.some((a) => a.path === posix.normalize(def["file"] as string))
+        ) {
+          throw new ReleaseError(`${kind}.${name}.file: ${def["file"] as string} is not shipped with the release`);
+        }
+        return [name, def];
+      }),
+    );
     if (Object.keys(defs).length > 0) out[kind] = escapeDollars(defs);
   }
   return out;
@@ -530,10 +654,15 @@ function isRelative(source: string): boolean {
 function shippedPath(s: AppService, source: string, assets: AssetIndex): string {
   const relative = posix.normalize(source);
   if (relative.startsWith("..") || relative === ".") {
-    throw new ReleaseError(`service ${s.name}: volumes: ${source} is outside the project directory, so it is not shipped`);
+    throw new ReleaseError(
+      `service ${s.name}: volumes: ${source} is outside the project directory, so it is not shipped`,
+    );
   }
   const inRelease = `${APP_ASSET_DIR}/${relative}`;
-  if (!assets.has(inRelease)) throw new ReleaseError(`service ${s.name}: volumes: ${source} is not shipped with the release (no file of the release is at or under ${inRelease})`);
+  if (!assets.has(inRelease))
+    throw new ReleaseError(
+      `service ${s.name}: volumes: ${source} is not shipped with the release (no file of the release is at or under ${inRelease})`,
+    );
   return inRelease;
 }
 
@@ -552,14 +681,17 @@ function usedAssets(a: AppService, assets: AssetIndex): ReleaseAsset[] {
   const volumes = a.compose["volumes"];
   if (Array.isArray(volumes)) {
     for (const v of volumes) {
-      const source = typeof v === "string" ? v.split(":")[0] : (v as Block)["type"] === "bind" ? (v as Block)["source"] : undefined;
-      if (typeof source === "string" && isRelative(source)) out.push(...assets.under(`${APP_ASSET_DIR}/${posix.normalize(source)}`));
+      const source =
+        typeof v === "string" ? v.split(":")[0] : (v as Block)["type"] === "bind" ? (v as Block)["source"] : undefined;
+      if (typeof source === "string" && isRelative(source))
+        out.push(...assets.under(`${APP_ASSET_DIR}/${posix.normalize(source)}`));
     }
   }
   for (const kind of ["secrets", "configs"] as const) {
     const refs = a.compose[kind];
     if (!Array.isArray(refs)) continue;
-    for (const r of refs) out.push(...assets.under(`${kind}/${typeof r === "string" ? r : String((r as Block)["source"])}`));
+    for (const r of refs)
+      out.push(...assets.under(`${kind}/${typeof r === "string" ? r : String((r as Block)["source"])}`));
   }
   return [...new Map(out.map((f) => [f.path, f])).values()].sort(byPath);
 }
@@ -589,7 +721,11 @@ function withoutOptionalMissing(app: AppDefinition): AppDefinition {
     ...app,
     services: app.services.map((s) => {
       const deps = dependsOn(s);
-      const kept = Object.fromEntries(Object.entries(deps).filter(([name, def]) => deployed.has(name) || (def as Block | null)?.["required"] !== false));
+      const kept = Object.fromEntries(
+        Object.entries(deps).filter(
+          ([name, def]) => deployed.has(name) || (def as Block | null)?.["required"] !== false,
+        ),
+      );
       if (Object.keys(kept).length === Object.keys(deps).length) return s;
       const { depends_on: _dropped, ...compose } = s.compose;
       return { ...s, compose: Object.keys(kept).length > 0 ? { ...compose, depends_on: kept } : compose };
@@ -611,11 +747,17 @@ export function accessoryNetworks(a: AppService): Record<string, string[]> {
   const networks = a.compose["networks"];
   const entries: [string, unknown][] = Array.isArray(networks)
     ? networks.map((n) => [String(n), null])
-    : networks && typeof networks === "object" ? Object.entries(networks) : [["default", null]];
-  return Object.fromEntries(entries.sort(([x], [y]) => x.localeCompare(y)).map(([name, def]) => {
-    const aliases = def && typeof def === "object" ? (def as Block)["aliases"] : undefined;
-    return [name, Array.isArray(aliases) ? aliases.map(String) : []];
-  }));
+    : networks && typeof networks === "object"
+      ? Object.entries(networks)
+      : [["default", null]];
+  return Object.fromEntries(
+    entries
+      .sort(([x], [y]) => x.localeCompare(y))
+      .map(([name, def]) => {
+        const aliases = def && typeof def === "object" ? (def as Block)["aliases"] : undefined;
+        return [name, Array.isArray(aliases) ? aliases.map(String) : []];
+      }),
+  );
 }
 
 function usedVolumes(services: readonly AppService[]): Set<string> {
@@ -624,8 +766,20 @@ function usedVolumes(services: readonly AppService[]): Set<string> {
     const volumes = s.compose["volumes"];
     if (!Array.isArray(volumes)) continue;
     for (const v of volumes) {
-      const source = typeof v === "string" ? v.split(":")[0] : (v as Block)["type"] === "volume" ? (v as Block)["source"] : undefined;
-      if (typeof source === "string" && source !== "" && !source.startsWith("/") && !source.startsWith(".") && !source.includes(":")) used.add(source);
+      const source =
+        typeof v === "string"
+          ? v.split(":")[0]
+          : (v as Block)["type"] === "volume"
+            ? (v as Block)["source"]
+            : undefined;
+      if (
+        typeof source === "string" &&
+        source !== "" &&
+        !source.startsWith("/") &&
+        !source.startsWith(".") &&
+        !source.includes(":")
+      )
+        used.add(source);
     }
   }
   return used;
@@ -643,13 +797,18 @@ function renderCaddyfile(
 ): string {
   const t = { ...DEFAULT_PROXY_TUNING, ...input.proxy };
   // Site blocks only: Caddy imports this file from its entry file, which holds any global options.
-  const blocks: string[] = [`# liftoff proxy of ${input.project}/${input.environment}: each endpoint over every lane of both slots; the gates decide.`];
+  const blocks: string[] = [
+    `# liftoff proxy of ${input.project}/${input.environment}: each endpoint over every lane of both slots; the gates decide.`,
+  ];
   publicServices.forEach((s, i) => {
     blocks.push(
       caddySite({
         address: input.sites[s.public!.endpoint]!,
         bind: input.bind,
-        upstreams: [...laneUpstreams("blue", ports[s.name]!.blue, lanes), ...laneUpstreams("green", ports[s.name]!.green, lanes)],
+        upstreams: [
+          ...laneUpstreams("blue", ports[s.name]!.blue, lanes),
+          ...laneUpstreams("green", ports[s.name]!.green, lanes),
+        ],
         accessLog: accessLogAddress(i),
         tuning: t,
       }),
@@ -679,8 +838,14 @@ function accessLogAddress(siteIndex: number): string {
 }
 
 function checkedLanes(steps: readonly number[]): number {
-  const valid = steps.length > 0 && steps.every((p, i) => Number.isInteger(p) && p >= 1 && p <= 100 && (i === 0 || p > steps[i - 1]!)) && steps[steps.length - 1] === 100;
-  if (!valid) throw new ReleaseError(`canary steps ${JSON.stringify(steps)}: expected ascending whole percentages 1-100 ending with 100`);
+  const valid =
+    steps.length > 0 &&
+    steps.every((p, i) => Number.isInteger(p) && p >= 1 && p <= 100 && (i === 0 || p > steps[i - 1]!)) &&
+    steps[steps.length - 1] === 100;
+  if (!valid)
+    throw new ReleaseError(
+      `canary steps ${JSON.stringify(steps)}: expected ascending whole percentages 1-100 ending with 100`,
+    );
   return LANES;
 }
 
@@ -732,7 +897,9 @@ export function caddySite(site: {
  * `gateRoot` is a symlink the agent replaces in one rename, so a decision reaches Caddy whole.
  */
 export function gateSite(lanes: number, gateRoot: string): string {
-  const addresses = (["blue", "green"] as const).flatMap((slot) => Array.from({ length: lanes }, (_, k) => `${LOOPBACK[slot]}.${k + 1}`));
+  const addresses = (["blue", "green"] as const).flatMap((slot) =>
+    Array.from({ length: lanes }, (_, k) => `${LOOPBACK[slot]}.${k + 1}`),
+  );
   return [
     `http://:${GATE_PORT} {`,
     `\tbind ${addresses.join(" ")}`,
@@ -747,17 +914,32 @@ export function gateSite(lanes: number, gateRoot: string): string {
 // env files
 
 /** A service's environment with its bindings filled in, in name order. */
-export function resolveEnvironment(service: Pick<AppService, "name" | "environment">, bindings: Readonly<Record<string, string>>): [string, string][] {
-  return Object.keys(service.environment).sort().map((name) => [name, resolveTemplate(service.name, name, service.environment[name]!, bindings)]);
+export function resolveEnvironment(
+  service: Pick<AppService, "name" | "environment">,
+  bindings: Readonly<Record<string, string>>,
+): [string, string][] {
+  return Object.keys(service.environment)
+    .sort()
+    .map((name) => [name, resolveTemplate(service.name, name, service.environment[name]!, bindings)]);
 }
 
-function resolveTemplate(service: string, variable: string, template: EnvTemplate, bindings: Readonly<Record<string, string>>): string {
-  return template.map((part) => {
-    if (typeof part === "string") return part;
-    const value = bindings[part.binding];
-    if (value === undefined) throw new ReleaseError(`service ${service}: environment.${variable} uses \${${part.binding}}, which liftoff did not provide to this service`);
-    return value;
-  }).join("");
+function resolveTemplate(
+  service: string,
+  variable: string,
+  template: EnvTemplate,
+  bindings: Readonly<Record<string, string>>,
+): string {
+  return template
+    .map((part) => {
+      if (typeof part === "string") return part;
+      const value = bindings[part.binding];
+      if (value === undefined)
+        throw new ReleaseError(
+          `service ${service}: environment.${variable} uses \${${part.binding}}, which liftoff did not provide to this service`,
+        );
+      return value;
+    })
+    .join("");
 }
 
 /**
@@ -765,14 +947,23 @@ function resolveTemplate(service: string, variable: string, template: EnvTemplat
  * loader) with bindings filled in, one `NAME="value"` line each ({@link envFileLine}), so every
  * value reaches the container byte for byte. Never quotes a value in an error: it may be secret.
  */
-export function renderEnvFile(service: Pick<AppService, "name" | "environment">, bindings: Readonly<Record<string, string>>): string {
-  return resolveEnvironment(service, bindings).map(([name, value]) => {
-    const nameProblem = envNameProblem(name);
-    if (nameProblem) throw new ReleaseError(`service ${service.name}: environment variable name ${JSON.stringify(name)} ${nameProblem}`);
-    const valueProblem = envValueProblem(value);
-    if (valueProblem) throw new ReleaseError(`service ${service.name}: the value of environment.${name} ${valueProblem}`);
-    return envFileLine(name, value);
-  }).join("");
+export function renderEnvFile(
+  service: Pick<AppService, "name" | "environment">,
+  bindings: Readonly<Record<string, string>>,
+): string {
+  return resolveEnvironment(service, bindings)
+    .map(([name, value]) => {
+      const nameProblem = envNameProblem(name);
+      if (nameProblem)
+        throw new ReleaseError(
+          `service ${service.name}: environment variable name ${JSON.stringify(name)} ${nameProblem}`,
+        );
+      const valueProblem = envValueProblem(value);
+      if (valueProblem)
+        throw new ReleaseError(`service ${service.name}: the value of environment.${name} ${valueProblem}`);
+      return envFileLine(name, value);
+    })
+    .join("");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -790,7 +981,8 @@ function yaml(doc: unknown): string {
 function escapeDollars<T>(value: T): T {
   if (typeof value === "string") return value.replace(/\$/g, "$$$$") as T;
   if (Array.isArray(value)) return value.map((v) => escapeDollars(v as unknown)) as T;
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeDollars(v as unknown)])) as T;
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeDollars(v as unknown)])) as T;
   return value;
 }
 

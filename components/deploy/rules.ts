@@ -23,7 +23,8 @@ export function healthPathProblem(path: string): string | undefined {
   if (HEALTH_PATH.test(path)) return undefined;
   const bad = [...path].find((c) => !/[A-Za-z0-9._~/?=&+%-]/.test(c));
   if (!path.startsWith("/")) return "does not start with /";
-  if (bad !== undefined) return `holds ${JSON.stringify(bad)}, which the proxy's health check and the host agent do not carry; percent-encode it`;
+  if (bad !== undefined)
+    return `holds ${JSON.stringify(bad)}, which the proxy's health check and the host agent do not carry; percent-encode it`;
   if (path.length > 256) return "is longer than 256 characters";
   return "holds a % that does not start a percent-escape (%XX)";
 }

@@ -12,7 +12,9 @@ const input: CloudInitInput = {
 };
 
 type Doc = {
-  users: (string | { name: string; groups: string[]; lock_passwd: boolean; ssh_authorized_keys: string[]; sudo?: unknown })[];
+  users: (
+    string | { name: string; groups: string[]; lock_passwd: boolean; ssh_authorized_keys: string[]; sudo?: unknown }
+  )[];
   groups: string[];
   ssh_pwauth: boolean;
   packages: string[];
@@ -44,7 +46,10 @@ describe("cloud-init", () => {
 
   it("creates an unprivileged deploy user in the docker group that logs in by key only", () => {
     const d = doc();
-    const deploy = d.users.find((u) => typeof u === "object" && u.name === "deploy") as Exclude<Doc["users"][number], string>;
+    const deploy = d.users.find((u) => typeof u === "object" && u.name === "deploy") as Exclude<
+      Doc["users"][number],
+      string
+    >;
     expect(deploy.groups).toEqual(["docker"]);
     expect(deploy.lock_passwd).toBe(true);
     expect(deploy.sudo).toBeUndefined();
@@ -85,7 +90,9 @@ describe("cloud-init", () => {
 
   it("renders the same bytes for the same input (a change would replace the VM)", () => {
     expect(renderCloudInit(input)).toBe(renderCloudInit({ ...input }));
-    expect(cloudInitDigest(renderCloudInit(input))).not.toBe(cloudInitDigest(renderCloudInit({ ...input, sshPort: 2222 })));
+    expect(cloudInitDigest(renderCloudInit(input))).not.toBe(
+      cloudInitDigest(renderCloudInit({ ...input, sshPort: 2222 })),
+    );
   });
 
   it("stays small: far under Azure's 64 KiB custom data limit", () => {

@@ -50,7 +50,12 @@ export function renderCloudInit(input: CloudInitInput): string {
       {
         path: "/etc/liftoff/host.env",
         permissions: "0644",
-        content: [`DEPLOY_USER=${input.deployUser}`, `SSH_PORT=${input.sshPort}`, `RELEASE_ROOT=${input.releaseRoot}`, ""].join("\n"),
+        content: [
+          `DEPLOY_USER=${input.deployUser}`,
+          `SSH_PORT=${input.sshPort}`,
+          `RELEASE_ROOT=${input.releaseRoot}`,
+          "",
+        ].join("\n"),
       },
       {
         // 10- sorts before cloud-init's own 50- drop-in; sshd keeps the first value it reads.

@@ -28,17 +28,27 @@ function declare(overrides: Partial<HostArgs> = {}) {
 describe("Host component", () => {
   it("runs Ubuntu 24.04 LTS with SSH keys only", async () => {
     const vm = one(await declare(), "azure-native:compute:VirtualMachine");
-    expect(input(vm, "storageProfile.imageReference")).toMatchObject({ publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server" });
+    expect(input(vm, "storageProfile.imageReference")).toMatchObject({
+      publisher: "Canonical",
+      offer: "ubuntu-24_04-lts",
+      sku: "server",
+    });
     expect(input(vm, "osProfile.linuxConfiguration.disablePasswordAuthentication")).toBe(true);
     expect(input(vm, "osProfile.adminPassword")).toBeUndefined();
-    expect(input(vm, "osProfile.linuxConfiguration.ssh.publicKeys")).toEqual([{ path: "/home/ops/.ssh/authorized_keys", keyData: KEY }]);
+    expect(input(vm, "osProfile.linuxConfiguration.ssh.publicKeys")).toEqual([
+      { path: "/home/ops/.ssh/authorized_keys", keyData: KEY },
+    ]);
   });
 
   it("uses a managed OS disk of the given size and type, on the NIC with the public IP", async () => {
     const plan = await declare();
     const vm = one(plan, "azure-native:compute:VirtualMachine");
     const nic = one(plan, "azure-native:network:NetworkInterface");
-    expect(input(vm, "storageProfile.osDisk")).toMatchObject({ diskSizeGB: 64, managedDisk: { storageAccountType: "StandardSSD_LRS" }, createOption: "FromImage" });
+    expect(input(vm, "storageProfile.osDisk")).toMatchObject({
+      diskSizeGB: 64,
+      managedDisk: { storageAccountType: "StandardSSD_LRS" },
+      createOption: "FromImage",
+    });
     expect(input(vm, "networkProfile.networkInterfaces[0].id")).toBe(nic.id);
     expect(input(nic, "ipConfigurations[0].publicIPAddress.id")).toBe("/subscriptions/x/publicIPAddresses/ip");
     expect(plan.outputs["privateIp"]!.value).toBe("10.42.1.4");
@@ -58,7 +68,9 @@ describe("Host component", () => {
     const vm = one(before, "azure-native:compute:VirtualMachine");
     expect(before.outputs["vmId"]!.value).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(before.outputs["vmId"]!.value).not.toBe(vm.id);
-    const replaced = await declare({ cloudInit: { deployUser: "deploy", deployAuthorizedKeys: [KEY], sshPort: 2222, releaseRoot: "/srv/liftoff" } });
+    const replaced = await declare({
+      cloudInit: { deployUser: "deploy", deployAuthorizedKeys: [KEY], sshPort: 2222, releaseRoot: "/srv/liftoff" },
+    });
     expect(one(replaced, "azure-native:compute:VirtualMachine").id).toBe(vm.id);
     expect(replaced.outputs["vmId"]!.value).not.toBe(before.outputs["vmId"]!.value);
   });
@@ -67,7 +79,12 @@ describe("Host component", () => {
     expect(byType(await declare(), "azure-native:devtestlab:GlobalSchedule")).toEqual([]);
     const plan = await declare({ autoShutdown: { time: "1900", timeZone: "UTC" } });
     const schedule = one(plan, "azure-native:devtestlab:GlobalSchedule");
-    expect(schedule.inputs).toMatchObject({ name: "shutdown-computevm-liftoff-test-vm", dailyRecurrence: { time: "1900" }, timeZoneId: "UTC", taskType: "ComputeVmShutdownTask" });
+    expect(schedule.inputs).toMatchObject({
+      name: "shutdown-computevm-liftoff-test-vm",
+      dailyRecurrence: { time: "1900" },
+      timeZoneId: "UTC",
+      taskType: "ComputeVmShutdownTask",
+    });
     expect(input(schedule, "targetResourceId")).toBe(one(plan, "azure-native:compute:VirtualMachine").id);
   });
 

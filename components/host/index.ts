@@ -9,7 +9,12 @@ export { renderCloudInit, cloudInitDigest, bootstrapScript, type CloudInitInput 
 export { vmName } from "./names";
 
 /** Ubuntu 24.04 LTS, Gen2 (needed for Trusted Launch), newest patch level at creation. */
-export const UBUNTU_2404 = { publisher: "Canonical", offer: "ubuntu-24_04-lts", sku: "server", version: "latest" } as const;
+export const UBUNTU_2404 = {
+  publisher: "Canonical",
+  offer: "ubuntu-24_04-lts",
+  sku: "server",
+  version: "latest",
+} as const;
 
 export interface HostArgs {
   readonly resourceGroupName: pulumi.Input<string>;
@@ -55,83 +60,102 @@ export class Host extends pulumi.ComponentResource {
     const common = { resourceGroupName: args.resourceGroupName, location: args.location, tags: { ...args.tags } };
     const vmName = vmNameFor(args.namePrefix);
 
-    const nic = new network.NetworkInterface(`${name}-nic`, {
-      ...common,
-      networkInterfaceName: `${args.namePrefix}-nic`,
-      ipConfigurations: [{
-        name: "primary",
-        primary: true,
-        subnet: { id: args.subnetId },
-        publicIPAddress: { id: args.publicIpId },
-        privateIPAllocationMethod: "Dynamic",
-      }],
-    }, child);
+    const nic = new network.NetworkInterface(
+      `${name}-nic`,
+      {
+        ...common,
+        networkInterfaceName: `${args.namePrefix}-nic`,
+        ipConfigurations: [
+          {
+            name: "primary",
+            primary: true,
+            subnet: { id: args.subnetId },
+            publicIPAddress: { id: args.publicIpId },
+            privateIPAllocationMethod: "Dynamic",
+          },
+        ],
+      },
+      child,
+    );
 
     const cloudInit = pulumi
       .all(args.cloudInit.deployAuthorizedKeys)
       .apply((keys) => renderCloudInit({ ...args.cloudInit, deployAuthorizedKeys: keys.map((k) => k.trim()) }));
 
-    const vm = new compute.VirtualMachine(`${name}-vm`, {
-      ...common,
-      vmName,
-      hardwareProfile: { vmSize: args.vmSize },
-      storageProfile: {
-        imageReference: { ...UBUNTU_2404 },
-        osDisk: {
-          name: `${args.namePrefix}-osdisk`,
-          createOption: "FromImage",
-          caching: "ReadWrite",
-          diskSizeGB: args.osDisk.sizeGb,
-          managedDisk: { storageAccountType: args.osDisk.type },
-          deleteOption: "Delete",
+    const vm = new compute.VirtualMachine(
+      `${name}-vm`,
+      {
+        ...common,
+        vmName,
+        hardwareProfile: { vmSize: args.vmSize },
+        storageProfile: {
+          imageReference: { ...UBUNTU_2404 },
+          osDisk: {
+            name: `${args.namePrefix}-osdisk`,
+            createOption: "FromImage",
+            caching: "ReadWrite",
+            diskSizeGB: args.osDisk.sizeGb,
+            managedDisk: { storageAccountType: args.osDisk.type },
+            deleteOption: "Delete",
+          },
         },
-      },
-      osProfile: {
-        computerName: vmName,
-        adminUsername: args.adminUser,
-        customData: cloudInit.apply((text) => Buffer.from(text, "utf8").toString("base64")),
-        linuxConfiguration: {
-          disablePasswordAuthentication: true,
-          provisionVMAgent: true,
-          ssh: { publicKeys: [{ path: `/home/${args.adminUser}/.ssh/authorized_keys`, keyData: args.sshPublicKey }] },
-          patchSettings: { patchMode: "ImageDefault", assessmentMode: "ImageDefault" },
+        osProfile: {
+          computerName: vmName,
+          adminUsername: args.adminUser,
+          customData: cloudInit.apply((text) => Buffer.from(text, "utf8").toString("base64")),
+          linuxConfiguration: {
+            disablePasswordAuthentication: true,
+            provisionVMAgent: true,
+            ssh: { publicKeys: [{ path: `/home/${args.adminUser}/.ssh/authorized_keys`, keyData: args.sshPublicKey }] },
+            patchSettings: { patchMode: "ImageDefault", assessmentMode: "ImageDefault" },
+          },
         },
+        networkProfile: { networkInterfaces: [{ id: nic.id, primary: true, deleteOption: "Detach" }] },
+        securityProfile: {
+          securityType: "TrustedLaunch",
+          uefiSettings: { secureBootEnabled: true, vTpmEnabled: true },
+        },
+        diagnosticsProfile: { bootDiagnostics: { enabled: true } },
       },
-      networkProfile: { networkInterfaces: [{ id: nic.id, primary: true, deleteOption: "Detach" }] },
-      securityProfile: {
-        securityType: "TrustedLaunch",
-        uefiSettings: { secureBootEnabled: true, vTpmEnabled: true },
+      {
+        ...child,
+        protect: args.protect ?? false,
+        // Azure refuses to change customData on an existing VM, so a new cloud-init means a new VM:
+        // the engine deletes the old one first (the NIC and the OS disk name are reused), keeps the
+        // static public IP, and the deploy layer re-applies the live release on the new host.
+        // Accessory data on the OS disk does not survive that; keep cloud-init stable.
+        replaceOnChanges: ["osProfile.customData"],
+        deleteBeforeReplace: true,
       },
-      diagnosticsProfile: { bootDiagnostics: { enabled: true } },
-    }, {
-      ...child,
-      protect: args.protect ?? false,
-      // Azure refuses to change customData on an existing VM, so a new cloud-init means a new VM:
-      // the engine deletes the old one first (the NIC and the OS disk name are reused), keeps the
-      // static public IP, and the deploy layer re-applies the live release on the new host.
-      // Accessory data on the OS disk does not survive that; keep cloud-init stable.
-      replaceOnChanges: ["osProfile.customData"],
-      deleteBeforeReplace: true,
-    });
+    );
 
     if (args.autoShutdown) {
-      new devtestlab.GlobalSchedule(`${name}-shutdown`, {
-        ...common,
-        // Azure only attaches a VM's auto-shutdown schedule under exactly this name.
-        name: `shutdown-computevm-${vmName}`,
-        status: "Enabled",
-        taskType: "ComputeVmShutdownTask",
-        dailyRecurrence: { time: args.autoShutdown.time },
-        timeZoneId: args.autoShutdown.timeZone,
-        targetResourceId: vm.id,
-        notificationSettings: { status: "Disabled", timeInMinutes: 30 },
-      }, child);
+      new devtestlab.GlobalSchedule(
+        `${name}-shutdown`,
+        {
+          ...common,
+          // Azure only attaches a VM's auto-shutdown schedule under exactly this name.
+          name: `shutdown-computevm-${vmName}`,
+          status: "Enabled",
+          taskType: "ComputeVmShutdownTask",
+          dailyRecurrence: { time: args.autoShutdown.time },
+          timeZoneId: args.autoShutdown.timeZone,
+          targetResourceId: vm.id,
+          notificationSettings: { status: "Disabled", timeInMinutes: 30 },
+        },
+        child,
+      );
     }
 
     this.vmId = vm.vmId;
     this.vmName = vm.name;
     this.privateIpAddress = nic.ipConfigurations.apply((configs) => configs?.[0]?.privateIPAddress ?? "");
     this.cloudInit = cloudInit;
-    this.registerOutputs({ vmId: this.vmId, vmName: this.vmName, privateIpAddress: this.privateIpAddress, cloudInit: this.cloudInit });
+    this.registerOutputs({
+      vmId: this.vmId,
+      vmName: this.vmName,
+      privateIpAddress: this.privateIpAddress,
+      cloudInit: this.cloudInit,
+    });
   }
 }

@@ -51,7 +51,10 @@ describe("the serialized Neon provider", () => {
         .then(() => provider.create({ kind: "project", name: "closure-test", regionId: "aws-eu-central-1", pgVersion: 17, historyRetentionSeconds: 21600 }))
         .then((r) => process.stdout.write(JSON.stringify(r)), (e) => { process.stderr.write(String(e && e.message)); process.exit(1); });
     `;
-    const { stdout } = await run(process.execPath, ["-e", script], { cwd: scratch, env: { ...process.env, NEON_KEY: KEY } });
+    const { stdout } = await run(process.execPath, ["-e", script], {
+      cwd: scratch,
+      env: { ...process.env, NEON_KEY: KEY },
+    });
     const created = JSON.parse(stdout) as { id: string; outs: { name: string; host: string } };
     expect(created.outs.name).toBe("closure-test");
     expect(created.outs.host).toMatch(/\.aws\.neon\.tech$/);

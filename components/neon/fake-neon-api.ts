@@ -33,10 +33,25 @@ export interface Fault {
   readonly afterHandling?: boolean;
 }
 
-interface Json { [key: string]: unknown }
-interface OperationState { op: Json; pollsLeft: number; outcome: "finished" | "failed" }
-interface BranchState { branch: Json; endpoint: Json; roles: Map<string, Json & { password: string }>; databases: Map<string, Json> }
-interface ProjectState { project: Json; branches: Map<string, BranchState>; operations: Map<string, OperationState> }
+interface Json {
+  [key: string]: unknown;
+}
+interface OperationState {
+  op: Json;
+  pollsLeft: number;
+  outcome: "finished" | "failed";
+}
+interface BranchState {
+  branch: Json;
+  endpoint: Json;
+  roles: Map<string, Json & { password: string }>;
+  databases: Map<string, Json>;
+}
+interface ProjectState {
+  project: Json;
+  branches: Map<string, BranchState>;
+  operations: Map<string, OperationState>;
+}
 
 /** Neon's plan limit on history retention, which its API enforces at creation. */
 const FREE_PLAN_MAX_RETENTION = 21600;
@@ -91,7 +106,13 @@ export class FakeNeonApi {
     const body: unknown = text ? JSON.parse(text) : undefined;
     const path = url.pathname.replace(/^\/api\/v2/, "");
     const method = req.method ?? "GET";
-    this.requests.push({ method, path, query: Object.fromEntries(url.searchParams), body, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+    this.requests.push({
+      method,
+      path,
+      query: Object.fromEntries(url.searchParams),
+      body,
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+    });
 
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { "content-type": "application/json", ...headers });
@@ -126,7 +147,15 @@ export class FakeNeonApi {
       if (method === "POST") return this.createProject(body?.["project"] as Json, now);
       if (method === "GET") {
         const search = query.get("search") ?? "";
-        return [200, { projects: [...this.projects.values()].map((p) => p.project).filter((p) => String(p["name"]).includes(search) || String(p["id"]).includes(search)), pagination: {} }];
+        return [
+          200,
+          {
+            projects: [...this.projects.values()]
+              .map((p) => p.project)
+              .filter((p) => String(p["name"]).includes(search) || String(p["id"]).includes(search)),
+            pagination: {},
+          },
+        ];
       }
     }
     const project = this.projects.get(parts[1] ?? "");
@@ -140,11 +169,21 @@ export class FakeNeonApi {
       }
       if (method === "PATCH") {
         const change = (body?.["project"] ?? {}) as Json;
-        if (typeof change["history_retention_seconds"] === "number" && this.plan === "free" && change["history_retention_seconds"] > FREE_PLAN_MAX_RETENTION) {
-          return [422, { message: `history_retention_seconds must not exceed ${FREE_PLAN_MAX_RETENTION} on the Free plan` }];
+        if (
+          typeof change["history_retention_seconds"] === "number" &&
+          this.plan === "free" &&
+          change["history_retention_seconds"] > FREE_PLAN_MAX_RETENTION
+        ) {
+          return [
+            422,
+            { message: `history_retention_seconds must not exceed ${FREE_PLAN_MAX_RETENTION} on the Free plan` },
+          ];
         }
         Object.assign(project.project, change, { updated_at: now });
-        return [200, { project: project.project, operations: [this.operation(project, "apply_storage_config", undefined)] }];
+        return [
+          200,
+          { project: project.project, operations: [this.operation(project, "apply_storage_config", undefined)] },
+        ];
       }
     }
     if (parts[2] === "operations" && parts[3] && method === "GET") {
@@ -161,7 +200,15 @@ export class FakeNeonApi {
     if (parts.length === 3) {
       if (method === "GET") {
         const search = query.get("search") ?? "";
-        return [200, { branches: [...project.branches.values()].map((b) => b.branch).filter((b) => String(b["name"]).includes(search)), annotations: {} }];
+        return [
+          200,
+          {
+            branches: [...project.branches.values()]
+              .map((b) => b.branch)
+              .filter((b) => String(b["name"]).includes(search)),
+            annotations: {},
+          },
+        ];
       }
       if (method === "POST") return this.createBranch(project, body ?? {}, now);
     }
@@ -188,18 +235,39 @@ export class FakeNeonApi {
   private createProject(spec: Json, now: string): [number, unknown] {
     const retention = Number(spec["history_retention_seconds"] ?? 86400);
     if (this.plan === "free" && retention > FREE_PLAN_MAX_RETENTION) {
-      return [422, { message: `history_retention_seconds must not exceed ${FREE_PLAN_MAX_RETENTION} on the Free plan` }];
+      return [
+        422,
+        { message: `history_retention_seconds must not exceed ${FREE_PLAN_MAX_RETENTION} on the Free plan` },
+      ];
     }
     const region = String(spec["region_id"] ?? "aws-us-east-2");
     if (!/^aws-/.test(region)) return [422, { message: `region ${region} is not available` }];
     const id = `${this.word()}-${this.word()}-${10000000 + ++this.seq}`;
     const proxyHost = `${region.replace(/^aws-/, "")}.aws.neon.tech`;
     const project: Json = {
-      id, platform_id: "aws", region_id: region, name: spec["name"] ?? id, provisioner: "k8s-neonvm",
-      pg_version: spec["pg_version"] ?? 17, proxy_host: proxyHost, branch_logical_size_limit: 0, branch_logical_size_limit_bytes: 0,
-      store_passwords: spec["store_passwords"] ?? true, creation_source: "console", history_retention_seconds: retention,
-      created_at: now, updated_at: now, consumption_period_start: now, consumption_period_end: now, owner_id: "user-1",
-      data_storage_bytes_hour: 0, data_transfer_bytes: 0, written_data_bytes: 0, compute_time_seconds: 0, active_time_seconds: 0, cpu_used_sec: 0,
+      id,
+      platform_id: "aws",
+      region_id: region,
+      name: spec["name"] ?? id,
+      provisioner: "k8s-neonvm",
+      pg_version: spec["pg_version"] ?? 17,
+      proxy_host: proxyHost,
+      branch_logical_size_limit: 0,
+      branch_logical_size_limit_bytes: 0,
+      store_passwords: spec["store_passwords"] ?? true,
+      creation_source: "console",
+      history_retention_seconds: retention,
+      created_at: now,
+      updated_at: now,
+      consumption_period_start: now,
+      consumption_period_end: now,
+      owner_id: "user-1",
+      data_storage_bytes_hour: 0,
+      data_transfer_bytes: 0,
+      written_data_bytes: 0,
+      compute_time_seconds: 0,
+      active_time_seconds: 0,
+      cpu_used_sec: 0,
       ...(spec["org_id"] ? { org_id: spec["org_id"] } : {}),
       ...(spec["settings"] ? { settings: spec["settings"] } : {}),
     };
@@ -207,20 +275,57 @@ export class FakeNeonApi {
     this.projects.set(id, state);
     const branchName = String((spec["branch"] as Json | undefined)?.["name"] ?? "main");
     const main = this.newBranch(state, branchName, undefined, undefined, true, now);
-    const owner = { branch_id: main.branch["id"], name: "neondb_owner", password: this.password(), protected: false, created_at: now, updated_at: now };
+    const owner = {
+      branch_id: main.branch["id"],
+      name: "neondb_owner",
+      password: this.password(),
+      protected: false,
+      created_at: now,
+      updated_at: now,
+    };
     main.roles.set("neondb_owner", owner);
-    const database = { id: ++this.seq, branch_id: main.branch["id"], name: "neondb", owner_name: "neondb_owner", created_at: now, updated_at: now };
+    const database = {
+      id: ++this.seq,
+      branch_id: main.branch["id"],
+      name: "neondb",
+      owner_name: "neondb_owner",
+      created_at: now,
+      updated_at: now,
+    };
     main.databases.set("neondb", database);
-    return [201, {
-      project, branch: main.branch, endpoints: [main.endpoint], roles: [owner], databases: [database],
-      operations: [this.operation(state, "create_timeline", String(main.branch["id"])), this.operation(state, "start_compute", String(main.branch["id"]))],
-      connection_uris: [{ connection_uri: `postgresql://neondb_owner:${owner.password}@${main.endpoint["host"]}/neondb?sslmode=require`, connection_parameters: { database: "neondb", password: owner.password, role: "neondb_owner", host: main.endpoint["host"], pooler_host: String(main.endpoint["host"]).replace(/^([^.]+)/, "$1-pooler") } }],
-    }];
+    return [
+      201,
+      {
+        project,
+        branch: main.branch,
+        endpoints: [main.endpoint],
+        roles: [owner],
+        databases: [database],
+        operations: [
+          this.operation(state, "create_timeline", String(main.branch["id"])),
+          this.operation(state, "start_compute", String(main.branch["id"])),
+        ],
+        connection_uris: [
+          {
+            connection_uri: `postgresql://neondb_owner:${owner.password}@${main.endpoint["host"]}/neondb?sslmode=require`,
+            connection_parameters: {
+              database: "neondb",
+              password: owner.password,
+              role: "neondb_owner",
+              host: main.endpoint["host"],
+              pooler_host: String(main.endpoint["host"]).replace(/^([^.]+)/, "$1-pooler"),
+            },
+          },
+        ],
+      },
+    ];
   }
 
   private createBranch(project: ProjectState, request: Json, now: string): [number, unknown] {
     const spec = (request["branch"] ?? {}) as Json;
-    const parentId = String(spec["parent_id"] ?? [...project.branches.values()].find((b) => b.branch["default"])?.branch["id"]);
+    const parentId = String(
+      spec["parent_id"] ?? [...project.branches.values()].find((b) => b.branch["default"])?.branch["id"],
+    );
     const parent = project.branches.get(parentId);
     if (!parent) return [404, { message: `branch ${parentId} not found` }];
     const at = spec["parent_timestamp"] as string | undefined;
@@ -230,23 +335,47 @@ export class FakeNeonApi {
         return [422, { message: `parent_timestamp ${at} is outside the project's history retention window` }];
       }
     }
-    if ([...project.branches.values()].some((b) => b.branch["name"] === spec["name"])) return [409, { message: `branch ${String(spec["name"])} already exists` }];
+    if ([...project.branches.values()].some((b) => b.branch["name"] === spec["name"]))
+      return [409, { message: `branch ${String(spec["name"])} already exists` }];
     const branch = this.newBranch(project, String(spec["name"] ?? `br-${this.word()}`), parentId, at, false, now);
     // A branch starts as a copy of its parent: same roles (and passwords) and databases.
     for (const [name, role] of parent.roles) branch.roles.set(name, { ...role, branch_id: branch.branch["id"] });
     for (const [name, db] of parent.databases) branch.databases.set(name, { ...db, branch_id: branch.branch["id"] });
-    return [201, {
-      branch: branch.branch, endpoints: [branch.endpoint], roles: [], databases: [],
-      operations: [this.operation(project, "create_branch", String(branch.branch["id"])), this.operation(project, "start_compute", String(branch.branch["id"]))],
-    }];
+    return [
+      201,
+      {
+        branch: branch.branch,
+        endpoints: [branch.endpoint],
+        roles: [],
+        databases: [],
+        operations: [
+          this.operation(project, "create_branch", String(branch.branch["id"])),
+          this.operation(project, "start_compute", String(branch.branch["id"])),
+        ],
+      },
+    ];
   }
 
-  private roles(project: ProjectState, branch: BranchState, method: string, rest: string[], body: Json | undefined, now: string): [number, unknown] {
+  private roles(
+    project: ProjectState,
+    branch: BranchState,
+    method: string,
+    rest: string[],
+    body: Json | undefined,
+    now: string,
+  ): [number, unknown] {
     const branchId = String(branch.branch["id"]);
     if (rest.length === 0 && method === "POST") {
       const name = String(((body?.["role"] ?? {}) as Json)["name"]);
       if (branch.roles.has(name)) return [409, { message: `role "${name}" already exists` }];
-      const role = { branch_id: branchId, name, password: this.password(), protected: false, created_at: now, updated_at: now };
+      const role = {
+        branch_id: branchId,
+        name,
+        password: this.password(),
+        protected: false,
+        created_at: now,
+        updated_at: now,
+      };
       branch.roles.set(name, role);
       return [201, { role, operations: [this.operation(project, "apply_config", branchId)] }];
     }
@@ -270,14 +399,29 @@ export class FakeNeonApi {
     return [404, { message: "not found" }];
   }
 
-  private databases(project: ProjectState, branch: BranchState, method: string, rest: string[], body: Json | undefined, now: string): [number, unknown] {
+  private databases(
+    project: ProjectState,
+    branch: BranchState,
+    method: string,
+    rest: string[],
+    body: Json | undefined,
+    now: string,
+  ): [number, unknown] {
     const branchId = String(branch.branch["id"]);
     if (rest.length === 0 && method === "POST") {
       const spec = (body?.["database"] ?? {}) as Json;
       const name = String(spec["name"]);
       if (branch.databases.has(name)) return [409, { message: `database "${name}" already exists` }];
-      if (!branch.roles.has(String(spec["owner_name"]))) return [404, { message: `role ${String(spec["owner_name"])} not found` }];
-      const database = { id: ++this.seq, branch_id: branchId, name, owner_name: spec["owner_name"], created_at: now, updated_at: now };
+      if (!branch.roles.has(String(spec["owner_name"])))
+        return [404, { message: `role ${String(spec["owner_name"])} not found` }];
+      const database = {
+        id: ++this.seq,
+        branch_id: branchId,
+        name,
+        owner_name: spec["owner_name"],
+        created_at: now,
+        updated_at: now,
+      };
       branch.databases.set(name, database);
       return [201, { database, operations: [this.operation(project, "apply_config", branchId)] }];
     }
@@ -298,22 +442,59 @@ export class FakeNeonApi {
     return [404, { message: "not found" }];
   }
 
-  private newBranch(project: ProjectState, name: string, parentId: string | undefined, parentTimestamp: string | undefined, isDefault: boolean, now: string): BranchState {
+  private newBranch(
+    project: ProjectState,
+    name: string,
+    parentId: string | undefined,
+    parentTimestamp: string | undefined,
+    isDefault: boolean,
+    now: string,
+  ): BranchState {
     const projectId = String(project.project["id"]);
     const id = `br-${this.word()}-${this.word()}-${100000 + ++this.seq}`;
     const endpointId = `ep-${this.word()}-${this.word()}-${100000 + ++this.seq}`;
     const branch: Json = {
-      id, project_id: projectId, name, current_state: "ready", state_changed_at: now, creation_source: "console",
-      default: isDefault, protected: false, cpu_used_sec: 0, compute_time_seconds: 0, active_time_seconds: 0,
-      written_data_bytes: 0, data_transfer_bytes: 0, created_at: now, updated_at: now, init_source: "parent-data",
-      ...(parentId ? { parent_id: parentId } : {}), ...(parentTimestamp ? { parent_timestamp: parentTimestamp } : {}),
+      id,
+      project_id: projectId,
+      name,
+      current_state: "ready",
+      state_changed_at: now,
+      creation_source: "console",
+      default: isDefault,
+      protected: false,
+      cpu_used_sec: 0,
+      compute_time_seconds: 0,
+      active_time_seconds: 0,
+      written_data_bytes: 0,
+      data_transfer_bytes: 0,
+      created_at: now,
+      updated_at: now,
+      init_source: "parent-data",
+      ...(parentId ? { parent_id: parentId } : {}),
+      ...(parentTimestamp ? { parent_timestamp: parentTimestamp } : {}),
     };
     const endpoint: Json = {
-      host: `${endpointId}.${String(project.project["proxy_host"])}`, id: endpointId, project_id: projectId, branch_id: id,
-      autoscaling_limit_min_cu: 0.25, autoscaling_limit_max_cu: 0.25, region_id: project.project["region_id"], type: "read_write",
-      current_state: "init", pending_state: "active", settings: { pg_settings: {} }, pooler_enabled: false, pooler_mode: "transaction",
-      disabled: false, passwordless_access: true, creation_source: "console", created_at: now, updated_at: now,
-      proxy_host: project.project["proxy_host"], suspend_timeout_seconds: 0, provisioner: "k8s-neonvm",
+      host: `${endpointId}.${String(project.project["proxy_host"])}`,
+      id: endpointId,
+      project_id: projectId,
+      branch_id: id,
+      autoscaling_limit_min_cu: 0.25,
+      autoscaling_limit_max_cu: 0.25,
+      region_id: project.project["region_id"],
+      type: "read_write",
+      current_state: "init",
+      pending_state: "active",
+      settings: { pg_settings: {} },
+      pooler_enabled: false,
+      pooler_mode: "transaction",
+      disabled: false,
+      passwordless_access: true,
+      creation_source: "console",
+      created_at: now,
+      updated_at: now,
+      proxy_host: project.project["proxy_host"],
+      suspend_timeout_seconds: 0,
+      provisioner: "k8s-neonvm",
     };
     const state: BranchState = { branch, endpoint, roles: new Map(), databases: new Map() };
     project.branches.set(id, state);
@@ -323,10 +504,21 @@ export class FakeNeonApi {
   private operation(project: ProjectState, action: string, branchId: string | undefined): Json {
     const now = new Date().toISOString();
     const op: Json = {
-      id: randomUUID(), project_id: project.project["id"], ...(branchId ? { branch_id: branchId } : {}), action,
-      status: "running", failures_count: 0, created_at: now, updated_at: now, total_duration_ms: 0,
+      id: randomUUID(),
+      project_id: project.project["id"],
+      ...(branchId ? { branch_id: branchId } : {}),
+      action,
+      status: "running",
+      failures_count: 0,
+      created_at: now,
+      updated_at: now,
+      total_duration_ms: 0,
     };
-    project.operations.set(String(op["id"]), { op, pollsLeft: this.pollsPerOperation, outcome: this.nextOperationOutcome });
+    project.operations.set(String(op["id"]), {
+      op,
+      pollsLeft: this.pollsPerOperation,
+      outcome: this.nextOperationOutcome,
+    });
     return { ...op };
   }
 
@@ -342,12 +534,19 @@ export class FakeNeonApi {
 
 function defaultMessage(status: number): string {
   switch (status) {
-    case 401: return "authentication required";
-    case 404: return "not found";
-    case 409: return "conflict";
-    case 422: return "unprocessable entity";
-    case 423: return "project already has running operations, scheduling of new ones is prohibited";
-    case 429: return "too many requests";
-    default: return "internal server error";
+    case 401:
+      return "authentication required";
+    case 404:
+      return "not found";
+    case 409:
+      return "conflict";
+    case 422:
+      return "unprocessable entity";
+    case 423:
+      return "project already has running operations, scheduling of new ones is prohibited";
+    case 429:
+      return "too many requests";
+    default:
+      return "internal server error";
   }
 }

@@ -102,11 +102,17 @@ export class NeonPostgres extends pulumi.ComponentResource {
     // Checked before anything is registered, so a refused claim leaves nothing half-declared.
     const owned = new Set<string>();
     for (const claim of args.databases.filter((c) => c.sharedFrom === undefined)) {
-      if (owned.has(claim.database)) throw new Error(`${claim.service} claims database ${claim.database}, which another claim already owns; share it with sharedFrom`);
+      if (owned.has(claim.database))
+        throw new Error(
+          `${claim.service} claims database ${claim.database}, which another claim already owns; share it with sharedFrom`,
+        );
       owned.add(claim.database);
     }
     for (const claim of args.databases) {
-      if (claim.sharedFrom !== undefined && !owned.has(claim.database)) throw new Error(`${claim.service} shares ${claim.sharedFrom}'s database ${claim.database}, which no claim of this component creates`);
+      if (claim.sharedFrom !== undefined && !owned.has(claim.database))
+        throw new Error(
+          `${claim.service} shares ${claim.sharedFrom}'s database ${claim.database}, which no claim of this component creates`,
+        );
     }
     super("liftoff:neon:Postgres", name, {}, opts);
     const keep = { protect: args.protect ?? false, retainOnDelete: args.protect ?? false };
@@ -120,26 +126,34 @@ export class NeonPostgres extends pulumi.ComponentResource {
       return;
     }
 
-    const project = new NeonProject(`${name}-project`, {
-      name: args.projectName,
-      regionId: args.region,
-      pgVersion: args.pgVersion,
-      historyRetentionSeconds: args.historyRetentionSeconds,
-      ...(args.orgId ? { orgId: args.orgId } : {}),
-      ...(args.allowedIps ? { allowedIps: args.allowedIps } : {}),
-    }, { parent: this, ...keep });
+    const project = new NeonProject(
+      `${name}-project`,
+      {
+        name: args.projectName,
+        regionId: args.region,
+        pgVersion: args.pgVersion,
+        historyRetentionSeconds: args.historyRetentionSeconds,
+        ...(args.orgId ? { orgId: args.orgId } : {}),
+        ...(args.allowedIps ? { allowedIps: args.allowedIps } : {}),
+      },
+      { parent: this, ...keep },
+    );
 
     // The services' compute: the default branch's, or in a recovery the restore branch's, which
     // holds the roles and databases as they were at that instant.
     let host = project.host;
     let branchId = project.defaultBranchId;
     if (args.restoreFrom) {
-      const branch = new NeonBranch(`${name}-restore`, {
-        projectId: project.projectId,
-        name: `restore-${args.restoreFrom.replace(/[-:]/g, "")}`,
-        parentId: project.defaultBranchId,
-        parentTimestamp: args.restoreFrom,
-      }, { parent: this, ...keep });
+      const branch = new NeonBranch(
+        `${name}-restore`,
+        {
+          projectId: project.projectId,
+          name: `restore-${args.restoreFrom.replace(/[-:]/g, "")}`,
+          parentId: project.defaultBranchId,
+          parentTimestamp: args.restoreFrom,
+        },
+        { parent: this, ...keep },
+      );
       host = branch.host;
       branchId = branch.branchId;
     }
@@ -147,26 +161,41 @@ export class NeonPostgres extends pulumi.ComponentResource {
     const connections: Record<string, PostgresConnection> = {};
     const databases = new Map<string, NeonDatabase>();
     // Owners first: a sharing claim's login waits for the owner's database.
-    const ordered = [...args.databases.filter((c) => c.sharedFrom === undefined), ...args.databases.filter((c) => c.sharedFrom !== undefined)];
+    const ordered = [
+      ...args.databases.filter((c) => c.sharedFrom === undefined),
+      ...args.databases.filter((c) => c.sharedFrom !== undefined),
+    ];
     for (const claim of ordered) {
-      const role = new NeonRole(`${name}-${claim.service}-role`, {
-        projectId: project.projectId,
-        branchId: project.defaultBranchId,
-        name: claim.role,
-      }, { parent: this });
+      const role = new NeonRole(
+        `${name}-${claim.service}-role`,
+        {
+          projectId: project.projectId,
+          branchId: project.defaultBranchId,
+          name: claim.role,
+        },
+        { parent: this },
+      );
       let database = databases.get(claim.database);
       if (claim.sharedFrom === undefined || !database) {
         // Owned by the service's role, so that role needs no grant on it.
-        database = new NeonDatabase(`${name}-${claim.service}-db`, {
-          projectId: project.projectId,
-          branchId: project.defaultBranchId,
-          name: claim.database,
-          ownerName: role.name,
-        }, { parent: this, ...keep });
+        database = new NeonDatabase(
+          `${name}-${claim.service}-db`,
+          {
+            projectId: project.projectId,
+            branchId: project.defaultBranchId,
+            name: claim.database,
+            ownerName: role.name,
+          },
+          { parent: this, ...keep },
+        );
         databases.set(claim.database, database);
       }
       // Through the database's name, so a consumer of the URI waits until the database exists.
-      const login = pulumi.secret(pulumi.all([host, role.password, database.name]).apply(([h, password, db]): PostgresLogin => ({ host: h, role: claim.role, password, database: db })));
+      const login = pulumi.secret(
+        pulumi
+          .all([host, role.password, database.name])
+          .apply(([h, password, db]): PostgresLogin => ({ host: h, role: claim.role, password, database: db })),
+      );
       connections[claim.service] = {
         database: claim.database,
         role: claim.role,
@@ -188,7 +217,9 @@ export class NeonPostgres extends pulumi.ComponentResource {
       projectId: this.projectId,
       host: this.host,
       branchId: this.branchId,
-      connections: Object.fromEntries(Object.entries(this.connections).map(([s, c]) => [s, { uri: c.uri, pooledUri: c.pooledUri }])),
+      connections: Object.fromEntries(
+        Object.entries(this.connections).map(([s, c]) => [s, { uri: c.uri, pooledUri: c.pooledUri }]),
+      ),
     };
   }
 }
@@ -208,25 +239,48 @@ function restoreIntoSourceProject(
   args: NeonPostgresArgs,
   source: NeonRestoreSource,
   keep: { protect: boolean; retainOnDelete: boolean },
-): { projectId: pulumi.Output<string>; host: pulumi.Output<string>; branchId: pulumi.Output<string>; connections: Record<string, PostgresConnection> } {
-  const branch = new NeonBranch(`${name}-restore`, {
-    projectId: source.projectId,
-    name: restoreBranchName(args.projectName, source.timestamp),
-    ...(source.branchId ? { parentId: source.branchId } : {}),
-    parentTimestamp: source.timestamp,
-  }, { parent, ...keep });
+): {
+  projectId: pulumi.Output<string>;
+  host: pulumi.Output<string>;
+  branchId: pulumi.Output<string>;
+  connections: Record<string, PostgresConnection>;
+} {
+  const branch = new NeonBranch(
+    `${name}-restore`,
+    {
+      projectId: source.projectId,
+      name: restoreBranchName(args.projectName, source.timestamp),
+      ...(source.branchId ? { parentId: source.branchId } : {}),
+      parentTimestamp: source.timestamp,
+    },
+    { parent, ...keep },
+  );
   // The branch is reachable only from addresses the source project allows. One at a time: each is
   // a read-modify-write of the project's one list, and two at once would lose one.
   const allowed: NeonAllowedIp[] = [];
   (args.allowedIps ?? []).forEach((ip, i) => {
     const previous = allowed.at(-1);
-    allowed.push(new NeonAllowedIp(`${name}-allowed-${i}`, { projectId: source.projectId, ip }, { parent, ...(previous ? { dependsOn: [previous] } : {}) }));
+    allowed.push(
+      new NeonAllowedIp(
+        `${name}-allowed-${i}`,
+        { projectId: source.projectId, ip },
+        { parent, ...(previous ? { dependsOn: [previous] } : {}) },
+      ),
+    );
   });
   const connections: Record<string, PostgresConnection> = {};
   for (const claim of args.databases) {
-    const login = new NeonLogin(`${name}-${claim.service}-login`, { projectId: source.projectId, branchId: branch.branchId, name: claim.role }, { parent });
+    const login = new NeonLogin(
+      `${name}-${claim.service}-login`,
+      { projectId: source.projectId, branchId: branch.branchId, name: claim.role },
+      { parent },
+    );
     const reachable = pulumi.all(allowed.map((a) => a.added));
-    const credentials = pulumi.secret(pulumi.all([branch.host, login.password, reachable]).apply(([h, password]): PostgresLogin => ({ host: h, role: claim.role, password, database: claim.database })));
+    const credentials = pulumi.secret(
+      pulumi
+        .all([branch.host, login.password, reachable])
+        .apply(([h, password]): PostgresLogin => ({ host: h, role: claim.role, password, database: claim.database })),
+    );
     connections[claim.service] = {
       database: claim.database,
       role: claim.role,

@@ -91,7 +91,8 @@ export interface AllowedIpOutputs extends AllowedIpInputs {
 }
 
 export type NeonInputs = ProjectInputs | BranchInputs | RoleInputs | DatabaseInputs | LoginInputs | AllowedIpInputs;
-export type NeonOutputs = ProjectOutputs | BranchOutputs | RoleOutputs | DatabaseOutputs | LoginOutputs | AllowedIpOutputs;
+export type NeonOutputs =
+  ProjectOutputs | BranchOutputs | RoleOutputs | DatabaseOutputs | LoginOutputs | AllowedIpOutputs;
 
 export interface NeonProviderOptions {
   /** Neon's API unless a test stands in for it, e.g. `http://127.0.0.1:4010/api/v2`. */
@@ -144,10 +145,17 @@ interface HttpFailure {
   readonly response?: { readonly status: number; readonly data?: unknown; readonly headers?: Record<string, unknown> };
 }
 type Method = "GET" | "POST" | "PATCH" | "DELETE";
-interface Operation { readonly id: string; readonly status: string; readonly action?: string; readonly error?: string }
+interface Operation {
+  readonly id: string;
+  readonly status: string;
+  readonly action?: string;
+  readonly error?: string;
+}
 
 /** The provider. `options` are for tests; `pulumi up` uses the defaults and the stack's config. */
-export function createNeonProvider(options: NeonProviderOptions = {}): pulumi.dynamic.ResourceProvider<NeonInputs, NeonOutputs> {
+export function createNeonProvider(
+  options: NeonProviderOptions = {},
+): pulumi.dynamic.ResourceProvider<NeonInputs, NeonOutputs> {
   const settings: Settings = {
     ...(options.apiKey ? { apiKey: options.apiKey } : {}),
     ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
@@ -162,7 +170,10 @@ export function createNeonProvider(options: NeonProviderOptions = {}): pulumi.dy
       settings.apiKey = req.config.get("liftoff:neonApiKey") ?? settings.apiKey;
     },
     check: async (_olds, news) => {
-      const failures = missingInputs(news).map((property) => ({ property, reason: `${property} is required for a Neon ${news.kind}` }));
+      const failures = missingInputs(news).map((property) => ({
+        property,
+        reason: `${property} is required for a Neon ${news.kind}`,
+      }));
       return { inputs: news, failures };
     },
     diff: async (_id, olds, news) => {
@@ -173,12 +184,18 @@ export function createNeonProvider(options: NeonProviderOptions = {}): pulumi.dy
     create: async (inputs) => {
       const api = neonClient(settings);
       switch (inputs.kind) {
-        case "project": return createProject(settings, api, inputs);
-        case "branch": return createBranch(settings, api, inputs);
-        case "role": return createRole(settings, api, inputs);
-        case "database": return createDatabase(settings, api, inputs);
-        case "login": return createLogin(settings, api, inputs);
-        case "allowedIp": return addAllowedIp(settings, api, inputs);
+        case "project":
+          return createProject(settings, api, inputs);
+        case "branch":
+          return createBranch(settings, api, inputs);
+        case "role":
+          return createRole(settings, api, inputs);
+        case "database":
+          return createDatabase(settings, api, inputs);
+        case "login":
+          return createLogin(settings, api, inputs);
+        case "allowedIp":
+          return addAllowedIp(settings, api, inputs);
       }
     },
     read: async (id, props) => {
@@ -200,12 +217,18 @@ export function createNeonProvider(options: NeonProviderOptions = {}): pulumi.dy
 
 function neonClient(settings: Settings): Api<unknown> {
   if (!settings.apiKey) {
-    throw new Error("liftoff:neonApiKey is not set, so liftoff cannot call Neon. Create an API key in the Neon Console (Organization settings → API keys), then: pulumi config set --secret liftoff:neonApiKey");
+    throw new Error(
+      "liftoff:neonApiKey is not set, so liftoff cannot call Neon. Create an API key in the Neon Console (Organization settings → API keys), then: pulumi config set --secret liftoff:neonApiKey",
+    );
   }
   // Required here, not at the top of the file: the serialized provider must not carry the client.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createApiClient } = require("@neondatabase/api-client") as typeof import("@neondatabase/api-client");
-  return createApiClient({ apiKey: settings.apiKey, ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}), timeout: 60_000 });
+  return createApiClient({
+    apiKey: settings.apiKey,
+    ...(settings.baseUrl ? { baseURL: settings.baseUrl } : {}),
+    timeout: 60_000,
+  });
 }
 
 function missingInputs(inputs: NeonInputs): string[] {
@@ -217,7 +240,9 @@ function missingInputs(inputs: NeonInputs): string[] {
     login: ["projectId", "branchId", "name"],
     allowedIp: ["projectId", "ip"],
   };
-  return (required[inputs.kind] ?? ["kind"]).filter((key) => field(inputs, key) === undefined || field(inputs, key) === "");
+  return (required[inputs.kind] ?? ["kind"]).filter(
+    (key) => field(inputs, key) === undefined || field(inputs, key) === "",
+  );
 }
 
 function field(value: object, key: string): unknown {
@@ -226,7 +251,7 @@ function field(value: object, key: string): unknown {
 
 /** Equal as Neon sees them: an absent list and an empty one both mean "no restriction". */
 function sameValue(a: unknown, b: unknown): boolean {
-  const normal = (v: unknown) => JSON.stringify(Array.isArray(v) && v.length === 0 ? null : v ?? null);
+  const normal = (v: unknown) => JSON.stringify(Array.isArray(v) && v.length === 0 ? null : (v ?? null));
   return normal(a) === normal(b);
 }
 
@@ -242,7 +267,13 @@ function ipAllow(allowedIps: readonly string[] | undefined) {
  * what it would have created, so nothing is created twice. Every other failure becomes an error
  * that says what to do.
  */
-async function call<T, P = never>(settings: Settings, what: string, method: Method, run: () => Promise<{ data: T }>, probe?: () => Promise<P | undefined>): Promise<T | P> {
+async function call<T, P = never>(
+  settings: Settings,
+  what: string,
+  method: Method,
+  run: () => Promise<{ data: T }>,
+  probe?: () => Promise<P | undefined>,
+): Promise<T | P> {
   let last: HttpFailure | undefined;
   for (let attempt = 1; attempt <= settings.attempts; attempt++) {
     try {
@@ -305,19 +336,33 @@ function explain(what: string, failure: HttpFailure, attempts?: number): string 
 }
 
 /** Waits until Neon has carried out `operations`; a failed operation is an error. */
-async function settle(settings: Settings, api: Api<unknown>, projectId: string, operations: readonly Operation[] | undefined, what: string): Promise<void> {
+async function settle(
+  settings: Settings,
+  api: Api<unknown>,
+  projectId: string,
+  operations: readonly Operation[] | undefined,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + settings.operationTimeoutMs;
   for (const op of operations ?? []) {
     let current: Operation = op;
     while (!["finished", "skipped"].includes(current.status)) {
       if (["failed", "error", "cancelled", "cancelling"].includes(current.status)) {
-        throw new Error(`${what}: Neon's ${current.action ?? "operation"} ${current.id} ended ${current.status}${current.error ? `: ${current.error}` : ""}`);
+        throw new Error(
+          `${what}: Neon's ${current.action ?? "operation"} ${current.id} ended ${current.status}${current.error ? `: ${current.error}` : ""}`,
+        );
       }
       if (Date.now() > deadline) {
-        throw new Error(`${what}: Neon's ${current.action ?? "operation"} ${current.id} was still ${current.status} after ${Math.round(settings.operationTimeoutMs / 1000)} s`);
+        throw new Error(
+          `${what}: Neon's ${current.action ?? "operation"} ${current.id} was still ${current.status} after ${Math.round(settings.operationTimeoutMs / 1000)} s`,
+        );
       }
       await settings.sleep(settings.pollIntervalMs);
-      current = (await call(settings, `${what} (waiting for operation ${op.id})`, "GET", () => api.getProjectOperation(projectId, op.id))).operation;
+      current = (
+        await call(settings, `${what} (waiting for operation ${op.id})`, "GET", () =>
+          api.getProjectOperation(projectId, op.id),
+        )
+      ).operation;
     }
   }
 }
@@ -334,44 +379,68 @@ async function undoing<T>(what: string, undo: () => Promise<void>, rest: () => P
     try {
       await undo();
     } catch (undoErr) {
-      throw new Error(`${reason}\nDeleting the half-created ${what} failed too (${undoErr instanceof Error ? undoErr.message : String(undoErr)}); delete it in the Neon Console.`);
+      throw new Error(
+        `${reason}\nDeleting the half-created ${what} failed too (${undoErr instanceof Error ? undoErr.message : String(undoErr)}); delete it in the Neon Console.`,
+      );
     }
     throw new Error(`${reason}\nThe half-created ${what} was deleted; nothing was recorded.`);
   }
 }
 
-async function createProject(settings: Settings, api: Api<unknown>, inputs: ProjectInputs): Promise<{ id: string; outs: ProjectOutputs }> {
+async function createProject(
+  settings: Settings,
+  api: Api<unknown>,
+  inputs: ProjectInputs,
+): Promise<{ id: string; outs: ProjectOutputs }> {
   const what = `create Neon project ${inputs.name}`;
   const startedAt = Date.now();
   // A project found by this probe has our name and was created after our first attempt: it is ours.
   const probe = async () => {
-    const list = await call(settings, `${what} (looking for a project created by a failed attempt)`, "GET", () => api.listProjects({ search: inputs.name, ...(inputs.orgId ? { org_id: inputs.orgId } : {}) }));
+    const list = await call(settings, `${what} (looking for a project created by a failed attempt)`, "GET", () =>
+      api.listProjects({ search: inputs.name, ...(inputs.orgId ? { org_id: inputs.orgId } : {}) }),
+    );
     const mine = list.projects.filter((p) => p.name === inputs.name && Date.parse(p.created_at) >= startedAt - 60_000);
     return mine.length === 1 ? { project: { id: mine[0]!.id }, operations: [] as Operation[] } : undefined;
   };
-  const created = await call(settings, what, "POST", () => api.createProject({
-    project: {
-      name: inputs.name,
-      region_id: inputs.regionId,
-      pg_version: inputs.pgVersion,
-      history_retention_seconds: inputs.historyRetentionSeconds,
-      // Roles' passwords stay retrievable, so `read` can return a role's password after a refresh.
-      store_passwords: true,
-      branch: { name: "main" },
-      ...(inputs.allowedIps?.length ? { settings: ipAllow(inputs.allowedIps) } : {}),
-      ...(inputs.orgId ? { org_id: inputs.orgId } : {}),
-    },
-  }), probe);
+  const created = await call(
+    settings,
+    what,
+    "POST",
+    () =>
+      api.createProject({
+        project: {
+          name: inputs.name,
+          region_id: inputs.regionId,
+          pg_version: inputs.pgVersion,
+          history_retention_seconds: inputs.historyRetentionSeconds,
+          // Roles' passwords stay retrievable, so `read` can return a role's password after a refresh.
+          store_passwords: true,
+          branch: { name: "main" },
+          ...(inputs.allowedIps?.length ? { settings: ipAllow(inputs.allowedIps) } : {}),
+          ...(inputs.orgId ? { org_id: inputs.orgId } : {}),
+        },
+      }),
+    probe,
+  );
   const projectId = created.project.id;
-  return undoing(`project ${projectId}`, () => removeProject(settings, api, projectId), async () => {
-    await settle(settings, api, projectId, created.operations, what);
-    const outs = await describeProject(settings, api, projectId, inputs);
-    if (!outs) throw new Error(`${what}: the new project ${projectId} vanished while it was being set up`);
-    return { id: projectId, outs };
-  });
+  return undoing(
+    `project ${projectId}`,
+    () => removeProject(settings, api, projectId),
+    async () => {
+      await settle(settings, api, projectId, created.operations, what);
+      const outs = await describeProject(settings, api, projectId, inputs);
+      if (!outs) throw new Error(`${what}: the new project ${projectId} vanished while it was being set up`);
+      return { id: projectId, outs };
+    },
+  );
 }
 
-async function describeProject(settings: Settings, api: Api<unknown>, projectId: string, inputs: ProjectInputs): Promise<ProjectOutputs | undefined> {
+async function describeProject(
+  settings: Settings,
+  api: Api<unknown>,
+  projectId: string,
+  inputs: ProjectInputs,
+): Promise<ProjectOutputs | undefined> {
   const what = `read Neon project ${projectId}`;
   const project = await found(() => call(settings, what, "GET", () => api.getProject(projectId)));
   if (!project) return undefined;
@@ -413,32 +482,54 @@ async function removeProject(settings: Settings, api: Api<unknown>, projectId: s
   await found(() => call(settings, `delete Neon project ${projectId}`, "DELETE", () => api.deleteProject(projectId)));
 }
 
-async function createBranch(settings: Settings, api: Api<unknown>, inputs: BranchInputs): Promise<{ id: string; outs: BranchOutputs }> {
+async function createBranch(
+  settings: Settings,
+  api: Api<unknown>,
+  inputs: BranchInputs,
+): Promise<{ id: string; outs: BranchOutputs }> {
   const what = `create Neon branch ${inputs.name}${inputs.parentTimestamp ? ` from ${inputs.parentTimestamp}` : ""}`;
   const probe = async () => {
-    const list = await call(settings, `${what} (looking for a branch created by a failed attempt)`, "GET", () => api.listProjectBranches({ projectId: inputs.projectId, search: inputs.name }));
+    const list = await call(settings, `${what} (looking for a branch created by a failed attempt)`, "GET", () =>
+      api.listProjectBranches({ projectId: inputs.projectId, search: inputs.name }),
+    );
     const mine = list.branches.find((b) => b.name === inputs.name);
     return mine ? { branch: mine, endpoints: [], operations: [] as Operation[] } : undefined;
   };
-  const created = await call(settings, what, "POST", () => api.createProjectBranch(inputs.projectId, {
-    branch: {
-      name: inputs.name,
-      ...(inputs.parentId ? { parent_id: inputs.parentId } : {}),
-      ...(inputs.parentTimestamp ? { parent_timestamp: inputs.parentTimestamp } : {}),
-    },
-    // A branch is only reachable through a compute endpoint of its own.
-    endpoints: [{ type: "read_write" as EndpointType }],
-  }), probe);
+  const created = await call(
+    settings,
+    what,
+    "POST",
+    () =>
+      api.createProjectBranch(inputs.projectId, {
+        branch: {
+          name: inputs.name,
+          ...(inputs.parentId ? { parent_id: inputs.parentId } : {}),
+          ...(inputs.parentTimestamp ? { parent_timestamp: inputs.parentTimestamp } : {}),
+        },
+        // A branch is only reachable through a compute endpoint of its own.
+        endpoints: [{ type: "read_write" as EndpointType }],
+      }),
+    probe,
+  );
   const branchId = created.branch.id;
-  return undoing(`branch ${branchId}`, () => removeBranch(settings, api, inputs.projectId, branchId), async () => {
-    await settle(settings, api, inputs.projectId, created.operations, what);
-    const outs = await describeBranch(settings, api, inputs, branchId);
-    if (!outs) throw new Error(`${what}: the new branch ${branchId} vanished while it was being set up`);
-    return { id: branchId, outs };
-  });
+  return undoing(
+    `branch ${branchId}`,
+    () => removeBranch(settings, api, inputs.projectId, branchId),
+    async () => {
+      await settle(settings, api, inputs.projectId, created.operations, what);
+      const outs = await describeBranch(settings, api, inputs, branchId);
+      if (!outs) throw new Error(`${what}: the new branch ${branchId} vanished while it was being set up`);
+      return { id: branchId, outs };
+    },
+  );
 }
 
-async function describeBranch(settings: Settings, api: Api<unknown>, inputs: BranchInputs, branchId: string): Promise<BranchOutputs | undefined> {
+async function describeBranch(
+  settings: Settings,
+  api: Api<unknown>,
+  inputs: BranchInputs,
+  branchId: string,
+): Promise<BranchOutputs | undefined> {
   const what = `read Neon branch ${branchId}`;
   const branch = await found(() => call(settings, what, "GET", () => api.getProjectBranch(inputs.projectId, branchId)));
   if (!branch) return undefined;
@@ -448,64 +539,130 @@ async function describeBranch(settings: Settings, api: Api<unknown>, inputs: Bra
 
 async function removeBranch(settings: Settings, api: Api<unknown>, projectId: string, branchId: string): Promise<void> {
   const what = `delete Neon branch ${branchId}`;
-  const deleted = await found(() => call(settings, what, "DELETE", () => api.deleteProjectBranch({ projectId, branchId })));
+  const deleted = await found(() =>
+    call(settings, what, "DELETE", () => api.deleteProjectBranch({ projectId, branchId })),
+  );
   if (deleted) await settle(settings, api, projectId, deleted.operations, what);
 }
 
-async function createRole(settings: Settings, api: Api<unknown>, inputs: RoleInputs): Promise<{ id: string; outs: RoleOutputs }> {
+async function createRole(
+  settings: Settings,
+  api: Api<unknown>,
+  inputs: RoleInputs,
+): Promise<{ id: string; outs: RoleOutputs }> {
   const what = `create Neon role ${inputs.name}`;
   const probe = async () => {
-    const role = await found(() => call(settings, `${what} (looking for a role created by a failed attempt)`, "GET", () => api.getProjectBranchRole(inputs.projectId, inputs.branchId, inputs.name)));
+    const role = await found(() =>
+      call(settings, `${what} (looking for a role created by a failed attempt)`, "GET", () =>
+        api.getProjectBranchRole(inputs.projectId, inputs.branchId, inputs.name),
+      ),
+    );
     return role ? { role: role.role, operations: [] as Operation[] } : undefined;
   };
-  const created = await call(settings, what, "POST", () => api.createProjectBranchRole(inputs.projectId, inputs.branchId, { role: { name: inputs.name } }), probe);
+  const created = await call(
+    settings,
+    what,
+    "POST",
+    () => api.createProjectBranchRole(inputs.projectId, inputs.branchId, { role: { name: inputs.name } }),
+    probe,
+  );
   const id = `${inputs.projectId}/${inputs.branchId}/${inputs.name}`;
-  return undoing(`role ${inputs.name}`, () => removeRole(settings, api, inputs), async () => {
-    await settle(settings, api, inputs.projectId, created.operations, what);
-    const password = created.role.password ?? (await revealPassword(settings, api, inputs));
-    if (!password) throw new Error(`${what}: Neon returned no password for the role`);
-    return { id, outs: { ...inputs, password } };
-  });
+  return undoing(
+    `role ${inputs.name}`,
+    () => removeRole(settings, api, inputs),
+    async () => {
+      await settle(settings, api, inputs.projectId, created.operations, what);
+      const password = created.role.password ?? (await revealPassword(settings, api, inputs));
+      if (!password) throw new Error(`${what}: Neon returned no password for the role`);
+      return { id, outs: { ...inputs, password } };
+    },
+  );
 }
 
-async function revealPassword(settings: Settings, api: Api<unknown>, inputs: Pick<RoleInputs, "projectId" | "branchId" | "name">): Promise<string> {
-  return (await call(settings, `read the password of Neon role ${inputs.name}`, "GET", () => api.getProjectBranchRolePassword(inputs.projectId, inputs.branchId, inputs.name))).password;
+async function revealPassword(
+  settings: Settings,
+  api: Api<unknown>,
+  inputs: Pick<RoleInputs, "projectId" | "branchId" | "name">,
+): Promise<string> {
+  return (
+    await call(settings, `read the password of Neon role ${inputs.name}`, "GET", () =>
+      api.getProjectBranchRolePassword(inputs.projectId, inputs.branchId, inputs.name),
+    )
+  ).password;
 }
 
 async function removeRole(settings: Settings, api: Api<unknown>, inputs: RoleInputs): Promise<void> {
   const what = `delete Neon role ${inputs.name}`;
-  const deleted = await found(() => call(settings, what, "DELETE", () => api.deleteProjectBranchRole(inputs.projectId, inputs.branchId, inputs.name)));
+  const deleted = await found(() =>
+    call(settings, what, "DELETE", () => api.deleteProjectBranchRole(inputs.projectId, inputs.branchId, inputs.name)),
+  );
   if (deleted) await settle(settings, api, inputs.projectId, deleted.operations, what);
 }
 
-async function createDatabase(settings: Settings, api: Api<unknown>, inputs: DatabaseInputs): Promise<{ id: string; outs: DatabaseOutputs }> {
+async function createDatabase(
+  settings: Settings,
+  api: Api<unknown>,
+  inputs: DatabaseInputs,
+): Promise<{ id: string; outs: DatabaseOutputs }> {
   const what = `create Neon database ${inputs.name}`;
   const probe = async () => {
-    const database = await found(() => call(settings, `${what} (looking for a database created by a failed attempt)`, "GET", () => api.getProjectBranchDatabase(inputs.projectId, inputs.branchId, inputs.name)));
+    const database = await found(() =>
+      call(settings, `${what} (looking for a database created by a failed attempt)`, "GET", () =>
+        api.getProjectBranchDatabase(inputs.projectId, inputs.branchId, inputs.name),
+      ),
+    );
     return database ? { database: database.database, operations: [] as Operation[] } : undefined;
   };
-  const created = await call(settings, what, "POST", () => api.createProjectBranchDatabase(inputs.projectId, inputs.branchId, { database: { name: inputs.name, owner_name: inputs.ownerName } }), probe);
+  const created = await call(
+    settings,
+    what,
+    "POST",
+    () =>
+      api.createProjectBranchDatabase(inputs.projectId, inputs.branchId, {
+        database: { name: inputs.name, owner_name: inputs.ownerName },
+      }),
+    probe,
+  );
   const id = `${inputs.projectId}/${inputs.branchId}/${inputs.name}`;
-  return undoing(`database ${inputs.name}`, () => removeDatabase(settings, api, inputs), async () => {
-    await settle(settings, api, inputs.projectId, created.operations, what);
-    return { id, outs: { ...inputs, name: created.database.name, ownerName: created.database.owner_name } };
-  });
+  return undoing(
+    `database ${inputs.name}`,
+    () => removeDatabase(settings, api, inputs),
+    async () => {
+      await settle(settings, api, inputs.projectId, created.operations, what);
+      return { id, outs: { ...inputs, name: created.database.name, ownerName: created.database.owner_name } };
+    },
+  );
 }
 
 async function removeDatabase(settings: Settings, api: Api<unknown>, inputs: DatabaseInputs): Promise<void> {
   const what = `delete Neon database ${inputs.name}`;
-  const deleted = await found(() => call(settings, what, "DELETE", () => api.deleteProjectBranchDatabase(inputs.projectId, inputs.branchId, inputs.name)));
+  const deleted = await found(() =>
+    call(settings, what, "DELETE", () =>
+      api.deleteProjectBranchDatabase(inputs.projectId, inputs.branchId, inputs.name),
+    ),
+  );
   if (deleted) await settle(settings, api, inputs.projectId, deleted.operations, what);
 }
 
-async function createLogin(settings: Settings, api: Api<unknown>, inputs: LoginInputs): Promise<{ id: string; outs: LoginOutputs }> {
+async function createLogin(
+  settings: Settings,
+  api: Api<unknown>,
+  inputs: LoginInputs,
+): Promise<{ id: string; outs: LoginOutputs }> {
   const what = `reset the password of Neon role ${inputs.name} on branch ${inputs.branchId}`;
   let reset;
   try {
-    reset = await call(settings, what, "POST", () => api.resetProjectBranchRolePassword(inputs.projectId, inputs.branchId, inputs.name));
+    reset = await call(settings, what, "POST", () =>
+      api.resetProjectBranchRolePassword(inputs.projectId, inputs.branchId, inputs.name),
+    );
   } catch (err) {
     if ((err as { status?: number }).status !== 404) throw err;
-    throw Object.assign(new Error(`${what}: the branch has no role ${inputs.name}. A restore branch holds the roles its parent had at the restore point; this one was created later. Restore from a later instant, or give the service its database on the source first.`), { status: 404 });
+    throw Object.assign(
+      new Error(
+        `${what}: the branch has no role ${inputs.name}. A restore branch holds the roles its parent had at the restore point; this one was created later. Restore from a later instant, or give the service its database on the source first.`,
+      ),
+      { status: 404 },
+    );
   }
   await settle(settings, api, inputs.projectId, reset.operations, what);
   const password = reset.role.password ?? (await revealPassword(settings, api, inputs));
@@ -513,20 +670,35 @@ async function createLogin(settings: Settings, api: Api<unknown>, inputs: LoginI
   return { id: `${inputs.projectId}/${inputs.branchId}/${inputs.name}`, outs: { ...inputs, password } };
 }
 
-async function projectAllowList(settings: Settings, api: Api<unknown>, projectId: string, what: string): Promise<{ ips: string[]; protectedBranchesOnly: boolean }> {
+async function projectAllowList(
+  settings: Settings,
+  api: Api<unknown>,
+  projectId: string,
+  what: string,
+): Promise<{ ips: string[]; protectedBranchesOnly: boolean }> {
   const project = await call(settings, what, "GET", () => api.getProject(projectId));
   const allowed = project.project.settings?.allowed_ips;
   return { ips: [...(allowed?.ips ?? [])], protectedBranchesOnly: allowed?.protected_branches_only ?? false };
 }
 
-async function addAllowedIp(settings: Settings, api: Api<unknown>, inputs: AllowedIpInputs): Promise<{ id: string; outs: AllowedIpOutputs }> {
+async function addAllowedIp(
+  settings: Settings,
+  api: Api<unknown>,
+  inputs: AllowedIpInputs,
+): Promise<{ id: string; outs: AllowedIpOutputs }> {
   const what = `allow ${inputs.ip} in Neon project ${inputs.projectId}`;
   const id = `${inputs.projectId}/${inputs.ip}`;
   const list = await projectAllowList(settings, api, inputs.projectId, what);
   if (list.ips.length === 0 || list.ips.includes(inputs.ip)) return { id, outs: { ...inputs, added: false } };
-  const updated = await call(settings, what, "PATCH", () => api.updateProject(inputs.projectId, {
-    project: { settings: { allowed_ips: { ips: [...list.ips, inputs.ip], protected_branches_only: list.protectedBranchesOnly } } },
-  }));
+  const updated = await call(settings, what, "PATCH", () =>
+    api.updateProject(inputs.projectId, {
+      project: {
+        settings: {
+          allowed_ips: { ips: [...list.ips, inputs.ip], protected_branches_only: list.protectedBranchesOnly },
+        },
+      },
+    }),
+  );
   await settle(settings, api, inputs.projectId, updated.operations, what);
   return { id, outs: { ...inputs, added: true } };
 }
@@ -538,15 +710,25 @@ async function removeAllowedIp(settings: Settings, api: Api<unknown>, props: All
   if (!project || !project.ips.includes(props.ip)) return;
   const ips = project.ips.filter((ip) => ip !== props.ip);
   // Never leave an empty list behind: to Neon that means every address, not none.
-  if (ips.length === 0) throw new Error(`${what}: it is the project's last allowed address, and an empty list would let every address in. Add the owner's addresses to the project first.`);
-  const updated = await call(settings, what, "PATCH", () => api.updateProject(props.projectId, {
-    project: { settings: { allowed_ips: { ips, protected_branches_only: project.protectedBranchesOnly } } },
-  }));
+  if (ips.length === 0)
+    throw new Error(
+      `${what}: it is the project's last allowed address, and an empty list would let every address in. Add the owner's addresses to the project first.`,
+    );
+  const updated = await call(settings, what, "PATCH", () =>
+    api.updateProject(props.projectId, {
+      project: { settings: { allowed_ips: { ips, protected_branches_only: project.protectedBranchesOnly } } },
+    }),
+  );
   await settle(settings, api, props.projectId, updated.operations, what);
 }
 
 /** The object as Neon has it now, or undefined when it is gone. */
-async function readObject(settings: Settings, api: Api<unknown>, id: string, props: NeonOutputs): Promise<NeonOutputs | undefined> {
+async function readObject(
+  settings: Settings,
+  api: Api<unknown>,
+  id: string,
+  props: NeonOutputs,
+): Promise<NeonOutputs | undefined> {
   switch (props.kind) {
     case "project":
       return describeProject(settings, api, id, props);
@@ -554,22 +736,32 @@ async function readObject(settings: Settings, api: Api<unknown>, id: string, pro
       return describeBranch(settings, api, props, id);
     case "role": {
       const what = `read Neon role ${props.name}`;
-      const role = await found(() => call(settings, what, "GET", () => api.getProjectBranchRole(props.projectId, props.branchId, props.name)));
+      const role = await found(() =>
+        call(settings, what, "GET", () => api.getProjectBranchRole(props.projectId, props.branchId, props.name)),
+      );
       if (!role) return undefined;
       return { ...props, password: await revealPassword(settings, api, props) };
     }
     case "database": {
       const what = `read Neon database ${props.name}`;
-      const database = await found(() => call(settings, what, "GET", () => api.getProjectBranchDatabase(props.projectId, props.branchId, props.name)));
+      const database = await found(() =>
+        call(settings, what, "GET", () => api.getProjectBranchDatabase(props.projectId, props.branchId, props.name)),
+      );
       return database ? { ...props, name: database.database.name, ownerName: database.database.owner_name } : undefined;
     }
     case "login": {
-      const role = await found(() => call(settings, `read Neon role ${props.name}`, "GET", () => api.getProjectBranchRole(props.projectId, props.branchId, props.name)));
+      const role = await found(() =>
+        call(settings, `read Neon role ${props.name}`, "GET", () =>
+          api.getProjectBranchRole(props.projectId, props.branchId, props.name),
+        ),
+      );
       if (!role) return undefined;
       return { ...props, password: await revealPassword(settings, api, props) };
     }
     case "allowedIp": {
-      const project = await found(() => call(settings, `read Neon project ${props.projectId}`, "GET", () => api.getProject(props.projectId)));
+      const project = await found(() =>
+        call(settings, `read Neon project ${props.projectId}`, "GET", () => api.getProject(props.projectId)),
+      );
       if (!project) return undefined;
       const listed = (project.project.settings?.allowed_ips?.ips ?? []).includes(props.ip);
       // An address this stack added and someone removed is gone; one never added stays "not added".
@@ -579,26 +771,44 @@ async function readObject(settings: Settings, api: Api<unknown>, id: string, pro
 }
 
 /** Changes what Neon changes in place; `diff` has sent everything else to a replacement. */
-async function updateObject(settings: Settings, api: Api<unknown>, id: string, olds: NeonOutputs, news: NeonInputs): Promise<NeonOutputs> {
+async function updateObject(
+  settings: Settings,
+  api: Api<unknown>,
+  id: string,
+  olds: NeonOutputs,
+  news: NeonInputs,
+): Promise<NeonOutputs> {
   if (news.kind === "project" && olds.kind === "project") {
     const what = `update Neon project ${id}`;
     // IP Allow is sent only when it changes: plans without the feature refuse the setting.
     const allowChanged = !sameValue(olds.allowedIps, news.allowedIps);
-    const updated = await call(settings, what, "PATCH", () => api.updateProject(id, {
-      project: { name: news.name, history_retention_seconds: news.historyRetentionSeconds, ...(allowChanged ? { settings: ipAllow(news.allowedIps) } : {}) },
-    }));
+    const updated = await call(settings, what, "PATCH", () =>
+      api.updateProject(id, {
+        project: {
+          name: news.name,
+          history_retention_seconds: news.historyRetentionSeconds,
+          ...(allowChanged ? { settings: ipAllow(news.allowedIps) } : {}),
+        },
+      }),
+    );
     await settle(settings, api, id, updated.operations, what);
     return (await describeProject(settings, api, id, news)) ?? { ...olds, ...news };
   }
   if (news.kind === "branch" && olds.kind === "branch") {
     const what = `rename Neon branch ${id}`;
-    const updated = await call(settings, what, "PATCH", () => api.updateProjectBranch(news.projectId, id, { branch: { name: news.name } }));
+    const updated = await call(settings, what, "PATCH", () =>
+      api.updateProjectBranch(news.projectId, id, { branch: { name: news.name } }),
+    );
     await settle(settings, api, news.projectId, updated.operations, what);
     return { ...olds, ...news };
   }
   if (news.kind === "database" && olds.kind === "database") {
     const what = `update Neon database ${olds.name}`;
-    const updated = await call(settings, what, "PATCH", () => api.updateProjectBranchDatabase(news.projectId, news.branchId, olds.name, { database: { name: news.name, owner_name: news.ownerName } }));
+    const updated = await call(settings, what, "PATCH", () =>
+      api.updateProjectBranchDatabase(news.projectId, news.branchId, olds.name, {
+        database: { name: news.name, owner_name: news.ownerName },
+      }),
+    );
     await settle(settings, api, news.projectId, updated.operations, what);
     return { ...news };
   }
@@ -607,12 +817,18 @@ async function updateObject(settings: Settings, api: Api<unknown>, id: string, o
 
 async function deleteObject(settings: Settings, api: Api<unknown>, id: string, props: NeonOutputs): Promise<void> {
   switch (props.kind) {
-    case "project": return removeProject(settings, api, id);
-    case "branch": return removeBranch(settings, api, props.projectId, id);
-    case "role": return removeRole(settings, api, props);
-    case "database": return removeDatabase(settings, api, props);
+    case "project":
+      return removeProject(settings, api, id);
+    case "branch":
+      return removeBranch(settings, api, props.projectId, id);
+    case "role":
+      return removeRole(settings, api, props);
+    case "database":
+      return removeDatabase(settings, api, props);
     // The role belongs to its branch and goes with it; a login never deletes a role.
-    case "login": return;
-    case "allowedIp": return removeAllowedIp(settings, api, props);
+    case "login":
+      return;
+    case "allowedIp":
+      return removeAllowedIp(settings, api, props);
   }
 }

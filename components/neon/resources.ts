@@ -50,7 +50,12 @@ export class NeonProject extends NeonResource {
   declare readonly regionId: pulumi.Output<string>;
 
   constructor(name: string, args: NeonProjectArgs, opts?: pulumi.CustomResourceOptions) {
-    super("Project", name, { kind: "project", ...args, projectId: undefined, defaultBranchId: undefined, host: undefined }, opts);
+    super(
+      "Project",
+      name,
+      { kind: "project", ...args, projectId: undefined, defaultBranchId: undefined, host: undefined },
+      opts,
+    );
   }
 }
 
@@ -85,10 +90,15 @@ export class NeonRole extends NeonResource {
   declare readonly name: pulumi.Output<string>;
 
   constructor(name: string, args: NeonRoleArgs, opts?: pulumi.CustomResourceOptions) {
-    super("Role", name, { kind: "role", ...args, password: undefined }, {
-      ...opts,
-      additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "password"],
-    });
+    super(
+      "Role",
+      name,
+      { kind: "role", ...args, password: undefined },
+      {
+        ...opts,
+        additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "password"],
+      },
+    );
   }
 }
 
@@ -124,10 +134,15 @@ export class NeonLogin extends NeonResource {
   declare readonly name: pulumi.Output<string>;
 
   constructor(name: string, args: NeonLoginArgs, opts?: pulumi.CustomResourceOptions) {
-    super("Login", name, { kind: "login", ...args, password: undefined }, {
-      ...opts,
-      additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "password"],
-    });
+    super(
+      "Login",
+      name,
+      { kind: "login", ...args, password: undefined },
+      {
+        ...opts,
+        additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "password"],
+      },
+    );
   }
 }
 

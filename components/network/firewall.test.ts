@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { DENY_ALL_PRIORITY, firewallRules, toAzureSecurityRule } from "./firewall";
 
 const base = {
-  publicPorts: [{ service: "identity-service", port: 8443 }, { service: "api-gateway", port: 443 }],
+  publicPorts: [
+    { service: "identity-service", port: 8443 },
+    { service: "api-gateway", port: 443 },
+  ],
   acmePort: 80,
   ssh: { port: 22, sources: ["203.0.113.7/32", "198.51.100.0/24"] },
 };
@@ -36,12 +39,18 @@ describe("firewall rules", () => {
 
   it("never lets the internet reach the SSH port", () => {
     const rules = firewallRules(base);
-    expect(rules.filter((r) => r.access === "Allow" && r.sources.includes("Internet")).map((r) => r.port)).not.toContain(22);
+    expect(
+      rules.filter((r) => r.access === "Allow" && r.sources.includes("Internet")).map((r) => r.port),
+    ).not.toContain(22);
   });
 
   it("renders single and multiple sources the way the Azure API wants them", () => {
     const [ssh, acme] = firewallRules(base).map(toAzureSecurityRule);
-    expect(ssh).toMatchObject({ direction: "Inbound", sourceAddressPrefixes: ["203.0.113.7/32", "198.51.100.0/24"], destinationPortRange: "22" });
+    expect(ssh).toMatchObject({
+      direction: "Inbound",
+      sourceAddressPrefixes: ["203.0.113.7/32", "198.51.100.0/24"],
+      destinationPortRange: "22",
+    });
     expect(ssh).not.toHaveProperty("sourceAddressPrefix");
     expect(acme).toMatchObject({ sourceAddressPrefix: "Internet", destinationPortRange: "80", protocol: "Tcp" });
   });

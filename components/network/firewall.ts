@@ -77,7 +77,9 @@ export function firewallRules(input: FirewallInput): FirewallRule[] {
   const rules = allows.map((rule, i) => ({ ...rule, priority: FIRST_PRIORITY + 10 * i }));
   const last = rules.at(-1);
   if (last && last.priority >= SSH_WINDOW_PRIORITIES.first) {
-    throw new Error(`${rules.length} firewall rules reach priority ${last.priority}, into the band ${SSH_WINDOW_PRIORITIES.first}-${SSH_WINDOW_PRIORITIES.last} reserved for the CI SSH window: open fewer public endpoints`);
+    throw new Error(
+      `${rules.length} firewall rules reach priority ${last.priority}, into the band ${SSH_WINDOW_PRIORITIES.first}-${SSH_WINDOW_PRIORITIES.last} reserved for the CI SSH window: open fewer public endpoints`,
+    );
   }
   rules.push({
     name: "deny-all-inbound",

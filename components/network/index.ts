@@ -53,55 +53,75 @@ export class Network extends pulumi.ComponentResource {
     // rules it finds when the NSG has none inline (pulumi-azure-native#1087), so a rule added outside
     // Pulumi (the CI runner's temporary SSH window) is neither dropped by an NSG update nor reported
     // as drift by a refresh; the two styles must never be mixed (they delete each other's rules).
-    const nsg = new network.NetworkSecurityGroup(`${name}-nsg`, {
-      ...common,
-      networkSecurityGroupName: networkSecurityGroupName(args.namePrefix),
-    }, child);
+    const nsg = new network.NetworkSecurityGroup(
+      `${name}-nsg`,
+      {
+        ...common,
+        networkSecurityGroupName: networkSecurityGroupName(args.namePrefix),
+      },
+      child,
+    );
 
     // One after the other, in priority order: Azure serialises writes to an NSG, and parallel rule
     // writes fail with AnotherOperationInProgress.
     let previous: network.SecurityRule | undefined;
     for (const rule of firewallRules(args.firewall)) {
       const { name: securityRuleName, ...properties } = toAzureSecurityRule(rule);
-      previous = new network.SecurityRule(`${name}-rule-${securityRuleName}`, {
-        resourceGroupName: args.resourceGroupName,
-        networkSecurityGroupName: nsg.name,
-        securityRuleName,
-        ...properties,
-      }, { ...child, ...(previous ? { dependsOn: [previous] } : {}) });
+      previous = new network.SecurityRule(
+        `${name}-rule-${securityRuleName}`,
+        {
+          resourceGroupName: args.resourceGroupName,
+          networkSecurityGroupName: nsg.name,
+          securityRuleName,
+          ...properties,
+        },
+        { ...child, ...(previous ? { dependsOn: [previous] } : {}) },
+      );
     }
 
-    const vnet = new network.VirtualNetwork(`${name}-vnet`, {
-      ...common,
-      virtualNetworkName: `${args.namePrefix}-vnet`,
-      addressSpace: { addressPrefixes: [args.addressSpace] },
-    }, child);
+    const vnet = new network.VirtualNetwork(
+      `${name}-vnet`,
+      {
+        ...common,
+        virtualNetworkName: `${args.namePrefix}-vnet`,
+        addressSpace: { addressPrefixes: [args.addressSpace] },
+      },
+      child,
+    );
 
-    const subnet = new network.Subnet(`${name}-subnet`, {
-      resourceGroupName: args.resourceGroupName,
-      virtualNetworkName: vnet.name,
-      subnetName: "hosts",
-      addressPrefix: args.subnetPrefix,
-      networkSecurityGroup: { id: nsg.id },
-      // No implicit outbound path: the host reaches out through its own public IP only.
-      defaultOutboundAccess: false,
-    }, {
-      ...child,
-      // Attaching the NSG to the subnet is a write to the NSG too: after the last rule, so it never
-      // runs beside a rule write and fails with 409 AnotherOperationInProgress (the azurerm provider
-      // takes a lock on the NSG's name around both for the same reason).
-      ...(previous ? { dependsOn: [previous] } : {}),
-    });
+    const subnet = new network.Subnet(
+      `${name}-subnet`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        virtualNetworkName: vnet.name,
+        subnetName: "hosts",
+        addressPrefix: args.subnetPrefix,
+        networkSecurityGroup: { id: nsg.id },
+        // No implicit outbound path: the host reaches out through its own public IP only.
+        defaultOutboundAccess: false,
+      },
+      {
+        ...child,
+        // Attaching the NSG to the subnet is a write to the NSG too: after the last rule, so it never
+        // runs beside a rule write and fails with 409 AnotherOperationInProgress (the azurerm provider
+        // takes a lock on the NSG's name around both for the same reason).
+        ...(previous ? { dependsOn: [previous] } : {}),
+      },
+    );
 
-    const publicIp = new network.PublicIPAddress(`${name}-ip`, {
-      ...common,
-      publicIpAddressName: `${args.namePrefix}-ip`,
-      sku: { name: "Standard", tier: "Regional" },
-      publicIPAllocationMethod: "Static",
-      publicIPAddressVersion: "IPv4",
-      dnsSettings: { domainNameLabel: args.dnsLabel },
-      idleTimeoutInMinutes: 4,
-    }, { ...child, protect: args.protectPublicIp ?? false });
+    const publicIp = new network.PublicIPAddress(
+      `${name}-ip`,
+      {
+        ...common,
+        publicIpAddressName: `${args.namePrefix}-ip`,
+        sku: { name: "Standard", tier: "Regional" },
+        publicIPAllocationMethod: "Static",
+        publicIPAddressVersion: "IPv4",
+        dnsSettings: { domainNameLabel: args.dnsLabel },
+        idleTimeoutInMinutes: 4,
+      },
+      { ...child, protect: args.protectPublicIp ?? false },
+    );
 
     this.subnetId = subnet.id;
     this.networkSecurityGroupId = nsg.id;

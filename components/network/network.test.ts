@@ -12,7 +12,11 @@ function declare(protectPublicIp?: boolean) {
       addressSpace: "10.42.0.0/16",
       subnetPrefix: "10.42.1.0/24",
       dnsLabel: "acme-test",
-      firewall: { publicPorts: [{ service: "api-gateway", port: 443 }], acmePort: 80, ssh: { port: 22, sources: ["203.0.113.7/32"] } },
+      firewall: {
+        publicPorts: [{ service: "api-gateway", port: 443 }],
+        acmePort: 80,
+        ssh: { port: 22, sources: ["203.0.113.7/32"] },
+      },
       ...(protectPublicIp === undefined ? {} : { protectPublicIp }),
     });
     return { fqdn: net.fqdn, ip: net.publicIpAddress, subnetId: net.subnetId };
@@ -44,13 +48,31 @@ describe("Network component", () => {
     // Inline rules would make azure-native delete any rule added outside Pulumi (the CI SSH window).
     expect(nsg.inputs).not.toHaveProperty("securityRules");
     const rules = byType(plan, "azure-native:network:SecurityRule");
-    expect(rules.map((r) => r.inputs["securityRuleName"])).toEqual(["allow-ssh-admin", "allow-http-acme", "allow-https-api-gateway", "deny-all-inbound"]);
+    expect(rules.map((r) => r.inputs["securityRuleName"])).toEqual([
+      "allow-ssh-admin",
+      "allow-http-acme",
+      "allow-https-api-gateway",
+      "deny-all-inbound",
+    ]);
     for (const rule of rules) {
-      expect(rule.inputs).toMatchObject({ networkSecurityGroupName: "liftoff-test-nsg", resourceGroupName: "rg-test", direction: "Inbound" });
+      expect(rule.inputs).toMatchObject({
+        networkSecurityGroupName: "liftoff-test-nsg",
+        resourceGroupName: "rg-test",
+        direction: "Inbound",
+      });
       expect(rule.inputs).not.toHaveProperty("name");
     }
-    expect(rules[0]!.inputs).toMatchObject({ sourceAddressPrefix: "203.0.113.7/32", destinationPortRange: "22", access: "Allow" });
-    expect(rules.at(-1)!.inputs).toMatchObject({ access: "Deny", sourceAddressPrefix: "*", destinationPortRange: "*", protocol: "*" });
+    expect(rules[0]!.inputs).toMatchObject({
+      sourceAddressPrefix: "203.0.113.7/32",
+      destinationPortRange: "22",
+      access: "Allow",
+    });
+    expect(rules.at(-1)!.inputs).toMatchObject({
+      access: "Deny",
+      sourceAddressPrefix: "*",
+      destinationPortRange: "*",
+      protocol: "*",
+    });
     const priorities = rules.map((r) => r.inputs["priority"] as number);
     expect(priorities.every((p) => p < SSH_WINDOW_PRIORITIES.first || p > SSH_WINDOW_PRIORITIES.last)).toBe(true);
   });
@@ -64,14 +86,21 @@ describe("Network component", () => {
     rules.slice(1).forEach((rule, i) => expect(rule.dependencies, rule.name).toContain(rules[i]!.urn));
     // Nothing else writes to the NSG: the rules and the subnet are all that reference it.
     const nsg = one(plan, "azure-native:network:NetworkSecurityGroup");
-    const writers = plan.resources.filter((r) => r.dependencies.includes(nsg.urn)).map((r) => r.type).sort();
+    const writers = plan.resources
+      .filter((r) => r.dependencies.includes(nsg.urn))
+      .map((r) => r.type)
+      .sort();
     expect(writers).toEqual([...rules.map((r) => r.type), subnet.type].sort());
   });
 
   it("gives a Standard static public IP with the DNS label and outputs its FQDN", async () => {
     const plan = await declare();
     const ip = one(plan, "azure-native:network:PublicIPAddress");
-    expect(ip.inputs).toMatchObject({ sku: { name: "Standard" }, publicIPAllocationMethod: "Static", dnsSettings: { domainNameLabel: "acme-test" } });
+    expect(ip.inputs).toMatchObject({
+      sku: { name: "Standard" },
+      publicIPAllocationMethod: "Static",
+      dnsSettings: { domainNameLabel: "acme-test" },
+    });
     expect(plan.outputs["fqdn"]!.value).toBe("acme-test.westeurope.cloudapp.azure.com");
     expect(ip.options.protect).toBe(false);
   });

@@ -12,8 +12,10 @@ const INPUT = {
 };
 
 const all = (groups: ReturnType<typeof alertRuleGroups>) => groups.flatMap((g) => g.rules);
-const model = (r: Rule, refId: string) => JSON.parse(r.datas.find((d) => d.refId === refId)!.model) as Record<string, unknown>;
-const threshold = (r: Rule) => (model(r, "C")["conditions"] as { evaluator: { type: string; params: number[] } }[])[0]!.evaluator;
+const model = (r: Rule, refId: string) =>
+  JSON.parse(r.datas.find((d) => d.refId === refId)!.model) as Record<string, unknown>;
+const threshold = (r: Rule) =>
+  (model(r, "C")["conditions"] as { evaluator: { type: string; params: number[] } }[])[0]!.evaluator;
 
 describe("alert rules", () => {
   const groups = alertRuleGroups(INPUT);
@@ -51,7 +53,9 @@ describe("alert rules", () => {
   it("select the OTel HTTP metrics of the gateway, the checks' jobs and the collector's host labels", () => {
     expect(model(byUid["gateway-5xx"]!, "A")["expr"]).toContain('job="api-gateway"');
     expect(model(byUid["health-check"]!, "A")["expr"]).toContain('probe_success{job=~"liftoff-prod-.+-health"}');
-    expect(model(byUid["disk-full"]!, "A")["expr"]).toContain('job="integrations/unix",instance="h.example",mountpoint="/"');
+    expect(model(byUid["disk-full"]!, "A")["expr"]).toContain(
+      'job="integrations/unix",instance="h.example",mountpoint="/"',
+    );
     expect(model(byUid["container-restarts"]!, "A")["expr"]).toContain("changes(container_start_time_seconds{");
   });
 

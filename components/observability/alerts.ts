@@ -57,7 +57,16 @@ export const RULE_GROUPS = ["services", "host"] as const;
 /** The environment's alert rules, by group (see `RULE_GROUPS`). */
 export function alertRuleGroups(input: AlertInput): RuleGroup[] {
   const t = input.thresholds;
-  const rule = (kind: string, name: string, spec: Omit<Rule, "uid" | "name" | "condition" | "datas" | "labels"> & { expr: string; evaluator: "gt" | "lt"; threshold: number; severity: "critical" | "warning" }): Rule => ({
+  const rule = (
+    kind: string,
+    name: string,
+    spec: Omit<Rule, "uid" | "name" | "condition" | "datas" | "labels"> & {
+      expr: string;
+      evaluator: "gt" | "lt";
+      threshold: number;
+      severity: "critical" | "warning";
+    },
+  ): Rule => ({
     uid: grafanaUid(input.environment, kind),
     name,
     condition: "C",
@@ -72,48 +81,54 @@ export function alertRuleGroups(input: AlertInput): RuleGroup[] {
   const services: Rule[] = [];
   if (input.gatewayService) {
     const gw = `job=${promString(input.gatewayService)}`;
-    services.push(rule("gateway-5xx", `${input.gatewayService} answers too many 5xx`, {
-      expr: `100 * sum(rate(${HTTP}_count{${gw},http_response_status_code=~"5.."}[5m])) / sum(rate(${HTTP}_count{${gw}}[5m]))`,
+    services.push(
+      rule("gateway-5xx", `${input.gatewayService} answers too many 5xx`, {
+        expr: `100 * sum(rate(${HTTP}_count{${gw},http_response_status_code=~"5.."}[5m])) / sum(rate(${HTTP}_count{${gw}}[5m]))`,
+        evaluator: "gt",
+        threshold: t.gateway5xxPercent,
+        severity: "critical",
+        for: "5m",
+        // No requests, no errors: quiet traffic is not an incident.
+        noDataState: "OK",
+        execErrState: "Error",
+        annotations: {
+          summary: `More than ${t.gateway5xxPercent}% of ${input.gatewayService}'s requests fail with 5xx`,
+          description: `{{ humanize $values.A.Value }}% of requests to ${input.gatewayService} in ${input.environment} were answered 5xx over the last 5 minutes.`,
+        },
+      }),
+    );
+  }
+  services.push(
+    rule("p95-latency", "Requests are slow (p95)", {
+      expr: `1000 * histogram_quantile(0.95, sum by (job, le) (rate(${HTTP}_bucket[5m])))`,
       evaluator: "gt",
-      threshold: t.gateway5xxPercent,
-      severity: "critical",
-      for: "5m",
-      // No requests, no errors: quiet traffic is not an incident.
+      threshold: t.p95LatencyMs,
+      severity: "warning",
+      for: "10m",
       noDataState: "OK",
       execErrState: "Error",
       annotations: {
-        summary: `More than ${t.gateway5xxPercent}% of ${input.gatewayService}'s requests fail with 5xx`,
-        description: `{{ humanize $values.A.Value }}% of requests to ${input.gatewayService} in ${input.environment} were answered 5xx over the last 5 minutes.`,
+        summary: `A service's 95th-percentile latency is above ${t.p95LatencyMs} ms`,
+        description: `{{ $labels.job }} in ${input.environment}: p95 latency {{ humanize $values.A.Value }} ms over the last 5 minutes.`,
       },
-    }));
-  }
-  services.push(rule("p95-latency", "Requests are slow (p95)", {
-    expr: `1000 * histogram_quantile(0.95, sum by (job, le) (rate(${HTTP}_bucket[5m])))`,
-    evaluator: "gt",
-    threshold: t.p95LatencyMs,
-    severity: "warning",
-    for: "10m",
-    noDataState: "OK",
-    execErrState: "Error",
-    annotations: {
-      summary: `A service's 95th-percentile latency is above ${t.p95LatencyMs} ms`,
-      description: `{{ $labels.job }} in ${input.environment}: p95 latency {{ humanize $values.A.Value }} ms over the last 5 minutes.`,
-    },
-  }));
-  services.push(rule("health-check", "Public health check failing", {
-    expr: `100 * avg by (job, instance) (avg_over_time(probe_success{job=~${promString(input.healthCheckJobs)}}[5m]))`,
-    evaluator: "lt",
-    threshold: t.healthCheckSuccessPercent,
-    severity: "critical",
-    for: "5m",
-    // No probe results means nobody can tell whether the service is up: treat as down.
-    noDataState: "Alerting",
-    execErrState: "Error",
-    annotations: {
-      summary: `A public health endpoint succeeds less than ${t.healthCheckSuccessPercent}% of the time`,
-      description: `{{ $labels.instance }} ({{ $labels.job }}) in ${input.environment} succeeded in {{ humanize $values.A.Value }}% of probes over the last 5 minutes.`,
-    },
-  }));
+    }),
+  );
+  services.push(
+    rule("health-check", "Public health check failing", {
+      expr: `100 * avg by (job, instance) (avg_over_time(probe_success{job=~${promString(input.healthCheckJobs)}}[5m]))`,
+      evaluator: "lt",
+      threshold: t.healthCheckSuccessPercent,
+      severity: "critical",
+      for: "5m",
+      // No probe results means nobody can tell whether the service is up: treat as down.
+      noDataState: "Alerting",
+      execErrState: "Error",
+      annotations: {
+        summary: `A public health endpoint succeeds less than ${t.healthCheckSuccessPercent}% of the time`,
+        description: `{{ $labels.instance }} ({{ $labels.job }}) in ${input.environment} succeeded in {{ humanize $values.A.Value }}% of probes over the last 5 minutes.`,
+      },
+    }),
+  );
 
   const host = `job=${promString(HOST_JOB)},instance=${promString(input.host)},mountpoint="/"`;
   const containers = `job=${promString(CONTAINER_JOB)},instance=${promString(input.host)},name!=""`;
@@ -159,19 +174,37 @@ function thresholdQuery(prometheusUid: string, expr: string, evaluator: "gt" | "
       refId: "A",
       datasourceUid: prometheusUid,
       relativeTimeRange: { from: 900, to: 0 },
-      model: JSON.stringify({ refId: "A", expr, instant: true, range: false, intervalMs: 60_000, maxDataPoints: 43_200 }),
+      model: JSON.stringify({
+        refId: "A",
+        expr,
+        instant: true,
+        range: false,
+        intervalMs: 60_000,
+        maxDataPoints: 43_200,
+      }),
     },
     {
       refId: "B",
       datasourceUid: EXPRESSION_DATASOURCE,
       relativeTimeRange: { from: 0, to: 0 },
-      model: JSON.stringify({ refId: "B", type: "reduce", expression: "A", reducer: "last", settings: { mode: "dropNN" } }),
+      model: JSON.stringify({
+        refId: "B",
+        type: "reduce",
+        expression: "A",
+        reducer: "last",
+        settings: { mode: "dropNN" },
+      }),
     },
     {
       refId: "C",
       datasourceUid: EXPRESSION_DATASOURCE,
       relativeTimeRange: { from: 0, to: 0 },
-      model: JSON.stringify({ refId: "C", type: "threshold", expression: "B", conditions: [{ evaluator: { type: evaluator, params: [threshold] } }] }),
+      model: JSON.stringify({
+        refId: "C",
+        type: "threshold",
+        expression: "B",
+        conditions: [{ evaluator: { type: evaluator, params: [threshold] } }],
+      }),
     },
   ];
 }

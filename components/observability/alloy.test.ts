@@ -9,7 +9,8 @@ const INPUT: AlloyConfigInput = {
   logs: { url: "https://logs-prod-012.grafana.net", username: "765432" },
 };
 
-const find = (blocks: readonly AlloyBlock[], name: string, label?: string) => blocks.find((b) => b.name === name && b.label === label)!;
+const find = (blocks: readonly AlloyBlock[], name: string, label?: string) =>
+  blocks.find((b) => b.name === name && b.label === label)!;
 
 describe("the host collector's Alloy config", () => {
   it("matches the reviewed golden file", async () => {
@@ -19,7 +20,12 @@ describe("the host collector's Alloy config", () => {
   it("is valid Alloy syntax whose every reference names a declared component and export", () => {
     const blocks = parseAlloy(renderAlloyConfig(INPUT));
     expect(checkAlloyReferences(blocks)).toEqual([]);
-    expect(blocks.filter((b) => b.label).map((b) => `${b.name}.${b.label}`).sort()).toEqual([
+    expect(
+      blocks
+        .filter((b) => b.label)
+        .map((b) => `${b.name}.${b.label}`)
+        .sort(),
+    ).toEqual([
       "discovery.docker.containers",
       "discovery.relabel.containers",
       "discovery.relabel.host",
@@ -40,17 +46,29 @@ describe("the host collector's Alloy config", () => {
     expect(endpoint.attributes["url"]).toEqual({ kind: "string", value: INPUT.metrics.url });
     expect(endpoint.blocks[0]!.attributes["username"]).toEqual({ kind: "string", value: "1234567" });
     for (const scrape of ["host", "containers"]) {
-      expect(find(blocks, "prometheus.scrape", scrape).attributes["forward_to"]).toEqual({ kind: "array", items: [{ kind: "ref", path: ["prometheus", "remote_write", "grafana_cloud", "receiver"] }] });
+      expect(find(blocks, "prometheus.scrape", scrape).attributes["forward_to"]).toEqual({
+        kind: "array",
+        items: [{ kind: "ref", path: ["prometheus", "remote_write", "grafana_cloud", "receiver"] }],
+      });
     }
   });
 
   it("ships every container's logs to the stack's Loki, labelled with environment, host and compose service", () => {
     const blocks = parseAlloy(renderAlloyConfig(INPUT));
     const write = find(blocks, "loki.write", "grafana_cloud");
-    expect(write.blocks[0]!.attributes["url"]).toEqual({ kind: "string", value: "https://logs-prod-012.grafana.net/loki/api/v1/push" });
-    expect(write.attributes["external_labels"]).toEqual({ kind: "object", fields: { environment: { kind: "string", value: "dev" }, host: { kind: "string", value: INPUT.host } } });
+    expect(write.blocks[0]!.attributes["url"]).toEqual({
+      kind: "string",
+      value: "https://logs-prod-012.grafana.net/loki/api/v1/push",
+    });
+    expect(write.attributes["external_labels"]).toEqual({
+      kind: "object",
+      fields: { environment: { kind: "string", value: "dev" }, host: { kind: "string", value: INPUT.host } },
+    });
     const source = find(blocks, "loki.source.docker", "containers");
-    expect(source.attributes["targets"]).toEqual({ kind: "ref", path: ["discovery", "docker", "containers", "targets"] });
+    expect(source.attributes["targets"]).toEqual({
+      kind: "ref",
+      path: ["discovery", "docker", "containers", "targets"],
+    });
     const rules = find(blocks, "discovery.relabel", "logs").blocks.map((r) => r.attributes["target_label"]);
     expect(rules).toContainEqual({ kind: "string", value: "service_name" });
   });
@@ -64,19 +82,25 @@ describe("the host collector's Alloy config", () => {
   it("escapes what it interpolates, so an odd host name cannot break the file", () => {
     const blocks = parseAlloy(renderAlloyConfig({ ...INPUT, host: 'evil"\nhost\\' }));
     expect(checkAlloyReferences(blocks)).toEqual([]);
-    expect(find(blocks, "loki.write", "grafana_cloud").attributes["external_labels"]).toMatchObject({ fields: { host: { value: 'evil"\nhost\\' } } });
+    expect(find(blocks, "loki.write", "grafana_cloud").attributes["external_labels"]).toMatchObject({
+      fields: { host: { value: 'evil"\nhost\\' } },
+    });
   });
 
   it("is checked by a parser that does reject broken configs", () => {
     const text = renderAlloyConfig(INPUT);
-    expect(() => parseAlloy(text.replace('level  = "warn"', 'level  = "warn" format = "x"'))).toThrow(/must end its line/);
+    expect(() => parseAlloy(text.replace('level  = "warn"', 'level  = "warn" format = "x"'))).toThrow(
+      /must end its line/,
+    );
     expect(() => parseAlloy(text.replace("}\n\n// Host", "\n\n// Host"))).toThrow();
-    expect(checkAlloyReferences(parseAlloy(text.replace("loki.write.grafana_cloud.receiver", "loki.write.grafana.receiver")))).toEqual([
-      "loki.source.docker.containers.forward_to: loki.write.grafana.receiver names no declared component",
-    ]);
-    expect(checkAlloyReferences(parseAlloy(text.replace("discovery.relabel.host.output", "discovery.relabel.host.targets")))).toEqual([
-      "prometheus.scrape.host.targets: discovery.relabel exports no targets",
-    ]);
+    expect(
+      checkAlloyReferences(
+        parseAlloy(text.replace("loki.write.grafana_cloud.receiver", "loki.write.grafana.receiver")),
+      ),
+    ).toEqual(["loki.source.docker.containers.forward_to: loki.write.grafana.receiver names no declared component"]);
+    expect(
+      checkAlloyReferences(parseAlloy(text.replace("discovery.relabel.host.output", "discovery.relabel.host.targets"))),
+    ).toEqual(["prometheus.scrape.host.targets: discovery.relabel exports no targets"]);
   });
 
   it("pushes logs to Loki's push API however the stack spells its logs URL", () => {

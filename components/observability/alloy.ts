@@ -21,7 +21,13 @@ export const CONTAINER_JOB = "integrations/cadvisor";
  */
 export const ALLOY_CONTAINER = {
   image: ALLOY_IMAGE,
-  command: ["run", ALLOY_CONFIG_PATH, "--storage.path=/var/lib/alloy/data", "--server.http.listen-addr=127.0.0.1:12345", "--disable-reporting"],
+  command: [
+    "run",
+    ALLOY_CONFIG_PATH,
+    "--storage.path=/var/lib/alloy/data",
+    "--server.http.listen-addr=127.0.0.1:12345",
+    "--disable-reporting",
+  ],
   mounts: [
     "/proc:/host/proc:ro",
     "/sys:/host/sys:ro",

@@ -16,7 +16,9 @@ describe("synthetic checks", () => {
 
   it("run from the named probes, and fail naming the available ones when a name is unknown", () => {
     expect(probeIds({ Amsterdam: 7, London: 5 }, ["London", "Amsterdam"])).toEqual([5, 7]);
-    expect(() => probeIds({ Amsterdam: 7, London: 5 }, ["Amsterdan"])).toThrow("no probe named Amsterdan; set liftoff:syntheticProbes to some of: Amsterdam, London");
+    expect(() => probeIds({ Amsterdam: 7, London: 5 }, ["Amsterdan"])).toThrow(
+      "no probe named Amsterdan; set liftoff:syntheticProbes to some of: Amsterdam, London",
+    );
   });
 
   it("time out well within their period", () => {

@@ -3,7 +3,14 @@ import { MAX_UID_LENGTH, dashboardUrl, grafanaUid, hostDashboard, servicesDashbo
 
 const PROM = { type: "prometheus" as const, uid: "grafanacloud-prom" };
 const LOKI = { type: "loki" as const, uid: "grafanacloud-logs" };
-type Panel = { id: number; type: string; title: string; datasource?: { uid: string }; targets?: { expr: string; datasource: { uid: string } }[]; gridPos: { x: number; y: number; w: number; h: number } };
+type Panel = {
+  id: number;
+  type: string;
+  title: string;
+  datasource?: { uid: string };
+  targets?: { expr: string; datasource: { uid: string } }[];
+  gridPos: { x: number; y: number; w: number; h: number };
+};
 
 function panels(dashboard: object): Panel[] {
   return (JSON.parse(JSON.stringify(dashboard)) as { panels: Panel[] }).panels;
@@ -30,14 +37,17 @@ describe("dashboards", () => {
     for (const service of ["api-gateway", "orders"]) {
       const mine = all.filter((p) => p.targets?.every((t) => t.expr.includes(`job="${service}"`)));
       expect(mine.map((p) => p.title)).toEqual(["Requests per second", "Errors (5xx share of requests)", "Latency"]);
-      for (const p of mine) for (const t of p.targets!) expect(t.expr).toContain("http_server_request_duration_seconds");
+      for (const p of mine)
+        for (const t of p.targets!) expect(t.expr).toContain("http_server_request_duration_seconds");
     }
   });
 
   it("show the host's CPU, memory and disk, container restarts and recent error logs", () => {
-    expect(panels(host).filter((p) => p.type !== "row").map((p) => p.title)).toEqual([
-      "CPU used", "Memory used", "Root disk used", "Restarts (15 min)", "CPU", "Memory", "Recent error logs",
-    ]);
+    expect(
+      panels(host)
+        .filter((p) => p.type !== "row")
+        .map((p) => p.title),
+    ).toEqual(["CPU used", "Memory used", "Root disk used", "Restarts (15 min)", "CPU", "Memory", "Recent error logs"]);
     const logs = panels(host).find((p) => p.type === "logs")!;
     expect(logs.datasource).toEqual(LOKI);
     expect(logs.targets![0]!.expr).toBe('{environment="prod"} |~ "(?i)\\\\b(error|fatal|panic)\\\\b"');
@@ -77,6 +87,8 @@ describe("dashboards", () => {
   });
 
   it("are reached at the stack's /d/<uid>", () => {
-    expect(dashboardUrl("https://acme.grafana.net/", "liftoff-prod-host")).toBe("https://acme.grafana.net/d/liftoff-prod-host");
+    expect(dashboardUrl("https://acme.grafana.net/", "liftoff-prod-host")).toBe(
+      "https://acme.grafana.net/d/liftoff-prod-host",
+    );
   });
 });

@@ -52,22 +52,41 @@ export function servicesDashboard(input: ServicesDashboardInput): Dashboard {
   for (const service of input.services) {
     const selector = `job=${promString(service)}`;
     panels.row(service);
-    panels.add(timeseries(input.prometheus, "Requests per second", "reqps", [
-      { expr: `sum by (http_request_method) (rate(${HTTP}_count{${selector}}[$__rate_interval]))`, legend: "{{http_request_method}}" },
-    ]));
-    panels.add(timeseries(input.prometheus, "Errors (5xx share of requests)", "percent", [
-      {
-        expr: `100 * sum(rate(${HTTP}_count{${selector},http_response_status_code=~"5.."}[$__rate_interval])) / sum(rate(${HTTP}_count{${selector}}[$__rate_interval]))`,
-        legend: "5xx %",
-      },
-    ]));
-    panels.add(timeseries(input.prometheus, "Latency", "s", [0.5, 0.95, 0.99].map((q) => ({
-      expr: `histogram_quantile(${q}, sum by (le) (rate(${HTTP}_bucket{${selector}}[$__rate_interval])))`,
-      legend: `p${Math.round(q * 100)}`,
-    }))));
+    panels.add(
+      timeseries(input.prometheus, "Requests per second", "reqps", [
+        {
+          expr: `sum by (http_request_method) (rate(${HTTP}_count{${selector}}[$__rate_interval]))`,
+          legend: "{{http_request_method}}",
+        },
+      ]),
+    );
+    panels.add(
+      timeseries(input.prometheus, "Errors (5xx share of requests)", "percent", [
+        {
+          expr: `100 * sum(rate(${HTTP}_count{${selector},http_response_status_code=~"5.."}[$__rate_interval])) / sum(rate(${HTTP}_count{${selector}}[$__rate_interval]))`,
+          legend: "5xx %",
+        },
+      ]),
+    );
+    panels.add(
+      timeseries(
+        input.prometheus,
+        "Latency",
+        "s",
+        [0.5, 0.95, 0.99].map((q) => ({
+          expr: `histogram_quantile(${q}, sum by (le) (rate(${HTTP}_bucket{${selector}}[$__rate_interval])))`,
+          legend: `p${Math.round(q * 100)}`,
+        })),
+      ),
+    );
   }
-  return dashboard(grafanaUid(input.environment, "services"), `liftoff ${input.environment}: services`, input.environment, panels.panels,
-    "Request rate, errors and latency per service, from the services' OpenTelemetry HTTP server metrics.");
+  return dashboard(
+    grafanaUid(input.environment, "services"),
+    `liftoff ${input.environment}: services`,
+    input.environment,
+    panels.panels,
+    "Request rate, errors and latency per service, from the services' OpenTelemetry HTTP server metrics.",
+  );
 }
 
 export interface HostDashboardInput {
@@ -86,38 +105,79 @@ export function hostDashboard(input: HostDashboardInput): Dashboard {
   const errorLogs = `{environment=${promString(input.environment)}} |~ "(?i)\\\\b(error|fatal|panic)\\\\b"`;
   const panels = new PanelLayout();
   panels.row("Host");
-  panels.add(timeseries(input.prometheus, "CPU used", "percent", [
-    { expr: `100 * (1 - avg(rate(node_cpu_seconds_total{${host},mode="idle"}[$__rate_interval])))`, legend: "cpu %" },
-  ]));
-  panels.add(timeseries(input.prometheus, "Memory used", "percent", [
-    { expr: `100 * (1 - node_memory_MemAvailable_bytes{${host}} / node_memory_MemTotal_bytes{${host}})`, legend: "memory %" },
-  ]));
-  panels.add(timeseries(input.prometheus, "Root disk used", "percent", [
-    { expr: `100 * (1 - node_filesystem_avail_bytes{${root}} / node_filesystem_size_bytes{${root}})`, legend: "disk %" },
-  ]));
+  panels.add(
+    timeseries(input.prometheus, "CPU used", "percent", [
+      { expr: `100 * (1 - avg(rate(node_cpu_seconds_total{${host},mode="idle"}[$__rate_interval])))`, legend: "cpu %" },
+    ]),
+  );
+  panels.add(
+    timeseries(input.prometheus, "Memory used", "percent", [
+      {
+        expr: `100 * (1 - node_memory_MemAvailable_bytes{${host}} / node_memory_MemTotal_bytes{${host}})`,
+        legend: "memory %",
+      },
+    ]),
+  );
+  panels.add(
+    timeseries(input.prometheus, "Root disk used", "percent", [
+      {
+        expr: `100 * (1 - node_filesystem_avail_bytes{${root}} / node_filesystem_size_bytes{${root}})`,
+        legend: "disk %",
+      },
+    ]),
+  );
   panels.row("Containers");
-  panels.add(timeseries(input.prometheus, "Restarts (15 min)", "short", [
-    { expr: `sum by (name) (changes(container_start_time_seconds{${containers}}[15m]))`, legend: "{{name}}" },
-  ]));
-  panels.add(timeseries(input.prometheus, "CPU", "cores", [
-    { expr: `sum by (name) (rate(container_cpu_usage_seconds_total{${containers}}[$__rate_interval]))`, legend: "{{name}}" },
-  ]));
-  panels.add(timeseries(input.prometheus, "Memory", "bytes", [
-    { expr: `sum by (name) (container_memory_working_set_bytes{${containers}})`, legend: "{{name}}" },
-  ]));
+  panels.add(
+    timeseries(input.prometheus, "Restarts (15 min)", "short", [
+      { expr: `sum by (name) (changes(container_start_time_seconds{${containers}}[15m]))`, legend: "{{name}}" },
+    ]),
+  );
+  panels.add(
+    timeseries(input.prometheus, "CPU", "cores", [
+      {
+        expr: `sum by (name) (rate(container_cpu_usage_seconds_total{${containers}}[$__rate_interval]))`,
+        legend: "{{name}}",
+      },
+    ]),
+  );
+  panels.add(
+    timeseries(input.prometheus, "Memory", "bytes", [
+      { expr: `sum by (name) (container_memory_working_set_bytes{${containers}})`, legend: "{{name}}" },
+    ]),
+  );
   panels.row("Logs");
-  panels.add({
-    type: "logs",
-    title: "Recent error logs",
-    datasource: input.loki,
-    targets: [{ refId: "A", datasource: input.loki, expr: errorLogs }],
-    options: { showTime: true, sortOrder: "Descending", wrapLogMessage: true, enableLogDetails: true, dedupStrategy: "none" },
-  }, { w: 24, h: 12 });
-  return dashboard(grafanaUid(input.environment, "host"), `liftoff ${input.environment}: host and containers`, input.environment, panels.panels,
-    "The host's CPU, memory and root disk, its containers' restarts and resources, and the most recent error lines of every container's logs.");
+  panels.add(
+    {
+      type: "logs",
+      title: "Recent error logs",
+      datasource: input.loki,
+      targets: [{ refId: "A", datasource: input.loki, expr: errorLogs }],
+      options: {
+        showTime: true,
+        sortOrder: "Descending",
+        wrapLogMessage: true,
+        enableLogDetails: true,
+        dedupStrategy: "none",
+      },
+    },
+    { w: 24, h: 12 },
+  );
+  return dashboard(
+    grafanaUid(input.environment, "host"),
+    `liftoff ${input.environment}: host and containers`,
+    input.environment,
+    panels.panels,
+    "The host's CPU, memory and root disk, its containers' restarts and resources, and the most recent error lines of every container's logs.",
+  );
 }
 
-function dashboard(uid: string, title: string, environment: string, panels: readonly object[], description: string): Dashboard {
+function dashboard(
+  uid: string,
+  title: string,
+  environment: string,
+  panels: readonly object[],
+  description: string,
+): Dashboard {
   return {
     uid,
     title,
@@ -145,9 +205,18 @@ function timeseries(datasource: DatasourceRef, title: string, unit: string, quer
     type: "timeseries",
     title,
     datasource,
-    targets: queries.map((q, i) => ({ refId: String.fromCharCode(65 + i), datasource, expr: q.expr, legendFormat: q.legend, range: true })),
+    targets: queries.map((q, i) => ({
+      refId: String.fromCharCode(65 + i),
+      datasource,
+      expr: q.expr,
+      legendFormat: q.legend,
+      range: true,
+    })),
     fieldConfig: { defaults: { unit, min: 0 }, overrides: [] },
-    options: { legend: { displayMode: "list", placement: "bottom", showLegend: true }, tooltip: { mode: "multi", sort: "desc" } },
+    options: {
+      legend: { displayMode: "list", placement: "bottom", showLegend: true },
+      tooltip: { mode: "multi", sort: "desc" },
+    },
   };
 }
 
@@ -161,7 +230,14 @@ class PanelLayout {
 
   row(title: string): void {
     this.newline();
-    this.panels.push({ id: this.id++, type: "row", title, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y: this.y }, panels: [] });
+    this.panels.push({
+      id: this.id++,
+      type: "row",
+      title,
+      collapsed: false,
+      gridPos: { h: 1, w: 24, x: 0, y: this.y },
+      panels: [],
+    });
     this.y += 1;
   }
 

@@ -8,14 +8,31 @@ import type { AlertThresholds } from "../../environments/profiles";
 import { RULE_GROUPS, alertRuleGroups } from "./alerts";
 import { ALLOY_CONTAINER, ALLOY_TOKEN_VARIABLE, renderAlloyConfig } from "./alloy";
 import { checkJob, checkJobPattern, checkTimeoutMs, probeIds, type HealthCheck } from "./checks";
-import { dashboardUrl, grafanaUid, hostDashboard, servicesDashboard, type Dashboard, type DatasourceRef } from "./dashboards";
+import {
+  dashboardUrl,
+  grafanaUid,
+  hostDashboard,
+  servicesDashboard,
+  type Dashboard,
+  type DatasourceRef,
+} from "./dashboards";
 import { otelEnvironment, otlpEndpoint, otlpHeaders, type OtelService, type OtelVariable } from "./otel";
 
 export { alertRuleGroups, EXPRESSION_DATASOURCE, RULE_GROUPS, type Rule, type RuleGroup } from "./alerts";
 export { ALLOY_CONTAINER, ALLOY_IMAGE, ALLOY_TOKEN_VARIABLE, renderAlloyConfig, type AlloyConfigInput } from "./alloy";
 export { checkJob, checkJobPattern, healthUrl, probeIds, type HealthCheck } from "./checks";
 export { dashboardUrl, grafanaUid, hostDashboard, servicesDashboard } from "./dashboards";
-export { imageVersion, otelEnvironment, otlpEndpoint, otlpHeaders, OTEL_SECRET_VARIABLES, OTEL_VARIABLES, OTLP_PROTOCOL, type OtelService, type OtelVariable } from "./otel";
+export {
+  imageVersion,
+  otelEnvironment,
+  otlpEndpoint,
+  otlpHeaders,
+  OTEL_SECRET_VARIABLES,
+  OTEL_VARIABLES,
+  OTLP_PROTOCOL,
+  type OtelService,
+  type OtelVariable,
+} from "./otel";
 
 /** The only scopes the services' token has: it can write telemetry to this one stack, nothing else. */
 export const OTLP_WRITE_SCOPES = ["metrics:write", "logs:write", "traces:write"] as const;
@@ -94,46 +111,74 @@ export class Observability extends pulumi.ComponentResource {
     const child = { parent: this };
 
     // Cloud API: the stack and what is scoped to it.
-    const cloudProvider = new GrafanaProvider(`${name}-cloud`, { cloudAccessPolicyToken: pulumi.secret(args.cloudAccessPolicyToken) }, child);
+    const cloudProvider = new GrafanaProvider(
+      `${name}-cloud`,
+      { cloudAccessPolicyToken: pulumi.secret(args.cloudAccessPolicyToken) },
+      child,
+    );
     const onCloud = { parent: this, provider: cloudProvider };
 
-    const stack = new cloud.Stack(`${name}-stack`, {
-      name: args.stackSlug,
-      slug: args.stackSlug,
-      regionSlug: args.region,
-      description: `liftoff ${args.environment}: telemetry of the ${args.environment} environment`,
-      labels: stackLabels({ ...args.labels, "managed-by": "liftoff" }),
-      deleteProtection: args.deleteProtection ?? true,
-    }, { ...onCloud, protect: args.protect ?? false });
+    const stack = new cloud.Stack(
+      `${name}-stack`,
+      {
+        name: args.stackSlug,
+        slug: args.stackSlug,
+        regionSlug: args.region,
+        description: `liftoff ${args.environment}: telemetry of the ${args.environment} environment`,
+        labels: stackLabels({ ...args.labels, "managed-by": "liftoff" }),
+        deleteProtection: args.deleteProtection ?? true,
+      },
+      { ...onCloud, protect: args.protect ?? false },
+    );
 
-    const otlpPolicy = new cloud.AccessPolicy(`${name}-otlp`, {
-      region: args.region,
-      name: `${args.stackSlug}-otlp-write`,
-      displayName: `liftoff ${args.environment}: services and host collector write telemetry`,
-      scopes: [...OTLP_WRITE_SCOPES],
-      realms: [{ type: "stack", identifier: stack.id }],
-    }, onCloud);
-    const otlpToken = new cloud.AccessPolicyToken(`${name}-otlp`, {
-      region: args.region,
-      accessPolicyId: otlpPolicy.policyId,
-      name: `${args.stackSlug}-otlp-write`,
-      displayName: `liftoff ${args.environment} OTLP`,
-    }, onCloud);
+    const otlpPolicy = new cloud.AccessPolicy(
+      `${name}-otlp`,
+      {
+        region: args.region,
+        name: `${args.stackSlug}-otlp-write`,
+        displayName: `liftoff ${args.environment}: services and host collector write telemetry`,
+        scopes: [...OTLP_WRITE_SCOPES],
+        realms: [{ type: "stack", identifier: stack.id }],
+      },
+      onCloud,
+    );
+    const otlpToken = new cloud.AccessPolicyToken(
+      `${name}-otlp`,
+      {
+        region: args.region,
+        accessPolicyId: otlpPolicy.policyId,
+        name: `${args.stackSlug}-otlp-write`,
+        displayName: `liftoff ${args.environment} OTLP`,
+      },
+      onCloud,
+    );
     const token = pulumi.secret(otlpToken.token);
 
     // The stack's own Grafana, through a service account liftoff owns: alert provisioning needs Admin.
-    const serviceAccount = new cloud.StackServiceAccount(`${name}-admin`, {
-      stackSlug: stack.slug,
-      name: "liftoff",
-      role: "Admin",
-      isDisabled: false,
-    }, onCloud);
-    const serviceAccountToken = new cloud.StackServiceAccountToken(`${name}-admin`, {
-      stackSlug: stack.slug,
-      serviceAccountId: serviceAccount.id,
-      name: "liftoff",
-    }, onCloud);
-    const stackProvider = new GrafanaProvider(`${name}-grafana`, { url: stack.url, auth: pulumi.secret(serviceAccountToken.key) }, child);
+    const serviceAccount = new cloud.StackServiceAccount(
+      `${name}-admin`,
+      {
+        stackSlug: stack.slug,
+        name: "liftoff",
+        role: "Admin",
+        isDisabled: false,
+      },
+      onCloud,
+    );
+    const serviceAccountToken = new cloud.StackServiceAccountToken(
+      `${name}-admin`,
+      {
+        stackSlug: stack.slug,
+        serviceAccountId: serviceAccount.id,
+        name: "liftoff",
+      },
+      onCloud,
+    );
+    const stackProvider = new GrafanaProvider(
+      `${name}-grafana`,
+      { url: stack.url, auth: pulumi.secret(serviceAccountToken.key) },
+      child,
+    );
     const onStack = { parent: this, provider: stackProvider };
 
     // Every Grafana Cloud stack comes with these datasources; look them up rather than guess uids.
@@ -146,38 +191,58 @@ export class Observability extends pulumi.ComponentResource {
       .getDataSourceOutput({ name: pulumi.interpolate`grafanacloud-${stack.slug}-logs` }, lookup)
       .apply((ds) => ({ type: "loki" as const, uid: ds.uid }));
 
-    const folder = new oss.Folder(`${name}-folder`, { uid: grafanaUid(args.environment, "folder"), title: `liftoff ${args.environment}` }, onStack);
+    const folder = new oss.Folder(
+      `${name}-folder`,
+      { uid: grafanaUid(args.environment, "folder"), title: `liftoff ${args.environment}` },
+      onStack,
+    );
 
     const serviceNames = args.services.map((s) => s.name);
     const dashboards: Record<string, pulumi.Output<Dashboard>> = {
-      services: prometheus.apply((p) => servicesDashboard({ environment: args.environment, services: serviceNames, prometheus: p })),
+      services: prometheus.apply((p) =>
+        servicesDashboard({ environment: args.environment, services: serviceNames, prometheus: p }),
+      ),
     };
     if (args.host !== undefined) {
       const host = args.host;
-      dashboards["host"] = pulumi.all([prometheus, loki]).apply(([p, l]) => hostDashboard({ environment: args.environment, host, prometheus: p, loki: l }));
+      dashboards["host"] = pulumi
+        .all([prometheus, loki])
+        .apply(([p, l]) => hostDashboard({ environment: args.environment, host, prometheus: p, loki: l }));
     }
     const dashboardUrls: Record<string, pulumi.Output<string>> = {};
     for (const [kind, json] of Object.entries(dashboards)) {
-      const dashboard = new oss.Dashboard(`${name}-${kind}`, {
-        folder: folder.uid,
-        configJson: json.apply((d) => JSON.stringify(d)),
-        overwrite: true,
-        message: "Applied by liftoff (pulumi up)",
-      }, onStack);
+      const dashboard = new oss.Dashboard(
+        `${name}-${kind}`,
+        {
+          folder: folder.uid,
+          configJson: json.apply((d) => JSON.stringify(d)),
+          overwrite: true,
+          message: "Applied by liftoff (pulumi up)",
+        },
+        onStack,
+      );
       dashboardUrls[kind] = pulumi.all([stack.url, dashboard.uid]).apply(([url, uid]) => dashboardUrl(url, uid));
     }
 
-    const contactPoint = new alerting.ContactPoint(`${name}-email`, {
-      name: `${args.namePrefix} on-call`,
-      emails: [{ addresses: [...args.alertEmails], singleEmail: true }],
-    }, onStack);
-    new alerting.NotificationPolicy(`${name}-routing`, {
-      contactPoint: contactPoint.name,
-      groupBies: ["grafana_folder", "alertname"],
-      groupWait: "30s",
-      groupInterval: "5m",
-      repeatInterval: "4h",
-    }, onStack);
+    const contactPoint = new alerting.ContactPoint(
+      `${name}-email`,
+      {
+        name: `${args.namePrefix} on-call`,
+        emails: [{ addresses: [...args.alertEmails], singleEmail: true }],
+      },
+      onStack,
+    );
+    new alerting.NotificationPolicy(
+      `${name}-routing`,
+      {
+        contactPoint: contactPoint.name,
+        groupBies: ["grafana_folder", "alertname"],
+        groupWait: "30s",
+        groupInterval: "5m",
+        repeatInterval: "4h",
+      },
+      onStack,
+    );
     const groups = prometheus.apply((p) =>
       alertRuleGroups({
         environment: args.environment,
@@ -190,58 +255,89 @@ export class Observability extends pulumi.ComponentResource {
     );
     for (const groupName of RULE_GROUPS.filter((g) => g !== "host" || args.host !== undefined)) {
       const group = groups.apply((all) => all.find((g) => g.name === groupName)!);
-      new alerting.RuleGroup(`${name}-${groupName}-rules`, {
-        name: groupName,
-        folderUid: folder.uid,
-        intervalSeconds: group.intervalSeconds,
-        // Copies: the provider's input types are mutable, the pure rules readonly.
-        rules: group.rules.apply((rules) => rules.map((r) => ({ ...r, labels: { ...r.labels }, annotations: { ...r.annotations }, datas: r.datas.map((d) => ({ ...d })) }))),
-      }, onStack);
+      new alerting.RuleGroup(
+        `${name}-${groupName}-rules`,
+        {
+          name: groupName,
+          folderUid: folder.uid,
+          intervalSeconds: group.intervalSeconds,
+          // Copies: the provider's input types are mutable, the pure rules readonly.
+          rules: group.rules.apply((rules) =>
+            rules.map((r) => ({
+              ...r,
+              labels: { ...r.labels },
+              annotations: { ...r.annotations },
+              datas: r.datas.map((d) => ({ ...d })),
+            })),
+          ),
+        },
+        onStack,
+      );
     }
 
     // Synthetic monitoring: installed with its own publisher token, then checks through its API.
-    const publisherPolicy = new cloud.AccessPolicy(`${name}-sm-publisher`, {
-      region: args.region,
-      name: `${args.stackSlug}-sm-publisher`,
-      displayName: `liftoff ${args.environment}: synthetic monitoring publishes results`,
-      scopes: [...SYNTHETIC_PUBLISHER_SCOPES],
-      realms: [{ type: "stack", identifier: stack.id }],
-    }, onCloud);
-    const publisherToken = new cloud.AccessPolicyToken(`${name}-sm-publisher`, {
-      region: args.region,
-      accessPolicyId: publisherPolicy.policyId,
-      name: `${args.stackSlug}-sm-publisher`,
-    }, onCloud);
-    const installation = new syntheticMonitoring.Installation(`${name}-sm`, {
-      stackId: stack.id,
-      metricsPublisherKey: pulumi.secret(publisherToken.token),
-    }, onCloud);
-    const smProvider = new GrafanaProvider(`${name}-sm`, {
-      smUrl: installation.stackSmApiUrl,
-      smAccessToken: pulumi.secret(installation.smAccessToken),
-    }, child);
+    const publisherPolicy = new cloud.AccessPolicy(
+      `${name}-sm-publisher`,
+      {
+        region: args.region,
+        name: `${args.stackSlug}-sm-publisher`,
+        displayName: `liftoff ${args.environment}: synthetic monitoring publishes results`,
+        scopes: [...SYNTHETIC_PUBLISHER_SCOPES],
+        realms: [{ type: "stack", identifier: stack.id }],
+      },
+      onCloud,
+    );
+    const publisherToken = new cloud.AccessPolicyToken(
+      `${name}-sm-publisher`,
+      {
+        region: args.region,
+        accessPolicyId: publisherPolicy.policyId,
+        name: `${args.stackSlug}-sm-publisher`,
+      },
+      onCloud,
+    );
+    const installation = new syntheticMonitoring.Installation(
+      `${name}-sm`,
+      {
+        stackId: stack.id,
+        metricsPublisherKey: pulumi.secret(publisherToken.token),
+      },
+      onCloud,
+    );
+    const smProvider = new GrafanaProvider(
+      `${name}-sm`,
+      {
+        smUrl: installation.stackSmApiUrl,
+        smAccessToken: pulumi.secret(installation.smAccessToken),
+      },
+      child,
+    );
     const probes = syntheticMonitoring
       .getProbesOutput({}, { provider: smProvider, parent: this, dependsOn: [installation] })
       .apply((result) => probeIds(result.probes, args.syntheticCheck.probes));
     for (const check of args.healthChecks) {
-      new syntheticMonitoring.Check(`${name}-${check.service}-health`, {
-        job: checkJob(args.namePrefix, check.service),
-        target: check.url,
-        enabled: true,
-        probes,
-        frequency: args.syntheticCheck.frequencySeconds * 1000,
-        timeout: checkTimeoutMs(args.syntheticCheck.frequencySeconds),
-        labels: { environment: args.environment, service: check.service },
-        settings: {
-          http: {
-            method: "GET",
-            ipVersion: "V4",
-            failIfNotSsl: true,
-            noFollowRedirects: true,
-            validStatusCodes: [200],
+      new syntheticMonitoring.Check(
+        `${name}-${check.service}-health`,
+        {
+          job: checkJob(args.namePrefix, check.service),
+          target: check.url,
+          enabled: true,
+          probes,
+          frequency: args.syntheticCheck.frequencySeconds * 1000,
+          timeout: checkTimeoutMs(args.syntheticCheck.frequencySeconds),
+          labels: { environment: args.environment, service: check.service },
+          settings: {
+            http: {
+              method: "GET",
+              ipVersion: "V4",
+              failIfNotSsl: true,
+              noFollowRedirects: true,
+              validStatusCodes: [200],
+            },
           },
         },
-      }, { parent: this, provider: smProvider });
+        { parent: this, provider: smProvider },
+      );
     }
 
     // What the services and the collector need.
@@ -258,7 +354,10 @@ export class Observability extends pulumi.ComponentResource {
     this.otelEnvironment = Object.fromEntries(
       Object.entries(environments).map(([service, variables]) => [
         service,
-        Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, pulumi.output(value)])) as Record<OtelVariable, pulumi.Output<string>>,
+        Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, pulumi.output(value)])) as Record<
+          OtelVariable,
+          pulumi.Output<string>
+        >,
       ]),
     );
     this.collector = {
@@ -292,5 +391,9 @@ export class Observability extends pulumi.ComponentResource {
 /** Stack labels as Grafana accepts them: at most 10, letters, digits and `/ - . _` only. */
 export function stackLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
   const clean = (s: string) => s.replace(/[^a-zA-Z0-9/\-._]/g, "-");
-  return Object.fromEntries(Object.entries(labels).slice(0, 10).map(([k, v]) => [clean(k), clean(v)]));
+  return Object.fromEntries(
+    Object.entries(labels)
+      .slice(0, 10)
+      .map(([k, v]) => [clean(k), clean(v)]),
+  );
 }

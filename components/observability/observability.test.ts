@@ -11,7 +11,10 @@ const ARGS: ObservabilityArgs = {
   region: "prod-eu-west-3",
   stackSlug: "acmeprod",
   deleteProtection: true,
-  services: [{ name: "api-gateway", version: "1.4.2" }, { name: "orders", version: "1.4.2" }],
+  services: [
+    { name: "api-gateway", version: "1.4.2" },
+    { name: "orders", version: "1.4.2" },
+  ],
   gatewayService: "api-gateway",
   healthChecks: [{ service: "api-gateway", url: "https://h.example/healthz" }],
   syntheticCheck: { probes: ["Amsterdam", "London"], frequencySeconds: 60 },
@@ -30,8 +33,18 @@ class Consumer extends pulumi.CustomResource {
 function declare(overrides: Partial<ObservabilityArgs> = {}) {
   return runComponent(() => {
     const o = new Observability("observability", { ...ARGS, ...overrides });
-    new Consumer("deploy", { env: o.otelEnvironment["api-gateway"], collector: o.collector.environment, collectorConfig: o.collector.config });
-    return { headers: o.otlpHeaders, endpoint: o.otlpEndpoint, stackUrl: o.stackUrl, dashboards: o.dashboardUrls, gatewayEnv: o.otelEnvironment["api-gateway"]!.OTEL_SERVICE_NAME };
+    new Consumer("deploy", {
+      env: o.otelEnvironment["api-gateway"],
+      collector: o.collector.environment,
+      collectorConfig: o.collector.config,
+    });
+    return {
+      headers: o.otlpHeaders,
+      endpoint: o.otlpEndpoint,
+      stackUrl: o.stackUrl,
+      dashboards: o.dashboardUrls,
+      gatewayEnv: o.otelEnvironment["api-gateway"]!.OTEL_SERVICE_NAME,
+    };
   });
 }
 
@@ -39,8 +52,14 @@ describe("Observability component", () => {
   it("creates one Grafana Cloud stack in the region, delete-protected as asked", async () => {
     const plan = await declare();
     expect(plan.error).toBeUndefined();
-    expect(one(plan, "grafana:cloud/stack:Stack").inputs).toMatchObject({ slug: "acmeprod", regionSlug: "prod-eu-west-3", deleteProtection: true });
-    expect(input(one(await declare({ deleteProtection: false }), "grafana:cloud/stack:Stack"), "deleteProtection")).toBe(false);
+    expect(one(plan, "grafana:cloud/stack:Stack").inputs).toMatchObject({
+      slug: "acmeprod",
+      regionSlug: "prod-eu-west-3",
+      deleteProtection: true,
+    });
+    expect(
+      input(one(await declare({ deleteProtection: false }), "grafana:cloud/stack:Stack"), "deleteProtection"),
+    ).toBe(false);
   });
 
   it("scopes the services' access policy to exactly this stack with exactly the three write scopes", async () => {
@@ -51,16 +70,30 @@ describe("Observability component", () => {
     expect([...OTLP_WRITE_SCOPES].sort()).toEqual(["logs:write", "metrics:write", "traces:write"]);
     expect(input(otlp, "realms")).toEqual([{ type: "stack", identifier: stack.id }]);
     expect(input(otlp, "region")).toBe("prod-eu-west-3");
-    const token = byType(plan, "grafana:cloud/accessPolicyToken:AccessPolicyToken").find((t) => t.name === "observability-otlp")!;
+    const token = byType(plan, "grafana:cloud/accessPolicyToken:AccessPolicyToken").find(
+      (t) => t.name === "observability-otlp",
+    )!;
     expect(input(token, "accessPolicyId")).toBe("plan-policy-observability-otlp");
   });
 
   it("uses three providers: the cloud API with the admin token, the stack with a service account token, and synthetic monitoring", async () => {
     const plan = await declare();
     const providers = byType(plan, "pulumi:providers:grafana");
-    expect(providers.map((p) => p.secretPaths.join()).sort()).toEqual(["auth", "cloudAccessPolicyToken", "smAccessToken"]);
-    expect(input(providers.find((p) => p.secretPaths.includes("auth"))!, "url")).toBe("https://acmeprod.grafana.net");
-    expect(one(plan, "grafana:cloud/stackServiceAccount:StackServiceAccount").inputs).toMatchObject({ role: "Admin", stackSlug: "acmeprod" });
+    expect(providers.map((p) => p.secretPaths.join()).sort()).toEqual([
+      "auth",
+      "cloudAccessPolicyToken",
+      "smAccessToken",
+    ]);
+    expect(
+      input(
+        providers.find((p) => p.secretPaths.includes("auth"))!,
+        "url",
+      ),
+    ).toBe("https://acmeprod.grafana.net");
+    expect(one(plan, "grafana:cloud/stackServiceAccount:StackServiceAccount").inputs).toMatchObject({
+      role: "Admin",
+      stackSlug: "acmeprod",
+    });
   });
 
   it("keeps every token secret: provider inputs, the installation, the OTLP headers and what the deploy layer receives", async () => {
@@ -68,7 +101,9 @@ describe("Observability component", () => {
     const text = JSON.stringify(plan);
     for (const leak of ["glc_cloud_admin_token", "glc_plan", "glsa_plan", "sm_plan"]) expect(text).not.toContain(leak);
     expect(plan.outputs["headers"]).toEqual({ value: "[secret]", secret: true });
-    expect(one(plan, "grafana:syntheticMonitoring/installation:Installation").secretPaths).toEqual(["metricsPublisherKey"]);
+    expect(one(plan, "grafana:syntheticMonitoring/installation:Installation").secretPaths).toEqual([
+      "metricsPublisherKey",
+    ]);
     const consumer = one(plan, "test:index:Consumer");
     expect(isSecretAt(consumer, "env.OTEL_EXPORTER_OTLP_HEADERS")).toBe(true);
     expect(isSecretAt(consumer, "collector.GRAFANA_CLOUD_TOKEN")).toBe(true);
@@ -82,7 +117,10 @@ describe("Observability component", () => {
     const folder = one(plan, "grafana:oss/folder:Folder");
     expect(input(folder, "uid")).toBe("liftoff-prod-folder");
     const dashboards = byType(plan, "grafana:oss/dashboard:Dashboard");
-    expect(dashboards.map((d) => (JSON.parse(String(d.inputs["configJson"])) as { uid: string }).uid).sort()).toEqual(["liftoff-prod-host", "liftoff-prod-services"]);
+    expect(dashboards.map((d) => (JSON.parse(String(d.inputs["configJson"])) as { uid: string }).uid).sort()).toEqual([
+      "liftoff-prod-host",
+      "liftoff-prod-services",
+    ]);
     for (const d of dashboards) {
       expect(d.inputs["folder"]).toBe("liftoff-prod-folder");
       const uids = new Set([...String(d.inputs["configJson"]).matchAll(/"uid":"([^"]+)"/g)].map((m) => m[1]));
@@ -105,13 +143,20 @@ describe("Observability component", () => {
     }
     const contact = one(plan, "grafana:alerting/contactPoint:ContactPoint");
     expect(input(contact, "emails[0].addresses")).toEqual(["oncall@example.com"]);
-    expect(one(plan, "grafana:alerting/notificationPolicy:NotificationPolicy").inputs["contactPoint"]).toBe(contact.inputs["name"]);
+    expect(one(plan, "grafana:alerting/notificationPolicy:NotificationPolicy").inputs["contactPoint"]).toBe(
+      contact.inputs["name"],
+    );
   });
 
   it("checks each public health URL from the named probes, over TLS", async () => {
     const plan = await declare();
     const check = one(plan, "grafana:syntheticMonitoring/check:Check");
-    expect(check.inputs).toMatchObject({ target: "https://h.example/healthz", job: "liftoff-prod-api-gateway-health", probes: [7, 5], frequency: 60_000 });
+    expect(check.inputs).toMatchObject({
+      target: "https://h.example/healthz",
+      job: "liftoff-prod-api-gateway-health",
+      probes: [7, 5],
+      frequency: 60_000,
+    });
     expect(input(check, "settings.http.failIfNotSsl")).toBe(true);
   });
 });

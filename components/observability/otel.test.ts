@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { OTEL_SECRET_VARIABLES, OTEL_VARIABLES, imageVersion, otelEnvironment, otlpEndpoint, otlpHeaders, resourceAttributes } from "./otel";
+import {
+  OTEL_SECRET_VARIABLES,
+  OTEL_VARIABLES,
+  imageVersion,
+  otelEnvironment,
+  otlpEndpoint,
+  otlpHeaders,
+  resourceAttributes,
+} from "./otel";
 
 const decodeHeaders = (value: string) => {
   const [key, encoded] = [value.slice(0, value.indexOf("=")), value.slice(value.indexOf("=") + 1)];
@@ -11,7 +19,10 @@ describe("the OpenTelemetry settings each service gets", () => {
     endpoint: "https://otlp-gateway-prod-eu-west-3.grafana.net/otlp",
     headers: otlpHeaders("123456", "glc_secret"),
     environment: "prod",
-    services: [{ name: "api-gateway", version: "1.4.2" }, { name: "orders", version: "sha256:abcdef012345" }],
+    services: [
+      { name: "api-gateway", version: "1.4.2" },
+      { name: "orders", version: "sha256:abcdef012345" },
+    ],
   });
 
   it("gives every service every variable, with its own service name", () => {
@@ -33,7 +44,9 @@ describe("the OpenTelemetry settings each service gets", () => {
   });
 
   it("tags telemetry with the environment and the release version", () => {
-    expect(env["api-gateway"]!.OTEL_RESOURCE_ATTRIBUTES).toBe("deployment.environment=prod,deployment.environment.name=prod,service.version=1.4.2");
+    expect(env["api-gateway"]!.OTEL_RESOURCE_ATTRIBUTES).toBe(
+      "deployment.environment=prod,deployment.environment.name=prod,service.version=1.4.2",
+    );
     expect(env["orders"]!.OTEL_RESOURCE_ATTRIBUTES).toContain("service.version=sha256%3Aabcdef012345");
   });
 

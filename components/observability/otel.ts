@@ -78,7 +78,10 @@ export function otlpEndpoint(otlpUrl: string): string {
  * percent-decode and in which a bare space is not allowed (Grafana's own instructions encode it too).
  */
 export function otlpHeaders(stackId: string, token: string): string {
-  if (!/^\d+$/.test(stackId)) throw new Error(`Grafana stack id "${stackId}" is not numeric; the OTLP gateway expects the stack's numeric id as username`);
+  if (!/^\d+$/.test(stackId))
+    throw new Error(
+      `Grafana stack id "${stackId}" is not numeric; the OTLP gateway expects the stack's numeric id as username`,
+    );
   return `Authorization=Basic%20${Buffer.from(`${stackId}:${token}`, "utf8").toString("base64")}`;
 }
 

@@ -35,7 +35,11 @@ export function databaseBindingName(kind: DatabaseKind, key: string): string {
 type DatabaseBinding = Omit<BindingDefinition, "name"> & { readonly key: string };
 const DATABASE_BINDINGS: Readonly<Record<DatabaseKind, readonly DatabaseBinding[]>> = {
   postgres: [
-    { key: "URL", secret: true, description: "Postgres URL through Neon's connection pooler (postgresql://user:password@host/db?sslmode=require)" },
+    {
+      key: "URL",
+      secret: true,
+      description: "Postgres URL through Neon's connection pooler (postgresql://user:password@host/db?sslmode=require)",
+    },
     { key: "URL_DIRECT", secret: true, description: "Postgres URL to the compute directly, for migrations and dumps" },
     { key: "HOST", secret: false, description: "pooled host name" },
     { key: "HOST_DIRECT", secret: false, description: "direct host name" },
@@ -54,17 +58,36 @@ const DATABASE_BINDINGS: Readonly<Record<DatabaseKind, readonly DatabaseBinding[
 };
 
 /** The bindings one service may reference: its databases', every endpoint's URL, FQDN, stack, OTLP. */
-export function serviceBindings(app: Pick<AppDefinition, "endpoints">, service: Pick<AppService, "name" | "databases">): BindingDefinition[] {
+export function serviceBindings(
+  app: Pick<AppDefinition, "endpoints">,
+  service: Pick<AppService, "name" | "databases">,
+): BindingDefinition[] {
   const out: BindingDefinition[] = [
     { name: `${PREFIX}STACK`, secret: false, description: "the Pulumi stack name, e.g. prod" },
-    { name: `${PREFIX}FQDN`, secret: false, description: "the environment's DNS name, e.g. shop-prod.westeurope.cloudapp.azure.com" },
+    {
+      name: `${PREFIX}FQDN`,
+      secret: false,
+      description: "the environment's DNS name, e.g. shop-prod.westeurope.cloudapp.azure.com",
+    },
     { name: `${PREFIX}SERVICE`, secret: false, description: "this service's name" },
-    { name: `${PREFIX}OTLP_ENDPOINT`, secret: false, description: "OTLP/HTTP endpoint of the environment's Grafana Cloud stack" },
+    {
+      name: `${PREFIX}OTLP_ENDPOINT`,
+      secret: false,
+      description: "OTLP/HTTP endpoint of the environment's Grafana Cloud stack",
+    },
     { name: `${PREFIX}OTLP_PROTOCOL`, secret: false, description: "http/protobuf" },
-    { name: `${PREFIX}OTLP_HEADERS`, secret: true, description: "OTLP headers with the write token (Authorization=Basic ...)" },
+    {
+      name: `${PREFIX}OTLP_HEADERS`,
+      secret: true,
+      description: "OTLP headers with the write token (Authorization=Basic ...)",
+    },
   ];
   for (const endpoint of app.endpoints) {
-    out.push({ name: endpointBindingName(endpoint.name), secret: false, description: `public URL of endpoint ${endpoint.name}, e.g. https://<fqdn>:${endpoint.port}` });
+    out.push({
+      name: endpointBindingName(endpoint.name),
+      secret: false,
+      description: `public URL of endpoint ${endpoint.name}, e.g. https://<fqdn>:${endpoint.port}`,
+    });
   }
   for (const db of service.databases) {
     for (const b of DATABASE_BINDINGS[db.kind]) {

@@ -20,7 +20,8 @@ export interface EnvFileRef {
 }
 
 const isObj = (v: Json): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
-const str = (v: Json): string => (typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v));
+const str = (v: Json): string =>
+  typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v);
 
 /** Converts every field liftoff carries; unknown fields are returned unchanged (the loader refuses them). */
 export function canonicalService(raw: Obj, ctx: CanonicalContext): Obj {
@@ -43,7 +44,10 @@ const CONVERTERS: Record<string, (v: Json, ctx: CanonicalContext) => Json> = {
   ports: (v) => unique((v as Json[]).flatMap(port)),
   expose: (v) => (v as Json[]).map(str),
   volumes: (v, ctx) => (v as Json[]).map((x) => volume(x, ctx)),
-  secrets: (v) => (v as Json[]).map((x) => (typeof x === "string" ? { source: x, target: `/run/secrets/${x}` } : fileRefLong(x as Obj, true))),
+  secrets: (v) =>
+    (v as Json[]).map((x) =>
+      typeof x === "string" ? { source: x, target: `/run/secrets/${x}` } : fileRefLong(x as Obj, true),
+    ),
   configs: (v) => (v as Json[]).map((x) => (typeof x === "string" ? { source: x } : fileRefLong(x as Obj, false))),
   depends_on: (v) => dependsOn(v),
   networks: (v) => (Array.isArray(v) ? Object.fromEntries(v.map((n) => [str(n), null])) : v),
@@ -174,7 +178,8 @@ function resolveHostPath(source: string, ctx: CanonicalContext): string {
 function volume(v: Json, ctx: CanonicalContext): Obj {
   if (isObj(v)) {
     const out: Obj = { ...v };
-    if (out["type"] === "bind" && typeof out["source"] === "string") out["source"] = resolveHostPath(out["source"], ctx);
+    if (out["type"] === "bind" && typeof out["source"] === "string")
+      out["source"] = resolveHostPath(out["source"], ctx);
     const tmpfs = out["tmpfs"];
     if (isObj(tmpfs) && tmpfs["size"] !== undefined) out["tmpfs"] = { ...tmpfs, size: String(bytes(tmpfs["size"])) };
     return out;
@@ -208,7 +213,8 @@ function fileRefLong(v: Obj, secret: boolean): Obj {
 }
 
 function dependsOn(v: Json): Obj {
-  if (Array.isArray(v)) return Object.fromEntries(v.map((s) => [str(s), { condition: "service_started", required: true }]));
+  if (Array.isArray(v))
+    return Object.fromEntries(v.map((s) => [str(s), { condition: "service_started", required: true }]));
   return Object.fromEntries(Object.entries(v as Obj).map(([k, d]) => [k, { required: true, ...(d as Obj) }]));
 }
 
@@ -242,11 +248,13 @@ export function bytes(v: Json): number {
   if (typeof v === "number") return v;
   const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)b?$/i.exec(str(v).trim());
   if (!m) return NaN;
-  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[m[2]!.toLowerCase() as "" | "k"];
+  const unit = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[
+    m[2]!.toLowerCase() as "" | "k"
+  ];
   return Math.floor(Number(m[1]) * unit);
 }
 
-const UNITS: Record<string, number> = { ns: 1, us: 1e3, "µs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 /** Nanoseconds of a Go duration text (`1m30s`, `500ms`), NaN when malformed. */
 export function durationNanos(text: string): number {

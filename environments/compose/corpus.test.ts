@@ -81,9 +81,15 @@ function expectModelEqualsCompose(app: AppDefinition, theirs: { services: Obj; t
   for (const s of app.services) {
     const compose: Obj = JSON.parse(JSON.stringify(s.compose)) as Obj;
     for (const v of (compose["volumes"] as Obj[] | undefined) ?? []) {
-      if (v["type"] === "bind" && typeof v["source"] === "string" && v["source"].startsWith("./")) v["source"] = path.join(dir, v["source"]);
+      if (v["type"] === "bind" && typeof v["source"] === "string" && v["source"].startsWith("./"))
+        v["source"] = path.join(dir, v["source"]);
     }
-    const environment = Object.fromEntries(Object.entries(s.environment).map(([k, parts]) => [k, parts.map((p) => (typeof p === "string" ? p : `\${${p.binding}}`)).join("")]));
+    const environment = Object.fromEntries(
+      Object.entries(s.environment).map(([k, parts]) => [
+        k,
+        parts.map((p) => (typeof p === "string" ? p : `\${${p.binding}}`)).join(""),
+      ]),
+    );
     if (Object.keys(environment).length > 0) compose["environment"] = environment;
     const expected = { ...(theirs.services[s.name] as Obj) };
     if (s.public) delete expected["ports"];
@@ -93,29 +99,55 @@ function expectModelEqualsCompose(app: AppDefinition, theirs: { services: Obj; t
   expect(app.volumes).toEqual(theirs.top["volumes"]);
   expect(app.networks).toEqual(theirs.top["networks"]);
   for (const section of ["secrets", "configs"] as const) {
-    const mine = Object.fromEntries(Object.entries(app[section]).map(([k, v]) => {
-      const e = { ...(v as Obj) };
-      if (typeof e["file"] === "string") e["file"] = fromRelease(e["file"]);
-      return [k, e];
-    }));
+    const mine = Object.fromEntries(
+      Object.entries(app[section]).map(([k, v]) => {
+        const e = { ...(v as Obj) };
+        if (typeof e["file"] === "string") e["file"] = fromRelease(e["file"]);
+        return [k, e];
+      }),
+    );
     expect(mine).toEqual(theirs.top[section]);
   }
 }
 
 function runCompose(dir: string, c: Case): { ok: true; json: Obj } | { ok: false; stderr: string } {
-  const args = ["--project-directory", dir, ...(c.files ?? ["compose.yaml"]).flatMap((f) => ["-f", path.join(dir, f)]), ...(c.profiles ?? []).flatMap((p) => ["--profile", p]), "config", "--format", "json"];
+  const args = [
+    "--project-directory",
+    dir,
+    ...(c.files ?? ["compose.yaml"]).flatMap((f) => ["-f", path.join(dir, f)]),
+    ...(c.profiles ?? []).flatMap((p) => ["--profile", p]),
+    "config",
+    "--format",
+    "json",
+  ];
   // liftoff's bindings exist only at `pulumi up`; Compose is given each as the literal text
   // `${NAME}`, which is how liftoff's canonical view writes a binding part.
   const bindings = Object.fromEntries(
-    [...new Set(readdirSync(dir, { recursive: true }).map(String).filter((f) => /\.(ya?ml|env)$/.test(f)).flatMap((f) => readFileSync(path.join(dir, f), "utf8").match(/LIFTOFF_[A-Z0-9_]+/g) ?? []))].map((n) => [n, `\${${n}}`]),
+    [
+      ...new Set(
+        readdirSync(dir, { recursive: true })
+          .map(String)
+          .filter((f) => /\.(ya?ml|env)$/.test(f))
+          .flatMap((f) => readFileSync(path.join(dir, f), "utf8").match(/LIFTOFF_[A-Z0-9_]+/g) ?? []),
+      ),
+    ].map((n) => [n, `\${${n}}`]),
   );
-  const env = { PATH: process.env["PATH"] ?? "/usr/bin:/bin", HOME: "/nonexistent", ...bindings, ...(c.variables ?? {}) };
+  const env = {
+    PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+    HOME: "/nonexistent",
+    ...bindings,
+    ...(c.variables ?? {}),
+  };
   const r = spawnSync(composeV2(), args, { env, encoding: "utf8" });
   if (r.status !== 0) return { ok: false, stderr: r.stderr };
   return { ok: true, json: JSON.parse(r.stdout) as Obj };
 }
 
-const cases = existsSync(CORPUS) ? readdirSync(CORPUS).filter((d) => existsSync(path.join(CORPUS, d, "case.json"))).sort() : [];
+const cases = existsSync(CORPUS)
+  ? readdirSync(CORPUS)
+      .filter((d) => existsSync(path.join(CORPUS, d, "case.json")))
+      .sort()
+  : [];
 
 describe("compose corpus: liftoff's loader against docker compose config (v2)", () => {
   it("has the Compose v2 binary to compare with (tools/testbed/install-docker.sh installs it)", () => {
@@ -132,8 +164,16 @@ describe("compose corpus: liftoff's loader against docker compose config (v2)", 
       const dir = path.join(CORPUS, name);
       const c = JSON.parse(readFileSync(path.join(dir, "case.json"), "utf8")) as Case;
       const secret = new Set(c.secretVariables ?? []);
-      const variables = Object.fromEntries(Object.entries(c.variables ?? {}).map(([k, v]) => [k, { value: v, secret: secret.has(k) }]));
-      const input = { projectDir: dir, files: c.files ?? ["compose.yaml"], variables, profiles: c.profiles ?? [], reader: fsReader };
+      const variables = Object.fromEntries(
+        Object.entries(c.variables ?? {}).map(([k, v]) => [k, { value: v, secret: secret.has(k) }]),
+      );
+      const input = {
+        projectDir: dir,
+        files: c.files ?? ["compose.yaml"],
+        variables,
+        profiles: c.profiles ?? [],
+        reader: fsReader,
+      };
       const compose = runCompose(dir, c);
       const mine = loadCanonical(input);
       const errors = mine.problems.filter((p) => p.severity === "error");
@@ -146,7 +186,12 @@ describe("compose corpus: liftoff's loader against docker compose config (v2)", 
       if (c.expect === "refused-by-liftoff") {
         const app = loadApp(input);
         expect(app.app).toBeUndefined();
-        expect(app.problems.filter((p) => p.severity === "error").map((p) => `${p.key} ${p.message} ${p.fix}`).join("\n")).toContain(c.liftoff ?? "");
+        expect(
+          app.problems
+            .filter((p) => p.severity === "error")
+            .map((p) => `${p.key} ${p.message} ${p.fix}`)
+            .join("\n"),
+        ).toContain(c.liftoff ?? "");
         return;
       }
       expect(errors, JSON.stringify(errors, null, 2)).toEqual([]);

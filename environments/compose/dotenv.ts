@@ -14,7 +14,10 @@ export interface DotenvEntry {
 }
 
 export class DotenvError extends Error {
-  constructor(message: string, readonly line: number) {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
     super(message);
   }
 }
@@ -31,7 +34,11 @@ export function parseDotenv(text: string, lookup: Lookup): DotenvEntry[] {
   const out: DotenvEntry[] = [];
   const src = text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
   const marker = /[\uE000-\uE003]/.exec(src);
-  if (marker) throw new DotenvError("holds a private-use character liftoff reserves (U+E000-U+E003)", src.slice(0, marker.index).split("\n").length);
+  if (marker)
+    throw new DotenvError(
+      "holds a private-use character liftoff reserves (U+E000-U+E003)",
+      src.slice(0, marker.index).split("\n").length,
+    );
   let i = 0;
   let line = 1;
   while (i < src.length) {
@@ -80,7 +87,8 @@ export function parseDotenv(text: string, lookup: Lookup): DotenvEntry[] {
         body += src[k];
         k++;
       }
-      if (k >= src.length) throw new DotenvError(`the value of ${name} opens a ${quote} quote it never closes`, startLine);
+      if (k >= src.length)
+        throw new DotenvError(`the value of ${name} opens a ${quote} quote it never closes`, startLine);
       line += (src.slice(j, k).match(/\n/g) ?? []).length;
       value = quote === "'" ? body : expand(unescape(body), resolve, startLine);
       const after = src.indexOf("\n", k) < 0 ? src.length : src.indexOf("\n", k);
@@ -101,7 +109,11 @@ export function parseDotenv(text: string, lookup: Lookup): DotenvEntry[] {
 }
 
 function unescape(body: string): string {
-  return body.replace(/\\(.)/g, (_, c: string) => ({ n: "\n", r: "\r", t: "\t" } as Record<string, string>)[c] ?? (c === '"' || c === "\\" ? c : `\\${c}`));
+  return body.replace(
+    /\\(.)/g,
+    (_, c: string) =>
+      (({ n: "\n", r: "\r", t: "\t" }) as Record<string, string>)[c] ?? (c === '"' || c === "\\" ? c : `\\${c}`),
+  );
 }
 
 function expand(text: string, lookup: Lookup, line: number): string {

@@ -78,9 +78,22 @@ export function parseYaml(text: string): ParsedYaml {
   const marker = /[\uE000-\uE003]/.exec(text);
   if (marker) {
     const line = text.slice(0, marker.index).split("\n").length;
-    return { errors: [{ line, message: `holds the private-use character U+${marker[0].charCodeAt(0).toString(16).toUpperCase()}, which liftoff reserves` }], lineOf: () => undefined };
+    return {
+      errors: [
+        {
+          line,
+          message: `holds the private-use character U+${marker[0].charCodeAt(0).toString(16).toUpperCase()}, which liftoff reserves`,
+        },
+      ],
+      lineOf: () => undefined,
+    };
   }
-  const doc: Document = parseDocument(text, { merge: true, lineCounter, uniqueKeys: true, customTags: (tags) => [octal, ...tags] });
+  const doc: Document = parseDocument(text, {
+    merge: true,
+    lineCounter,
+    uniqueKeys: true,
+    customTags: (tags) => [octal, ...tags],
+  });
   const lineOf = (p: readonly (string | number)[]) => {
     let node: unknown = doc.contents;
     let last: unknown = node;
@@ -105,13 +118,28 @@ export function parseYaml(text: string): ParsedYaml {
     Scalar(_key, node, path) {
       const parent = path[path.length - 1];
       const collection = isPair(parent) ? path[path.length - 2] : parent;
-      if ((isMap(collection) || isSeq(collection)) && collection.flow && node.type === "PLAIN" && typeof node.value === "string" && /[{}[\],]/.test(node.value)) {
-        flowErrors.push({ line: node.range ? lineCounter.linePos(node.range[0]).line : undefined, message: `the value ${node.value} holds { } [ ] or , inside a flow collection; quote it ("${node.value}")` });
+      if (
+        (isMap(collection) || isSeq(collection)) &&
+        collection.flow &&
+        node.type === "PLAIN" &&
+        typeof node.value === "string" &&
+        /[{}[\],]/.test(node.value)
+      ) {
+        flowErrors.push({
+          line: node.range ? lineCounter.linePos(node.range[0]).line : undefined,
+          message: `the value ${node.value} holds { } [ ] or , inside a flow collection; quote it ("${node.value}")`,
+        });
       }
     },
   });
   if (doc.errors.length > 0 || flowErrors.length > 0) {
-    return { errors: [...flowErrors, ...doc.errors.map((e) => ({ line: e.linePos?.[0]?.line, message: e.message.split("\n")[0]! }))], lineOf };
+    return {
+      errors: [
+        ...flowErrors,
+        ...doc.errors.map((e) => ({ line: e.linePos?.[0]?.line, message: e.message.split("\n")[0]! })),
+      ],
+      lineOf,
+    };
   }
   try {
     return { data: doc.toJS({ maxAliasCount: 1000 }), errors: [], lineOf };

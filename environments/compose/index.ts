@@ -39,10 +39,33 @@ export interface LoadAppResult {
 export function loadApp(input: LoadAppInput): LoadAppResult {
   const report = new Reporter();
   for (const [name, v] of Object.entries(input.variables ?? {})) {
-    if (/[\uE000-\uE003]/.test(v.value)) report.error({ file: "liftoff:composeVariables", field: name, message: "holds a private-use character liftoff reserves (U+E000-U+E003)", allowed: "any other text", fix: `remove the character from ${name}` });
-    if (isBindingName(name)) report.error({ file: "liftoff:composeVariables", field: name, message: "is a name liftoff reserves for its bindings; it would never be used", allowed: "variable names not starting with LIFTOFF_", fix: `rename it, and use the binding \${${name}} in environment if that is what you meant` });
+    if (/[\uE000-\uE003]/.test(v.value))
+      report.error({
+        file: "liftoff:composeVariables",
+        field: name,
+        message: "holds a private-use character liftoff reserves (U+E000-U+E003)",
+        allowed: "any other text",
+        fix: `remove the character from ${name}`,
+      });
+    if (isBindingName(name))
+      report.error({
+        file: "liftoff:composeVariables",
+        field: name,
+        message: "is a name liftoff reserves for its bindings; it would never be used",
+        allowed: "variable names not starting with LIFTOFF_",
+        fix: `rename it, and use the binding \${${name}} in environment if that is what you meant`,
+      });
   }
-  const project = loadProject({ projectDir: input.projectDir, files: input.files, variables: input.variables ?? {}, profiles: input.profiles ?? [], reader: input.reader }, report);
+  const project = loadProject(
+    {
+      projectDir: input.projectDir,
+      files: input.files,
+      variables: input.variables ?? {},
+      profiles: input.profiles ?? [],
+      reader: input.reader,
+    },
+    report,
+  );
   if (!project || report.hasErrors) return { problems: report.problems };
   const app = buildApp(project, input.reader, report);
   return { ...(app && !report.hasErrors ? { app } : {}), problems: report.problems };
@@ -52,7 +75,12 @@ export function loadApp(input: LoadAppInput): LoadAppResult {
  * The files of a stack: `liftoff:composeFiles` when set; else the compose file plus
  * `compose.override.yaml` beside it when that exists (as Compose does by default).
  */
-export function composeFilesOf(composeFile: string, composeFiles: readonly string[] | undefined, projectDir: string, reader: FileReader): string[] {
+export function composeFilesOf(
+  composeFile: string,
+  composeFiles: readonly string[] | undefined,
+  projectDir: string,
+  reader: FileReader,
+): string[] {
   if (composeFiles && composeFiles.length > 0) return [...composeFiles];
   const override = path.join(path.dirname(composeFile), OVERRIDE_FILE);
   return reader.readFile(path.resolve(projectDir, override)) !== undefined ? [composeFile, override] : [composeFile];
@@ -63,9 +91,22 @@ export function composeFilesOf(composeFile: string, composeFiles: readonly strin
  * environment resolved (markers removed), and the top-level sections. What the differential test
  * compares with `docker compose config --format json`.
  */
-export function loadCanonical(input: LoadAppInput): { services?: Record<string, Record<string, unknown>>; top?: Record<string, unknown>; problems: readonly Problem[] } {
+export function loadCanonical(input: LoadAppInput): {
+  services?: Record<string, Record<string, unknown>>;
+  top?: Record<string, unknown>;
+  problems: readonly Problem[];
+} {
   const report = new Reporter();
-  const project = loadProject({ projectDir: input.projectDir, files: input.files, variables: input.variables ?? {}, profiles: input.profiles ?? [], reader: input.reader }, report);
+  const project = loadProject(
+    {
+      projectDir: input.projectDir,
+      files: input.files,
+      variables: input.variables ?? {},
+      profiles: input.profiles ?? [],
+      reader: input.reader,
+    },
+    report,
+  );
   if (!project || report.hasErrors) return { problems: report.problems };
   const services: Record<string, Record<string, unknown>> = {};
   for (const s of project.services) {
@@ -73,12 +114,26 @@ export function loadCanonical(input: LoadAppInput): { services?: Record<string, 
     const { env_file: _f, environment: _e, ...rest } = s.compose;
     // Compose drops service-level x- fields from its output.
     const c: Record<string, unknown> = Object.fromEntries(Object.entries(rest).filter(([k]) => !k.startsWith("x-")));
-    if (env && Object.keys(env).length > 0) c["environment"] = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replace(/[\uE002\uE003]/g, "").replace(/\uE000([^\uE001]*)\uE001/g, "$${$1}")]));
+    if (env && Object.keys(env).length > 0)
+      c["environment"] = Object.fromEntries(
+        Object.entries(env).map(([k, v]) => [
+          k,
+          v.replace(/[\uE002\uE003]/g, "").replace(/\uE000([^\uE001]*)\uE001/g, "$${$1}"),
+        ]),
+      );
     if (c["networks"] === undefined && c["network_mode"] === undefined) c["networks"] = { default: null };
     services[s.name] = c;
   }
   const networks: Record<string, unknown> = { ...project.top.networks };
-  if (Object.values(services).some((c) => c["networks"] && "default" in (c["networks"] as object)) && !("default" in networks)) networks["default"] = {};
+  if (
+    Object.values(services).some((c) => c["networks"] && "default" in (c["networks"] as object)) &&
+    !("default" in networks)
+  )
+    networks["default"] = {};
   if (report.hasErrors) return { problems: report.problems };
-  return { services, top: { networks, volumes: project.top.volumes, secrets: project.top.secrets, configs: project.top.configs }, problems: report.problems };
+  return {
+    services,
+    top: { networks, volumes: project.top.volumes, secrets: project.top.secrets, configs: project.top.configs },
+    problems: report.problems,
+  };
 }

@@ -56,7 +56,8 @@ export function interpolate(text: string, lookup: Lookup): string {
       if (end < 0) throw new InterpolationError(`invalid template "${text}": \${ without its closing }`);
       const body = text.slice(i + 2, end);
       const m = /^([_a-zA-Z][_a-zA-Z0-9]*)(?:(:?[-?+])([\s\S]*))?$/.exec(body);
-      if (!m) throw new InterpolationError(`invalid template "${text}": "\${${body}}" does not start with a variable name`);
+      if (!m)
+        throw new InterpolationError(`invalid template "${text}": "\${${body}}" does not start with a variable name`);
       out += substitute(m[1]!, m[2], m[3] ?? "", lookup);
       i = end + 1;
     } else {
@@ -102,10 +103,14 @@ function substitute(name: string, modifier: string | undefined, rest: string, lo
     case "-":
       return set ? value() : interpolate(rest, lookup);
     case ":?":
-      if (!nonEmpty) throw new InterpolationError(`variable ${name} is required: ${interpolate(rest, lookup) || "it is not set or empty"}`);
+      if (!nonEmpty)
+        throw new InterpolationError(
+          `variable ${name} is required: ${interpolate(rest, lookup) || "it is not set or empty"}`,
+        );
       return value();
     case "?":
-      if (!set) throw new InterpolationError(`variable ${name} is required: ${interpolate(rest, lookup) || "it is not set"}`);
+      if (!set)
+        throw new InterpolationError(`variable ${name} is required: ${interpolate(rest, lookup) || "it is not set"}`);
       return value();
     case ":+":
       return nonEmpty ? interpolate(rest, lookup) : "";

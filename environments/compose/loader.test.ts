@@ -47,8 +47,17 @@ describe("interpolation (Compose's syntax)", () => {
 
 describe("env files", () => {
   it("reads Compose's forms: export, comments, quotes, interpolation, bare names", () => {
-    const entries = parseDotenv('# c\nexport A=1 # note\nB="x \\"y\\" # z"\nC=\'lit ${A}\'\nD=${A}-2\nE\nF=\n', (n) => (n === "E" ? { value: "from-env", secret: false } : undefined));
-    expect(Object.fromEntries(entries.map((e) => [e.name, e.value]))).toEqual({ A: "1", B: 'x "y" # z', C: "lit ${A}", D: "1-2", E: "from-env", F: "" });
+    const entries = parseDotenv('# c\nexport A=1 # note\nB="x \\"y\\" # z"\nC=\'lit ${A}\'\nD=${A}-2\nE\nF=\n', (n) =>
+      n === "E" ? { value: "from-env", secret: false } : undefined,
+    );
+    expect(Object.fromEntries(entries.map((e) => [e.name, e.value]))).toEqual({
+      A: "1",
+      B: 'x "y" # z',
+      C: "lit ${A}",
+      D: "1-2",
+      E: "from-env",
+      F: "",
+    });
   });
 });
 
@@ -69,9 +78,14 @@ describe("the compose loader", () => {
 
   it("reads compose.yaml plus compose.override.yaml by default, and liftoff:composeFiles when set", () => {
     const reader = memoryReader({ "/p/app/compose.yaml": base, "/p/app/compose.override.yaml": "services: {}\n" });
-    expect(composeFilesOf("app/compose.yaml", undefined, "/p", reader)).toEqual(["app/compose.yaml", "app/compose.override.yaml"]);
+    expect(composeFilesOf("app/compose.yaml", undefined, "/p", reader)).toEqual([
+      "app/compose.yaml",
+      "app/compose.override.yaml",
+    ]);
     expect(composeFilesOf("app/compose.yaml", ["app/compose.yaml"], "/p", reader)).toEqual(["app/compose.yaml"]);
-    expect(composeFilesOf("app/compose.yaml", undefined, "/p", memoryReader({ "/p/app/compose.yaml": base }))).toEqual(["app/compose.yaml"]);
+    expect(composeFilesOf("app/compose.yaml", undefined, "/p", memoryReader({ "/p/app/compose.yaml": base }))).toEqual([
+      "app/compose.yaml",
+    ]);
   });
 
   it("names the file, line, service and field of an unset variable", () => {
@@ -84,14 +98,23 @@ describe("the compose loader", () => {
   it("applies merge keys before any rule: an anchor cannot smuggle privileged, host ports or the Docker socket", () => {
     const text = `x-base: &base\n  privileged: true\n  ports: ["0.0.0.0:9000:9000"]\n  volumes: ["/var/run/docker.sock:/var/run/docker.sock"]\nservices:\n  sneaky:\n    <<: *base\n    image: ghcr.io/acme/sneaky:1.0.0\n`;
     const found = errors(load({ "compose.yaml": text }));
-    expect(found.map((p) => p.key.replace(/:\d+:/, ":"))).toEqual(expect.arrayContaining(["compose.yaml: services.sneaky.ports", "compose.yaml: services.sneaky.privileged", "compose.yaml: services.sneaky.volumes[0]"]));
+    expect(found.map((p) => p.key.replace(/:\d+:/, ":"))).toEqual(
+      expect.arrayContaining([
+        "compose.yaml: services.sneaky.ports",
+        "compose.yaml: services.sneaky.privileged",
+        "compose.yaml: services.sneaky.volumes[0]",
+      ]),
+    );
   });
 
   it("refuses host access that is not declared, with the exact x-liftoff line to add", () => {
     const text = `${base}    privileged: true\n    cap_add: [SYS_ADMIN, NET_BIND_SERVICE]\n    volumes: ["/var/run/docker.sock:/var/run/docker.sock"]\n`;
     const found = errors(load({ "compose.yaml": text }));
     expect(found).toHaveLength(3);
-    for (const p of found) expect(p.fix).toContain("x-liftoff: { hostAccess: [privileged, { capabilities: [SYS_ADMIN] }, { hostPaths: [/var/run/docker.sock] }] }");
+    for (const p of found)
+      expect(p.fix).toContain(
+        "x-liftoff: { hostAccess: [privileged, { capabilities: [SYS_ADMIN] }, { hostPaths: [/var/run/docker.sock] }] }",
+      );
   });
 
   it("accepts declared host access with a warning the plan shows", () => {
@@ -99,22 +122,33 @@ describe("the compose loader", () => {
     const r = load({ "compose.yaml": text });
     expect(errors(r)).toEqual([]);
     expect(r.app!.services[0]!.hostAccess).toEqual(["host-paths", "host-pid"]);
-    expect(r.problems.filter((p) => p.severity === "warning").map((p) => p.key)).toEqual(["compose.yaml:4: services.web.pid", "compose.yaml:5: services.web.volumes[0]"]);
+    expect(r.problems.filter((p) => p.severity === "warning").map((p) => p.key)).toEqual([
+      "compose.yaml:4: services.web.pid",
+      "compose.yaml:5: services.web.volumes[0]",
+    ]);
   });
 
   it("names the intended key for near misses of x-liftoff, at the top level, on a service and inside it", () => {
     const text = `x_liftoff: {}\nservices:\n  web:\n    image: ghcr.io/acme/web:1.0.0\n    xliftoff: {}\n  broker:\n    image: ghcr.io/acme/broker:1.0.0\n    volumes: [d:/d]\n    x-liftoff: { acessory: true }\nvolumes: { d: {} }\n`;
     const found = errors(load({ "compose.yaml": text }));
-    expect(found.map((p) => p.fix)).toEqual(expect.arrayContaining(["rename x_liftoff to x-liftoff", "rename xliftoff to x-liftoff"]));
+    expect(found.map((p) => p.fix)).toEqual(
+      expect.arrayContaining(["rename x_liftoff to x-liftoff", "rename xliftoff to x-liftoff"]),
+    );
     const r2 = errors(load({ "compose.yaml": text.replace("x_liftoff: {}\n", "").replace("    xliftoff: {}\n", "") }));
-    expect(r2.map((p) => [p.key, p.fix])).toEqual([["compose.yaml:7: services.broker.x-liftoff.acessory", "edit compose.yaml: rename acessory to accessory"]]);
+    expect(r2.map((p) => [p.key, p.fix])).toEqual([
+      ["compose.yaml:7: services.broker.x-liftoff.acessory", "edit compose.yaml: rename acessory to accessory"],
+    ]);
   });
 
   it("gives one clear error for an endpoint port written as text, without follow-on errors (#11 item 14)", () => {
     const text = `x-liftoff:\n  endpoints:\n    api: { port: "443" }\nservices:\n  web:\n    image: ghcr.io/acme/web:1.0.0\n    x-liftoff: { public: { endpoint: api, containerPort: 8080 }, health: /healthz }\n`;
     const found = errors(load({ "compose.yaml": text }));
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ key: "compose.yaml:3: x-liftoff.endpoints.api.port", value: "443", fix: "edit compose.yaml: write port: 443 (without quotes)" });
+    expect(found[0]).toMatchObject({
+      key: "compose.yaml:3: x-liftoff.endpoints.api.port",
+      value: "443",
+      fix: "edit compose.yaml: write port: 443 (without quotes)",
+    });
   });
 
   it("keeps bindings as binding parts in environment, and refuses them elsewhere or unknown", () => {
@@ -122,7 +156,12 @@ describe("the compose loader", () => {
     const r = load({ "compose.yaml": text });
     expect(errors(r)).toEqual([]);
     const web = r.app!.services[0]!;
-    expect(web.environment["ConnectionStrings__Db"]).toEqual(["Host=", { binding: "LIFTOFF_POSTGRES_HOST" }, ";Password=", { binding: "LIFTOFF_POSTGRES_PASSWORD" }]);
+    expect(web.environment["ConnectionStrings__Db"]).toEqual([
+      "Host=",
+      { binding: "LIFTOFF_POSTGRES_HOST" },
+      ";Password=",
+      { binding: "LIFTOFF_POSTGRES_PASSWORD" },
+    ]);
     expect(web.environment["SITE"]).toEqual([{ binding: "LIFTOFF_FQDN" }]);
     expect(web.secretEnvironment).toEqual(["ConnectionStrings__Db"]);
 
@@ -137,7 +176,12 @@ describe("the compose loader", () => {
 
   it("keeps a secret variable secret: allowed in environment (marked), refused elsewhere", () => {
     const variables = vars({ TOKEN: "t0k3n", TAG: "1.0.0" }, ["TOKEN"]);
-    const ok = load({ "compose.yaml": `services:\n  web:\n    image: ghcr.io/acme/web:\${TAG}\n    environment: { AUTH: "Bearer \${TOKEN}", PLAIN: x }\n` }, { variables });
+    const ok = load(
+      {
+        "compose.yaml": `services:\n  web:\n    image: ghcr.io/acme/web:\${TAG}\n    environment: { AUTH: "Bearer \${TOKEN}", PLAIN: x }\n`,
+      },
+      { variables },
+    );
     expect(errors(ok)).toEqual([]);
     expect(ok.app!.services[0]!.environment["AUTH"]).toEqual(["Bearer t0k3n"]);
     expect(ok.app!.services[0]!.secretEnvironment).toEqual(["AUTH"]);
@@ -147,16 +191,28 @@ describe("the compose loader", () => {
   });
 
   it("merges env files in order, then environment, and resolves pass-through variables or refuses them", () => {
-    const files = { "compose.yaml": `${base}    env_file: [a.env, b.env]\n    environment: [C=env, PASS]\n`, "a.env": "A=a\nC=a\n", "b.env": "C=b\nJAVA_OPTS=\"-Xmx512m -Xms256m\"\n" };
+    const files = {
+      "compose.yaml": `${base}    env_file: [a.env, b.env]\n    environment: [C=env, PASS]\n`,
+      "a.env": "A=a\nC=a\n",
+      "b.env": 'C=b\nJAVA_OPTS="-Xmx512m -Xms256m"\n',
+    };
     const r = load(files, { variables: vars({ PASS: "through" }) });
-    expect(r.app!.services[0]!.environment).toEqual({ A: ["a"], C: ["env"], JAVA_OPTS: ["-Xmx512m -Xms256m"], PASS: ["through"] });
+    expect(r.app!.services[0]!.environment).toEqual({
+      A: ["a"],
+      C: ["env"],
+      JAVA_OPTS: ["-Xmx512m -Xms256m"],
+      PASS: ["through"],
+    });
     const missing = errors(load(files));
     expect(missing[0]!.key).toBe("compose.yaml:5: services.web.environment.PASS");
   });
 
   it("drops services outside the active profiles, and refuses a dependency on one", () => {
     const text = `${base}    depends_on: [seed]\n  seed:\n    image: ghcr.io/acme/seed:1.0.0\n    profiles: [tools]\n`;
-    expect(load({ "compose.yaml": text }, { profiles: ["tools"] }).app!.services.map((s) => s.name)).toEqual(["seed", "web"]);
+    expect(load({ "compose.yaml": text }, { profiles: ["tools"] }).app!.services.map((s) => s.name)).toEqual([
+      "seed",
+      "web",
+    ]);
     const [p] = errors(load({ "compose.yaml": text }));
     expect(p!.key).toBe("compose.yaml:4: services.web.depends_on.seed");
     expect(p!.fix).toContain("liftoff:composeProfiles");
@@ -165,7 +221,9 @@ describe("the compose loader", () => {
   it("does not ask for the variables of a service outside the active profiles", () => {
     const text = `${base}  debug:\n    image: ghcr.io/acme/debug:1.0.0\n    environment: { TOKEN: "\${DEBUG_TOKEN}" }\n    profiles: [debug]\n`;
     expect(errors(load({ "compose.yaml": text }))).toEqual([]);
-    expect(errors(load({ "compose.yaml": text }, { profiles: ["debug"] }))[0]!.key).toBe("compose.yaml:6: services.debug.environment.TOKEN");
+    expect(errors(load({ "compose.yaml": text }, { profiles: ["debug"] }))[0]!.key).toBe(
+      "compose.yaml:6: services.debug.environment.TOKEN",
+    );
   });
 
   it("ships relative bind mounts and secret files with the release, within a size limit", () => {
@@ -202,10 +260,16 @@ describe("the compose loader", () => {
   });
 
   it("turns the schema's errors into one readable problem per field", () => {
-    const found = errors(load({ "compose.yaml": `services:\n  web:\n    imagee: ghcr.io/acme/web:1.0.0\n    restart: 3\n` }));
+    const found = errors(
+      load({ "compose.yaml": `services:\n  web:\n    imagee: ghcr.io/acme/web:1.0.0\n    restart: 3\n` }),
+    );
     expect(found.map((p) => [p.key, p.message, p.fix])).toEqual([
       ["compose.yaml:3: services.web.imagee", "is not a field Compose knows", "rename it to image"],
-      ["compose.yaml:4: services.web.restart", "has the wrong type (a number)", expect.stringContaining("write restart")],
+      [
+        "compose.yaml:4: services.web.restart",
+        "has the wrong type (a number)",
+        expect.stringContaining("write restart"),
+      ],
     ]);
   });
 
@@ -224,13 +288,27 @@ describe("the compose loader", () => {
 
 describe("the stack's compose settings in the one validation step", () => {
   const app = `x-liftoff:\n  endpoints:\n    api: { port: 443 }\nservices:\n  basket:\n    image: \${REGISTRY:-ghcr.io/acme}/basket:\${TAG:-latest}\n    environment: { API_KEY: "\${API_KEY}" }\n    x-liftoff: { public: { endpoint: api, containerPort: 8080 }, health: /healthz }\n  debug:\n    image: ghcr.io/acme/debug:1.0.0\n    profiles: [debug]\n`;
-  const appFiles = (extra: Record<string, string> = {}) => ({ projectDir: "/p", reader: memoryReader({ "/p/app/compose.yaml": app, ...extra }) });
+  const appFiles = (extra: Record<string, string> = {}) => ({
+    projectDir: "/p",
+    reader: memoryReader({ "/p/app/compose.yaml": app, ...extra }),
+  });
 
   it("interpolates with composeVariables and composeSecrets, activates composeProfiles, reads the override file", () => {
-    const input = configInput("dev", { images: undefined, composeVariables: JSON.stringify({ TAG: "1.2.3" }), composeSecrets: JSON.stringify({ API_KEY: "k" }), composeProfiles: JSON.stringify(["debug"]) }, {
-      appFiles: appFiles({ "/p/app/compose.override.yaml": "services:\n  debug:\n    environment: { LEVEL: trace }\n" }),
-      secretKeys: new Set([...configInput("dev").secretKeys, "composeSecrets"]),
-    });
+    const input = configInput(
+      "dev",
+      {
+        images: undefined,
+        composeVariables: JSON.stringify({ TAG: "1.2.3" }),
+        composeSecrets: JSON.stringify({ API_KEY: "k" }),
+        composeProfiles: JSON.stringify(["debug"]),
+      },
+      {
+        appFiles: appFiles({
+          "/p/app/compose.override.yaml": "services:\n  debug:\n    environment: { LEVEL: trace }\n",
+        }),
+        secretKeys: new Set([...configInput("dev").secretKeys, "composeSecrets"]),
+      },
+    );
     const { spec, problems } = buildEnvironmentSpec(input);
     expect(problems.filter((p) => p.severity === "error")).toEqual([]);
     expect(spec!.app.files).toEqual(["app/compose.yaml", "app/compose.override.yaml"]);
@@ -241,7 +319,13 @@ describe("the stack's compose settings in the one validation step", () => {
   });
 
   it("refuses composeSecrets kept in plain text, and an unset variable with the command that sets it", () => {
-    const plain = buildEnvironmentSpec(configInput("dev", { images: undefined, composeSecrets: JSON.stringify({ API_KEY: "k" }) }, { appFiles: appFiles() }));
+    const plain = buildEnvironmentSpec(
+      configInput(
+        "dev",
+        { images: undefined, composeSecrets: JSON.stringify({ API_KEY: "k" }) },
+        { appFiles: appFiles() },
+      ),
+    );
     expect(plain.problems.map((p) => p.key)).toContain("liftoff:composeSecrets");
     const unset = buildEnvironmentSpec(configInput("dev", { images: undefined }, { appFiles: appFiles() }));
     const p = unset.problems.find((x) => x.key.includes("API_KEY") || x.message.includes("API_KEY"))!;
@@ -252,7 +336,21 @@ describe("the stack's compose settings in the one validation step", () => {
 
 describe("liftoff's markers cannot be forged", () => {
   it("refuses the private-use characters that mark bindings in files and variables", () => {
-    expect(errors(load({ "compose.yaml": "services:\n  web:\n    image: ghcr.io/acme/web:1.0.0\n    environment: { A: \"\uE000LIFTOFF_POSTGRES_PASSWORD\uE001\" }\n" }))[0]!.key).toBe("compose.yaml:4");
-    expect(errors(load({ "compose.yaml": "services:\n  web:\n    image: ghcr.io/acme/web:${T}\n" }, { variables: vars({ T: "\uE0001" }) }))[0]!.message).toContain("private-use");
+    expect(
+      errors(
+        load({
+          "compose.yaml":
+            'services:\n  web:\n    image: ghcr.io/acme/web:1.0.0\n    environment: { A: "\uE000LIFTOFF_POSTGRES_PASSWORD\uE001" }\n',
+        }),
+      )[0]!.key,
+    ).toBe("compose.yaml:4");
+    expect(
+      errors(
+        load(
+          { "compose.yaml": "services:\n  web:\n    image: ghcr.io/acme/web:${T}\n" },
+          { variables: vars({ T: "\uE0001" }) },
+        ),
+      )[0]!.message,
+    ).toContain("private-use");
   });
 });

@@ -45,7 +45,13 @@ export interface LoadedProject {
   /** Absolute directory of the first file: Compose's project directory. */
   readonly dir: string;
   readonly services: readonly LoadedService[];
-  readonly top: { readonly networks: Obj; readonly volumes: Obj; readonly secrets: Obj; readonly configs: Obj; readonly xLiftoff: unknown };
+  readonly top: {
+    readonly networks: Obj;
+    readonly volumes: Obj;
+    readonly secrets: Obj;
+    readonly configs: Obj;
+    readonly xLiftoff: unknown;
+  };
   /** The merged project environment: `.env` then the stack's variables. */
   readonly lookup: Lookup;
   /** A line for a field of a service, from the last file that writes it. */
@@ -76,12 +82,25 @@ export function loadProject(input: ComposeInput, report: Reporter): LoadedProjec
     try {
       for (const e of parseDotenv(envText.toString("utf8"), (n) => stackVars[n] ?? dotenv.get(n))) {
         if (isBindingName(e.name)) {
-          report.error({ file: rel(envPath), line: e.line, field: e.name, message: "is a name liftoff reserves for its bindings; it would never be used", allowed: "variable names not starting with LIFTOFF_", fix: `rename it in ${rel(envPath)}` });
+          report.error({
+            file: rel(envPath),
+            line: e.line,
+            field: e.name,
+            message: "is a name liftoff reserves for its bindings; it would never be used",
+            allowed: "variable names not starting with LIFTOFF_",
+            fix: `rename it in ${rel(envPath)}`,
+          });
         } else if (e.value !== undefined) dotenv.set(e.name, { value: e.value, secret: false });
       }
     } catch (e) {
       if (!(e instanceof DotenvError)) throw e;
-      report.error({ file: rel(envPath), line: e.line, message: `cannot be read: ${e.message}`, allowed: "KEY=value lines, as Compose reads them", fix: `correct line ${e.line} of ${rel(envPath)}` });
+      report.error({
+        file: rel(envPath),
+        line: e.line,
+        message: `cannot be read: ${e.message}`,
+        allowed: "KEY=value lines, as Compose reads them",
+        fix: `correct line ${e.line} of ${rel(envPath)}`,
+      });
     }
   }
   const lookup: Lookup = (n) => stackVars[n] ?? dotenv.get(n);
@@ -99,41 +118,98 @@ export function loadProject(input: ComposeInput, report: Reporter): LoadedProjec
     const name = rel(abs);
     const bytes = input.reader.readFile(abs);
     if (bytes === undefined) {
-      report.error({ file: from?.file ?? name, ...(from ? { service: from.service, field: "extends.file" } : {}), value: name, message: "cannot be read: no such file", allowed: "a compose file that exists, relative to the project", fix: from ? `create ${name} or correct extends.file` : `create ${name}, or list the files you have in liftoff:composeFiles` });
+      report.error({
+        file: from?.file ?? name,
+        ...(from ? { service: from.service, field: "extends.file" } : {}),
+        value: name,
+        message: "cannot be read: no such file",
+        allowed: "a compose file that exists, relative to the project",
+        fix: from
+          ? `create ${name} or correct extends.file`
+          : `create ${name}, or list the files you have in liftoff:composeFiles`,
+      });
       return undefined;
     }
     const parsed = parseYaml(bytes.toString("utf8"));
     parsedFiles.set(name, parsed);
     if (parsed.errors.length > 0) {
-      for (const e of parsed.errors) report.error({ file: name, ...(e.line !== undefined ? { line: e.line } : {}), message: `is not valid YAML: ${e.message}`, allowed: "a Compose file (YAML)", fix: `correct the YAML syntax in ${name}` });
+      for (const e of parsed.errors)
+        report.error({
+          file: name,
+          ...(e.line !== undefined ? { line: e.line } : {}),
+          message: `is not valid YAML: ${e.message}`,
+          allowed: "a Compose file (YAML)",
+          fix: `correct the YAML syntax in ${name}`,
+        });
       return undefined;
     }
     if (!isObj(parsed.data)) {
-      report.error({ file: name, message: "is not a Compose file: the top level must be a map", allowed: "a map with `services:`", fix: `start from app/compose.yaml` });
+      report.error({
+        file: name,
+        message: "is not a Compose file: the top level must be a map",
+        allowed: "a map with `services:`",
+        fix: `start from app/compose.yaml`,
+      });
       return undefined;
     }
     const data = interpolateTree(parsed.data, [], lookup, (p, message) =>
-      pendingInterpolation.push({ path: p, problem: { file: name, line: parsed.lineOf(p), ...placeOf(p), message: `cannot be interpolated: ${message}`, allowed: "a variable set in liftoff:composeVariables or .env, or a default (${VAR:-default})", fix: `set it: pulumi config set --path 'liftoff:composeVariables.${/variable (\w+)/.exec(message)?.[1] ?? "NAME"}' <value>, or give a default in ${name}` } }),
+      pendingInterpolation.push({
+        path: p,
+        problem: {
+          file: name,
+          line: parsed.lineOf(p),
+          ...placeOf(p),
+          message: `cannot be interpolated: ${message}`,
+          allowed: "a variable set in liftoff:composeVariables or .env, or a default (${VAR:-default})",
+          fix: `set it: pulumi config set --path 'liftoff:composeVariables.${/variable (\w+)/.exec(message)?.[1] ?? "NAME"}' <value>, or give a default in ${name}`,
+        },
+      }),
     ) as Obj;
     let ok = true;
     // Near misses of x-liftoff, before the schema (which would only say "not allowed").
-    for (const [scope, map] of [[[], data], ...Object.entries(isObj(data["services"]) ? data["services"] : {}).map(([s, d]) => [["services", s], d])] as [string[], unknown][]) {
+    for (const [scope, map] of [
+      [[], data],
+      ...Object.entries(isObj(data["services"]) ? data["services"] : {}).map(([s, d]) => [["services", s], d]),
+    ] as [string[], unknown][]) {
       if (!isObj(map)) continue;
       for (const key of Object.keys(map)) {
         if (isLiftoffNearMiss(key)) {
           ok = false;
-          report.error({ file: name, line: parsed.lineOf([...scope, key]), ...placeOf([...scope, key]), value: key, message: `looks like a misspelt ${LIFTOFF_KEY}: liftoff would ignore it, and Compose too`, allowed: LIFTOFF_KEY, fix: `rename ${key} to ${LIFTOFF_KEY}` });
+          report.error({
+            file: name,
+            line: parsed.lineOf([...scope, key]),
+            ...placeOf([...scope, key]),
+            value: key,
+            message: `looks like a misspelt ${LIFTOFF_KEY}: liftoff would ignore it, and Compose too`,
+            allowed: LIFTOFF_KEY,
+            fix: `rename ${key} to ${LIFTOFF_KEY}`,
+          });
           delete map[key];
         }
       }
     }
     for (const p of checkSchema(withoutMarkers(data))) {
       ok = false;
-      report.error({ file: name, line: parsed.lineOf(p.path), ...placeOf(p.path), ...(p.value !== undefined ? { value: p.value } : {}), message: p.message, allowed: p.allowed, fix: p.fix });
+      report.error({
+        file: name,
+        line: parsed.lineOf(p.path),
+        ...placeOf(p.path),
+        ...(p.value !== undefined ? { value: p.value } : {}),
+        message: p.message,
+        allowed: p.allowed,
+        fix: p.fix,
+      });
     }
     if (data["include"] !== undefined) {
       ok = false;
-      report.error({ file: name, line: parsed.lineOf(["include"]), field: "include", message: "is not supported by liftoff", allowed: "the files listed in liftoff:composeFiles", fix: "list the included files in liftoff:composeFiles instead" });
+      report.error({
+        file: name,
+        line: parsed.lineOf(["include"]),
+        field: "include",
+        message: "is not supported by liftoff",
+        allowed: "the files listed in liftoff:composeFiles",
+        fix: "list the included files in liftoff:composeFiles instead",
+      });
     }
     if (!ok) return undefined;
     cache.set(abs, data);
@@ -142,7 +218,13 @@ export function loadProject(input: ComposeInput, report: Reporter): LoadedProjec
 
   // Services per file, with extends resolved, then merged file by file.
   const merged = new Map<string, { compose: Obj; files: string[] }>();
-  const top = { networks: {} as Obj, volumes: {} as Obj, secrets: {} as Obj, configs: {} as Obj, xLiftoff: undefined as unknown };
+  const top = {
+    networks: {} as Obj,
+    volumes: {} as Obj,
+    secrets: {} as Obj,
+    configs: {} as Obj,
+    xLiftoff: undefined as unknown,
+  };
   let ok = true;
   const mainFiles = new Set(input.files.map((f) => path.resolve(input.projectDir, f)));
   for (const f of input.files) {
@@ -155,13 +237,24 @@ export function loadProject(input: ComposeInput, report: Reporter): LoadedProjec
     const name = rel(abs);
     const services = isObj(data["services"]) ? data["services"] : {};
     for (const [svc, def] of Object.entries(services)) {
-      const resolved = resolveService(abs, svc, isObj(def) ? def : {}, [], { readFile, report, rel, dirOf: (f) => (mainFiles.has(f) ? dir : path.dirname(f)), extendsTargets });
+      const resolved = resolveService(abs, svc, isObj(def) ? def : {}, [], {
+        readFile,
+        report,
+        rel,
+        dirOf: (f) => (mainFiles.has(f) ? dir : path.dirname(f)),
+        extendsTargets,
+      });
       if (!resolved) {
         ok = false;
         continue;
       }
       const existing = merged.get(svc);
-      merged.set(svc, existing ? { compose: mergeService(existing.compose, resolved), files: [...existing.files, name] } : { compose: resolved, files: [name] });
+      merged.set(
+        svc,
+        existing
+          ? { compose: mergeService(existing.compose, resolved), files: [...existing.files, name] }
+          : { compose: resolved, files: [name] },
+      );
     }
     for (const section of ["networks", "volumes", "secrets", "configs"] as const) {
       const v = data[section];
@@ -170,12 +263,22 @@ export function loadProject(input: ComposeInput, report: Reporter): LoadedProjec
         top[section] = mergeSection(top[section], normalized);
       }
     }
-    if (data[LIFTOFF_KEY] !== undefined) top.xLiftoff = isObj(top.xLiftoff) && isObj(data[LIFTOFF_KEY]) ? mergeSection(top.xLiftoff, data[LIFTOFF_KEY]) : data[LIFTOFF_KEY];
+    if (data[LIFTOFF_KEY] !== undefined)
+      top.xLiftoff =
+        isObj(top.xLiftoff) && isObj(data[LIFTOFF_KEY])
+          ? mergeSection(top.xLiftoff, data[LIFTOFF_KEY])
+          : data[LIFTOFF_KEY];
   }
   if (!ok) return undefined;
 
   if (merged.size === 0) {
-    report.error({ file: rel(firstAbs), field: "services", message: "is missing or empty; a Compose file needs at least one service", allowed: "a map of service name to definition", fix: `add services: to ${rel(firstAbs)}` });
+    report.error({
+      file: rel(firstAbs),
+      field: "services",
+      message: "is missing or empty; a Compose file needs at least one service",
+      allowed: "a map of service name to definition",
+      fix: `add services: to ${rel(firstAbs)}`,
+    });
     return undefined;
   }
 
@@ -216,11 +319,24 @@ interface ResolveContext {
  * another, itself possibly extending) first, then this service's own fields by the merge rules.
  * Relative paths resolve against the file that wrote them, as Compose does.
  */
-function resolveService(fileAbs: string, name: string, def: Obj, chain: readonly string[], ctx: ResolveContext): Obj | undefined {
+function resolveService(
+  fileAbs: string,
+  name: string,
+  def: Obj,
+  chain: readonly string[],
+  ctx: ResolveContext,
+): Obj | undefined {
   const file = ctx.rel(fileAbs);
   const id = `${fileAbs}#${name}`;
   if (chain.includes(id)) {
-    ctx.report.error({ file, service: name, field: "extends", message: `extends itself through ${[...chain, id].map((c) => c.split("#")[1]).join(" → ")}`, allowed: "a chain of extends without a cycle", fix: `break the cycle in ${file}` });
+    ctx.report.error({
+      file,
+      service: name,
+      field: "extends",
+      message: `extends itself through ${[...chain, id].map((c) => c.split("#")[1]).join(" → ")}`,
+      allowed: "a chain of extends without a cycle",
+      fix: `break the cycle in ${file}`,
+    });
     return undefined;
   }
   // Paths in the files listed for the stack are relative to the project directory; a file reached
@@ -236,7 +352,15 @@ function resolveService(fileAbs: string, name: string, def: Obj, chain: readonly
   const baseDef = isObj(baseData["services"]) ? baseData["services"][spec.service] : undefined;
   if (!isObj(baseDef)) {
     const known = Object.keys(isObj(baseData["services"]) ? baseData["services"] : {});
-    ctx.report.error({ file, service: name, field: "extends.service", value: spec.service, message: `names a service ${ctx.rel(baseAbs)} does not define`, allowed: known.join(", ") || "a service of that file", fix: `correct extends.service of ${name}` });
+    ctx.report.error({
+      file,
+      service: name,
+      field: "extends.service",
+      value: spec.service,
+      message: `names a service ${ctx.rel(baseAbs)} does not define`,
+      allowed: known.join(", ") || "a service of that file",
+      fix: `correct extends.service of ${name}`,
+    });
     return undefined;
   }
   const base = resolveService(baseAbs, spec.service, baseDef, [...chain, id], ctx);
@@ -251,19 +375,29 @@ function omit(o: Obj, key: string): Obj {
 
 function topEntry(section: string, v: unknown, dir: string): Obj {
   const entry: Obj = isObj(v) ? { ...v } : {};
-  if (entry["labels"] !== undefined) entry["labels"] = Object.fromEntries(Object.entries(keyValueMap(entry["labels"], false)).map(([k, x]) => [k, x ?? ""]));
-  if ((section === "secrets" || section === "configs") && typeof entry["file"] === "string") entry["file"] = path.resolve(dir, entry["file"]);
+  if (entry["labels"] !== undefined)
+    entry["labels"] = Object.fromEntries(
+      Object.entries(keyValueMap(entry["labels"], false)).map(([k, x]) => [k, x ?? ""]),
+    );
+  if ((section === "secrets" || section === "configs") && typeof entry["file"] === "string")
+    entry["file"] = path.resolve(dir, entry["file"]);
   return entry;
 }
 
 /** Where a path in a file points: the service and the field inside it, or a top-level field. */
 function placeOf(p: readonly (string | number)[]): { service?: string; field?: string } {
-  if (p[0] === "services" && p.length >= 2) return { service: String(p[1]), ...(p.length > 2 ? { field: fieldPath(p.slice(2)) } : {}) };
+  if (p[0] === "services" && p.length >= 2)
+    return { service: String(p[1]), ...(p.length > 2 ? { field: fieldPath(p.slice(2)) } : {}) };
   return p.length > 0 ? { field: fieldPath(p) } : {};
 }
 
 /** Interpolates every string value (keys are not interpolated, as in Compose). */
-function interpolateTree(v: unknown, at: (string | number)[], lookup: Lookup, onError: (p: (string | number)[], message: string) => void): unknown {
+function interpolateTree(
+  v: unknown,
+  at: (string | number)[],
+  lookup: Lookup,
+  onError: (p: (string | number)[], message: string) => void,
+): unknown {
   if (typeof v === "string") {
     try {
       return interpolate(v, lookup);
@@ -274,13 +408,15 @@ function interpolateTree(v: unknown, at: (string | number)[], lookup: Lookup, on
     }
   }
   if (Array.isArray(v)) return v.map((x, i) => interpolateTree(x, [...at, i], lookup, onError));
-  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, interpolateTree(x, [...at, k], lookup, onError)]));
+  if (isObj(v))
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, interpolateTree(x, [...at, k], lookup, onError)]));
   return v;
 }
 
 /** The data as Compose would see it: bindings as a placeholder word, secrets as their value. */
 function withoutMarkers(v: unknown): unknown {
-  if (typeof v === "string") return MARKERS.test(v) ? v.replace(/\uE000[^\uE001]*\uE001/g, "binding").replace(/[\uE002\uE003]/g, "") : v;
+  if (typeof v === "string")
+    return MARKERS.test(v) ? v.replace(/\uE000[^\uE001]*\uE001/g, "binding").replace(/[\uE002\uE003]/g, "") : v;
   if (Array.isArray(v)) return v.map(withoutMarkers);
   if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutMarkers(x)]));
   return v;
@@ -306,7 +442,16 @@ export function resolveEnvironment(
     if (bytes === undefined) {
       if (!ref.required) continue;
       ok = false;
-      report.error({ file, line: project.lineOf(file, ["services", service.name, "env_file"]), service: service.name, field: "env_file", value: name, message: "names an env file that does not exist", allowed: "env files beside the compose file, or `required: false` for optional ones", fix: `create ${name}, or write env_file: [{ path: ${name}, required: false }]` });
+      report.error({
+        file,
+        line: project.lineOf(file, ["services", service.name, "env_file"]),
+        service: service.name,
+        field: "env_file",
+        value: name,
+        message: "names an env file that does not exist",
+        allowed: "env files beside the compose file, or `required: false` for optional ones",
+        fix: `create ${name}, or write env_file: [{ path: ${name}, required: false }]`,
+      });
       continue;
     }
     try {
@@ -316,7 +461,15 @@ export function resolveEnvironment(
     } catch (e) {
       if (!(e instanceof DotenvError)) throw e;
       ok = false;
-      report.error({ file: name, line: e.line, service: service.name, field: "env_file", message: `cannot be read: ${e.message}`, allowed: "KEY=value lines, as Compose reads them", fix: `correct line ${e.line} of ${name}` });
+      report.error({
+        file: name,
+        line: e.line,
+        service: service.name,
+        field: "env_file",
+        message: `cannot be read: ${e.message}`,
+        allowed: "KEY=value lines, as Compose reads them",
+        fix: `correct line ${e.line} of ${name}`,
+      });
     }
   }
   const env = (service.compose["environment"] as Record<string, string | null> | undefined) ?? {};
@@ -328,7 +481,16 @@ export function resolveEnvironment(
     const v = project.lookup(key);
     if (v === undefined) {
       ok = false;
-      report.error({ file, line: project.lineOf(file, ["services", service.name, "environment"]), service: service.name, field: `environment.${key}`, message: "passes a variable through from where Compose runs, but liftoff has no value for it (on the host it would be empty)", allowed: "a variable set in liftoff:composeVariables or .env, or a value written here", fix: `pulumi config set --path 'liftoff:composeVariables.${key}' <value> (add --secret for a secret)` });
+      report.error({
+        file,
+        line: project.lineOf(file, ["services", service.name, "environment"]),
+        service: service.name,
+        field: `environment.${key}`,
+        message:
+          "passes a variable through from where Compose runs, but liftoff has no value for it (on the host it would be empty)",
+        allowed: "a variable set in liftoff:composeVariables or .env, or a value written here",
+        fix: `pulumi config set --path 'liftoff:composeVariables.${key}' <value> (add --secret for a secret)`,
+      });
     } else {
       out[key] = v.secret ? `\uE002${v.value}\uE003` : v.value;
     }
@@ -340,7 +502,13 @@ export function resolveEnvironment(
  * References Compose requires to resolve: depends_on to an active service, named volumes,
  * networks, secrets and configs to top-level entries. False after reporting a problem.
  */
-function checkReferences(services: readonly LoadedService[], defined: readonly string[], top: { networks: Obj; volumes: Obj; secrets: Obj; configs: Obj }, lineOf: (file: string, p: readonly (string | number)[]) => number | undefined, report: Reporter): boolean {
+function checkReferences(
+  services: readonly LoadedService[],
+  defined: readonly string[],
+  top: { networks: Obj; volumes: Obj; secrets: Obj; configs: Obj },
+  lineOf: (file: string, p: readonly (string | number)[]) => number | undefined,
+  report: Reporter,
+): boolean {
   let ok = true;
   const active = new Set(services.map((s) => s.name));
   for (const svc of services) {
@@ -348,53 +516,136 @@ function checkReferences(services: readonly LoadedService[], defined: readonly s
     const file = svc.files.at(-1)!;
     const err = (field: string, value: string, message: string, allowed: string, fix: string) => {
       ok = false;
-      const line = [...svc.files].reverse().map((f) => ({ f, l: lineOf(f, ["services", svc.name, ...pathOf(field)]) })).find((x) => x.l !== undefined);
-      report.error({ file: line?.f ?? file, ...(line?.l !== undefined ? { line: line.l } : {}), service: svc.name, field, value, message, allowed, fix });
+      const line = [...svc.files]
+        .reverse()
+        .map((f) => ({ f, l: lineOf(f, ["services", svc.name, ...pathOf(field)]) }))
+        .find((x) => x.l !== undefined);
+      report.error({
+        file: line?.f ?? file,
+        ...(line?.l !== undefined ? { line: line.l } : {}),
+        service: svc.name,
+        field,
+        value,
+        message,
+        allowed,
+        fix,
+      });
     };
     for (const dep of Object.keys(isObj(c["depends_on"]) ? c["depends_on"] : {})) {
       if (active.has(dep)) continue;
       const inactive = defined.includes(dep);
-      err(`depends_on.${dep}`, dep, inactive ? "depends on a service outside the active profiles" : "depends on an undefined service", [...active].join(", "), inactive ? `activate its profile in liftoff:composeProfiles, or remove the dependency from ${svc.name}` : `correct the name, or remove the dependency from ${svc.name}`);
+      err(
+        `depends_on.${dep}`,
+        dep,
+        inactive ? "depends on a service outside the active profiles" : "depends on an undefined service",
+        [...active].join(", "),
+        inactive
+          ? `activate its profile in liftoff:composeProfiles, or remove the dependency from ${svc.name}`
+          : `correct the name, or remove the dependency from ${svc.name}`,
+      );
     }
     // What compose-go checks beyond the schema, on the canonical fields.
     ((c["volumes"] as Obj[] | undefined) ?? []).forEach((v, i) => {
-      if (typeof v["target"] !== "string" || v["target"] === "") err(`volumes[${i}]`, JSON.stringify(v), "is missing a mount target", "a path inside the container, e.g. target: /data", `add target: to volumes[${i}] of ${svc.name}`);
+      if (typeof v["target"] !== "string" || v["target"] === "")
+        err(
+          `volumes[${i}]`,
+          JSON.stringify(v),
+          "is missing a mount target",
+          "a path inside the container, e.g. target: /data",
+          `add target: to volumes[${i}] of ${svc.name}`,
+        );
     });
     ((c["ports"] as Obj[] | undefined) ?? []).forEach((p, i) => {
       const target = Number(p["target"]);
       const published = p["published"] === undefined ? "" : String(p["published"]);
-      if (!Number.isInteger(target) || target < 1 || target > 65535 || (published !== "" && !/^\d+(-\d+)?$/.test(published))) {
-        err(`ports[${i}]`, JSON.stringify(p), "is not a port mapping Compose can read", "[HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], ports 1-65535", `correct ports[${i}] of ${svc.name}, e.g. "8080:80"`);
+      if (
+        !Number.isInteger(target) ||
+        target < 1 ||
+        target > 65535 ||
+        (published !== "" && !/^\d+(-\d+)?$/.test(published))
+      ) {
+        err(
+          `ports[${i}]`,
+          JSON.stringify(p),
+          "is not a port mapping Compose can read",
+          "[HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], ports 1-65535",
+          `correct ports[${i}] of ${svc.name}, e.g. "8080:80"`,
+        );
       }
     });
-    for (const [field, value] of [["stop_grace_period", c["stop_grace_period"]], ...Object.entries(isObj(c["healthcheck"]) ? c["healthcheck"] : {}).filter(([k]) => ["interval", "timeout", "start_period", "start_interval"].includes(k)).map(([k, v]) => [`healthcheck.${k}`, v])] as [string, unknown][]) {
-      if (value !== undefined && Number.isNaN(durationNanos(String(value)))) err(field, String(value), "is not a duration", "a duration such as 30s, 1m30s, 500ms", `write ${field} as e.g. 30s`);
+    for (const [field, value] of [
+      ["stop_grace_period", c["stop_grace_period"]],
+      ...Object.entries(isObj(c["healthcheck"]) ? c["healthcheck"] : {})
+        .filter(([k]) => ["interval", "timeout", "start_period", "start_interval"].includes(k))
+        .map(([k, v]) => [`healthcheck.${k}`, v]),
+    ] as [string, unknown][]) {
+      if (value !== undefined && Number.isNaN(durationNanos(String(value))))
+        err(
+          field,
+          String(value),
+          "is not a duration",
+          "a duration such as 30s, 1m30s, 500ms",
+          `write ${field} as e.g. 30s`,
+        );
     }
     for (const field of ["mem_limit", "mem_reservation", "memswap_limit", "shm_size"]) {
-      if (c[field] !== undefined && Number.isNaN(Number(c[field]))) err(field, String(c[field]), "is not a size", "a size such as 512m, 1g, or a number of bytes", `write ${field} as e.g. 512m`);
+      if (c[field] !== undefined && Number.isNaN(Number(c[field])))
+        err(
+          field,
+          String(c[field]),
+          "is not a size",
+          "a size such as 512m, 1g, or a number of bytes",
+          `write ${field} as e.g. 512m`,
+        );
     }
     const refs: [string, string, Obj][] = [
-      ...Object.keys(isObj(c["networks"]) ? c["networks"] : {}).filter((n) => n !== "default").map((n): [string, string, Obj] => ["networks", n, top.networks]),
-      ...((c["volumes"] as Obj[] | undefined) ?? []).filter((v) => v["type"] === "volume" && typeof v["source"] === "string").map((v): [string, string, Obj] => ["volumes", String(v["source"]), top.volumes]),
-      ...((c["secrets"] as Obj[] | undefined) ?? []).map((x): [string, string, Obj] => ["secrets", String(x["source"]), top.secrets]),
-      ...((c["configs"] as Obj[] | undefined) ?? []).map((x): [string, string, Obj] => ["configs", String(x["source"]), top.configs]),
+      ...Object.keys(isObj(c["networks"]) ? c["networks"] : {})
+        .filter((n) => n !== "default")
+        .map((n): [string, string, Obj] => ["networks", n, top.networks]),
+      ...((c["volumes"] as Obj[] | undefined) ?? [])
+        .filter((v) => v["type"] === "volume" && typeof v["source"] === "string")
+        .map((v): [string, string, Obj] => ["volumes", String(v["source"]), top.volumes]),
+      ...((c["secrets"] as Obj[] | undefined) ?? []).map((x): [string, string, Obj] => [
+        "secrets",
+        String(x["source"]),
+        top.secrets,
+      ]),
+      ...((c["configs"] as Obj[] | undefined) ?? []).map((x): [string, string, Obj] => [
+        "configs",
+        String(x["source"]),
+        top.configs,
+      ]),
     ];
     for (const [field, name, section] of refs) {
       if (name in section) continue;
       const one = field.replace(/s$/, "");
-      err(field, name, `refers to ${one} ${name}, which the top-level ${field} does not define`, Object.keys(section).join(", ") || `a ${one} declared under the top-level ${field}`, `declare it at the top level (${field}: { ${name}: {} }), or correct the name`);
+      err(
+        field,
+        name,
+        `refers to ${one} ${name}, which the top-level ${field} does not define`,
+        Object.keys(section).join(", ") || `a ${one} declared under the top-level ${field}`,
+        `declare it at the top level (${field}: { ${name}: {} }), or correct the name`,
+      );
     }
   }
   return ok;
 }
 
 /** The top-level entries services use: Compose keeps only those. */
-function usedTopLevel(services: readonly LoadedService[]): Record<"networks" | "volumes" | "secrets" | "configs", Set<string>> {
-  const used = { networks: new Set<string>(), volumes: new Set<string>(), secrets: new Set<string>(), configs: new Set<string>() };
+function usedTopLevel(
+  services: readonly LoadedService[],
+): Record<"networks" | "volumes" | "secrets" | "configs", Set<string>> {
+  const used = {
+    networks: new Set<string>(),
+    volumes: new Set<string>(),
+    secrets: new Set<string>(),
+    configs: new Set<string>(),
+  };
   for (const { compose: c } of services) {
     const nets = isObj(c["networks"]) ? Object.keys(c["networks"]) : c["network_mode"] === undefined ? ["default"] : [];
     nets.forEach((n) => used.networks.add(n));
-    for (const v of (c["volumes"] as Obj[] | undefined) ?? []) if (v["type"] === "volume" && typeof v["source"] === "string") used.volumes.add(v["source"]);
+    for (const v of (c["volumes"] as Obj[] | undefined) ?? [])
+      if (v["type"] === "volume" && typeof v["source"] === "string") used.volumes.add(v["source"]);
     for (const x of (c["secrets"] as Obj[] | undefined) ?? []) used.secrets.add(String(x["source"]));
     for (const x of (c["configs"] as Obj[] | undefined) ?? []) used.configs.add(String(x["source"]));
   }

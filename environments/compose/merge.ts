@@ -25,7 +25,13 @@ export function mergeService(base: Obj, override: Obj): Obj {
     const current = out[key];
     if (current === undefined || REPLACED.has(key) || value === null) {
       out[key] = value;
-    } else if (key === "logging" && isObj(current) && isObj(value) && value["driver"] !== undefined && value["driver"] !== current["driver"]) {
+    } else if (
+      key === "logging" &&
+      isObj(current) &&
+      isObj(value) &&
+      value["driver"] !== undefined &&
+      value["driver"] !== current["driver"]
+    ) {
       // Another driver: the earlier driver's options mean nothing to it.
       out[key] = value;
     } else if (key === "healthcheck" && isObj(current) && isObj(value)) {

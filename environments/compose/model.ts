@@ -50,13 +50,7 @@ export type JobPhase = "before-release" | "after-release";
 
 /** Host access a service opted into explicitly with `x-liftoff.hostAccess`. */
 export type HostAccessKind =
-  | "privileged"
-  | "host-pid"
-  | "host-ipc"
-  | "host-network"
-  | "capabilities"
-  | "devices"
-  | "host-paths";
+  "privileged" | "host-pid" | "host-ipc" | "host-network" | "capabilities" | "devices" | "host-paths";
 
 export interface AppService {
   readonly name: string;
@@ -74,7 +68,11 @@ export interface AppService {
   /** Host access the service declared; anything used but not declared is refused by the loader. */
   readonly hostAccess: readonly HostAccessKind[];
   /** What `x-liftoff.hostAccess` names for the kinds that take names (host paths, capabilities, devices). */
-  readonly hostAccessGrants?: { readonly hostPaths: readonly string[]; readonly capabilities: readonly string[]; readonly devices: readonly string[] };
+  readonly hostAccessGrants?: {
+    readonly hostPaths: readonly string[];
+    readonly capabilities: readonly string[];
+    readonly devices: readonly string[];
+  };
   /**
    * The service's environment in Compose's order of precedence already applied (env files in
    * order, then `environment`); pass-through variables resolved from the stack's variables.

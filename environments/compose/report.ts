@@ -34,7 +34,9 @@ export class Reporter {
 }
 
 function format(p: LoaderProblem): Omit<Problem, "severity"> {
-  const where = [p.service !== undefined ? `services.${p.service}` : undefined, p.field].filter((x) => x !== undefined && x !== "").join(".");
+  const where = [p.service !== undefined ? `services.${p.service}` : undefined, p.field]
+    .filter((x) => x !== undefined && x !== "")
+    .join(".");
   const key = `${p.file}${p.line !== undefined ? `:${p.line}` : ""}${where ? `: ${where}` : ""}`;
   return {
     key,
@@ -52,5 +54,8 @@ export function fieldPath(path: readonly (string | number)[]): string {
 
 /** `volumes[0].source` → `["volumes", 0, "source"]`. */
 export function pathOf(field: string): (string | number)[] {
-  return field.split(/\.|\[(\d+)\]/).filter((x) => x !== undefined && x !== "").map((x) => (/^\d+$/.test(x) ? Number(x) : x));
+  return field
+    .split(/\.|\[(\d+)\]/)
+    .filter((x) => x !== undefined && x !== "")
+    .map((x) => (/^\d+$/.test(x) ? Number(x) : x));
 }

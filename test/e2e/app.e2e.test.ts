@@ -17,18 +17,22 @@ import { HOSTILE_ENV } from "../env-corpus";
 import { TestHost, checkTestbedUp, loadTestbed, resetHost, shq, startLoad, type CommandResult } from "./harness";
 
 const GATEWAY = "http://127.0.0.1:18443";
-const DB_PASSWORD = "e2e-db-password: s3cr3t $ \"quoted\"\n";
+const DB_PASSWORD = 'e2e-db-password: s3cr3t $ "quoted"\n';
 
-interface Files { readonly [path: string]: string }
+interface Files {
+  readonly [path: string]: string;
+}
 
 /** A YAML double-quoted scalar with everything outside printable ASCII escaped (no YAML reader folds or refuses it). */
 function yamlString(text: string): string {
-  return `"${[...text].map((c) => {
-    const cp = c.codePointAt(0)!;
-    if (c === "\\" || c === '"') return `\\${c}`;
-    if (cp >= 0x20 && cp < 0x7f) return c;
-    return cp > 0xffff ? `\\U${cp.toString(16).padStart(8, "0")}` : `\\u${cp.toString(16).padStart(4, "0")}`;
-  }).join("")}"`;
+  return `"${[...text]
+    .map((c) => {
+      const cp = c.codePointAt(0)!;
+      if (c === "\\" || c === '"') return `\\${c}`;
+      if (cp >= 0x20 && cp < 0x7f) return c;
+      return cp > 0xffff ? `\\U${cp.toString(16).padStart(8, "0")}` : `\\u${cp.toString(16).padStart(4, "0")}`;
+    })
+    .join("")}"`;
 }
 
 function image(tb: TestbedInfo, name: string, tag = "v1"): string {
@@ -38,7 +42,13 @@ function image(tb: TestbedInfo, name: string, tag = "v1"): string {
 }
 
 /** A compose project on disk (compose.yaml and its files), rendered as the component renders it. */
-function render(tb: TestbedInfo, label: string, compose: string, files: Files = {}, bindings: Record<string, Record<string, string>> = {}): RenderedRelease {
+function render(
+  tb: TestbedInfo,
+  label: string,
+  compose: string,
+  files: Files = {},
+  bindings: Record<string, Record<string, string>> = {},
+): RenderedRelease {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `liftoff-app-e2e-${label}-`));
   fs.writeFileSync(path.join(dir, "compose.yaml"), compose);
   for (const [p, content] of Object.entries(files)) {
@@ -63,7 +73,9 @@ function render(tb: TestbedInfo, label: string, compose: string, files: Files = 
 }
 
 function onTestHost(host: TestHost, command: string): string {
-  const env = Object.entries(host.tb.agentEnv).map(([k, v]) => `export ${k}=${shq(v)}`).join("; ");
+  const env = Object.entries(host.tb.agentEnv)
+    .map(([k, v]) => `export ${k}=${shq(v)}`)
+    .join("; ");
   return `${env}; ${command}`;
 }
 
@@ -80,7 +92,11 @@ async function get(url: string): Promise<{ status: number; body: string }> {
 /** The container of a service in the live slot. */
 async function liveContainer(host: TestHost, service: string): Promise<string> {
   const status = JSON.parse((await host.agent("status --json")).stdout) as { live: { slot: string } };
-  const id = (await host.sshOk(`docker ps -q --filter label=com.docker.compose.project=liftoff-${status.live.slot} --filter label=com.docker.compose.service=${service}`)).trim();
+  const id = (
+    await host.sshOk(
+      `docker ps -q --filter label=com.docker.compose.project=liftoff-${status.live.slot} --filter label=com.docker.compose.service=${service}`,
+    )
+  ).trim();
   if (!id) throw new Error(`no running container of ${service} in slot ${status.live.slot}`);
   return id;
 }
@@ -88,7 +104,10 @@ async function liveContainer(host: TestHost, service: string): Promise<string> {
 /** The environment a process started in the container gets (`docker exec <c> env -0`), exactly. */
 async function containerEnv(host: TestHost, container: string): Promise<Record<string, string>> {
   const b64 = await host.sshOk(`docker exec ${container} env -0 | base64 -w0`);
-  const entries = Buffer.from(b64.trim(), "base64").toString("utf8").split("\0").filter((e) => e !== "");
+  const entries = Buffer.from(b64.trim(), "base64")
+    .toString("utf8")
+    .split("\0")
+    .filter((e) => e !== "");
   return Object.fromEntries(entries.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 }
 
@@ -129,16 +148,30 @@ describe("an operator's compose app on the local test host", () => {
   });
 
   it("gets every hostile env value and name to the container byte for byte (render -> agent -> docker exec env)", async () => {
-    const environment = Object.entries(HOSTILE_ENV).map(([k, v]) => `      ${yamlString(k)}: ${yamlString(v.replace(/\$/g, "$$$$"))}`).join("\n");
-    const compose = baseCompose(host.tb, "", `    environment:\n${environment}\n      FROM_BINDING: "pw=\${LIFTOFF_POSTGRES_PASSWORD};"`);
-    const release = render(host.tb, "env", compose, {}, { orders: { LIFTOFF_POSTGRES_PASSWORD: "p@ss w0rd $ \" ' \\" } });
+    const environment = Object.entries(HOSTILE_ENV)
+      .map(([k, v]) => `      ${yamlString(k)}: ${yamlString(v.replace(/\$/g, "$$$$"))}`)
+      .join("\n");
+    const compose = baseCompose(
+      host.tb,
+      "",
+      `    environment:\n${environment}\n      FROM_BINDING: "pw=\${LIFTOFF_POSTGRES_PASSWORD};"`,
+    );
+    const release = render(
+      host.tb,
+      "env",
+      compose,
+      {},
+      { orders: { LIFTOFF_POSTGRES_PASSWORD: "p@ss w0rd $ \" ' \\" } },
+    );
     const result = await apply(host, release);
     expect(result.code, result.stderr).toBe(0);
     const env = await containerEnv(host, await liveContainer(host, "orders"));
     for (const [name, value] of Object.entries(HOSTILE_ENV)) expect(env[name], name).toBe(value);
     expect(env["FROM_BINDING"]).toBe("pw=p@ss w0rd $ \" ' \\;");
     // the env file on the host is secret material
-    expect((await host.sshOk(`stat -c '%a' ${shq(`${host.root}/releases/${release.id}/env/orders.env`)}`)).trim()).toBe("600");
+    expect((await host.sshOk(`stat -c '%a' ${shq(`${host.root}/releases/${release.id}/env/orders.env`)}`)).trim()).toBe(
+      "600",
+    );
   });
 
   it("runs a before-release job in the new slot, with its env, the slot's network and the accessories, before the slot starts", async () => {
@@ -152,7 +185,9 @@ describe("an operator's compose app on the local test host", () => {
     const release = render(host.tb, "job-ok", baseCompose(host.tb, job, "", "v2"));
     const result = await apply(host, release);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(/running the before-release job migrate in slot \w+[^]*job migrate completed[^]*starting release/);
+    expect(result.stderr).toMatch(
+      /running the before-release job migrate in slot \w+[^]*job migrate completed[^]*starting release/,
+    );
     expect((await get(`${GATEWAY}/cgi-bin/broker`)).body).toContain("migration-0042");
     expect((await get(`${GATEWAY}/version`)).body.trim()).toBe("api-gateway v2");
     // the job's one-off container is gone
@@ -252,15 +287,27 @@ configs:
     expect(await host.sshOk(`docker exec ${orders} wget -q -O - http://catalog:8080/version`)).toContain("catalog v2");
     // the accessory is on back, under its name and its alias: orders reaches it, the gateway not
     expect(await host.sshOk(`docker exec ${orders} wget -q -O - http://queue:8080/version`)).toContain("broker v1");
-    expect(await host.sshOk(`docker exec ${orders} wget -q -O - "http://broker:8080/cgi-bin/messages?m=from-orders"`)).toContain("from-orders");
+    expect(
+      await host.sshOk(`docker exec ${orders} wget -q -O - "http://broker:8080/cgi-bin/messages?m=from-orders"`),
+    ).toContain("from-orders");
     expect((await get(`${GATEWAY}/cgi-bin/broker?m=from-the-gateway`)).status).toBe(502);
     // the shipped files
     expect((await get(`${GATEWAY}/static/index.html`)).body).toBe("<h1>shipped with the release</h1>\n");
-    expect(await host.sshOk(`docker exec ${await liveContainer(host, "api-gateway")} cat /etc/gateway.conf`)).toBe("upstream = orders\n");
+    expect(await host.sshOk(`docker exec ${await liveContainer(host, "api-gateway")} cat /etc/gateway.conf`)).toBe(
+      "upstream = orders\n",
+    );
     expect(await host.sshOk(`docker exec ${orders} cat /run/secrets/db_password`)).toBe(DB_PASSWORD);
     const dir = `${host.root}/releases/${release.id}`;
-    expect((await host.sshOk(`stat -c '%a %n' ${shq(`${dir}/secrets`)} ${shq(`${dir}/secrets/db_password`)} ${shq(`${dir}/app/static/index.html`)}`)).trim().split("\n").map((l) => l.split(" ")[0]))
-      .toEqual(["700", "600", "644"]);
+    expect(
+      (
+        await host.sshOk(
+          `stat -c '%a %n' ${shq(`${dir}/secrets`)} ${shq(`${dir}/secrets/db_password`)} ${shq(`${dir}/app/static/index.html`)}`,
+        )
+      )
+        .trim()
+        .split("\n")
+        .map((l) => l.split(" ")[0]),
+    ).toEqual(["700", "600", "644"]);
     // the slot's networks are its own
     const networks = await host.sshOk("docker network ls --format '{{.Name}}'");
     expect(networks).toMatch(/liftoff-(blue|green)_front/);

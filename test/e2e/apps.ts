@@ -17,11 +17,19 @@ export const SAMPLE_APPS: Readonly<Record<string, { readonly files: readonly str
 };
 
 /** The image variables the sample apps use. */
-export type SampleImages = Record<"GATEWAY_IMAGE" | "IDENTITY_IMAGE" | "ORDERS_IMAGE" | "CATALOG_IMAGE" | "BROKER_IMAGE", string>;
+export type SampleImages = Record<
+  "GATEWAY_IMAGE" | "IDENTITY_IMAGE" | "ORDERS_IMAGE" | "CATALOG_IMAGE" | "BROKER_IMAGE",
+  string
+>;
 
 export function loadSampleApp(name: string, images: SampleImages): AppDefinition {
   const variables = Object.fromEntries(Object.entries(images).map(([k, value]) => [k, { value, secret: false }]));
-  const { app, problems } = loadApp({ projectDir: path.join(APPS_DIR, name), files: SAMPLE_APPS[name]!.files, variables, reader: fsReader });
+  const { app, problems } = loadApp({
+    projectDir: path.join(APPS_DIR, name),
+    files: SAMPLE_APPS[name]!.files,
+    variables,
+    reader: fsReader,
+  });
   if (!app) throw new Error(`the loader refused the sample app ${name}:\n${JSON.stringify(problems, null, 2)}`);
   return app;
 }

@@ -6,7 +6,14 @@
  */
 import * as fs from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { agentArtifact, applyReleaseCommand, applyReleaseStdin, installAgentCommand, renderRelease, type RenderedRelease } from "../../components/deploy";
+import {
+  agentArtifact,
+  applyReleaseCommand,
+  applyReleaseStdin,
+  installAgentCommand,
+  renderRelease,
+  type RenderedRelease,
+} from "../../components/deploy";
 import * as os from "node:os";
 import * as path from "node:path";
 import { appFromCompose } from "../compose-app";
@@ -75,7 +82,9 @@ function render(tb: TestbedInfo, tag: "v1" | "v2"): RenderedRelease {
 
 /** The command line the component runs, with the test host's agent settings in front. */
 function onTestHost(host: TestHost, command: string): string {
-  const env = Object.entries(host.tb.agentEnv).map(([k, v]) => `export ${k}='${v}'`).join("; ");
+  const env = Object.entries(host.tb.agentEnv)
+    .map(([k, v]) => `export ${k}='${v}'`)
+    .join("; ");
   return `${env}; ${command}`;
 }
 
@@ -105,7 +114,10 @@ describe("the deploy component's commands on the local test host", () => {
   });
 
   it("installs the agent from stdin with the component's command", async () => {
-    const result = await host.start(onTestHost(host, `mkdir -p '${host.root}/bin' && ${installAgentCommand(host.root)}`), `${agentArtifact().toString("base64")}\n`).done;
+    const result = await host.start(
+      onTestHost(host, `mkdir -p '${host.root}/bin' && ${installAgentCommand(host.root)}`),
+      `${agentArtifact().toString("base64")}\n`,
+    ).done;
     // The test host runs no cron daemon: the installer says the boot-time repair is not set up, and nothing else.
     expect(result.stderr.replace(/^liftoff: no crontab on this host: .*\n/m, "")).toBe("");
     expect(result.code).toBe(0);
@@ -151,7 +163,9 @@ describe("the deploy component's commands on the local test host", () => {
       project: "liftoff",
       environment: "e2e",
       app,
-      images: Object.fromEntries(app.services.map((s) => [s.name, s.name === "orders" ? host.tb.images["orders"]!["unhealthy"]! : s.imageText])),
+      images: Object.fromEntries(
+        app.services.map((s) => [s.name, s.name === "orders" ? host.tb.images["orders"]!["unhealthy"]! : s.imageText]),
+      ),
       sites: { api: GATEWAY, identity: IDENTITY },
       bind: "127.0.0.1",
       bindings: { orders: { LIFTOFF_POSTGRES_URL: "postgresql://orders:db-secret-e2e@db.example/orders" } },

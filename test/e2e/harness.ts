@@ -21,10 +21,18 @@ export interface ScenarioFigures {
 export const report: ScenarioFigures[] = [];
 
 export function renderReport(figures: readonly ScenarioFigures[]): string {
-  const lines = ["", "liftoff-release e2e figures", "scenario".padEnd(56) + "exit  wall s  load (requests / failed per endpoint)"];
+  const lines = [
+    "",
+    "liftoff-release e2e figures",
+    "scenario".padEnd(56) + "exit  wall s  load (requests / failed per endpoint)",
+  ];
   for (const f of figures) {
-    const load = (f.load ?? []).map((l) => `${l.url.replace("http://127.0.0.1:", ":")} ${l.requests}/${l.failed}`).join("  ");
-    lines.push(`${f.scenario.padEnd(56)}${String(f.exitCode).padEnd(6)}${f.wallSeconds.toFixed(2).padStart(6)}  ${load || "-"}${f.note ? `  (${f.note})` : ""}`);
+    const load = (f.load ?? [])
+      .map((l) => `${l.url.replace("http://127.0.0.1:", ":")} ${l.requests}/${l.failed}`)
+      .join("  ");
+    lines.push(
+      `${f.scenario.padEnd(56)}${String(f.exitCode).padEnd(6)}${f.wallSeconds.toFixed(2).padStart(6)}  ${load || "-"}${f.note ? `  (${f.note})` : ""}`,
+    );
   }
   return lines.join("\n");
 }

@@ -137,7 +137,9 @@ async function expectOnlyLive(host: TestHost, rel: RenderedRelease, version: str
   expect(st.live?.release, "the live release").toBe(rel.id);
   const slot = st.live?.slot as "blue" | "green";
   const idle = slot === "blue" ? "green" : "blue";
-  expect(st.slots[slot].map((s) => `${s.service} ${s.state} ${s.health}`).sort()).toEqual(SERVICES.map((s) => `${s} running healthy`));
+  expect(st.slots[slot].map((s) => `${s.service} ${s.state} ${s.health}`).sort()).toEqual(
+    SERVICES.map((s) => `${s} running healthy`),
+  );
   expect(running(st.slots[idle]), `nothing may run in slot ${idle}`).toEqual([]);
   expect(st.unfinished ?? null, "no unfinished run").toBeNull();
   expect(await body(`${GATEWAY}/version`)).toBe(`api-gateway ${version}`);
@@ -149,7 +151,10 @@ async function expectOnlyLive(host: TestHost, rel: RenderedRelease, version: str
 async function expectOneReleaseServed(host: TestHost): Promise<{ st: AgentStatus; version: string }> {
   const deadline = Date.now() + 40_000;
   let st = await host.status();
-  while (Date.now() < deadline && ((["blue", "green"] as const).filter((s) => running(st.slots[s]).length > 0).length !== 1 || st.unfinished)) {
+  while (
+    Date.now() < deadline &&
+    ((["blue", "green"] as const).filter((s) => running(st.slots[s]).length > 0).length !== 1 || st.unfinished)
+  ) {
     await sleep(500);
     st = await host.status();
   }
@@ -167,14 +172,22 @@ async function expectOldUntouched(host: TestHost, before: AgentStatus, after: Ag
   expect(after.live).toEqual(before.live);
   const slot = before.live?.slot as "blue" | "green";
   const idle = slot === "blue" ? "green" : "blue";
-  expect(running(after.slots[slot]).map((s) => `${s.service} ${s.container}`)).toEqual(running(before.slots[slot]).map((s) => `${s.service} ${s.container}`));
+  expect(running(after.slots[slot]).map((s) => `${s.service} ${s.container}`)).toEqual(
+    running(before.slots[slot]).map((s) => `${s.service} ${s.container}`),
+  );
   expect(running(after.slots[idle]), "nothing of the failed release runs").toEqual([]);
   const last = (await host.history()).filter((e) => e.result !== "started").pop();
   expect(last?.result).toBe("failed");
 }
 
 /** From `base` live and alone, applies `rel` under load; the failing-release cases start here. */
-async function applyOver(host: TestHost, base: RenderedRelease, rel: RenderedRelease, scenario: string, token?: string) {
+async function applyOver(
+  host: TestHost,
+  base: RenderedRelease,
+  rel: RenderedRelease,
+  scenario: string,
+  token?: string,
+) {
   await host.ensureLive(base);
   const before = await host.status();
   const { result, load } = await underLoad(() => host.apply(rel, token === undefined ? {} : { token }));
@@ -220,7 +233,9 @@ async function writeBrokerMark(): Promise<void> {
   expect(await body(`${GATEWAY}/cgi-bin/broker?m=${BROKER_MARK}`)).toContain(BROKER_MARK);
 }
 async function expectBrokerDataKept(): Promise<void> {
-  expect(await body(`${GATEWAY}/cgi-bin/broker`), "the accessory's data written before must survive").toContain(BROKER_MARK);
+  expect(await body(`${GATEWAY}/cgi-bin/broker`), "the accessory's data written before must survive").toContain(
+    BROKER_MARK,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -257,7 +272,14 @@ describe("liftoff-release on the local test host", () => {
     for (const line of lines) expect(line).toMatch(/^600 liftoff-deploy \S+\.env$/);
 
     const last = (await host.history()).filter((e) => e.result !== "started").pop();
-    expect(last).toMatchObject({ action: "apply", release: rel.id, result: "success", exit: 0, user: "liftoff-deploy", client: "127.0.0.1" });
+    expect(last).toMatchObject({
+      action: "apply",
+      release: rel.id,
+      result: "success",
+      exit: 0,
+      user: "liftoff-deploy",
+      client: "127.0.0.1",
+    });
   });
 
   it("unchanged redeploy: a no-op, no container restarted, no request lost", async () => {
@@ -308,8 +330,18 @@ describe("liftoff-release on the local test host", () => {
     const host = await testHost();
     // identity-service v2 is healthy at once; the gateway never is: the release must fail at the
     // gate without its identity-service ever answering a public request.
-    const bad = release(host, { tag: "v2", build: "rejected", tags: { "api-gateway": "unhealthy" }, healthTimeoutSeconds: 20 });
-    const { result: r, load, before, after } = await applyOver(host, v1(host), bad, "rejected release, 20 s health wait");
+    const bad = release(host, {
+      tag: "v2",
+      build: "rejected",
+      tags: { "api-gateway": "unhealthy" },
+      healthTimeoutSeconds: 20,
+    });
+    const {
+      result: r,
+      load,
+      before,
+      after,
+    } = await applyOver(host, v1(host), bad, "rejected release, 20 s health wait");
     expect(r.code, r.stderr).toBe(6);
     expect(r.stderr).toMatch(/api-gateway/);
     expectNoFailedRequest(load);
@@ -321,7 +353,12 @@ describe("liftoff-release on the local test host", () => {
   it("a crash-looping service fails fast before the switch, naming it and showing its last log lines", async () => {
     const host = await testHost();
     const bad = release(host, { tag: "v2", tags: { orders: "crashloop" } });
-    const { result: r, load, before, after } = await applyOver(host, v1(host), bad, "orders crashloop (before the switch)");
+    const {
+      result: r,
+      load,
+      before,
+      after,
+    } = await applyOver(host, v1(host), bad, "orders crashloop (before the switch)");
     expect(r.code, r.stderr).toBe(6);
     expect(r.stderr).toMatch(/orders/);
     expect(r.stderr).toContain("simulated crash, exiting with status 1");
@@ -347,7 +384,12 @@ describe("liftoff-release on the local test host", () => {
     const wrong = "wrong-password-Zq81x";
     // images v2 are not on the host when v1 was applied to a fresh host: the login is needed.
     await resetHost(host);
-    const { result: r, load, before, after } = await applyOver(host, v1(host), v2(host), "wrong registry password", wrong);
+    const {
+      result: r,
+      load,
+      before,
+      after,
+    } = await applyOver(host, v1(host), v2(host), "wrong registry password", wrong);
     expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).toContain(`${host.tb.registry.url}`);
     expect(r.stderr + r.stdout).not.toContain(wrong);
@@ -365,7 +407,12 @@ describe("liftoff-release on the local test host", () => {
     const proxyFile = host.tb.agentEnv.LIFTOFF_PROXY_FILE ?? `${host.root}/proxy/Caddyfile`;
     await host.ensureLive(v1(host));
     const proxyBefore = await host.sshOk(`cat ${shq(proxyFile)}`);
-    const { result: r, load, before, after } = await applyOver(host, v1(host), withFile(good, "Caddyfile", broken), "proxy config rejected");
+    const {
+      result: r,
+      load,
+      before,
+      after,
+    } = await applyOver(host, v1(host), withFile(good, "Caddyfile", broken), "proxy config rejected");
     expect(r.code, r.stderr).toBe(7);
     expect(r.stderr).toMatch(/Caddyfile|proxy config/);
     expect(await host.sshOk(`cat ${shq(proxyFile)}`)).toBe(proxyBefore);
@@ -377,11 +424,18 @@ describe("liftoff-release on the local test host", () => {
     const host = await testHost();
     const good = release(host, { tag: "v2", build: "elsewhere" });
     // Every upstream of the rendered proxy config moved to ports no slot listens on.
-    const elsewhere = releaseFile(good, "Caddyfile").replace(/^(\s*reverse_proxy )([^{\n]*)/gm, (_m, head: string, upstreams: string) =>
-      head + upstreams.replace(/:(\d+)/g, (_p, port: string) => `:${Number(port) + 9000}`),
+    const elsewhere = releaseFile(good, "Caddyfile").replace(
+      /^(\s*reverse_proxy )([^{\n]*)/gm,
+      (_m, head: string, upstreams: string) =>
+        head + upstreams.replace(/:(\d+)/g, (_p, port: string) => `:${Number(port) + 9000}`),
     );
     expect(elsewhere).not.toBe(releaseFile(good, "Caddyfile"));
-    const { result: r, load, before, after } = await applyOver(host, v1(host), withFile(good, "Caddyfile", elsewhere), "Caddyfile upstreams elsewhere");
+    const {
+      result: r,
+      load,
+      before,
+      after,
+    } = await applyOver(host, v1(host), withFile(good, "Caddyfile", elsewhere), "Caddyfile upstreams elsewhere");
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/Caddyfile/);
     expectNoFailedRequest(load);
@@ -393,7 +447,12 @@ describe("liftoff-release on the local test host", () => {
   it("a gateway that turns 500 after the switch is rolled back in the bake window (exit 12, reason shown)", async () => {
     const host = await testHost();
     const a = v1(host);
-    const bad = release(host, { tag: "v2", build: "turns-500", release: BAKE, env: { "api-gateway": { LIFTOFF_FAIL_AFTER_SECONDS: "12" } } });
+    const bad = release(host, {
+      tag: "v2",
+      build: "turns-500",
+      release: BAKE,
+      env: { "api-gateway": { LIFTOFF_FAIL_AFTER_SECONDS: "12" } },
+    });
     await host.ensureLive(a);
     const { result: r, load } = await underLoad(() => host.apply(bad));
     const failed = failureKinds(load);
@@ -411,10 +470,20 @@ describe("liftoff-release on the local test host", () => {
   it("a service crash-looping after the switch is rolled back in the bake window (exit 12)", async () => {
     const host = await testHost();
     const a = v1(host);
-    const bad = release(host, { tag: "v2", build: "flaps", release: BAKE, env: { "api-gateway": { LIFTOFF_EXIT_AFTER_SECONDS: "10" } } });
+    const bad = release(host, {
+      tag: "v2",
+      build: "flaps",
+      release: BAKE,
+      env: { "api-gateway": { LIFTOFF_EXIT_AFTER_SECONDS: "10" } },
+    });
     await host.ensureLive(a);
     const { result: r, load } = await underLoad(() => host.apply(bad));
-    record("gateway exits every 10 s after the switch (bake 30 s)", r, load, `failed requests: ${JSON.stringify(failureKinds(load))}`);
+    record(
+      "gateway exits every 10 s after the switch (bake 30 s)",
+      r,
+      load,
+      `failed requests: ${JSON.stringify(failureKinds(load))}`,
+    );
     expect(r.code, r.stderr).toBe(12);
     expect(r.stderr).toMatch(/api-gateway/);
     expect(r.stderr).toMatch(/restart|exit|crash|unhealthy/i);
@@ -474,7 +543,10 @@ describe("liftoff-release on the local test host", () => {
     expect(again.code, again.stderr).toBe(0);
     expectNoFailedRequest(load);
     await expectOnlyLive(host, k, "v2");
-    expect((await host.history()).some((e) => e.release === k.id && e.result !== "started" && e.result !== "success"), "the killed run is recorded").toBe(true);
+    expect(
+      (await host.history()).some((e) => e.release === k.id && e.result !== "started" && e.result !== "success"),
+      "the killed run is recorded",
+    ).toBe(true);
   });
 
   it("kill -9 of the agent after the switch: the next apply converges, one release served", async () => {
@@ -498,7 +570,10 @@ describe("liftoff-release on the local test host", () => {
     expectNoFailedRequest(load);
     const { st } = await expectOneReleaseServed(host);
     expect(st.live?.release).toBe(b.id);
-    expect((await outcomesOf(host, b.id)).length, "the killed run and the re-apply each recorded").toBeGreaterThanOrEqual(2);
+    expect(
+      (await outcomesOf(host, b.id)).length,
+      "the killed run and the re-apply each recorded",
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it("kill -9 of the agent after the switch: repair converges, one release served", async () => {
@@ -521,7 +596,11 @@ describe("liftoff-release on the local test host", () => {
   it("a dropped SSH session during the health wait: the work completes (or its slot is undone) and is recorded", async () => {
     const host = await testHost();
     const a = v1(host);
-    const b = release(host, { tag: "v2", build: "drop-health", env: { orders: { LIFTOFF_STARTUP_DELAY_SECONDS: "6" } } });
+    const b = release(host, {
+      tag: "v2",
+      build: "drop-health",
+      env: { orders: { LIFTOFF_STARTUP_DELAY_SECONDS: "6" } },
+    });
     await host.ensureLive(a);
     const { result, load } = await underLoad(async () => {
       const run = await host.startApply(b);
@@ -530,7 +609,12 @@ describe("liftoff-release on the local test host", () => {
       await run.done;
       return waitForOutcome(host, b.id);
     });
-    record("SSH session dropped during the health wait", { code: 0, stdout: "", stderr: "", ms: 0 }, load, `outcome: ${result.map((e) => e.result).join(", ")}`);
+    record(
+      "SSH session dropped during the health wait",
+      { code: 0, stdout: "", stderr: "", ms: 0 },
+      load,
+      `outcome: ${result.map((e) => e.result).join(", ")}`,
+    );
     expect(result, "exactly one outcome for the run").toHaveLength(1);
     expectNoFailedRequest(load);
     const { st } = await expectOneReleaseServed(host);
@@ -540,7 +624,11 @@ describe("liftoff-release on the local test host", () => {
   it("a dropped SSH session after the switch: the work completes and is recorded", async () => {
     const host = await testHost();
     const a = v1(host);
-    const b = release(host, { tag: "v2", build: "drop-switched", release: { ...DEFAULT_RELEASE_POLICY, bakeSeconds: 10 } });
+    const b = release(host, {
+      tag: "v2",
+      build: "drop-switched",
+      release: { ...DEFAULT_RELEASE_POLICY, bakeSeconds: 10 },
+    });
     await host.ensureLive(a);
     const { result, load } = await underLoad(async () => {
       const run = await host.startApply(b);
@@ -549,7 +637,12 @@ describe("liftoff-release on the local test host", () => {
       await run.done;
       return waitForOutcome(host, b.id);
     });
-    record("SSH session dropped after the switch", { code: 0, stdout: "", stderr: "", ms: 0 }, load, `outcome: ${result.map((e) => e.result).join(", ")}`);
+    record(
+      "SSH session dropped after the switch",
+      { code: 0, stdout: "", stderr: "", ms: 0 },
+      load,
+      `outcome: ${result.map((e) => e.result).join(", ")}`,
+    );
     expect(result.map((e) => `${e.action} ${e.result}`)).toEqual(["apply success"]);
     expectNoFailedRequest(load);
     await expectOnlyLive(host, b, "v2");
@@ -572,10 +665,22 @@ describe("liftoff-release on the local test host", () => {
       health = await host.sshOk(
         `docker inspect --format '{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' ${before.split("\n").join(" ")} | sort`,
       );
-      if (health.trim().split("\n").every((l) => / running healthy$/.test(l))) break;
+      if (
+        health
+          .trim()
+          .split("\n")
+          .every((l) => / running healthy$/.test(l))
+      )
+        break;
       await sleep(1000);
     }
-    expect(health.trim().split("\n").filter((l) => !/ running healthy$/.test(l)), "containers not healthy after the restart").toEqual([]);
+    expect(
+      health
+        .trim()
+        .split("\n")
+        .filter((l) => !/ running healthy$/.test(l)),
+      "containers not healthy after the restart",
+    ).toEqual([]);
     const repaired = await host.agent("repair");
     record("repair after a dockerd restart", repaired);
     expect(repaired.code, repaired.stderr).toBe(0);
@@ -589,7 +694,11 @@ describe("liftoff-release on the local test host", () => {
   it("a canary step sends its share of requests to the new release (25 % within 5 percentage points)", async () => {
     const host = await testHost();
     const a = v1(host);
-    const b = release(host, { tag: "v2", build: "canary", release: { ...DEFAULT_RELEASE_POLICY, bakeSeconds: 2, canary: { steps: [25, 100], stepSeconds: 20 } } });
+    const b = release(host, {
+      tag: "v2",
+      build: "canary",
+      release: { ...DEFAULT_RELEASE_POLICY, bakeSeconds: 2, canary: { steps: [25, 100], stepSeconds: 20 } },
+    });
     await host.ensureLive(a);
     const { result, load } = await underLoad(async () => {
       const run = await host.startApply(b);
@@ -632,7 +741,12 @@ describe("liftoff-release on the local test host", () => {
     expect(r2.code, r2.stderr).toBe(0);
     expectNoFailedRequest(load2);
     await expectOnlyLive(host, b, "v2");
-    expect((await host.history()).filter((e) => e.result !== "started").slice(-2).map((e) => `${e.action} ${e.result}`)).toEqual(["rollback success", "rollback success"]);
+    expect(
+      (await host.history())
+        .filter((e) => e.result !== "started")
+        .slice(-2)
+        .map((e) => `${e.action} ${e.result}`),
+    ).toEqual(["rollback success", "rollback success"]);
   });
 
   it("an accessory whose definition changed is updated in place; its volume and data are kept", async () => {
@@ -658,10 +772,16 @@ describe("liftoff-release on the local test host", () => {
     const rel = release(host, { tag: "v1", build: "catalog-public", catalogPublic: true });
     const { result: r, load } = await underLoad(() => host.apply(rel));
     const errors = load.reduce((n, l) => n + l.errors, 0);
-    record("endpoint added (Caddy reload)", r, load, `reload: ${errors} connection error(s), the known Caddy reload trap`);
+    record(
+      "endpoint added (Caddy reload)",
+      r,
+      load,
+      `reload: ${errors} connection error(s), the known Caddy reload trap`,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("proxy config changed");
-    for (const l of load) expect(l.non2xx, `${l.url}: no error status (status codes: ${JSON.stringify(l.statusCodes)})`).toBe(0);
+    for (const l of load)
+      expect(l.non2xx, `${l.url}: no error status (status codes: ${JSON.stringify(l.statusCodes)})`).toBe(0);
     await expectOnlyLive(host, rel, "v1");
     expect(await body(`${CATALOG}/version`)).toBe("catalog v1");
   });
@@ -691,7 +811,9 @@ describe("liftoff-release on the local test host", () => {
 
   it("old releases are pruned with the images only they used; status and history describe the host", async () => {
     const host = await testHost();
-    const rels = ["p1", "p2", "p3", "p4", "p5"].map((build, i) => release(host, { tag: i % 2 === 0 ? "v1" : "v2", build }));
+    const rels = ["p1", "p2", "p3", "p4", "p5"].map((build, i) =>
+      release(host, { tag: i % 2 === 0 ? "v1" : "v2", build }),
+    );
     const crash = release(host, { tag: "v1", build: "prune-crash", tags: { orders: "crashloop" } });
     await host.ensureLive(rels[0]!);
     expect((await host.apply(crash)).code).toBe(6);
@@ -703,7 +825,8 @@ describe("liftoff-release on the local test host", () => {
     expect(stored.length, `stored: ${stored.join(" ")}`).toBeLessThanOrEqual(4);
     expect(stored).toContain(st.live?.release);
     expect(stored).toContain(st.previous?.release);
-    const present = async (ref: string): Promise<boolean> => (await host.ssh(`docker image inspect ${shq(ref)} >/dev/null 2>&1`)).code === 0;
+    const present = async (ref: string): Promise<boolean> =>
+      (await host.ssh(`docker image inspect ${shq(ref)} >/dev/null 2>&1`)).code === 0;
     expect(await present(imageRef(host.tb.images, "orders", "crashloop")), "image of a pruned release").toBe(false);
     expect(await present(imageRef(host.tb.images, "api-gateway", "v1")), "image of the live release").toBe(true);
     const human = await host.agent("status");
@@ -726,13 +849,19 @@ describe("liftoff-release on the local test host", () => {
     record("apply with ps sampled", r);
     expect(r.code, r.stderr).toBe(0);
     expect(samples.length, "ps was sampled during the apply").toBeGreaterThan(20);
-    expect(samples.some((s) => s.includes("liftoff-release") && s.includes("docker")), "the samples caught the agent at work").toBe(true);
+    expect(
+      samples.some((s) => s.includes("liftoff-release") && s.includes("docker")),
+      "the samples caught the agent at work",
+    ).toBe(true);
     for (const sample of samples) expect(sample.includes(secret) || sample.includes(encoded)).toBe(false);
     expect((r.stdout + r.stderr).includes(secret) || (r.stdout + r.stderr).includes(encoded)).toBe(false);
     const audit = await host.sshOk(`cat ${shq(`${host.root}/state/audit.log`)}`);
     expect(audit.includes(secret) || audit.includes(encoded)).toBe(false);
     // grep reads the patterns from stdin, so the secret is not in its argv either.
-    const scan = await host.ssh(`d="$HOME/.docker"; [ -d "$d" ] || d=; grep -rlF -f /dev/stdin ${shq(host.root)} $d`, `${secret}\n${encoded}\n`);
+    const scan = await host.ssh(
+      `d="$HOME/.docker"; [ -d "$d" ] || d=; grep -rlF -f /dev/stdin ${shq(host.root)} $d`,
+      `${secret}\n${encoded}\n`,
+    );
     expect(scan.stdout.trim(), "files holding the registry password").toBe("");
     expect(scan.code, "grep found nothing").toBe(1);
   });
@@ -758,8 +887,11 @@ async function restartDockerd(): Promise<void> {
     }
   }
   await new Promise<void>((resolve, reject) => {
-    execFile("npx", ["tsx", path.join(REPO_ROOT, "tools", "testbed", "cli.ts"), "up"], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 }, (err, _o, stderr) =>
-      err ? reject(new Error(`testbed up after stopping dockerd failed: ${stderr}`)) : resolve(),
+    execFile(
+      "npx",
+      ["tsx", path.join(REPO_ROOT, "tools", "testbed", "cli.ts"), "up"],
+      { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 },
+      (err, _o, stderr) => (err ? reject(new Error(`testbed up after stopping dockerd failed: ${stderr}`)) : resolve()),
     );
   });
 }

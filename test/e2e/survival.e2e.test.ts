@@ -9,7 +9,18 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { TestbedInfo } from "../../tools/testbed/render";
 import { DEFAULT_RELEASE_POLICY } from "../../components/deploy";
-import { GATEWAY, IDENTITY, exampleRelease, freshTestHost, shq, startLoad, writeReleaseDir, type ExampleOptions, type LoadResult, type TestHost } from "./harness";
+import {
+  GATEWAY,
+  IDENTITY,
+  exampleRelease,
+  freshTestHost,
+  shq,
+  startLoad,
+  writeReleaseDir,
+  type ExampleOptions,
+  type LoadResult,
+  type TestHost,
+} from "./harness";
 
 const RATE = 200;
 
@@ -41,8 +52,18 @@ async function status(host: TestHost): Promise<Status> {
   return JSON.parse(r.stdout) as Status;
 }
 
-async function history(host: TestHost): Promise<{ action: string; release: string | null; result: string; exit: number | null; message: string; run?: string }[]> {
-  return JSON.parse((await host.agent("history --json")).stdout) as { action: string; release: string | null; result: string; exit: number | null; message: string }[];
+async function history(
+  host: TestHost,
+): Promise<
+  { action: string; release: string | null; result: string; exit: number | null; message: string; run?: string }[]
+> {
+  return JSON.parse((await host.agent("history --json")).stdout) as {
+    action: string;
+    release: string | null;
+    result: string;
+    exit: number | null;
+    message: string;
+  }[];
 }
 
 async function body(url: string): Promise<string> {
@@ -75,7 +96,11 @@ async function underLoad<T>(fn: () => Promise<T>): Promise<{ result: T; load: Lo
 function expectNoFailedRequest(load: LoadResult[]): void {
   for (const l of load) {
     expect(l.requests, `${l.url} received load`).toBeGreaterThan(RATE * 3);
-    expect({ url: l.url, failed: l.failed, statusCodes: l.statusCodes }).toEqual({ url: l.url, failed: 0, statusCodes: { 200: l.requests } });
+    expect({ url: l.url, failed: l.failed, statusCodes: l.statusCodes }).toEqual({
+      url: l.url,
+      failed: 0,
+      statusCodes: { 200: l.requests },
+    });
   }
 }
 
@@ -89,7 +114,8 @@ async function hostWithV1(): Promise<{ host: TestHost; tb: TestbedInfo; v1: { id
   return { host, tb, v1 };
 }
 
-const workerPid = (host: TestHost) => `"$(sed -n 's/^pid=\\([0-9]*\\) .*/\\1/p' ${shq(`${host.root}/state/lock.holder`)})"`;
+const workerPid = (host: TestHost) =>
+  `"$(sed -n 's/^pid=\\([0-9]*\\) .*/\\1/p' ${shq(`${host.root}/state/lock.holder`)})"`;
 
 describe("the agent survives the session, kill -9 and dead containers", () => {
   it("a dropped SSH session mid-apply: the work goes on, the outcome is recorded, v2 serves", async () => {
@@ -146,11 +172,15 @@ describe("the agent survives the session, kill -9 and dead containers", () => {
       await run.waitForLine(/watching slot green for 20 s \(bake\)/, 90_000);
       // orders of the new release dies 2 s into the bake (its restart policy brings it back: a restart).
       await new Promise((r) => setTimeout(r, 2000));
-      await host.sshOk("docker kill $(docker ps -q --filter label=com.docker.compose.project=liftoff-green --filter label=com.docker.compose.service=orders)");
+      await host.sshOk(
+        "docker kill $(docker ps -q --filter label=com.docker.compose.project=liftoff-green --filter label=com.docker.compose.service=orders)",
+      );
       return run.done;
     });
     expect(result.code, result.stderr).toBe(12);
-    expect(result.stderr).toMatch(/FAILED: release [0-9a-f]{12} rolled back: service orders (of the new release (restarted|stopped|is unhealthy)|restarted or exited)/);
+    expect(result.stderr).toMatch(
+      /FAILED: release [0-9a-f]{12} rolled back: service orders (of the new release (restarted|stopped|is unhealthy)|restarted or exited)/,
+    );
     const st = await status(host);
     expect(st.live?.release).toBe(v1.id);
     expect(st.slots.green).toEqual([]);
@@ -161,13 +191,18 @@ describe("the agent survives the session, kill -9 and dead containers", () => {
 
   it("re-applying the live release when a live container died repairs it instead of saying nothing to do", async () => {
     const { host, tb, v1 } = await hostWithV1();
-    await host.sshOk("docker stop $(docker ps -q --filter label=com.docker.compose.project=liftoff-blue --filter label=com.docker.compose.service=orders) >/dev/null");
+    await host.sshOk(
+      "docker stop $(docker ps -q --filter label=com.docker.compose.project=liftoff-blue --filter label=com.docker.compose.service=orders) >/dev/null",
+    );
     const r = await host.agent(`apply ${shq(v1.dir)}`, { token: tb.registry.password });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/repair: service orders: exited/);
     const st = await status(host);
     expect(st.slots.blue.map((s) => `${s.service} ${s.state} ${s.health}`).sort()).toEqual([
-      "api-gateway running healthy", "catalog running healthy", "identity-service running healthy", "orders running healthy",
+      "api-gateway running healthy",
+      "catalog running healthy",
+      "identity-service running healthy",
+      "orders running healthy",
     ]);
     expect((await history(host)).pop()).toMatchObject({ result: "repaired", exit: 0 });
     const again = await host.agent(`apply ${shq(v1.dir)}`, { token: tb.registry.password });

@@ -31,7 +31,12 @@ export function tagRef(images: Images, name: string, tag: string): string {
 export function seedCompose(images: Images, tag: Tag, count = 4): string {
   const lines = [`# the seed's docker-compose.yml (bench: ${tag}, ${count} services)`, "services:"];
   for (const p of serviceNames(count)) {
-    lines.push(`  ${p.name}:`, `    image: ${tagRef(images, p.image, tag)}`, "    restart: unless-stopped", "    environment:");
+    lines.push(
+      `  ${p.name}:`,
+      `    image: ${tagRef(images, p.image, tag)}`,
+      "    restart: unless-stopped",
+      "    environment:",
+    );
     lines.push(`      APP_SERVICE: ${p.name}`, "      APP_STACK: seed");
     const port = SEED_PORTS[p.name];
     if (port !== undefined) lines.push("    ports:", `      - "127.0.0.1:${port}:8080"`);
@@ -51,7 +56,8 @@ export function seedCompose(images: Images, tag: Tag, count = 4): string {
 
 /** The seed's proxy config: each endpoint to its one fixed port, Caddy's defaults otherwise. */
 export function seedCaddyfile(): string {
-  const site = (address: string, port: number | undefined) => [`${address} {`, "\tbind 127.0.0.1", `\treverse_proxy 127.0.0.1:${port}`, "}"].join("\n");
+  const site = (address: string, port: number | undefined) =>
+    [`${address} {`, "\tbind 127.0.0.1", `\treverse_proxy 127.0.0.1:${port}`, "}"].join("\n");
   return [
     "# bench: the seed's proxy config (one upstream per endpoint)",
     "",
@@ -92,7 +98,11 @@ export interface Sample {
  * after the last answer of anything else. `undefined` when the watch never saw `want` last on
  * every endpoint. 0 when nothing else was seen after start.
  */
-export function timeToServe(samplesByEndpoint: readonly (readonly Sample[])[], start: number, want: (answer: string) => boolean): number | undefined {
+export function timeToServe(
+  samplesByEndpoint: readonly (readonly Sample[])[],
+  start: number,
+  want: (answer: string) => boolean,
+): number | undefined {
   let lastOther = start;
   for (const samples of samplesByEndpoint) {
     const after = samples.filter((s) => s.at >= start);
@@ -104,8 +114,14 @@ export function timeToServe(samplesByEndpoint: readonly (readonly Sample[])[], s
 }
 
 /** The first answer at or after `start` that `bad` matches, in seconds from `start`. */
-export function firstAnswer(samplesByEndpoint: readonly (readonly Sample[])[], start: number, bad: (answer: string) => boolean): number | undefined {
-  const times = samplesByEndpoint.flatMap((samples) => samples.filter((s) => s.at >= start && bad(s.answer)).map((s) => s.at));
+export function firstAnswer(
+  samplesByEndpoint: readonly (readonly Sample[])[],
+  start: number,
+  bad: (answer: string) => boolean,
+): number | undefined {
+  const times = samplesByEndpoint.flatMap((samples) =>
+    samples.filter((s) => s.at >= start && bad(s.answer)).map((s) => s.at),
+  );
   return times.length > 0 ? (Math.min(...times) - start) / 1000 : undefined;
 }
 
@@ -170,25 +186,53 @@ export function evaluateGoals(rows: readonly Row[], scales: readonly number[]): 
       actual: ratio === undefined ? "not run" : `${ratio.toFixed(2)}x (${s(up!.live!)} vs ${s(seed!.live!)})`,
       met: ratio !== undefined && up!.exitCode === 0 && ratio <= GOALS.liveRatio,
     });
-    goals.push({ goal: `${n} services: upgrade without a failed request`, target: "0 failed", actual: up ? `${up.failed} failed of ${up.requests}` : "not run", met: !!up && up.exitCode === 0 && up.failed === 0 });
+    goals.push({
+      goal: `${n} services: upgrade without a failed request`,
+      target: "0 failed",
+      actual: up ? `${up.failed} failed of ${up.requests}` : "not run",
+      met: !!up && up.exitCode === 0 && up.failed === 0,
+    });
     const stopOld = up?.phases?.["stop-old"];
     goals.push({
       goal: `${n} services: stop-old off the critical path`,
       target: "live before stop-old ends",
-      actual: up?.live === undefined ? "not run" : `live ${s(up.live)}, done ${s(up.seconds)}${stopOld === undefined ? "" : `, stop-old ${s(stopOld)}`}`,
+      actual:
+        up?.live === undefined
+          ? "not run"
+          : `live ${s(up.live)}, done ${s(up.seconds)}${stopOld === undefined ? "" : `, stop-old ${s(stopOld)}`}`,
       met: !!up && up.live !== undefined && up.live < up.seconds,
     });
   }
   const timed = (id: ScenarioId, goal: string, max: number, field: "live" | "seconds") => {
     const r = find(id);
     const value = r?.[field];
-    goals.push({ goal, target: `<= ${max} s, 0 failed`, actual: r && value !== undefined ? `${s(value)}, ${r.failed} failed` : "not run", met: !!r && value !== undefined && value <= max && r.failed === 0 });
+    goals.push({
+      goal,
+      target: `<= ${max} s, 0 failed`,
+      actual: r && value !== undefined ? `${s(value)}, ${r.failed} failed` : "not run",
+      met: !!r && value !== undefined && value <= max && r.failed === 0,
+    });
   };
-  timed("rollback-in-bake", "rollback in the bake window: back to serving the old release", GOALS.rollbackInBakeSeconds, "live");
-  timed("rollback-after-bake", "rollback after the bake: back to serving the old release", GOALS.rollbackAfterBakeSeconds, "live");
+  timed(
+    "rollback-in-bake",
+    "rollback in the bake window: back to serving the old release",
+    GOALS.rollbackInBakeSeconds,
+    "live",
+  );
+  timed(
+    "rollback-after-bake",
+    "rollback after the bake: back to serving the old release",
+    GOALS.rollbackAfterBakeSeconds,
+    "live",
+  );
   timed("unchanged", "unchanged redeploy", GOALS.unchangedSeconds, "seconds");
   const gate = find("failed-gate");
-  goals.push({ goal: "release failing its gate: the old one serves on", target: "exit 6, 0 failed", actual: gate ? `exit ${gate.exitCode}, ${gate.failed} failed` : "not run", met: !!gate && gate.exitCode === 6 && gate.failed === 0 });
+  goals.push({
+    goal: "release failing its gate: the old one serves on",
+    target: "exit 6, 0 failed",
+    actual: gate ? `exit ${gate.exitCode}, ${gate.failed} failed` : "not run",
+    met: !!gate && gate.exitCode === 6 && gate.failed === 0,
+  });
   return goals;
 }
 
@@ -226,12 +270,22 @@ export function renderTable(result: BenchResult): string {
   const withFailures = result.rows.filter((r) => r.failures && Object.keys(r.failures).length > 0);
   if (withFailures.length > 0) {
     lines.push("", "failed requests");
-    for (const r of withFailures) lines.push(`  ${r.scenario}: ${Object.entries(r.failures ?? {}).map(([k, v]) => `${k} x${v}`).join(", ")}`);
+    for (const r of withFailures)
+      lines.push(
+        `  ${r.scenario}: ${Object.entries(r.failures ?? {})
+          .map(([k, v]) => `${k} x${v}`)
+          .join(", ")}`,
+      );
   }
   const withPhases = result.rows.filter((r) => r.phases && Object.keys(r.phases).length > 0);
   if (withPhases.length > 0) {
     lines.push("", "phases (s, from the agent's timings line, or timed around the seed's two commands)");
-    for (const r of withPhases) lines.push(`  ${r.scenario}: ${Object.entries(r.phases ?? {}).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}`);
+    for (const r of withPhases)
+      lines.push(
+        `  ${r.scenario}: ${Object.entries(r.phases ?? {})
+          .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+          .join(", ")}`,
+      );
   }
   const notes = result.rows.filter((r) => r.note);
   if (notes.length > 0) {
@@ -241,7 +295,8 @@ export function renderTable(result: BenchResult): string {
   const gw = Math.max(...result.goals.map((g) => g.goal.length), 4);
   const tw = Math.max(...result.goals.map((g) => g.target.length), 6);
   lines.push("", "goals");
-  for (const g of result.goals) lines.push(`  ${(g.met ? "met" : "NOT MET").padEnd(7)}  ${g.goal.padEnd(gw)}  ${g.target.padEnd(tw)}  ${g.actual}`);
+  for (const g of result.goals)
+    lines.push(`  ${(g.met ? "met" : "NOT MET").padEnd(7)}  ${g.goal.padEnd(gw)}  ${g.target.padEnd(tw)}  ${g.actual}`);
   lines.push("");
   return lines.join("\n");
 }

@@ -133,11 +133,20 @@ async function underLoad(run: () => Promise<CommandResult>): Promise<Measured> {
 
 const serves = (version: string) => (a: string) => a.endsWith(` ${version}`);
 
-function row(id: ScenarioId, scenario: string, services: number, m: Measured, live: number | undefined, note?: string): Row {
+function row(
+  id: ScenarioId,
+  scenario: string,
+  services: number,
+  m: Measured,
+  live: number | undefined,
+  note?: string,
+): Row {
   const failures = failureKinds(m.load);
   const phases = parseTimings(m.result.stderr);
   const pulled = /images: (\d+) pulled, (\d+) already on this host/.exec(m.result.stderr);
-  const notes = [note, pulled ? `${pulled[1]} image(s) pulled, ${pulled[2]} already on the host` : undefined].filter(Boolean);
+  const notes = [note, pulled ? `${pulled[1]} image(s) pulled, ${pulled[2]} already on the host` : undefined].filter(
+    Boolean,
+  );
   return {
     id,
     scenario,
@@ -213,7 +222,9 @@ class Seed {
 
   async setUp(count: number): Promise<void> {
     await this.tearDown();
-    await this.host.sshOk(`mkdir -p ${shq(`${this.dir}/.docker`)} && chmod 700 ${shq(this.dir)} ${shq(`${this.dir}/.docker`)}`);
+    await this.host.sshOk(
+      `mkdir -p ${shq(`${this.dir}/.docker`)} && chmod 700 ${shq(this.dir)} ${shq(`${this.dir}/.docker`)}`,
+    );
     await this.host.sshOk(
       `docker --config ${shq(`${this.dir}/.docker`)} login --username ${shq(this.tb.registry.username)} --password-stdin ${shq(this.tb.registry.url)} >/dev/null`,
       this.tb.registry.password,
@@ -224,7 +235,9 @@ class Seed {
     progress(`seed: v1 pulled and up (setup, no load) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const proxyFile = this.tb.agentEnv.LIFTOFF_PROXY_FILE ?? `${this.host.root}/proxy/Caddyfile`;
     await this.host.sshOk(`cat > ${shq(proxyFile)}`, seedCaddyfile());
-    await this.host.sshOk(`caddy reload --config ${shq(this.tb.caddy.entryCaddyfile)} --adapter caddyfile --address ${shq(this.tb.caddy.admin)} >/dev/null 2>&1`);
+    await this.host.sshOk(
+      `caddy reload --config ${shq(this.tb.caddy.entryCaddyfile)} --adapter caddyfile --address ${shq(this.tb.caddy.admin)} >/dev/null 2>&1`,
+    );
     await expectServing("v1");
   }
 
@@ -241,7 +254,9 @@ class Seed {
   }
 
   async tearDown(): Promise<void> {
-    await this.host.ssh(`if [ -f ${shq(`${this.dir}/docker-compose.yml`)} ]; then ${this.compose("down --volumes --remove-orphans")} >/dev/null 2>&1; fi; rm -rf ${shq(this.dir)}`);
+    await this.host.ssh(
+      `if [ -f ${shq(`${this.dir}/docker-compose.yml`)} ]; then ${this.compose("down --volumes --remove-orphans")} >/dev/null 2>&1; fi; rm -rf ${shq(this.dir)}`,
+    );
   }
 }
 
@@ -271,7 +286,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const localDir = fs.mkdtempSync(path.join(os.tmpdir(), "liftoff-bench-deploy-"));
   const seed = new Seed(host, tb, localDir);
   const policy = { ...DEFAULT_RELEASE_POLICY, bakeSeconds: BAKE_SECONDS };
-  const release = (o: ExampleOptions): RenderedRelease => exampleRelease(tb, { environment: "bench", release: policy, ...o });
+  const release = (o: ExampleOptions): RenderedRelease =>
+    exampleRelease(tb, { environment: "bench", release: policy, ...o });
   const rows: Row[] = [];
   const add = (r: Row) => {
     rows.push(r);
@@ -280,7 +296,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const setUp = async (label: string, rel: RenderedRelease) => {
     const r = await host.apply(rel);
     if (r.code !== 0) throw new Error(`setting up ${label}: apply failed (exit ${r.code}):\n${r.stderr}`);
-    if (!(await host.isOnlyLive(rel, 60_000))) throw new Error(`setting up ${label}: the release is not alone and healthy after the apply`);
+    if (!(await host.isOnlyLive(rel, 60_000)))
+      throw new Error(`setting up ${label}: the release is not alone and healthy after the apply`);
     progress(`liftoff: ${label} applied (setup, no load) in ${(r.ms / 1000).toFixed(1)} s`);
   };
 
@@ -293,8 +310,21 @@ async function main(argv: readonly string[]): Promise<number> {
       await seed.setUp(n);
       await seed.copyCompose("v2", n);
       const seedRun = await underLoad(() => seed.upgrade());
-      const seedNote = notes(checkExit(seedRun, 0, "the seed's pull && up -d"), await checkServing("v2"), "Caddy: one upstream per endpoint, its defaults; copying the compose file and docker login not timed");
-      add(row(`seed-upgrade-${n}`, `seed: compose pull && up -d (v1 -> v2), ${n} services`, n, seedRun, timeToServe(seedRun.samples, seedRun.start, serves("v2")), seedNote));
+      const seedNote = notes(
+        checkExit(seedRun, 0, "the seed's pull && up -d"),
+        await checkServing("v2"),
+        "Caddy: one upstream per endpoint, its defaults; copying the compose file and docker login not timed",
+      );
+      add(
+        row(
+          `seed-upgrade-${n}`,
+          `seed: compose pull && up -d (v1 -> v2), ${n} services`,
+          n,
+          seedRun,
+          timeToServe(seedRun.samples, seedRun.start, serves("v2")),
+          seedNote,
+        ),
+      );
       await seed.tearDown();
 
       // 2. liftoff's upgrade, from the same starting point.
@@ -305,34 +335,89 @@ async function main(argv: readonly string[]): Promise<number> {
       await setUp(`v1, ${n} services`, v1);
       const up = await underLoad(() => host.apply(v2));
       const upNote = notes(checkExit(up, 0, `liftoff's upgrade at ${n} services`), await checkServing("v2"));
-      add(row(`upgrade-${n}`, `liftoff: apply (v1 -> v2), ${n} services`, n, up, timeToServe(up.samples, up.start, serves("v2")), upNote));
+      add(
+        row(
+          `upgrade-${n}`,
+          `liftoff: apply (v1 -> v2), ${n} services`,
+          n,
+          up,
+          timeToServe(up.samples, up.start, serves("v2")),
+          upNote,
+        ),
+      );
 
       if (n !== 4) continue;
       await host.isOnlyLive(v2, 60_000);
 
       // 3. apply the live release again.
       const same = await underLoad(() => host.apply(v2));
-      add(row("unchanged", "liftoff: unchanged redeploy (v2 again)", n, same, undefined, checkExit(same, 0, "unchanged redeploy")));
+      add(
+        row(
+          "unchanged",
+          "liftoff: unchanged redeploy (v2 again)",
+          n,
+          same,
+          undefined,
+          checkExit(same, 0, "unchanged redeploy"),
+        ),
+      );
 
       // 4. An operator's rollback after the bake (the old slot stopped, its containers kept).
       const back = await underLoad(() => host.agent("rollback"));
       const backNote = notes(checkExit(back, 0, "rollback after the bake"), await checkServing("v1"));
-      add(row("rollback-after-bake", "liftoff: rollback after the bake (v2 -> v1)", n, back, timeToServe(back.samples, back.start, serves("v1")), backNote));
+      add(
+        row(
+          "rollback-after-bake",
+          "liftoff: rollback after the bake (v2 -> v1)",
+          n,
+          back,
+          timeToServe(back.samples, back.start, serves("v1")),
+          backNote,
+        ),
+      );
       await host.isOnlyLive(v1, 60_000);
 
       // 5. A release failing its health gate: v1 keeps serving.
-      const gate = await underLoad(() => host.apply(release({ tag: "v2", services: n, tags: { "identity-service": "unhealthy" } })));
+      const gate = await underLoad(() =>
+        host.apply(release({ tag: "v2", services: n, tags: { "identity-service": "unhealthy" } })),
+      );
       const gateNote = notes(checkExit(gate, 6, "the release failing its gate"), await checkServing("v1", 3000));
       add(row("failed-gate", "liftoff: release failing its gate (exit 6, v1 kept)", n, gate, undefined, gateNote));
 
       // 6. A gateway that turns 500 8 s after it starts: the agent switches back in the bake window.
-      const turns = release({ tag: "v2", services: n, build: "turns-500", release: { ...policy, bakeSeconds: 30 }, env: { "api-gateway": { LIFTOFF_FAIL_AFTER_SECONDS: "8" } } });
+      const turns = release({
+        tag: "v2",
+        services: n,
+        build: "turns-500",
+        release: { ...policy, bakeSeconds: 30 },
+        env: { "api-gateway": { LIFTOFF_FAIL_AFTER_SECONDS: "8" } },
+      });
       const baked = await underLoad(() => host.apply(turns));
-      const bakedNote = notes(checkExit(baked, 12, "the release rolled back in the bake window"), await checkServing("v1", 3000));
-      const firstFailure = firstAnswer(baked.samples, baked.start, (a) => a.startsWith("HTTP 5") || a.startsWith("error"));
+      const bakedNote = notes(
+        checkExit(baked, 12, "the release rolled back in the bake window"),
+        await checkServing("v1", 3000),
+      );
+      const firstFailure = firstAnswer(
+        baked.samples,
+        baked.start,
+        (a) => a.startsWith("HTTP 5") || a.startsWith("error"),
+      );
       const backAt = timeToServe(baked.samples, baked.start, serves("v1"));
-      const toServe = firstFailure !== undefined && backAt !== undefined ? Math.max(0, backAt - firstFailure) : undefined;
-      add(row("rollback-in-bake", "liftoff: gateway turns 500 in the bake, rolled back (exit 12)", n, baked, toServe, notes(bakedNote, `live = from the first failing answer (${firstFailure?.toFixed(2) ?? "-"} s) to v1 answering every request (${backAt?.toFixed(2) ?? "-"} s)`)));
+      const toServe =
+        firstFailure !== undefined && backAt !== undefined ? Math.max(0, backAt - firstFailure) : undefined;
+      add(
+        row(
+          "rollback-in-bake",
+          "liftoff: gateway turns 500 in the bake, rolled back (exit 12)",
+          n,
+          baked,
+          toServe,
+          notes(
+            bakedNote,
+            `live = from the first failing answer (${firstFailure?.toFixed(2) ?? "-"} s) to v1 answering every request (${backAt?.toFixed(2) ?? "-"} s)`,
+          ),
+        ),
+      );
     }
     // 40 containers with a health check every second keep both cores of the test host busy.
     progress("resetting the test host (no release left running)");
@@ -343,7 +428,13 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   progress("done");
 
-  const result: BenchResult = { ratePerEndpoint: RATE_PER_ENDPOINT, endpoints: LOAD_URLS, bakeSeconds: BAKE_SECONDS, rows, goals: evaluateGoals(rows, args.scales) };
+  const result: BenchResult = {
+    ratePerEndpoint: RATE_PER_ENDPOINT,
+    endpoints: LOAD_URLS,
+    bakeSeconds: BAKE_SECONDS,
+    rows,
+    goals: evaluateGoals(rows, args.scales),
+  };
   process.stdout.write(args.json ? renderJson(result) : renderTable(result));
   return 0;
 }

@@ -10,7 +10,10 @@ import * as path from "node:path";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const args = process.argv.slice(2);
-const runs = Number(args[args.indexOf("--runs") + 1]) > 0 && args.includes("--runs") ? Number(args[args.indexOf("--runs") + 1]) : 7;
+const runs =
+  Number(args[args.indexOf("--runs") + 1]) > 0 && args.includes("--runs")
+    ? Number(args[args.indexOf("--runs") + 1])
+    : 7;
 const json = args.includes("--json");
 const stack = "prod";
 
@@ -30,7 +33,10 @@ export function providerModules(): string[] {
   return [...found].sort();
 }
 
-interface Sample { seconds: number; maxRssMb: number }
+interface Sample {
+  seconds: number;
+  maxRssMb: number;
+}
 
 function measure(command: string[], usageFile: string): Sample {
   rmSync(usageFile, { force: true });
@@ -56,7 +62,12 @@ function median(values: number[]): number {
 const modules = providerModules();
 const usageFile = path.join(mkdtempSync(path.join(tmpdir(), "liftoff-bench-")), "usage.jsonl");
 const floorCommand = [path.join(__dirname, "floor.js"), ...modules];
-const planCommand = ["-r", path.join(ROOT, "tools", "ts-register.js"), path.join(ROOT, "tools", "plan", "cli.ts"), stack];
+const planCommand = [
+  "-r",
+  path.join(ROOT, "tools", "ts-register.js"),
+  path.join(ROOT, "tools", "plan", "cli.ts"),
+  stack,
+];
 
 process.stderr.write(`floor loads: ${modules.join(", ")}\n`);
 // One untimed run each, so the transpile cache and the OS page cache are warm for both.
@@ -67,7 +78,9 @@ const plan: Sample[] = [];
 for (let i = 1; i <= runs; i++) {
   floor.push(measure(floorCommand, usageFile));
   plan.push(measure(planCommand, usageFile));
-  process.stderr.write(`run ${i}/${runs}: floor ${floor.at(-1)!.seconds.toFixed(2)} s, plan ${plan.at(-1)!.seconds.toFixed(2)} s\n`);
+  process.stderr.write(
+    `run ${i}/${runs}: floor ${floor.at(-1)!.seconds.toFixed(2)} s, plan ${plan.at(-1)!.seconds.toFixed(2)} s\n`,
+  );
 }
 
 const summary = (samples: Sample[]) => ({

@@ -12,16 +12,24 @@ import { appendFileSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { newerImages, newerImagesReport, pinEnvLine } from "./drift/pins";
 
-const USAGE = "usage: drift-pins pin < stack-outputs.json\n       drift-pins report --stack <stack> [--summary <file>] < preview-output";
+const USAGE =
+  "usage: drift-pins pin < stack-outputs.json\n       drift-pins report --stack <stack> [--summary <file>] < preview-output";
 
 function main(argv: readonly string[]): void {
   const [command, ...rest] = argv;
-  const { values } = parseArgs({ args: [...rest], options: { stack: { type: "string" }, summary: { type: "string" } }, strict: true });
+  const { values } = parseArgs({
+    args: [...rest],
+    options: { stack: { type: "string" }, summary: { type: "string" } },
+    strict: true,
+  });
   const input = readFileSync(0, "utf8");
   if (command === "pin") {
     const line = pinEnvLine(input.trim() === "" ? "{}" : input);
     if (line) process.stdout.write(`${line}\n`);
-    else process.stderr.write("::notice title=drift check::the stack has no images output yet (never deployed): nothing pinned\n");
+    else
+      process.stderr.write(
+        "::notice title=drift check::the stack has no images output yet (never deployed): nothing pinned\n",
+      );
     return;
   }
   if (command === "report") {

@@ -19,8 +19,18 @@ import { networkSecurityGroupName } from "../../components/network/firewall";
 import { resourceGroupName } from "../../stacks/names";
 import { StackSpecError, readStackSpec } from "./stack-spec";
 import {
-  createRuleCommand, deleteRuleCommand, listRulesCommand, parseRuleList, planClose, planOpen, runId, runnerSource,
-  showNsgCommand, ttlMinutes, type ExistingRule, type WindowTarget,
+  createRuleCommand,
+  deleteRuleCommand,
+  listRulesCommand,
+  parseRuleList,
+  planClose,
+  planOpen,
+  runId,
+  runnerSource,
+  showNsgCommand,
+  ttlMinutes,
+  type ExistingRule,
+  type WindowTarget,
 } from "./ssh-window/window";
 
 const USAGE = `usage: ssh-window open  --stack <stack> --run <run id>-<attempt> --ip <address> [--confirm-ip <address>] [--ttl-minutes N] [--wait-for-nsg-minutes N]
@@ -40,12 +50,19 @@ export function stackTarget(projectDir: string, stack: string): WindowTarget {
     if (error instanceof StackSpecError) throw new Refused(error.message);
     throw error;
   }
-  return { resourceGroup: resourceGroupName(spec.namePrefix), networkSecurityGroup: networkSecurityGroupName(spec.namePrefix), sshPort: spec.network.sshPort };
+  return {
+    resourceGroup: resourceGroupName(spec.namePrefix),
+    networkSecurityGroup: networkSecurityGroupName(spec.namePrefix),
+    sshPort: spec.network.sshPort,
+  };
 }
 
 function az(args: readonly string[]): { status: number; stdout: string; stderr: string } {
   const result = spawnSync("az", args, { encoding: "utf8" });
-  if (result.error) throw new Failed(`cannot run az (${result.error.message}): install the Azure CLI and log in (azure/login in a workflow)`);
+  if (result.error)
+    throw new Failed(
+      `cannot run az (${result.error.message}): install the Azure CLI and log in (azure/login in a workflow)`,
+    );
   return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -77,11 +94,22 @@ function removeRules(target: WindowTarget, names: readonly string[], why: string
   }
 }
 
-interface OpenOptions { readonly run: string; readonly source: string; readonly ttlMinutes: number }
+interface OpenOptions {
+  readonly run: string;
+  readonly source: string;
+  readonly ttlMinutes: number;
+}
 
 function openNow(target: WindowTarget, options: OpenOptions, now = new Date()): string {
   const rules = listRules(target);
-  const plan = planOpen({ rules, run: options.run, source: options.source, port: target.sshPort, now, ttlMinutes: options.ttlMinutes });
+  const plan = planOpen({
+    rules,
+    run: options.run,
+    source: options.source,
+    port: target.sshPort,
+    now,
+    ttlMinutes: options.ttlMinutes,
+  });
   if (!plan.ok) throw new Failed(plan.problem);
   removeRules(target, plan.value.remove, "expired");
   if (plan.value.alreadyOpen) return `already open for run ${options.run}: ${plan.value.alreadyOpen}`;
@@ -94,7 +122,10 @@ function openNow(target: WindowTarget, options: OpenOptions, now = new Date()): 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function statePaths(stateDir: string, stack: string) {
-  return { pid: path.join(stateDir, `liftoff-ssh-window-${stack}.pid`), log: path.join(stateDir, `liftoff-ssh-window-${stack}.log`) };
+  return {
+    pid: path.join(stateDir, `liftoff-ssh-window-${stack}.pid`),
+    log: path.join(stateDir, `liftoff-ssh-window-${stack}.log`),
+  };
 }
 
 /** Stops a watcher this job started (and everything it runs), so it cannot open a window after close. */
@@ -102,12 +133,28 @@ async function stopWatcher(stateDir: string, stack: string) {
   const files = statePaths(stateDir, stack);
   if (!existsSync(files.pid)) return;
   const pid = Number(readFileSync(files.pid, "utf8").trim());
-  const alive = () => { try { process.kill(-pid, 0); return true; } catch { return false; } };
+  const alive = () => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   if (Number.isInteger(pid) && pid > 1 && alive()) {
     log(`stopping the watcher (pid ${pid}) that was waiting for the NSG`);
-    try { process.kill(-pid, "SIGTERM"); } catch { /* already gone */ }
+    try {
+      process.kill(-pid, "SIGTERM");
+    } catch {
+      /* already gone */
+    }
     for (let i = 0; i < 50 && alive(); i++) await sleep(100);
-    if (alive()) try { process.kill(-pid, "SIGKILL"); } catch { /* already gone */ }
+    if (alive())
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
   }
   if (existsSync(files.log)) process.stderr.write(readFileSync(files.log, "utf8").replace(/^/gm, "  watcher| "));
   rmSync(files.pid, { force: true });
@@ -121,17 +168,30 @@ async function main(argv: readonly string[]): Promise<string> {
     ({ values } = parseArgs({
       args: [...rest],
       options: {
-        stack: { type: "string" }, run: { type: "string" }, ip: { type: "string" }, "confirm-ip": { type: "string" },
-        "ttl-minutes": { type: "string" }, "wait-for-nsg-minutes": { type: "string" }, "poll-seconds": { type: "string" },
-        "state-dir": { type: "string" }, "until": { type: "string" },
+        stack: { type: "string" },
+        run: { type: "string" },
+        ip: { type: "string" },
+        "confirm-ip": { type: "string" },
+        "ttl-minutes": { type: "string" },
+        "wait-for-nsg-minutes": { type: "string" },
+        "poll-seconds": { type: "string" },
+        "state-dir": { type: "string" },
+        until: { type: "string" },
       },
       strict: true,
     }));
   } catch (error) {
     throw new Refused(`${(error as Error).message}\n${USAGE}`);
   }
-  const need = (name: "stack" | "run" | "ip") => values[name] ?? (() => { throw new Refused(`--${name} is required\n${USAGE}`); })();
-  const checked = <T>(c: { ok: true; value: T } | { ok: false; problem: string }): T => { if (!c.ok) throw new Refused(c.problem); return c.value; };
+  const need = (name: "stack" | "run" | "ip") =>
+    values[name] ??
+    (() => {
+      throw new Refused(`--${name} is required\n${USAGE}`);
+    })();
+  const checked = <T>(c: { ok: true; value: T } | { ok: false; problem: string }): T => {
+    if (!c.ok) throw new Refused(c.problem);
+    return c.value;
+  };
   const stack = need("stack");
   const run = checked(runId(need("run")));
   const stateDir = values["state-dir"] ?? process.env["RUNNER_TEMP"] ?? tmpdir();
@@ -143,8 +203,13 @@ async function main(argv: readonly string[]): Promise<string> {
     const remove = planClose({ rules: listRules(target), run, now: new Date() });
     removeRules(target, remove, "window");
     const left = planClose({ rules: listRules(target), run, now: new Date() });
-    if (left.length > 0) throw new Failed(`rules still present after deleting them: ${left.join(", ")}; remove them by hand (az network nsg rule delete -g ${target.resourceGroup} --nsg-name ${target.networkSecurityGroup} -n <name>)`);
-    return remove.length > 0 ? `closed: removed ${remove.join(", ")} from ${target.networkSecurityGroup}` : `closed: no window rule of run ${run} on ${target.networkSecurityGroup}`;
+    if (left.length > 0)
+      throw new Failed(
+        `rules still present after deleting them: ${left.join(", ")}; remove them by hand (az network nsg rule delete -g ${target.resourceGroup} --nsg-name ${target.networkSecurityGroup} -n <name>)`,
+      );
+    return remove.length > 0
+      ? `closed: removed ${remove.join(", ")} from ${target.networkSecurityGroup}`
+      : `closed: no window rule of run ${run} on ${target.networkSecurityGroup}`;
   }
 
   const options: OpenOptions = {
@@ -163,23 +228,44 @@ async function main(argv: readonly string[]): Promise<string> {
       if (nsgExists(target)) return openNow(target, options);
       await sleep(pollMs);
     }
-    throw new Failed(`${target.networkSecurityGroup} did not appear before ${new Date(until).toISOString()}; the deploy layer cannot reach the host`);
+    throw new Failed(
+      `${target.networkSecurityGroup} did not appear before ${new Date(until).toISOString()}; the deploy layer cannot reach the host`,
+    );
   }
 
   if (nsgExists(target)) return openNow(target, options);
   const waitMinutes = Number(values["wait-for-nsg-minutes"] ?? "0");
   if (!Number.isInteger(waitMinutes) || waitMinutes < 0 || waitMinutes > 120) {
-    throw new Refused(`--wait-for-nsg-minutes = ${JSON.stringify(values["wait-for-nsg-minutes"])}; allowed: a whole number from 0 to 120`);
+    throw new Refused(
+      `--wait-for-nsg-minutes = ${JSON.stringify(values["wait-for-nsg-minutes"])}; allowed: a whole number from 0 to 120`,
+    );
   }
   if (waitMinutes === 0) return `nothing to open: ${target.networkSecurityGroup} does not exist yet`;
   // A new environment: the NSG appears during `pulumi up`, before the VM answers SSH. A detached
   // watcher opens the window then; the deploy layer's long dial retry covers the gap.
   const files = statePaths(stateDir, stack);
   const out = openSync(files.log, "w", 0o600);
-  const watcher = spawn(process.execPath, [
-    ...process.execArgv, process.argv[1]!, "watch", "--stack", stack, "--run", run, "--ip", options.source,
-    "--ttl-minutes", String(options.ttlMinutes), "--poll-seconds", String(pollMs / 1000), "--until", String(Date.now() + waitMinutes * 60_000),
-  ], { detached: true, stdio: ["ignore", out, out] });
+  const watcher = spawn(
+    process.execPath,
+    [
+      ...process.execArgv,
+      process.argv[1]!,
+      "watch",
+      "--stack",
+      stack,
+      "--run",
+      run,
+      "--ip",
+      options.source,
+      "--ttl-minutes",
+      String(options.ttlMinutes),
+      "--poll-seconds",
+      String(pollMs / 1000),
+      "--until",
+      String(Date.now() + waitMinutes * 60_000),
+    ],
+    { detached: true, stdio: ["ignore", out, out] },
+  );
   watcher.unref();
   writeFileSync(files.pid, String(watcher.pid), { mode: 0o600 });
   return `${target.networkSecurityGroup} does not exist yet (a new environment): watcher pid ${watcher.pid} opens the window as soon as pulumi up creates it (up to ${waitMinutes} min); close stops it`;
@@ -187,7 +273,9 @@ async function main(argv: readonly string[]): Promise<string> {
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    (summary) => { process.stdout.write(`ssh-window: ${summary}\n`); },
+    (summary) => {
+      process.stdout.write(`ssh-window: ${summary}\n`);
+    },
     (error: unknown) => {
       process.stderr.write(`ssh-window: error: ${(error as Error).message}\n`);
       process.exitCode = error instanceof Refused ? 64 : 1;

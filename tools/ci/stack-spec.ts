@@ -13,7 +13,8 @@ import { readStackFiles } from "../plan/project";
 export class StackSpecError extends Error {}
 
 export function readStackSpec(projectDir: string, stack: string): EnvironmentSpec {
-  if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new StackSpecError(`--stack = ${JSON.stringify(stack)} is not a stack name; allowed: letters, digits, _ . -`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(stack))
+    throw new StackSpecError(`--stack = ${JSON.stringify(stack)} is not a stack name; allowed: letters, digits, _ . -`);
   let files;
   try {
     files = readStackFiles(projectDir, stack);
@@ -21,12 +22,24 @@ export function readStackSpec(projectDir: string, stack: string): EnvironmentSpe
     throw new StackSpecError(`--stack = ${stack}: ${(error as Error).message}`);
   }
   const prefix = "liftoff:";
-  const values = Object.fromEntries(Object.entries(files.config).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  const values = Object.fromEntries(
+    Object.entries(files.config)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  );
   const secretKeys = new Set(files.secretKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)));
   const composeFile = typeof values["composeFile"] === "string" ? values["composeFile"] : DEFAULT_COMPOSE_FILE;
   const { spec, problems } = buildEnvironmentSpec({
-    project: files.project, stack, values, secretKeys, mode: "plan", ...readAppFile(composeFile, projectDir),
+    project: files.project,
+    stack,
+    values,
+    secretKeys,
+    mode: "plan",
+    ...readAppFile(composeFile, projectDir),
   });
-  if (!spec) throw new StackSpecError(`stack ${stack} has configuration errors (npm run plan -- ${stack} shows them all):\n${formatProblems(problems.filter((p) => p.severity === "error"))}`);
+  if (!spec)
+    throw new StackSpecError(
+      `stack ${stack} has configuration errors (npm run plan -- ${stack} shows them all):\n${formatProblems(problems.filter((p) => p.severity === "error"))}`,
+    );
   return spec;
 }

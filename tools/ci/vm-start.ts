@@ -23,7 +23,10 @@ const log = (line: string) => process.stderr.write(`vm-start: ${line}\n`);
 
 function az(args: readonly string[]): { status: number; stdout: string; stderr: string } {
   const result = spawnSync("az", args, { encoding: "utf8" });
-  if (result.error) throw new Failed(`cannot run az (${result.error.message}): install the Azure CLI and log in (azure/login in a workflow)`);
+  if (result.error)
+    throw new Failed(
+      `cannot run az (${result.error.message}): install the Azure CLI and log in (azure/login in a workflow)`,
+    );
   return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -47,14 +50,18 @@ function main(argv: readonly string[]): string {
   const state = az(powerStateCommand(target));
   if (state.status !== 0) {
     // az exits 3 when a `show`-like command finds nothing: a new environment, created by this up.
-    if (state.status === 3 || /ResourceNotFound|ResourceGroupNotFound/.test(state.stderr)) return `${target.vm} does not exist yet: nothing to start`;
+    if (state.status === 3 || /ResourceNotFound|ResourceGroupNotFound/.test(state.stderr))
+      return `${target.vm} does not exist yet: nothing to start`;
     throw new Failed(`reading ${target.vm}'s power state failed (az exit ${state.status}): ${state.stderr.trim()}`);
   }
   const decision = decideStart(state.stdout);
   if (decision.action === "nothing") return `${target.vm}: ${decision.why}, nothing to start`;
-  log(`starting ${target.vm} in ${target.resourceGroup}: ${decision.why} (the daily auto-shutdown at ${spec.host.autoShutdown.time} ${spec.host.autoShutdown.timeZone})`);
+  log(
+    `starting ${target.vm} in ${target.resourceGroup}: ${decision.why} (the daily auto-shutdown at ${spec.host.autoShutdown.time} ${spec.host.autoShutdown.timeZone})`,
+  );
   const started = az(startCommand(target));
-  if (started.status !== 0) throw new Failed(`az vm start ${target.vm} failed (az exit ${started.status}): ${started.stderr.trim()}`);
+  if (started.status !== 0)
+    throw new Failed(`az vm start ${target.vm} failed (az exit ${started.status}): ${started.stderr.trim()}`);
   return `${target.vm} started (${decision.why} before)`;
 }
 

@@ -28,7 +28,9 @@ export function importsOf(file: string): string[] {
   for (const { fileName } of info.importedFiles) {
     if (!fileName.startsWith(".")) continue;
     const base = path.resolve(path.dirname(file), fileName);
-    const target = [`${base}.ts`, path.join(base, "index.ts"), base].find((candidate) => existsSync(candidate) && statSync(candidate).isFile());
+    const target = [`${base}.ts`, path.join(base, "index.ts"), base].find(
+      (candidate) => existsSync(candidate) && statSync(candidate).isFile(),
+    );
     if (target && target.endsWith(".ts")) found.add(target);
   }
   return [...found].sort();
@@ -64,7 +66,8 @@ export function importCycles(files: readonly string[], base: string): string[][]
       onStack.delete(w);
       component.push(w);
     } while (w !== v);
-    if (component.length > 1 || graph.get(v)!.includes(v)) cycles.push(component.map((f) => path.relative(base, f)).sort());
+    if (component.length > 1 || graph.get(v)!.includes(v))
+      cycles.push(component.map((f) => path.relative(base, f)).sort());
   };
   for (const f of files) if (!index.has(f)) visit(f);
   return cycles;

@@ -35,8 +35,13 @@ export function parsePlanArgs(argv: readonly string[]): PlanArgs {
       positional.push(arg);
     }
   }
-  if (positional.length !== 1) throw new PlanUsageError(positional.length === 0 ? "name the stack to plan, e.g. dev" : `one stack at a time, got ${positional.join(", ")}`);
-  if (format === "markdown" && diffRef === undefined) throw new PlanUsageError("--markdown is the form of a diff: add --diff <git-ref>");
+  if (positional.length !== 1)
+    throw new PlanUsageError(
+      positional.length === 0
+        ? "name the stack to plan, e.g. dev"
+        : `one stack at a time, got ${positional.join(", ")}`,
+    );
+  if (format === "markdown" && diffRef === undefined)
+    throw new PlanUsageError("--markdown is the form of a diff: add --diff <git-ref>");
   return { stack: positional[0]!, format, ...(diffRef !== undefined ? { diffRef } : {}) };
 }
-

@@ -30,7 +30,10 @@ type Progress = (line: string) => void;
 /** The commit a ref names, or a usage error that says how to make it resolvable. */
 export function resolveCommit(projectDir: string, ref: string): string {
   if (ref.startsWith("-")) throw new PlanUsageError(`--diff needs a git ref, got ${JSON.stringify(ref)}`);
-  const result = spawnSync("git", ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], { cwd: projectDir, encoding: "utf8" });
+  const result = spawnSync("git", ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], {
+    cwd: projectDir,
+    encoding: "utf8",
+  });
   if (result.error) throw new PlanUsageError(`--diff needs git, which could not run: ${result.error.message}`);
   const commit = result.stdout.trim();
   if (result.status !== 0 || !/^[0-9a-f]{40,64}$/.test(commit)) {
@@ -43,7 +46,12 @@ export function resolveCommit(projectDir: string, ref: string): string {
 }
 
 /** Plans `stack` at `commit` and in the working tree of `projectDir`, both with one digest key. */
-export async function planBothSides(projectDir: string, stack: string, ref: string, progress: Progress): Promise<RefPlans> {
+export async function planBothSides(
+  projectDir: string,
+  stack: string,
+  ref: string,
+  progress: Progress,
+): Promise<RefPlans> {
   const commit = resolveCommit(projectDir, ref);
   const key = randomBytes(32).toString("hex");
   const tree = mkdtempSync(path.join(os.tmpdir(), `liftoff-plan-${commit.slice(0, 12)}-`));
@@ -54,7 +62,10 @@ export async function planBothSides(projectDir: string, stack: string, ref: stri
     overlayPlanTool(projectDir, tree);
     progress(`planning ${stack} at ${ref} and in the working tree`);
     // Both sides run to the end before the scratch tree goes, even when one fails early.
-    const [before, after] = await Promise.allSettled([planIn(tree, stack, key, `${ref}`), planIn(projectDir, stack, key, "working tree")]);
+    const [before, after] = await Promise.allSettled([
+      planIn(tree, stack, key, `${ref}`),
+      planIn(projectDir, stack, key, "working tree"),
+    ]);
     if (after.status === "rejected") throw after.reason;
     if (before.status === "rejected") throw before.reason;
     return { commit, before: before.value, after: after.value };
@@ -66,7 +77,10 @@ export async function planBothSides(projectDir: string, stack: string, ref: stri
 /** `git archive` of the commit, unpacked: exactly the committed files, nothing untracked. */
 async function extractCommit(projectDir: string, commit: string, into: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const archive = spawn("git", ["archive", "--format=tar", commit], { cwd: projectDir, stdio: ["ignore", "pipe", "pipe"] });
+    const archive = spawn("git", ["archive", "--format=tar", commit], {
+      cwd: projectDir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const untar = spawn("tar", ["-x", "-C", into], { stdio: ["pipe", "ignore", "pipe"] });
     let errors = "";
     archive.stderr.on("data", (d: Buffer) => (errors += d.toString()));
@@ -92,14 +106,20 @@ async function extractCommit(projectDir: string, commit: string, into: string): 
 function provideDependencies(projectDir: string, tree: string, progress: Progress): void {
   // A committed node_modules (a symlink someone added) is never the one to use.
   rmSync(path.join(tree, "node_modules"), { recursive: true, force: true });
-  const lock = (dir: string) => (existsSync(path.join(dir, "package-lock.json")) ? readFileSync(path.join(dir, "package-lock.json"), "utf8") : undefined);
+  const lock = (dir: string) =>
+    existsSync(path.join(dir, "package-lock.json"))
+      ? readFileSync(path.join(dir, "package-lock.json"), "utf8")
+      : undefined;
   const ours = lock(projectDir);
   if (ours !== undefined && ours === lock(tree)) {
     symlinkSync(path.join(projectDir, "node_modules"), path.join(tree, "node_modules"), "dir");
     return;
   }
   progress("the base pins other dependency versions: npm ci in the scratch tree (this takes a minute)");
-  const result = spawnSync("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: tree, encoding: "utf8" });
+  const result = spawnSync("npm", ["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline"], {
+    cwd: tree,
+    encoding: "utf8",
+  });
   if (result.status !== 0) throw new Error(`npm ci of the base's lockfile failed:\n${result.stderr.trim()}`);
 }
 
@@ -138,12 +158,20 @@ async function planIn(dir: string, stack: string, key: string, label: string): P
 
 /** One side's program failed (bad config, a throw): the diff cannot be trusted. */
 export class PlanSideError extends Error {
-  constructor(readonly side: string, readonly detail: string) {
+  constructor(
+    readonly side: string,
+    readonly detail: string,
+  ) {
     super(`the program fails at ${side}:\n${detail}`);
   }
 }
 
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     const out: Buffer[] = [];
@@ -151,6 +179,8 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
     child.stdout.on("data", (d: Buffer) => out.push(d));
     child.stderr.on("data", (d: Buffer) => err.push(d));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+    child.on("close", (code) =>
+      resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }),
+    );
   });
 }

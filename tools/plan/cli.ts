@@ -51,7 +51,9 @@ async function diff(args: PlanArgs & { diffRef: string }): Promise<number> {
     throw new PlanUsageError(`no stack config Pulumi.${args.stack}.yaml in the working tree; name an existing stack`);
   }
   try {
-    const sides = await planBothSides(projectDir, args.stack, args.diffRef, (line) => process.stderr.write(`plan: ${line}\n`));
+    const sides = await planBothSides(projectDir, args.stack, args.diffRef, (line) =>
+      process.stderr.write(`plan: ${line}\n`),
+    );
     const result = diffPlans(sides.before.plan, sides.after.plan!, { ref: args.diffRef, commit: sides.commit });
     if (args.format === "json") process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else if (args.format === "markdown") process.stdout.write(render.diffMarkdown(result));
@@ -60,8 +62,12 @@ async function diff(args: PlanArgs & { diffRef: string }): Promise<number> {
   } catch (err) {
     if (!(err instanceof PlanSideError)) throw err;
     const message = `The plan of \`${args.stack}\` cannot be compared: ${err.message}`;
-    if (args.format === "markdown") process.stdout.write(`${render.commentMarker(args.stack)}\n### Offline plan diff for \`${args.stack}\`: failed\n\n\`\`\`\n${err.message}\n\`\`\`\n`);
-    else if (args.format === "json") process.stdout.write(`${JSON.stringify({ stack: args.stack, error: err.message }, null, 2)}\n`);
+    if (args.format === "markdown")
+      process.stdout.write(
+        `${render.commentMarker(args.stack)}\n### Offline plan diff for \`${args.stack}\`: failed\n\n\`\`\`\n${err.message}\n\`\`\`\n`,
+      );
+    else if (args.format === "json")
+      process.stdout.write(`${JSON.stringify({ stack: args.stack, error: err.message }, null, 2)}\n`);
     process.stderr.write(`${message}\n`);
     return EXIT.failed;
   }

@@ -12,13 +12,19 @@ import { PROJECT_DIR } from "../../test/harness";
 let repo: string;
 
 function git(...args: string[]) {
-  const r = spawnSync("git", ["-c", "user.name=liftoff-test", "-c", "user.email=test@liftoff.invalid", ...args], { cwd: repo, encoding: "utf8" });
+  const r = spawnSync("git", ["-c", "user.name=liftoff-test", "-c", "user.email=test@liftoff.invalid", ...args], {
+    cwd: repo,
+    encoding: "utf8",
+  });
   if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
 }
 
 function plan(...args: string[]) {
-  const r = spawnSync(process.execPath, ["-r", "./tools/ts-register.js", "tools/plan/cli.ts", ...args], { cwd: repo, encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["-r", "./tools/ts-register.js", "tools/plan/cli.ts", ...args], {
+    cwd: repo,
+    encoding: "utf8",
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -29,7 +35,12 @@ function edit(file: string, change: (text: string) => string) {
 
 beforeAll(() => {
   repo = mkdtempSync(path.join(os.tmpdir(), "liftoff-diff-test-"));
-  const files = spawnSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: PROJECT_DIR, encoding: "utf8" }).stdout.split("\0").filter(Boolean);
+  const files = spawnSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+  })
+    .stdout.split("\0")
+    .filter(Boolean);
   for (const file of files) {
     // Throwaway stacks other tests create next to the real ones are not part of the project.
     if (/^Pulumi\.(?!dev\.|prod\.)[^/]+\.yaml$/.test(file)) continue;
@@ -64,31 +75,47 @@ describe("npm run plan -- <stack> --diff <ref>", () => {
       expect(md.status).toBe(2);
       expect(md.stdout).toContain("<!-- liftoff-plan-diff:prod -->");
       expect(md.stdout).toMatch(/### Offline plan diff for `prod`: 0 to add, \d+ to update, 4 to replace, 0 to remove/);
-      expect(md.stdout).toContain("| replace (protected) | `host-vm` | `azure-native:compute:VirtualMachine` | `osProfile.customData` |");
-      expect(md.stdout).toContain("| update | `network-rule-allow-ssh-admin` | `azure-native:network:SecurityRule` | `destinationPortRange` |");
+      expect(md.stdout).toContain(
+        "| replace (protected) | `host-vm` | `azure-native:compute:VirtualMachine` | `osProfile.customData` |",
+      );
+      expect(md.stdout).toContain(
+        "| update | `network-rule-allow-ssh-admin` | `azure-native:network:SecurityRule` | `destinationPortRange` |",
+      );
       expect(md.stdout).toContain("-     destinationPortRange: 22\n+     destinationPortRange: 2222");
       expect(md.stdout).toMatch(/-\s+SSH_PORT=22\n\+\s+SSH_PORT=2222/);
       expect(md.stdout).toContain("azure-native:compute:VirtualMachine host-vm is protected and would be replaced");
-      expect(md.stdout).toContain("`endpoints.identity-service` | `https://liftoff-acme-prod.westeurope.cloudapp.azure.com:8443` | `https://liftoff-acme-prod.westeurope.cloudapp.azure.com:9443`");
+      expect(md.stdout).toContain(
+        "`endpoints.identity-service` | `https://liftoff-acme-prod.westeurope.cloudapp.azure.com:8443` | `https://liftoff-acme-prod.westeurope.cloudapp.azure.com:9443`",
+      );
       // The release travels as a secret (it holds the env files): only the fact that it changed shows.
       expect(md.stdout).toContain("stdin: [secret] changed");
       // A new VM (new cloud-init) is a new host: the deploy layer waits for it, installs the agent
       // and applies the live release again, because every command's trigger holds the VM's vmId,
       // which a replaced VM does not keep (its ARM id, same name, would stay the same).
       for (const command of ["deploy-wait-for-host", "deploy-agent", "deploy-apply"]) {
-        const row = md.stdout.split("\n").find((l) => l.startsWith(`| replace | \`${command}\` | \`command:remote:Command\` |`));
+        const row = md.stdout
+          .split("\n")
+          .find((l) => l.startsWith(`| replace | \`${command}\` | \`command:remote:Command\` |`));
         expect(row, command).toContain("`triggers[0]`");
       }
-      expect(md.stdout).toMatch(/-\/\+ command:remote:Command {2}deploy-agent {2}\[replaced because of [^\]]*triggers\[0\]\]\n(?:.*\n)*?-\s+triggers\[0\]: [0-9a-f-]{36}\n\+\s+triggers\[0\]: [0-9a-f-]{36}/);
+      expect(md.stdout).toMatch(
+        /-\/\+ command:remote:Command {2}deploy-agent {2}\[replaced because of [^\]]*triggers\[0\]\]\n(?:.*\n)*?-\s+triggers\[0\]: [0-9a-f-]{36}\n\+\s+triggers\[0\]: [0-9a-f-]{36}/,
+      );
 
       const json = plan("prod", "--diff", "main", "--json");
       expect(json.status).toBe(2);
-      const doc = JSON.parse(json.stdout) as { changed: boolean; summary: { replace: number }; resources: { name: string; action: string }[] };
+      const doc = JSON.parse(json.stdout) as {
+        changed: boolean;
+        summary: { replace: number };
+        resources: { name: string; action: string }[];
+      };
       expect(doc.changed).toBe(true);
       expect(doc.resources.find((r) => r.name === "host-vm")!.action).toBe("replace");
 
       for (const out of [md.stdout, json.stdout]) {
-        expect(out).not.toMatch(/PRIVATE KEY|plan-placeholder|glc_|ghp_|postgres(ql)?:\/\/[^\s]*:[^\s]*@|mongodb(\+srv)?:\/\/[^\s]*:[^\s]*@/);
+        expect(out).not.toMatch(
+          /PRIVATE KEY|plan-placeholder|glc_|ghp_|postgres(ql)?:\/\/[^\s]*:[^\s]*@|mongodb(\+srv)?:\/\/[^\s]*:[^\s]*@/,
+        );
         expect(out).not.toMatch(/"secretDigests"|"outputSecretDigests"/);
       }
     } finally {
@@ -98,12 +125,16 @@ describe("npm run plan -- <stack> --diff <ref>", () => {
 
   it("plans a stack that is new in the working tree as all added", () => {
     cpSync(path.join(repo, "Pulumi.dev.yaml"), path.join(repo, "Pulumi.staging.yaml"));
-    edit("Pulumi.staging.yaml", (t) => t.replace("liftoff-acme-dev", "liftoff-acme-staging").replace("liftoffacmedev", "liftoffacmestaging"));
+    edit("Pulumi.staging.yaml", (t) =>
+      t.replace("liftoff-acme-dev", "liftoff-acme-staging").replace("liftoffacmedev", "liftoffacmestaging"),
+    );
     try {
       const r = plan("staging", "--diff", "main");
       expect(r.status).toBe(2);
       expect(r.stdout).toContain("(the stack does not exist at main: everything is new)");
-      expect(r.stdout).toMatch(/^staging: \d+ to add, 0 to update, 0 to replace, 0 to remove, \d+ outputs changed \(0 -> \d+ resources\)$/m);
+      expect(r.stdout).toMatch(
+        /^staging: \d+ to add, 0 to update, 0 to replace, 0 to remove, \d+ outputs changed \(0 -> \d+ resources\)$/m,
+      );
     } finally {
       rmSync(path.join(repo, "Pulumi.staging.yaml"));
     }

@@ -65,7 +65,8 @@ export function diffMarkdown(diff: PlanDiff, options: { maxChars?: number } = {}
   }
   if (diff.outputs.length > 0) {
     head.push("", "| output | before | after |", "|---|---|---|");
-    for (const o of diff.outputs) head.push(`| \`${o.path}\` | ${cell(o.before, o.secret)} | ${cell(o.after, o.secret)} |`);
+    for (const o of diff.outputs)
+      head.push(`| \`${o.path}\` | ${cell(o.before, o.secret)} | ${cell(o.after, o.secret)} |`);
   }
 
   const details = diffLines(diff);
@@ -76,7 +77,9 @@ export function diffMarkdown(diff: PlanDiff, options: { maxChars?: number } = {}
   let used = fixed;
   for (const line of details) {
     if (used + line.length + 1 > max - 200) {
-      kept.push(`... ${details.length - kept.length} more lines cut to fit a comment: run \`npm run plan -- ${diff.stack} --diff ${diff.base.ref}\` for all of it`);
+      kept.push(
+        `... ${details.length - kept.length} more lines cut to fit a comment: run \`npm run plan -- ${diff.stack} --diff ${diff.base.ref}\` for all of it`,
+      );
       break;
     }
     kept.push(line);
@@ -128,15 +131,24 @@ function valueLines(c: ValueChange, action: ResourceChange["action"]): string[] 
   if (action === "remove") return [`-     ${c.path}: ${c.before}`];
   if (c.before === undefined) return [`+     ${c.path}: ${c.after}`];
   if (c.after === undefined) return [`-     ${c.path}: ${c.before}`];
-  if (c.secret) return [`~     ${c.path}: [secret] changed${c.before !== c.after ? ` (${c.before} -> ${c.after})` : ""}`];
+  if (c.secret)
+    return [`~     ${c.path}: [secret] changed${c.before !== c.after ? ` (${c.before} -> ${c.after})` : ""}`];
   const lines = [`-     ${c.path}: ${c.before}`, `+     ${c.path}: ${c.after}`];
-  if (c.lines) lines.push(...c.lines.map((l) => (l.startsWith("+") || l.startsWith("-") ? `${l[0]}         ${l.slice(1)}` : `          ${l}`)));
+  if (c.lines)
+    lines.push(
+      ...c.lines.map((l) =>
+        l.startsWith("+") || l.startsWith("-") ? `${l[0]}         ${l.slice(1)}` : `          ${l}`,
+      ),
+    );
   return lines;
 }
 
 function changedPaths(r: ResourceChange): string {
   const paths = r.changes.map((c) => c.path);
-  const shown = paths.slice(0, 4).map((p) => `\`${p}\``).join(", ");
+  const shown = paths
+    .slice(0, 4)
+    .map((p) => `\`${p}\``)
+    .join(", ");
   return paths.length > 4 ? `${shown} and ${paths.length - 4} more` : shown;
 }
 

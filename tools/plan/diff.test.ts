@@ -14,7 +14,11 @@ const NO_OPTIONS: PlanDocumentResource["options"] = {
   additionalSecretOutputs: [],
 };
 
-function resource(name: string, inputs: Record<string, unknown>, extra: Partial<PlanDocumentResource> = {}): PlanDocumentResource {
+function resource(
+  name: string,
+  inputs: Record<string, unknown>,
+  extra: Partial<PlanDocumentResource> = {},
+): PlanDocumentResource {
   return {
     urn: `urn:pulumi:dev::liftoff::test:Thing::${name}`,
     id: `${name}-id`,
@@ -29,7 +33,11 @@ function resource(name: string, inputs: Record<string, unknown>, extra: Partial<
   };
 }
 
-function plan(resources: PlanDocumentResource[], outputs: PlanDocument["outputs"] = {}, extra: Partial<PlanDocument> = {}): PlanDocument {
+function plan(
+  resources: PlanDocumentResource[],
+  outputs: PlanDocument["outputs"] = {},
+  extra: Partial<PlanDocument> = {},
+): PlanDocument {
   return {
     project: "liftoff",
     stack: "dev",
@@ -48,7 +56,9 @@ const BASE = { ref: "origin/main", commit: "0123456789abcdef0123456789abcdef0123
 
 describe("diffPlans", () => {
   it("finds nothing between equal plans", () => {
-    const p = plan([resource("a", { port: 443, tags: { env: "dev" } })], { url: { value: "https://x", secret: false } });
+    const p = plan([resource("a", { port: 443, tags: { env: "dev" } })], {
+      url: { value: "https://x", secret: false },
+    });
     const diff = diffPlans(p, structuredClone(p), BASE);
     expect(diff.changed).toBe(false);
     expect(diff.resources).toEqual([]);
@@ -67,24 +77,43 @@ describe("diffPlans", () => {
       { path: "extra", after: "true", secret: false },
     ]);
     expect(diff.resources.find((r) => r.name === "gone")!.action).toBe("remove");
-    expect(diff.resources.find((r) => r.name === "new")!.changes).toEqual([{ path: "size", after: "2", secret: false }]);
+    expect(diff.resources.find((r) => r.name === "new")!.changes).toEqual([
+      { path: "size", after: "2", secret: false },
+    ]);
   });
 
   it("calls a command replaced when its triggers change: the command provider replaces (re-runs) it then", () => {
-    const command = (triggers: string[]) => resource("deploy-agent", { create: "install", triggers }, { type: "command:remote:Command", urn: "urn:pulumi:dev::liftoff::command:remote:Command::deploy-agent" });
+    const command = (triggers: string[]) =>
+      resource(
+        "deploy-agent",
+        { create: "install", triggers },
+        { type: "command:remote:Command", urn: "urn:pulumi:dev::liftoff::command:remote:Command::deploy-agent" },
+      );
     const diff = diffPlans(plan([command(["vm-1", "agent-a"])]), plan([command(["vm-2", "agent-a"])]), BASE);
     expect(diff.resources[0]).toMatchObject({ action: "replace", replaceReasons: ["triggers[0]"] });
     expect(diff.summary).toMatchObject({ replace: 1, update: 0 });
-    const same = diffPlans(plan([resource("x", { create: "a", triggers: ["1"] })]), plan([resource("x", { create: "b", triggers: ["2"] })]), BASE);
+    const same = diffPlans(
+      plan([resource("x", { create: "a", triggers: ["1"] })]),
+      plan([resource("x", { create: "b", triggers: ["2"] })]),
+      BASE,
+    );
     expect(same.resources[0]!.action).toBe("update");
   });
 
   it("calls a change replace when the resource's replaceOnChanges names the input, and warns when it is protected", () => {
     const options = { ...NO_OPTIONS, protect: true, replaceOnChanges: ["osProfile.customData"] };
-    const before = plan([resource("vm", { osProfile: { customData: "YQ==", adminUsername: "ops" }, size: "B2s" }, { options })]);
-    const after = plan([resource("vm", { osProfile: { customData: "Yg==", adminUsername: "ops" }, size: "B2s" }, { options })]);
+    const before = plan([
+      resource("vm", { osProfile: { customData: "YQ==", adminUsername: "ops" }, size: "B2s" }, { options }),
+    ]);
+    const after = plan([
+      resource("vm", { osProfile: { customData: "Yg==", adminUsername: "ops" }, size: "B2s" }, { options }),
+    ]);
     const diff = diffPlans(before, after, BASE);
-    expect(diff.resources[0]).toMatchObject({ action: "replace", replaceReasons: ["osProfile.customData"], protect: true });
+    expect(diff.resources[0]).toMatchObject({
+      action: "replace",
+      replaceReasons: ["osProfile.customData"],
+      protect: true,
+    });
     expect(diff.alerts).toEqual([expect.stringContaining("test:Thing vm is protected and would be replaced")]);
     expect(diffMarkdown(diff)).toContain("> [!WARNING]");
   });
@@ -107,25 +136,39 @@ describe("diffPlans", () => {
 
   it("tells that a secret changed by its digest, and never shows it", () => {
     const secret = (digest: string) =>
-      resource("cmd", { stdin: "[secret]", create: "run" }, { secretPaths: ["stdin"], secretDigests: { stdin: digest } });
+      resource(
+        "cmd",
+        { stdin: "[secret]", create: "run" },
+        { secretPaths: ["stdin"], secretDigests: { stdin: digest } },
+      );
     const same = diffPlans(plan([secret("d1")]), plan([secret("d1")]), BASE);
     expect(same.changed).toBe(false);
     const changed = diffPlans(plan([secret("d1")]), plan([secret("d2")]), BASE);
-    expect(changed.resources[0]!.changes).toEqual([{ path: "stdin", before: "[secret]", after: "[secret]", secret: true }]);
+    expect(changed.resources[0]!.changes).toEqual([
+      { path: "stdin", before: "[secret]", after: "[secret]", secret: true },
+    ]);
     const text = diffText(changed) + diffMarkdown(changed) + JSON.stringify(changed);
     expect(text).toContain("stdin: [secret] changed");
     expect(text).not.toMatch(/d1|d2/);
   });
 
   it("compares outputs by path, and secret outputs only as changed", () => {
-    const before = plan([], {
-      endpoints: { value: { api: "https://h:443", identity: "https://h:8443" }, secret: false },
-      databaseUrls: { value: "[secret]", secret: true },
-    }, { outputSecretDigests: { databaseUrls: "a" } });
-    const after = plan([], {
-      endpoints: { value: { api: "https://h:443", identity: "https://h:9443" }, secret: false },
-      databaseUrls: { value: "[secret]", secret: true },
-    }, { outputSecretDigests: { databaseUrls: "b" } });
+    const before = plan(
+      [],
+      {
+        endpoints: { value: { api: "https://h:443", identity: "https://h:8443" }, secret: false },
+        databaseUrls: { value: "[secret]", secret: true },
+      },
+      { outputSecretDigests: { databaseUrls: "a" } },
+    );
+    const after = plan(
+      [],
+      {
+        endpoints: { value: { api: "https://h:443", identity: "https://h:9443" }, secret: false },
+        databaseUrls: { value: "[secret]", secret: true },
+      },
+      { outputSecretDigests: { databaseUrls: "b" } },
+    );
     const diff = diffPlans(before, after, BASE);
     expect(diff.outputs).toEqual([
       { path: "endpoints.identity", before: "https://h:8443", after: "https://h:9443", secret: false },
@@ -140,7 +183,11 @@ describe("diffPlans", () => {
   });
 
   it("lists only the warnings the change introduces", () => {
-    const diff = diffPlans(plan([], {}, { warnings: ["warning: old"] }), plan([], {}, { warnings: ["warning: old", "warning: new"] }), BASE);
+    const diff = diffPlans(
+      plan([], {}, { warnings: ["warning: old"] }),
+      plan([], {}, { warnings: ["warning: old", "warning: new"] }),
+      BASE,
+    );
     expect(diff.newWarnings).toEqual(["warning: new"]);
   });
 
@@ -158,7 +205,9 @@ describe("diffPlans", () => {
 describe("diff markdown", () => {
   it("starts with the per-stack marker a workflow edits its comment by", () => {
     const diff = diffPlans(plan([]), plan([resource("a", {})]), BASE);
-    expect(diffMarkdown(diff).startsWith(`${commentMarker("dev")}\n### Offline plan diff for \`dev\`: 1 to add`)).toBe(true);
+    expect(diffMarkdown(diff).startsWith(`${commentMarker("dev")}\n### Offline plan diff for \`dev\`: 1 to add`)).toBe(
+      true,
+    );
   });
 
   it("stays under GitHub's comment limit, saying how to see the rest", () => {
@@ -180,8 +229,16 @@ describe("diff markdown", () => {
 describe("plan command line", () => {
   it("accepts a stack, --json, --diff and --markdown", () => {
     expect(parsePlanArgs(["dev"])).toEqual({ stack: "dev", format: "text" });
-    expect(parsePlanArgs(["prod", "--diff", "origin/main", "--markdown"])).toEqual({ stack: "prod", format: "markdown", diffRef: "origin/main" });
-    expect(parsePlanArgs(["--diff=HEAD~1", "dev", "--json"])).toEqual({ stack: "dev", format: "json", diffRef: "HEAD~1" });
+    expect(parsePlanArgs(["prod", "--diff", "origin/main", "--markdown"])).toEqual({
+      stack: "prod",
+      format: "markdown",
+      diffRef: "origin/main",
+    });
+    expect(parsePlanArgs(["--diff=HEAD~1", "dev", "--json"])).toEqual({
+      stack: "dev",
+      format: "json",
+      diffRef: "HEAD~1",
+    });
   });
 
   it.each([

@@ -82,7 +82,14 @@ export function diffPlans(
   for (const r of after.resources) {
     const previous = old.get(r.urn);
     if (!previous) {
-      resources.push(change("add", r, flatten(r, newNames).map(([path, v]) => ({ path, after: v.text, secret: v.secret })), []));
+      resources.push(
+        change(
+          "add",
+          r,
+          flatten(r, newNames).map(([path, v]) => ({ path, after: v.text, secret: v.secret })),
+          [],
+        ),
+      );
       continue;
     }
     const changes = compareResource(previous, r, oldNames, newNames);
@@ -92,10 +99,22 @@ export function diffPlans(
   }
   for (const r of before?.resources ?? []) {
     if (now.has(r.urn)) continue;
-    resources.push(change("remove", r, flatten(r, oldNames).map(([path, v]) => ({ path, before: v.text, secret: v.secret })), []));
+    resources.push(
+      change(
+        "remove",
+        r,
+        flatten(r, oldNames).map(([path, v]) => ({ path, before: v.text, secret: v.secret })),
+        [],
+      ),
+    );
   }
 
-  const outputs = diffOutputs(before?.outputs ?? {}, after.outputs, before?.outputSecretDigests ?? {}, after.outputSecretDigests ?? {});
+  const outputs = diffOutputs(
+    before?.outputs ?? {},
+    after.outputs,
+    before?.outputSecretDigests ?? {},
+    after.outputSecretDigests ?? {},
+  );
   const customs = resources.filter((r) => r.custom);
   const count = (action: ResourceAction) => customs.filter((r) => r.action === action).length;
   const oldWarnings = new Set(before?.warnings ?? []);
@@ -129,7 +148,12 @@ export function diffPlans(
   };
 }
 
-function change(action: ResourceAction, r: PlanDocumentResource, changes: ValueChange[], replaceReasons: string[]): ResourceChange {
+function change(
+  action: ResourceAction,
+  r: PlanDocumentResource,
+  changes: ValueChange[],
+  replaceReasons: string[],
+): ResourceChange {
   return {
     action,
     urn: r.urn,
@@ -159,7 +183,14 @@ function compareResource(
   newNames: ReadonlyMap<string, string>,
 ): ValueChange[] {
   const changes = compareLeaves(flatten(before, oldNames), flatten(after, newNames));
-  const options: (keyof PlanDocumentResource["options"])[] = ["protect", "retainOnDelete", "deleteBeforeReplace", "replaceOnChanges", "ignoreChanges", "additionalSecretOutputs"];
+  const options: (keyof PlanDocumentResource["options"])[] = [
+    "protect",
+    "retainOnDelete",
+    "deleteBeforeReplace",
+    "replaceOnChanges",
+    "ignoreChanges",
+    "additionalSecretOutputs",
+  ];
   for (const key of options) {
     const x = JSON.stringify(before.options[key]);
     const y = JSON.stringify(after.options[key]);
@@ -178,7 +209,10 @@ function compareLeaves(before: [string, Leaf][], after: [string, Leaf][]): Value
     if (!old) changes.push({ path, after: v.text, secret: v.secret });
     else if (old.identity !== v.identity || old.secret !== v.secret) {
       const lines = old.raw !== undefined && v.raw !== undefined ? lineDiff(old.raw, v.raw) : undefined;
-      const shown = !v.secret && !old.secret && !lines && old.raw !== undefined && v.raw !== undefined ? aroundDifference(old.raw, v.raw) : undefined;
+      const shown =
+        !v.secret && !old.secret && !lines && old.raw !== undefined && v.raw !== undefined
+          ? aroundDifference(old.raw, v.raw)
+          : undefined;
       changes.push({
         path,
         before: shown?.before ?? old.text,
@@ -210,7 +244,9 @@ function replaceReasons(r: PlanDocumentResource, changes: readonly ValueChange[]
   if (patterns.length === 0) return [];
   return changes
     .filter((c) => !c.path.startsWith("options."))
-    .filter((c) => patterns.some((p) => p === "*" || c.path === p || c.path.startsWith(`${p}.`) || c.path.startsWith(`${p}[`)))
+    .filter((c) =>
+      patterns.some((p) => p === "*" || c.path === p || c.path.startsWith(`${p}.`) || c.path.startsWith(`${p}[`)),
+    )
     .map((c) => c.path);
 }
 
@@ -221,7 +257,13 @@ function replaceReasons(r: PlanDocumentResource, changes: readonly ValueChange[]
  */
 function flatten(r: PlanDocumentResource, names: ReadonlyMap<string, string>): [string, Leaf][] {
   const digests = r.secretDigests ?? {};
-  return flattenValue(r.inputs, "", (path, value) => (value === SECRET_PLACEHOLDER && r.secretPaths.includes(path) ? digests[path] ?? "unknown" : undefined), names);
+  return flattenValue(
+    r.inputs,
+    "",
+    (path, value) =>
+      value === SECRET_PLACEHOLDER && r.secretPaths.includes(path) ? (digests[path] ?? "unknown") : undefined,
+    names,
+  );
 }
 
 function flattenValue(
@@ -252,7 +294,10 @@ function flattenValue(
     const named = typeof value === "string" ? names.get(value) : undefined;
     const text = named ?? display(value, path);
     const raw = typeof value === "string" && !named && text !== value ? readableText(value, path) : undefined;
-    out.push([path, { text, secret: false, identity: named ?? JSON.stringify(value), ...(raw !== undefined ? { raw } : {}) }]);
+    out.push([
+      path,
+      { text, secret: false, identity: named ?? JSON.stringify(value), ...(raw !== undefined ? { raw } : {}) },
+    ]);
   };
   visit(root, rootPath);
   return out;
@@ -272,7 +317,12 @@ function diffOutputs(
 ): ValueChange[] {
   const leaves = (outputs: PlanDocument["outputs"], digests: Readonly<Record<string, string>>) =>
     Object.entries(outputs).flatMap(([name, o]) =>
-      flattenValue(o.value, name, (path) => (path === name && o.secret ? digests[name] ?? "unknown" : undefined), new Map()),
+      flattenValue(
+        o.value,
+        name,
+        (path) => (path === name && o.secret ? (digests[name] ?? "unknown") : undefined),
+        new Map(),
+      ),
     );
   return compareLeaves(leaves(before, oldDigests), leaves(after, newDigests));
 }
@@ -302,7 +352,12 @@ export function aroundDifference(before: string, after: string): { before: strin
   let start = 0;
   while (start < before.length && start < after.length && before[start] === after[start]) start++;
   let end = 0;
-  while (end < before.length - start && end < after.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]) end++;
+  while (
+    end < before.length - start &&
+    end < after.length - start &&
+    before[before.length - 1 - end] === after[after.length - 1 - end]
+  )
+    end++;
   const cut = (text: string) => {
     const from = Math.max(0, start - CONTEXT_CHARS);
     const to = Math.min(text.length, text.length - end + CONTEXT_CHARS);

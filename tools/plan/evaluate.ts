@@ -120,7 +120,8 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
         const result = computedState(args);
         seen.push({ inputs: args.inputs as Record<string, unknown>, id: result.id });
         const state = { ...result.state };
-        for (const key of secretOutputs) if (state[key] !== undefined && !isWireSecret(state[key])) state[key] = wireSecret(state[key]);
+        for (const key of secretOutputs)
+          if (state[key] !== undefined && !isWireSecret(state[key])) state[key] = wireSecret(state[key]);
         return { ...result, state };
       },
       call: (args) => computedInvoke(args),
@@ -155,7 +156,13 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   const originalWarn = console.warn;
   const originalError = console.error;
   const originalLog = console.log;
-  console.warn = (...args: unknown[]) => log.push(args.map(String).join(" ").replace(/^warning: \[runtime\] /, "warning: "));
+  console.warn = (...args: unknown[]) =>
+    log.push(
+      args
+        .map(String)
+        .join(" ")
+        .replace(/^warning: \[runtime\] /, "warning: "),
+    );
   console.error = (...args: unknown[]) => log.push(args.map(String).join(" "));
   // The program's info lines (pulumi.log.info) are part of the plan; anything else printed passes through.
   console.log = (...args: unknown[]) => {
@@ -171,7 +178,9 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   const digestKey = options.secretDigestKey;
   try {
     const loaded = await options.load();
-    const exports = (typeof loaded === "function" ? await loaded({ ...options.host, mode: options.mode ?? "plan" }) : loaded) as Record<string, unknown>;
+    const exports = (
+      typeof loaded === "function" ? await loaded({ ...options.host, mode: options.mode ?? "plan" }) : loaded
+    ) as Record<string, unknown>;
     for (const [key, value] of Object.entries(exports)) {
       if (key === "__esModule" || typeof value === "function") continue;
       const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
@@ -199,7 +208,12 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   const resources = records.map(({ request, inputs, id, urn }): PlannedResource => {
     const secretPaths: string[] = [];
     const digests: Record<string, string> = {};
-    const masked = mask(inputs, "", secretPaths, digestKey ? (path, v) => (digests[path] = secretDigest(digestKey, v)) : undefined);
+    const masked = mask(
+      inputs,
+      "",
+      secretPaths,
+      digestKey ? (path, v) => (digests[path] = secretDigest(digestKey, v)) : undefined,
+    );
     const parent = request.getParent();
     const resource: PlannedResource = {
       urn: urn ?? "",
@@ -247,7 +261,8 @@ export function revealInputs(resource: PlannedResource): Record<string, unknown>
 function unwrapAll(value: unknown): unknown {
   if (isWireSecret(value)) return unwrapAll(value.value);
   if (Array.isArray(value)) return value.map(unwrapAll);
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapAll(v)]));
+  if (value !== null && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapAll(v)]));
   return value;
 }
 
@@ -263,7 +278,12 @@ function summarizeDynamicProvider(inputs: Record<string, unknown>): Record<strin
 }
 
 /** Replaces secrets by the placeholder, collecting where they were (and, if asked, their digests). */
-function mask(value: unknown, path: string, secretPaths: string[], digest?: (path: string, secret: unknown) => void): unknown {
+function mask(
+  value: unknown,
+  path: string,
+  secretPaths: string[],
+  digest?: (path: string, secret: unknown) => void,
+): unknown {
   if (isWireSecret(value)) {
     secretPaths.push(path);
     digest?.(path, unwrapAll(value));
@@ -280,7 +300,9 @@ function mask(value: unknown, path: string, secretPaths: string[], digest?: (pat
 
 /** HMAC of a secret's JSON under the diff's one-off key: equal values give equal digests, and the key never leaves the diff. */
 function secretDigest(key: string, value: unknown): string {
-  return createHmac("sha256", key).update(JSON.stringify(value) ?? "undefined").digest("hex");
+  return createHmac("sha256", key)
+    .update(JSON.stringify(value) ?? "undefined")
+    .digest("hex");
 }
 
 function describe(err: unknown): string {

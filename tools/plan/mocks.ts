@@ -49,25 +49,33 @@ export function computedState(args: pulumi.runtime.MockResourceArgs): { id: stri
     const nameKey = AZURE_NAME_INPUT[args.type];
     const name = String((nameKey && plain(nameKey)) ?? args.name);
     const [, module, kind] = args.type.split(":");
-    const group = args.type === "azure-native:resources:ResourceGroup" ? name : String(plain("resourceGroupName") ?? "rg");
-    const id = args.type === "azure-native:resources:ResourceGroup"
-      ? `/subscriptions/${PLAN_SUBSCRIPTION}/resourceGroups/${name}`
-      : `/subscriptions/${PLAN_SUBSCRIPTION}/resourceGroups/${group}/providers/Microsoft.${module}/${kind}/${name}`;
+    const group =
+      args.type === "azure-native:resources:ResourceGroup" ? name : String(plain("resourceGroupName") ?? "rg");
+    const id =
+      args.type === "azure-native:resources:ResourceGroup"
+        ? `/subscriptions/${PLAN_SUBSCRIPTION}/resourceGroups/${name}`
+        : `/subscriptions/${PLAN_SUBSCRIPTION}/resourceGroups/${group}/providers/Microsoft.${module}/${kind}/${name}`;
     const state: State = { ...inputs, name, id };
     if (args.type === "azure-native:network:PublicIPAddress") {
       const dns = plain("dnsSettings") as { domainNameLabel?: string } | undefined;
       state["ipAddress"] = PLAN_PUBLIC_IP;
-      state["dnsSettings"] = { ...dns, fqdn: `${dns?.domainNameLabel}.${String(plain("location"))}.cloudapp.azure.com` };
+      state["dnsSettings"] = {
+        ...dns,
+        fqdn: `${dns?.domainNameLabel}.${String(plain("location"))}.cloudapp.azure.com`,
+      };
     }
     if (args.type === "azure-native:app:ManagedEnvironment") {
       // Azure picks a random word per environment; here one derived from its place and name.
-      state["defaultDomain"] = `${planUuid(`env:${group}:${name}`).slice(0, 13).replace("-", "")}.${String(plain("location"))}.azurecontainerapps.io`;
+      state["defaultDomain"] =
+        `${planUuid(`env:${group}:${name}`).slice(0, 13).replace("-", "")}.${String(plain("location"))}.azurecontainerapps.io`;
       state["staticIp"] = PLAN_ENVIRONMENT_IP;
       state["provisioningState"] = "Succeeded";
     }
     if (args.type === "azure-native:app:ContainerApp") {
       const environmentId = String(plain("managedEnvironmentId") ?? plain("environmentId") ?? "");
-      const domain = `${planUuid(`env:${group}:${environmentId.split("/").at(-1)}`).slice(0, 13).replace("-", "")}.${String(plain("location"))}.azurecontainerapps.io`;
+      const domain = `${planUuid(`env:${group}:${environmentId.split("/").at(-1)}`)
+        .slice(0, 13)
+        .replace("-", "")}.${String(plain("location"))}.azurecontainerapps.io`;
       const configuration = (plain("configuration") as State | undefined) ?? {};
       const ingress = unwrapSecret(configuration["ingress"]) as State | undefined;
       const fqdn = ingress ? `${name}${ingress["external"] === true ? "" : ".internal"}.${domain}` : undefined;
@@ -88,7 +96,10 @@ export function computedState(args: pulumi.runtime.MockResourceArgs): { id: stri
     }
     if (args.type === "azure-native:network:NetworkInterface") {
       const configs = (plain("ipConfigurations") as State[] | undefined) ?? [];
-      state["ipConfigurations"] = configs.map((c, i) => ({ ...c, privateIPAddress: i === 0 ? PLAN_PRIVATE_IP : undefined }));
+      state["ipConfigurations"] = configs.map((c, i) => ({
+        ...c,
+        privateIPAddress: i === 0 ? PLAN_PRIVATE_IP : undefined,
+      }));
     }
     return { id, state };
   }
@@ -97,7 +108,8 @@ export function computedState(args: pulumi.runtime.MockResourceArgs): { id: stri
       id: `${args.name}-id`,
       state: {
         ...inputs,
-        publicKeyOpenssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPLANPLANPLANPLANPLANPLANPLANPLANPLANPLANPLAN liftoff-plan\n",
+        publicKeyOpenssh:
+          "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPLANPLANPLANPLANPLANPLANPLANPLANPLANPLANPLAN liftoff-plan\n",
         privateKeyOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nplan-placeholder\n-----END OPENSSH PRIVATE KEY-----\n",
         privateKeyPem: "-----BEGIN PRIVATE KEY-----\nplan-placeholder\n-----END PRIVATE KEY-----\n",
       },
@@ -127,7 +139,9 @@ function planNumber(name: string, base: number, span: number): number {
 }
 
 /** Provider-computed outputs of Grafana Cloud and GitHub resources; undefined for other types. */
-function observabilityAndDeliveryState(args: pulumi.runtime.MockResourceArgs): { id: string; state: State } | undefined {
+function observabilityAndDeliveryState(
+  args: pulumi.runtime.MockResourceArgs,
+): { id: string; state: State } | undefined {
   const inputs = args.inputs as State;
   const plain = (key: string) => unwrapSecret(inputs[key]);
   switch (args.type) {
@@ -154,23 +168,48 @@ function observabilityAndDeliveryState(args: pulumi.runtime.MockResourceArgs): {
       };
     }
     case "grafana:cloud/accessPolicy:AccessPolicy":
-      return { id: `${String(plain("region"))}:${args.name}`, state: { ...inputs, policyId: `plan-policy-${args.name}` } };
+      return {
+        id: `${String(plain("region"))}:${args.name}`,
+        state: { ...inputs, policyId: `plan-policy-${args.name}` },
+      };
     case "grafana:cloud/accessPolicyToken:AccessPolicyToken":
-      return { id: `${String(plain("region"))}:${args.name}`, state: { ...inputs, token: `glc_plan_${args.name}_never_real` } };
+      return {
+        id: `${String(plain("region"))}:${args.name}`,
+        state: { ...inputs, token: `glc_plan_${args.name}_never_real` },
+      };
     case "grafana:cloud/stackServiceAccount:StackServiceAccount":
       return { id: `${String(plain("stackSlug"))}:${planNumber(args.name, 1, 999)}`, state: { ...inputs } };
     case "grafana:cloud/stackServiceAccountToken:StackServiceAccountToken":
-      return { id: `${String(plain("stackSlug"))}:token-${planNumber(args.name, 1, 999)}`, state: { ...inputs, key: `glsa_plan_${args.name}_never_real` } };
+      return {
+        id: `${String(plain("stackSlug"))}:token-${planNumber(args.name, 1, 999)}`,
+        state: { ...inputs, key: `glsa_plan_${args.name}_never_real` },
+      };
     case "grafana:syntheticMonitoring/installation:Installation":
       return {
         id: `sm-${String(plain("stackId"))}`,
-        state: { ...inputs, smAccessToken: `sm_plan_${args.name}_never_real`, stackSmApiUrl: "https://synthetic-monitoring-api-plan.grafana.net" },
+        state: {
+          ...inputs,
+          smAccessToken: `sm_plan_${args.name}_never_real`,
+          stackSmApiUrl: "https://synthetic-monitoring-api-plan.grafana.net",
+        },
       };
     case "grafana:oss/folder:Folder":
-      return { id: `1:${String(plain("uid"))}`, state: { ...inputs, url: `https://plan.grafana.net/dashboards/f/${String(plain("uid"))}` } };
+      return {
+        id: `1:${String(plain("uid"))}`,
+        state: { ...inputs, url: `https://plan.grafana.net/dashboards/f/${String(plain("uid"))}` },
+      };
     case "grafana:oss/dashboard:Dashboard": {
       const uid = String((JSON.parse(String(plain("configJson"))) as { uid?: string }).uid);
-      return { id: `1:${uid}`, state: { ...inputs, uid, dashboardId: planNumber(uid, 1, 9999), version: 1, url: `https://plan.grafana.net/d/${uid}` } };
+      return {
+        id: `1:${uid}`,
+        state: {
+          ...inputs,
+          uid,
+          dashboardId: planNumber(uid, 1, 9999),
+          version: 1,
+          url: `https://plan.grafana.net/d/${uid}`,
+        },
+      };
     }
     case "grafana:syntheticMonitoring/check:Check":
       return { id: String(planNumber(args.name, 1, 99_999)), state: { ...inputs, tenantId: 1 } };
@@ -183,17 +222,37 @@ function observabilityAndDeliveryState(args: pulumi.runtime.MockResourceArgs): {
 
 /** Public probe locations the synthetic monitoring API lists (a subset of Grafana's). */
 export const PLAN_PROBES: Readonly<Record<string, number>> = {
-  Amsterdam: 7, Atlanta: 1, Frankfurt: 8, London: 5, NewYork: 2, Paris: 9, SaoPaulo: 12, Singapore: 14, Sydney: 15, Tokyo: 16,
+  Amsterdam: 7,
+  Atlanta: 1,
+  Frankfurt: 8,
+  London: 5,
+  NewYork: 2,
+  Paris: 9,
+  SaoPaulo: 12,
+  Singapore: 14,
+  Sydney: 15,
+  Tokyo: 16,
 };
 
 /**
  * The containerapps release's drivers (components/containerapps/driver.ts): a job run that
  * succeeded, and a traffic release that ended with every app on the revision it was given.
  */
-function containerAppsReleaseState(type: string, name: string, inputs: State): { id: string; state: State } | undefined {
+function containerAppsReleaseState(
+  type: string,
+  name: string,
+  inputs: State,
+): { id: string; state: State } | undefined {
   if (type === "pulumi-nodejs:dynamic/containerapps:JobRun") {
     const job = String(unwrapSecret(inputs["jobName"]));
-    return { id: `${name}-run`, state: { ...inputs, executionName: `${job}-${planUuid(`${job}:${String(unwrapSecret(inputs["releaseId"]))}`).slice(0, 7)}`, status: "Succeeded" } };
+    return {
+      id: `${name}-run`,
+      state: {
+        ...inputs,
+        executionName: `${job}-${planUuid(`${job}:${String(unwrapSecret(inputs["releaseId"]))}`).slice(0, 7)}`,
+        status: "Succeeded",
+      },
+    };
   }
   if (type === "pulumi-nodejs:dynamic/containerapps:TrafficRelease") {
     const apps = (unwrapSecret(inputs["apps"]) as { name: unknown; revision: unknown }[] | undefined) ?? [];
@@ -209,15 +268,29 @@ export function computedInvoke(args: pulumi.runtime.MockCallArgs): Record<string
   const plain = (key: string) => unwrapSecret(inputs[key]);
   switch (args.token) {
     case "azure-native:storage:listStorageAccountKeys":
-      return { keys: [{ keyName: "key1", permissions: "FULL", value: `plan-storage-key-${String(plain("accountName"))}` }] };
+      return {
+        keys: [{ keyName: "key1", permissions: "FULL", value: `plan-storage-key-${String(plain("accountName"))}` }],
+      };
     case "azure-native:authorization:getClientConfig":
-      return { clientId: PLAN_SUBSCRIPTION, objectId: PLAN_SUBSCRIPTION, subscriptionId: PLAN_SUBSCRIPTION, tenantId: PLAN_TENANT };
+      return {
+        clientId: PLAN_SUBSCRIPTION,
+        objectId: PLAN_SUBSCRIPTION,
+        subscriptionId: PLAN_SUBSCRIPTION,
+        tenantId: PLAN_TENANT,
+      };
     case "grafana:oss/getDataSource:getDataSource": {
       const name = String(plain("name"));
       const kind = /-logs$/.test(name) ? "loki" : /-traces$/.test(name) ? "tempo" : "prometheus";
       // Newer stacks name their datasources' uids like this; older ones have random uids.
       const uid = { loki: "grafanacloud-logs", tempo: "grafanacloud-traces", prometheus: "grafanacloud-prom" }[kind];
-      return { id: `1:${uid}`, name, uid, type: kind, url: "https://plan.grafana.net", isDefault: kind === "prometheus" };
+      return {
+        id: `1:${uid}`,
+        name,
+        uid,
+        type: kind,
+        url: "https://plan.grafana.net",
+        isDefault: kind === "prometheus",
+      };
     }
     case "grafana:syntheticMonitoring/getProbes:getProbes":
       return { id: "probes", probes: { ...PLAN_PROBES } };
@@ -227,7 +300,12 @@ export function computedInvoke(args: pulumi.runtime.MockCallArgs): Record<string
     }
     case "github:index/getUser:getUser": {
       const username = String(plain("username"));
-      return { id: String(planNumber(username, 1_000_000, 8_999_999)), login: username, username, nodeId: `U_plan_${username}` };
+      return {
+        id: String(planNumber(username, 1_000_000, 8_999_999)),
+        login: username,
+        username,
+        nodeId: `U_plan_${username}`,
+      };
     }
     case "github:index/getTeam:getTeam": {
       const slug = String(plain("slug"));
@@ -235,7 +313,13 @@ export function computedInvoke(args: pulumi.runtime.MockCallArgs): Record<string
     }
     case "github:index/getRepository:getRepository": {
       const fullName = String(plain("fullName") ?? plain("name"));
-      return { id: fullName.split("/").at(-1), fullName, name: fullName.split("/").at(-1), defaultBranch: "main", repoId: planNumber(fullName, 1, 99_999_999) };
+      return {
+        id: fullName.split("/").at(-1),
+        fullName,
+        name: fullName.split("/").at(-1),
+        defaultBranch: "main",
+        repoId: planNumber(fullName, 1, 99_999_999),
+      };
     }
     default:
       return inputs;
@@ -247,7 +331,9 @@ const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 /** True for the wire form of a secret value as the mock monitor receives it. */
 export function isWireSecret(value: unknown): value is { value: unknown } {
-  return value !== null && typeof value === "object" && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+  return (
+    value !== null && typeof value === "object" && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG
+  );
 }
 
 export function unwrapSecret(value: unknown): unknown {
@@ -279,23 +365,48 @@ function neonHost(endpoint: string, region: string): string {
 
 function dataLayerState(type: string, name: string, inputs: State): { id: string; state: State } | undefined {
   const plain = (key: string) => unwrapSecret(inputs[key]);
-  const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  const slug = (text: string) =>
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "");
   switch (type) {
     case "pulumi-nodejs:dynamic/neon:Project": {
       const projectId = `plan-${slug(String(plain("name")))}`;
       const region = String(plain("regionId"));
       neonRegions.set(projectId, region);
-      return { id: projectId, state: { ...inputs, projectId, defaultBranchId: `br-${projectId}-main`, host: neonHost(`${projectId}-main`, region) } };
+      return {
+        id: projectId,
+        state: {
+          ...inputs,
+          projectId,
+          defaultBranchId: `br-${projectId}-main`,
+          host: neonHost(`${projectId}-main`, region),
+        },
+      };
     }
     case "pulumi-nodejs:dynamic/neon:Branch": {
       const projectId = String(plain("projectId"));
       const branchId = `br-${projectId}-${slug(String(plain("name")))}`;
-      return { id: branchId, state: { ...inputs, branchId, host: neonHost(branchId.slice(3), neonRegions.get(projectId) ?? "aws-eu-central-1") } };
+      return {
+        id: branchId,
+        state: {
+          ...inputs,
+          branchId,
+          host: neonHost(branchId.slice(3), neonRegions.get(projectId) ?? "aws-eu-central-1"),
+        },
+      };
     }
     case "pulumi-nodejs:dynamic/neon:Role":
-      return { id: `${plain("projectId")}/${plain("branchId")}/${plain("name")}`, state: { ...inputs, password: "plan-neon-role-password" } };
+      return {
+        id: `${plain("projectId")}/${plain("branchId")}/${plain("name")}`,
+        state: { ...inputs, password: "plan-neon-role-password" },
+      };
     case "pulumi-nodejs:dynamic/neon:Login":
-      return { id: `${plain("projectId")}/${plain("branchId")}/${plain("name")}`, state: { ...inputs, password: "plan-neon-login-password" } };
+      return {
+        id: `${plain("projectId")}/${plain("branchId")}/${plain("name")}`,
+        state: { ...inputs, password: "plan-neon-login-password" },
+      };
     case "pulumi-nodejs:dynamic/neon:AllowedIp":
       return { id: `${plain("projectId")}/${plain("ip")}`, state: { ...inputs, added: true } };
     case "pulumi-nodejs:dynamic/neon:Database":
@@ -329,14 +440,26 @@ function dataLayerState(type: string, name: string, inputs: State): { id: string
     case "mongodbatlas:index/projectIpAccessList:ProjectIpAccessList":
       return { id: `${plain("projectId")}-${plain("cidrBlock") ?? plain("ipAddress")}`, state: { ...inputs } };
     case "mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule":
-      return { id: `${plain("projectId")}-${plain("clusterName")}`, state: { ...inputs, nextSnapshot: "2026-01-01T00:00:00Z" } };
+      return {
+        id: `${plain("projectId")}-${plain("clusterName")}`,
+        state: { ...inputs, nextSnapshot: "2026-01-01T00:00:00Z" },
+      };
     case "mongodbatlas:index/cloudBackupSnapshotRestoreJob:CloudBackupSnapshotRestoreJob": {
-      const jobId = atlasId("restore", `${String(plain("projectId"))}/${String(plain("clusterName"))}/${JSON.stringify(plain("deliveryTypeConfig"))}`);
-      return { id: jobId, state: { ...inputs, snapshotRestoreJobId: jobId, cancelled: false, expired: false, failed: false } };
+      const jobId = atlasId(
+        "restore",
+        `${String(plain("projectId"))}/${String(plain("clusterName"))}/${JSON.stringify(plain("deliveryTypeConfig"))}`,
+      );
+      return {
+        id: jobId,
+        state: { ...inputs, snapshotRestoreJobId: jobId, cancelled: false, expired: false, failed: false },
+      };
     }
     case "pulumi-nodejs:dynamic/atlas:RestoreWait":
       // Under `pulumi up` this waits for Atlas to finish; the plan only shows that it would.
-      return { id: String(plain("jobId")), state: { ...inputs, finishedAt: "(when Atlas reports the restore finished)" } };
+      return {
+        id: String(plain("jobId")),
+        state: { ...inputs, finishedAt: "(when Atlas reports the restore finished)" },
+      };
     case "random:index/randomPassword:RandomPassword": {
       const length = Number(plain("length") ?? 32);
       const result = `plan${"0".repeat(Math.max(0, length - 4))}`;

@@ -10,13 +10,18 @@ const created: string[] = [];
 
 /** Runs the plan exactly as `npm run plan -- ...` does (see package.json). */
 function plan(...args: string[]) {
-  const result = spawnSync(process.execPath, ["-r", "./tools/ts-register.js", "tools/plan/cli.ts", ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
+  const result = spawnSync(process.execPath, ["-r", "./tools/ts-register.js", "tools/plan/cli.ts", ...args], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** A throwaway stack file next to the real ones, derived from dev's config. */
 function stackFile(name: string, change: (config: Record<string, unknown>) => void): string {
-  const doc = parse(readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+  const doc = parse(readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")) as {
+    config: Record<string, unknown>;
+  };
   change(doc.config);
   const file = path.join(PROJECT_DIR, `Pulumi.${name}.yaml`);
   writeFileSync(file, stringify(doc));
@@ -31,7 +36,9 @@ describe("npm run plan", () => {
     const { status, stdout } = plan("dev");
     expect(status).toBe(0);
     expect(stdout).toContain("Offline plan for liftoff/dev");
-    expect(stdout).toMatch(/^liftoff:network:Network {2}network\n(.*\n)*├─ azure-native:network:NetworkSecurityGroup {2}network-nsg$/m);
+    expect(stdout).toMatch(
+      /^liftoff:network:Network {2}network\n(.*\n)*├─ azure-native:network:NetworkSecurityGroup {2}network-nsg$/m,
+    );
     expect(stdout).toMatch(/^azure-native:resources:ResourceGroup {2}resource-group$/m);
     expect(stdout).toContain("sourceAddressPrefix: 203.0.113.7/32");
     expect(stdout).toContain("osProfile.customData: cloud-init document");
@@ -44,7 +51,11 @@ describe("npm run plan", () => {
   it("prints one JSON object with a resources array for --json", () => {
     const { status, stdout } = plan("prod", "--json");
     expect(status).toBe(0);
-    const doc = JSON.parse(stdout) as { ok: boolean; resources: { type: string; name: string; parent: string | null; inputs: object; options: { protect: boolean } }[]; summary: { resources: number } };
+    const doc = JSON.parse(stdout) as {
+      ok: boolean;
+      resources: { type: string; name: string; parent: string | null; inputs: object; options: { protect: boolean } }[];
+      summary: { resources: number };
+    };
     expect(doc.ok).toBe(true);
     expect(doc.resources.length).toBeGreaterThan(5);
     for (const r of doc.resources) {
@@ -53,7 +64,9 @@ describe("npm run plan", () => {
     const vm = doc.resources.find((r) => r.type === "azure-native:compute:VirtualMachine")!;
     expect(vm.parent).toMatch(/liftoff:host:Host::host$/);
     expect(vm.options.protect).toBe(true);
-    expect(doc.summary.resources).toBe(doc.resources.filter((r) => r.type.includes(":") && !r.type.startsWith("liftoff:")).length);
+    expect(doc.summary.resources).toBe(
+      doc.resources.filter((r) => r.type.includes(":") && !r.type.startsWith("liftoff:")).length,
+    );
   });
 
   it("shows a set secret as [secret] and no longer warns about it", () => {
@@ -86,19 +99,22 @@ describe("npm run plan", () => {
     expect(doc.errors[0]).toContain("nothing was declared");
   });
 
-  it.each(["dev", "prod"])("shows the observability and delivery layers of %s with no credential and no network", (stack) => {
-    const text = plan(stack);
-    expect(text.status).toBe(0);
-    expect(text.stdout).toMatch(/^liftoff:observability:Observability {2}observability$/m);
-    expect(text.stdout).toMatch(/^liftoff:delivery:ContainerImages {2}images$/m);
-    expect(text.stdout).toMatch(/^liftoff:delivery:DeploymentEnvironment {2}github$/m);
-    expect(text.stdout).toContain("scopes: metrics:write, logs:write, traces:write");
-    expect(text.stdout).toMatch(new RegExp(`grafanaUrl: https://liftoffacme${stack}\\.grafana\\.net`));
-    expect(text.stdout).toContain("otlpHeaders: [secret]");
-    expect(text.stdout).toMatch(/images: \{"api-gateway":"ghcr\.io\/acme\/api-gateway@sha256:[a-f0-9]{64}"/);
-    expect(text.stdout).toContain("warning: liftoff:grafanaCloudToken is not set");
-    expect(text.stdout).not.toMatch(/glc_plan|glsa_plan|sm_plan|PRIVATE KEY/);
-  });
+  it.each(["dev", "prod"])(
+    "shows the observability and delivery layers of %s with no credential and no network",
+    (stack) => {
+      const text = plan(stack);
+      expect(text.status).toBe(0);
+      expect(text.stdout).toMatch(/^liftoff:observability:Observability {2}observability$/m);
+      expect(text.stdout).toMatch(/^liftoff:delivery:ContainerImages {2}images$/m);
+      expect(text.stdout).toMatch(/^liftoff:delivery:DeploymentEnvironment {2}github$/m);
+      expect(text.stdout).toContain("scopes: metrics:write, logs:write, traces:write");
+      expect(text.stdout).toMatch(new RegExp(`grafanaUrl: https://liftoffacme${stack}\\.grafana\\.net`));
+      expect(text.stdout).toContain("otlpHeaders: [secret]");
+      expect(text.stdout).toMatch(/images: \{"api-gateway":"ghcr\.io\/acme\/api-gateway@sha256:[a-f0-9]{64}"/);
+      expect(text.stdout).toContain("warning: liftoff:grafanaCloudToken is not set");
+      expect(text.stdout).not.toMatch(/glc_plan|glsa_plan|sm_plan|PRIVATE KEY/);
+    },
+  );
 
   it("prints a plan larger than a pipe's buffer whole, and says when GitHub is not configured", () => {
     const stack = stackFile("plantest-nogithub", (c) => {
@@ -127,8 +143,13 @@ describe("npm run plan", () => {
 
 describe("the plan and the engine run the same program the same way", () => {
   it("Pulumi.yaml's main is the module the plan loads, through the same TypeScript hook", () => {
-    const project = parse(readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { main: string; runtime: { options: { typescript: boolean; nodeargs: string } } };
-    const scripts = (JSON.parse(readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+    const project = parse(readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as {
+      main: string;
+      runtime: { options: { typescript: boolean; nodeargs: string } };
+    };
+    const scripts = (
+      JSON.parse(readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as { scripts: Record<string, string> }
+    ).scripts;
     expect(project.main).toBe("index.ts");
     expect(project.runtime.options.typescript).toBe(false);
     expect(project.runtime.options.nodeargs).toBe("--require ./tools/ts-register.js");
@@ -141,7 +162,12 @@ describe("stack config as the engine hands it to the program", () => {
     const { config, secretKeys } = stackConfig(
       "liftoff",
       { region: { default: "westeurope" } },
-      { "liftoff:images": { a: "x:1" }, "liftoff:ghcrToken": { secure: "AAA" }, owner: "me", "azure-native:location": "westeurope" },
+      {
+        "liftoff:images": { a: "x:1" },
+        "liftoff:ghcrToken": { secure: "AAA" },
+        owner: "me",
+        "azure-native:location": "westeurope",
+      },
     );
     expect(config).toEqual({
       "liftoff:region": "westeurope",

@@ -21,14 +21,20 @@ export class PlanUsageError extends Error {}
 
 export function readStackFiles(projectDir: string, stack: string): StackFiles {
   const projectFile = path.join(projectDir, "Pulumi.yaml");
-  const projectDoc = parse(readFileSync(projectFile, "utf8")) as { name?: string; main?: string; config?: Record<string, unknown> };
+  const projectDoc = parse(readFileSync(projectFile, "utf8")) as {
+    name?: string;
+    main?: string;
+    config?: Record<string, unknown>;
+  };
   if (!projectDoc?.name) throw new PlanUsageError(`${projectFile} has no project name`);
   const project = projectDoc.name;
   const main = path.resolve(projectDir, projectDoc.main ?? ".");
 
   const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
   if (!existsSync(stackFile)) {
-    throw new PlanUsageError(`no stack config ${path.basename(stackFile)}; create it (copy Pulumi.dev.yaml) or name an existing stack`);
+    throw new PlanUsageError(
+      `no stack config ${path.basename(stackFile)}; create it (copy Pulumi.dev.yaml) or name an existing stack`,
+    );
   }
   const stackDoc = (parse(readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
   return { project, main, stack, ...stackConfig(project, projectDoc.config ?? {}, stackDoc.config ?? {}) };
@@ -69,5 +75,11 @@ export function stackConfig(
 }
 
 function isSecure(value: unknown): boolean {
-  return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    !Array.isArray(value) &&
+    Object.keys(value).length === 1 &&
+    "secure" in value
+  );
 }

@@ -54,7 +54,11 @@ export function planJson(evaluation: Evaluation): PlanDocument {
   };
 }
 
-export function summary(resources: readonly PlannedResource[]): { resources: number; components: number; byType: Record<string, number> } {
+export function summary(resources: readonly PlannedResource[]): {
+  resources: number;
+  components: number;
+  byType: Record<string, number>;
+} {
   const byType: Record<string, number> = {};
   for (const r of resources.filter((r) => r.custom)) byType[r.type] = (byType[r.type] ?? 0) + 1;
   return {
@@ -68,7 +72,9 @@ export function summary(resources: readonly PlannedResource[]): { resources: num
 export function planText(evaluation: Evaluation): string {
   const lines: string[] = [];
   lines.push(`Offline plan for ${evaluation.project}/${evaluation.stack}`);
-  lines.push("(evaluated under mocks: no engine, no credentials; ids and addresses the cloud assigns are placeholders)");
+  lines.push(
+    "(evaluated under mocks: no engine, no credentials; ids and addresses the cloud assigns are placeholders)",
+  );
   lines.push("");
   const children = new Map<string | undefined, PlannedResource[]>();
   for (const r of evaluation.resources) {
@@ -76,7 +82,8 @@ export function planText(evaluation: Evaluation): string {
     list.push(r);
     children.set(r.parent, list);
   }
-  for (const list of children.values()) list.sort((a, b) => a.name.localeCompare(b.name) || a.type.localeCompare(b.type));
+  for (const list of children.values())
+    list.sort((a, b) => a.name.localeCompare(b.name) || a.type.localeCompare(b.type));
   const known = new Set(evaluation.resources.map((r) => r.urn));
   const roots = evaluation.resources
     .filter((r) => r.parent === undefined || !known.has(r.parent))
@@ -123,7 +130,8 @@ function optionFlags(r: PlannedResource): string {
   const flags: string[] = [];
   if (r.options.protect) flags.push("protected");
   if (r.options.retainOnDelete) flags.push("retained on delete");
-  if (r.options.replaceOnChanges.length > 0) flags.push(`replaced when ${r.options.replaceOnChanges.join(", ")} changes`);
+  if (r.options.replaceOnChanges.length > 0)
+    flags.push(`replaced when ${r.options.replaceOnChanges.join(", ")} changes`);
   if (r.options.deleteBeforeReplace) flags.push("delete before replace");
   if (r.secretPaths.length > 0) flags.push(`secret: ${r.secretPaths.join(", ")}`);
   return flags.length > 0 ? `[${flags.join("; ")}]` : "";
@@ -142,7 +150,8 @@ export function inputLines(
     if (value === undefined) return;
     if (Array.isArray(value)) {
       if (value.length === 0) out.push([path, "[]"]);
-      else if (value.every((v) => v === null || typeof v !== "object")) out.push([path, value.map((v) => reference(v) ?? display(v, path)).join(", ")]);
+      else if (value.every((v) => v === null || typeof v !== "object"))
+        out.push([path, value.map((v) => reference(v) ?? display(v, path)).join(", ")]);
       else value.forEach((v, i) => visit(v, `${path}[${i}]`));
       return;
     }

@@ -58,7 +58,9 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const problems: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
     if ((SWITCHES as readonly string[]).includes(flag)) {
       switches.add(flag);
     } else if ((VALUE_FLAGS as readonly string[]).includes(flag)) {
@@ -76,7 +78,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
   }
   if (switches.has("--help")) return { kind: "help" };
-  for (const required of ["--from", "--to"]) if (!values.has(required)) problems.push(`${required} <stack> is required`);
+  for (const required of ["--from", "--to"])
+    if (!values.has(required)) problems.push(`${required} <stack> is required`);
   const timeout = values.get("--health-timeout");
   const minutes = timeout === undefined ? undefined : Number(timeout);
   if (minutes !== undefined && (!Number.isFinite(minutes) || minutes <= 0 || minutes > 120)) {
@@ -94,7 +97,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       ...(optional("--dns-label") !== undefined ? { dnsLabel: optional("--dns-label")! } : {}),
       ...(switches.has("--empty-mongo") ? { emptyMongo: true } : {}),
     },
-    options: { dryRun: switches.has("--dry-run"), ...(minutes !== undefined ? { healthTimeoutMs: minutes * 60_000 } : {}) },
+    options: {
+      dryRun: switches.has("--dry-run"),
+      ...(minutes !== undefined ? { healthTimeoutMs: minutes * 60_000 } : {}),
+    },
   };
 }
 
@@ -114,7 +120,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     workspace = await automationWorkspace(projectDir);
   } catch (err) {
-    process.stderr.write(`recreate needs the Pulumi CLI, logged in to the backend that holds ${parsed.request.source} (pulumi login ...): ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `recreate needs the Pulumi CLI, logged in to the backend that holds ${parsed.request.source} (pulumi login ...): ${err instanceof Error ? err.message : String(err)}\n`,
+    );
     return EXIT.upFailed;
   }
   const outcome = await recreate(parsed.request, parsed.options, {

@@ -18,11 +18,29 @@ const servers: Server[] = [];
 
 beforeAll(() => {
   const dir = mkdtempSync(path.join(tmpdir(), "liftoff-health-"));
-  const made = runTool("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-    "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem"),
-  ], "openssl");
+  const made = runTool(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-keyout",
+      path.join(dir, "key.pem"),
+      "-out",
+      path.join(dir, "cert.pem"),
+    ],
+    "openssl",
+  );
   expect(made.status, made.output).toBe(0);
   cert = readFileSync(path.join(dir, "cert.pem"), "utf8");
   key = readFileSync(path.join(dir, "key.pem"), "utf8");
@@ -49,10 +67,16 @@ describe("waiting for the new stack's public health checks", () => {
     const identity = await healthServer(0);
     const lines: string[] = [];
     const results = await waitForHealth(
-      [{ service: "api-gateway", url: api.url }, { service: "identity-service", url: identity.url }],
+      [
+        { service: "api-gateway", url: api.url },
+        { service: "identity-service", url: identity.url },
+      ],
       { ca: cert, intervalMs: 20, timeoutMs: 5000, onProgress: (l) => lines.push(l) },
     );
-    expect(results.map((r) => [r.service, r.healthy, r.attempts])).toEqual([["api-gateway", true, 4], ["identity-service", true, 1]]);
+    expect(results.map((r) => [r.service, r.healthy, r.attempts])).toEqual([
+      ["api-gateway", true, 4],
+      ["identity-service", true, 1],
+    ]);
     expect(api.polls()).toBe(4);
     expect(lines.filter((l) => l.includes("api-gateway: HTTP 503"))).toHaveLength(3);
     expect(lines).toContainEqual(expect.stringMatching(/api-gateway: healthy after 4 polls/));
@@ -62,7 +86,12 @@ describe("waiting for the new stack's public health checks", () => {
     const broken = await healthServer(Infinity);
     const lines: string[] = [];
     const started = Date.now();
-    const [result] = await waitForHealth([{ service: "api-gateway", url: broken.url }], { ca: cert, intervalMs: 50, timeoutMs: 600, onProgress: (l) => lines.push(l) });
+    const [result] = await waitForHealth([{ service: "api-gateway", url: broken.url }], {
+      ca: cert,
+      intervalMs: 50,
+      timeoutMs: 600,
+      onProgress: (l) => lines.push(l),
+    });
     expect(Date.now() - started).toBeLessThan(3000);
     expect(result).toMatchObject({ healthy: false, last: "HTTP 503" });
     expect(result!.attempts).toBeGreaterThan(3);
@@ -71,7 +100,10 @@ describe("waiting for the new stack's public health checks", () => {
 
   it("verifies TLS: a certificate nobody trusts never counts as healthy", async () => {
     const server = await healthServer(0);
-    const [result] = await waitForHealth([{ service: "api-gateway", url: server.url }], { intervalMs: 20, timeoutMs: 100 });
+    const [result] = await waitForHealth([{ service: "api-gateway", url: server.url }], {
+      intervalMs: 20,
+      timeoutMs: 100,
+    });
     expect(result!.healthy).toBe(false);
     expect(result!.last).toMatch(/self[- ]signed|certificate/i);
   });

@@ -16,9 +16,24 @@ import { evaluateProgram } from "../plan/evaluate";
 import { readStackFiles } from "../plan/project";
 import { parseArgs } from "./cli";
 import type { HealthResult } from "./health";
-import { planRecreate, renderPlan, renderRefusals, type PlanInput, type RecreatePlan, type RecreateRequest, type StackConfig, type StackOutputs } from "./plan";
+import {
+  planRecreate,
+  renderPlan,
+  renderRefusals,
+  type PlanInput,
+  type RecreatePlan,
+  type RecreateRequest,
+  type StackConfig,
+  type StackOutputs,
+} from "./plan";
 import { EXIT, healthTargetsAfterUp, recreate, type RecreateDeps } from "./run";
-import { automationWorkspace, secretConfigArgs, secretsProviderOf, setSecretConfig, type RecreateWorkspace } from "./workspace";
+import {
+  automationWorkspace,
+  secretConfigArgs,
+  secretsProviderOf,
+  setSecretConfig,
+  type RecreateWorkspace,
+} from "./workspace";
 
 const NOW = new Date("2026-11-20T12:00:00Z");
 const SECRETS: Record<string, string> = {
@@ -48,11 +63,15 @@ const OUTPUTS: StackOutputs = {
 };
 
 /** A stack's config as the Automation API returns it, from the repository's stack file plus secrets. */
-function stackConfig(stack: "prod" | "dev" | "aca-prod", changes: Record<string, string | undefined> = {}): StackConfig {
+function stackConfig(
+  stack: "prod" | "dev" | "aca-prod",
+  changes: Record<string, string | undefined> = {},
+): StackConfig {
   const files = readStackFiles(PROJECT_DIR, stack);
   const config: Record<string, { value: string; secret: boolean }> = {};
   for (const [k, v] of Object.entries(files.config)) config[k] = { value: v, secret: false };
-  for (const [k, v] of Object.entries(SECRETS)) if (stack !== "dev" || k !== "liftoff:githubToken") config[k] = { value: v, secret: true };
+  for (const [k, v] of Object.entries(SECRETS))
+    if (stack !== "dev" || k !== "liftoff:githubToken") config[k] = { value: v, secret: true };
   for (const [k, v] of Object.entries(changes)) {
     if (v === undefined) delete config[`liftoff:${k}`];
     else config[`liftoff:${k}`] = { value: v, secret: false };
@@ -91,15 +110,23 @@ describe("the recreate plan reads the application as `pulumi up` does", () => {
   it("with the project's files: the override file and .env beside the compose file count", () => {
     // The image's tag comes from .env and the override file adds a variable: read from the text
     // alone, the compose file has an unset variable and the plan would refuse the source.
-    const text = EXAMPLE_APP.text.replace("image: ghcr.io/acme/catalog:1.4.2", "image: ghcr.io/acme/catalog:${CATALOG_TAG}");
+    const text = EXAMPLE_APP.text.replace(
+      "image: ghcr.io/acme/catalog:1.4.2",
+      "image: ghcr.io/acme/catalog:${CATALOG_TAG}",
+    );
     expect(text).not.toBe(EXAMPLE_APP.text);
     const files = {
       "/project/app/compose.yaml": text,
       "/project/app/.env": "CATALOG_TAG=1.4.2\n",
-      "/project/app/compose.override.yaml": "services:\n  catalog:\n    environment:\n      FROM_OVERRIDE: \"yes\"\n",
+      "/project/app/compose.override.yaml": 'services:\n  catalog:\n    environment:\n      FROM_OVERRIDE: "yes"\n',
     };
     expect(planRecreate(planInput({}, { app: { file: "app/compose.yaml", text } })).ok).toBe(false);
-    const plan = okPlan(planInput({}, { app: { file: "app/compose.yaml", text }, appFiles: { projectDir: "/project", reader: memoryReader(files) } }));
+    const plan = okPlan(
+      planInput(
+        {},
+        { app: { file: "app/compose.yaml", text }, appFiles: { projectDir: "/project", reader: memoryReader(files) } },
+      ),
+    );
     expect(plan.health.map((h) => h.service)).toEqual(["api-gateway", "identity-service"]);
   });
 });
@@ -125,8 +152,16 @@ describe("the recreate plan from prod", () => {
   });
 
   it("restores Postgres from the source's branch and MongoDB from its cluster, at the same instant", () => {
-    expect(JSON.parse(value(plan, "neonRestoreSource")!)).toEqual({ projectId: "silent-smoke-10000012", branchId: "br-cool-darkness-100004", timestamp: "2026-11-20T08:30:00Z" });
-    expect(JSON.parse(value(plan, "atlasRestoreSource")!)).toEqual({ projectId: "65a1b2c3d4e5f60718293a4b", clusterName: "liftoff-prod", timestamp: "2026-11-20T08:30:00Z" });
+    expect(JSON.parse(value(plan, "neonRestoreSource")!)).toEqual({
+      projectId: "silent-smoke-10000012",
+      branchId: "br-cool-darkness-100004",
+      timestamp: "2026-11-20T08:30:00Z",
+    });
+    expect(JSON.parse(value(plan, "atlasRestoreSource")!)).toEqual({
+      projectId: "65a1b2c3d4e5f60718293a4b",
+      clusterName: "liftoff-prod",
+      timestamp: "2026-11-20T08:30:00Z",
+    });
     expect(plan.restore.postgres?.windowStart).toBe("2026-11-13T12:00:00Z");
   });
 
@@ -147,7 +182,9 @@ describe("the recreate plan from prod", () => {
     expect(value(moved, "region")).toBe("northeurope");
     expect(moved.config["liftoff:atlasRegion"]).toBeUndefined();
     expect(moved.fqdn).toBe("liftoff-acme-prod-dr.northeurope.cloudapp.azure.com");
-    expect(moved.notes.join("\n")).toMatch(/Azure DNS labels are regional, so clients must move from liftoff-acme-prod\.westeurope/);
+    expect(moved.notes.join("\n")).toMatch(
+      /Azure DNS labels are regional, so clients must move from liftoff-acme-prod\.westeurope/,
+    );
   });
 
   it("names what cannot be recovered: the broker's host-local volume", () => {
@@ -162,13 +199,25 @@ describe("what recreate refuses, before anything is created", () => {
   });
 
   it("a target that exists, and the source itself", () => {
-    expect(refusals(planInput({ target: "dev" }))[0]).toMatchObject({ subject: "--to", message: expect.stringMatching(/already exists/) });
-    expect(refusals(planInput({ target: "prod" }))[0]).toMatchObject({ subject: "--to", message: expect.stringMatching(/is the source itself/) });
+    expect(refusals(planInput({ target: "dev" }))[0]).toMatchObject({
+      subject: "--to",
+      message: expect.stringMatching(/already exists/),
+    });
+    expect(refusals(planInput({ target: "prod" }))[0]).toMatchObject({
+      subject: "--to",
+      message: expect.stringMatching(/is the source itself/),
+    });
   });
 
   it("a time in the future, or not in UTC", () => {
-    expect(refusals(planInput({ at: "2026-11-20T12:05:00Z" }))[0]).toMatchObject({ subject: "--at", message: expect.stringMatching(/future/) });
-    expect(refusals(planInput({ at: "2026-11-20 08:30" }))[0]).toMatchObject({ subject: "--at", message: "is not a UTC instant" });
+    expect(refusals(planInput({ at: "2026-11-20T12:05:00Z" }))[0]).toMatchObject({
+      subject: "--at",
+      message: expect.stringMatching(/future/),
+    });
+    expect(refusals(planInput({ at: "2026-11-20 08:30" }))[0]).toMatchObject({
+      subject: "--at",
+      message: "is not a UTC instant",
+    });
   });
 
   it("a time older than the source's Neon history", () => {
@@ -177,9 +226,14 @@ describe("what recreate refuses, before anything is created", () => {
   });
 
   it("a time older than the source's Atlas point-in-time window, even when Neon still has it", () => {
-    const source = { config: stackConfig("prod", { neonHistoryRetentionHours: "720", atlasSnapshotRetentionDays: "3" }), outputs: OUTPUTS };
+    const source = {
+      config: stackConfig("prod", { neonHistoryRetentionHours: "720", atlasSnapshotRetentionDays: "3" }),
+      outputs: OUTPUTS,
+    };
     const rs = refusals(planInput({ at: "2026-11-16T00:00:00Z" }, { source }));
-    expect(rs.map((r) => r.message)).toEqual([expect.stringMatching(/outside prod's MongoDB point-in-time window: Atlas restores the last 3 days/)]);
+    expect(rs.map((r) => r.message)).toEqual([
+      expect.stringMatching(/outside prod's MongoDB point-in-time window: Atlas restores the last 3 days/),
+    ]);
   });
 
   it("a source without point-in-time backup for MongoDB (dev's M0), unless --empty-mongo", () => {
@@ -196,9 +250,14 @@ describe("what recreate refuses, before anything is created", () => {
   });
 
   it("an unknown region, and a source that never recorded its release", () => {
-    expect(refusals(planInput({ region: "north-europe" }))[0]).toMatchObject({ subject: "--region", fix: "--region northeurope" });
+    expect(refusals(planInput({ region: "north-europe" }))[0]).toMatchObject({
+      subject: "--region",
+      fix: "--region northeurope",
+    });
     const { images: _i, ...withoutImages } = OUTPUTS;
-    expect(refusals(planInput({}, { source: { config: stackConfig("prod"), outputs: withoutImages } }))[0]!.message).toMatch(/no images output/);
+    expect(
+      refusals(planInput({}, { source: { config: stackConfig("prod"), outputs: withoutImages } }))[0]!.message,
+    ).toMatch(/no images output/);
   });
 });
 
@@ -210,7 +269,9 @@ describe("the target stack's program under the offline plan, with the planned co
       project: "liftoff",
       stack: "prod-dr",
       config,
-      secretKeys: Object.entries(plan.config).filter(([, v]) => v.secret).map(([k]) => k),
+      secretKeys: Object.entries(plan.config)
+        .filter(([, v]) => v.secret)
+        .map(([k]) => k),
       load: async () => {
         vi.resetModules();
         return (await import("../../stacks/index")).liftoff;
@@ -225,8 +286,14 @@ describe("the target stack's program under the offline plan, with the planned co
     expect(input(branch, "parentId")).toBe("br-cool-darkness-100004");
     expect(input(branch, "parentTimestamp")).toBe("2026-11-20T08:30:00Z");
     expect(input(branch, "name")).toBe("liftoff-prod-dr-restore-20261120T083000Z");
-    expect(byType(evaluation, NEON_TYPES.login).map((l) => input(l, "name")).sort()).toEqual(["identity_service", "orders"]);
-    expect(byType(evaluation, NEON_TYPES.login).every((l) => l.options.additionalSecretOutputs.includes("password"))).toBe(true);
+    expect(
+      byType(evaluation, NEON_TYPES.login)
+        .map((l) => input(l, "name"))
+        .sort(),
+    ).toEqual(["identity_service", "orders"]);
+    expect(
+      byType(evaluation, NEON_TYPES.login).every((l) => l.options.additionalSecretOutputs.includes("password")),
+    ).toBe(true);
     expect(input(one(evaluation, NEON_TYPES.allowedIp), "projectId")).toBe("silent-smoke-10000012");
 
     const job = one(evaluation, "mongodbatlas:index/cloudBackupSnapshotRestoreJob:CloudBackupSnapshotRestoreJob");
@@ -245,7 +312,11 @@ describe("the target stack's program under the offline plan, with the planned co
     // The job returns when Atlas accepts it; the wait polls it until Atlas reports it finished, and
     // the release (whose env files hold the MongoDB URIs) waits for that.
     const wait = one(evaluation, RESTORE_WAIT_TYPE);
-    expect(wait.inputs).toMatchObject({ projectId: "65a1b2c3d4e5f60718293a4b", clusterName: "liftoff-prod", jobId: job.id });
+    expect(wait.inputs).toMatchObject({
+      projectId: "65a1b2c3d4e5f60718293a4b",
+      clusterName: "liftoff-prod",
+      jobId: job.id,
+    });
     const apply = byType(evaluation, "command:remote:Command").find((c) => c.name === "deploy-apply")!;
     expect(apply.dependencies).toContain(wait.urn);
 
@@ -267,8 +338,12 @@ function fakeWorkspace(options: { failUp?: boolean; secretsProvider?: string | n
     readStack: async (name) => {
       calls.push(`read ${name}`);
       // A real organization id: recreate validates the new stack as `pulumi up` will.
-      const secretsProvider = options.secretsProvider === null ? undefined : options.secretsProvider ?? KEY_VAULT;
-      return { config: stackConfig("prod", { atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" }), outputs: OUTPUTS, ...(secretsProvider ? { secretsProvider } : {}) };
+      const secretsProvider = options.secretsProvider === null ? undefined : (options.secretsProvider ?? KEY_VAULT);
+      return {
+        config: stackConfig("prod", { atlasOrgId: "5f1e9c0a2b3c4d5e6f708192" }),
+        outputs: OUTPUTS,
+        ...(secretsProvider ? { secretsProvider } : {}),
+      };
     },
     createStack: async (name, config, secretsProvider) => {
       calls.push(`create ${name}`);
@@ -278,7 +353,13 @@ function fakeWorkspace(options: { failUp?: boolean; secretsProvider?: string | n
     up: async (name, progress) => {
       calls.push(`up ${name}`);
       progress.onOutput("Updating (prod-dr):\n  + neon branch created\n");
-      const event = (seconds: number, type: string, pre: boolean) => ({ sequence: seconds, timestamp: seconds, ...(pre ? { resourcePreEvent: { metadata: { op: "create" as const, urn: "u", type, provider: "" } } } : { resOutputsEvent: { metadata: { op: "create" as const, urn: "u", type, provider: "" } } }) });
+      const event = (seconds: number, type: string, pre: boolean) => ({
+        sequence: seconds,
+        timestamp: seconds,
+        ...(pre
+          ? { resourcePreEvent: { metadata: { op: "create" as const, urn: "u", type, provider: "" } } }
+          : { resOutputsEvent: { metadata: { op: "create" as const, urn: "u", type, provider: "" } } }),
+      });
       progress.onEvent(event(1000, NEON_TYPES.branch, true));
       progress.onEvent(event(1030, NEON_TYPES.branch, false));
       progress.onEvent(event(1002, "azure-native:compute:VirtualMachine", true));
@@ -292,7 +373,10 @@ function fakeWorkspace(options: { failUp?: boolean; secretsProvider?: string | n
   return { workspace, calls, created: () => created, createdWith: () => createdWith };
 }
 
-function deps(workspace: RecreateWorkspace, health: HealthResult[] = [{ service: "api-gateway", url: "u", healthy: true, attempts: 2, seconds: 20 }]) {
+function deps(
+  workspace: RecreateWorkspace,
+  health: HealthResult[] = [{ service: "api-gateway", url: "u", healthy: true, attempts: 2, seconds: 20 }],
+) {
   const lines: string[] = [];
   const d: RecreateDeps = {
     workspace,
@@ -316,7 +400,14 @@ describe("recreate, step by step, against a fake workspace", () => {
     expect(calls).toEqual(["read prod", "create prod-dr", "up prod-dr"]);
     expect(created()!["liftoff:neonApiKey"]).toEqual({ value: SECRETS["liftoff:neonApiKey"], secret: true });
     expect(outcome.timings.map((t) => t.step)).toEqual([
-      "validate source and plan", "create stack + config", "pulumi up", "  data restore", "  host", "  deploy", "health checks", "total",
+      "validate source and plan",
+      "create stack + config",
+      "pulumi up",
+      "  data restore",
+      "  host",
+      "  deploy",
+      "health checks",
+      "total",
     ]);
     expect(outcome.timings.find((t) => t.step === "  host")!.seconds).toBe(118);
     const output = lines.join("\n");
@@ -341,7 +432,9 @@ describe("recreate, step by step, against a fake workspace", () => {
     const { d, lines } = deps(workspace);
     expect((await recreate(REQUEST, { dryRun: true }, d)).exitCode).toBe(EXIT.ok);
     expect(calls).toEqual(["read prod"]);
-    expect(lines.join("\n")).toMatch(/liftoff:dnsLabel: liftoff-acme-prod → liftoff-acme-prod-dr[\s\S]*dry run: nothing was created/);
+    expect(lines.join("\n")).toMatch(
+      /liftoff:dnsLabel: liftoff-acme-prod → liftoff-acme-prod-dr[\s\S]*dry run: nothing was created/,
+    );
   });
 
   it("exits 3 on a refusal without creating anything", async () => {
@@ -356,12 +449,23 @@ describe("recreate, step by step, against a fake workspace", () => {
     const { workspace } = fakeWorkspace({ failUp: true });
     const { d, lines } = deps(workspace);
     expect((await recreate(REQUEST, {}, d)).exitCode).toBe(EXIT.upFailed);
-    expect(lines.join("\n")).toMatch(/pulumi up failed: .*quota exceeded[\s\S]*pulumi up --stack prod-dr[\s\S]*timings:/);
+    expect(lines.join("\n")).toMatch(
+      /pulumi up failed: .*quota exceeded[\s\S]*pulumi up --stack prod-dr[\s\S]*timings:/,
+    );
   });
 
   it("exits 5 when a health check does not pass in time, naming it", async () => {
     const { workspace } = fakeWorkspace();
-    const { d, lines } = deps(workspace, [{ service: "api-gateway", url: "https://x/healthz", healthy: false, attempts: 90, seconds: 900, last: "HTTP 502" }]);
+    const { d, lines } = deps(workspace, [
+      {
+        service: "api-gateway",
+        url: "https://x/healthz",
+        healthy: false,
+        attempts: 90,
+        seconds: 900,
+        last: "HTTP 502",
+      },
+    ]);
     expect((await recreate(REQUEST, {}, d)).exitCode).toBe(EXIT.unhealthy);
     expect(lines.join("\n")).toMatch(/not healthy: api-gateway \(https:\/\/x\/healthz: HTTP 502\)/);
   });
@@ -369,18 +473,42 @@ describe("recreate, step by step, against a fake workspace", () => {
 
 describe("the command line", () => {
   it("names every bad flag", () => {
-    expect(parseArgs(["--from", "prod", "--health-timeout", "0", "--bogus"])).toEqual({ kind: "usage", problems: [
-      "--bogus is not an option of recreate (options: --from, --to, --at, --region, --dns-label, --health-timeout, --empty-mongo, --dry-run, --help)",
-      "--to <stack> is required",
-      '--health-timeout "0" is not a number of minutes from 1 to 120',
-    ] });
-    expect(parseArgs(["--from", "--to", "x"])).toMatchObject({ kind: "usage", problems: ["--from needs a value", "--from <stack> is required"] });
+    expect(parseArgs(["--from", "prod", "--health-timeout", "0", "--bogus"])).toEqual({
+      kind: "usage",
+      problems: [
+        "--bogus is not an option of recreate (options: --from, --to, --at, --region, --dns-label, --health-timeout, --empty-mongo, --dry-run, --help)",
+        "--to <stack> is required",
+        '--health-timeout "0" is not a number of minutes from 1 to 120',
+      ],
+    });
+    expect(parseArgs(["--from", "--to", "x"])).toMatchObject({
+      kind: "usage",
+      problems: ["--from needs a value", "--from <stack> is required"],
+    });
   });
 
   it("reads a full command", () => {
-    expect(parseArgs(["--from", "prod", "--to=prod-dr", "--at", "2026-11-20T08:30:00Z", "--region", "northeurope", "--empty-mongo", "--dry-run"])).toEqual({
+    expect(
+      parseArgs([
+        "--from",
+        "prod",
+        "--to=prod-dr",
+        "--at",
+        "2026-11-20T08:30:00Z",
+        "--region",
+        "northeurope",
+        "--empty-mongo",
+        "--dry-run",
+      ]),
+    ).toEqual({
       kind: "run",
-      request: { source: "prod", target: "prod-dr", at: "2026-11-20T08:30:00Z", region: "northeurope", emptyMongo: true },
+      request: {
+        source: "prod",
+        target: "prod-dr",
+        at: "2026-11-20T08:30:00Z",
+        region: "northeurope",
+        emptyMongo: true,
+      },
       options: { dryRun: true },
     });
   });
@@ -413,20 +541,26 @@ describe("the secrets provider of the source stack", () => {
     const work = path.join(dir, "project");
     for (const d of [bin, work]) mkdirSync(d);
     writeFileSync(path.join(work, "Pulumi.yaml"), "name: liftoff\nruntime: nodejs\n");
-    writeFileSync(path.join(work, "Pulumi.prod.yaml"), `secretsprovider: ${KEY_VAULT}\nencryptedkey: ZmFrZS1kYXRhLWtleQ==\nconfig:\n  liftoff:profile: prod\n`);
+    writeFileSync(
+      path.join(work, "Pulumi.prod.yaml"),
+      `secretsprovider: ${KEY_VAULT}\nencryptedkey: ZmFrZS1kYXRhLWtleQ==\nconfig:\n  liftoff:profile: prod\n`,
+    );
     const log = path.join(dir, "calls.jsonl");
-    writeFileSync(path.join(bin, "pulumi"), [
-      "#!/usr/bin/env node",
-      "const fs = require('node:fs');",
-      "const args = process.argv.slice(2);",
-      `fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(args) + "\\n");`,
-      "if (args[0] === 'version') { process.stdout.write('v3.248.0\\n'); process.exit(0); }",
-      "if (args[0] === 'config' && args.includes('--json')) { process.stdout.write('{}'); process.exit(0); }",
-      "if (args[0] === 'stack' && args[1] === 'output') { process.stdout.write('{}'); process.exit(0); }",
-      "if (args[0] === 'stack' && args[1] === 'ls') { process.stdout.write('[]'); process.exit(0); }",
-      // `config set --secret` reads the value from stdin (setSecretConfig); everything else just succeeds.
-      "if (args.includes('--secret')) { process.stdin.resume(); process.stdin.on('end', () => process.exit(0)); } else process.exit(0);",
-    ].join("\n"));
+    writeFileSync(
+      path.join(bin, "pulumi"),
+      [
+        "#!/usr/bin/env node",
+        "const fs = require('node:fs');",
+        "const args = process.argv.slice(2);",
+        `fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(args) + "\\n");`,
+        "if (args[0] === 'version') { process.stdout.write('v3.248.0\\n'); process.exit(0); }",
+        "if (args[0] === 'config' && args.includes('--json')) { process.stdout.write('{}'); process.exit(0); }",
+        "if (args[0] === 'stack' && args[1] === 'output') { process.stdout.write('{}'); process.exit(0); }",
+        "if (args[0] === 'stack' && args[1] === 'ls') { process.stdout.write('[]'); process.exit(0); }",
+        // `config set --secret` reads the value from stdin (setSecretConfig); everything else just succeeds.
+        "if (args.includes('--secret')) { process.stdin.resume(); process.stdin.on('end', () => process.exit(0)); } else process.exit(0);",
+      ].join("\n"),
+    );
     chmodSync(path.join(bin, "pulumi"), 0o755);
     const savedPath = process.env["PATH"];
     process.env["PATH"] = `${bin}:${savedPath ?? ""}`;
@@ -434,8 +568,18 @@ describe("the secrets provider of the source stack", () => {
       const ws = await automationWorkspace(work);
       const source = await ws.readStack("prod");
       expect(source.secretsProvider).toBe(KEY_VAULT);
-      await ws.createStack("prod-dr", { "liftoff:profile": { value: "prod", secret: false }, "liftoff:neonApiKey": { value: "napi_SECRET", secret: true } }, source.secretsProvider);
-      const calls = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as string[]);
+      await ws.createStack(
+        "prod-dr",
+        {
+          "liftoff:profile": { value: "prod", secret: false },
+          "liftoff:neonApiKey": { value: "napi_SECRET", secret: true },
+        },
+        source.secretsProvider,
+      );
+      const calls = readFileSync(log, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as string[]);
       const init = calls.find((c) => c[0] === "stack" && c[1] === "init")!;
       expect(init.slice(0, 5)).toEqual(["stack", "init", "prod-dr", "--secrets-provider", KEY_VAULT]);
       expect(calls.flat().join(" ")).not.toContain("napi_SECRET");
@@ -447,7 +591,21 @@ describe("the secrets provider of the source stack", () => {
 });
 
 describe("recreate of a containerapps stack (aca-prod → aca-prod-dr)", () => {
-  const input = planInput({ source: "aca-prod", target: "aca-prod-dr" }, { existingStacks: ["aca-prod"], appFiles: { projectDir: PROJECT_DIR, reader: fsReader }, source: { config: stackConfig("aca-prod"), outputs: { ...OUTPUTS, fqdn: { value: undefined, secret: false }, endpoints: { value: { "api-gateway": "https://api.acme.example" }, secret: false } } } });
+  const input = planInput(
+    { source: "aca-prod", target: "aca-prod-dr" },
+    {
+      existingStacks: ["aca-prod"],
+      appFiles: { projectDir: PROJECT_DIR, reader: fsReader },
+      source: {
+        config: stackConfig("aca-prod"),
+        outputs: {
+          ...OUTPUTS,
+          fqdn: { value: undefined, secret: false },
+          endpoints: { value: { "api-gateway": "https://api.acme.example" }, secret: false },
+        },
+      },
+    },
+  );
   const plan = okPlan(input);
 
   it("keeps the runtime, plans no host, and moves the custom domains only after the new environment is healthy", () => {
@@ -455,8 +613,13 @@ describe("recreate of a containerapps stack (aca-prod → aca-prod-dr)", () => {
     expect(plan.fqdn).toBe("");
     expect(value(plan, "runtime")).toBe("containerapps");
     expect(value(plan, "containerAppsCustomDomains")).toBeUndefined();
-    expect(plan.changes.find((c) => c.key === "liftoff:containerAppsCustomDomains")?.why).toMatch(/one environment at a time/);
-    expect(plan.health).toEqual([{ service: "api-gateway", url: "/healthz" }, { service: "identity-service", url: "/healthz" }]);
+    expect(plan.changes.find((c) => c.key === "liftoff:containerAppsCustomDomains")?.why).toMatch(
+      /one environment at a time/,
+    );
+    expect(plan.health).toEqual([
+      { service: "api-gateway", url: "/healthz" },
+      { service: "identity-service", url: "/healthz" },
+    ]);
     expect(plan.notes.join("\n")).toMatch(/new hostnames/);
     expect(plan.notes.join("\n")).not.toMatch(/cloudapp\.azure\.com/);
     expect(plan.notes.join("\n")).toMatch(/Azure Files shares of broker/);
@@ -464,10 +627,20 @@ describe("recreate of a containerapps stack (aca-prod → aca-prod-dr)", () => {
   });
 
   it("waits for the apps' hostnames the new stack reports", () => {
-    const outputs = { endpoints: { value: { "api-gateway": "https://api-gateway.happy-sky.westeurope.azurecontainerapps.io", "identity-service": "https://identity-service.happy-sky.westeurope.azurecontainerapps.io/" } } };
+    const outputs = {
+      endpoints: {
+        value: {
+          "api-gateway": "https://api-gateway.happy-sky.westeurope.azurecontainerapps.io",
+          "identity-service": "https://identity-service.happy-sky.westeurope.azurecontainerapps.io/",
+        },
+      },
+    };
     expect(healthTargetsAfterUp(plan, outputs)).toEqual([
       { service: "api-gateway", url: "https://api-gateway.happy-sky.westeurope.azurecontainerapps.io/healthz" },
-      { service: "identity-service", url: "https://identity-service.happy-sky.westeurope.azurecontainerapps.io/healthz" },
+      {
+        service: "identity-service",
+        url: "https://identity-service.happy-sky.westeurope.azurecontainerapps.io/healthz",
+      },
     ]);
   });
 
@@ -477,7 +650,9 @@ describe("recreate of a containerapps stack (aca-prod → aca-prod-dr)", () => {
       project: "liftoff",
       stack: "aca-prod-dr",
       config,
-      secretKeys: Object.entries(plan.config).filter(([, v]) => v.secret).map(([k]) => k),
+      secretKeys: Object.entries(plan.config)
+        .filter(([, v]) => v.secret)
+        .map(([k]) => k),
       load: async () => {
         vi.resetModules();
         return (await import("../../stacks/index")).liftoff;

@@ -7,7 +7,15 @@ import type { EngineEvent } from "@pulumi/pulumi/automation/events";
 import { DEFAULT_COMPOSE_FILE } from "../../environments/core";
 import type { HealthResult, HealthWaitOptions } from "./health";
 import { resourceGroupName } from "../../stacks/names";
-import { planRecreate, renderPlan, renderRefusals, type HealthTarget, type PlanInput, type RecreatePlan, type RecreateRequest } from "./plan";
+import {
+  planRecreate,
+  renderPlan,
+  renderRefusals,
+  type HealthTarget,
+  type PlanInput,
+  type RecreatePlan,
+  type RecreateRequest,
+} from "./plan";
 import type { RecreateWorkspace } from "./workspace";
 
 /** Exit codes of `npm run recreate` (documented in --help and docs/disaster-recovery.md). */
@@ -95,7 +103,11 @@ function formatSeconds(seconds: number): string {
   return s >= 60 ? `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s` : `${s} s`;
 }
 
-export async function recreate(request: RecreateRequest, options: RecreateOptions, deps: RecreateDeps): Promise<RecreateOutcome> {
+export async function recreate(
+  request: RecreateRequest,
+  options: RecreateOptions,
+  deps: RecreateDeps,
+): Promise<RecreateOutcome> {
   const { print, workspace } = deps;
   const timings: StepTiming[] = [];
   const startedAt = Date.now();
@@ -116,7 +128,14 @@ export async function recreate(request: RecreateRequest, options: RecreateOption
   const existingStacks = await workspace.listStacks();
   const source = existingStacks.includes(request.source) ? await workspace.readStack(request.source) : undefined;
   const app = deps.readApp(source?.config["liftoff:composeFile"]?.value ?? DEFAULT_COMPOSE_FILE);
-  const result = planRecreate({ request, existingStacks, ...(source ? { source } : {}), now: deps.now(), project: deps.project, ...app });
+  const result = planRecreate({
+    request,
+    existingStacks,
+    ...(source ? { source } : {}),
+    now: deps.now(),
+    project: deps.project,
+    ...app,
+  });
   endStep("validate source and plan");
   if (!result.ok) {
     print(renderRefusals(result.refusals), "", `nothing was created (exit ${EXIT.refused})`);
@@ -131,12 +150,18 @@ export async function recreate(request: RecreateRequest, options: RecreateOption
 
   // 2. The stack and its config.
   const secretsProvider = source?.secretsProvider;
-  print("", `[2/4] creating stack ${plan.target} with ${Object.keys(plan.config).length} settings, its secrets encrypted by ${secretsProvider ? `${request.source}'s secrets provider, ${secretsProvider}` : "the backend's default secrets provider, as " + request.source + "'s are"}`);
+  print(
+    "",
+    `[2/4] creating stack ${plan.target} with ${Object.keys(plan.config).length} settings, its secrets encrypted by ${secretsProvider ? `${request.source}'s secrets provider, ${secretsProvider}` : "the backend's default secrets provider, as " + request.source + "'s are"}`,
+  );
   try {
     await workspace.createStack(plan.target, plan.config, secretsProvider);
   } catch (err) {
     endStep("create stack + config");
-    print(`creating ${plan.target} failed: ${message(err)}`, `if it was created, remove it before trying again: pulumi stack rm ${plan.target}`);
+    print(
+      `creating ${plan.target} failed: ${message(err)}`,
+      `if it was created, remove it before trying again: pulumi stack rm ${plan.target}`,
+    );
     summary();
     return { exitCode: EXIT.upFailed, plan, timings };
   }
@@ -156,7 +181,10 @@ export async function recreate(request: RecreateRequest, options: RecreateOption
   } catch (err) {
     endStep("pulumi up");
     timings.push(...phases.timings());
-    print(`pulumi up failed: ${message(err)}`, `the stack ${plan.target} exists with what was created; fix the cause and run: pulumi up --stack ${plan.target}`);
+    print(
+      `pulumi up failed: ${message(err)}`,
+      `the stack ${plan.target} exists with what was created; fix the cause and run: pulumi up --stack ${plan.target}`,
+    );
     summary();
     return { exitCode: EXIT.upFailed, plan, timings };
   }
@@ -166,19 +194,33 @@ export async function recreate(request: RecreateRequest, options: RecreateOption
   // 4. The public health checks, at the FQDN the new stack reports.
   const fqdn = typeof outputs["fqdn"]?.value === "string" ? (outputs["fqdn"].value as string) : plan.fqdn;
   const targets = healthTargetsAfterUp(plan, outputs);
-  print("", `[4/4] waiting for ${targets.length} public health check${targets.length === 1 ? "" : "s"} at ${plan.runtime === "containerapps" ? "the apps' hostnames" : fqdn}`);
-  const health = await deps.waitForHealth(targets, { ...(options.healthTimeoutMs ? { timeoutMs: options.healthTimeoutMs } : {}), onProgress: (line) => print(line) });
+  print(
+    "",
+    `[4/4] waiting for ${targets.length} public health check${targets.length === 1 ? "" : "s"} at ${plan.runtime === "containerapps" ? "the apps' hostnames" : fqdn}`,
+  );
+  const health = await deps.waitForHealth(targets, {
+    ...(options.healthTimeoutMs ? { timeoutMs: options.healthTimeoutMs } : {}),
+    onProgress: (line) => print(line),
+  });
   endStep("health checks");
   summary();
   const failing = health.filter((h) => !h.healthy);
   if (failing.length > 0) {
-    print("", `${plan.target} is up but not healthy: ${failing.map((h) => `${h.service} (${h.url}: ${h.last})`).join(", ")}`);
-    print(plan.runtime === "containerapps"
-      ? `look at the apps: az containerapp revision list --name <service> --resource-group ${resourceGroupName(`${deps.project}-${plan.target}`)}, and their logs in Grafana`
-      : `look at the host: ssh to ${fqdn}, then /srv/liftoff/bin/liftoff-release status`);
+    print(
+      "",
+      `${plan.target} is up but not healthy: ${failing.map((h) => `${h.service} (${h.url}: ${h.last})`).join(", ")}`,
+    );
+    print(
+      plan.runtime === "containerapps"
+        ? `look at the apps: az containerapp revision list --name <service> --resource-group ${resourceGroupName(`${deps.project}-${plan.target}`)}, and their logs in Grafana`
+        : `look at the host: ssh to ${fqdn}, then /srv/liftoff/bin/liftoff-release status`,
+    );
     return { exitCode: EXIT.unhealthy, plan, timings };
   }
-  print("", `${plan.target} serves ${plan.source}'s release with data as of ${plan.at}: ${targets.map((t) => t.url).join(", ")}`);
+  print(
+    "",
+    `${plan.target} serves ${plan.source}'s release with data as of ${plan.at}: ${targets.map((t) => t.url).join(", ")}`,
+  );
   return { exitCode: EXIT.ok, plan, timings };
 }
 
@@ -186,10 +228,15 @@ export async function recreate(request: RecreateRequest, options: RecreateOption
  * The health URLs to wait for once the new stack is up: on a VM the planned ones at the FQDN the
  * stack reports; on Container Apps each endpoint's URL from the `endpoints` output plus its path.
  */
-export function healthTargetsAfterUp(plan: Pick<RecreatePlan, "runtime" | "fqdn" | "health">, outputs: Readonly<Record<string, { readonly value: unknown }>>): { service: string; url: string }[] {
+export function healthTargetsAfterUp(
+  plan: Pick<RecreatePlan, "runtime" | "fqdn" | "health">,
+  outputs: Readonly<Record<string, { readonly value: unknown }>>,
+): { service: string; url: string }[] {
   if (plan.runtime === "containerapps") {
     const endpoints = (outputs["endpoints"]?.value ?? {}) as Record<string, string>;
-    return plan.health.filter((h) => typeof endpoints[h.service] === "string").map((h) => ({ service: h.service, url: `${endpoints[h.service]!.replace(/\/+$/, "")}${h.url}` }));
+    return plan.health
+      .filter((h) => typeof endpoints[h.service] === "string")
+      .map((h) => ({ service: h.service, url: `${endpoints[h.service]!.replace(/\/+$/, "")}${h.url}` }));
   }
   const fqdn = typeof outputs["fqdn"]?.value === "string" ? (outputs["fqdn"].value as string) : plan.fqdn;
   return plan.health.map((h) => ({ ...h, url: h.url.replace(plan.fqdn, fqdn) }));

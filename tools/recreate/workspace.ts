@@ -42,7 +42,10 @@ export interface RecreateWorkspace {
  * (Pulumi Cloud's own encryption). A stack created without the source's provider would fall back to
  * a passphrase, which CI does not have (or `stack init` fails non-interactively).
  */
-export function secretsProviderOf(settings: { readonly secretsProvider?: string; readonly encryptionSalt?: string }): string | undefined {
+export function secretsProviderOf(settings: {
+  readonly secretsProvider?: string;
+  readonly encryptionSalt?: string;
+}): string | undefined {
   if (settings.secretsProvider) return settings.secretsProvider;
   if (settings.encryptionSalt) return "passphrase";
   return undefined;
@@ -58,13 +61,23 @@ export function secretConfigArgs(stack: string, key: string): string[] {
  * line from stdin. (The Automation API's setConfig/setAllConfig put the value in argv, where `ps`
  * shows it to every user of the machine.)
  */
-export function setSecretConfig(cwd: string, stack: string, key: string, value: string, pulumi = "pulumi"): Promise<void> {
+export function setSecretConfig(
+  cwd: string,
+  stack: string,
+  key: string,
+  value: string,
+  pulumi = "pulumi",
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(pulumi, secretConfigArgs(stack, key), { cwd, stdio: ["pipe", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
     child.on("error", (err) => reject(new Error(`could not run ${pulumi} to set ${key}: ${err.message}`)));
-    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`pulumi config set --secret ${key} failed (exit ${code}): ${stderr.trim()}`))));
+    child.on("close", (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`pulumi config set --secret ${key} failed (exit ${code}): ${stderr.trim()}`)),
+    );
     child.stdin.end(value);
   });
 }
@@ -80,10 +93,16 @@ export async function automationWorkspace(projectDir: string): Promise<RecreateW
     listStacks: async () => (await workspace.listStacks()).map((s) => s.name),
     readStack: async (name) => {
       const stack = await Stack.select(name, workspace);
-      const [config, outputs, settings] = await Promise.all([stack.getAllConfig(), stack.outputs(), workspace.stackSettings(name)]);
+      const [config, outputs, settings] = await Promise.all([
+        stack.getAllConfig(),
+        stack.outputs(),
+        workspace.stackSettings(name),
+      ]);
       const secretsProvider = secretsProviderOf(settings);
       return {
-        config: Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v.value, secret: v.secret ?? false }])),
+        config: Object.fromEntries(
+          Object.entries(config).map(([k, v]) => [k, { value: v.value, secret: v.secret ?? false }]),
+        ),
         outputs,
         ...(secretsProvider ? { secretsProvider } : {}),
       };
@@ -91,9 +110,15 @@ export async function automationWorkspace(projectDir: string): Promise<RecreateW
     createStack: async (name, config, secretsProvider) => {
       // `stack init --secrets-provider <the source's>`: LocalWorkspace.createStack passes the
       // workspace's secretsProvider, so the new stack gets a workspace of its own with it.
-      const creating = secretsProvider ? await LocalWorkspace.create({ workDir: projectDir, secretsProvider }) : workspace;
+      const creating = secretsProvider
+        ? await LocalWorkspace.create({ workDir: projectDir, secretsProvider })
+        : workspace;
       const stack = await Stack.create(name, creating);
-      const plain = Object.fromEntries(Object.entries(config).filter(([, v]) => !v.secret).map(([k, v]) => [k, { value: v.value, secret: false }]));
+      const plain = Object.fromEntries(
+        Object.entries(config)
+          .filter(([, v]) => !v.secret)
+          .map(([k, v]) => [k, { value: v.value, secret: false }]),
+      );
       await stack.setAllConfig(plain);
       for (const [key, entry] of Object.entries(config)) {
         if (entry.secret) await setSecretConfig(projectDir, name, key, entry.value);

@@ -24,7 +24,14 @@ options:
 
 exit codes: 0 rolled back (or nothing older to go to), 1 Azure refused or failed, 2 bad usage`;
 
-interface Flags { stack?: string; resourceGroup?: string; subscription?: string; apps: string[]; dryRun: boolean; help: boolean }
+interface Flags {
+  stack?: string;
+  resourceGroup?: string;
+  subscription?: string;
+  apps: string[];
+  dryRun: boolean;
+  help: boolean;
+}
 
 export function parseFlags(argv: readonly string[]): Flags | string {
   const flags: Flags = { apps: [], dryRun: false, help: false };
@@ -77,13 +84,29 @@ async function main(argv: readonly string[]): Promise<number> {
   const outputs = needOutputs ? stackOutputs(flags.stack!) : {};
   const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
   const resourceGroupName = flags.resourceGroup ?? text(outputs["resourceGroupName"]);
-  const subscriptionId = flags.subscription ?? text(outputs["subscriptionId"]) ?? process.env["AZURE_SUBSCRIPTION_ID"] ?? process.env["ARM_SUBSCRIPTION_ID"];
+  const subscriptionId =
+    flags.subscription ??
+    text(outputs["subscriptionId"]) ??
+    process.env["AZURE_SUBSCRIPTION_ID"] ??
+    process.env["ARM_SUBSCRIPTION_ID"];
   if (!resourceGroupName || !subscriptionId) {
-    process.stderr.write(`cannot tell the stack's ${!resourceGroupName ? "resource group" : "subscription"}: pass --resource-group and --subscription (or log in to the Pulumi backend holding ${flags.stack})\n`);
+    process.stderr.write(
+      `cannot tell the stack's ${!resourceGroupName ? "resource group" : "subscription"}: pass --resource-group and --subscription (or log in to the Pulumi backend holding ${flags.stack})\n`,
+    );
     return 2;
   }
   try {
-    const lines = await rollback(armSettings({ pollIntervalMs: 5000 }), { subscriptionId, resourceGroupName, stack: flags.stack!, ...(flags.apps.length > 0 ? { apps: flags.apps } : {}), dryRun: flags.dryRun }, (line) => process.stdout.write(`${line}\n`));
+    const lines = await rollback(
+      armSettings({ pollIntervalMs: 5000 }),
+      {
+        subscriptionId,
+        resourceGroupName,
+        stack: flags.stack!,
+        ...(flags.apps.length > 0 ? { apps: flags.apps } : {}),
+        dryRun: flags.dryRun,
+      },
+      (line) => process.stdout.write(`${line}\n`),
+    );
     const moved = lines.filter((l) => l.outcome === "moved").length;
     process.stdout.write(flags.dryRun ? "dry run: nothing changed\n" : `${moved} app(s) rolled back\n`);
     return 0;

@@ -7,8 +7,21 @@
  * The same ARM client as the release driver (components/containerapps/driver.ts); the choice of
  * revision is the pure `rollbackTarget` (components/containerapps/traffic.ts).
  */
-import { APP_API_VERSION, appPath, expectOk, armRequest, setTraffic, waitReady, type Arm } from "../../components/containerapps/driver";
-import { pinTraffic, rollbackTarget, type RevisionInfo, type TrafficEntry } from "../../components/containerapps/traffic";
+import {
+  APP_API_VERSION,
+  appPath,
+  expectOk,
+  armRequest,
+  setTraffic,
+  waitReady,
+  type Arm,
+} from "../../components/containerapps/driver";
+import {
+  pinTraffic,
+  rollbackTarget,
+  type RevisionInfo,
+  type TrafficEntry,
+} from "../../components/containerapps/traffic";
 
 export interface RollbackRequest {
   readonly subscriptionId: string;
@@ -31,21 +44,49 @@ export interface RollbackLine {
 interface AppBody {
   readonly name?: string;
   readonly tags?: Record<string, string>;
-  readonly properties?: { readonly latestRevisionName?: string; readonly configuration?: { readonly ingress?: { readonly traffic?: TrafficEntry[] } } };
+  readonly properties?: {
+    readonly latestRevisionName?: string;
+    readonly configuration?: { readonly ingress?: { readonly traffic?: TrafficEntry[] } };
+  };
 }
 interface RevisionBody {
   readonly name?: string;
-  readonly properties?: { readonly createdTime?: string; readonly active?: boolean; readonly trafficWeight?: number; readonly healthState?: string; readonly provisioningState?: string };
+  readonly properties?: {
+    readonly createdTime?: string;
+    readonly active?: boolean;
+    readonly trafficWeight?: number;
+    readonly healthState?: string;
+    readonly provisioningState?: string;
+  };
 }
 
-export async function rollback(arm: Arm, request: RollbackRequest, log: (line: string) => void = () => undefined): Promise<RollbackLine[]> {
-  const list = expectOk(await armRequest(arm, "GET", `/subscriptions/${encodeURIComponent(request.subscriptionId)}/resourceGroups/${encodeURIComponent(request.resourceGroupName)}/providers/Microsoft.App/containerApps?api-version=${APP_API_VERSION}`), `list the Container Apps of ${request.resourceGroupName}`) as { value?: AppBody[] };
-  const apps = (list.value ?? []).filter((a) => a.name && a.tags?.["liftoff-stack"] === request.stack && (!request.apps || request.apps.includes(a.name)));
+export async function rollback(
+  arm: Arm,
+  request: RollbackRequest,
+  log: (line: string) => void = () => undefined,
+): Promise<RollbackLine[]> {
+  const list = expectOk(
+    await armRequest(
+      arm,
+      "GET",
+      `/subscriptions/${encodeURIComponent(request.subscriptionId)}/resourceGroups/${encodeURIComponent(request.resourceGroupName)}/providers/Microsoft.App/containerApps?api-version=${APP_API_VERSION}`,
+    ),
+    `list the Container Apps of ${request.resourceGroupName}`,
+  ) as { value?: AppBody[] };
+  const apps = (list.value ?? []).filter(
+    (a) => a.name && a.tags?.["liftoff-stack"] === request.stack && (!request.apps || request.apps.includes(a.name)),
+  );
   if (request.apps) {
     const missing = request.apps.filter((name) => !apps.some((a) => a.name === name));
-    if (missing.length > 0) throw new Error(`no Container App of stack ${request.stack} named ${missing.join(", ")} in ${request.resourceGroupName}`);
+    if (missing.length > 0)
+      throw new Error(
+        `no Container App of stack ${request.stack} named ${missing.join(", ")} in ${request.resourceGroupName}`,
+      );
   }
-  if (apps.length === 0) throw new Error(`no Container App tagged liftoff-stack=${request.stack} in ${request.resourceGroupName}: is this a containerapps stack, and the right resource group?`);
+  if (apps.length === 0)
+    throw new Error(
+      `no Container App tagged liftoff-stack=${request.stack} in ${request.resourceGroupName}: is this a containerapps stack, and the right resource group?`,
+    );
   const lines: RollbackLine[] = [];
   for (const app of apps.sort((a, b) => (a.name! < b.name! ? -1 : 1))) {
     const name = app.name!;
@@ -55,8 +96,13 @@ export async function rollback(arm: Arm, request: RollbackRequest, log: (line: s
       lines.push({ app: name, outcome: "no traffic" });
       continue;
     }
-    const revisions = expectOk(await armRequest(arm, "GET", `${base}/revisions?api-version=${APP_API_VERSION}`), `list ${name}'s revisions`) as { value?: RevisionBody[] };
-    const infos: RevisionInfo[] = (revisions.value ?? []).filter((r) => r.name).map((r) => ({ name: r.name!, ...r.properties }));
+    const revisions = expectOk(
+      await armRequest(arm, "GET", `${base}/revisions?api-version=${APP_API_VERSION}`),
+      `list ${name}'s revisions`,
+    ) as { value?: RevisionBody[] };
+    const infos: RevisionInfo[] = (revisions.value ?? [])
+      .filter((r) => r.name)
+      .map((r) => ({ name: r.name!, ...r.properties }));
     const target = rollbackTarget(current, infos);
     if (!target) {
       lines.push({ app: name, from: current[0]!.revisionName, outcome: "nothing older" });
@@ -70,10 +116,23 @@ export async function rollback(arm: Arm, request: RollbackRequest, log: (line: s
     }
     if (target.to.active === false) {
       log(`${name}: activating ${target.to.name} (it was deactivated) and waiting until it is ready`);
-      expectOk(await armRequest(arm, "POST", `${base}/revisions/${encodeURIComponent(target.to.name)}/activate?api-version=${APP_API_VERSION}`, {}), `activate ${target.to.name}`);
+      expectOk(
+        await armRequest(
+          arm,
+          "POST",
+          `${base}/revisions/${encodeURIComponent(target.to.name)}/activate?api-version=${APP_API_VERSION}`,
+          {},
+        ),
+        `activate ${target.to.name}`,
+      );
       await waitReady(arm, base, target.to.name);
     }
-    await setTraffic(arm, base, [{ revisionName: target.to.name, weight: 100 }], `move ${name}'s traffic to ${target.to.name}`);
+    await setTraffic(
+      arm,
+      base,
+      [{ revisionName: target.to.name, weight: 100 }],
+      `move ${name}'s traffic to ${target.to.name}`,
+    );
     lines.push({ app: name, from: target.from, to: target.to.name, outcome: "moved" });
     log(`${name}: 100% on ${target.to.name} (was ${target.from})`);
   }

@@ -40,7 +40,9 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case "down": {
       const { stopped } = await down(repoRoot);
-      process.stdout.write(`\ntestbed is down; stopped: ${stopped.length > 0 ? stopped.join(", ") : "nothing was running"}\n`);
+      process.stdout.write(
+        `\ntestbed is down; stopped: ${stopped.length > 0 ? stopped.join(", ") : "nothing was running"}\n`,
+      );
       return 0;
     }
     case "status": {

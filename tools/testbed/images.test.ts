@@ -12,7 +12,12 @@ describe("imageCatalogue", () => {
     const keys = imageCatalogue().map((s) => `${s.name}:${s.tag}:${s.variant}`);
     for (const name of ["api-gateway", "identity-service", "orders", "catalog"]) {
       expect(keys).toEqual(
-        expect.arrayContaining([`${name}:v1:good`, `${name}:v2:good`, `${name}:unhealthy:unhealthy`, `${name}:crashloop:crashloop`]),
+        expect.arrayContaining([
+          `${name}:v1:good`,
+          `${name}:v2:good`,
+          `${name}:unhealthy:unhealthy`,
+          `${name}:crashloop:crashloop`,
+        ]),
       );
     }
     expect(keys).toEqual(expect.arrayContaining(["broker:v1:good", "broker:v2:good"]));
@@ -48,7 +53,10 @@ describe("renderDockerfile", () => {
 });
 
 describe("buildContext", () => {
-  const paths = (spec: ImageSpec): string[] => buildContext(spec).files.map((f) => f.path).sort();
+  const paths = (spec: ImageSpec): string[] =>
+    buildContext(spec)
+      .files.map((f) => f.path)
+      .sort();
 
   it("good service: healthz, version, entrypoint and the CGIs", () => {
     expect(paths(good)).toEqual([
@@ -74,13 +82,25 @@ describe("buildContext", () => {
 
   it("CGIs are executable, static files are not", () => {
     for (const f of buildContext(good).files) {
-      expect(f.mode, f.path).toBe(f.path.includes("/cgi-bin/") || f.path === "rootfs/liftoff/entrypoint" || f.path === "rootfs/liftoff/respond-500" ? 0o755 : 0o644);
+      expect(f.mode, f.path).toBe(
+        f.path.includes("/cgi-bin/") ||
+          f.path === "rootfs/liftoff/entrypoint" ||
+          f.path === "rootfs/liftoff/respond-500"
+          ? 0o755
+          : 0o644,
+      );
     }
   });
 
   it("the good entrypoint fails /healthz first on SIGTERM, then stops listening, then waits for in-flight requests", () => {
     const entry = buildContext(good).files.find((f) => f.path === "rootfs/liftoff/entrypoint")?.content ?? "";
-    const order = ["trap on_term TERM INT", "rm -f /www/healthz", 'sleep "$lame_duck"', 'kill -TERM "$server"', "while busy"];
+    const order = [
+      "trap on_term TERM INT",
+      "rm -f /www/healthz",
+      'sleep "$lame_duck"',
+      'kill -TERM "$server"',
+      "while busy",
+    ];
     const positions = order.map((s) => entry.indexOf(s));
     for (const p of positions) expect(p).toBeGreaterThan(-1);
     expect(positions.slice(1)).toEqual([...positions.slice(1)].sort((a, b) => a - b));
@@ -118,11 +138,18 @@ describe("buildContext", () => {
       fs.writeFileSync(path.join(dir, "entry.sh"), script);
       const healthz = path.join(root, "www", "healthz");
       const run = () =>
-        execFileSync("sh", ["-c", `sh ${dir}/entry.sh & pid=$!; sleep 0.5; test -f ${healthz} && echo started-healthy; kill -TERM $pid; sleep 0.5; test -f ${healthz} || echo lame-duck; wait $pid; test -f ${healthz} || echo stopped-unhealthy`], {
-          env: { PATH: `${bin}:/usr/bin:/bin`, LIFTOFF_LAME_DUCK_SECONDS: "1", LIFTOFF_DRAIN_SECONDS: "0" },
-          encoding: "utf8",
-          timeout: 20_000,
-        });
+        execFileSync(
+          "sh",
+          [
+            "-c",
+            `sh ${dir}/entry.sh & pid=$!; sleep 0.5; test -f ${healthz} && echo started-healthy; kill -TERM $pid; sleep 0.5; test -f ${healthz} || echo lame-duck; wait $pid; test -f ${healthz} || echo stopped-unhealthy`,
+          ],
+          {
+            env: { PATH: `${bin}:/usr/bin:/bin`, LIFTOFF_LAME_DUCK_SECONDS: "1", LIFTOFF_DRAIN_SECONDS: "0" },
+            encoding: "utf8",
+            timeout: 20_000,
+          },
+        );
       expect(run().trim().split("\n")).toEqual(["started-healthy", "lame-duck", "stopped-unhealthy"]);
       // The same filesystem started again: a restarted container.
       expect(run().trim().split("\n")).toEqual(["started-healthy", "lame-duck", "stopped-unhealthy"]);
@@ -137,11 +164,15 @@ describe("buildContext", () => {
     expect(entry).toContain("fail_after=${LIFTOFF_FAIL_AFTER_SECONDS:-0}");
     expect(entry).toContain("exit_after=${LIFTOFF_EXIT_AFTER_SECONDS:-0}");
     expect(entry).toContain("nc -ll -p 8080 -e /bin/sh /liftoff/respond-500 &");
-    expect(files.find((f) => f.path === "rootfs/liftoff/respond-500")?.content).toContain("HTTP/1.0 500 Internal Server Error");
+    expect(files.find((f) => f.path === "rootfs/liftoff/respond-500")?.content).toContain(
+      "HTTP/1.0 500 Internal Server Error",
+    );
   });
 
   it("the unhealthy variant answers /healthz with 500 and /version with 200", () => {
-    const responder = buildContext({ ...good, tag: "unhealthy", variant: "unhealthy" }).files.find((f) => f.path === "rootfs/liftoff/respond");
+    const responder = buildContext({ ...good, tag: "unhealthy", variant: "unhealthy" }).files.find(
+      (f) => f.path === "rootfs/liftoff/respond",
+    );
     expect(responder?.content).toMatch(/\/healthz\) respond "500 Internal Server Error"/);
     expect(responder?.content).toMatch(/\/version\) respond "200 OK"/);
   });
@@ -154,7 +185,10 @@ describe("buildContext", () => {
           if (!f.content.startsWith("#!/bin/sh")) continue;
           const file = path.join(dir, "script");
           fs.writeFileSync(file, f.content);
-          expect(() => execFileSync("sh", ["-n", file], { stdio: "pipe" }), `${spec.name}:${spec.tag} ${f.path}`).not.toThrow();
+          expect(
+            () => execFileSync("sh", ["-n", file], { stdio: "pipe" }),
+            `${spec.name}:${spec.tag} ${f.path}`,
+          ).not.toThrow();
         }
       }
     } finally {

@@ -328,9 +328,7 @@ cat /data/messages 2>/dev/null
 
 /** The build context of one image (the Dockerfile and every file besides busybox). */
 export function buildContext(spec: ImageSpec): BuildContext {
-  const files: ContextFile[] = [
-    { path: "rootfs/www/version", mode: 0o644, content: `${spec.name} ${spec.tag}\n` },
-  ];
+  const files: ContextFile[] = [{ path: "rootfs/www/version", mode: 0o644, content: `${spec.name} ${spec.tag}\n` }];
   switch (spec.variant) {
     case "good":
       files.push(

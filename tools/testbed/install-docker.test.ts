@@ -28,11 +28,18 @@ describe("install-docker.sh", () => {
     const state = fs.mkdtempSync(path.join(os.tmpdir(), "liftoff-docker-apt-"));
     const r = spawnSync("bash", [SCRIPT], {
       encoding: "utf8",
-      env: { ...process.env, LIFTOFF_DOCKER_PREFIX: DOCKER_PREFIX, LIFTOFF_DOCKER_APT_STATE: state, LIFTOFF_DOCKER_PLUGIN_DIR: "" },
+      env: {
+        ...process.env,
+        LIFTOFF_DOCKER_PREFIX: DOCKER_PREFIX,
+        LIFTOFF_DOCKER_APT_STATE: state,
+        LIFTOFF_DOCKER_PLUGIN_DIR: "",
+      },
     });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/already installed: dockerd 26\.1\.\d+, docker 26\.1\.\d+, compose 2\.26\.\d+; nothing to download/);
+    expect(r.stdout).toMatch(
+      /already installed: dockerd 26\.1\.\d+, docker 26\.1\.\d+, compose 2\.26\.\d+; nothing to download/,
+    );
     expect(r.stdout).toMatch(/^Docker version 26\.1\.\d+/m);
     expect(r.stdout).toMatch(/^Docker Compose version 2\.26\.\d+/m);
     expect(r.stdout).toContain("==> summary");
@@ -41,7 +48,12 @@ describe("install-docker.sh", () => {
 
   it("reads only its private sources list (trixie) and keeps apt's lists and cache in its own directory", () => {
     const text = fs.readFileSync(SCRIPT, "utf8");
-    for (const option of ["Dir::Etc::sourcelist=$sources", "Dir::Etc::sourceparts=$STATE/empty.d", "Dir::State::Lists=$STATE/lists", "Dir::Cache=$STATE/cache"]) {
+    for (const option of [
+      "Dir::Etc::sourcelist=$sources",
+      "Dir::Etc::sourceparts=$STATE/empty.d",
+      "Dir::State::Lists=$STATE/lists",
+      "Dir::Cache=$STATE/cache",
+    ]) {
       expect(text).toContain(`-o "${option}"`);
     }
     expect(text).toMatch(/PACKAGES=\(docker\.io docker-cli containerd runc tini docker-compose\)/);

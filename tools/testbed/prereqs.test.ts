@@ -37,10 +37,14 @@ describe("isStaticElf", () => {
 
 describe("missingPrerequisitesMessage", () => {
   it("names each missing program and the apt package that provides it", () => {
-    const missing = PREREQUISITES.filter((p) => p.program === "caddy" || p.program === "/bin/busybox" || p.program === "ssh" || p.program === "scp");
+    const missing = PREREQUISITES.filter(
+      (p) => p.program === "caddy" || p.program === "/bin/busybox" || p.program === "ssh" || p.program === "scp",
+    );
     const message = missingPrerequisitesMessage(missing);
     expect(message).toContain("caddy (the reverse proxy): install the Debian package caddy");
-    expect(message).toContain("/bin/busybox (the test images (FROM scratch)): install the Debian package busybox-static");
+    expect(message).toContain(
+      "/bin/busybox (the test images (FROM scratch)): install the Debian package busybox-static",
+    );
     expect(message.split("\n").pop()).toBe("run: apt-get install -y busybox-static caddy openssh-client");
   });
 
@@ -51,7 +55,10 @@ describe("missingPrerequisitesMessage", () => {
       "/opt/liftoff/docker/usr/libexec/docker/cli-plugins/docker-compose (Compose v2.26 (`docker compose`) for the release agent): run tools/testbed/install-docker.sh",
     );
     expect(message).not.toMatch(/docker\.io|apt-get install -y .*docker-compose/);
-    expect(message.split("\n").slice(-2)).toEqual(["run: apt-get install -y caddy", "run: bash tools/testbed/install-docker.sh"]);
+    expect(message.split("\n").slice(-2)).toEqual([
+      "run: apt-get install -y caddy",
+      "run: bash tools/testbed/install-docker.sh",
+    ]);
   });
 
   it("covers the programs the testbed and the agent run, Docker and Compose v2 from the prefix", () => {

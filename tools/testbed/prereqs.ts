@@ -27,7 +27,11 @@ export const PREREQUISITES: readonly Prerequisite[] = [
   { program: docker.docker, install: fromScript, purpose: `the Docker ${DOCKER_ENGINE_VERSION} client` },
   { program: docker.containerd, install: fromScript, purpose: "the Docker Engine's container runtime" },
   { program: docker.runc, install: fromScript, purpose: "the Docker Engine's OCI runtime" },
-  { program: docker.composePlugin, install: fromScript, purpose: `Compose v${COMPOSE_VERSION} (\`docker compose\`) for the release agent` },
+  {
+    program: docker.composePlugin,
+    install: fromScript,
+    purpose: `Compose v${COMPOSE_VERSION} (\`docker compose\`) for the release agent`,
+  },
   { program: "iptables", install: apt("iptables"), purpose: "the Docker Engine's networking" },
   { program: "/usr/sbin/sshd", install: apt("openssh-server"), purpose: "the SSH server of the test host" },
   { program: "ssh", install: apt("openssh-client"), purpose: "the SSH client" },
@@ -45,7 +49,9 @@ export const PREREQUISITES: readonly Prerequisite[] = [
 
 /** The message for missing programs: names every missing one and the commands that fix it. */
 export function missingPrerequisitesMessage(missing: readonly Prerequisite[]): string {
-  const packages = [...new Set(missing.flatMap((m) => ("aptPackage" in m.install ? [m.install.aptPackage] : [])))].sort();
+  const packages = [
+    ...new Set(missing.flatMap((m) => ("aptPackage" in m.install ? [m.install.aptPackage] : []))),
+  ].sort();
   const scripts = [...new Set(missing.flatMap((m) => ("script" in m.install ? [m.install.script] : [])))];
   return [
     "missing prerequisites:",

@@ -61,7 +61,10 @@ describe("renderSshdConfig", () => {
   });
 
   it("sets each directive once", () => {
-    const names = config.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(" ")[0]);
+    const names = config
+      .split("\n")
+      .filter((l) => l && !l.startsWith("#"))
+      .map((l) => l.split(" ")[0]);
     expect(new Set(names).size).toBe(names.length);
   });
 });
@@ -70,12 +73,18 @@ describe("known_hosts and authorized_keys", () => {
   const pub = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyBytes comment@host\n";
 
   it("pins the host key under [host]:port", () => {
-    expect(renderKnownHosts("127.0.0.1", 2222, pub)).toBe("[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyBytes\n");
-    expect(renderKnownHosts("example.org", 22, pub)).toBe("example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyBytes\n");
+    expect(renderKnownHosts("127.0.0.1", 2222, pub)).toBe(
+      "[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyBytes\n",
+    );
+    expect(renderKnownHosts("example.org", 22, pub)).toBe(
+      "example.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyBytes\n",
+    );
   });
 
   it("authorizes the client key with `restrict`", () => {
-    expect(renderAuthorizedKeys(pub)).toBe("restrict ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyBytes liftoff-testbed\n");
+    expect(renderAuthorizedKeys(pub)).toBe(
+      "restrict ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyBytes liftoff-testbed\n",
+    );
   });
 
   it("rejects something that is not a public key", () => {
@@ -85,7 +94,10 @@ describe("known_hosts and authorized_keys", () => {
 });
 
 describe("renderCaddyEntry", () => {
-  const entry = renderCaddyEntry({ admin: "127.0.0.1:2019", proxyFile: "/home/liftoff-deploy/liftoff/proxy/Caddyfile" });
+  const entry = renderCaddyEntry({
+    admin: "127.0.0.1:2019",
+    proxyFile: "/home/liftoff-deploy/liftoff/proxy/Caddyfile",
+  });
 
   it("holds the global options and imports the agent's file, nothing else", () => {
     expect(entry).toBe(
@@ -121,7 +133,9 @@ describe("renderRegistryConfig", () => {
   it("listens on loopback with htpasswd auth and local storage", () => {
     expect(config).toContain('  addr: "127.0.0.1:5000"\n');
     expect(config).toContain('    rootdirectory: "/repo/.testbed/registry/data"\n');
-    expect(config).toContain('auth:\n  htpasswd:\n    realm: "liftoff-testbed"\n    path: "/repo/.testbed/registry/htpasswd"\n');
+    expect(config).toContain(
+      'auth:\n  htpasswd:\n    realm: "liftoff-testbed"\n    path: "/repo/.testbed/registry/htpasswd"\n',
+    );
     expect(config).toContain('  secret: "s3cret"\n');
   });
 });

@@ -93,7 +93,10 @@ const DOCKER = dockerInstall();
 
 /** The prefix's programs first: dockerd finds containerd, runc, docker-proxy and docker-init there. */
 function dockerEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, PATH: [...DOCKER.binDirs, process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"].join(":") };
+  return {
+    ...process.env,
+    PATH: [...DOCKER.binDirs, process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"].join(":"),
+  };
 }
 
 /** Runs the testbed's docker CLI (26.1), never whichever `docker` is first on PATH. */
@@ -123,7 +126,9 @@ function checkEngineVersion(version: string, layout: TestbedLayout): void {
   throw new Error(
     `the Docker Engine answering on /var/run/docker.sock is ${version}, but the test host runs ${DOCKER_ENGINE_VERSION} ` +
       `(${DOCKER.dockerd}, from ${INSTALL_DOCKER_SCRIPT}): ` +
-      (ours ? "run `npm run testbed -- down`, then up again" : "stop that engine (e.g. `systemctl stop docker docker.socket`), then run `npm run testbed -- up` again"),
+      (ours
+        ? "run `npm run testbed -- down`, then up again"
+        : "stop that engine (e.g. `systemctl stop docker docker.socket`), then run `npm run testbed -- up` again"),
   );
 }
 
@@ -269,12 +274,18 @@ function ensureKeysAndAccess(layout: TestbedLayout, user: PasswdEntry, r: Report
 
 function sshArgs(layout: TestbedLayout): string[] {
   return [
-    "-i", layout.ssh.clientKey,
-    "-o", `UserKnownHostsFile=${layout.ssh.knownHosts}`,
-    "-o", "StrictHostKeyChecking=yes",
-    "-o", "BatchMode=yes",
-    "-o", "ConnectTimeout=5",
-    "-p", String(SSH_PORT),
+    "-i",
+    layout.ssh.clientKey,
+    "-o",
+    `UserKnownHostsFile=${layout.ssh.knownHosts}`,
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=5",
+    "-p",
+    String(SSH_PORT),
     `${DEPLOY_USER}@${SSH_HOST}`,
   ];
 }
@@ -293,7 +304,10 @@ interface SshDockerVersions {
 function sshDockerVersions(layout: TestbedLayout): SshDockerVersions | string {
   const res = run(
     "ssh",
-    [...sshArgs(layout), "command -v docker; docker version --format '{{.Client.Version}} {{.Server.Version}}'; docker compose version --short"],
+    [
+      ...sshArgs(layout),
+      "command -v docker; docker version --format '{{.Client.Version}} {{.Server.Version}}'; docker compose version --short",
+    ],
     { timeoutMs: 30_000 },
   );
   const [dockerPath = "", versions = "", compose = ""] = res.stdout.trim().split("\n");
@@ -356,13 +370,18 @@ async function upSshd(layout: TestbedLayout, r: Reporter): Promise<Outcome> {
   }
   const groups = sshGroups(layout);
   if (!groups) {
-    throw new Error(`ssh login as ${DEPLOY_USER} failed\n--- ${rel(layout, layout.ssh.log)}:\n${logTail(layout.ssh.log)}`);
+    throw new Error(
+      `ssh login as ${DEPLOY_USER} failed\n--- ${rel(layout, layout.ssh.log)}:\n${logTail(layout.ssh.log)}`,
+    );
   }
   if (!groups.includes(DOCKER_GROUP)) throw new Error(`${DEPLOY_USER} is not in group ${DOCKER_GROUP} over ssh`);
   r.step("sshd", `up (pid ${livePid(layout.ssh.pidFile)}); ${DEPLOY_USER} logs in with the generated key`);
   const tools = sshDockerVersions(layout);
   if (typeof tools === "string") throw new Error(tools);
-  r.step("sshd", `over ssh ${DEPLOY_USER} runs ${tools.docker} (client ${tools.client}, engine ${tools.server}) and Compose ${tools.compose}`);
+  r.step(
+    "sshd",
+    `over ssh ${DEPLOY_USER} runs ${tools.docker} (client ${tools.client}, engine ${tools.server}) and Compose ${tools.compose}`,
+  );
   return outcome;
 }
 
@@ -426,12 +445,18 @@ async function upRegistry(layout: TestbedLayout, password: string, r: Reporter):
   const pid = spawnDetached("docker-registry", ["serve", layout.registry.config], layout.registry.log);
   fs.writeFileSync(layout.registry.pidFile, `${pid}\n`);
   try {
-    await waitUntil(`the registry to answer ${url}`, async () => pidAlive(pid) && (await httpStatus(url)) === 401, 30_000);
+    await waitUntil(
+      `the registry to answer ${url}`,
+      async () => pidAlive(pid) && (await httpStatus(url)) === 401,
+      30_000,
+    );
     if ((await httpStatus(url, basicAuth(REGISTRY_USER, password))) !== 200) {
       throw new Error("the registry refuses the generated password");
     }
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- ${rel(layout, layout.registry.log)}:\n${logTail(layout.registry.log)}`);
+    throw new Error(
+      `${(err as Error).message}\n--- ${rel(layout, layout.registry.log)}:\n${logTail(layout.registry.log)}`,
+    );
   }
   r.step("registry", `up (pid ${pid}), htpasswd (bcrypt) auth for user ${REGISTRY_USER}`);
   return running !== undefined ? "restarted" : "started";
@@ -460,7 +485,15 @@ async function upCaddy(layout: TestbedLayout, r: Reporter): Promise<Outcome> {
   const running = livePid(layout.caddy.pidFile);
   if (running !== undefined && (await httpStatus(adminUrl)) === 200) {
     if (changed) {
-      runOk("caddy", ["reload", "--config", layout.caddy.entryCaddyfile, "--adapter", "caddyfile", "--address", CADDY_ADMIN]);
+      runOk("caddy", [
+        "reload",
+        "--config",
+        layout.caddy.entryCaddyfile,
+        "--adapter",
+        "caddyfile",
+        "--address",
+        CADDY_ADMIN,
+      ]);
       r.step("caddy", `entry changed: reloaded (pid ${running})`);
       return "restarted";
     }
@@ -485,7 +518,11 @@ async function upCaddy(layout: TestbedLayout, r: Reporter): Promise<Outcome> {
   );
   fs.writeFileSync(layout.caddy.pidFile, `${pid}\n`);
   try {
-    await waitUntil(`caddy's admin API at ${adminUrl}`, async () => pidAlive(pid) && (await httpStatus(adminUrl)) === 200, 30_000);
+    await waitUntil(
+      `caddy's admin API at ${adminUrl}`,
+      async () => pidAlive(pid) && (await httpStatus(adminUrl)) === 200,
+      30_000,
+    );
   } catch (err) {
     throw new Error(`${(err as Error).message}\n--- ${rel(layout, layout.caddy.log)}:\n${logTail(layout.caddy.log)}`);
   }
@@ -584,7 +621,9 @@ async function upImages(
       r.step("images", `building ${tagRef} (${spec.variant})`);
       dockerOk(["build", "--quiet", "--tag", tagRef, ctxDir], { env: { DOCKER_BUILDKIT: "0" } });
       dockerOk(["--config", dockerConfig, "push", "--quiet", tagRef]);
-      const digests = JSON.parse(dockerOk(["image", "inspect", "--format", "{{json .RepoDigests}}", tagRef])) as string[];
+      const digests = JSON.parse(
+        dockerOk(["image", "inspect", "--format", "{{json .RepoDigests}}", tagRef]),
+      ) as string[];
       const ref = digests.find((d) => d.startsWith(`${repo}@sha256:`));
       if (!ref) throw new Error(`no registry digest recorded for ${tagRef} after the push`);
       // The test host must pull like a real host: drop the local build copy.
@@ -668,7 +707,12 @@ export async function status(repoRoot: string): Promise<ComponentStatus[]> {
   result.push({
     name: "sshd",
     up: sshLogin,
-    detail: sshPid === undefined ? "down" : sshLogin ? `up (pid ${sshPid}) on ${SSH_HOST}:${SSH_PORT}, login as ${DEPLOY_USER} works` : `running (pid ${sshPid}) but login as ${DEPLOY_USER} fails`,
+    detail:
+      sshPid === undefined
+        ? "down"
+        : sshLogin
+          ? `up (pid ${sshPid}) on ${SSH_HOST}:${SSH_PORT}, login as ${DEPLOY_USER} works`
+          : `running (pid ${sshPid}) but login as ${DEPLOY_USER} fails`,
   });
   if (sshLogin && engine !== undefined) {
     const tools = sshDockerVersions(layout);
@@ -684,7 +728,12 @@ export async function status(repoRoot: string): Promise<ComponentStatus[]> {
   result.push({
     name: "registry",
     up: regStatus === 401,
-    detail: regPid === undefined ? "down" : regStatus === 401 ? `up (pid ${regPid}) on ${REGISTRY_HOST}` : `running (pid ${regPid}) but /v2/ answered ${regStatus}`,
+    detail:
+      regPid === undefined
+        ? "down"
+        : regStatus === 401
+          ? `up (pid ${regPid}) on ${REGISTRY_HOST}`
+          : `running (pid ${regPid}) but /v2/ answered ${regStatus}`,
   });
 
   const caddyPid = livePid(layout.caddy.pidFile);
@@ -692,7 +741,12 @@ export async function status(repoRoot: string): Promise<ComponentStatus[]> {
   result.push({
     name: "caddy",
     up: caddyStatus === 200,
-    detail: caddyPid === undefined ? "down" : caddyStatus === 200 ? `up (pid ${caddyPid}), admin ${CADDY_ADMIN}` : `running (pid ${caddyPid}) but the admin API answered ${caddyStatus}`,
+    detail:
+      caddyPid === undefined
+        ? "down"
+        : caddyStatus === 200
+          ? `up (pid ${caddyPid}), admin ${CADDY_ADMIN}`
+          : `running (pid ${caddyPid}) but the admin API answered ${caddyStatus}`,
   });
 
   const hasJson = fs.existsSync(layout.testbedJson);

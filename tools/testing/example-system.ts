@@ -90,7 +90,11 @@ export function exampleCompose(images: Images, o: ExampleOptions = {}): string {
       ...(pub ? { "x-liftoff": { public: { endpoint: pub.endpoint, containerPort: 8080 }, health: "/healthz" } } : {}),
     };
   }
-  services["broker"] = { image: imageRef(images, "broker", o.broker ?? "v1"), volumes: ["broker-data:/data"], "x-liftoff": { accessory: true } };
+  services["broker"] = {
+    image: imageRef(images, "broker", o.broker ?? "v1"),
+    volumes: ["broker-data:/data"],
+    "x-liftoff": { accessory: true },
+  };
   const endpoints = Object.fromEntries(Object.values(publicOf).map((p) => [p.endpoint, { port: p.port }]));
   return stringify({ "x-liftoff": { endpoints }, services, volumes: { "broker-data": {} } });
 }
@@ -98,13 +102,20 @@ export function exampleCompose(images: Images, o: ExampleOptions = {}): string {
 /** The example system as the loader reads it. */
 export function exampleApp(images: Images, o: ExampleOptions = {}): AppDefinition {
   const projectDir = "/example";
-  const { app, problems } = loadApp({ projectDir, files: ["compose.yaml"], reader: memoryReader({ [`${projectDir}/compose.yaml`]: exampleCompose(images, o) }) });
+  const { app, problems } = loadApp({
+    projectDir,
+    files: ["compose.yaml"],
+    reader: memoryReader({ [`${projectDir}/compose.yaml`]: exampleCompose(images, o) }),
+  });
   if (!app) throw new Error(`the loader refused the example system:\n${JSON.stringify(problems, null, 2)}`);
   return app;
 }
 
 /** A release of the example system, rendered by the real renderer for the test host. */
-export function exampleRelease(tb: Pick<TestbedInfo, "images" | "registry" | "agentRoot">, o: ExampleOptions = {}): RenderedRelease {
+export function exampleRelease(
+  tb: Pick<TestbedInfo, "images" | "registry" | "agentRoot">,
+  o: ExampleOptions = {},
+): RenderedRelease {
   const app = exampleApp(tb.images, o);
   return renderRelease({
     project: o.project ?? "shop",
@@ -130,12 +141,16 @@ export function exampleRelease(tb: Pick<TestbedInfo, "images" | "registry" | "ag
 export function withFile(release: RenderedRelease, filePath: string, content: string): RenderedRelease {
   const zero = "0".repeat(64);
   const manifestWith = (id: string) => {
-    const m = JSON.parse(fileBytes(release.files.find((f) => f.path === "manifest.json")!).toString("utf8")) as Record<string, unknown>;
+    const m = JSON.parse(fileBytes(release.files.find((f) => f.path === "manifest.json")!).toString("utf8")) as Record<
+      string,
+      unknown
+    >;
     return `${JSON.stringify({ ...m, id }, null, 2)}\n`;
   };
   const replaced = release.files.map((f) => (f.path === filePath ? { ...f, content, encoding: undefined } : f));
   if (!replaced.some((f) => f.path === filePath)) throw new Error(`the release has no file ${filePath}`);
-  const files = (id: string) => replaced.map((f) => (f.path === "manifest.json" ? { ...f, content: manifestWith(id) } : f));
+  const files = (id: string) =>
+    replaced.map((f) => (f.path === "manifest.json" ? { ...f, content: manifestWith(id) } : f));
   const id = releaseId(files(zero));
   return { id, files: files(id) };
 }

@@ -90,7 +90,8 @@ export function startLoad(urls: readonly string[], ratePerUrl: number, maxSecond
 export function failureKinds(load: readonly LoadResult[]): Record<string, number> {
   const kinds: Record<string, number> = {};
   for (const l of load) {
-    for (const [code, n] of Object.entries(l.statusCodes)) if (!/^2\d\d$/.test(code)) kinds[`HTTP ${code}`] = (kinds[`HTTP ${code}`] ?? 0) + n;
+    for (const [code, n] of Object.entries(l.statusCodes))
+      if (!/^2\d\d$/.test(code)) kinds[`HTTP ${code}`] = (kinds[`HTTP ${code}`] ?? 0) + n;
     for (const [kind, n] of Object.entries(l.errorKinds)) kinds[kind] = (kinds[kind] ?? 0) + n;
   }
   return kinds;
@@ -106,7 +107,9 @@ export function startPsSampler(intervalMs = 50): PsSampler {
   const loop = (async () => {
     while (running) {
       const out = await new Promise<string>((resolve) => {
-        execFile("ps", ["-eww", "-o", "pid=,user=,args="], { maxBuffer: 16 * 1024 * 1024 }, (_e, stdout) => resolve(stdout ?? ""));
+        execFile("ps", ["-eww", "-o", "pid=,user=,args="], { maxBuffer: 16 * 1024 * 1024 }, (_e, stdout) =>
+          resolve(stdout ?? ""),
+        );
       });
       samples.push(out);
       await new Promise((r) => setTimeout(r, intervalMs));

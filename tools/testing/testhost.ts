@@ -8,7 +8,15 @@
 import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { agentArtifact, applyReleaseCommand, applyReleaseStdin, hostPaths, installAgentCommand, sha256, type RenderedRelease } from "../../components/deploy";
+import {
+  agentArtifact,
+  applyReleaseCommand,
+  applyReleaseStdin,
+  hostPaths,
+  installAgentCommand,
+  sha256,
+  type RenderedRelease,
+} from "../../components/deploy";
 import { COMPOSE_VERSION, DOCKER_ENGINE_VERSION, isPinnedVersion } from "../testbed/layout";
 import { parseTestbedJson, type TestbedInfo } from "../testbed/render";
 
@@ -55,8 +63,19 @@ export interface RunningCommand {
 export interface AgentStatus {
   live: { release: string; slot: string } | null;
   previous: { release: string; slot: string } | null;
-  slots: Record<"blue" | "green", { service: string; state: string; health: string; container: string; startedAt: string; image: string }[]>;
-  accessories: { service: string; state: string; health: string; container: string; startedAt: string; image: string; definitionHash: string | null }[];
+  slots: Record<
+    "blue" | "green",
+    { service: string; state: string; health: string; container: string; startedAt: string; image: string }[]
+  >;
+  accessories: {
+    service: string;
+    state: string;
+    health: string;
+    container: string;
+    startedAt: string;
+    image: string;
+    definitionHash: string | null;
+  }[];
   /** The journal of a run that has not finished (killed, or still stopping the old slot). */
   unfinished?: { run: string; pid: number; action: string; release: string; phase: string } | null;
 }
@@ -82,12 +101,18 @@ export class TestHost {
   private sshArgs(): string[] {
     const { ssh } = this.tb;
     return [
-      "-i", ssh.keyPath,
-      "-o", `UserKnownHostsFile=${ssh.knownHostsPath}`,
-      "-o", "StrictHostKeyChecking=yes",
-      "-o", "BatchMode=yes",
-      "-o", "ConnectTimeout=10",
-      "-o", "LogLevel=ERROR",
+      "-i",
+      ssh.keyPath,
+      "-o",
+      `UserKnownHostsFile=${ssh.knownHostsPath}`,
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "ConnectTimeout=10",
+      "-o",
+      "LogLevel=ERROR",
     ];
   }
 
@@ -136,7 +161,10 @@ export class TestHost {
         const seen = lines.find((l) => pattern.test(l));
         if (seen !== undefined) return Promise.resolve(seen);
         return new Promise((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
+          const timer = setTimeout(
+            () => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${stderr}`)),
+            timeoutMs,
+          );
           waiters.push({
             pattern,
             resolve: (line) => {
@@ -178,7 +206,9 @@ export class TestHost {
   /** `export`s of the testbed's agent settings (a real host needs none), then the command. */
   private withAgentEnv(command: string, env: Readonly<Record<string, string>> = {}): string {
     const all = { ...this.tb.agentEnv, ...env };
-    return `${Object.entries(all).map(([k, v]) => `export ${k}=${shq(v)}`).join("; ")}; ${command}`;
+    return `${Object.entries(all)
+      .map(([k, v]) => `export ${k}=${shq(v)}`)
+      .join("; ")}; ${command}`;
   }
 
   /** The command line that runs the agent on the test host with the testbed's configuration. */
@@ -198,7 +228,10 @@ export class TestHost {
   /** Installs the agent as the deploy component does (its install command, the agent on stdin). */
   async installAgent(): Promise<void> {
     // The component sends the agent (a zipapp) base64-encoded on stdin.
-    await this.sshOk(`mkdir -p ${shq(`${this.root}/bin`)} && ${installAgentCommand(this.root)}`, `${agentArtifact().toString("base64")}\n`);
+    await this.sshOk(
+      `mkdir -p ${shq(`${this.root}/bin`)} && ${installAgentCommand(this.root)}`,
+      `${agentArtifact().toString("base64")}\n`,
+    );
   }
 
   /** Installs the agent unless the host already runs this checkout's. */
@@ -211,12 +244,18 @@ export class TestHost {
    * Ships and applies a release as the deploy component does: its command line, the registry
    * token and the release archive on stdin. `env` adds agent settings for this run only.
    */
-  async startApply(release: RenderedRelease, opts: { token?: string; env?: Record<string, string> } = {}): Promise<RunningCommand> {
+  async startApply(
+    release: RenderedRelease,
+    opts: { token?: string; env?: Record<string, string> } = {},
+  ): Promise<RunningCommand> {
     const stdin = await applyReleaseStdin(release, opts.token ?? this.tb.registry.password);
     return this.start(this.withAgentEnv(applyReleaseCommand(this.root, release.id), opts.env), stdin);
   }
 
-  async apply(release: RenderedRelease, opts: { token?: string; env?: Record<string, string> } = {}): Promise<CommandResult> {
+  async apply(
+    release: RenderedRelease,
+    opts: { token?: string; env?: Record<string, string> } = {},
+  ): Promise<CommandResult> {
     return (await this.startApply(release, opts)).done;
   }
 
@@ -244,7 +283,8 @@ export class TestHost {
       if (!st?.live || st.live.release !== release.id) return false;
       const slot = st.live.slot as "blue" | "green";
       const idle = slot === "blue" ? "green" : "blue";
-      const healthy = st.slots[slot].length > 0 && st.slots[slot].every((s) => s.state === "running" && s.health === "healthy");
+      const healthy =
+        st.slots[slot].length > 0 && st.slots[slot].every((s) => s.state === "running" && s.health === "healthy");
       const settled = !st.slots[idle].some((s) => s.state === "running") && !st.unfinished;
       if (healthy && settled) return true;
       if (Date.now() >= deadline) return false;
@@ -266,7 +306,9 @@ export class TestHost {
     await resetHost(this);
     const again = await this.apply(release, opts);
     if (again.code !== 0 || !(await this.isOnlyLive(release, 60_000))) {
-      throw new Error(`could not bring the test host to release ${release.id.slice(0, 12)} (exit ${again.code}):\n${again.stderr}`);
+      throw new Error(
+        `could not bring the test host to release ${release.id.slice(0, 12)} (exit ${again.code}):\n${again.stderr}`,
+      );
     }
   }
 
@@ -276,7 +318,10 @@ export class TestHost {
     if (st?.previous?.release === previous.id && (await this.isOnlyLive(release, 30_000))) return;
     await this.ensureLive(previous);
     const r = await this.apply(release);
-    if (r.code !== 0 || !(await this.isOnlyLive(release, 60_000))) throw new Error(`could not apply ${release.id.slice(0, 12)} over ${previous.id.slice(0, 12)} (exit ${r.code}):\n${r.stderr}`);
+    if (r.code !== 0 || !(await this.isOnlyLive(release, 60_000)))
+      throw new Error(
+        `could not apply ${release.id.slice(0, 12)} over ${previous.id.slice(0, 12)} (exit ${r.code}):\n${r.stderr}`,
+      );
   }
 }
 
@@ -284,15 +329,19 @@ export class TestHost {
 export async function checkTestbedUp(host: TestHost): Promise<void> {
   const problems: string[] = [];
   const login = await host.ssh("id -nG").catch((e: Error) => ({ code: 255, stdout: "", stderr: e.message, ms: 0 }));
-  if (login.code !== 0) problems.push(`ssh to ${host.tb.ssh.user}@${host.tb.ssh.host}:${host.tb.ssh.port} failed: ${login.stderr.trim()}`);
-  else if (!login.stdout.split(/\s+/).includes("docker")) problems.push(`${host.tb.ssh.user} is not in the docker group`);
+  if (login.code !== 0)
+    problems.push(`ssh to ${host.tb.ssh.user}@${host.tb.ssh.host}:${host.tb.ssh.port} failed: ${login.stderr.trim()}`);
+  else if (!login.stdout.split(/\s+/).includes("docker"))
+    problems.push(`${host.tb.ssh.user} is not in the docker group`);
   else {
     // The suite proves the agent on what hosts run: Docker Engine 26.1 with Compose v2.
     const docker = await host.ssh("docker version --format '{{.Server.Version}}' && docker compose version --short");
     const [engine = "", compose = ""] = docker.stdout.trim().split("\n");
     if (docker.code !== 0) problems.push(`docker does not answer on the test host: ${docker.stderr.trim()}`);
     else if (!isPinnedVersion(engine, DOCKER_ENGINE_VERSION) || !isPinnedVersion(compose, COMPOSE_VERSION)) {
-      problems.push(`the test host runs Docker ${engine} with Compose ${compose}, not Docker ${DOCKER_ENGINE_VERSION} with Compose v${COMPOSE_VERSION} (tools/testbed/install-docker.sh)`);
+      problems.push(
+        `the test host runs Docker ${engine} with Compose ${compose}, not Docker ${DOCKER_ENGINE_VERSION} with Compose v${COMPOSE_VERSION} (tools/testbed/install-docker.sh)`,
+      );
     }
   }
   const get = async (url: string): Promise<number> => {

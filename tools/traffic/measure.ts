@@ -68,7 +68,17 @@ function app(): AppDefinition {
     environment: {},
     compose: {},
   } as AppService;
-  return { files: ["compose.yaml"], file: "compose.yaml", endpoints: [{ name: "web", port: SITE_PORT }], services: [web], volumes: {}, networks: {}, secrets: {}, configs: {}, assets: [] };
+  return {
+    files: ["compose.yaml"],
+    file: "compose.yaml",
+    endpoints: [{ name: "web", port: SITE_PORT }],
+    services: [web],
+    volumes: {},
+    networks: {},
+    secrets: {},
+    configs: {},
+    assets: [],
+  };
 }
 
 interface Sample {
@@ -91,7 +101,9 @@ class Load {
           duration: seconds,
           timeout: 10,
           setupClient: (client) => {
-            client.on("body", (body: Buffer) => this.samples.push({ t: Date.now(), slot: body.toString("utf8"), ok: true }));
+            client.on("body", (body: Buffer) =>
+              this.samples.push({ t: Date.now(), slot: body.toString("utf8"), ok: true }),
+            );
           },
         },
         (err, result) => (err ? reject(err) : resolve(result)),
@@ -119,15 +131,31 @@ function backend(slot: string, addresses: readonly string[]): ChildProcess {
 }
 
 function gate(manifest: string, gates: string, blue: number, green: number): { decided: number; seen: number } {
-  const r = spawnSync("python3", [path.join(REPO, "tools", "traffic", "gate.py"), manifest, gates, String(blue), String(green), ...PUBLISHED], { encoding: "utf8" });
+  const r = spawnSync(
+    "python3",
+    [path.join(REPO, "tools", "traffic", "gate.py"), manifest, gates, String(blue), String(green), ...PUBLISHED],
+    { encoding: "utf8" },
+  );
   if (r.status !== 0) throw new Error(`gate.py failed: ${r.stderr}`);
   const [decided, seen] = r.stdout.trim().split("\n").map(Number);
   return { decided: decided!, seen: seen! };
 }
 
-async function gateAsync(manifest: string, gates: string, blue: number, green: number): Promise<{ decided: number; seen: number }> {
+async function gateAsync(
+  manifest: string,
+  gates: string,
+  blue: number,
+  green: number,
+): Promise<{ decided: number; seen: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn("python3", [path.join(REPO, "tools", "traffic", "gate.py"), manifest, gates, String(blue), String(green), ...PUBLISHED]);
+    const child = spawn("python3", [
+      path.join(REPO, "tools", "traffic", "gate.py"),
+      manifest,
+      gates,
+      String(blue),
+      String(green),
+      ...PUBLISHED,
+    ]);
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.on("exit", (code) => {
@@ -153,21 +181,36 @@ async function main(): Promise<void> {
     releaseRoot: dir,
     release: { ...DEFAULT_RELEASE_POLICY, canary: { steps: lanesFor, stepSeconds: 30 } },
   });
-  const text = (p: string) => release.files.find((f) => f.path === p)!.content.replace(NET.from, NET.to).replace(/19999/g, "19998");
+  const text = (p: string) =>
+    release.files
+      .find((f) => f.path === p)!
+      .content.replace(NET.from, NET.to)
+      .replace(/19999/g, "19998");
   const proxyFile = path.join(dir, "Caddyfile.release");
   const entry = path.join(dir, "Caddyfile");
   const manifestFile = path.join(dir, "manifest.json");
   writeFileSync(proxyFile, text("Caddyfile"));
   writeFileSync(manifestFile, text("manifest.json"));
   writeFileSync(entry, renderCaddyEntry({ admin: ADMIN, proxyFile }));
-  const manifest = JSON.parse(text("manifest.json")) as { traffic: { lanes: number }; services: { public: { upstreams: Record<string, string[]> } }[] };
+  const manifest = JSON.parse(text("manifest.json")) as {
+    traffic: { lanes: number };
+    services: { public: { upstreams: Record<string, string[]> } }[];
+  };
   const upstreams = manifest.services[0]!.public.upstreams;
   const gates = path.join(dir, "gates");
-  console.error(`# ${manifest.traffic.lanes} lane(s) per slot${OLD_LANES === undefined ? "" : `, blue listens on ${OLD_LANES}${values.uncapped ? " (gates uncapped)" : ""}`}; Caddyfile ${proxyFile}`);
+  console.error(
+    `# ${manifest.traffic.lanes} lane(s) per slot${OLD_LANES === undefined ? "" : `, blue listens on ${OLD_LANES}${values.uncapped ? " (gates uncapped)" : ""}`}; Caddyfile ${proxyFile}`,
+  );
 
-  const children: ChildProcess[] = [backend("blue", upstreams["blue"]!.slice(0, OLD_LANES)), backend("green", upstreams["green"]!)];
+  const children: ChildProcess[] = [
+    backend("blue", upstreams["blue"]!.slice(0, OLD_LANES)),
+    backend("green", upstreams["green"]!),
+  ];
   gate(manifestFile, gates, 100, 0);
-  const caddy = spawn("caddy", ["run", "--config", entry, "--adapter", "caddyfile"], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+  const caddy = spawn("caddy", ["run", "--config", entry, "--adapter", "caddyfile"], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
+  });
   let caddyLog = "";
   caddy.stderr!.on("data", (d: Buffer) => (caddyLog = (caddyLog + d.toString()).slice(-4000)));
   children.push(caddy);
@@ -208,7 +251,16 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(row));
     });
     const before = load.samples.filter((s) => s.t < decisions[0]!.decided);
-    console.log(JSON.stringify({ kind: "switch-total", requests: result.requests.total, errors: result.errors, non2xx: result.non2xx, failedBeforeFirstSwitch: before.filter((s) => !s.ok).length, rate: result.requests.average }));
+    console.log(
+      JSON.stringify({
+        kind: "switch-total",
+        requests: result.requests.total,
+        errors: result.errors,
+        non2xx: result.non2xx,
+        failedBeforeFirstSwitch: before.filter((s) => !s.ok).length,
+        rate: result.requests.average,
+      }),
+    );
 
     // 2. canary shares
     for (const p of STEPS) {
@@ -220,7 +272,15 @@ async function main(): Promise<void> {
       const green = ok.filter((s) => s.slot === "green").length;
       const achieved = (100 * green) / Math.max(1, ok.length);
       const lanesShare = (100 * Math.max(1, Math.round((p * manifest.traffic.lanes) / 100))) / manifest.traffic.lanes;
-      const row = { kind: "canary", target: p, lanesShare, achieved: Number(achieved.toFixed(2)), deltaPoints: Number((achieved - p).toFixed(2)), requests: ok.length, failed: r.errors + r.non2xx };
+      const row = {
+        kind: "canary",
+        target: p,
+        lanesShare,
+        achieved: Number(achieved.toFixed(2)),
+        deltaPoints: Number((achieved - p).toFixed(2)),
+        requests: ok.length,
+        failed: r.errors + r.non2xx,
+      };
       report.push(row);
       console.log(JSON.stringify(row));
     }
@@ -233,7 +293,11 @@ async function main(): Promise<void> {
       const times: number[] = [];
       for (let i = 0; i < RELOADS; i++) {
         times.push(Date.now());
-        const r = spawnSync("caddy", ["reload", "--config", entry, "--adapter", "caddyfile", "--address", ADMIN, "--force"], { encoding: "utf8" });
+        const r = spawnSync(
+          "caddy",
+          ["reload", "--config", entry, "--adapter", "caddyfile", "--address", ADMIN, "--force"],
+          { encoding: "utf8" },
+        );
         if (r.status !== 0) throw new Error(`caddy reload failed: ${r.stderr}`);
         await sleep(gap - (Date.now() - times[i]!));
       }
@@ -245,7 +309,9 @@ async function main(): Promise<void> {
         report.push(row);
         console.log(JSON.stringify(row));
       });
-      console.log(JSON.stringify({ kind: "reload-total", requests: r.requests.total, errors: r.errors, non2xx: r.non2xx }));
+      console.log(
+        JSON.stringify({ kind: "reload-total", requests: r.requests.total, errors: r.errors, non2xx: r.non2xx }),
+      );
     }
   } finally {
     for (const c of children) c.kill("SIGTERM");
@@ -253,10 +319,16 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const switches = report.filter((r) => r["kind"] === "switch");
-  console.error(`\nswitches: ${switches.length}, failed requests per switch: ${switches.map((r) => r["failed"]).join(" ")}; old slot answered for up to ${Math.max(...switches.map((r) => Number(r["oldSlotAnsweredForMs"])))} ms after the decision`);
-  for (const c of report.filter((r) => r["kind"] === "canary")) console.error(`canary ${String(c["target"])} %: achieved ${String(c["achieved"])} % (${String(c["deltaPoints"])} points, lanes give ${String(c["lanesShare"])} %)`);
+  console.error(
+    `\nswitches: ${switches.length}, failed requests per switch: ${switches.map((r) => r["failed"]).join(" ")}; old slot answered for up to ${Math.max(...switches.map((r) => Number(r["oldSlotAnsweredForMs"])))} ms after the decision`,
+  );
+  for (const c of report.filter((r) => r["kind"] === "canary"))
+    console.error(
+      `canary ${String(c["target"])} %: achieved ${String(c["achieved"])} % (${String(c["deltaPoints"])} points, lanes give ${String(c["lanesShare"])} %)`,
+    );
   const reloads = report.filter((r) => r["kind"] === "reload");
-  if (reloads.length) console.error(`caddy reload (control): failed requests per reload: ${reloads.map((r) => r["failed"]).join(" ")}`);
+  if (reloads.length)
+    console.error(`caddy reload (control): failed requests per reload: ${reloads.map((r) => r["failed"]).join(" ")}`);
 }
 
 main().catch((e: unknown) => {

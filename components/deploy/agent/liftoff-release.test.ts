@@ -48,7 +48,11 @@ volumes:
 `;
 
 function rendered(registry: { server: string; username: string } | null): RenderedRelease {
-  const { app, problems } = loadApp({ projectDir: "/app", files: ["compose.yaml"], reader: memoryReader({ "/app/compose.yaml": COMPOSE }) });
+  const { app, problems } = loadApp({
+    projectDir: "/app",
+    files: ["compose.yaml"],
+    reader: memoryReader({ "/app/compose.yaml": COMPOSE }),
+  });
   if (!app) throw new Error(JSON.stringify(problems));
   return renderRelease({
     project: "shop",
@@ -64,7 +68,10 @@ function rendered(registry: { server: string; username: string } | null): Render
 }
 
 let n = 0;
-function fresh(registry: { server: string; username: string } | null = { server: "ghcr.io", username: "octo" }): { dir: string; id: string } {
+function fresh(registry: { server: string; username: string } | null = { server: "ghcr.io", username: "octo" }): {
+  dir: string;
+  id: string;
+} {
   const dir = path.join(tmp, `release-${n++}`);
   const release = rendered(registry);
   writeReleaseDir(dir, release);
@@ -88,7 +95,14 @@ function editManifest(dir: string, edit: (m: Record<string, unknown>) => void): 
   edit(m);
   m.id = "0".repeat(64);
   fs.writeFileSync(file, JSON.stringify(m));
-  m.id = releaseId([...filesOf(dir)].map(([p, content]) => ({ path: p, content: content.toString("base64"), encoding: "base64" as const, mode: 0o644 })));
+  m.id = releaseId(
+    [...filesOf(dir)].map(([p, content]) => ({
+      path: p,
+      content: content.toString("base64"),
+      encoding: "base64" as const,
+      mode: 0o644,
+    })),
+  );
   fs.writeFileSync(file, JSON.stringify(m));
 }
 
@@ -116,17 +130,50 @@ describe("liftoff-release", () => {
   });
 
   it.each([
-    ["an unknown format", (m: Record<string, unknown>) => (m.format = 1), /unsupported manifest format 1 \(this agent reads format 3\)/],
-    ["a health path outside the renderer's rule", (m: Record<string, unknown>) => ((m.services as { healthPath: string }[])[0]!.healthPath = "/healthz;x"), /services\[api-gateway\]\.healthPath is missing or malformed/],
-    ["a job with an unknown phase", (m: Record<string, unknown>) => (m.jobs = [{ name: "migrate", image: "ghcr.io/octo/m:1", phase: "during", timeoutSeconds: 60 }]), /jobs\[migrate\]\.phase must be before-release or after-release/],
-    ["a shipped file outside app/, secrets/ and configs/", (m: Record<string, unknown>) => (m.assets = [{ path: "../etc/passwd", mode: 420, secret: false }]), /must be a normalized path under app\/, secrets\/ or configs\//],
-    ["a secret file not 0600", (m: Record<string, unknown>) => (m.assets = [{ path: "secrets/x", mode: 420, secret: true }]), /is secret but not mode 0600/],
-    ["a bad service name", (m: Record<string, unknown>) => ((m.services as { name: string }[])[0]!.name = "Api_Gateway"), /services\[0\]\.name is missing or malformed/],
-    ["keepReleases below 2", (m: Record<string, unknown>) => (m.keepReleases = 1), /keepReleases must be an integer from 2 to 100/],
-    ["a reused slot port", (m: Record<string, unknown>) => {
-      const pub = (m.services as { public: { slotPorts: { blue: number; green: number } } }[])[0]!.public;
-      pub.slotPorts.green = pub.slotPorts.blue;
-    }, /slot port 20000 is used twice/],
+    [
+      "an unknown format",
+      (m: Record<string, unknown>) => (m.format = 1),
+      /unsupported manifest format 1 \(this agent reads format 3\)/,
+    ],
+    [
+      "a health path outside the renderer's rule",
+      (m: Record<string, unknown>) => ((m.services as { healthPath: string }[])[0]!.healthPath = "/healthz;x"),
+      /services\[api-gateway\]\.healthPath is missing or malformed/,
+    ],
+    [
+      "a job with an unknown phase",
+      (m: Record<string, unknown>) =>
+        (m.jobs = [{ name: "migrate", image: "ghcr.io/octo/m:1", phase: "during", timeoutSeconds: 60 }]),
+      /jobs\[migrate\]\.phase must be before-release or after-release/,
+    ],
+    [
+      "a shipped file outside app/, secrets/ and configs/",
+      (m: Record<string, unknown>) => (m.assets = [{ path: "../etc/passwd", mode: 420, secret: false }]),
+      /must be a normalized path under app\/, secrets\/ or configs\//,
+    ],
+    [
+      "a secret file not 0600",
+      (m: Record<string, unknown>) => (m.assets = [{ path: "secrets/x", mode: 420, secret: true }]),
+      /is secret but not mode 0600/,
+    ],
+    [
+      "a bad service name",
+      (m: Record<string, unknown>) => ((m.services as { name: string }[])[0]!.name = "Api_Gateway"),
+      /services\[0\]\.name is missing or malformed/,
+    ],
+    [
+      "keepReleases below 2",
+      (m: Record<string, unknown>) => (m.keepReleases = 1),
+      /keepReleases must be an integer from 2 to 100/,
+    ],
+    [
+      "a reused slot port",
+      (m: Record<string, unknown>) => {
+        const pub = (m.services as { public: { slotPorts: { blue: number; green: number } } }[])[0]!.public;
+        pub.slotPorts.green = pub.slotPorts.blue;
+      },
+      /slot port 20000 is used twice/,
+    ],
   ])("rejects %s with exit 3 and a message", (_what, edit, message) => {
     const { dir } = fresh();
     editManifest(dir, edit);
@@ -172,9 +219,14 @@ describe("liftoff-release", () => {
       ].join("\n"),
       { mode: 0o755 },
     );
-    fs.writeFileSync(path.join(bin, "docker-compose"), `#!/bin/sh\necho "$*" >> ${v1Used}\necho 1.29.2\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "docker-compose"), `#!/bin/sh\necho "$*" >> ${v1Used}\necho 1.29.2\n`, {
+      mode: 0o755,
+    });
     const { dir } = fresh(null);
-    const r = agent(["apply", dir], { PATH: `${bin}:${process.env["PATH"] ?? ""}`, LIFTOFF_ROOT: path.join(tmp, "root-no-compose-v2") });
+    const r = agent(["apply", dir], {
+      PATH: `${bin}:${process.env["PATH"] ?? ""}`,
+      LIFTOFF_ROOT: path.join(tmp, "root-no-compose-v2"),
+    });
     expect(r.stderr).toContain(
       "'docker compose version' does not run (docker: 'compose' is not a docker command.): this host needs Compose v2, the docker CLI plugin (Docker's package docker-compose-plugin)",
     );

@@ -30,31 +30,52 @@ describe("the drift job's pin line", () => {
     const line = pinEnvLine(JSON.stringify(OUTPUTS))!;
     expect(line.split("\n")).toHaveLength(1);
     expect(line.startsWith("LIFTOFF_PINNED_IMAGES=")).toBe(true);
-    expect(JSON.parse(line.slice("LIFTOFF_PINNED_IMAGES=".length))).toEqual({ images: OUTPUTS.images, collectorImage: OUTPUTS.collectorImage });
+    expect(JSON.parse(line.slice("LIFTOFF_PINNED_IMAGES=".length))).toEqual({
+      images: OUTPUTS.images,
+      collectorImage: OUTPUTS.collectorImage,
+    });
   });
 
   it("is absent for a stack never deployed, and refuses an output that is not an image by digest (no $GITHUB_ENV injection)", () => {
     expect(pinEnvLine("{}")).toBeUndefined();
-    expect(() => pinEnvLine(JSON.stringify({ images: { orders: "ghcr.io/acme/orders:main" } }))).toThrow(/images.orders = .* is not an image by digest/);
-    expect(() => pinEnvLine(JSON.stringify({ images: { orders: `ghcr.io/acme/orders@${digest("c")}\nEVIL=1` } }))).toThrow(/not an image by digest/);
+    expect(() => pinEnvLine(JSON.stringify({ images: { orders: "ghcr.io/acme/orders:main" } }))).toThrow(
+      /images.orders = .* is not an image by digest/,
+    );
+    expect(() =>
+      pinEnvLine(JSON.stringify({ images: { orders: `ghcr.io/acme/orders@${digest("c")}\nEVIL=1` } })),
+    ).toThrow(/not an image by digest/);
   });
 });
 
 describe("the drift job's newer-image report", () => {
   it("collects the program's newer-image lines once each, and says they are not drift", () => {
     const lines = newerImages(PREVIEW);
-    expect(lines).toEqual([`orders ghcr.io/acme/orders:main now names ${digest("1")}; the stack runs ${digest("c")} until the next pulumi up`]);
-    expect(newerImagesReport("dev", lines)).toMatch(/^## Newer images for dev \(not drift\)\n[\s\S]*- `orders` `ghcr.io\/acme\/orders:main` now names/);
+    expect(lines).toEqual([
+      `orders ghcr.io/acme/orders:main now names ${digest("1")}; the stack runs ${digest("c")} until the next pulumi up`,
+    ]);
+    expect(newerImagesReport("dev", lines)).toMatch(
+      /^## Newer images for dev \(not drift\)\n[\s\S]*- `orders` `ghcr.io\/acme\/orders:main` now names/,
+    );
     expect(newerImagesReport("dev", [])).toMatch(/Every tag names the digest the last `pulumi up` pinned/);
   });
 
   it("runs as the workflow runs it: notices on stdout, the report in the summary, exit 0", () => {
     const summary = path.join(mkdtempSync(path.join(tmpdir(), "liftoff-drift-")), "summary.md");
-    const r = spawnSync(process.execPath, ["-r", "./tools/ts-register.js", "tools/ci/drift-pins.ts", "report", "--stack", "dev", "--summary", summary], { cwd: PROJECT_DIR, input: PREVIEW, encoding: "utf8" });
+    const r = spawnSync(
+      process.execPath,
+      ["-r", "./tools/ts-register.js", "tools/ci/drift-pins.ts", "report", "--stack", "dev", "--summary", summary],
+      { cwd: PROJECT_DIR, input: PREVIEW, encoding: "utf8" },
+    );
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe(`::notice title=newer image on dev::orders ghcr.io/acme/orders:main now names ${digest("1")}; the stack runs ${digest("c")} until the next pulumi up\n`);
+    expect(r.stdout).toBe(
+      `::notice title=newer image on dev::orders ghcr.io/acme/orders:main now names ${digest("1")}; the stack runs ${digest("c")} until the next pulumi up\n`,
+    );
     expect(readFileSync(summary, "utf8")).toContain("## Newer images for dev (not drift)");
-    const pin = spawnSync(process.execPath, ["-r", "./tools/ts-register.js", "tools/ci/drift-pins.ts", "pin"], { cwd: PROJECT_DIR, input: JSON.stringify(OUTPUTS), encoding: "utf8" });
+    const pin = spawnSync(process.execPath, ["-r", "./tools/ts-register.js", "tools/ci/drift-pins.ts", "pin"], {
+      cwd: PROJECT_DIR,
+      input: JSON.stringify(OUTPUTS),
+      encoding: "utf8",
+    });
     expect(pin.status).toBe(0);
     expect(pin.stdout).toMatch(/^LIFTOFF_PINNED_IMAGES=\{"images":/);
   }, 60_000);

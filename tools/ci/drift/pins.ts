@@ -16,8 +16,15 @@ export function pinEnvLine(stackOutputsJson: string): string | undefined {
   const images = outputs["images"];
   if (images === undefined || images === null) return undefined;
   const pinned: PinnedOutputs = {
-    images: Object.fromEntries(Object.entries(images as Record<string, unknown>).map(([service, ref]) => [service, digestRef(`images.${service}`, ref)])),
-    ...(outputs["collectorImage"] !== undefined ? { collectorImage: digestRef("collectorImage", outputs["collectorImage"]) } : {}),
+    images: Object.fromEntries(
+      Object.entries(images as Record<string, unknown>).map(([service, ref]) => [
+        service,
+        digestRef(`images.${service}`, ref),
+      ]),
+    ),
+    ...(outputs["collectorImage"] !== undefined
+      ? { collectorImage: digestRef("collectorImage", outputs["collectorImage"]) }
+      : {}),
   };
   // Every value is a checked image reference and JSON.stringify escapes the rest: one line, so
   // nothing can add another variable to $GITHUB_ENV.
@@ -26,15 +33,24 @@ export function pinEnvLine(stackOutputsJson: string): string | undefined {
 
 function digestRef(what: string, value: unknown): string {
   const parsed = typeof value === "string" ? parseImageRef(value) : undefined;
-  if (!parsed?.ok || !parsed.ref.digest || value !== `${parsed.ref.registry}/${parsed.ref.repository}@${parsed.ref.digest}`) {
-    throw new Error(`stack output ${what} = ${JSON.stringify(value)} is not an image by digest (<registry>/<repository>@sha256:<64 hex>)`);
+  if (
+    !parsed?.ok ||
+    !parsed.ref.digest ||
+    value !== `${parsed.ref.registry}/${parsed.ref.repository}@${parsed.ref.digest}`
+  ) {
+    throw new Error(
+      `stack output ${what} = ${JSON.stringify(value)} is not an image by digest (<registry>/<repository>@sha256:<64 hex>)`,
+    );
   }
   return value as string;
 }
 
 /** The distinct "newer image" lines in a preview's output, in order. */
 export function newerImages(previewOutput: string): string[] {
-  const found = previewOutput.split("\n").map((l) => /newer image: (.*)$/.exec(l)?.[1]?.trim()).filter((l): l is string => !!l);
+  const found = previewOutput
+    .split("\n")
+    .map((l) => /newer image: (.*)$/.exec(l)?.[1]?.trim())
+    .filter((l): l is string => !!l);
   return [...new Set(found)];
 }
 

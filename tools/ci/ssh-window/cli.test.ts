@@ -21,7 +21,11 @@ function setup(state: Partial<FakeAzState> = {}) {
   const az = installFakeAz({ nsg: true, rules: [...FIREWALL], ...state });
   const stateDir = mkdtempSync(path.join(tmpdir(), "liftoff-ssh-window-"));
   const run = (...args: string[]) => {
-    const r = spawnSync(TSX, [CLI, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...az.env, RUNNER_TEMP: stateDir } });
+    const r = spawnSync(TSX, [CLI, ...args], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, ...az.env, RUNNER_TEMP: stateDir },
+    });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   return { az, run, stateDir };
@@ -33,11 +37,28 @@ describe("ssh-window with a fake az", () => {
     const { az, run } = setup();
     const opened = run("open", "--stack", "dev", "--run", "900-1", "--ip", "20.61.10.7", "--confirm-ip", "20.61.10.7");
     expect(opened.status, opened.stderr).toBe(0);
-    expect(opened.stdout).toMatch(/^ssh-window: open: 20\.61\.10\.7\/32 may reach port 22 on liftoff-dev-nsg until \S+Z \(rule liftoff-ci-ssh-900-1-until-\d{10}, priority 4000\)\n$/);
+    expect(opened.stdout).toMatch(
+      /^ssh-window: open: 20\.61\.10\.7\/32 may reach port 22 on liftoff-dev-nsg until \S+Z \(rule liftoff-ci-ssh-900-1-until-\d{10}, priority 4000\)\n$/,
+    );
     const created = az.calls().filter((c) => c[3] === "create");
     expect(created).toHaveLength(1);
-    expect(created[0]).toEqual(expect.arrayContaining(["--resource-group", "liftoff-dev-rg", "--nsg-name", "liftoff-dev-nsg", "--source-address-prefixes", "20.61.10.7/32", "--destination-port-ranges", "22", "--priority", "4000"]));
-    expect(windows(az.state().rules)).toEqual([expect.objectContaining({ source: "20.61.10.7/32", port: "22", priority: 4000 })]);
+    expect(created[0]).toEqual(
+      expect.arrayContaining([
+        "--resource-group",
+        "liftoff-dev-rg",
+        "--nsg-name",
+        "liftoff-dev-nsg",
+        "--source-address-prefixes",
+        "20.61.10.7/32",
+        "--destination-port-ranges",
+        "22",
+        "--priority",
+        "4000",
+      ]),
+    );
+    expect(windows(az.state().rules)).toEqual([
+      expect.objectContaining({ source: "20.61.10.7/32", port: "22", priority: 4000 }),
+    ]);
 
     const closed = run("close", "--stack", "dev", "--run", "900-1");
     expect(closed.status, closed.stderr).toBe(0);
@@ -60,17 +81,22 @@ describe("ssh-window with a fake az", () => {
     expect(az.state().rules.map((r) => r.name)).not.toContain(stale.name);
   });
 
-  it.each([["*"], ["0.0.0.0/0"], ["Internet"], ["10.0.0.4"], ["20.61.10.0/24"]])("refuses %j with exit 64 and never calls az to create", (ip) => {
-    const { az, run } = setup();
-    const result = run("open", "--stack", "dev", "--run", "900-1", "--ip", ip);
-    expect(result.status).toBe(64);
-    expect(result.stderr).toContain("--ip");
-    expect(az.calls().filter((c) => c[3] === "create")).toEqual([]);
-  });
+  it.each([["*"], ["0.0.0.0/0"], ["Internet"], ["10.0.0.4"], ["20.61.10.0/24"]])(
+    "refuses %j with exit 64 and never calls az to create",
+    (ip) => {
+      const { az, run } = setup();
+      const result = run("open", "--stack", "dev", "--run", "900-1", "--ip", ip);
+      expect(result.status).toBe(64);
+      expect(result.stderr).toContain("--ip");
+      expect(az.calls().filter((c) => c[3] === "create")).toEqual([]);
+    },
+  );
 
   it("refuses disagreeing address lookups, bad run ids, unknown stacks and commands with exit 64", () => {
     const { az, run } = setup();
-    expect(run("open", "--stack", "dev", "--run", "900-1", "--ip", "20.61.10.7", "--confirm-ip", "20.61.10.8").status).toBe(64);
+    expect(
+      run("open", "--stack", "dev", "--run", "900-1", "--ip", "20.61.10.7", "--confirm-ip", "20.61.10.8").status,
+    ).toBe(64);
     expect(run("open", "--stack", "dev", "--run", "latest", "--ip", "20.61.10.7").status).toBe(64);
     const unknown = run("open", "--stack", "nope", "--run", "900-1", "--ip", "20.61.10.7");
     expect(unknown.status).toBe(64);
@@ -94,10 +120,23 @@ describe("ssh-window with a fake az", () => {
 
   it("on a new environment, waits in the background until pulumi up creates the NSG, then opens; close stops the watcher", async () => {
     const { az, run } = setup({ nsg: { appearsAfterShows: 3 } });
-    const opened = run("open", "--stack", "dev", "--run", "900-1", "--ip", "20.61.10.7", "--wait-for-nsg-minutes", "1", "--poll-seconds", "0.2");
+    const opened = run(
+      "open",
+      "--stack",
+      "dev",
+      "--run",
+      "900-1",
+      "--ip",
+      "20.61.10.7",
+      "--wait-for-nsg-minutes",
+      "1",
+      "--poll-seconds",
+      "0.2",
+    );
     expect(opened.status, opened.stderr).toBe(0);
     expect(opened.stdout).toContain("does not exist yet (a new environment): watcher pid");
-    for (let i = 0; i < 100 && windows(az.state().rules).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && windows(az.state().rules).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect(windows(az.state().rules)).toHaveLength(1);
     const closed = run("close", "--stack", "dev", "--run", "900-1");
     expect(closed.status, closed.stderr).toBe(0);

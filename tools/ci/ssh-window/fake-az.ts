@@ -7,7 +7,12 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 
-export interface FakeNsgRule { readonly name: string; readonly priority: number; readonly source?: string; readonly port?: string }
+export interface FakeNsgRule {
+  readonly name: string;
+  readonly priority: number;
+  readonly source?: string;
+  readonly port?: string;
+}
 export interface FakeAzState {
   /** The NSG exists from the start, or after this many `nsg show` calls (a new environment). */
   nsg: boolean | { readonly appearsAfterShows: number };
@@ -78,6 +83,12 @@ export function installFakeAz(initial: FakeAzState): FakeAz {
     env: { FAKE_AZ_STATE: stateFile, FAKE_AZ_LOG: logFile, PATH: `${binDir}:${process.env["PATH"] ?? ""}` },
     state: () => JSON.parse(readFileSync(stateFile, "utf8")) as FakeAzState,
     setState: (state) => writeFileSync(stateFile, JSON.stringify(state)),
-    calls: () => (existsSync(logFile) ? readFileSync(logFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as string[]) : []),
+    calls: () =>
+      existsSync(logFile)
+        ? readFileSync(logFile, "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as string[])
+        : [],
   };
 }

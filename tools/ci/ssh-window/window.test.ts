@@ -1,7 +1,19 @@
 import { describe, expect, it } from "vitest";
 import {
-  SSH_WINDOW_PRIORITIES, createRuleCommand, deleteRuleCommand, listRulesCommand, parseRuleList, parseWindowRuleName, planClose, planOpen,
-  runId, runnerSource, showNsgCommand, staleRules, ttlMinutes, windowRuleName,
+  SSH_WINDOW_PRIORITIES,
+  createRuleCommand,
+  deleteRuleCommand,
+  listRulesCommand,
+  parseRuleList,
+  parseWindowRuleName,
+  planClose,
+  planOpen,
+  runId,
+  runnerSource,
+  showNsgCommand,
+  staleRules,
+  ttlMinutes,
+  windowRuleName,
 } from "./window";
 
 const target = { resourceGroup: "liftoff-dev-rg", networkSecurityGroup: "liftoff-dev-nsg", sshPort: 22 };
@@ -84,7 +96,8 @@ describe("opening", () => {
           priority: SSH_WINDOW_PRIORITIES.first,
           source: "20.61.10.7/32",
           port: 22,
-          description: "CI SSH window for GitHub Actions run 77-1, expires 2026-11-20T09:30:00.000Z; removed by the run or by the next one after expiry",
+          description:
+            "CI SSH window for GitHub Actions run 77-1, expires 2026-11-20T09:30:00.000Z; removed by the run or by the next one after expiry",
         },
       },
     });
@@ -93,7 +106,14 @@ describe("opening", () => {
   it("removes expired windows first and skips priorities still taken", () => {
     const expired = { name: `liftoff-ci-ssh-5-1-until-${epoch("2026-11-20T07:59:59Z")}`, priority: 4000 };
     const live = { name: `liftoff-ci-ssh-6-1-until-${epoch("2026-11-20T09:00:00Z")}`, priority: 4001 };
-    const plan = planOpen({ rules: [...ours, expired, live], run: "77-1", source: "20.61.10.7/32", port: 22, now, ttlMinutes: 90 });
+    const plan = planOpen({
+      rules: [...ours, expired, live],
+      run: "77-1",
+      source: "20.61.10.7/32",
+      port: 22,
+      now,
+      ttlMinutes: 90,
+    });
     expect(plan.ok && plan.value.remove).toEqual([expired.name]);
     expect(plan.ok && plan.value.create?.priority).toBe(4000);
   });
@@ -106,12 +126,16 @@ describe("opening", () => {
 
   it("is idempotent for the same run (a retried step)", () => {
     const mine = { name: `liftoff-ci-ssh-77-1-until-${epoch("2026-11-20T09:00:00Z")}`, priority: 4003 };
-    expect(planOpen({ rules: [...ours, mine], run: "77-1", source: "20.61.10.7/32", port: 22, now, ttlMinutes: 90 }))
-      .toEqual({ ok: true, value: { remove: [], alreadyOpen: mine.name } });
+    expect(
+      planOpen({ rules: [...ours, mine], run: "77-1", source: "20.61.10.7/32", port: 22, now, ttlMinutes: 90 }),
+    ).toEqual({ ok: true, value: { remove: [], alreadyOpen: mine.name } });
   });
 
   it("fails when the band is full of live windows", () => {
-    const full = Array.from({ length: 90 }, (_, i) => ({ name: `liftoff-ci-ssh-${i + 1}-1-until-${epoch("2026-11-20T10:00:00Z")}`, priority: 4000 + i }));
+    const full = Array.from({ length: 90 }, (_, i) => ({
+      name: `liftoff-ci-ssh-${i + 1}-1-until-${epoch("2026-11-20T10:00:00Z")}`,
+      priority: 4000 + i,
+    }));
     const plan = planOpen({ rules: full, run: "500-1", source: "20.61.10.7/32", port: 22, now, ttlMinutes: 90 });
     expect(plan).toEqual({ ok: false, problem: expect.stringContaining("every priority from 4000 to 4089 is taken") });
   });
@@ -122,31 +146,101 @@ describe("closing", () => {
     const mine = { name: `liftoff-ci-ssh-77-1-until-${epoch("2026-11-20T09:30:00Z")}`, priority: 4000 };
     const expired = { name: `liftoff-ci-ssh-5-1-until-${epoch("2026-11-20T07:00:00Z")}`, priority: 4001 };
     const otherLive = { name: `liftoff-ci-ssh-6-1-until-${epoch("2026-11-20T09:00:00Z")}`, priority: 4002 };
-    expect(planClose({ rules: [...ours, mine, expired, otherLive], run: "77-1", now })).toEqual([mine.name, expired.name]);
+    expect(planClose({ rules: [...ours, mine, expired, otherLive], run: "77-1", now })).toEqual([
+      mine.name,
+      expired.name,
+    ]);
   });
 });
 
 describe("az commands", () => {
   it("are exact argument vectors", () => {
-    expect(showNsgCommand(target)).toEqual(["network", "nsg", "show", "--resource-group", "liftoff-dev-rg", "--name", "liftoff-dev-nsg", "--query", "name", "--output", "tsv"]);
-    expect(listRulesCommand(target)).toEqual([
-      "network", "nsg", "rule", "list", "--resource-group", "liftoff-dev-rg", "--nsg-name", "liftoff-dev-nsg",
-      "--query", "[].{name:name,priority:priority}", "--output", "json",
+    expect(showNsgCommand(target)).toEqual([
+      "network",
+      "nsg",
+      "show",
+      "--resource-group",
+      "liftoff-dev-rg",
+      "--name",
+      "liftoff-dev-nsg",
+      "--query",
+      "name",
+      "--output",
+      "tsv",
     ]);
-    const rule = { name: "liftoff-ci-ssh-77-1-until-1795681800", priority: 4000, source: "20.61.10.7/32", port: 22, description: "CI SSH window" };
+    expect(listRulesCommand(target)).toEqual([
+      "network",
+      "nsg",
+      "rule",
+      "list",
+      "--resource-group",
+      "liftoff-dev-rg",
+      "--nsg-name",
+      "liftoff-dev-nsg",
+      "--query",
+      "[].{name:name,priority:priority}",
+      "--output",
+      "json",
+    ]);
+    const rule = {
+      name: "liftoff-ci-ssh-77-1-until-1795681800",
+      priority: 4000,
+      source: "20.61.10.7/32",
+      port: 22,
+      description: "CI SSH window",
+    };
     expect(createRuleCommand(target, rule)).toEqual([
-      "network", "nsg", "rule", "create", "--resource-group", "liftoff-dev-rg", "--nsg-name", "liftoff-dev-nsg",
-      "--name", "liftoff-ci-ssh-77-1-until-1795681800", "--priority", "4000", "--direction", "Inbound", "--access", "Allow",
-      "--protocol", "Tcp", "--source-address-prefixes", "20.61.10.7/32", "--source-port-ranges", "*",
-      "--destination-address-prefixes", "*", "--destination-port-ranges", "22", "--description", "CI SSH window", "--output", "none",
+      "network",
+      "nsg",
+      "rule",
+      "create",
+      "--resource-group",
+      "liftoff-dev-rg",
+      "--nsg-name",
+      "liftoff-dev-nsg",
+      "--name",
+      "liftoff-ci-ssh-77-1-until-1795681800",
+      "--priority",
+      "4000",
+      "--direction",
+      "Inbound",
+      "--access",
+      "Allow",
+      "--protocol",
+      "Tcp",
+      "--source-address-prefixes",
+      "20.61.10.7/32",
+      "--source-port-ranges",
+      "*",
+      "--destination-address-prefixes",
+      "*",
+      "--destination-port-ranges",
+      "22",
+      "--description",
+      "CI SSH window",
+      "--output",
+      "none",
     ]);
     expect(deleteRuleCommand(target, rule.name)).toEqual([
-      "network", "nsg", "rule", "delete", "--resource-group", "liftoff-dev-rg", "--nsg-name", "liftoff-dev-nsg", "--name", rule.name, "--output", "none",
+      "network",
+      "nsg",
+      "rule",
+      "delete",
+      "--resource-group",
+      "liftoff-dev-rg",
+      "--nsg-name",
+      "liftoff-dev-nsg",
+      "--name",
+      rule.name,
+      "--output",
+      "none",
     ]);
   });
 
   it("refuse a window from anything but one address, and deleting a rule that is not a window", () => {
-    expect(() => createRuleCommand(target, { name: "x", priority: 4000, source: "Internet", port: 22, description: "" })).toThrow(/only a single address/);
+    expect(() =>
+      createRuleCommand(target, { name: "x", priority: 4000, source: "Internet", port: 22, description: "" }),
+    ).toThrow(/only a single address/);
     expect(() => deleteRuleCommand(target, "allow-ssh-admin")).toThrow(/only window rules/);
   });
 

@@ -43,9 +43,21 @@ export interface WindowRule {
 
 /** Address ranges that are not the public internet (RFC 6890 and friends): a runner never egresses from them. */
 const NOT_PUBLIC: readonly (readonly [string, number])[] = [
-  ["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16],
-  ["172.16.0.0", 12], ["192.0.0.0", 24], ["192.0.2.0", 24], ["192.88.99.0", 24], ["192.168.0.0", 16],
-  ["198.18.0.0", 15], ["198.51.100.0", 24], ["203.0.113.0", 24], ["224.0.0.0", 4], ["240.0.0.0", 4],
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
+  ["192.0.2.0", 24],
+  ["192.88.99.0", 24],
+  ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["198.51.100.0", 24],
+  ["203.0.113.0", 24],
+  ["224.0.0.0", 4],
+  ["240.0.0.0", 4],
 ];
 
 function octets(text: string): number[] | undefined {
@@ -66,14 +78,21 @@ export function runnerSource(ip: string, confirmation?: string): Checked<string>
   const text = ip.trim().replace(/\/32$/, "");
   const allowed = "one public IPv4 address, e.g. 20.61.10.7 (or 20.61.10.7/32)";
   const parsed = octets(text);
-  if (!parsed) return { ok: false, problem: `--ip = ${JSON.stringify(ip)} is not a single IPv4 address; allowed: ${allowed}` };
+  if (!parsed)
+    return { ok: false, problem: `--ip = ${JSON.stringify(ip)} is not a single IPv4 address; allowed: ${allowed}` };
   const value = toInt(parsed);
-  const reserved = NOT_PUBLIC.find(([base, bits]) => (value >>> (32 - bits)) === (toInt(octets(base)!) >>> (32 - bits)));
+  const reserved = NOT_PUBLIC.find(([base, bits]) => value >>> (32 - bits) === toInt(octets(base)!) >>> (32 - bits));
   if (reserved) {
-    return { ok: false, problem: `--ip = ${text} is in ${reserved[0]}/${reserved[1]}, which is not a public address; allowed: ${allowed} (the address the runner reaches the internet from)` };
+    return {
+      ok: false,
+      problem: `--ip = ${text} is in ${reserved[0]}/${reserved[1]}, which is not a public address; allowed: ${allowed} (the address the runner reaches the internet from)`,
+    };
   }
   if (confirmation !== undefined && confirmation.trim().replace(/\/32$/, "") !== text) {
-    return { ok: false, problem: `--ip = ${text} and --confirm-ip = ${JSON.stringify(confirmation)} disagree: the runner's egress address is not stable, so no address rule can admit it; run again` };
+    return {
+      ok: false,
+      problem: `--ip = ${text} and --confirm-ip = ${JSON.stringify(confirmation)} disagree: the runner's egress address is not stable, so no address rule can admit it; run again`,
+    };
   }
   return { ok: true, value: `${text}/32` };
 }
@@ -81,7 +100,10 @@ export function runnerSource(ip: string, confirmation?: string): Checked<string>
 export function runId(text: string): Checked<string> {
   return RUN_ID.test(text)
     ? { ok: true, value: text }
-    : { ok: false, problem: `--run = ${JSON.stringify(text)} is not <run id>-<attempt>; allowed: digits-digits, e.g. "\${{ github.run_id }}-\${{ github.run_attempt }}"` };
+    : {
+        ok: false,
+        problem: `--run = ${JSON.stringify(text)} is not <run id>-<attempt>; allowed: digits-digits, e.g. "\${{ github.run_id }}-\${{ github.run_attempt }}"`,
+      };
 }
 
 export function ttlMinutes(text: string | undefined): Checked<number> {
@@ -89,7 +111,10 @@ export function ttlMinutes(text: string | undefined): Checked<number> {
   const n = Number(text);
   return Number.isInteger(n) && n >= TTL_MINUTES.min && n <= TTL_MINUTES.max
     ? { ok: true, value: n }
-    : { ok: false, problem: `--ttl-minutes = ${JSON.stringify(text)}; allowed: a whole number from ${TTL_MINUTES.min} to ${TTL_MINUTES.max} (longer than the job may run)` };
+    : {
+        ok: false,
+        problem: `--ttl-minutes = ${JSON.stringify(text)}; allowed: a whole number from ${TTL_MINUTES.min} to ${TTL_MINUTES.max} (longer than the job may run)`,
+      };
 }
 
 export function windowRuleName(run: string, expiresAt: Date): string {
@@ -111,7 +136,12 @@ function windowOf(rule: ExistingRule) {
 
 /** Window rules whose expiry has passed: left by runners that died before closing them. */
 export function staleRules(rules: readonly ExistingRule[], now: Date): string[] {
-  return rules.filter((r) => { const w = windowOf(r); return w !== undefined && w.expiresAt <= now; }).map((r) => r.name);
+  return rules
+    .filter((r) => {
+      const w = windowOf(r);
+      return w !== undefined && w.expiresAt <= now;
+    })
+    .map((r) => r.name);
 }
 
 export interface OpenPlan {
@@ -135,9 +165,13 @@ export function planOpen(input: {
   if (mine) return { ok: true, value: { remove, alreadyOpen: mine.name } };
   const taken = new Set(live.map((r) => r.priority));
   let priority: number | undefined;
-  for (let p = SSH_WINDOW_PRIORITIES.first; p <= SSH_WINDOW_PRIORITIES.last && priority === undefined; p++) if (!taken.has(p)) priority = p;
+  for (let p = SSH_WINDOW_PRIORITIES.first; p <= SSH_WINDOW_PRIORITIES.last && priority === undefined; p++)
+    if (!taken.has(p)) priority = p;
   if (priority === undefined) {
-    return { ok: false, problem: `every priority from ${SSH_WINDOW_PRIORITIES.first} to ${SSH_WINDOW_PRIORITIES.last} is taken by an unexpired window: close them (ssh-window close) or wait until they expire` };
+    return {
+      ok: false,
+      problem: `every priority from ${SSH_WINDOW_PRIORITIES.first} to ${SSH_WINDOW_PRIORITIES.last} is taken by an unexpired window: close them (ssh-window close) or wait until they expire`,
+    };
   }
   const expiresAt = new Date(input.now.getTime() + input.ttlMinutes * 60_000);
   return {
@@ -156,7 +190,11 @@ export function planOpen(input: {
 }
 
 /** Closing removes this run's window and every expired one. */
-export function planClose(input: { readonly rules: readonly ExistingRule[]; readonly run: string; readonly now: Date }): string[] {
+export function planClose(input: {
+  readonly rules: readonly ExistingRule[];
+  readonly run: string;
+  readonly now: Date;
+}): string[] {
   const stale = staleRules(input.rules, input.now);
   const mine = input.rules.filter((r) => windowOf(r)?.run === input.run).map((r) => r.name);
   return [...new Set([...mine, ...stale])];
@@ -167,33 +205,74 @@ export function planClose(input: { readonly rules: readonly ExistingRule[]; read
 const where = (t: WindowTarget) => ["--resource-group", t.resourceGroup, "--nsg-name", t.networkSecurityGroup];
 
 export function showNsgCommand(t: WindowTarget): string[] {
-  return ["network", "nsg", "show", "--resource-group", t.resourceGroup, "--name", t.networkSecurityGroup, "--query", "name", "--output", "tsv"];
+  return [
+    "network",
+    "nsg",
+    "show",
+    "--resource-group",
+    t.resourceGroup,
+    "--name",
+    t.networkSecurityGroup,
+    "--query",
+    "name",
+    "--output",
+    "tsv",
+  ];
 }
 
 export function listRulesCommand(t: WindowTarget): string[] {
-  return ["network", "nsg", "rule", "list", ...where(t), "--query", "[].{name:name,priority:priority}", "--output", "json"];
+  return [
+    "network",
+    "nsg",
+    "rule",
+    "list",
+    ...where(t),
+    "--query",
+    "[].{name:name,priority:priority}",
+    "--output",
+    "json",
+  ];
 }
 
 export function createRuleCommand(t: WindowTarget, rule: WindowRule): string[] {
-  if (!rule.source.endsWith("/32")) throw new Error(`refusing a window from ${rule.source}: only a single address (/32) is allowed`);
+  if (!rule.source.endsWith("/32"))
+    throw new Error(`refusing a window from ${rule.source}: only a single address (/32) is allowed`);
   return [
-    "network", "nsg", "rule", "create", ...where(t),
-    "--name", rule.name,
-    "--priority", String(rule.priority),
-    "--direction", "Inbound",
-    "--access", "Allow",
-    "--protocol", "Tcp",
-    "--source-address-prefixes", rule.source,
-    "--source-port-ranges", "*",
-    "--destination-address-prefixes", "*",
-    "--destination-port-ranges", String(rule.port),
-    "--description", rule.description,
-    "--output", "none",
+    "network",
+    "nsg",
+    "rule",
+    "create",
+    ...where(t),
+    "--name",
+    rule.name,
+    "--priority",
+    String(rule.priority),
+    "--direction",
+    "Inbound",
+    "--access",
+    "Allow",
+    "--protocol",
+    "Tcp",
+    "--source-address-prefixes",
+    rule.source,
+    "--source-port-ranges",
+    "*",
+    "--destination-address-prefixes",
+    "*",
+    "--destination-port-ranges",
+    String(rule.port),
+    "--description",
+    rule.description,
+    "--output",
+    "none",
   ];
 }
 
 export function deleteRuleCommand(t: WindowTarget, name: string): string[] {
-  if (!name.startsWith(WINDOW_RULE_PREFIX)) throw new Error(`refusing to delete ${name}: only window rules (${WINDOW_RULE_PREFIX}*) are the window's to remove`);
+  if (!name.startsWith(WINDOW_RULE_PREFIX))
+    throw new Error(
+      `refusing to delete ${name}: only window rules (${WINDOW_RULE_PREFIX}*) are the window's to remove`,
+    );
   return ["network", "nsg", "rule", "delete", ...where(t), "--name", name, "--output", "none"];
 }
 
@@ -207,5 +286,8 @@ export function parseRuleList(text: string): Checked<ExistingRule[]> {
   } catch {
     // reported below
   }
-  return { ok: false, problem: `az network nsg rule list printed something that is not a list of rules: ${text.slice(0, 200)}` };
+  return {
+    ok: false,
+    problem: `az network nsg rule list printed something that is not a list of rules: ${text.slice(0, 200)}`,
+  };
 }

@@ -13,8 +13,16 @@ export interface VmTarget {
 /** The VM's power state code (`PowerState/running`, `PowerState/deallocated`, ...), one line. */
 export function powerStateCommand(target: VmTarget): string[] {
   return [
-    "vm", "get-instance-view", "--resource-group", target.resourceGroup, "--name", target.vm,
-    "--query", "instanceView.statuses[?starts_with(code, 'PowerState/')].code | [0]", "--output", "tsv",
+    "vm",
+    "get-instance-view",
+    "--resource-group",
+    target.resourceGroup,
+    "--name",
+    target.vm,
+    "--query",
+    "instanceView.statuses[?starts_with(code, 'PowerState/')].code | [0]",
+    "--output",
+    "tsv",
   ];
 }
 
@@ -24,8 +32,7 @@ export function startCommand(target: VmTarget): string[] {
 }
 
 export type StartDecision =
-  | { readonly action: "start"; readonly why: string }
-  | { readonly action: "nothing"; readonly why: string };
+  { readonly action: "start"; readonly why: string } | { readonly action: "nothing"; readonly why: string };
 
 /**
  * What to do for a power state (Azure's PowerState codes: starting, running, stopping, stopped,
